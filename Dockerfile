@@ -1,0 +1,24 @@
+# One image for both processes: `node dist/apps/api/src/main.js` or `node dist/apps/worker/src/main.js`.
+FROM node:24-bookworm-slim AS build
+WORKDIR /app
+COPY package.json package-lock.json ./
+RUN npm ci --no-fund --no-audit
+COPY tsconfig.json tsconfig.build.json nest-cli.json ./
+COPY apps apps
+COPY libs libs
+COPY scripts scripts
+COPY test test
+COPY bench bench
+RUN npm run build && npm prune --omit=dev
+
+FROM node:24-bookworm-slim
+ENV NODE_ENV=production DATA_DIR=/data
+WORKDIR /app
+COPY --from=build /app/node_modules node_modules
+COPY --from=build /app/dist dist
+COPY package.json ./
+COPY migrations migrations
+VOLUME /data
+EXPOSE 3000
+USER node
+CMD ["node", "dist/apps/api/src/main.js"]

@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER } from '@nestjs/core';
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { ObservabilityModule } from '@app/observability';
+import { RedisModule } from '@app/redis';
+import { StorageModule } from '@app/storage';
+import { DocumentsModule } from './documents/documents.module';
+import { AppExceptionFilter } from './errors/app-exception.filter';
+import { HealthModule } from './health/health.module';
+import { JobsController } from './jobs/jobs.controller';
+import { SearchModule } from './search/search.module';
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        ConfigModule.forRoot(config),
+        ObservabilityModule.forRoot('api'),
+        DatabaseModule,
+        RedisModule,
+        StorageModule,
+        DocumentsModule,
+        SearchModule,
+        HealthModule,
+      ],
+      controllers: [JobsController],
+      providers: [{ provide: APP_FILTER, useClass: AppExceptionFilter }],
+    };
+  }
+}

@@ -1,0 +1,36 @@
+import { INestApplication } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { NestExpressApplication } from '@nestjs/platform-express';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { AppConfig } from '@app/config';
+import { ChunksRepository } from '@app/database';
+import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
+import { createLogger, PinoNestLogger } from '@app/observability';
+import { AppModule } from './app.module';
+import { createValidationPipe } from './errors/validation';
+
+/** JSON request bodies are small (queries, searches); uploads are multipart and streamed, not parsed here. */
+const JSON_BODY_LIMIT = '256kb';
+
+/** Builds the HTTP app (not yet listening): used by main.ts and by the e2e tests alike. */
+export async function createApiApp(config: AppConfig): Promise<INestApplication> {
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
+    logger: new PinoNestLogger(createLogger(config.logLevel, 'api')),
+    bodyParser: false,
+  });
+  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  app.useGlobalPipes(createValidationPipe());
+  app.disable('x-powered-by');
+  app.enableShutdownHooks();
+
+  const embedder = app.get<EmbeddingProvider>(EMBEDDING_PROVIDER);
+  await app.get(ChunksRepository).ensureVectorIndex(embedder.dimension);
+
+  const openapi = new DocumentBuilder()
+    .setTitle('Groundwork')
+    .setDescription('Upload documents, poll their ingestion, search them and ask grounded questions.')
+    .setVersion('1')
+    .build();
+  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'docs-json' });
+  return app;
+}

@@ -1,0 +1,52 @@
+import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Request, Response } from 'express';
+import { DocumentDto, DocumentListDto, ListDocumentsQueryDto, toDocumentDto } from './dto/document.dto';
+import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
+import { DocumentsService } from './documents.service';
+
+@ApiTags('documents')
+@Controller('v1/documents')
+export class DocumentsController {
+  constructor(private readonly documents: DocumentsService) {}
+
+  @Post()
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Upload a document for ingestion',
+    description:
+      'Streams the file to storage and queues its ingestion; answers at once. 413 payload_too_large over MAX_UPLOAD_BYTES, ' +
+      '415 unsupported_media_type when the content is neither PDF nor UTF-8 text, 400 empty_file / validation_failed / invalid_metadata.',
+  })
+  @ApiConsumes('multipart/form-data')
+  @ApiBody({ type: UploadDocumentDto })
+  @ApiAcceptedResponse({ type: UploadAcceptedDto })
+  async upload(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<UploadAcceptedDto> {
+    const accepted = await this.documents.upload(req);
+    res.setHeader('Location', `/v1/documents/${accepted.document_id}`);
+    return accepted;
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List documents, newest first, with cursor pagination' })
+  @ApiOkResponse({ type: DocumentListDto })
+  async list(@Query() query: ListDocumentsQueryDto): Promise<DocumentListDto> {
+    const { data, nextCursor } = await this.documents.list(query);
+    return { data: data.map(toDocumentDto), next_cursor: nextCursor };
+  }
+
+  @Get(':id')
+  @ApiOperation({ summary: 'A document with its ingestion status and progress' })
+  @ApiOkResponse({ type: DocumentDto })
+  async get(@Param('id') id: string): Promise<DocumentDto> {
+    return toDocumentDto(await this.documents.get(id));
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Delete a document', description: 'Cancels its ingestion if running and removes its pages, chunks and file.' })
+  @ApiNoContentResponse()
+  async delete(@Param('id') id: string): Promise<void> {
+    await this.documents.delete(id);
+  }
+}

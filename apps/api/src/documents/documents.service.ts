@@ -1,0 +1,138 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { plainToInstance } from 'class-transformer';
+import { validate } from 'class-validator';
+import { Request } from 'express';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { CollectionsRepository, DocumentRecord, DocumentsRepository } from '@app/database';
+import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
+import { AppError, NotFoundError, ValidationError } from '@app/errors';
+import { IngestionProducer, ingestionJobId } from '@app/queue';
+import { DEFAULT_COLLECTION } from '@app/retrieval';
+import { BLOB_STORE, BlobStore } from '@app/storage';
+import { toValidationError } from '../errors/validation';
+import { ListDocumentsQueryDto } from './dto/document.dto';
+import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
+import { receiveUpload } from './upload/multipart-upload';
+
+export class InvalidCursorError extends AppError {
+  constructor() {
+    super('invalid_cursor', 'The cursor is not one this API returned.', 400);
+  }
+}
+
+function encodeCursor(doc: DocumentRecord): string {
+  return Buffer.from(`${doc.createdAt.toISOString()}|${doc.id}`).toString('base64url');
+}
+
+function decodeCursor(cursor: string): { createdAt: Date; id: string } {
+  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const createdAt = new Date(iso);
+  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new InvalidCursorError();
+  return { createdAt, id };
+}
+
+function parseMetadata(raw: string | undefined): Record<string, unknown> {
+  if (raw === undefined) return {};
+  let value: unknown;
+  try {
+    value = JSON.parse(raw);
+  } catch {
+    throw new AppError('invalid_metadata', 'metadata must be a JSON object, e.g. {"team":"hr"}.', 400);
+  }
+  if (typeof value !== 'object' || value === null || Array.isArray(value)) {
+    throw new AppError('invalid_metadata', 'metadata must be a JSON object, e.g. {"team":"hr"}.', 400);
+  }
+  return value as Record<string, unknown>;
+}
+
+const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
+
+/** Uploading, reading and deleting documents; ingestion itself happens in the worker. */
+@Injectable()
+export class DocumentsService {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
+    @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    private readonly documents: DocumentsRepository,
+    private readonly collections: CollectionsRepository,
+    private readonly producer: IngestionProducer,
+  ) {}
+
+  /** Streams the upload to the blob store, records the document and enqueues its ingestion. */
+  async upload(req: Request): Promise<UploadAcceptedDto> {
+    const { fields, file } = await receiveUpload(req, this.blobs, this.config.maxUploadBytes);
+    try {
+      const dto = plainToInstance(UploadDocumentDto, fields);
+      const errors = await validate(dto, { forbidUnknownValues: false });
+      if (errors.length) throw toValidationError(errors);
+      const metadata = parseMetadata(dto.metadata);
+      const chunkTokens = dto.chunk_tokens ?? this.config.chunking.chunkTokens;
+      const chunkOverlap = dto.chunk_overlap ?? Math.min(this.config.chunking.overlapTokens, chunkTokens - 1);
+      if (chunkOverlap >= chunkTokens) throw new ValidationError('chunk_overlap must be smaller than chunk_tokens.');
+
+      const collection = await this.collections.getOrCreate(dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
+      await file.blob.commit();
+      const id = randomUUID();
+      const doc = await this.documents.create({
+        id,
+        collectionId: collection.id,
+        title: dto.title ?? file.filename?.replace(/\.[^.]+$/, '') ?? 'Untitled',
+        filename: file.filename,
+        mediaType: file.mediaType,
+        blobSha256: file.blob.sha256,
+        byteSize: file.blob.size,
+        metadata,
+        chunkTokens,
+        chunkOverlap,
+        jobId: ingestionJobId(id),
+      });
+      try {
+        await this.producer.enqueue(doc.id);
+      } catch (error) {
+        // Without a job the document would sit in `queued` forever: undo it and let the client retry.
+        await this.delete(doc.id);
+        throw error;
+      }
+      return { document_id: doc.id, job_id: doc.jobId, status: 'queued' };
+    } catch (error) {
+      await file.blob.discard();
+      throw error;
+    }
+  }
+
+  async get(id: string): Promise<DocumentRecord> {
+    const doc = isUuid(id) ? await this.documents.findById(id) : null;
+    if (!doc) throw new NotFoundError('Document', id);
+    return doc;
+  }
+
+  async list(query: ListDocumentsQueryDto): Promise<{ data: DocumentRecord[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 20;
+    let collectionId: string | undefined;
+    if (query.collection) {
+      const collection = await this.collections.findByName(query.collection);
+      if (!collection) return { data: [], nextCursor: null };
+      collectionId = collection.id;
+    }
+    const rows = await this.documents.list({
+      collectionId,
+      status: query.status,
+      limit,
+      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+    });
+    const data = rows.slice(0, limit);
+    return { data, nextCursor: rows.length > limit ? encodeCursor(data[data.length - 1]) : null };
+  }
+
+  /** Cancels the document's ingestion, deletes its pages and chunks, and its blob when no other document shares it. */
+  async delete(id: string): Promise<void> {
+    const doc = await this.get(id);
+    // A job that already started cannot be removed from the queue; the worker sees the row gone and stops.
+    await this.producer.cancel(doc.id);
+    await this.documents.delete(doc.id);
+    await this.collections.bumpContentVersion(doc.collectionId);
+    if (!(await this.documents.isBlobReferenced(doc.blobSha256))) await this.blobs.delete(doc.blobSha256);
+  }
+}

@@ -1,0 +1,66 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { AppError } from '@app/errors';
+import { LOGGER } from '@app/observability';
+import { Response } from 'express';
+import { Logger } from 'pino';
+
+interface ErrorBody {
+  error: { code: string; message: string; details?: unknown };
+}
+
+/** Stable codes for the HTTP errors Nest and Express raise themselves. */
+const CODES_BY_STATUS: Record<number, string> = {
+  400: 'bad_request',
+  401: 'unauthorized',
+  403: 'forbidden',
+  404: 'not_found',
+  405: 'method_not_allowed',
+  413: 'payload_too_large',
+  415: 'unsupported_media_type',
+  429: 'rate_limited',
+  503: 'service_unavailable',
+};
+
+/** The one place errors become HTTP responses: `{ error: { code, message, details? } }` with the right status. */
+@Catch()
+export class AppExceptionFilter implements ExceptionFilter {
+  constructor(@Inject(LOGGER) private readonly logger: Logger) {}
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const response = host.switchToHttp().getResponse<Response>();
+    const [status, body] = this.toResponse(exception);
+    if (status >= 500) this.logger.error({ err: exception }, 'request failed');
+    if (response.headersSent) {
+      // A streaming response already started; the stream's own error event reports it.
+      response.end();
+      return;
+    }
+    response.status(status).json(body);
+  }
+
+  private toResponse(exception: unknown): [number, ErrorBody] {
+    if (exception instanceof AppError) {
+      return [exception.status, { error: { code: exception.code, message: exception.message, details: exception.details } }];
+    }
+    if (exception instanceof HttpException) {
+      const status = exception.getStatus();
+      const payload = exception.getResponse();
+      const message = typeof payload === 'string' ? payload : (payload as { message?: unknown }).message;
+      return [status, { error: { code: CODES_BY_STATUS[status] ?? `http_${status}`, message: Array.isArray(message) ? message.join('; ') : String(message ?? exception.message) } }];
+    }
+    if (isBodyParserError(exception)) {
+      if (exception.type === 'entity.parse.failed') {
+        return [400, { error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } }];
+      }
+      if (exception.type === 'entity.too.large') {
+        return [413, { error: { code: 'payload_too_large', message: 'The request body is too large.' } }];
+      }
+      return [exception.status, { error: { code: 'bad_request', message: exception.message } }];
+    }
+    return [HttpStatus.INTERNAL_SERVER_ERROR, { error: { code: 'internal_error', message: 'An unexpected error occurred.' } }];
+  }
+}
+
+function isBodyParserError(error: unknown): error is { type: string; status: number; message: string } {
+  return typeof error === 'object' && error !== null && typeof (error as { type?: unknown }).type === 'string' && typeof (error as { status?: unknown }).status === 'number';
+}

@@ -1,0 +1,58 @@
+import { Controller, Get, Param } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { DocumentRecord, DocumentsRepository, DocumentStatus } from '@app/database';
+import { NotFoundError } from '@app/errors';
+import { ErrorInfoDto, ProgressDto, toProgressDto } from '../documents/dto/document.dto';
+
+type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled';
+const STATE_BY_STATUS: Record<DocumentStatus, JobState> = {
+  queued: 'waiting',
+  processing: 'active',
+  ready: 'completed',
+  failed: 'failed',
+  cancelled: 'cancelled',
+};
+
+export class JobDto {
+  @ApiProperty() id!: string;
+  @ApiProperty({ format: 'uuid' }) document_id!: string;
+  @ApiProperty({ enum: Object.values(STATE_BY_STATUS) }) state!: JobState;
+  @ApiProperty({ enum: ['queued', 'extract', 'embed', 'finalize', 'done'] }) stage!: string;
+  @ApiProperty() attempts!: number;
+  @ApiProperty({ type: ProgressDto }) progress!: ProgressDto;
+  @ApiProperty({ type: ErrorInfoDto, nullable: true }) error!: ErrorInfoDto | null;
+  @ApiProperty() created_at!: string;
+  @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
+  @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;
+  @ApiProperty() updated_at!: string;
+}
+
+const toJobDto = (doc: DocumentRecord): JobDto => ({
+  id: doc.jobId,
+  document_id: doc.id,
+  state: STATE_BY_STATUS[doc.status],
+  stage: doc.stage,
+  attempts: doc.attempts,
+  progress: toProgressDto(doc),
+  error: doc.error,
+  created_at: doc.createdAt.toISOString(),
+  started_at: doc.startedAt?.toISOString() ?? null,
+  finished_at: doc.finishedAt?.toISOString() ?? null,
+  updated_at: doc.updatedAt.toISOString(),
+});
+
+/** Ingestion jobs for polling, read from PostgreSQL: Redis may already have dropped a finished job. */
+@ApiTags('jobs')
+@Controller('v1/jobs')
+export class JobsController {
+  constructor(private readonly documents: DocumentsRepository) {}
+
+  @Get(':id')
+  @ApiOperation({ summary: 'An ingestion job: state, stage and progress' })
+  @ApiOkResponse({ type: JobDto })
+  async get(@Param('id') id: string): Promise<JobDto> {
+    const doc = id.length <= 100 ? await this.documents.findByJobId(id) : null;
+    if (!doc) throw new NotFoundError('Job', id);
+    return toJobDto(doc);
+  }
+}

@@ -1,0 +1,69 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { Type } from 'class-transformer';
+import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { SEARCH_MODES, SearchMode, SearchResult } from '@app/retrieval';
+import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../../documents/dto/upload-document.dto';
+
+export const MAX_QUERY_CHARS = 4000;
+
+export class SearchRequestDto {
+  @ApiProperty({ example: 'How many vacation days do new employees get?', maxLength: MAX_QUERY_CHARS })
+  @IsString()
+  @MinLength(1)
+  @MaxLength(MAX_QUERY_CHARS)
+  query!: string;
+
+  @ApiPropertyOptional({ default: 'default' })
+  @IsOptional()
+  @Matches(COLLECTION_NAME, { message: COLLECTION_NAME_MESSAGE })
+  collection?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 8 })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(50)
+  top_k?: number;
+
+  @ApiPropertyOptional({ enum: SEARCH_MODES, default: 'hybrid' })
+  @IsOptional()
+  @IsIn(SEARCH_MODES)
+  mode?: SearchMode;
+
+  @ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: true,
+    example: { team: 'hr', year: { $gte: 2024 } },
+    description: 'Metadata filter: field: value, field: { $eq|$ne|$in|$nin|$gt|$gte|$lt|$lte: value }, $and / $or arrays.',
+  })
+  @IsOptional()
+  @IsObject()
+  filters?: Record<string, unknown>;
+}
+
+export class SearchResultDto {
+  @ApiProperty() chunk_id!: string;
+  @ApiProperty({ format: 'uuid' }) document_id!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty() text!: string;
+  @ApiProperty() page_start!: number;
+  @ApiProperty() page_end!: number;
+  @ApiProperty({ description: 'Cosine similarity (vector), text rank (keyword) or fused RRF score (hybrid).' }) score!: number;
+}
+
+export class SearchResponseDto {
+  @ApiProperty({ type: [SearchResultDto] }) results!: SearchResultDto[];
+}
+
+export function toSearchResultDto(hit: SearchResult): SearchResultDto {
+  return {
+    chunk_id: hit.chunkId,
+    document_id: hit.documentId,
+    title: hit.title,
+    text: hit.text,
+    page_start: hit.pageStart,
+    page_end: hit.pageEnd,
+    score: hit.score,
+  };
+}

@@ -1,0 +1,25 @@
+import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { DEFAULT_COLLECTION, SearchService } from '@app/retrieval';
+import { SearchRequestDto, SearchResponseDto, toSearchResultDto } from './dto/search.dto';
+
+@ApiTags('search')
+@Controller('v1/search')
+export class SearchController {
+  constructor(private readonly search: SearchService) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({ summary: 'Find passages: hybrid (default), vector or keyword search within a collection' })
+  @ApiOkResponse({ type: SearchResponseDto })
+  async find(@Body() body: SearchRequestDto): Promise<SearchResponseDto> {
+    const hits = await this.search.search({
+      query: body.query,
+      collection: body.collection ?? DEFAULT_COLLECTION,
+      topK: body.top_k ?? 8,
+      mode: body.mode ?? 'hybrid',
+      filters: body.filters,
+    });
+    return { results: hits.map(toSearchResultDto) };
+  }
+}

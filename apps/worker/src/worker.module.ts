@@ -1,0 +1,16 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { AppConfig, ConfigModule } from '@app/config';
+import { DatabaseModule } from '@app/database';
+import { ObservabilityModule } from '@app/observability';
+import { StorageModule } from '@app/storage';
+import { IngestionModule } from './ingestion/ingestion.module';
+
+@Module({})
+export class WorkerModule {
+  static forRoot(config: AppConfig): DynamicModule {
+    return {
+      module: WorkerModule,
+      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot('worker'), DatabaseModule, StorageModule, IngestionModule],
+    };
+  }
+}

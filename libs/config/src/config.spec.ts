@@ -1,0 +1,33 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { ConfigError, loadConfig } from './config';
+
+test('defaults work offline: local embedder and extractive answers', () => {
+  const config = loadConfig({});
+  assert.equal(config.port, 3000);
+  assert.equal(config.embedding.provider, 'local');
+  assert.equal(config.llm.provider, 'extractive');
+  assert.equal(config.maxUploadBytes, 104_857_600);
+  assert.equal(config.workerConcurrency, 2);
+});
+
+test('an OpenAI key switches both providers to openai', () => {
+  const config = loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
+  assert.equal(config.embedding.provider, 'openai');
+  assert.equal(config.embedding.dimension, 1536);
+  assert.equal(config.llm.provider, 'openai');
+});
+
+test('a bad value stops boot with a message naming the variable', () => {
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ PORT: 'eighty' }, /PORT must be a whole number/],
+    [{ WORKER_CONCURRENCY: '0' }, /WORKER_CONCURRENCY must be between 1 and 64/],
+    [{ EMBEDDING_PROVIDER: 'cohere' }, /EMBEDDING_PROVIDER must be one of local, openai/],
+    [{ LLM_PROVIDER: 'openai' }, /OPENAI_API_KEY is required/],
+    [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must use postgres:/],
+    [{ REDIS_URL: 'not a url' }, /REDIS_URL must be a URL/],
+  ];
+  for (const [env, message] of cases) {
+    assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));
+  }
+});

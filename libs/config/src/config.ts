@@ -1,0 +1,139 @@
+import { resolve } from 'node:path';
+
+export type EmbeddingProviderName = 'local' | 'openai';
+export type LlmProviderName = 'extractive' | 'openai';
+
+/** The whole configuration of Groundwork, typed and validated. Built once at boot by `loadConfig`. */
+export interface AppConfig {
+  port: number;
+  databaseUrl: string;
+  redisUrl: string;
+  /** Prefix of every Redis key Groundwork writes (BullMQ and caches), so several deployments can share a Redis. */
+  redisPrefix: string;
+  dataDir: string;
+  maxUploadBytes: number;
+  workerConcurrency: number;
+  workerMetricsPort: number;
+  embedding: {
+    provider: EmbeddingProviderName;
+    model: string;
+    dimension: number;
+  };
+  llm: {
+    provider: LlmProviderName;
+    chatModel: string;
+    fallbackModel: string | null;
+  };
+  openai: {
+    apiKey: string | null;
+    baseUrl: string | null;
+  };
+  chunking: {
+    chunkTokens: number;
+    overlapTokens: number;
+  };
+  ingestion: {
+    maxPages: number;
+  };
+  adminApiKey: string | null;
+  logLevel: string;
+}
+
+/** Thrown at boot when an environment variable has a bad value; the message names the variable. */
+export class ConfigError extends Error {
+  constructor(readonly variable: string, problem: string) {
+    super(`Invalid configuration: ${variable} ${problem}`);
+    this.name = 'ConfigError';
+  }
+}
+
+type Env = Record<string, string | undefined>;
+
+function read(env: Env, name: string): string | undefined {
+  const value = env[name];
+  return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+$/.test(raw)) throw new ConfigError(name, `must be a whole number, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
+}
+
+function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!(allowed as readonly string[]).includes(raw)) {
+    throw new ConfigError(name, `must be one of ${allowed.join(', ')}, got "${raw}"`);
+  }
+  return raw as T;
+}
+
+function url(env: Env, name: string, fallback: string | null, protocols: string[]): string | null {
+  const raw = read(env, name) ?? fallback;
+  if (raw === null) return null;
+  let parsed: URL;
+  try {
+    parsed = new URL(raw);
+  } catch {
+    throw new ConfigError(name, `must be a URL, got "${raw}"`);
+  }
+  if (!protocols.includes(parsed.protocol)) {
+    throw new ConfigError(name, `must use ${protocols.join(' or ')}, got "${parsed.protocol}"`);
+  }
+  return raw;
+}
+
+const DEFAULT_OPENAI_EMBEDDING_DIMENSIONS: Record<string, number> = {
+  'text-embedding-3-small': 1536,
+  'text-embedding-3-large': 3072,
+  'text-embedding-ada-002': 1536,
+};
+
+/** Turns the environment into a typed, validated AppConfig. Only this file reads environment variables. */
+export function loadConfig(env: Env = process.env): AppConfig {
+  const apiKey = read(env, 'OPENAI_API_KEY') ?? null;
+  const embeddingProvider = oneOf<EmbeddingProviderName>(env, 'EMBEDDING_PROVIDER', ['local', 'openai'], apiKey ? 'openai' : 'local');
+  const llmProvider = oneOf<LlmProviderName>(env, 'LLM_PROVIDER', ['extractive', 'openai'], apiKey ? 'openai' : 'extractive');
+  if ((embeddingProvider === 'openai' || llmProvider === 'openai') && !apiKey) {
+    throw new ConfigError('OPENAI_API_KEY', 'is required when EMBEDDING_PROVIDER or LLM_PROVIDER is "openai"');
+  }
+  const embeddingModel =
+    read(env, 'EMBEDDING_MODEL') ?? (embeddingProvider === 'openai' ? 'text-embedding-3-small' : 'local-hash-v1');
+  const defaultDimension = embeddingProvider === 'openai' ? DEFAULT_OPENAI_EMBEDDING_DIMENSIONS[embeddingModel] ?? 1536 : 384;
+  // pgvector's HNSW index takes at most 2,000 dimensions for the `vector` type.
+  const dimension = integer(env, 'EMBEDDING_DIMENSION', defaultDimension, 8, 2000);
+
+  const chunkTokens = integer(env, 'CHUNK_TOKENS', 500, 50, 4000);
+  const overlapTokens = integer(env, 'CHUNK_OVERLAP_TOKENS', 80, 0, 2000);
+  if (overlapTokens >= chunkTokens) throw new ConfigError('CHUNK_OVERLAP_TOKENS', `must be smaller than CHUNK_TOKENS (${chunkTokens})`);
+
+  const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'groundwork';
+  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
+
+  return {
+    port: integer(env, 'PORT', 3000, 0, 65535),
+    databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/groundwork', ['postgres:', 'postgresql:'])!,
+    redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    redisPrefix,
+    dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),
+    maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, Number.MAX_SAFE_INTEGER),
+    workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
+    workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
+    embedding: { provider: embeddingProvider, model: embeddingModel, dimension },
+    llm: {
+      provider: llmProvider,
+      chatModel: read(env, 'CHAT_MODEL') ?? (llmProvider === 'openai' ? 'gpt-4o-mini' : 'extractive'),
+      fallbackModel: read(env, 'CHAT_FALLBACK_MODEL') ?? null,
+    },
+    openai: { apiKey, baseUrl: url(env, 'OPENAI_BASE_URL', null, ['http:', 'https:']) },
+    chunking: { chunkTokens, overlapTokens },
+    ingestion: { maxPages: integer(env, 'MAX_PDF_PAGES', 20_000, 1, 1_000_000) },
+    adminApiKey: read(env, 'ADMIN_API_KEY') ?? null,
+    logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
+  };
+}
+

@@ -1,0 +1,84 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { AppError, NotFoundError } from '@app/errors';
+import { Pool } from 'pg';
+import { PG_POOL } from './pg-pool';
+
+export interface Collection {
+  id: string;
+  name: string;
+  embeddingModel: string;
+  embeddingDim: number;
+  contentVersion: number;
+}
+
+interface CollectionRow {
+  id: string;
+  name: string;
+  embedding_model: string;
+  embedding_dim: number;
+  content_version: string;
+}
+
+const toCollection = (row: CollectionRow): Collection => ({
+  id: row.id,
+  name: row.name,
+  embeddingModel: row.embedding_model,
+  embeddingDim: row.embedding_dim,
+  contentVersion: Number(row.content_version),
+});
+
+export class EmbeddingModelMismatchError extends AppError {
+  constructor(collection: Collection, model: string, dimension: number) {
+    super(
+      'embedding_model_mismatch',
+      `Collection "${collection.name}" was indexed with ${collection.embeddingModel} (${collection.embeddingDim} dimensions); ` +
+        `this server embeds with ${model} (${dimension} dimensions). Use another collection or the original model.`,
+      409,
+    );
+  }
+}
+
+@Injectable()
+export class CollectionsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /** The collection named `name`, created on first use with the current embedding model; refuses a model mismatch. */
+  async getOrCreate(name: string, model: string, dimension: number): Promise<Collection> {
+    const { rows } = await this.pool.query<CollectionRow>(
+      `INSERT INTO collections (name, embedding_model, embedding_dim) VALUES ($1, $2, $3)
+       ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
+       RETURNING id, name, embedding_model, embedding_dim, content_version`,
+      [name, model, dimension],
+    );
+    return this.checkModel(toCollection(rows[0]), model, dimension);
+  }
+
+  /** The existing collection `name` for querying with `model`; 404 when it does not exist. */
+  async getForQuery(name: string, model: string, dimension: number): Promise<Collection> {
+    const { rows } = await this.pool.query<CollectionRow>(
+      'SELECT id, name, embedding_model, embedding_dim, content_version FROM collections WHERE name = $1',
+      [name],
+    );
+    if (rows.length === 0) throw new NotFoundError('Collection', name);
+    return this.checkModel(toCollection(rows[0]), model, dimension);
+  }
+
+  async findByName(name: string): Promise<Collection | null> {
+    const { rows } = await this.pool.query<CollectionRow>(
+      'SELECT id, name, embedding_model, embedding_dim, content_version FROM collections WHERE name = $1',
+      [name],
+    );
+    return rows.length ? toCollection(rows[0]) : null;
+  }
+
+  async bumpContentVersion(id: string): Promise<void> {
+    await this.pool.query('UPDATE collections SET content_version = content_version + 1 WHERE id = $1', [id]);
+  }
+
+  private checkModel(collection: Collection, model: string, dimension: number): Collection {
+    if (collection.embeddingModel !== model || collection.embeddingDim !== dimension) {
+      throw new EmbeddingModelMismatchError(collection, model, dimension);
+    }
+    return collection;
+  }
+}

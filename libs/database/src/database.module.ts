@@ -1,0 +1,28 @@
+import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { Pool } from 'pg';
+import { ChunksRepository } from './chunks.repository';
+import { CollectionsRepository } from './collections.repository';
+import { DocumentsRepository } from './documents.repository';
+import { PagesRepository } from './pages.repository';
+import { QueryLogsRepository } from './query-logs.repository';
+import { createPool, PG_POOL } from './pg-pool';
+
+const repositories = [CollectionsRepository, DocumentsRepository, PagesRepository, ChunksRepository, QueryLogsRepository];
+
+/** The PostgreSQL pool and the repositories that own the SQL. Migrations run before the app starts (prepareDatabase). */
+@Global()
+@Module({
+  providers: [
+    { provide: PG_POOL, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createPool(config.databaseUrl) },
+    ...repositories,
+  ],
+  exports: [PG_POOL, ...repositories],
+})
+export class DatabaseModule implements OnApplicationShutdown {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.pool.end();
+  }
+}

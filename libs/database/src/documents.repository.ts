@@ -1,0 +1,229 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { PG_POOL } from './pg-pool';
+
+export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'cancelled';
+export type IngestionStage = 'queued' | 'extract' | 'embed' | 'finalize' | 'done';
+export type MediaType = 'application/pdf' | 'text/markdown' | 'text/plain';
+export const DOCUMENT_STATUSES: readonly DocumentStatus[] = ['queued', 'processing', 'ready', 'failed', 'cancelled'];
+
+export interface DocumentRecord {
+  id: string;
+  collectionId: string;
+  collection: string;
+  title: string;
+  filename: string | null;
+  mediaType: MediaType;
+  blobSha256: string;
+  byteSize: number;
+  metadata: Record<string, unknown>;
+  chunkTokens: number;
+  chunkOverlap: number;
+  status: DocumentStatus;
+  stage: IngestionStage;
+  jobId: string;
+  attempts: number;
+  pagesTotal: number | null;
+  pagesDone: number;
+  pagesEmbedded: number;
+  chunksTotal: number | null;
+  chunksDone: number;
+  error: { code: string; message: string } | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+export interface NewDocument {
+  id: string;
+  collectionId: string;
+  title: string;
+  filename: string | null;
+  mediaType: MediaType;
+  blobSha256: string;
+  byteSize: number;
+  metadata: Record<string, unknown>;
+  chunkTokens: number;
+  chunkOverlap: number;
+  jobId: string;
+}
+
+export interface DocumentListQuery {
+  collectionId?: string;
+  status?: DocumentStatus;
+  limit: number;
+  /** Continue after this (created_at, id) position, newest first. */
+  after?: { createdAt: Date; id: string };
+}
+
+const SELECT_DOCUMENT = `
+  SELECT d.*, c.name AS collection_name
+  FROM documents d JOIN collections c ON c.id = d.collection_id`;
+
+interface DocumentRow {
+  id: string;
+  collection_id: string;
+  collection_name: string;
+  title: string;
+  filename: string | null;
+  media_type: MediaType;
+  blob_sha256: string;
+  byte_size: string;
+  metadata: Record<string, unknown>;
+  chunk_tokens: number;
+  chunk_overlap: number;
+  status: DocumentStatus;
+  stage: IngestionStage;
+  job_id: string;
+  attempts: number;
+  pages_total: number | null;
+  pages_done: number;
+  pages_embedded: number;
+  chunks_total: number | null;
+  chunks_done: number;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Date;
+  updated_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+const toDocument = (row: DocumentRow): DocumentRecord => ({
+  id: row.id,
+  collectionId: row.collection_id,
+  collection: row.collection_name,
+  title: row.title,
+  filename: row.filename,
+  mediaType: row.media_type,
+  blobSha256: row.blob_sha256,
+  byteSize: Number(row.byte_size),
+  metadata: row.metadata,
+  chunkTokens: row.chunk_tokens,
+  chunkOverlap: row.chunk_overlap,
+  status: row.status,
+  stage: row.stage,
+  jobId: row.job_id,
+  attempts: row.attempts,
+  pagesTotal: row.pages_total,
+  pagesDone: row.pages_done,
+  pagesEmbedded: row.pages_embedded,
+  chunksTotal: row.chunks_total,
+  chunksDone: row.chunks_done,
+  error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+});
+
+/** The documents table: one row per uploaded document, holding its ingestion state and progress. */
+@Injectable()
+export class DocumentsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async create(doc: NewDocument): Promise<DocumentRecord> {
+    await this.pool.query(
+      `INSERT INTO documents (id, collection_id, title, filename, media_type, blob_sha256, byte_size, metadata,
+                              chunk_tokens, chunk_overlap, job_id)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+      [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, doc.blobSha256, doc.byteSize,
+        JSON.stringify(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId],
+    );
+    return (await this.findById(doc.id))!;
+  }
+
+  async findById(id: string): Promise<DocumentRecord | null> {
+    const { rows } = await this.pool.query<DocumentRow>(`${SELECT_DOCUMENT} WHERE d.id = $1`, [id]);
+    return rows.length ? toDocument(rows[0]) : null;
+  }
+
+  async findByJobId(jobId: string): Promise<DocumentRecord | null> {
+    const { rows } = await this.pool.query<DocumentRow>(`${SELECT_DOCUMENT} WHERE d.job_id = $1`, [jobId]);
+    return rows.length ? toDocument(rows[0]) : null;
+  }
+
+  /** A page of documents, newest first; fetches one extra row so the caller knows whether more follow. */
+  async list(query: DocumentListQuery): Promise<DocumentRecord[]> {
+    const where: string[] = [];
+    const params: unknown[] = [];
+    if (query.collectionId) where.push(`d.collection_id = $${params.push(query.collectionId)}`);
+    if (query.status) where.push(`d.status = $${params.push(query.status)}`);
+    if (query.after) {
+      where.push(`(d.created_at, d.id) < ($${params.push(query.after.createdAt)}, $${params.push(query.after.id)})`);
+    }
+    const { rows } = await this.pool.query<DocumentRow>(
+      `${SELECT_DOCUMENT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.push(query.limit + 1)}`,
+      params,
+    );
+    return rows.map(toDocument);
+  }
+
+  /** Claims the document for an ingestion attempt; false when it is gone or already finished. */
+  async startAttempt(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE documents SET status = 'processing', attempts = attempts + 1, started_at = coalesce(started_at, now()),
+              stage = CASE WHEN stage = 'queued' THEN 'extract' ELSE stage END, updated_at = now()
+       WHERE id = $1 AND status IN ('queued', 'processing')`,
+      [id],
+    );
+    return rowCount === 1;
+  }
+
+  async setStage(id: string, stage: IngestionStage): Promise<void> {
+    await this.pool.query('UPDATE documents SET stage = $2, updated_at = now() WHERE id = $1', [id, stage]);
+  }
+
+  async setPagesTotal(id: string, pagesTotal: number): Promise<void> {
+    await this.pool.query('UPDATE documents SET pages_total = $2, updated_at = now() WHERE id = $1', [id, pagesTotal]);
+  }
+
+  async recordEmbedProgress(id: string, chunksDone: number, pagesEmbedded: number): Promise<void> {
+    await this.pool.query(
+      'UPDATE documents SET chunks_done = $2, pages_embedded = $3, updated_at = now() WHERE id = $1',
+      [id, chunksDone, pagesEmbedded],
+    );
+  }
+
+  async markReady(id: string, pageCount: number, chunkCount: number): Promise<void> {
+    await this.pool.query(
+      `UPDATE documents SET status = 'ready', stage = 'done', pages_total = $2, pages_done = $2, pages_embedded = $2,
+              chunks_total = $3, chunks_done = $3, error_code = NULL, error_message = NULL,
+              finished_at = now(), updated_at = now()
+       WHERE id = $1`,
+      [id, pageCount, chunkCount],
+    );
+  }
+
+  async markFailed(id: string, code: string, message: string): Promise<void> {
+    await this.pool.query(
+      `UPDATE documents SET status = 'failed', error_code = $2, error_message = $3, finished_at = now(), updated_at = now()
+       WHERE id = $1`,
+      [id, code, message],
+    );
+  }
+
+  /** Deletes the document (its pages and chunks cascade); returns the row as it was, or null. */
+  async delete(id: string): Promise<DocumentRecord | null> {
+    const doc = await this.findById(id);
+    if (!doc) return null;
+    await this.pool.query('DELETE FROM documents WHERE id = $1', [id]);
+    return doc;
+  }
+
+  async isBlobReferenced(sha256: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM documents WHERE blob_sha256 = $1 LIMIT 1', [sha256]);
+    return rowCount === 1;
+  }
+
+  async countByStatus(): Promise<Record<DocumentStatus, number>> {
+    const { rows } = await this.pool.query<{ status: DocumentStatus; n: string }>(
+      'SELECT status, count(*) AS n FROM documents GROUP BY status',
+    );
+    const counts = Object.fromEntries(DOCUMENT_STATUSES.map((s) => [s, 0])) as Record<DocumentStatus, number>;
+    for (const row of rows) counts[row.status] = Number(row.n);
+    return counts;
+  }
+}

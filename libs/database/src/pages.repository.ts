@@ -1,0 +1,52 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { inTransaction, PG_POOL } from './pg-pool';
+
+export interface StoredPage {
+  pageNumber: number;
+  text: string;
+}
+
+/** document_pages: the extracted text of each page, which is also the extraction checkpoint. */
+@Injectable()
+export class PagesRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /**
+   * Stores a window of consecutive pages and advances the document's `pages_done` in the same transaction,
+   * so the checkpoint never claims a page that is not stored. Idempotent for pages stored before a crash.
+   */
+  async saveWindow(documentId: string, pages: StoredPage[]): Promise<void> {
+    if (pages.length === 0) return;
+    await inTransaction(this.pool, async (client) => {
+      await client.query(
+        `INSERT INTO document_pages (document_id, page_number, text)
+         SELECT $1, page_number, text FROM unnest($2::int[], $3::text[]) AS p(page_number, text)
+         ON CONFLICT (document_id, page_number) DO UPDATE SET text = EXCLUDED.text`,
+        [documentId, pages.map((p) => p.pageNumber), pages.map((p) => p.text)],
+      );
+      await client.query(
+        'UPDATE documents SET pages_done = greatest(pages_done, $2), updated_at = now() WHERE id = $1',
+        [documentId, pages[pages.length - 1].pageNumber],
+      );
+    });
+  }
+
+  /** Up to `limit` pages after `afterPage`, in order: lets chunking stream a document of any length. */
+  async readWindow(documentId: string, afterPage: number, limit: number): Promise<StoredPage[]> {
+    const { rows } = await this.pool.query<{ page_number: number; text: string }>(
+      `SELECT page_number, text FROM document_pages WHERE document_id = $1 AND page_number > $2
+       ORDER BY page_number LIMIT $3`,
+      [documentId, afterPage, limit],
+    );
+    return rows.map((row) => ({ pageNumber: row.page_number, text: row.text }));
+  }
+
+  async countCharacters(documentId: string): Promise<number> {
+    const { rows } = await this.pool.query<{ n: string | null }>(
+      'SELECT sum(length(btrim(text))) AS n FROM document_pages WHERE document_id = $1',
+      [documentId],
+    );
+    return Number(rows[0].n ?? 0);
+  }
+}

@@ -1,0 +1,76 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { PG_POOL } from './pg-pool';
+
+export type QueryOutcome = 'answered' | 'no_sources' | 'failed' | 'client_closed';
+
+export interface NewQueryLog {
+  collectionId: string | null;
+  queryText: string;
+  mode: string;
+  topK: number;
+  sourceCount: number;
+  model: string | null;
+  promptTokens: number;
+  completionTokens: number;
+  costUsd: number | null;
+  cacheHit: 'exact' | 'semantic' | null;
+  retrievalMs: number;
+  generationMs: number;
+  totalMs: number;
+  streamed: boolean;
+  outcome: QueryOutcome;
+  errorCode: string | null;
+}
+
+export interface QueryStats {
+  queries: number;
+  p50Ms: number | null;
+  p95Ms: number | null;
+  p99Ms: number | null;
+  promptTokens: number;
+  completionTokens: number;
+  cacheHits: number;
+}
+
+/** query_logs: what every query cost and how it went. */
+@Injectable()
+export class QueryLogsRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  async insert(log: NewQueryLog): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,
+                               cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+      [log.collectionId, log.queryText, log.mode, log.topK, log.sourceCount, log.model, log.promptTokens, log.completionTokens,
+        log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode],
+    );
+  }
+
+  /** Latency percentiles, token totals and cache hits over the queries since `since`. */
+  async statsSince(since: Date): Promise<QueryStats> {
+    const { rows } = await this.pool.query(
+      `SELECT count(*)::int AS queries,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms) AS p95,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY total_ms) AS p99,
+              coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
+              coalesce(sum(completion_tokens), 0)::bigint AS completion_tokens,
+              count(*) FILTER (WHERE cache_hit IS NOT NULL)::int AS cache_hits
+       FROM query_logs WHERE created_at >= $1`,
+      [since],
+    );
+    const row = rows[0];
+    const ms = (value: number | null) => (value === null ? null : Math.round(Number(value)));
+    return {
+      queries: row.queries,
+      p50Ms: ms(row.p50),
+      p95Ms: ms(row.p95),
+      p99Ms: ms(row.p99),
+      promptTokens: Number(row.prompt_tokens),
+      completionTokens: Number(row.completion_tokens),
+      cacheHits: row.cache_hits,
+    };
+  }
+}

@@ -1,0 +1,3 @@
+export * from './ingestion.producer';
+export * from './queue.constants';
+export * from './queue.module';

@@ -1,0 +1,39 @@
+import { InjectQueue } from '@nestjs/bullmq';
+import { Injectable } from '@nestjs/common';
+import { AppError } from '@app/errors';
+import { Queue } from 'bullmq';
+import { INGESTION_JOB_OPTIONS, INGESTION_QUEUE, IngestDocumentJob, IngestionJobName, ingestionJobId } from './queue.constants';
+
+export class QueueUnavailableError extends AppError {
+  constructor(cause: string) {
+    super('queue_unavailable', `The ingestion queue is unavailable (${cause}); try again shortly.`, 503);
+  }
+}
+
+/** The only code that adds ingestion jobs: ids, attempts, backoff and retention are set here, once. */
+@Injectable()
+export class IngestionProducer {
+  constructor(@InjectQueue(INGESTION_QUEUE) private readonly queue: Queue) {}
+
+  async enqueue(documentId: string): Promise<string> {
+    const payload: IngestDocumentJob = { documentId };
+    try {
+      const job = await this.queue.add(IngestionJobName.IngestDocument, payload, {
+        ...INGESTION_JOB_OPTIONS,
+        jobId: ingestionJobId(documentId),
+      });
+      return job.id!;
+    } catch (error) {
+      throw new QueueUnavailableError((error as Error).message);
+    }
+  }
+
+  /** Removes the document's job if it has not started; a running job notices the deleted document itself. */
+  async cancel(documentId: string): Promise<void> {
+    try {
+      await this.queue.remove(ingestionJobId(documentId));
+    } catch (error) {
+      throw new QueueUnavailableError((error as Error).message);
+    }
+  }
+}

@@ -1,0 +1,34 @@
+import type { JobsOptions } from 'bullmq';
+
+/**
+ * Queue and job names are a public contract: jobs already in Redis carry them, so renaming one orphans those
+ * jobs. Do not rename; add new names instead.
+ */
+export const INGESTION_QUEUE = 'ingestion';
+
+export enum IngestionJobName {
+  IngestDocument = 'ingest-document',
+}
+
+/** Payload of IngestionJobName.IngestDocument: everything else the worker reads from PostgreSQL. */
+export interface IngestDocumentJob {
+  documentId: string;
+}
+
+/** The job-name → payload map that the worker's processor switches over exhaustively. */
+export interface IngestionJobs {
+  [IngestionJobName.IngestDocument]: IngestDocumentJob;
+}
+
+/** One job per document: derived from its id, so a retried upload request cannot enqueue the document twice. */
+export function ingestionJobId(documentId: string): string {
+  return `ingest-${documentId}`;
+}
+
+export const INGESTION_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 2_000 },
+  // PostgreSQL is the record of every document; Redis keeps jobs only as long as they help debugging.
+  removeOnComplete: { age: 3_600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3_600, count: 5_000 },
+};

@@ -1,0 +1,4 @@
+export * from './metadata-filter';
+export * from './retrieval.module';
+export * from './rrf';
+export * from './search.service';

@@ -1,0 +1,29 @@
+import { Readable } from 'node:stream';
+import { AppError } from '@app/errors';
+
+export const BLOB_STORE = Symbol('BLOB_STORE');
+
+/** A blob written to staging: hashed and counted, but not visible under its hash until committed. */
+export interface StagedBlob {
+  readonly sha256: string;
+  readonly size: number;
+  /** Publishes the blob under its hash (a no-op when identical content is already stored). */
+  commit(): Promise<void>;
+  discard(): Promise<void>;
+}
+
+/** Content-addressed storage for uploaded files. */
+export interface BlobStore {
+  /** Streams `source` to staging while hashing it; never holds the whole content in memory. */
+  stage(source: Readable, maxBytes: number): Promise<StagedBlob>;
+  /** A local file path to read the blob from (what pdfjs and the text readers open). */
+  localPath(sha256: string): Promise<string>;
+  delete(sha256: string): Promise<void>;
+  exists(sha256: string): Promise<boolean>;
+}
+
+export class BlobTooLargeError extends AppError {
+  constructor(maxBytes: number) {
+    super('payload_too_large', `The file is larger than the upload limit of ${maxBytes} bytes.`, 413, { max_bytes: maxBytes });
+  }
+}

@@ -1,0 +1,44 @@
+import { readFile } from 'node:fs/promises';
+import { basename } from 'node:path';
+
+export interface JsonResponse<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+export async function requestJson<T = any>(baseUrl: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<JsonResponse<T>> {
+  const { json, ...rest } = init;
+  const response = await fetch(`${baseUrl}${path}`, {
+    ...rest,
+    headers: { ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(rest.headers ?? {}) },
+    body: json !== undefined ? JSON.stringify(json) : rest.body,
+  });
+  const text = await response.text();
+  return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
+}
+
+/** POSTs a file from disk (or given bytes) to /v1/documents as multipart/form-data, with optional fields. */
+export async function uploadFile(
+  baseUrl: string,
+  file: { path: string } | { name: string; content: string | Uint8Array },
+  fields: Record<string, string> = {},
+): Promise<JsonResponse> {
+  const form = new FormData();
+  const [name, bytes] = 'path' in file ? [basename(file.path), await readFile(file.path)] : [file.name, file.content];
+  form.append('file', new Blob([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)]), name);
+  for (const [key, value] of Object.entries(fields)) form.append(key, value);
+  return requestJson(baseUrl, '/v1/documents', { method: 'POST', body: form });
+}
+
+/** Polls a document until it leaves queued/processing; fails the test after `timeoutMs`. */
+export async function waitForDocument(baseUrl: string, id: string, timeoutMs = 60_000): Promise<any> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await requestJson(baseUrl, `/v1/documents/${id}`);
+    if (status !== 200) throw new Error(`GET /v1/documents/${id} answered ${status}: ${JSON.stringify(body)}`);
+    if (body.status !== 'queued' && body.status !== 'processing') return body;
+    if (Date.now() > deadline) throw new Error(`document ${id} still ${body.status} after ${timeoutMs} ms: ${JSON.stringify(body.progress)}`);
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+}

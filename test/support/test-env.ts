@@ -1,0 +1,90 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { INestApplication, INestApplicationContext } from '@nestjs/common';
+import Redis from 'ioredis';
+import { AppConfig, loadConfig } from '@app/config';
+import { dropDatabase, prepareDatabase } from '@app/database';
+import { createApiApp } from '../../apps/api/src/create-api-app';
+import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
+
+/**
+ * An isolated Groundwork environment for one test file: its own database, Redis key prefix and data
+ * directory on the machine's shared PostgreSQL and Redis, all removed by `cleanup()`.
+ */
+export interface TestEnv {
+  config: AppConfig;
+  /** Environment variables that reproduce `config` (for child processes). */
+  env: Record<string, string>;
+  cleanup(): Promise<void>;
+}
+
+export async function createTestEnv(overrides: Record<string, string> = {}): Promise<TestEnv> {
+  const id = randomBytes(4).toString('hex');
+  const base = new URL(process.env.DATABASE_URL ?? 'postgres://postgres@127.0.0.1:5432/groundwork');
+  base.pathname = `/groundwork_test_${id}`;
+  const dataDir = await mkdtemp(join(tmpdir(), 'groundwork-test-'));
+  const env: Record<string, string> = {
+    DATABASE_URL: base.toString(),
+    REDIS_URL: process.env.REDIS_URL ?? 'redis://127.0.0.1:6379',
+    REDIS_PREFIX: `gwtest-${id}`,
+    DATA_DIR: dataDir,
+    EMBEDDING_PROVIDER: 'local',
+    LLM_PROVIDER: 'extractive',
+    LOG_LEVEL: 'warn',
+    PORT: '0',
+    WORKER_METRICS_PORT: '0',
+    ...overrides,
+  };
+  const config = loadConfig(env);
+  await prepareDatabase(config.databaseUrl);
+  return {
+    config,
+    env,
+    cleanup: async () => {
+      await dropDatabase(config.databaseUrl);
+      await deleteRedisKeys(config.redisUrl, config.redisPrefix);
+      await rm(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+/** Deletes this run's keys only (SCAN by prefix): the Redis is shared with other runs, so never FLUSHALL. */
+export async function deleteRedisKeys(redisUrl: string, prefix: string): Promise<void> {
+  const redis = new Redis(redisUrl);
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}:*`, 'COUNT', 500);
+      if (keys.length) await redis.del(...keys);
+      cursor = next;
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
+}
+
+export interface RunningSystem {
+  api: INestApplication;
+  worker: INestApplicationContext | null;
+  baseUrl: string;
+  close(): Promise<void>;
+}
+
+/** Starts the API on a free port and, unless told otherwise, a worker in the same process. */
+export async function startSystem(config: AppConfig, options: { worker?: boolean } = {}): Promise<RunningSystem> {
+  const api = await createApiApp(config);
+  await api.listen(0, '127.0.0.1');
+  const address = api.getHttpServer().address() as { port: number };
+  const worker = options.worker === false ? null : await createWorkerApp(config);
+  return {
+    api,
+    worker,
+    baseUrl: `http://127.0.0.1:${address.port}`,
+    close: async () => {
+      await worker?.close();
+      await api.close();
+    },
+  };
+}
