@@ -3,6 +3,12 @@ import { resolve } from 'node:path';
 export type EmbeddingProviderName = 'local' | 'openai';
 export type LlmProviderName = 'extractive' | 'openai';
 
+/** Price of a chat model in USD per million tokens. */
+export interface ChatModelPrice {
+  input: number;
+  output: number;
+}
+
 /** The whole configuration of Groundwork, typed and validated. Built once at boot by `loadConfig`. */
 export interface AppConfig {
   port: number;
@@ -23,6 +29,18 @@ export interface AppConfig {
     provider: LlmProviderName;
     chatModel: string;
     fallbackModel: string | null;
+    /** Longest wait for a model's first token, and longest silence between tokens after it. */
+    timeoutMs: number;
+    /** Retries per model before the first token (429, 5xx, timeouts), before falling back. */
+    maxRetries: number;
+    /** USD per million tokens by model name; a model missing here gets no cost figure. */
+    prices: Record<string, ChatModelPrice>;
+  };
+  answers: {
+    /** How long cached answers live; 0 turns the answer cache off. */
+    cacheTtlSeconds: number;
+    /** Interval of SSE keep-alive comments while a model is silent, so proxies do not close the stream. */
+    sseKeepAliveMs: number;
   };
   openai: {
     apiKey: string | null;
@@ -87,6 +105,36 @@ function url(env: Env, name: string, fallback: string | null, protocols: string[
   return raw;
 }
 
+/** List prices of common OpenAI chat models (USD per million tokens); CHAT_PRICES adds or overrides entries. */
+const DEFAULT_CHAT_PRICES: Record<string, ChatModelPrice> = {
+  'gpt-4o-mini': { input: 0.15, output: 0.6 },
+  'gpt-4o': { input: 2.5, output: 10 },
+  'gpt-4.1-nano': { input: 0.1, output: 0.4 },
+  'gpt-4.1-mini': { input: 0.4, output: 1.6 },
+  'gpt-4.1': { input: 2, output: 8 },
+};
+
+/** CHAT_PRICES: a JSON object `{ "<model>": { "input": <usd per 1M>, "output": <usd per 1M> } }`. */
+function chatPrices(env: Env, name: string): Record<string, ChatModelPrice> {
+  const raw = read(env, name);
+  if (raw === undefined) return { ...DEFAULT_CHAT_PRICES };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, 'must be a JSON object like {"my-model":{"input":0.15,"output":0.6}}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(name, 'must be a JSON object');
+  const prices = { ...DEFAULT_CHAT_PRICES };
+  for (const [model, price] of Object.entries(parsed)) {
+    const { input, output } = (price ?? {}) as Partial<ChatModelPrice>;
+    const valid = (value: unknown) => typeof value === 'number' && Number.isFinite(value) && value >= 0;
+    if (!valid(input) || !valid(output)) throw new ConfigError(name, `needs non-negative numbers "input" and "output" for "${model}"`);
+    prices[model] = { input: input!, output: output! };
+  }
+  return prices;
+}
+
 const DEFAULT_OPENAI_EMBEDDING_DIMENSIONS: Record<string, number> = {
   'text-embedding-3-small': 1536,
   'text-embedding-3-large': 3072,
@@ -128,6 +176,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       provider: llmProvider,
       chatModel: read(env, 'CHAT_MODEL') ?? (llmProvider === 'openai' ? 'gpt-4o-mini' : 'extractive'),
       fallbackModel: read(env, 'CHAT_FALLBACK_MODEL') ?? null,
+      timeoutMs: integer(env, 'LLM_TIMEOUT_MS', 30_000, 100, 600_000),
+      maxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
+      prices: chatPrices(env, 'CHAT_PRICES'),
+    },
+    answers: {
+      cacheTtlSeconds: integer(env, 'ANSWER_CACHE_TTL_SECONDS', 86_400, 0, 30 * 86_400),
+      sseKeepAliveMs: integer(env, 'SSE_KEEPALIVE_MS', 15_000, 100, 300_000),
     },
     openai: { apiKey, baseUrl: url(env, 'OPENAI_BASE_URL', null, ['http:', 'https:']) },
     chunking: { chunkTokens, overlapTokens },

@@ -1,5 +1,5 @@
 import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream } from 'node:fs';
+import { createWriteStream, mkdirSync } from 'node:fs';
 import { access, mkdir, rename, rm } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
@@ -19,7 +19,9 @@ export class LocalBlobStore implements BlobStore {
   }
 
   async stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
-    await mkdir(this.stagingDir, { recursive: true });
+    // Synchronous on purpose: the pipeline below must attach to `source` before this function first awaits,
+    // or a small upload can end (or fail) with nobody listening.
+    mkdirSync(this.stagingDir, { recursive: true });
     // The staging name is ours, never the client's file name.
     const stagingPath = join(this.stagingDir, randomUUID());
     const hash = createHash('sha256');

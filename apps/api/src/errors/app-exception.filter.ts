@@ -42,20 +42,21 @@ export class AppExceptionFilter implements ExceptionFilter {
     if (exception instanceof AppError) {
       return [exception.status, { error: { code: exception.code, message: exception.message, details: exception.details } }];
     }
+    // Express's body parser fails before any route runs; Nest wraps its error in a BadRequestException.
+    const bodyError = exception instanceof HttpException ? exception.cause : exception;
+    if (isBodyParserError(bodyError)) {
+      if (bodyError.type === 'entity.parse.failed') {
+        return [400, { error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } }];
+      }
+      if (bodyError.type === 'entity.too.large') {
+        return [413, { error: { code: 'payload_too_large', message: 'The request body is too large.' } }];
+      }
+    }
     if (exception instanceof HttpException) {
       const status = exception.getStatus();
       const payload = exception.getResponse();
       const message = typeof payload === 'string' ? payload : (payload as { message?: unknown }).message;
       return [status, { error: { code: CODES_BY_STATUS[status] ?? `http_${status}`, message: Array.isArray(message) ? message.join('; ') : String(message ?? exception.message) } }];
-    }
-    if (isBodyParserError(exception)) {
-      if (exception.type === 'entity.parse.failed') {
-        return [400, { error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } }];
-      }
-      if (exception.type === 'entity.too.large') {
-        return [413, { error: { code: 'payload_too_large', message: 'The request body is too large.' } }];
-      }
-      return [exception.status, { error: { code: 'bad_request', message: exception.message } }];
     }
     return [HttpStatus.INTERNAL_SERVER_ERROR, { error: { code: 'internal_error', message: 'An unexpected error occurred.' } }];
   }

@@ -1,0 +1,11 @@
+export {
+  Chunk,
+  ChunkingOptions,
+  DEFAULT_CHUNKING,
+  MAX_CHUNK_TOKENS,
+  MIN_CHUNK_TOKENS,
+  PageText,
+} from './chunking-options';
+export { Chunker } from './chunker';
+export { DEFAULT_SECTION_CHARS, splitTextIntoSections } from './sections';
+export { countTokens } from './tokenizer';

@@ -1,0 +1,157 @@
+import { countTokens, decodeTokens, encodeTokens } from './tokenizer';
+
+/** What joins a unit to the unit before it when both land in one chunk. '' glues the halves of a cut word. */
+export type Separator = '\n\n' | '\n' | ' ' | '';
+
+/** The smallest piece the chunker packs: a sentence, a line of a long sentence, or a token-cut piece. */
+export interface TextUnit {
+  text: string;
+  pageNumber: number;
+  tokens: number;
+  separator: Separator;
+}
+
+type Piece = Omit<TextUnit, 'pageNumber'>;
+
+const PARAGRAPH_BREAK = /\n[ \t]*\n\s*/;
+
+/**
+ * A sentence ends at . ! ? or … (optionally followed by closing quotes or brackets) and whitespace, where the
+ * next sentence starts with a capital, a digit or an opening quote — so "e.g. this" and "3.5 mg" stay whole.
+ * CJK full stops end a sentence without any whitespace.
+ */
+const SENTENCE_BREAK = /(?<=[.!?…]['"’”)\]]*)\s+(?=[\p{Lu}\p{Lt}\p{N}"'“‘(\[])|(?<=[。！？])\s*/gu;
+
+/** Upper bound on the tokens a separator adds between two units (BPE usually merges a space into the next word). */
+export function separatorTokens(separator: Separator): number {
+  return separator === '' ? 0 : 1;
+}
+
+export interface UnitLimits {
+  /** A sentence or line up to this many tokens stays whole. */
+  maxTokens: number;
+  /**
+   * Size of the pieces a longer line is cut into: smaller than maxTokens so that a chunk holding one piece
+   * still has room for the overlap in front of it.
+   */
+  pieceTokens: number;
+}
+
+/**
+ * Splits a page into units: paragraphs, then sentences; a sentence longer than `limits.maxTokens` is split at
+ * line breaks and, failing that, by tokens. Whitespace-only text yields nothing.
+ */
+export function* pageUnits(pageNumber: number, text: string, limits: UnitLimits): Generator<TextUnit> {
+  for (const paragraph of text.replace(/\r\n?/g, '\n').split(PARAGRAPH_BREAK)) {
+    for (const sentence of joinedBy('\n\n', splitSentences(paragraph))) {
+      for (const piece of joinedBy(sentence.separator, fitToTokens(sentence.text, limits))) {
+        yield { ...piece, pageNumber };
+      }
+    }
+  }
+}
+
+/** Replaces the first item's separator: how a group joins what came before is decided by the enclosing level. */
+function* joinedBy<T extends { separator: Separator }>(first: Separator, items: Iterable<T>): Generator<T> {
+  let isFirst = true;
+  for (const item of items) {
+    yield isFirst ? { ...item, separator: first } : item;
+    isFirst = false;
+  }
+}
+
+function* splitSentences(paragraph: string): Generator<{ text: string; separator: Separator }> {
+  let start = 0;
+  let separator: Separator = ' ';
+  for (const match of paragraph.matchAll(SENTENCE_BREAK)) {
+    const text = paragraph.slice(start, match.index).trim();
+    if (text) yield { text, separator };
+    separator = match[0].includes('\n') ? '\n' : ' ';
+    start = match.index + match[0].length;
+  }
+  const rest = paragraph.slice(start).trim();
+  if (rest) yield { text: rest, separator };
+}
+
+function* fitToTokens(text: string, limits: UnitLimits): Generator<Piece> {
+  const tokens = countTokens(text);
+  if (tokens <= limits.maxTokens) {
+    yield { text, tokens, separator: ' ' };
+    return;
+  }
+  const lines = text.split('\n').map((line) => line.trim()).filter(Boolean);
+  if (lines.length === 1) {
+    yield* splitByTokens(lines[0], limits.pieceTokens);
+    return;
+  }
+  for (const line of lines) yield* joinedBy('\n', fitToTokens(line, limits));
+}
+
+/**
+ * Cuts text into pieces of at most `maxTokens` tokens, at token boundaries that are also character boundaries.
+ * Whitespace at a cut becomes the separator; a cut inside a word becomes '' so rejoined halves read as before.
+ */
+export function* splitByTokens(text: string, maxTokens: number): Generator<Piece> {
+  const tokens = encodeTokens(text);
+  let offset = 0;
+  let pendingWhitespace = '';
+  for (let start = 0; start < tokens.length; ) {
+    let end = cutPoint(tokens, start, Math.min(start + maxTokens, tokens.length));
+    let decoded = decodeTokens(tokens.slice(start, end));
+    // A cut can fall inside a multi-byte character (the decoded text is then not the original's next
+    // characters), and re-tokenising a cut piece can cost more tokens than the slice held: back off until
+    // the piece is faithful and fits.
+    while (end - start > 1) {
+      const overflow = text.startsWith(decoded, offset) ? countTokens(decoded.trim()) - maxTokens : 1;
+      if (overflow <= 0) break;
+      end = Math.max(start + 1, end - overflow);
+      decoded = decodeTokens(tokens.slice(start, end));
+    }
+    const leading = pendingWhitespace + /^\s*/.exec(decoded)![0];
+    const body = decoded.trim();
+    pendingWhitespace = body ? /\s*$/.exec(decoded)![0] : leading;
+    if (body) {
+      const separator: Separator = leading.includes('\n') ? '\n' : leading ? ' ' : '';
+      yield { text: body, tokens: countTokens(body), separator };
+    }
+    offset += decoded.length;
+    start = end;
+  }
+}
+
+/**
+ * Moves a cut back to the start of a word when one begins in the second half of the piece, so pieces are
+ * whole words unless a single word is longer than half a piece.
+ */
+function cutPoint(tokens: number[], start: number, end: number): number {
+  if (end >= tokens.length) return end;
+  const earliest = start + Math.ceil((end - start) / 2);
+  for (let cut = end; cut > earliest; cut--) {
+    if (/^\s/.test(decodeTokens([tokens[cut]]))) return cut;
+  }
+  return end;
+}
+
+/**
+ * The last `maxTokens` tokens of a unit, starting at a word boundary where there is one: the overlap carried
+ * into the next chunk when even the last whole unit is longer than the overlap. Null when nothing fits.
+ */
+export function unitTail(unit: TextUnit, maxTokens: number): TextUnit | null {
+  const tokens = encodeTokens(unit.text);
+  let start = Math.max(0, tokens.length - maxTokens);
+  let decoded = decodeTokens(tokens.slice(start));
+  // Starting inside a multi-byte character decodes to U+FFFD instead of the original's last characters.
+  while (!unit.text.endsWith(decoded) && start < tokens.length - 1) decoded = decodeTokens(tokens.slice(++start));
+  if (!unit.text.endsWith(decoded)) return null;
+  // A cut inside a word would start the next chunk with a fragment of it.
+  const wordStart = decoded.search(/\s/);
+  let text = (start > 0 && wordStart > 0 ? decoded.slice(wordStart) : decoded).trim();
+  // Without its leading space the first word can tokenise longer; drop words until the tail fits.
+  let count = countTokens(text);
+  while (text && count > maxTokens) {
+    const nextWord = text.search(/\s/);
+    text = nextWord < 0 ? '' : text.slice(nextWord).trim();
+    count = countTokens(text);
+  }
+  return text ? { ...unit, text, tokens: count } : null;
+}

@@ -1,0 +1,29 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
+import { countTokens, decodeTokens, encodeTokens } from './tokenizer';
+
+describe('tokenizer', () => {
+  it('matches js-tiktoken cl100k_base on ordinary text', () => {
+    const reference = new Tiktoken(cl100kBase);
+    const text = 'Retrieval-augmented generation (RAG) grounds answers in sources.\n\nIt was 37.5% better in 2024; naïve baselines — not so much. 日本語も。';
+    assert.deepEqual(encodeTokens(text), reference.encode(text, [], []));
+    assert.equal(countTokens(text), reference.encode(text, [], []).length);
+    assert.equal(countTokens('hello world'), 2);
+    assert.equal(countTokens(''), 0);
+  });
+
+  it('round-trips through decode, special-token lookalikes included', () => {
+    const text = 'Say <|endoftext|> and 😀 and ünïcödé';
+    assert.equal(decodeTokens(encodeTokens(text)), text);
+  });
+
+  it('stays fast on a very long run without whitespace', () => {
+    const started = performance.now();
+    // Unguarded, js-tiktoken needs minutes for this (its merge is superlinear in the piece length).
+    const count = countTokens('a'.repeat(100_000));
+    assert.ok(count > 0);
+    assert.ok(performance.now() - started < 5000);
+  });
+});

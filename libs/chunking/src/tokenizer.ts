@@ -1,0 +1,92 @@
+import { Tiktoken } from 'js-tiktoken/lite';
+import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
+
+/**
+ * js-tiktoken's byte-pair merge is roughly cubic in the length of one pre-tokenised piece (a 10,000-letter run
+ * takes seconds, 50,000 takes minutes), and garbage from broken PDF extraction produces exactly such runs.
+ * Pieces longer than this are encoded in slices instead: the count can then exceed the exact count by a token
+ * or two per slice, which errs on the safe side of every limit.
+ */
+const LONG_PIECE_CHARS = 64;
+const PIECE_SLICE_CHARS = 32;
+
+/**
+ * Pieces (words, punctuation runs, whitespace runs) repeat heavily, so caching each piece's tokens makes
+ * encoding mostly regex matching plus map lookups. Cleared when full, which keeps memory bounded; results do
+ * not depend on what is cached, so clearing cannot change output.
+ */
+const PIECE_CACHE_LIMIT = 100_000;
+
+interface Encoder {
+  tiktoken: Tiktoken;
+  pieces: RegExp;
+  cache: Map<string, readonly number[]>;
+}
+
+let encoder: Encoder | undefined;
+
+/** Building the rank table takes most of a second, so it happens on first use, once per process. */
+function getEncoder(): Encoder {
+  encoder ??= { tiktoken: new Tiktoken(cl100kBase), pieces: new RegExp(cl100kBase.pat_str, 'gu'), cache: new Map() };
+  return encoder;
+}
+
+function encodePiece(enc: Encoder, piece: string): readonly number[] {
+  let tokens = enc.cache.get(piece);
+  if (tokens === undefined) {
+    // Empty allowed/disallowed lists: text that looks like a special token ("<|endoftext|>") is ordinary text
+    // in a user's document, and js-tiktoken's default would throw on it.
+    tokens = enc.tiktoken.encode(piece, [], []);
+    if (enc.cache.size >= PIECE_CACHE_LIMIT) enc.cache.clear();
+    enc.cache.set(piece, tokens);
+  }
+  return tokens;
+}
+
+function forEachPiece(text: string, visit: (tokens: readonly number[]) => void): void {
+  const enc = getEncoder();
+  for (const match of text.matchAll(enc.pieces)) {
+    const piece = match[0];
+    if (piece.length <= LONG_PIECE_CHARS) {
+      visit(encodePiece(enc, piece));
+      continue;
+    }
+    for (const slice of codePointSlices(piece, PIECE_SLICE_CHARS)) visit(enc.tiktoken.encode(slice, [], []));
+  }
+}
+
+/** Cuts text into slices of at most `size` UTF-16 units without separating a surrogate pair. */
+function* codePointSlices(text: string, size: number): Generator<string> {
+  let start = 0;
+  while (start < text.length) {
+    let end = Math.min(start + size, text.length);
+    if (end < text.length && isLowSurrogate(text.charCodeAt(end))) end -= 1;
+    yield text.slice(start, end);
+    start = end;
+  }
+}
+
+function isLowSurrogate(code: number): boolean {
+  return code >= 0xdc00 && code <= 0xdfff;
+}
+
+/** Number of cl100k_base tokens in `text` (the tokenizer of OpenAI's embedding and GPT-4-class models). */
+export function countTokens(text: string): number {
+  let count = 0;
+  forEachPiece(text, (tokens) => (count += tokens.length));
+  return count;
+}
+
+/** cl100k_base token ids of `text`, consistent with countTokens. */
+export function encodeTokens(text: string): number[] {
+  const out: number[] = [];
+  forEachPiece(text, (tokens) => {
+    for (const token of tokens) out.push(token);
+  });
+  return out;
+}
+
+/** Decodes token ids to text. A slice of ids can start or end inside a multi-byte character (U+FFFD then). */
+export function decodeTokens(tokens: readonly number[]): string {
+  return getEncoder().tiktoken.decode(tokens as number[]);
+}

@@ -1,0 +1,246 @@
+import OpenAI, { APIConnectionError, APIError } from 'openai';
+import { AppError, ValidationError } from '@app/errors';
+import { backoffDelayMs } from './backoff';
+import { planBatches } from './embedding-batches';
+import { EmbeddingProvider, EmbedOptions, l2NormalizeInPlace } from './embedding-provider';
+
+export interface RetryInfo {
+  /** 1 for the first retry. */
+  attempt: number;
+  /** HTTP status of the failed attempt; undefined for timeouts and connection errors. */
+  status?: number;
+  delayMs: number;
+}
+
+export interface OpenAIEmbedderOptions {
+  apiKey: string;
+  baseURL?: string;
+  model: string;
+  dimension: number;
+  /** Inputs per request. Default 256; OpenAI accepts at most 2048. */
+  batchSize?: number;
+  /** Approximate tokens per request. Default 250,000, under OpenAI's 300,000 per-request limit. */
+  maxBatchTokens?: number;
+  /** Requests in flight at once. Default 2. */
+  concurrency?: number;
+  /** Per request. Default 30,000. */
+  timeoutMs?: number;
+  /** Retries per batch after the first attempt. Default 6. */
+  maxRetries?: number;
+  /** Default 500. */
+  baseDelayMs?: number;
+  /** Default 20,000. */
+  maxDelayMs?: number;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export const OPENAI_MAX_BATCH_SIZE = 2048;
+
+const DEFAULTS = {
+  batchSize: 256,
+  maxBatchTokens: 250_000,
+  concurrency: 2,
+  timeoutMs: 30_000,
+  maxRetries: 6,
+  baseDelayMs: 500,
+  maxDelayMs: 20_000,
+};
+
+type Settings = typeof DEFAULTS;
+
+/** 408 and 409 are transient by OpenAI's own definition (its SDK retries them too); 429 and 5xx are load. */
+function isRetryableStatus(status: number): boolean {
+  return status === 408 || status === 409 || status === 429 || status >= 500;
+}
+
+/**
+ * Embeddings through any OpenAI-compatible API. Retries are done here, not by the SDK (`maxRetries: 0`), so
+ * that only the failed batch is re-sent, Retry-After is honoured, the backoff has full jitter and every retry
+ * is reported through `onRetry`.
+ */
+export class OpenAIEmbedder implements EmbeddingProvider {
+  readonly name = 'openai';
+  readonly model: string;
+  readonly dimension: number;
+  private readonly client: OpenAI;
+  private readonly settings: Settings;
+  /** Only text-embedding-3 and later accept `dimensions`; older or other models reject the field. */
+  private readonly sendDimensions: boolean;
+  private readonly onRetry?: (info: RetryInfo) => void;
+
+  constructor(options: OpenAIEmbedderOptions) {
+    const settings: Settings = { ...DEFAULTS };
+    for (const key of Object.keys(DEFAULTS) as (keyof Settings)[]) settings[key] = options[key] ?? DEFAULTS[key];
+    validateOptions(options, settings);
+    this.model = options.model;
+    this.dimension = options.dimension;
+    this.settings = settings;
+    this.sendDimensions = options.model.startsWith('text-embedding-3');
+    this.onRetry = options.onRetry;
+    this.client = new OpenAI({
+      apiKey: options.apiKey,
+      baseURL: options.baseURL,
+      timeout: settings.timeoutMs,
+      maxRetries: 0,
+    });
+  }
+
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
+    options.signal?.throwIfAborted();
+    const vectors: Float32Array[] = new Array(texts.length);
+    // OpenAI rejects empty input; a text without content gets the zero vector, as the local embedder gives it.
+    const sent: number[] = [];
+    texts.forEach((text, i) => {
+      if (text.trim() === '') vectors[i] = new Float32Array(this.dimension);
+      else sent.push(i);
+    });
+    const batches = planBatches(
+      sent.map((i) => texts[i]),
+      { maxInputs: this.settings.batchSize, maxTokens: this.settings.maxBatchTokens },
+    );
+
+    // The first failure cancels the batches still in flight: the call fails anyway, and they would only
+    // spend quota and delay the error.
+    const cancel = new AbortController();
+    const signal = options.signal ? AbortSignal.any([options.signal, cancel.signal]) : cancel.signal;
+    let failure: { error: unknown } | undefined;
+    let next = 0;
+    const runner = async () => {
+      while (next < batches.length && !failure) {
+        const batch = batches[next++];
+        try {
+          const result = await this.embedBatch(batch.texts, signal);
+          result.forEach((vector, j) => (vectors[sent[batch.start + j]] = vector));
+        } catch (error) {
+          failure ??= { error };
+          cancel.abort();
+        }
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.settings.concurrency, batches.length) }, runner));
+    if (failure) throw failure.error;
+    return vectors;
+  }
+
+  private async embedBatch(input: string[], signal: AbortSignal): Promise<Float32Array[]> {
+    for (let attempt = 0; ; attempt++) {
+      signal.throwIfAborted();
+      try {
+        const response = await this.client.embeddings.create(
+          {
+            model: this.model,
+            input,
+            encoding_format: 'float',
+            ...(this.sendDimensions ? { dimensions: this.dimension } : {}),
+          },
+          { signal },
+        );
+        return this.toVectors(response, input.length);
+      } catch (error) {
+        if (signal.aborted) throw signal.reason;
+        if (!(error instanceof APIError)) throw error;
+        const status = error.status;
+        const retryable = status === undefined ? error instanceof APIConnectionError : isRetryableStatus(status);
+        if (!retryable || attempt >= this.settings.maxRetries) throw this.failed(error, attempt + 1, retryable);
+        const delayMs = backoffDelayMs(attempt + 1, {
+          baseDelayMs: this.settings.baseDelayMs,
+          maxDelayMs: this.settings.maxDelayMs,
+          retryAfter: retryAfterHeader(error),
+        });
+        this.onRetry?.({ attempt: attempt + 1, status, delayMs });
+        await sleep(delayMs, signal);
+      }
+    }
+  }
+
+  private toVectors(response: OpenAI.CreateEmbeddingResponse, expected: number): Float32Array[] {
+    const data = Array.isArray(response?.data) ? [...response.data].sort((a, b) => a.index - b.index) : [];
+    if (data.length !== expected || data.some((item, i) => item.index !== i)) {
+      throw new AppError(
+        'embedding_failed',
+        `Embedding provider returned ${data.length} embeddings with unexpected indexes for ${expected} inputs`,
+        502,
+        { model: this.model },
+      );
+    }
+    return data.map(({ embedding }) => {
+      if (!Array.isArray(embedding)) {
+        const message = 'Embedding provider returned embeddings that are not float arrays';
+        throw new AppError('embedding_failed', message, 502, { model: this.model });
+      }
+      if (embedding.length !== this.dimension) {
+        throw new AppError(
+          'embedding_dimension_mismatch',
+          `Model ${this.model} returned ${embedding.length}-dimensional embeddings; ${this.dimension} are configured`,
+          502,
+          { model: this.model, expected: this.dimension, received: embedding.length },
+        );
+      }
+      return l2NormalizeInPlace(Float32Array.from(embedding));
+    });
+  }
+
+  private failed(error: APIError, attempts: number, retryable: boolean): AppError {
+    // The SDK's message already leads with the status ("429 Rate limit reached ..."); a timeout or connection
+    // error has none and says so.
+    const why = retryable ? `gave up after ${attempts} attempts` : 'not retryable';
+    return new AppError('embedding_failed', `Embedding request failed (${why}); last error: ${error.message}`, 502, {
+      model: this.model,
+      status: error.status,
+      attempts,
+    });
+  }
+}
+
+/** OpenAI also sends retry-after-ms, more precise than the standard header; prefer it. */
+function retryAfterHeader(error: APIError): string | null {
+  const headers = error.headers;
+  if (!headers) return null;
+  const milliseconds = Number(headers.get('retry-after-ms'));
+  if (headers.get('retry-after-ms') !== null && Number.isFinite(milliseconds) && milliseconds >= 0) {
+    return String(milliseconds / 1000);
+  }
+  return headers.get('retry-after');
+}
+
+function sleep(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    const timer = setTimeout(() => {
+      signal.removeEventListener('abort', onAbort);
+      resolve();
+    }, ms);
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+}
+
+function validateOptions(options: OpenAIEmbedderOptions, settings: Settings): void {
+  const problems: string[] = [];
+  if (!options.apiKey) problems.push('apiKey is required');
+  if (!options.model) problems.push('model is required');
+  if (!Number.isInteger(options.dimension) || options.dimension < 1) {
+    problems.push('dimension must be a positive integer');
+  }
+  const ranges: [keyof Settings, number, number][] = [
+    ['batchSize', 1, OPENAI_MAX_BATCH_SIZE],
+    ['maxBatchTokens', 1, Number.MAX_SAFE_INTEGER],
+    ['concurrency', 1, 64],
+    ['timeoutMs', 1, Number.MAX_SAFE_INTEGER],
+    ['maxRetries', 0, 100],
+    ['baseDelayMs', 0, Number.MAX_SAFE_INTEGER],
+    ['maxDelayMs', 0, Number.MAX_SAFE_INTEGER],
+  ];
+  for (const [key, min, max] of ranges) {
+    const value = settings[key];
+    if (!Number.isInteger(value) || value < min || value > max) {
+      problems.push(`${key} must be an integer from ${min} to ${max}`);
+    }
+  }
+  if (problems.length > 0) {
+    throw new ValidationError(`Invalid OpenAI embedder options: ${problems.join('; ')}`, { problems });
+  }
+}

@@ -1,0 +1,37 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { normaliseWhitespace, pageTextFromItems, PageTextItem } from './page-text';
+
+/** A horizontal 10-pt text item at (x, y), 5 pt wide per character. */
+function item(str: string, x: number, y: number, hasEOL = false): PageTextItem {
+  return { str, transform: [10, 0, 0, 10, x, y], width: str.length * 5, height: 10, hasEOL };
+}
+
+test('items on a line are joined with spaces and hasEOL becomes a line break', () => {
+  const items = [item('Hello', 0, 700), item('world', 40, 700, true), item('Next line', 0, 686)];
+  assert.equal(pageTextFromItems(items), 'Hello world\nNext line');
+});
+
+test('a baseline change starts a new line even without hasEOL; a small shift (superscript) does not', () => {
+  assert.equal(pageTextFromItems([item('Top', 0, 700), item('Bottom', 0, 680)]), 'Top\nBottom');
+  assert.equal(pageTextFromItems([item('x', 0, 700), item('2', 5, 703)]), 'x2');
+});
+
+test('touching items (one word split by a font change) are joined without a space', () => {
+  assert.equal(pageTextFromItems([item('Bold', 0, 700), item('face', 20, 700), item('next', 60, 700)]), 'Boldface next');
+});
+
+test('empty items and marked-content entries carry no text', () => {
+  const items = [item('A', 0, 700), { type: 'beginMarkedContent', id: 'mc0' }, item('', 400, 100), item('B', 30, 700)];
+  assert.equal(pageTextFromItems(items), 'A B');
+});
+
+test('rotated text falls back to spaces', () => {
+  const rotated: PageTextItem = { str: 'side', transform: [0, 10, -10, 0, 50, 50], width: 20, height: 10, hasEOL: false };
+  assert.equal(pageTextFromItems([item('Main', 0, 700), rotated]), 'Main side');
+});
+
+test('whitespace collapses, line breaks survive once, control characters go, ends are trimmed', () => {
+  assert.equal(normaliseWhitespace('  a \t b  \n\n  c\u0000d \r\n'), 'a b\ncd');
+  assert.equal(pageTextFromItems([]), '');
+});

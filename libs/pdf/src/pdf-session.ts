@@ -1,0 +1,96 @@
+import type { FileHandle } from 'node:fs/promises';
+import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import { createFileRangeTransport, FileRangeTransport } from './file-range-transport';
+import { pageTextFromItems } from './page-text';
+import { classifyPdfjsError } from './pdf-errors';
+import { loadPdfjs, pdfjsAssetPaths } from './pdfjs';
+
+// pdfjs's own default; a page usually needs a handful of such ranges.
+const RANGE_CHUNK_SIZE = 64 * 1024;
+// pdfjs keeps parsed fonts for the whole document; dropping them now and then bounds a session's font
+// memory (documents with a subset font per page exist) at the cost of reparsing a shared font.
+const CLEANUP_EVERY_PAGES = 32;
+
+/**
+ * One pdfjs document over an open file. pdfjs keeps every page proxy it has handed out, every page object
+ * and every byte range it has read until the document is destroyed, so a session is meant to read a bounded
+ * number of pages; PdfReader replaces it with a fresh one to keep memory flat on long documents.
+ */
+export class PdfSession {
+  private pagesSinceCleanup = 0;
+
+  private constructor(
+    private readonly loadingTask: PDFDocumentLoadingTask,
+    private readonly document: PDFDocumentProxy,
+    private readonly transport: FileRangeTransport,
+  ) {}
+
+  get pageCount(): number {
+    return this.document.numPages;
+  }
+
+  /**
+   * Parses the document's structure (header, xref, catalog) from `file`. Rejects with a coded
+   * PermanentIngestionError for encrypted or unparseable files, or with the fs error if reading failed.
+   */
+  static async open(file: FileHandle, size: number): Promise<PdfSession> {
+    const pdfjs = await loadPdfjs();
+    const transport = createFileRangeTransport(pdfjs, file, size);
+    const loadingTask = pdfjs.getDocument({
+      range: transport,
+      rangeChunkSize: RANGE_CHUNK_SIZE,
+      // Fetch only the ranges that are asked for, instead of streaming or prefetching the rest of the file.
+      disableAutoFetch: true,
+      disableStream: true,
+      verbosity: pdfjs.VerbosityLevel.ERRORS,
+      ...pdfjsAssetPaths(),
+      useSystemFonts: false,
+      disableFontFace: true,
+      useWorkerFetch: false,
+    });
+    try {
+      const document = await loadingTask.promise;
+      // Zeros that stood in for a failed read can still parse; the read error is the truth then.
+      if (transport.readError !== undefined) throw transport.readError;
+      return new PdfSession(loadingTask, document, transport);
+    } catch (error) {
+      await loadingTask.destroy();
+      throw transport.readError ?? classifyPdfjsError(error);
+    }
+  }
+
+  /** True once a read of the file failed; the session then only reports that error and should be replaced. */
+  get readFailed(): boolean {
+    return this.transport.readError !== undefined;
+  }
+
+  async readPageText(pageNumber: number): Promise<string> {
+    if (this.readFailed) throw this.transport.readError;
+    const text = await this.extractText(pageNumber);
+    if (++this.pagesSinceCleanup >= CLEANUP_EVERY_PAGES) {
+      this.pagesSinceCleanup = 0;
+      await this.document.cleanup();
+    }
+    return text;
+  }
+
+  /** Ends the pdfjs document; the file handle stays open (it belongs to the reader). */
+  destroy(): Promise<void> {
+    return this.loadingTask.destroy();
+  }
+
+  private async extractText(pageNumber: number): Promise<string> {
+    let page: PDFPageProxy | undefined;
+    try {
+      page = await this.document.getPage(pageNumber);
+      const content = await page.getTextContent();
+      // Text read after a failed read may come from the zeros that replaced the missing bytes.
+      if (this.readFailed) throw this.transport.readError;
+      return pageTextFromItems(content.items);
+    } catch (error) {
+      throw this.transport.readError ?? classifyPdfjsError(error);
+    } finally {
+      page?.cleanup();
+    }
+  }
+}

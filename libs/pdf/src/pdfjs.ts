@@ -1,0 +1,27 @@
+import { dirname, join, sep } from 'node:path';
+
+export type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
+
+let loading: Promise<Pdfjs> | undefined;
+
+/**
+ * Loads pdfjs-dist once per process. The package is ESM-only and this project compiles to CommonJS, so it
+ * must come through a real `import()` (tsc keeps it under module "nodenext"); the legacy build is the one
+ * meant for Node. A failed load is not cached, so a later call can try again.
+ */
+export function loadPdfjs(): Promise<Pdfjs> {
+  loading ??= import('pdfjs-dist/legacy/build/pdf.mjs').catch((error: unknown) => {
+    loading = undefined;
+    throw error;
+  });
+  return loading;
+}
+
+/**
+ * The package's own standard-font and CMap directories. In Node pdfjs reads these "URLs" with fs, so they
+ * are plain paths; they must end with a separator because pdfjs appends file names to them.
+ */
+export function pdfjsAssetPaths(): { standardFontDataUrl: string; cMapUrl: string } {
+  const root = dirname(require.resolve('pdfjs-dist/package.json'));
+  return { standardFontDataUrl: join(root, 'standard_fonts') + sep, cMapUrl: join(root, 'cmaps') + sep };
+}
