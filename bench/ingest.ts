@@ -1,15 +1,37 @@
-// Ingests a large generated PDF through a freshly started api + worker (separate processes, own database)
-// and prints JSON: pages, seconds, pages per second, chunks per second, worker peak RSS.
-//   npm run bench:ingest -- [--pages 3500]
+// Ingests a large PDF through a freshly started api + worker (separate processes, own database), embedding
+// against an OpenAI-compatible server on localhost, then runs the LangChain.js peer pipeline on the same file
+// against the same server, and prints JSON: pages/s, chunks/s, worker peak RSS and embedding requests of each.
+//   npm run bench:ingest -- [--pages 3500] [--dimensions 1536] [--source real.pdf] [--chunk-tokens 500 --chunk-overlap 80]
+//                           [--embedding-latency-ms 0] [--set NAME=VALUE]... [--no-peer]
+// --source: a real PDF, concatenated with qpdf until it has --pages pages (default: a generated text PDF).
+// --set: a configuration variable for Groundwork's processes (e.g. --set PDF_EXTRACT_THREADS=1).
+import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { parseArgs } from 'node:util';
+import { createInterface } from 'node:readline';
+import { parseArgs, promisify } from 'node:util';
 import { uploadFile, waitForDocument } from '../test/support/http';
-import { peakResidentBytes, spawnApp, stopProcess, waitForHttp } from '../test/support/processes';
 import { writeTextPdf } from '../test/support/pdf-fixtures';
-import { createTestEnv } from '../test/support/test-env';
+import { freePort } from '../test/support/ports';
+import { peakResidentBytes, spawnApp, stopProcess, waitForHttp } from '../test/support/processes';
+import { createTestEnv, TestEnv } from '../test/support/test-env';
+import { PeerFigures, runLangchainPeer } from './peers/langchain-peer';
 
-const { values } = parseArgs({ options: { pages: { type: 'string', default: '3500' } } });
+const { values } = parseArgs({
+  options: {
+    pages: { type: 'string', default: '3500' },
+    dimensions: { type: 'string', default: '1536' },
+    source: { type: 'string' },
+    'chunk-tokens': { type: 'string' },
+    'chunk-overlap': { type: 'string' },
+    'embedding-latency-ms': { type: 'string', default: '0' },
+    set: { type: 'string', multiple: true, default: [] },
+    'no-peer': { type: 'boolean', default: false },
+  },
+});
+const settings = Object.fromEntries(values.set!.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
 const pageCount = Number(values.pages);
+const dimensions = Number(values.dimensions);
+const MODEL = 'text-embedding-3-small';
 
 const sentences = [
   'The committee reviewed the quarterly figures and noted a steady rise in regional demand.',
@@ -21,36 +43,122 @@ const sentences = [
 const pageText = (n: number) =>
   Array.from({ length: 24 }, (_, i) => `${n}.${i} ${sentences[(n + i) % sentences.length]}`).join('\n');
 
-async function main(): Promise<void> {
-  const env = await createTestEnv({ PORT: String(30_000 + Math.floor(Math.random() * 20_000)), LOG_LEVEL: 'error', MAX_UPLOAD_BYTES: String(1024 ** 3) });
-  const pdfPath = join(env.config.dataDir, 'bench.pdf');
-  await writeTextPdf(pdfPath, Array.from({ length: pageCount }, (_, i) => pageText(i + 1)));
+/** The benchmark PDF: a real one repeated with qpdf, or a generated text PDF. */
+async function buildPdf(path: string): Promise<void> {
+  if (!values.source) {
+    await writeTextPdf(path, Array.from({ length: pageCount }, (_, i) => pageText(i + 1)));
+    return;
+  }
+  const run = promisify(execFile);
+  const { stdout } = await run('qpdf', ['--show-npages', values.source]);
+  const copies = Math.ceil(pageCount / Number(stdout.trim()));
+  const repeated = join(path + '.all.pdf');
+  await run('qpdf', ['--empty', '--pages', ...Array.from({ length: copies }, () => values.source!), '--', repeated]);
+  await run('qpdf', [repeated, '--pages', repeated, `1-${pageCount}`, '--', path]);
+}
 
+/** The OpenAI-compatible embedding server (bench/embedding-server.ts) in its own process. */
+async function startEmbeddingServer(): Promise<{ process: ChildProcess; baseUrl: string; stats(): Promise<{ requests: number; inputs: number }> }> {
+  const child = spawn(process.execPath, [join(__dirname, 'embedding-server.js'), '--latency-ms', values['embedding-latency-ms']!], {
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
+  const firstLine = await createInterface({ input: child.stdout! })[Symbol.asyncIterator]().next();
+  if (firstLine.done) throw new Error('the embedding server exited before printing its URL');
+  const baseUrl = String(firstLine.value).trim();
+  const statsUrl = baseUrl.replace(/\/v1$/, '/stats');
+  return { process: child, baseUrl, stats: async () => (await fetch(statsUrl)).json() as Promise<{ requests: number; inputs: number }> };
+}
+
+interface Figures {
+  pages: number;
+  chunks: number;
+  seconds: number;
+  pages_per_second: number;
+  chunks_per_second: number;
+  peak_rss_mb: number;
+  embedding_requests: number;
+  embedded_inputs: number;
+}
+
+async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<ReturnType<typeof startEmbeddingServer>>): Promise<Figures> {
   const api = spawnApp('api', env.env);
+  // As scripts/start.sh and docker-compose run it.
   const worker = spawnApp('worker', env.env, ['--max-semi-space-size=8']);
   const baseUrl = `http://127.0.0.1:${env.config.port}`;
   try {
     await waitForHttp(`${baseUrl}/health/ready`, api);
+    const fields: Record<string, string> = {};
+    if (values['chunk-tokens']) fields.chunk_tokens = values['chunk-tokens'];
+    if (values['chunk-overlap']) fields.chunk_overlap = values['chunk-overlap'];
+    const before = await server.stats();
     const started = Date.now();
-    const upload = await uploadFile(baseUrl, { path: pdfPath });
+    const upload = await uploadFile(baseUrl, { path: pdfPath }, fields);
     if (upload.status !== 202) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
-    const doc = await waitForDocument(baseUrl, upload.body.document_id, 30 * 60_000);
+    const doc = await waitForDocument(baseUrl, upload.body.document_id, 60 * 60_000);
     const seconds = (Date.now() - started) / 1000;
     const peakRss = peakResidentBytes(worker.pid!);
     if (doc.status !== 'ready') throw new Error(`ingestion failed: ${JSON.stringify(doc.error)}`);
-    console.log(JSON.stringify({
+    const after = await server.stats();
+    return {
       pages: doc.page_count,
       chunks: doc.chunk_count,
-      seconds: Number(seconds.toFixed(2)),
-      pages_per_second: Number((doc.page_count / seconds).toFixed(1)),
-      chunks_per_second: Number((doc.chunk_count / seconds).toFixed(1)),
-      worker_peak_rss_mb: Number((peakRss / 1024 / 1024).toFixed(1)),
-      embedding_provider: env.config.embedding.provider,
-    }));
+      seconds: round(seconds, 2),
+      pages_per_second: round(doc.page_count / seconds, 1),
+      chunks_per_second: round(doc.chunk_count / seconds, 1),
+      peak_rss_mb: round(peakRss / 1024 / 1024, 1),
+      embedding_requests: after.requests - before.requests,
+      embedded_inputs: after.inputs - before.inputs,
+    };
   } finally {
     await Promise.all([stopProcess(api), stopProcess(worker)]);
-    await env.cleanup();
   }
+}
+
+async function main(): Promise<void> {
+  const server = await startEmbeddingServer();
+  const env = await createTestEnv({
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'error',
+    MAX_UPLOAD_BYTES: String(1024 ** 3),
+    EMBEDDING_PROVIDER: 'openai',
+    OPENAI_API_KEY: 'bench',
+    OPENAI_BASE_URL: server.baseUrl,
+    EMBEDDING_MODEL: MODEL,
+    EMBEDDING_DIMENSION: String(dimensions),
+    LLM_PROVIDER: 'extractive',
+    ...settings,
+  });
+  const peerEnv = values['no-peer'] ? null : await createTestEnv();
+  try {
+    const pdfPath = join(env.config.dataDir, 'bench.pdf');
+    await buildPdf(pdfPath);
+    const groundwork = await runGroundwork(env, pdfPath, server);
+    let peer: (PeerFigures & { embedding_requests: number; embedded_inputs: number }) | null = null;
+    if (peerEnv) {
+      const before = await server.stats();
+      const figures = await runLangchainPeer({ pdfPath, databaseUrl: peerEnv.config.databaseUrl, baseUrl: server.baseUrl, model: MODEL, dimensions });
+      const after = await server.stats();
+      peer = { ...figures, embedding_requests: after.requests - before.requests, embedded_inputs: after.inputs - before.inputs };
+    }
+    console.log(JSON.stringify({
+      pdf: values.source ? `${values.source} repeated to ${pageCount} pages` : `generated, ${pageCount} pages`,
+      embedding: { model: MODEL, dimensions, server: 'bench/embedding-server (localhost)', latency_ms: Number(values['embedding-latency-ms']) },
+      settings,
+      groundwork,
+      langchain: peer,
+      ratio: peer
+        ? { pages_per_second: round(groundwork.pages_per_second / peer.pages_per_second, 2), peak_rss: round(groundwork.peak_rss_mb / peer.peak_rss_mb, 2) }
+        : null,
+    }, null, 2));
+  } finally {
+    server.process.kill('SIGTERM');
+    await env.cleanup();
+    await peerEnv?.cleanup();
+  }
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
 }
 
 main().catch((error) => {

@@ -94,6 +94,13 @@ describe('FakeOpenAI', () => {
     await assert.rejects(client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] }), { status: 500 });
   });
 
+  it('applies a model-scoped failure only to requests for that model', async () => {
+    fake.failNext(1, { status: 503, model: 'primary' });
+    await client.chat.completions.create({ model: 'fallback', messages: [{ role: 'user', content: 'hi' }] });
+    await assert.rejects(client.chat.completions.create({ model: 'primary', messages: [{ role: 'user', content: 'hi' }] }), { status: 503 });
+    await client.chat.completions.create({ model: 'primary', messages: [{ role: 'user', content: 'hi' }] });
+  });
+
   it('hangs the next requests so clients time out', async () => {
     fake.hangNext(1);
     await assert.rejects(
@@ -101,6 +108,30 @@ describe('FakeOpenAI', () => {
       (error: unknown) => error instanceof APIConnectionTimeoutError,
     );
     assert.equal(fake.requests.length, 1);
+  });
+
+  it('records that a client closed a streamed answer before it ended', async () => {
+    fake.streamChunkDelayMs = 20;
+    try {
+      const controller = new AbortController();
+      const stream = await client.chat.completions.create(
+        { model: 'm', messages: [{ role: 'user', content: 'hi' }], stream: true },
+        { signal: controller.signal },
+      );
+      for await (const chunk of stream) {
+        if (chunk.choices[0]?.delta?.content) {
+          controller.abort();
+          break;
+        }
+      }
+      const deadline = Date.now() + 2000;
+      while (!fake.requests[0].closedBeforeEnd && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 10));
+      assert.equal(fake.requests[0].closedBeforeEnd, true);
+      await client.chat.completions.create({ model: 'm', messages: [{ role: 'user', content: 'hi' }] });
+      assert.equal(fake.requests[1].closedBeforeEnd, false);
+    } finally {
+      fake.streamChunkDelayMs = 0;
+    }
   });
 
   it('lets a suite add or replace routes, and answers unknown routes with 404', async () => {

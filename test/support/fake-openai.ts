@@ -18,6 +18,11 @@ export interface RecordedRequest {
   body: unknown;
   /** Date.now() when the request arrived. */
   time: number;
+  /**
+   * The connection closed before the response was complete: the client aborted the request (or stop()
+   * dropped a response held by hangNext).
+   */
+  closedBeforeEnd: boolean;
 }
 
 export interface ScriptedFailure {
@@ -29,6 +34,8 @@ export interface ScriptedFailure {
   headers?: Record<string, string>;
   /** Only requests to this path consume the failure; default: any path. */
   path?: string;
+  /** Only requests for this model (the body's `model`) consume the failure; default: any model. */
+  model?: string;
 }
 
 export type RouteHandler = (request: RecordedRequest, res: ServerResponse) => void | Promise<void>;
@@ -137,10 +144,14 @@ export class FakeOpenAI {
       headers: req.headers,
       body: parseBody(text),
       time: Date.now(),
+      closedBeforeEnd: false,
     };
     this.requests.push(request);
+    res.on('close', () => {
+      if (!res.writableFinished) request.closedBeforeEnd = true;
+    });
 
-    const scripted = this.takeScripted(request.path);
+    const scripted = this.takeScripted(request);
     if (scripted?.kind === 'hang') {
       this.hanging.add(res);
       res.on('close', () => this.hanging.delete(res));
@@ -155,10 +166,12 @@ export class FakeOpenAI {
     await handler(request, res);
   }
 
-  private takeScripted(path: string): Scripted | undefined {
+  private takeScripted(request: RecordedRequest): Scripted | undefined {
+    const model = (request.body as { model?: unknown } | undefined)?.model;
     const index = this.script.findIndex((entry) => {
       const only = entry.kind === 'fail' ? entry.failure.path : entry.path;
-      return only === undefined || only === path;
+      const onlyModel = entry.kind === 'fail' ? entry.failure.model : undefined;
+      return (only === undefined || only === request.path) && (onlyModel === undefined || onlyModel === model);
     });
     return index < 0 ? undefined : this.script.splice(index, 1)[0];
   }

@@ -5,10 +5,13 @@ import { DatabaseModule } from '@app/database';
 import { ObservabilityModule } from '@app/observability';
 import { RedisModule } from '@app/redis';
 import { StorageModule } from '@app/storage';
+import { AdminModule } from './admin/admin.module';
 import { DocumentsModule } from './documents/documents.module';
 import { AppExceptionFilter } from './errors/app-exception.filter';
 import { HealthModule } from './health/health.module';
 import { JobsController } from './jobs/jobs.controller';
+import { MetricsModule } from './metrics/metrics.module';
+import { QueryModule } from './query/query.module';
 import { SearchModule } from './search/search.module';
 
 @Module({})
@@ -24,7 +27,10 @@ export class AppModule {
         StorageModule,
         DocumentsModule,
         SearchModule,
+        QueryModule,
         HealthModule,
+        MetricsModule,
+        AdminModule,
       ],
       controllers: [JobsController],
       providers: [{ provide: APP_FILTER, useClass: AppExceptionFilter }],

@@ -30,6 +30,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
     .setTitle('Groundwork')
     .setDescription('Upload documents, poll their ingestion, search them and ask grounded questions.')
     .setVersion('1')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (admin endpoints: the admin key).' }, 'admin')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'docs-json' });
   return app;

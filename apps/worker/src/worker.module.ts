@@ -4,13 +4,14 @@ import { DatabaseModule } from '@app/database';
 import { ObservabilityModule } from '@app/observability';
 import { StorageModule } from '@app/storage';
 import { IngestionModule } from './ingestion/ingestion.module';
+import { WorkerMetricsModule } from './metrics/worker-metrics.module';
 
 @Module({})
 export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot('worker'), DatabaseModule, StorageModule, IngestionModule],
+      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot('worker'), DatabaseModule, StorageModule, IngestionModule, WorkerMetricsModule],
     };
   }
 }

@@ -24,6 +24,22 @@ export interface AppConfig {
     provider: EmbeddingProviderName;
     model: string;
     dimension: number;
+    /** Inputs per embedding request (OpenAI accepts at most 2,048). */
+    batchSize: number;
+    /** Approximate tokens per embedding request, summed over its inputs. */
+    maxBatchTokens: number;
+    /** Longest input the model takes, in tokens; longer inputs are truncated to it. */
+    maxInputTokens: number;
+    /** Embedding requests in flight at once, per document being ingested. */
+    concurrency: number;
+    /** Retries of one failed request (429, 5xx, timeouts) before the document's attempt fails. */
+    maxRetries: number;
+    cache: {
+      /** How long vectors stay in the Redis layer; 0 turns that layer off. */
+      ttlSeconds: number;
+      /** Size of the in-process LRU layer; 0 turns that layer off. */
+      memoryMb: number;
+    };
   };
   llm: {
     provider: LlmProviderName;
@@ -52,6 +68,20 @@ export interface AppConfig {
   };
   ingestion: {
     maxPages: number;
+    /** Extracted characters per document; more fails the document with `too_much_text`. */
+    maxDocumentCharacters: number;
+    /** Extracted characters per page; more fails the document with `too_much_text`. */
+    maxPageCharacters: number;
+    /** Wall-clock limit of one ingestion attempt; longer fails the document with `ingestion_timeout`. */
+    timeoutSeconds: number;
+    /** Longest one PDF page may take to extract; longer fails the document with `pdf_too_complex`. */
+    pageTimeoutSeconds: number;
+    /** Threads extracting one PDF's pages in parallel. */
+    extractThreads: number;
+    /** V8 heap limit of each extraction thread; a page needing more fails with `pdf_too_complex`. */
+    extractHeapMb: number;
+    /** How often the worker looks for documents left queued or processing without a job; 0 turns it off. */
+    reconcileIntervalSeconds: number;
   };
   adminApiKey: string | null;
   logLevel: string;
@@ -171,7 +201,20 @@ export function loadConfig(env: Env = process.env): AppConfig {
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, Number.MAX_SAFE_INTEGER),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
-    embedding: { provider: embeddingProvider, model: embeddingModel, dimension },
+    embedding: {
+      provider: embeddingProvider,
+      model: embeddingModel,
+      dimension,
+      batchSize: integer(env, 'EMBEDDING_BATCH_SIZE', 128, 1, 2048),
+      maxBatchTokens: integer(env, 'EMBEDDING_BATCH_TOKENS', 250_000, 1_000, 10_000_000),
+      maxInputTokens: integer(env, 'EMBEDDING_MAX_INPUT_TOKENS', 8_191, 16, 1_000_000),
+      concurrency: integer(env, 'EMBEDDING_CONCURRENCY', 4, 1, 64),
+      maxRetries: integer(env, 'EMBEDDING_MAX_RETRIES', 6, 0, 20),
+      cache: {
+        ttlSeconds: integer(env, 'EMBEDDING_CACHE_TTL_SECONDS', 7 * 86_400, 0, 365 * 86_400),
+        memoryMb: integer(env, 'EMBEDDING_CACHE_MEMORY_MB', 16, 0, 4_096),
+      },
+    },
     llm: {
       provider: llmProvider,
       chatModel: read(env, 'CHAT_MODEL') ?? (llmProvider === 'openai' ? 'gpt-4o-mini' : 'extractive'),
@@ -186,7 +229,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     openai: { apiKey, baseUrl: url(env, 'OPENAI_BASE_URL', null, ['http:', 'https:']) },
     chunking: { chunkTokens, overlapTokens },
-    ingestion: { maxPages: integer(env, 'MAX_PDF_PAGES', 20_000, 1, 1_000_000) },
+    ingestion: {
+      maxPages: integer(env, 'MAX_PDF_PAGES', 20_000, 1, 1_000_000),
+      maxDocumentCharacters: integer(env, 'MAX_DOCUMENT_CHARACTERS', 50_000_000, 1, 2_000_000_000),
+      maxPageCharacters: integer(env, 'MAX_PAGE_CHARACTERS', 200_000, 1, 100_000_000),
+      timeoutSeconds: integer(env, 'INGESTION_TIMEOUT_SECONDS', 3_600, 1, 7 * 86_400),
+      pageTimeoutSeconds: integer(env, 'PDF_PAGE_TIMEOUT_SECONDS', 30, 1, 3_600),
+      extractThreads: integer(env, 'PDF_EXTRACT_THREADS', 2, 1, 16),
+      extractHeapMb: integer(env, 'PDF_EXTRACT_HEAP_MB', 96, 16, 16_384),
+      reconcileIntervalSeconds: integer(env, 'RECONCILE_INTERVAL_SECONDS', 60, 0, 86_400),
+    },
     adminApiKey: read(env, 'ADMIN_API_KEY') ?? null,
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

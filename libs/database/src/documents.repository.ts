@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { PG_POOL } from './pg-pool';
+import { inTransaction, PG_POOL } from './pg-pool';
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'cancelled';
 export type IngestionStage = 'queued' | 'extract' | 'embed' | 'finalize' | 'done';
@@ -216,6 +216,109 @@ export class DocumentsRepository {
   async isBlobReferenced(sha256: string): Promise<boolean> {
     const { rowCount } = await this.pool.query('SELECT 1 FROM documents WHERE blob_sha256 = $1 LIMIT 1', [sha256]);
     return rowCount === 1;
+  }
+
+  /** The most recently failed documents, newest failure first. */
+  async listRecentlyFailed(limit: number): Promise<DocumentRecord[]> {
+    const { rows } = await this.pool.query<DocumentRow>(
+      `${SELECT_DOCUMENT} WHERE d.status = 'failed' ORDER BY d.finished_at DESC NULLS LAST, d.id DESC LIMIT $1`,
+      [limit],
+    );
+    return rows.map(toDocument);
+  }
+
+  /**
+   * Puts a failed document back to `queued` for another ingestion run; false unless it was `failed`. Stage,
+   * stored pages and chunks stay, so the run resumes from the last checkpoint instead of starting over.
+   */
+  async resetFailedForRetry(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query(
+      `UPDATE documents SET status = 'queued', error_code = NULL, error_message = NULL, finished_at = NULL, updated_at = now()
+       WHERE id = $1 AND status = 'failed'`,
+      [id],
+    );
+    return rowCount === 1;
+  }
+
+  /** Documents that became ready since `since`, and their pages, per `bucketSeconds`-long bucket (empty buckets omitted). */
+  async finishedPerBucket(since: Date, bucketSeconds: number): Promise<{ bucketStart: Date; documents: number; pages: number }[]> {
+    const { rows } = await this.pool.query<{ bucket_start: Date; documents: number; pages: string }>(
+      `SELECT to_timestamp(floor(extract(epoch FROM finished_at) / $2) * $2) AS bucket_start,
+              count(*)::int AS documents, coalesce(sum(pages_total), 0)::bigint AS pages
+       FROM documents WHERE status = 'ready' AND finished_at >= $1
+       GROUP BY 1 ORDER BY 1`,
+      [since, bucketSeconds],
+    );
+    return rows.map((row) => ({ bucketStart: row.bucket_start, documents: row.documents, pages: Number(row.pages) }));
+  }
+
+  /** True while the document's row exists: ingestion polls it to stop promptly once the document is deleted. */
+  async exists(id: string): Promise<boolean> {
+    const { rowCount } = await this.pool.query('SELECT 1 FROM documents WHERE id = $1', [id]);
+    return rowCount === 1;
+  }
+
+  /**
+   * Documents waiting for or in ingestion whose row has not changed since `unchangedSince`: the candidates a
+   * reconciler checks for a missing job. Oldest first, so a backlog is worked through in order.
+   */
+  async listUnfinishedSince(unchangedSince: Date, limit: number): Promise<DocumentRecord[]> {
+    const { rows } = await this.pool.query<DocumentRow>(
+      `${SELECT_DOCUMENT} WHERE d.status IN ('queued', 'processing') AND d.updated_at < $1
+       ORDER BY d.updated_at, d.id LIMIT $2`,
+      [unchangedSince, limit],
+    );
+    return rows.map(toDocument);
+  }
+
+  /** Marks a document as just looked at, so the next reconciler pass does not pick it again at once. */
+  async touch(id: string): Promise<void> {
+    await this.pool.query('UPDATE documents SET updated_at = now() WHERE id = $1', [id]);
+  }
+
+  /**
+   * A `ready` document with the same file, chunking settings and embedding model (through its collection)
+   * as `doc`: its pages and chunks are exactly what ingesting `doc` would produce. Null when there is none.
+   */
+  async findReadyTwin(doc: DocumentRecord): Promise<DocumentRecord | null> {
+    const { rows } = await this.pool.query<DocumentRow>(
+      `${SELECT_DOCUMENT}
+       JOIN collections target ON target.id = $5
+       WHERE d.status = 'ready' AND d.id <> $1 AND d.blob_sha256 = $2 AND d.chunk_tokens = $3 AND d.chunk_overlap = $4
+         AND c.embedding_model = target.embedding_model AND c.embedding_dim = target.embedding_dim
+       ORDER BY d.finished_at DESC LIMIT 1`,
+      [doc.id, doc.blobSha256, doc.chunkTokens, doc.chunkOverlap, doc.collectionId],
+    );
+    return rows.length ? toDocument(rows[0]) : null;
+  }
+
+  /**
+   * Copies the stored pages and chunks (embeddings included) of `sourceId` to `target`, in one transaction
+   * and in bulk (INSERT … SELECT, no row leaves the server). Rows the target already has are kept. Returns
+   * how many pages and chunks the target has afterwards.
+   */
+  async copyIngestedContent(sourceId: string, target: { id: string; collectionId: string }): Promise<{ pages: number; chunks: number }> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query(
+        `INSERT INTO document_pages (document_id, page_number, text)
+         SELECT $2, page_number, text FROM document_pages WHERE document_id = $1
+         ON CONFLICT (document_id, page_number) DO NOTHING`,
+        [sourceId, target.id],
+      );
+      await client.query(
+        `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
+         SELECT $2, $3, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim
+         FROM chunks WHERE document_id = $1
+         ON CONFLICT (document_id, ordinal) DO NOTHING`,
+        [sourceId, target.id, target.collectionId],
+      );
+      const { rows } = await client.query<{ pages: number; chunks: number }>(
+        `SELECT (SELECT count(*)::int FROM document_pages WHERE document_id = $1) AS pages,
+                (SELECT count(*)::int FROM chunks WHERE document_id = $1) AS chunks`,
+        [target.id],
+      );
+      return rows[0];
+    });
   }
 
   async countByStatus(): Promise<Record<DocumentStatus, number>> {

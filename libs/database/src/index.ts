@@ -1,3 +1,4 @@
+export * from './api-keys.repository';
 export * from './chunks.repository';
 export * from './collections.repository';
 export * from './database.module';

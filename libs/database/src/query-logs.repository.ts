@@ -33,6 +33,15 @@ export interface QueryStats {
   cacheHits: number;
 }
 
+/** Latency percentiles of the queries that started in one time bucket. */
+export interface QueryLatencyBucket {
+  bucketStart: Date;
+  queries: number;
+  p50Ms: number;
+  p95Ms: number;
+  p99Ms: number;
+}
+
 /** query_logs: what every query cost and how it went. */
 @Injectable()
 export class QueryLogsRepository {
@@ -72,5 +81,26 @@ export class QueryLogsRepository {
       completionTokens: Number(row.completion_tokens),
       cacheHits: row.cache_hits,
     };
+  }
+
+  /** Latency percentiles per `bucketSeconds`-long bucket since `since` (buckets without queries omitted). */
+  async latencyPerBucket(since: Date, bucketSeconds: number): Promise<QueryLatencyBucket[]> {
+    const { rows } = await this.pool.query<{ bucket_start: Date; queries: number; p50: number; p95: number; p99: number }>(
+      `SELECT to_timestamp(floor(extract(epoch FROM created_at) / $2) * $2) AS bucket_start,
+              count(*)::int AS queries,
+              percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms) AS p50,
+              percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms) AS p95,
+              percentile_cont(0.99) WITHIN GROUP (ORDER BY total_ms) AS p99
+       FROM query_logs WHERE created_at >= $1
+       GROUP BY 1 ORDER BY 1`,
+      [since, bucketSeconds],
+    );
+    return rows.map((row) => ({
+      bucketStart: row.bucket_start,
+      queries: row.queries,
+      p50Ms: Math.round(Number(row.p50)),
+      p95Ms: Math.round(Number(row.p95)),
+      p99Ms: Math.round(Number(row.p99)),
+    }));
   }
 }

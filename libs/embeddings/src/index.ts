@@ -4,3 +4,8 @@ export * from './embedding-provider.factory';
 export * from './embeddings.module';
 export { FeatureWeights, hashedFeatureVector, LOCAL_FEATURE_WEIGHTS, LocalHashingEmbedder } from './local-hashing-embedder';
 export * from './openai-embedder';
+export * from './cached-embedding-provider';
+export * from './embedding-cache';
+export * from './input-token-limit';
+export * from './memory-embedding-cache';
+export * from './redis-embedding-cache';

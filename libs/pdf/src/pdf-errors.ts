@@ -3,6 +3,10 @@ import { PermanentIngestionError } from '@app/errors';
 export const PDF_ENCRYPTED = 'pdf_encrypted';
 export const PDF_INVALID = 'pdf_invalid';
 export const PDF_TOO_MANY_PAGES = 'pdf_too_many_pages';
+/** A page needed more memory or time to extract than its limits allow (a decompression bomb, say). */
+export const PDF_TOO_COMPLEX = 'pdf_too_complex';
+/** More extracted text than the limits allow, on one page or in the whole document. */
+export const TOO_MUCH_TEXT = 'too_much_text';
 
 export function pdfInvalidError(reason: string): PermanentIngestionError {
   return new PermanentIngestionError(PDF_INVALID, 'The PDF could not be read: it is damaged, truncated or not a PDF.', { reason });
@@ -13,6 +17,22 @@ export function pdfTooManyPagesError(pageCount: number, maxPages: number): Perma
     PDF_TOO_MANY_PAGES,
     `The PDF has ${pageCount} pages; at most ${maxPages} are accepted. Split it and upload the parts.`,
     { pageCount, maxPages },
+  );
+}
+
+export function pageTooMuchTextError(pageNumber: number, maxPageCharacters: number): PermanentIngestionError {
+  return new PermanentIngestionError(
+    TOO_MUCH_TEXT,
+    `Page ${pageNumber} holds more than ${maxPageCharacters} characters of text; no real page does, so the file is refused.`,
+    { pageNumber, maxPageCharacters },
+  );
+}
+
+export function pdfTooComplexError(pageNumber: number, reason: string): PermanentIngestionError {
+  return new PermanentIngestionError(
+    PDF_TOO_COMPLEX,
+    `Page ${pageNumber} could not be extracted within the limits: it ${reason}. The file may be a decompression bomb or malformed.`,
+    { pageNumber },
   );
 }
 

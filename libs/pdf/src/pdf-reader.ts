@@ -16,6 +16,8 @@ export interface PdfReader {
 
 export interface OpenPdfOptions {
   maxPages?: number;
+  /** Text characters one page may hold; a page with more fails with PermanentIngestionError 'too_much_text'. */
+  maxPageCharacters?: number;
 }
 
 // pdfjs holds on to every page it has read until its document is destroyed (about 3 KB of heap per page,
@@ -34,10 +36,10 @@ export async function openPdf(filePath: string, options: OpenPdfOptions = {}): P
   let session: PdfSession | undefined;
   try {
     const { size } = await file.stat();
-    session = await PdfSession.open(file, size);
-    const { maxPages } = options;
+    const { maxPages, maxPageCharacters } = options;
+    session = await PdfSession.open(file, size, maxPageCharacters);
     if (maxPages !== undefined && session.pageCount > maxPages) throw pdfTooManyPagesError(session.pageCount, maxPages);
-    return new SessionPdfReader(file, size, session);
+    return new SessionPdfReader(file, size, session, maxPageCharacters);
   } catch (error) {
     try {
       await session?.destroy();
@@ -58,6 +60,7 @@ class SessionPdfReader implements PdfReader {
     private readonly file: FileHandle,
     private readonly size: number,
     session: PdfSession,
+    private readonly maxPageCharacters: number | undefined,
   ) {
     this.session = session;
     this.pageCount = session.pageCount;
@@ -90,7 +93,7 @@ class SessionPdfReader implements PdfReader {
 
   private async sessionForNextPage(): Promise<PdfSession> {
     if (this.pagesInSession >= PAGES_PER_SESSION) await this.endSession();
-    this.session ??= await PdfSession.open(this.file, this.size);
+    this.session ??= await PdfSession.open(this.file, this.size, this.maxPageCharacters);
     this.pagesInSession++;
     return this.session;
   }

@@ -1,8 +1,10 @@
 import type { FileHandle } from 'node:fs/promises';
+import { AppError } from '@app/errors';
 import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { TextItem, TextMarkedContent } from 'pdfjs-dist/types/src/display/api';
 import { createFileRangeTransport, FileRangeTransport } from './file-range-transport';
 import { pageTextFromItems } from './page-text';
-import { classifyPdfjsError } from './pdf-errors';
+import { classifyPdfjsError, pageTooMuchTextError } from './pdf-errors';
 import { loadPdfjs, pdfjsAssetPaths } from './pdfjs';
 
 // pdfjs's own default; a page usually needs a handful of such ranges.
@@ -23,6 +25,7 @@ export class PdfSession {
     private readonly loadingTask: PDFDocumentLoadingTask,
     private readonly document: PDFDocumentProxy,
     private readonly transport: FileRangeTransport,
+    private readonly maxPageCharacters: number,
   ) {}
 
   get pageCount(): number {
@@ -32,8 +35,9 @@ export class PdfSession {
   /**
    * Parses the document's structure (header, xref, catalog) from `file`. Rejects with a coded
    * PermanentIngestionError for encrypted or unparseable files, or with the fs error if reading failed.
+   * A page with more than `maxPageCharacters` of text fails with 'too_much_text'.
    */
-  static async open(file: FileHandle, size: number): Promise<PdfSession> {
+  static async open(file: FileHandle, size: number, maxPageCharacters = Number.POSITIVE_INFINITY): Promise<PdfSession> {
     const pdfjs = await loadPdfjs();
     const transport = createFileRangeTransport(pdfjs, file, size);
     const loadingTask = pdfjs.getDocument({
@@ -52,7 +56,7 @@ export class PdfSession {
       const document = await loadingTask.promise;
       // Zeros that stood in for a failed read can still parse; the read error is the truth then.
       if (transport.readError !== undefined) throw transport.readError;
-      return new PdfSession(loadingTask, document, transport);
+      return new PdfSession(loadingTask, document, transport, maxPageCharacters);
     } catch (error) {
       await loadingTask.destroy();
       throw transport.readError ?? classifyPdfjsError(error);
@@ -83,14 +87,42 @@ export class PdfSession {
     let page: PDFPageProxy | undefined;
     try {
       page = await this.document.getPage(pageNumber);
-      const content = await page.getTextContent();
+      const items = await this.readTextItems(page, pageNumber);
       // Text read after a failed read may come from the zeros that replaced the missing bytes.
       if (this.readFailed) throw this.transport.readError;
-      return pageTextFromItems(content.items);
+      return pageTextFromItems(items);
     } catch (error) {
-      throw this.transport.readError ?? classifyPdfjsError(error);
+      throw this.transport.readError ?? (error instanceof AppError ? error : classifyPdfjsError(error));
     } finally {
       page?.cleanup();
+    }
+  }
+
+  /**
+   * The page's text items as pdfjs streams them, a batch at a time. Counting as they arrive lets a page
+   * whose content stream inflates to gigabytes of text be refused after the first `maxPageCharacters`,
+   * instead of after pdfjs has decoded and held all of it.
+   */
+  private async readTextItems(page: PDFPageProxy, pageNumber: number): Promise<Array<TextItem | TextMarkedContent>> {
+    const reader = page.streamTextContent().getReader();
+    const items: Array<TextItem | TextMarkedContent> = [];
+    let characters = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) return items;
+      for (const item of value.items) {
+        items.push(item);
+        if ('str' in item) characters += item.str.length;
+      }
+      if (characters > this.maxPageCharacters) {
+        // Cancelling makes pdfjs stop parsing the page at its next time slot. The page is refused either way,
+        // so how pdfjs acknowledges the cancellation does not matter; the limit is the error to report.
+        await reader.cancel('page text limit reached').then(
+          () => undefined,
+          () => undefined,
+        );
+        throw pageTooMuchTextError(pageNumber, this.maxPageCharacters);
+      }
     }
   }
 }

@@ -2,6 +2,7 @@ import { InjectQueue } from '@nestjs/bullmq';
 import { Injectable } from '@nestjs/common';
 import { AppError } from '@app/errors';
 import { Queue } from 'bullmq';
+import { withQueueTimeout } from './queue-timeout';
 import { INGESTION_JOB_OPTIONS, INGESTION_QUEUE, IngestDocumentJob, IngestionJobName, ingestionJobId } from './queue.constants';
 
 export class QueueUnavailableError extends AppError {
@@ -18,10 +19,10 @@ export class IngestionProducer {
   async enqueue(documentId: string): Promise<string> {
     const payload: IngestDocumentJob = { documentId };
     try {
-      const job = await this.queue.add(IngestionJobName.IngestDocument, payload, {
-        ...INGESTION_JOB_OPTIONS,
-        jobId: ingestionJobId(documentId),
-      });
+      const job = await withQueueTimeout(
+        this.queue.add(IngestionJobName.IngestDocument, payload, { ...INGESTION_JOB_OPTIONS, jobId: ingestionJobId(documentId) }),
+        'adding the job',
+      );
       return job.id!;
     } catch (error) {
       throw new QueueUnavailableError((error as Error).message);
@@ -31,7 +32,7 @@ export class IngestionProducer {
   /** Removes the document's job if it has not started; a running job notices the deleted document itself. */
   async cancel(documentId: string): Promise<void> {
     try {
-      await this.queue.remove(ingestionJobId(documentId));
+      await withQueueTimeout(this.queue.remove(ingestionJobId(documentId)), 'removing the job');
     } catch (error) {
       throw new QueueUnavailableError((error as Error).message);
     }

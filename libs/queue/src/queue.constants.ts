@@ -1,4 +1,4 @@
-import type { JobsOptions } from 'bullmq';
+import type { JobsOptions, WorkerOptions } from 'bullmq';
 
 /**
  * Queue and job names are a public contract: jobs already in Redis carry them, so renaming one orphans those
@@ -31,4 +31,17 @@ export const INGESTION_JOB_OPTIONS: JobsOptions = {
   // PostgreSQL is the record of every document; Redis keeps jobs only as long as they help debugging.
   removeOnComplete: { age: 3_600, count: 1_000 },
   removeOnFail: { age: 7 * 24 * 3_600, count: 5_000 },
+};
+
+/**
+ * Options of the workers consuming the ingestion queue. PDF parsing runs on extraction threads, so the
+ * event loop that renews job locks is never blocked for long, and a short lock is safe: a worker killed
+ * mid-document has its job picked up again (from its checkpoint) within about lockDuration + stalledInterval,
+ * instead of a minute with BullMQ's defaults. A job whose worker died twice is failed by BullMQ rather than
+ * crash-looping the fleet; the reconciler then records the document as failed.
+ */
+export const INGESTION_WORKER_OPTIONS: Partial<WorkerOptions> = {
+  lockDuration: 10_000,
+  stalledInterval: 5_000,
+  maxStalledCount: 2,
 };

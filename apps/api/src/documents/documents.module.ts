@@ -4,5 +4,5 @@ import { QueueModule } from '@app/queue';
 import { DocumentsController } from './documents.controller';
 import { DocumentsService } from './documents.service';
 
-@Module({ imports: [QueueModule, EmbeddingsModule], controllers: [DocumentsController], providers: [DocumentsService] })
+@Module({ imports: [QueueModule.forProducer(), EmbeddingsModule], controllers: [DocumentsController], providers: [DocumentsService] })
 export class DocumentsModule {}

@@ -91,8 +91,10 @@ export class DocumentsService {
       try {
         await this.producer.enqueue(doc.id);
       } catch (error) {
-        // Without a job the document would sit in `queued` forever: undo it and let the client retry.
-        await this.delete(doc.id);
+        // Without a job the document would sit in `queued` forever: undo it and let the client retry. There is
+        // no job to cancel and Redis is likely down, so this must not go through the queue (`delete` does).
+        await this.documents.delete(doc.id);
+        if (!(await this.documents.isBlobReferenced(doc.blobSha256))) await this.blobs.delete(doc.blobSha256);
         throw error;
       }
       return { document_id: doc.id, job_id: doc.jobId, status: 'queued' };

@@ -1,22 +1,23 @@
-import { Controller, Get, Inject } from '@nestjs/common';
-import { ApiOperation, ApiTags } from '@nestjs/swagger';
-import { HealthCheck, HealthCheckService, HealthIndicatorService } from '@nestjs/terminus';
-import { PG_POOL } from '@app/database';
-import { REDIS } from '@app/redis';
-import Redis from 'ioredis';
-import { Pool } from 'pg';
+import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
+import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
+import { AppError } from '@app/errors';
+import { DependencyIndicators } from './dependency-indicators';
 
-// A dependency that has not answered in this time counts as down: readiness must answer promptly.
-const CHECK_TIMEOUT_MS = 2_000;
+/** 503 `not_ready`: names the indicators that are down; `details` holds every indicator's result. */
+export class NotReadyError extends AppError {
+  constructor(result: HealthCheckResult) {
+    const down = Object.keys(result.error ?? {});
+    super('not_ready', `Not ready: ${down.join(', ')} ${down.length === 1 ? 'is' : 'are'} down.`, 503, result.details);
+  }
+}
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
   constructor(
     private readonly health: HealthCheckService,
-    private readonly indicators: HealthIndicatorService,
-    @Inject(PG_POOL) private readonly pool: Pool,
-    @Inject(REDIS) private readonly redis: Redis,
+    private readonly dependencies: DependencyIndicators,
   ) {}
 
   @Get('live')
@@ -28,27 +29,25 @@ export class HealthController {
 
   @Get('ready')
   @HealthCheck()
-  @ApiOperation({ summary: 'Readiness: PostgreSQL (with pgvector) and Redis answer; 503 naming what is down otherwise' })
-  ready() {
-    return this.health.check([
-      () =>
-        this.indicators
-          .check('postgres')
-          .attempt(async () => {
-            const { rows } = await this.pool.query<{ version: string | null }>(
-              "SELECT extversion AS version FROM pg_extension WHERE extname = 'vector'",
-            );
-            if (!rows[0]?.version) throw new Error('the vector extension is not installed');
-            return { pgvector: rows[0].version };
-          })
-          .withTimeout(CHECK_TIMEOUT_MS),
-      () =>
-        this.indicators
-          .check('redis')
-          .attempt(async () => {
-            await this.redis.ping();
-          })
-          .withTimeout(CHECK_TIMEOUT_MS),
-    ]);
+  @ApiOperation({
+    summary: 'Readiness: PostgreSQL (with pgvector), Redis, the ingestion queue and at least one worker',
+    description: "200 with each indicator's details when all are up.",
+  })
+  @ApiServiceUnavailableResponse({
+    description: '`not_ready`: the message names the indicators that are down; `details` has every indicator with its status',
+  })
+  async ready(): Promise<HealthCheckResult> {
+    try {
+      return await this.health.check([
+        () => this.dependencies.postgres(),
+        () => this.dependencies.redis(),
+        () => this.dependencies.queue(),
+        () => this.dependencies.workers(),
+      ]);
+    } catch (error) {
+      // Terminus reports "not ready" as a 503 exception carrying its result; it becomes the API's error shape.
+      if (error instanceof ServiceUnavailableException) throw new NotReadyError(error.getResponse() as HealthCheckResult);
+      throw error;
+    }
   }
 }

@@ -1,92 +1,187 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Chunker } from '@app/chunking';
+import { Chunker, PageText } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, PagesRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { PermanentIngestionError } from '@app/errors';
-import { LOGGER } from '@app/observability';
+import { chunksEmbedded, LOGGER, pagesExtracted } from '@app/observability';
 import { BLOB_STORE, BlobStore } from '@app/storage';
 import { Logger } from 'pino';
-import { embedDocument } from './embed.step';
-import { extractDocument } from './extract.step';
+import { withEmbeddingMetrics } from '../metrics/embedding-metrics';
+import { EmbedStep } from './embed.step';
+import { openPageSource } from './extract.step';
+import { asPermanentEmbeddingFailure, DocumentDeletedError, documentTooMuchTextError, isForeignKeyViolation } from './ingestion-errors';
+import { IngestionRun } from './ingestion-run';
+
+export { DocumentDeletedError } from './ingestion-errors';
 
 export type IngestionOutcome = 'ready' | 'skipped' | 'deleted';
 
-/** Raised at a checkpoint when the document was deleted while being ingested: the job just stops. */
-export class DocumentDeletedError extends Error {
-  constructor(readonly documentId: string) {
-    super(`document ${documentId} was deleted during ingestion`);
-  }
-}
+/** Stored pages read back per query when a resumed attempt re-derives its chunks. */
+const REPLAY_WINDOW_PAGES = 64;
 
 /**
- * Runs one document through extract → embed → finalize, resuming from what PostgreSQL says is done:
- * stored pages (extract) and stored chunk ordinals (embed).
+ * Runs one document through extract → chunk → embed → finalize as one pipeline: extraction threads read
+ * pages ahead while earlier pages are chunked, embedded and written, each stage bounded, so memory does not
+ * grow with the document. Progress is checkpointed in PostgreSQL (stored pages, the run of stored chunks), and
+ * an attempt continues from there. A file already ingested with the same settings is copied, not re-ingested.
  */
 @Injectable()
 export class DocumentIngestionService {
+  private readonly embedder: EmbeddingProvider;
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(BLOB_STORE) private readonly blobs: BlobStore,
-    @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    @Inject(EMBEDDING_PROVIDER) embedder: EmbeddingProvider,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly documents: DocumentsRepository,
     private readonly pages: PagesRepository,
     private readonly chunks: ChunksRepository,
     private readonly collections: CollectionsRepository,
-  ) {}
+  ) {
+    this.embedder = withEmbeddingMetrics(embedder);
+  }
 
-  async ingest(documentId: string): Promise<IngestionOutcome> {
+  /** One attempt; `shutdown` aborts it at the next step when the worker is stopping. */
+  async ingest(documentId: string, shutdown: AbortSignal): Promise<IngestionOutcome> {
     if (!(await this.documents.startAttempt(documentId))) return 'skipped';
-    let doc = await this.current(documentId);
+    const doc = await this.current(documentId);
     const log = this.logger.child({ documentId, jobId: doc.jobId, attempt: doc.attempts });
     const started = Date.now();
-
-    if (doc.stage === 'extract') {
-      log.info({ resumeAfterPage: doc.pagesDone }, 'extracting');
-      const filePath = await this.blobs.localPath(doc.blobSha256);
-      await extractDocument(doc, filePath, {
-        setPagesTotal: (total) => this.documents.setPagesTotal(documentId, total),
-        saveWindow: async (window) => {
-          await this.pages.saveWindow(documentId, window);
-          await this.current(documentId); // a checkpoint is also where a deleted document stops the job
-        },
-      }, this.config.ingestion.maxPages);
-      if ((await this.pages.countCharacters(documentId)) === 0) {
-        throw new PermanentIngestionError('no_text', 'No text could be extracted (a scanned document without a text layer, or an empty file).');
-      }
-      await this.documents.setStage(documentId, 'embed');
-      doc = await this.current(documentId);
+    const run = new IngestionRun({
+      documentId,
+      exists: (id) => this.documents.exists(id),
+      timeoutSeconds: this.config.ingestion.timeoutSeconds,
+      shutdown,
+      onPollError: (error) => log.warn({ err: error }, 'checking whether the document still exists failed'),
+    });
+    try {
+      const copied = await this.copyFromTwin(doc);
+      const counts = copied ?? (await this.extractAndEmbed(doc, run.signal, log));
+      await this.documents.setStage(documentId, 'finalize');
+      // Chunks past the last ordinal can only come from an earlier attempt with other settings.
+      await this.chunks.deleteAfter(documentId, counts.chunks - 1);
+      await this.documents.markReady(documentId, counts.pages, counts.chunks);
+      await this.collections.bumpContentVersion(doc.collectionId);
+      log.info({ ...counts, copied: copied !== null, ms: Date.now() - started }, 'document ready');
+      return 'ready';
+    } catch (error) {
+      throw await this.explain(error, documentId, run.signal);
+    } finally {
+      run.stop();
     }
-
-    const firstMissingOrdinal = (await this.chunks.maxOrdinal(documentId)) + 1;
-    log.info({ resumeAtOrdinal: firstMissingOrdinal }, 'embedding');
-    const total = await embedDocument(
-      { readWindow: (after, limit) => this.pages.readWindow(documentId, after, limit) },
-      new Chunker({ chunkTokens: doc.chunkTokens, overlapTokens: doc.chunkOverlap }),
-      this.embedder,
-      {
-        firstMissingOrdinal,
-        write: (batch) => this.chunks.upsertMany(documentId, doc.collectionId, batch),
-        progress: async (chunksDone, pagesEmbedded) => {
-          await this.documents.recordEmbedProgress(documentId, chunksDone, pagesEmbedded);
-          await this.current(documentId);
-        },
-      },
-    );
-    if (total === 0) throw new PermanentIngestionError('no_text', 'The document has no text to index.');
-
-    await this.documents.setStage(documentId, 'finalize');
-    // Chunks past the last ordinal can only come from an earlier attempt with other settings.
-    await this.chunks.deleteAfter(documentId, total - 1);
-    await this.documents.markReady(documentId, doc.pagesTotal ?? 0, total);
-    await this.collections.bumpContentVersion(doc.collectionId);
-    log.info({ pages: doc.pagesTotal, chunks: total, ms: Date.now() - started }, 'document ready');
-    return 'ready';
   }
 
   async fail(documentId: string, code: string, message: string): Promise<void> {
     await this.documents.markFailed(documentId, code, message);
+  }
+
+  /**
+   * Content dedupe: when the same file was already ingested with the same chunking and embedding model, its
+   * pages and chunks are copied over — no extraction, no embedding call. Only for a document no attempt has
+   * started on, so a half-ingested document is never mixed with a copy.
+   */
+  private async copyFromTwin(doc: DocumentRecord): Promise<{ pages: number; chunks: number } | null> {
+    if (doc.stage !== 'extract' || doc.pagesDone > 0 || doc.chunksDone > 0) return null;
+    const twin = await this.documents.findReadyTwin(doc);
+    if (!twin) return null;
+    return this.documents.copyIngestedContent(twin.id, { id: doc.id, collectionId: doc.collectionId });
+  }
+
+  private async extractAndEmbed(doc: DocumentRecord, signal: AbortSignal, log: Logger): Promise<{ pages: number; chunks: number }> {
+    const { ingestion, embedding } = this.config;
+    const chunker = new Chunker({ chunkTokens: doc.chunkTokens, overlapTokens: doc.chunkOverlap });
+    const embed = new EmbedStep(
+      this.embedder,
+      {
+        write: async (batch) => {
+          await this.chunks.upsertMany(doc.id, doc.collectionId, batch);
+          chunksEmbedded.inc(batch.length);
+        },
+        progress: (chunksDone, pagesEmbedded) => this.documents.recordEmbedProgress(doc.id, chunksDone, pagesEmbedded),
+      },
+      { batchSize: embedding.batchSize, concurrency: embedding.concurrency, firstMissingOrdinal: doc.chunksDone, signal },
+    );
+    let characters = 0;
+    const chunkPages = async (pages: readonly PageText[]) => {
+      for (const page of pages) {
+        characters += page.text.length;
+        if (characters > ingestion.maxDocumentCharacters) throw documentTooMuchTextError(ingestion.maxDocumentCharacters);
+        await embed.accept(chunker.push(page));
+      }
+    };
+
+    try {
+      // A resumed attempt re-derives the chunks of the pages already stored (chunking is deterministic), so
+      // the ordinals continue exactly where they stopped; only chunks past the checkpoint are embedded.
+      log.info({ resumeAfterPage: doc.pagesDone, resumeAtOrdinal: doc.chunksDone, stage: doc.stage }, 'ingesting');
+      for (let after = 0; after < doc.pagesDone; ) {
+        const window = await this.pages.readWindow(doc.id, after, REPLAY_WINDOW_PAGES);
+        if (window.length === 0) break;
+        await chunkPages(window);
+        after = window[window.length - 1].pageNumber;
+      }
+
+      let pageCount = doc.pagesTotal ?? doc.pagesDone;
+      if (doc.stage === 'extract') {
+        pageCount = await this.extract(doc, signal, chunkPages);
+        if (characters === 0) {
+          throw new PermanentIngestionError('no_text', 'No text could be extracted (a scanned document without a text layer, or an empty file).');
+        }
+        await this.documents.setStage(doc.id, 'embed');
+      }
+      await embed.accept(chunker.finish());
+      const chunkCount = await embed.finish();
+      if (chunkCount === 0) throw new PermanentIngestionError('no_text', 'The document has no text to index.');
+      return { pages: pageCount, chunks: chunkCount };
+    } finally {
+      // Nothing of this attempt may still write once it has ended (a deleted document must stay deleted).
+      await embed.settle();
+    }
+  }
+
+  /** Extracts the pages after the checkpoint, storing each window (the checkpoint) before chunking it. */
+  private async extract(doc: DocumentRecord, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
+    const { ingestion } = this.config;
+    const source = await openPageSource(doc.mediaType, await this.blobs.localPath(doc.blobSha256), {
+      threads: ingestion.extractThreads,
+      maxPages: ingestion.maxPages,
+      maxPageCharacters: ingestion.maxPageCharacters,
+      pageTimeoutMs: ingestion.pageTimeoutSeconds * 1000,
+      heapLimitMb: ingestion.extractHeapMb,
+    });
+    // An abort (deleted, shutdown, timeout) stops the threads at once instead of after the window in hand.
+    const stop = () => void source.terminate(signal.reason as Error);
+    signal.addEventListener('abort', stop, { once: true });
+    try {
+      signal.throwIfAborted();
+      await this.documents.setPagesTotal(doc.id, source.pageCount);
+      for await (const window of source.windows(doc.pagesDone)) {
+        signal.throwIfAborted();
+        await this.pages.saveWindow(doc.id, window);
+        pagesExtracted.inc(window.length);
+        await chunkPages(window);
+      }
+      await source.close();
+      return source.pageCount;
+    } catch (error) {
+      await source.terminate(error instanceof Error ? error : new Error(String(error)));
+      throw error;
+    } finally {
+      signal.removeEventListener('abort', stop);
+    }
+  }
+
+  /**
+   * The error the attempt ends with: why it was stopped when it was stopped (deleted, shutting down, timed
+   * out), a deletion when a write failed because the document row is gone, and a provider's refusal as
+   * permanent.
+   */
+  private async explain(error: unknown, documentId: string, signal: AbortSignal): Promise<unknown> {
+    if (signal.aborted) return signal.reason;
+    if (isForeignKeyViolation(error) && !(await this.documents.exists(documentId))) return new DocumentDeletedError(documentId);
+    return asPermanentEmbeddingFailure(error);
   }
 
   private async current(documentId: string): Promise<DocumentRecord> {

@@ -1,51 +1,54 @@
 import { readFile } from 'node:fs/promises';
 import { splitTextIntoSections } from '@app/chunking';
-import { DocumentRecord } from '@app/database';
+import { MediaType } from '@app/database';
 import { PermanentIngestionError } from '@app/errors';
-import { openPdf } from '@app/pdf';
+import { ExtractedPage, PdfExtractionOptions, ThreadedPdfExtractor } from '@app/pdf';
 
-export interface ExtractedPage {
-  pageNumber: number;
-  text: string;
-}
-
-/** Where extracted pages go: stored in windows, each window a checkpoint. */
-export interface PageSink {
-  setPagesTotal(total: number): Promise<void>;
-  saveWindow(pages: ExtractedPage[]): Promise<void>;
-}
+export type { ExtractedPage };
 
 /** Pages per checkpoint: small enough that a crash repeats little work, large enough to batch the writes. */
 export const EXTRACT_WINDOW_PAGES = 16;
 
-/**
- * Extracts a document's text page by page (PDF) or section by section (Markdown / text), continuing after
- * `doc.pagesDone` so a restarted job does not start over. Holds at most one window of pages in memory.
- */
-export async function extractDocument(doc: DocumentRecord, filePath: string, sink: PageSink, maxPages: number): Promise<number> {
-  if (doc.mediaType !== 'application/pdf') {
-    const sections = splitTextIntoSections(await readFile(filePath, 'utf8'));
-    await sink.setPagesTotal(sections.length);
-    for (let i = doc.pagesDone; i < sections.length; i += EXTRACT_WINDOW_PAGES) {
-      await sink.saveWindow(sections.slice(i, i + EXTRACT_WINDOW_PAGES));
-    }
-    return sections.length;
-  }
+/** A document's pages (PDF) or sections (Markdown, text), read a window at a time. */
+export interface PageSource {
+  readonly pageCount: number;
+  /** The pages after `afterPage`, in order, EXTRACT_WINDOW_PAGES at a time. */
+  windows(afterPage: number): AsyncIterable<ExtractedPage[]>;
+  /** Releases the source after the last window. */
+  close(): Promise<void>;
+  /** Stops the source at once (the attempt is failing or was stopped). */
+  terminate(reason: Error): Promise<void>;
+}
 
-  const pdf = await openPdf(filePath, { maxPages });
-  try {
-    if (pdf.pageCount === 0) throw new PermanentIngestionError('no_text', 'The PDF has no pages.');
-    await sink.setPagesTotal(pdf.pageCount);
-    let window: ExtractedPage[] = [];
-    for (let pageNumber = doc.pagesDone + 1; pageNumber <= pdf.pageCount; pageNumber++) {
-      window.push({ pageNumber, text: await pdf.readPageText(pageNumber) });
-      if (window.length === EXTRACT_WINDOW_PAGES || pageNumber === pdf.pageCount) {
-        await sink.saveWindow(window);
-        window = [];
-      }
-    }
-    return pdf.pageCount;
-  } finally {
+/**
+ * Opens a document for extraction: a PDF on extraction threads (see ThreadedPdfExtractor), Markdown and text
+ * split into sections. Throws the PDF's coded errors (encrypted, invalid, too many pages) and 'no_text' for
+ * a PDF without pages.
+ */
+export async function openPageSource(mediaType: MediaType, filePath: string, pdfOptions: PdfExtractionOptions): Promise<PageSource> {
+  if (mediaType !== 'application/pdf') return textSections(await readFile(filePath, 'utf8'));
+  const pdf = await ThreadedPdfExtractor.open(filePath, pdfOptions, EXTRACT_WINDOW_PAGES);
+  if (pdf.pageCount === 0) {
     await pdf.close();
+    throw new PermanentIngestionError('no_text', 'The PDF has no pages.');
   }
+  return {
+    pageCount: pdf.pageCount,
+    windows: (afterPage) => pdf.windows(afterPage, EXTRACT_WINDOW_PAGES),
+    close: () => pdf.close(),
+    terminate: (reason) => pdf.terminate(reason),
+  };
+}
+
+/** Markdown and plain text: the whole file is split at once (uploads are size-capped), sections are pages. */
+function textSections(text: string): PageSource {
+  const sections = splitTextIntoSections(text);
+  return {
+    pageCount: sections.length,
+    async *windows(afterPage) {
+      for (let i = afterPage; i < sections.length; i += EXTRACT_WINDOW_PAGES) yield sections.slice(i, i + EXTRACT_WINDOW_PAGES);
+    },
+    close: async () => undefined,
+    terminate: async () => undefined,
+  };
 }

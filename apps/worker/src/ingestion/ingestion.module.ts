@@ -4,5 +4,5 @@ import { QueueModule } from '@app/queue';
 import { DocumentIngestionService } from './document-ingestion.service';
 import { IngestionProcessor } from './ingestion.processor';
 
-@Module({ imports: [QueueModule, EmbeddingsModule], providers: [DocumentIngestionService, IngestionProcessor] })
+@Module({ imports: [QueueModule.forConsumer(), EmbeddingsModule], providers: [DocumentIngestionService, IngestionProcessor] })
 export class IngestionModule {}

@@ -1,18 +1,22 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
-import { Inject, OnModuleInit } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
-import { LOGGER } from '@app/observability';
-import { INGESTION_QUEUE, IngestionJobName, IngestionJobs } from '@app/queue';
-import { Job, UnrecoverableError } from 'bullmq';
+import { ingestionJobDuration, ingestionRetries, LOGGER } from '@app/observability';
+import { INGESTION_QUEUE, INGESTION_WORKER_OPTIONS, IngestionJobName, IngestionJobs } from '@app/queue';
+import { Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { Logger } from 'pino';
-import { DocumentDeletedError, DocumentIngestionService, IngestionOutcome } from './document-ingestion.service';
+import { DocumentIngestionService, IngestionOutcome } from './document-ingestion.service';
+import { DocumentDeletedError, WorkerShutdownError } from './ingestion-errors';
 
 type IngestionJob = { [N in keyof IngestionJobs]: Job<IngestionJobs[N], IngestionOutcome, N> }[keyof IngestionJobs];
 
 /** Thin BullMQ processor: dispatches by job name and turns failures into document state. */
-@Processor(INGESTION_QUEUE)
-export class IngestionProcessor extends WorkerHost implements OnModuleInit {
+@Processor(INGESTION_QUEUE, INGESTION_WORKER_OPTIONS)
+export class IngestionProcessor extends WorkerHost implements OnModuleInit, BeforeApplicationShutdown {
+  /** Aborted on SIGTERM: running attempts stop at their next step and their jobs go back to the queue. */
+  private readonly shutdown = new AbortController();
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -26,10 +30,19 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit {
     this.worker.concurrency = this.config.workerConcurrency;
   }
 
-  async process(job: IngestionJob): Promise<IngestionOutcome> {
+  /**
+   * Drains before anything else shuts down (the database pool closes after this): stop taking jobs, stop the
+   * running attempts at their next step, let them hand their jobs back, and only then let the worker close.
+   */
+  async beforeApplicationShutdown(): Promise<void> {
+    this.shutdown.abort(new WorkerShutdownError());
+    await this.worker.close();
+  }
+
+  async process(job: IngestionJob, token?: string): Promise<IngestionOutcome> {
     switch (job.name) {
       case IngestionJobName.IngestDocument:
-        return this.ingestDocument(job);
+        return this.ingestDocument(job, token);
       default: {
         const unknown: never = job.name;
         throw new UnrecoverableError(`unknown job name ${String(unknown)}`);
@@ -37,12 +50,25 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit {
     }
   }
 
-  private async ingestDocument(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>): Promise<IngestionOutcome> {
+  private async ingestDocument(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>, token?: string): Promise<IngestionOutcome> {
     const { documentId } = job.data;
+    const stopTimer = ingestionJobDuration.startTimer();
     try {
-      return await this.ingestion.ingest(documentId);
+      const outcome = await this.ingestion.ingest(documentId, this.shutdown.signal);
+      stopTimer({ outcome });
+      return outcome;
     } catch (error) {
-      if (error instanceof DocumentDeletedError) return 'deleted';
+      if (error instanceof DocumentDeletedError) {
+        stopTimer({ outcome: 'deleted' });
+        return 'deleted';
+      }
+      if (error instanceof WorkerShutdownError) {
+        // Back to waiting without spending an attempt: the next worker resumes from the checkpoint.
+        this.logger.info({ documentId, jobId: job.id }, 'worker shutting down; job handed back at its checkpoint');
+        stopTimer({ outcome: 'retry' });
+        await job.moveToWait(token);
+        throw new WaitingError();
+      }
       const permanent = error instanceof AppError && error.status < 500;
       const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
       const code = error instanceof AppError ? error.code : 'ingestion_failed';
@@ -50,7 +76,10 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit {
       this.logger.warn({ documentId, jobId: job.id, code, err: error, permanent, lastAttempt }, 'ingestion attempt failed');
       if (permanent || lastAttempt) {
         await this.ingestion.fail(documentId, code, message);
+      } else {
+        ingestionRetries.inc({ code });
       }
+      stopTimer({ outcome: permanent || lastAttempt ? 'failed' : 'retry' });
       // A permanent failure (encrypted, corrupt, empty) would fail the same way again: do not retry it.
       throw permanent ? new UnrecoverableError(message) : error;
     }

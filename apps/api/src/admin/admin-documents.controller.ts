@@ -1,0 +1,23 @@
+import { HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiOperation } from '@nestjs/swagger';
+import { AdminController } from './admin-controller.decorator';
+import { DocumentRetryService } from './document-retry.service';
+import { RetryAcceptedDto } from './dto/retry-accepted.dto';
+
+@AdminController('v1/admin/documents')
+export class AdminDocumentsController {
+  constructor(private readonly retries: DocumentRetryService) {}
+
+  @Post(':id/retry')
+  @HttpCode(202)
+  @ApiOperation({
+    summary: 'Retry a failed document',
+    description:
+      'Puts the document back to `queued` and enqueues its ingestion again; it resumes from the pages and chunks already ' +
+      'stored. 404 not_found, 409 not_retryable unless the document is `failed`, 503 queue_unavailable while Redis is down.',
+  })
+  @ApiAcceptedResponse({ type: RetryAcceptedDto })
+  retry(@Param('id', new ParseUUIDPipe()) id: string): Promise<RetryAcceptedDto> {
+    return this.retries.retry(id);
+  }
+}

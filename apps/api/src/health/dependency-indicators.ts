@@ -1,0 +1,73 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { HealthCheckAttempt, HealthIndicatorService } from '@nestjs/terminus';
+import { PG_POOL } from '@app/database';
+import { IngestionQueueMonitor } from '@app/queue';
+import { REDIS } from '@app/redis';
+import Redis from 'ioredis';
+import { Pool } from 'pg';
+
+// A dependency that has not answered in this time counts as down: readiness must answer promptly.
+const CHECK_TIMEOUT_MS = 2_000;
+
+export const DEPENDENCIES = ['postgres', 'redis', 'queue', 'workers'] as const;
+export type Dependency = (typeof DEPENDENCIES)[number];
+
+/**
+ * One terminus indicator per dependency Groundwork needs to do its job. Each resolves (never rejects) to
+ * `{ <name>: { status: 'up' | 'down', responseTime, ...details | message } }`, so readiness and the admin
+ * dashboard report the same facts.
+ */
+@Injectable()
+export class DependencyIndicators {
+  constructor(
+    private readonly indicators: HealthIndicatorService,
+    @Inject(PG_POOL) private readonly pool: Pool,
+    @Inject(REDIS) private readonly redisClient: Redis,
+    private readonly queueMonitor: IngestionQueueMonitor,
+  ) {}
+
+  /** PostgreSQL answers a query and has the `vector` extension. */
+  postgres(): HealthCheckAttempt<'postgres'> {
+    return this.indicators
+      .check('postgres')
+      .attempt(async () => {
+        const { rows } = await this.pool.query<{ server: string; pgvector: string | null }>(
+          "SELECT current_setting('server_version') AS server, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector",
+        );
+        if (!rows[0].pgvector) throw new Error('the vector extension is not installed');
+        // server_version may carry the packager's suffix ("17.5 (Debian 17.5-1.pgdg120+1)"): keep the number.
+        return { version: rows[0].server.split(' ')[0], pgvector: rows[0].pgvector };
+      })
+      .withTimeout(CHECK_TIMEOUT_MS);
+  }
+
+  /** Groundwork's own Redis client answers PING. */
+  redis(): HealthCheckAttempt<'redis'> {
+    return this.indicators
+      .check('redis')
+      .attempt(async () => {
+        await this.redisClient.ping();
+      })
+      .withTimeout(CHECK_TIMEOUT_MS);
+  }
+
+  /** The ingestion queue answers through BullMQ's own connection (the one uploads use), with its job counts. */
+  queue(): HealthCheckAttempt<'queue'> {
+    return this.indicators
+      .check('queue')
+      .attempt(async () => ({ name: this.queueMonitor.queueName, ...(await this.queueMonitor.jobCounts()) }))
+      .withTimeout(CHECK_TIMEOUT_MS);
+  }
+
+  /** At least one ingestion worker is connected to the queue; otherwise uploads would wait forever. */
+  workers(): HealthCheckAttempt<'workers'> {
+    return this.indicators
+      .check('workers')
+      .attempt(async () => {
+        const online = await this.queueMonitor.workerCount();
+        if (online === 0) throw new Error('no ingestion worker is connected to the queue');
+        return { online };
+      })
+      .withTimeout(CHECK_TIMEOUT_MS);
+  }
+}

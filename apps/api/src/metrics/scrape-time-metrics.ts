@@ -1,0 +1,46 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { DOCUMENT_STATUSES, DocumentsRepository } from '@app/database';
+import { ingestDocuments, LOGGER, queueJobs, scrapeErrors } from '@app/observability';
+import { IngestionQueueMonitor, QUEUE_JOB_STATES } from '@app/queue';
+import { Logger } from 'pino';
+
+/**
+ * Gauges read from their source of truth when Prometheus scrapes, rather than kept up to date by every
+ * process that changes them: job counts from BullMQ, document counts from PostgreSQL.
+ */
+@Injectable()
+export class ScrapeTimeMetrics {
+  constructor(
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly queue: IngestionQueueMonitor,
+    private readonly documents: DocumentsRepository,
+  ) {}
+
+  async refresh(): Promise<void> {
+    await Promise.all([this.refreshQueue(), this.refreshDocuments()]);
+  }
+
+  // A source that cannot be read drops its series from this scrape (stale numbers would look healthy) and
+  // counts the failure; the rest of the scrape still answers, so Prometheus keeps the process metrics.
+  private async refreshQueue(): Promise<void> {
+    try {
+      const counts = await this.queue.jobCounts();
+      for (const state of QUEUE_JOB_STATES) queueJobs.set({ queue: this.queue.queueName, state }, counts[state]);
+    } catch (error) {
+      queueJobs.reset();
+      scrapeErrors.inc({ source: 'queue' });
+      this.logger.warn({ err: error }, 'metrics: could not read queue job counts');
+    }
+  }
+
+  private async refreshDocuments(): Promise<void> {
+    try {
+      const counts = await this.documents.countByStatus();
+      for (const status of DOCUMENT_STATUSES) ingestDocuments.set({ status }, counts[status]);
+    } catch (error) {
+      ingestDocuments.reset();
+      scrapeErrors.inc({ source: 'database' });
+      this.logger.warn({ err: error }, 'metrics: could not count documents by status');
+    }
+  }
+}

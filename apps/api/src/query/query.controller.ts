@@ -1,0 +1,98 @@
+import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { Request, Response } from 'express';
+import { Logger } from 'pino';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { AppError } from '@app/errors';
+import { LOGGER } from '@app/observability';
+import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
+import { DEFAULT_COLLECTION } from '@app/retrieval';
+import { ClientClosedRequestError } from './client-closed.error';
+import { QueryRequestDto, QueryResponseDto, toCitationDto, toQueryResponseDto, toSourceEventDto, toTimingsDto, toUsageDto } from './dto/query.dto';
+import { SseStream } from './sse-stream';
+
+export const DEFAULT_TOP_K = 8;
+
+@ApiTags('query')
+@Controller('v1/query')
+export class QueryController {
+  constructor(
+    private readonly queries: QueryService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
+
+  @Post()
+  @HttpCode(200)
+  @ApiOperation({
+    summary: 'Ask a question: a grounded answer with citations, as JSON or as Server-Sent Events',
+    description:
+      'With `stream: true` or `Accept: text/event-stream` the answer streams as SSE: `retrieval` (the sources, before any model call), ' +
+      '`delta` ({ text }) pieces, then `done` ({ citations, usage, timings, model, cached }); on failure one `error` ({ code, message }) and the stream ends. ' +
+      '400 invalid_filter / validation_failed, 404 not_found (collection), 409 embedding_model_mismatch, 503 llm_unavailable.',
+  })
+  @ApiProduces('application/json', 'text/event-stream')
+  @ApiOkResponse({ type: QueryResponseDto })
+  async query(@Body() body: QueryRequestDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+    const streamed = body.stream ?? /\btext\/event-stream\b/.test(req.headers.accept ?? '');
+    const prepared = await this.queries.prepare({
+      query: body.query,
+      collection: body.collection ?? DEFAULT_COLLECTION,
+      topK: body.top_k ?? DEFAULT_TOP_K,
+      mode: body.mode ?? 'hybrid',
+      filters: body.filters,
+      streamed,
+    });
+
+    // A client that leaves stops the work: retrieval, generation and the model request upstream.
+    const client = new AbortController();
+    const onClose = () => {
+      if (!res.writableFinished) client.abort(new ClientClosedRequestError());
+    };
+    res.on('close', onClose);
+    // The client may already have gone while the query was being prepared.
+    if (req.socket.destroyed) onClose();
+    try {
+      if (streamed) await this.stream(prepared, res, client.signal);
+      else res.status(200).json(toQueryResponseDto(await this.answer(prepared, client.signal)));
+    } finally {
+      res.off('close', onClose);
+    }
+  }
+
+  private async answer(prepared: PreparedQuery, signal: AbortSignal): Promise<QueryResult> {
+    for await (const event of this.queries.execute(prepared, signal)) {
+      if (event.type === 'done') return event.result;
+    }
+    throw new Error('the query ended without a result');
+  }
+
+  private async stream(prepared: PreparedQuery, res: Response, signal: AbortSignal): Promise<void> {
+    const sse = new SseStream(res, this.config.answers.sseKeepAliveMs);
+    sse.open();
+    try {
+      for await (const event of this.queries.execute(prepared, signal)) {
+        if (event.type === 'retrieval') sse.send('retrieval', { sources: event.sources.map(toSourceEventDto), cached: event.cached });
+        else if (event.type === 'delta') sse.send('delta', { text: event.text });
+        else {
+          const { result } = event;
+          sse.send('done', { citations: result.citations.map(toCitationDto), usage: toUsageDto(result), timings: toTimingsDto(result), model: result.model, cached: result.cached });
+        }
+      }
+    } catch (error) {
+      // Headers are gone, so the error travels as an event; nobody reads it once the client has left.
+      if (!signal.aborted) sse.send('error', this.errorEvent(error));
+    } finally {
+      sse.close();
+    }
+  }
+
+  private errorEvent(error: unknown): { code: string; message: string } {
+    if (error instanceof AppError) {
+      if (error.status >= 500) this.logger.error({ err: error }, 'query failed');
+      return { code: error.code, message: error.message };
+    }
+    this.logger.error({ err: error }, 'query failed');
+    return { code: 'internal_error', message: 'An unexpected error occurred.' };
+  }
+}

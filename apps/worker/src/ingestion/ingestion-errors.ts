@@ -1,0 +1,54 @@
+import { AppError, PermanentIngestionError } from '@app/errors';
+import { TOO_MUCH_TEXT } from '@app/pdf';
+
+/** Raised when the document was deleted while being ingested: the job just stops. */
+export class DocumentDeletedError extends Error {
+  constructor(readonly documentId: string) {
+    super(`document ${documentId} was deleted during ingestion`);
+    this.name = 'DocumentDeletedError';
+  }
+}
+
+/** Raised when the worker is shutting down: the attempt stops at a checkpoint and the job goes back to the queue. */
+export class WorkerShutdownError extends Error {
+  constructor() {
+    super('the worker is shutting down; ingestion continues from the last checkpoint on another attempt');
+    this.name = 'WorkerShutdownError';
+  }
+}
+
+export const INGESTION_TIMEOUT = 'ingestion_timeout';
+
+export function ingestionTimeoutError(timeoutSeconds: number): PermanentIngestionError {
+  return new PermanentIngestionError(
+    INGESTION_TIMEOUT,
+    `Ingesting the document took longer than ${timeoutSeconds} s, the limit for one document.`,
+    { timeoutSeconds },
+  );
+}
+
+export function documentTooMuchTextError(maxCharacters: number): PermanentIngestionError {
+  return new PermanentIngestionError(
+    TOO_MUCH_TEXT,
+    `The document holds more than ${maxCharacters} characters of text, the limit for one document. Split it and upload the parts.`,
+    { maxCharacters },
+  );
+}
+
+/** PostgreSQL's foreign-key violation: a write for a document row that is gone (deleted meanwhile). */
+export function isForeignKeyViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === '23503';
+}
+
+/**
+ * The embedding provider's failures that no retry of the document will fix — a request it refused as such
+ * (400, 401, 403, 404, 422: bad key, unknown model, input it will not take) or vectors of the wrong
+ * dimension — as permanent failures; anything else (429, 5xx, timeouts) stays retryable.
+ */
+export function asPermanentEmbeddingFailure(error: unknown): unknown {
+  if (!(error instanceof AppError)) return error;
+  if (error.code === 'embedding_dimension_mismatch') return new PermanentIngestionError(error.code, error.message, error.details);
+  const status = (error.details as { status?: unknown } | undefined)?.status;
+  const refused = typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 429;
+  return error.code === 'embedding_failed' && refused ? new PermanentIngestionError(error.code, error.message, error.details) : error;
+}

@@ -1,0 +1,32 @@
+import { freePort } from '../test/support/ports';
+import { spawnApp, stopProcess, waitForHttp } from '../test/support/processes';
+import { createTestEnv } from '../test/support/test-env';
+
+export interface BenchSystem {
+  baseUrl: string;
+  /** Stops what the benchmark started (nothing, for a system it was pointed at). */
+  stop(): Promise<void>;
+}
+
+/**
+ * The system a benchmark measures: the one at `url` when given, else an api and a worker process (as a
+ * deployment runs them) on a scratch database and Redis prefix, removed by stop().
+ */
+export async function benchSystem(url: string | undefined, env: Record<string, string> = {}): Promise<BenchSystem> {
+  if (url) return { baseUrl: url.replace(/\/$/, ''), stop: async () => undefined };
+  const testEnv = await createTestEnv({ PORT: String(await freePort()), LOG_LEVEL: 'error', WORKER_CONCURRENCY: '8', ...env });
+  const api = spawnApp('api', testEnv.env);
+  const worker = spawnApp('worker', testEnv.env);
+  const baseUrl = `http://127.0.0.1:${testEnv.config.port}`;
+  const stop = async () => {
+    await Promise.all([stopProcess(api), stopProcess(worker)]);
+    await testEnv.cleanup();
+  };
+  try {
+    await waitForHttp(`${baseUrl}/health/live`, api);
+  } catch (error) {
+    await stop();
+    throw error;
+  }
+  return { baseUrl, stop };
+}

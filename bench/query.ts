@@ -1,0 +1,153 @@
+// Query latency: ingests a corpus, then asks a few hundred distinct questions through POST /v1/query, half
+// as Server-Sent Events (time to the first byte, to the `retrieval` event and to `done`) and half as JSON
+// (total time), and prints p50/p95/p99 as JSON on its last line.
+//
+//   npm run bench:query -- [--queries 300] [--concurrency 4] [--docs 200] [--dataset <BEIR dir>] [--url http://host:port]
+//
+// The corpus is generated (--docs documents of 40 sentences) unless --dataset names a BEIR directory, whose
+// corpus and queries are used instead. Without --url it starts its own api and worker processes.
+import { randomBytes } from 'node:crypto';
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { requestJson, uploadFile, waitForDocument } from '../test/support/http';
+import { postSse } from '../test/support/sse';
+import { benchSystem } from './bench-system';
+import { forEachConcurrently, readCorpus, readQueries } from './beir-dataset';
+
+const { values } = parseArgs({
+  options: {
+    queries: { type: 'string', default: '300' },
+    concurrency: { type: 'string', default: '4' },
+    docs: { type: 'string', default: '200' },
+    dataset: { type: 'string' },
+    url: { type: 'string' },
+  },
+});
+
+// A small world to write about: every generated sentence states one fact, and a question asks for it.
+const THINGS = ['pump', 'valve', 'turbine', 'boiler', 'sensor', 'conveyor', 'compressor', 'generator', 'filter', 'crane', 'furnace', 'scanner'];
+const PLACES = ['Aberdeen', 'Bergen', 'Calais', 'Dresden', 'Eindhoven', 'Faro', 'Genoa', 'Hamburg', 'Innsbruck', 'Jena', 'Kiel', 'Lyon'];
+const ACTIONS = ['inspects', 'replaces', 'calibrates', 'cleans', 'tests', 'repairs'];
+const UNITS = ['bearings', 'gaskets', 'fuses', 'belts', 'seals', 'nozzles', 'cables', 'brushes'];
+const PERIODS = ['week', 'month', 'quarter', 'year'];
+
+const pick = <T>(list: readonly T[], n: number) => list[n % list.length];
+/** The fact of sentence `i` of document `d`, as a sentence and as the question it answers. */
+function fact(d: number, i: number) {
+  const n = d * 40 + i;
+  const [thing, place, action, unit, period] = [pick(THINGS, n), pick(PLACES, n * 7 + d), pick(ACTIONS, n * 3), pick(UNITS, n * 5 + i), pick(PERIODS, n * 11)];
+  const count = 2 + ((n * 13) % 37);
+  return {
+    sentence: `The ${place} ${thing} team ${action} ${count} ${unit} on unit ${d}-${i} every ${period}.`,
+    question: `How many ${unit} does the ${place} ${thing} team ${action.replace(/s$/, '')} on unit ${d}-${i} each ${period}?`,
+  };
+}
+
+function percentiles(samples: number[]) {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (p: number) => (sorted.length === 0 ? null : Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] * 10) / 10);
+  return { p50: at(50), p95: at(95), p99: at(99), n: sorted.length };
+}
+
+async function main(): Promise<void> {
+  const total = Number(values.queries);
+  const concurrency = Number(values.concurrency);
+  const system = await benchSystem(values.url);
+  try {
+    const collection = `bench-query-${randomBytes(3).toString('hex')}`;
+    const { docs, questions } = values.dataset
+      ? await ingestDataset(system.baseUrl, resolve(values.dataset), collection, concurrency, total)
+      : await ingestGenerated(system.baseUrl, collection, Number(values.docs), concurrency, total);
+    console.log(`ingested ${docs} documents into "${collection}"; asking ${questions.length} questions, ${concurrency} at a time`);
+
+    const firstByte: number[] = [];
+    const retrievalEvent: number[] = [];
+    const done: number[] = [];
+    const jsonTotal: number[] = [];
+    let errors = 0;
+    let cached = 0;
+    const streamed = questions.slice(0, Math.ceil(questions.length / 2));
+    const plain = questions.slice(streamed.length);
+    // A warm-up query, so connection set-up and lazy initialisation are not in the figures.
+    await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'warm-up question', collection } });
+
+    await forEachConcurrently(streamed, concurrency, async (query) => {
+      const sse = await postSse(system.baseUrl, '/v1/query', { query, collection });
+      const retrieval = sse.events.find((e) => e.event === 'retrieval');
+      const end = sse.events.find((e) => e.event === 'done');
+      if (sse.status !== 200 || !retrieval || !end) {
+        errors++;
+        return;
+      }
+      if (end.data.cached) cached++;
+      firstByte.push(sse.firstByteMs!);
+      retrievalEvent.push(retrieval.atMs);
+      done.push(end.atMs);
+    });
+    await forEachConcurrently(plain, concurrency, async (query) => {
+      const started = performance.now();
+      const { status, body } = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query, collection } });
+      if (status !== 200) {
+        errors++;
+        return;
+      }
+      if (body.cached) cached++;
+      jsonTotal.push(performance.now() - started);
+    });
+
+    console.log(
+      JSON.stringify({
+        docs,
+        queries: questions.length,
+        concurrency,
+        sse: { first_byte_ms: percentiles(firstByte), retrieval_event_ms: percentiles(retrievalEvent), done_ms: percentiles(done) },
+        json: { total_ms: percentiles(jsonTotal) },
+        cached,
+        errors,
+      }),
+    );
+  } finally {
+    await system.stop();
+  }
+}
+
+async function ingestGenerated(baseUrl: string, collection: string, docCount: number, concurrency: number, questionCount: number) {
+  const ids: string[] = [];
+  await forEachConcurrently(Array.from({ length: docCount }, (_, d) => d), concurrency, async (d) => {
+    // Five sentences to a paragraph, as prose is written.
+    const text = Array.from({ length: 40 }, (_, i) => fact(d, i).sentence + (i % 5 === 4 ? '\n\n' : ' ')).join('');
+    const upload = await uploadFile(baseUrl, { name: `plant-${d}.txt`, content: text }, { collection, title: `Maintenance plan ${d}` });
+    if (upload.status !== 202) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
+    ids.push(upload.body.document_id);
+  });
+  await forEachConcurrently(ids, concurrency, async (id) => {
+    const doc = await waitForDocument(baseUrl, id, 10 * 60_000);
+    if (doc.status !== 'ready') throw new Error(`document ${id} ${doc.status}: ${JSON.stringify(doc.error)}`);
+  });
+  // A prime stride visits every fact once before repeating, spreading the questions over all documents.
+  const facts = docCount * 40;
+  const questions = Array.from({ length: Math.min(questionCount, facts) }, (_, q) => {
+    const index = (q * 7919) % facts;
+    return fact(Math.floor(index / 40), index % 40).question;
+  });
+  return { docs: ids.length, questions };
+}
+
+async function ingestDataset(baseUrl: string, dir: string, collection: string, concurrency: number, questionCount: number) {
+  const ids: string[] = [];
+  await forEachConcurrently(readCorpus(dir), concurrency, async (doc) => {
+    const content = [doc.title, doc.text].filter((part) => part.trim() !== '').join('\n\n');
+    if (content.trim() === '') return;
+    const upload = await uploadFile(baseUrl, { name: 'document.txt', content }, { collection, title: (doc.title.trim() || doc.id).slice(0, 300) });
+    if (upload.status !== 202) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
+    ids.push(upload.body.document_id);
+  });
+  await forEachConcurrently(ids, concurrency, async (id) => void (await waitForDocument(baseUrl, id, 30 * 60_000)));
+  const queries = await readQueries(dir);
+  return { docs: ids.length, questions: [...new Set(queries.map((q) => q.text.slice(0, 4000)))].slice(0, questionCount) };
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

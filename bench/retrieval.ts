@@ -1,0 +1,123 @@
+// Retrieval quality on a dataset in BEIR layout (corpus.jsonl, queries.jsonl, qrels/<split>.tsv):
+// ingests the corpus through the real pipeline (each document uploaded as a text file into a fresh
+// collection), runs every query of the split through POST /v1/search in each mode, ranks documents by
+// their best chunk, and prints nDCG@10 (graded gain), recall@10, recall@100 and MRR@10 per mode. The last
+// line of output is JSON: { "hybrid": {...}, "vector": {...}, "keyword": {...}, "docs": N, "queries": N }.
+//
+//   npm run bench:retrieval -- <dataset dir> [--split dev|test] [--url http://localhost:3000] [--top-k 50]
+//
+// Without --url it starts its own api and worker processes on a scratch database and removes them after.
+import { randomBytes } from 'node:crypto';
+import { basename, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { requestJson, uploadFile } from '../test/support/http';
+import { benchSystem } from './bench-system';
+import { forEachConcurrently, readCorpus, readQrels, readQueries } from './beir-dataset';
+import { meanScores, QueryScores, rankDocuments, scoreQuery } from './retrieval-metrics';
+
+const MODES = ['hybrid', 'vector', 'keyword'] as const;
+/** The API's limits: top_k at most 50, questions at most 4,000 characters, titles at most 300. */
+const MAX_TOP_K = 50;
+const MAX_QUERY_CHARS = 4000;
+const MAX_TITLE_CHARS = 300;
+
+const { values, positionals } = parseArgs({
+  allowPositionals: true,
+  options: {
+    split: { type: 'string', default: 'test' },
+    url: { type: 'string' },
+    'top-k': { type: 'string', default: String(MAX_TOP_K) },
+    concurrency: { type: 'string', default: '8' },
+  },
+});
+
+function log(line: string): void {
+  console.log(line);
+}
+
+async function main(): Promise<void> {
+  const dir = positionals[0];
+  if (!dir) throw new Error('usage: npm run bench:retrieval -- <BEIR dataset dir> [--split dev|test] [--url http://host:port]');
+  const datasetDir = resolve(dir);
+  const topK = Number(values['top-k']);
+  const concurrency = Number(values.concurrency);
+  if (topK < 100) log(`note: recall@100 is measured over the first ${topK} chunks (the API's top_k limit), a lower bound`);
+
+  const system = await benchSystem(values.url);
+  try {
+    const collection = `beir-${basename(datasetDir).toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+    const ingestStarted = Date.now();
+    const { docs, skipped, beirIds } = await ingestCorpus(system.baseUrl, datasetDir, collection, concurrency);
+    const failed = await waitUntilIngested(system.baseUrl, collection);
+    const ingestSeconds = (Date.now() - ingestStarted) / 1000;
+    log(`ingested ${docs} documents into "${collection}" in ${ingestSeconds.toFixed(1)} s (${skipped} empty skipped, ${failed} failed)`);
+
+    const qrels = await readQrels(datasetDir, values.split!);
+    const queries = await readQueries(datasetDir, new Set(qrels.keys()));
+    const results = {} as Record<(typeof MODES)[number], QueryScores>;
+    for (const mode of MODES) {
+      const started = Date.now();
+      const perQuery: QueryScores[] = [];
+      await forEachConcurrently(queries, concurrency, async (query) => {
+        const { status, body } = await requestJson(system.baseUrl, '/v1/search', {
+          method: 'POST',
+          json: { query: query.text.slice(0, MAX_QUERY_CHARS), collection, mode, top_k: topK },
+        });
+        if (status !== 200) throw new Error(`search for query ${query.id} answered ${status}: ${JSON.stringify(body)}`);
+        const ranked = rankDocuments(body.results.map((hit: { document_id: string }) => beirIds.get(hit.document_id) ?? hit.document_id));
+        perQuery.push(scoreQuery(ranked, qrels.get(query.id)!));
+      });
+      results[mode] = meanScores(perQuery);
+      const ms = (Date.now() - started) / Math.max(1, queries.length);
+      log(`${mode.padEnd(8)} ${Object.entries(results[mode]).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}  (${ms.toFixed(1)} ms/query)`);
+    }
+    log(`split ${values.split}, ${queries.length} queries, top_k ${topK}; ingest ${ingestSeconds.toFixed(1)} s`);
+    log(JSON.stringify({ hybrid: results.hybrid, vector: results.vector, keyword: results.keyword, docs, queries: queries.length }));
+  } finally {
+    await system.stop();
+  }
+}
+
+/** Uploads every non-empty document as a text file; returns Groundwork document id -> BEIR id. */
+async function ingestCorpus(baseUrl: string, dir: string, collection: string, concurrency: number) {
+  const beirIds = new Map<string, string>();
+  let skipped = 0;
+  await forEachConcurrently(readCorpus(dir), concurrency, async (doc) => {
+    const content = [doc.title, doc.text].filter((part) => part.trim() !== '').join('\n\n');
+    if (content.trim() === '') {
+      skipped++;
+      return;
+    }
+    const upload = await uploadFile(baseUrl, { name: 'document.txt', content }, {
+      collection,
+      title: (doc.title.trim() || doc.id).slice(0, MAX_TITLE_CHARS),
+      metadata: JSON.stringify({ beir_id: doc.id }),
+    });
+    if (upload.status !== 202) throw new Error(`upload of ${doc.id} answered ${upload.status}: ${JSON.stringify(upload.body)}`);
+    beirIds.set(upload.body.document_id, doc.id);
+  });
+  return { docs: beirIds.size, skipped, beirIds };
+}
+
+/** Waits until no document of the collection is queued or processing; returns how many failed. */
+async function waitUntilIngested(baseUrl: string, collection: string): Promise<number> {
+  const count = async (status: string) => {
+    const { body } = await requestJson(baseUrl, `/v1/documents?collection=${collection}&status=${status}&limit=1`);
+    return body.data.length;
+  };
+  while ((await count('queued')) + (await count('processing')) > 0) await new Promise((r) => setTimeout(r, 500));
+  let failed = 0;
+  let cursor: string | null = null;
+  do {
+    const query: string = `/v1/documents?collection=${collection}&status=failed&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const { body } = await requestJson(baseUrl, query);
+    failed += body.data.length;
+    cursor = body.next_cursor;
+  } while (cursor);
+  return failed;
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

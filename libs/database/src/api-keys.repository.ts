@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { Pool } from 'pg';
+import { inTransaction, PG_POOL } from './pg-pool';
+
+export type ApiKeyRole = 'admin' | 'member' | 'reader';
+
+export interface ApiKeyRecord {
+  id: string;
+  name: string;
+  role: ApiKeyRole;
+  tenant: string | null;
+  prefix: string;
+  keySha256: Buffer;
+  createdAt: Date;
+  revokedAt: Date | null;
+}
+
+export interface NewApiKey {
+  name: string;
+  role: ApiKeyRole;
+  tenant: string | null;
+  prefix: string;
+  keySha256: Buffer;
+}
+
+interface ApiKeyRow {
+  id: string;
+  name: string;
+  role: ApiKeyRole;
+  tenant: string | null;
+  prefix: string;
+  key_sha256: Buffer;
+  created_at: Date;
+  revoked_at: Date | null;
+}
+
+const toApiKey = (row: ApiKeyRow): ApiKeyRecord => ({
+  id: row.id,
+  name: row.name,
+  role: row.role,
+  tenant: row.tenant,
+  prefix: row.prefix,
+  keySha256: row.key_sha256,
+  createdAt: row.created_at,
+  revokedAt: row.revoked_at,
+});
+
+// Any constant works; it only has to be the same for every API process creating the first admin key.
+const FIRST_ADMIN_KEY_LOCK = 7_201_313;
+
+/** api_keys: credentials, stored as SHA-256 digests only. */
+@Injectable()
+export class ApiKeysRepository {
+  constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
+
+  /** The key with this public prefix, unless it was revoked. */
+  async findActiveByPrefix(prefix: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>('SELECT * FROM api_keys WHERE prefix = $1 AND revoked_at IS NULL', [prefix]);
+    return rows.length ? toApiKey(rows[0]) : null;
+  }
+
+  async insert(key: NewApiKey): Promise<ApiKeyRecord> {
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      'INSERT INTO api_keys (name, role, tenant, prefix, key_sha256) VALUES ($1, $2, $3, $4, $5) RETURNING *',
+      [key.name, key.role, key.tenant, key.prefix, key.keySha256],
+    );
+    return toApiKey(rows[0]);
+  }
+
+  /**
+   * Inserts `key` only when no active admin key exists; true when it did. An advisory lock makes API
+   * processes starting together agree on a single first key.
+   */
+  async insertIfNoActiveAdmin(key: NewApiKey): Promise<boolean> {
+    return inTransaction(this.pool, async (client) => {
+      await client.query('SELECT pg_advisory_xact_lock($1)', [FIRST_ADMIN_KEY_LOCK]);
+      const { rowCount } = await client.query("SELECT 1 FROM api_keys WHERE role = 'admin' AND revoked_at IS NULL LIMIT 1");
+      if (rowCount) return false;
+      await client.query('INSERT INTO api_keys (name, role, tenant, prefix, key_sha256) VALUES ($1, $2, $3, $4, $5)', [
+        key.name,
+        key.role,
+        key.tenant,
+        key.prefix,
+        key.keySha256,
+      ]);
+      return true;
+    });
+  }
+
+  async revoke(id: string): Promise<void> {
+    await this.pool.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+  }
+}

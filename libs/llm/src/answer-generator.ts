@@ -1,0 +1,53 @@
+/** Nest injection token for the configured AnswerGenerator. */
+export const ANSWER_GENERATOR = Symbol('ANSWER_GENERATOR');
+
+/** One retrieved passage as the answer backends see it; `n` is the number an answer cites it by (`[n]`). */
+export interface AnswerSource {
+  n: number;
+  title: string;
+  text: string;
+  pageStart: number;
+  pageEnd: number;
+}
+
+export interface ChatMessage {
+  role: 'system' | 'user' | 'assistant';
+  content: string;
+}
+
+/** Everything a backend may need; each uses what fits it (a chat model the messages, the extractive one the sources). */
+export interface AnswerInput {
+  question: string;
+  sources: AnswerSource[];
+  /** The chat prompt built from question and sources (see @app/rag's prompt builder). */
+  messages: ChatMessage[];
+}
+
+/** Token counts as the provider reported them. */
+export interface ModelUsage {
+  promptTokens: number;
+  completionTokens: number;
+}
+
+/**
+ * What a generation produces, in order: `delta` events (text pieces to show as they come), then exactly one
+ * `end` with the model that answered and the provider's usage (null when it reported none).
+ */
+export type GenerationEvent =
+  | { type: 'delta'; text: string }
+  | { type: 'end'; model: string; usage: ModelUsage | null };
+
+export interface AnswerGenerator {
+  /** 'extractive' | 'openai' */
+  readonly name: string;
+  /**
+   * Identifies what produces the answers (backend, models, algorithm version): cached answers are only reused
+   * by the same identity.
+   */
+  readonly cacheIdentity: string;
+  /** Streams an answer. Aborting `signal` stops the work (and any upstream request) and rejects with its reason. */
+  generate(input: AnswerInput, signal: AbortSignal): AsyncGenerator<GenerationEvent>;
+}
+
+/** What an answer says when the sources do not support one; it cites nothing. */
+export const NO_ANSWER_TEXT = 'The documents do not contain an answer to this question.';

@@ -1,0 +1,45 @@
+import assert from 'node:assert/strict';
+import { test } from 'node:test';
+import { selectAnswerSentences } from './sentence-selection';
+
+const handbook = [
+  { n: 1, text: 'The company was founded in 1998. Employees may work remotely on Fridays. The office closes at 6 pm.' },
+  { n: 2, text: '## Vacation\n\nNew employees receive twenty-seven vacation days per year. Unused vacation days expire in March.' },
+  { n: 3, text: 'New employees receive twenty-seven vacation days per year. Parking is free for all staff.' },
+];
+
+test('picks the sentences that contain the question words, verbatim, citing their passage', () => {
+  const selected = selectAnswerSentences('How many vacation days do new employees get?', handbook);
+  assert.equal(selected[0].text, 'New employees receive twenty-seven vacation days per year.');
+  assert.equal(selected[0].n, 2, 'the duplicate in passage 3 is cited by the better-ranked passage');
+  assert.equal(selected[0].coverage, 1);
+  for (const s of selected) {
+    const passage = handbook.find((p) => p.n === s.n)!;
+    assert.ok(passage.text.replace(/\s+/g, ' ').includes(s.text));
+  }
+  assert.ok(!selected.some((s) => s.text.includes('Parking')));
+});
+
+test('sentences are returned in reading order, not score order', () => {
+  const passages = [{ n: 1, text: 'New employees submit vacation requests in the HR portal. Managers approve vacation requests of new employees within a week.' }];
+  const selected = selectAnswerSentences('How do new employees get vacation requests approved?', passages);
+  assert.equal(selected.length, 2, JSON.stringify(selected));
+  assert.ok(selected[0].coverage < selected[1].coverage, 'the better sentence comes second in the text');
+  assert.ok(selected[0].text.startsWith('New employees submit'));
+  assert.ok(selected[1].text.startsWith('Managers approve'));
+});
+
+test('nothing is selected when no sentence covers enough of the question', () => {
+  assert.deepEqual(selectAnswerSentences('What is the boiling point of mercury?', handbook), []);
+  // "company" alone is shared vocabulary, not an answer about pets.
+  assert.deepEqual(selectAnswerSentences('What is the company policy on pets in meetings?', handbook), []);
+  assert.deepEqual(selectAnswerSentences('What is it?', handbook), []);
+  assert.deepEqual(selectAnswerSentences('vacation days', []), []);
+});
+
+test('headings are never quoted and at most maxSentences are chosen', () => {
+  const passages = [{ n: 1, text: '# Vacation days\n\nVacation days accrue monthly. Vacation days are paid. Vacation days can be sold. Vacation days roll over.' }];
+  const selected = selectAnswerSentences('vacation days', passages, { maxSentences: 2, minCoverage: 0.5 });
+  assert.equal(selected.length, 2);
+  assert.ok(selected.every((s) => !s.text.startsWith('#')));
+});

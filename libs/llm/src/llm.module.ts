@@ -1,0 +1,34 @@
+import { Module } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { ANSWER_GENERATOR, AnswerGenerator } from './answer-generator';
+import { ExtractiveAnswerGenerator } from './extractive/extractive-answer-generator';
+import { OpenAIAnswerGenerator } from './openai/openai-answer-generator';
+
+/** Builds the answer backend LLM_PROVIDER names. */
+export function createAnswerGenerator(config: AppConfig): AnswerGenerator {
+  switch (config.llm.provider) {
+    case 'extractive':
+      return new ExtractiveAnswerGenerator();
+    case 'openai':
+      return new OpenAIAnswerGenerator({
+        // loadConfig refuses LLM_PROVIDER=openai without a key.
+        apiKey: config.openai.apiKey!,
+        baseURL: config.openai.baseUrl,
+        model: config.llm.chatModel,
+        fallbackModel: config.llm.fallbackModel,
+        timeoutMs: config.llm.timeoutMs,
+        maxRetries: config.llm.maxRetries,
+      });
+    default: {
+      const unknown: never = config.llm.provider;
+      throw new Error(`Unknown LLM provider "${String(unknown)}"`);
+    }
+  }
+}
+
+/** Provides the configured AnswerGenerator under ANSWER_GENERATOR (one per process, so circuit breakers are shared). */
+@Module({
+  providers: [{ provide: ANSWER_GENERATOR, inject: [APP_CONFIG], useFactory: createAnswerGenerator }],
+  exports: [ANSWER_GENERATOR],
+})
+export class LlmModule {}

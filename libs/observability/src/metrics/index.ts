@@ -1,0 +1,4 @@
+export * from './api.metrics';
+export * from './registries';
+export * from './shared.metrics';
+export * from './worker.metrics';

@@ -1,0 +1,24 @@
+import { Counter } from 'prom-client';
+import { apiRegistry, workerRegistry } from './registries';
+
+// Recorded wherever the work happens: queries embed in the API, ingestion embeds in the worker.
+const BOTH = [apiRegistry, workerRegistry];
+
+/**
+ * Calls to the embedding provider as its caller sees them (after the provider's own retries), by outcome:
+ * `success` or `error`. One increment per call, not per text.
+ */
+export const embeddingRequests = new Counter({
+  name: 'groundwork_embedding_requests_total',
+  help: 'Embedding provider calls by provider and outcome (success, error).',
+  labelNames: ['provider', 'outcome'] as const,
+  registers: BOTH,
+});
+
+/** Cache look-ups by cache (`embedding`, `answer`, …) and result (`hit`, `miss`). */
+export const cacheRequests = new Counter({
+  name: 'groundwork_cache_requests_total',
+  help: 'Cache look-ups by cache and result (hit, miss).',
+  labelNames: ['cache', 'result'] as const,
+  registers: BOTH,
+});

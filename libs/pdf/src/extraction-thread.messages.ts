@@ -1,0 +1,64 @@
+import { AppError, PermanentIngestionError } from '@app/errors';
+
+/** What an extraction thread is started with (its `workerData`). */
+export interface ExtractionThreadData {
+  filePath: string;
+  maxPages?: number;
+  maxPageCharacters?: number;
+}
+
+/** Main thread → extraction thread: extract pages `from`..`to` (inclusive), in order. */
+export interface ReadPagesMessage {
+  type: 'read';
+  from: number;
+  to: number;
+}
+
+/** Main thread → extraction thread: close the file and end the thread once the requests before are served. */
+export interface CloseMessage {
+  type: 'close';
+}
+
+export type ExtractionThreadRequest = ReadPagesMessage | CloseMessage;
+
+/**
+ * Extraction thread → main thread. After `opened`, each read request is answered by one `page` per page and
+ * then `done`, or by `failed`; requests are answered in the order they were sent.
+ */
+export type ExtractionThreadMessage =
+  | { type: 'opened'; pageCount: number }
+  | { type: 'page'; pageNumber: number; text: string }
+  | { type: 'done' }
+  | { type: 'failed'; error: SerializedError };
+
+/**
+ * An error as it crosses the thread boundary. Structured cloning keeps only `message` (and `name` for a few
+ * built-in classes), so the coded errors callers act on are rebuilt on the other side.
+ */
+export type SerializedError =
+  | { kind: 'permanent'; code: string; message: string; details?: unknown }
+  | { kind: 'app'; code: string; message: string; status: number; details?: unknown }
+  | { kind: 'system'; code: string; message: string }
+  | { kind: 'other'; name: string; message: string };
+
+export function serializeError(error: unknown): SerializedError {
+  if (error instanceof PermanentIngestionError) return { kind: 'permanent', code: error.code, message: error.message, details: error.details };
+  if (error instanceof AppError) return { kind: 'app', code: error.code, message: error.message, status: error.status, details: error.details };
+  const err = error instanceof Error ? error : new Error(String(error));
+  const code = (err as NodeJS.ErrnoException).code;
+  if (typeof code === 'string') return { kind: 'system', code, message: err.message };
+  return { kind: 'other', name: err.name, message: err.message };
+}
+
+export function deserializeError(error: SerializedError): Error {
+  switch (error.kind) {
+    case 'permanent':
+      return new PermanentIngestionError(error.code, error.message, error.details);
+    case 'app':
+      return new AppError(error.code, error.message, error.status, error.details);
+    case 'system':
+      return Object.assign(new Error(error.message), { code: error.code });
+    case 'other':
+      return Object.assign(new Error(error.message), { name: error.name });
+  }
+}

@@ -1,0 +1,88 @@
+import { ExtractionThread, ExtractionThreadLimits } from './extraction-thread';
+
+export interface PdfExtractionOptions extends ExtractionThreadLimits {
+  /** Threads extracting in parallel; each holds its own pdfjs document. */
+  threads: number;
+  maxPages?: number;
+  maxPageCharacters?: number;
+}
+
+export interface ExtractedPage {
+  pageNumber: number;
+  text: string;
+}
+
+/** A read whose outcome is kept until the consumer gets to it, so a failure ahead of it is not unhandled. */
+type Settled<T> = Promise<{ ok: true; value: T } | { ok: false; error: unknown }>;
+
+const settle = <T>(promise: Promise<T>): Settled<T> =>
+  promise.then(
+    (value) => ({ ok: true as const, value }),
+    (error: unknown) => ({ ok: false as const, error }),
+  );
+
+/**
+ * Extracts a PDF's pages on worker threads, in windows of consecutive pages spread round-robin over the
+ * threads, and hands the windows back in page order. At most `readAhead` windows are extracted ahead of the
+ * consumer: that is the back-pressure that keeps memory flat when chunking, embedding or writing is slower
+ * than extraction.
+ */
+export class ThreadedPdfExtractor {
+  private constructor(
+    private readonly threads: ExtractionThread[],
+    readonly pageCount: number,
+  ) {}
+
+  /**
+   * Opens the PDF on the first thread (which reports the page count and any coded error: encrypted, invalid,
+   * too many pages), then on the others, as many as the page count makes worth starting.
+   */
+  static async open(filePath: string, options: PdfExtractionOptions, windowPages: number): Promise<ThreadedPdfExtractor> {
+    const data = { filePath, maxPages: options.maxPages, maxPageCharacters: options.maxPageCharacters };
+    const first = await ExtractionThread.start(data, options);
+    const threads = [first.thread];
+    try {
+      const wanted = Math.min(options.threads, Math.ceil(first.pageCount / windowPages));
+      const more = await Promise.all(Array.from({ length: Math.max(0, wanted - 1) }, () => settle(ExtractionThread.start(data, options))));
+      for (const started of more) {
+        if (started.ok) threads.push(started.value.thread);
+      }
+      const failed = more.find((started) => !started.ok);
+      if (failed && !failed.ok) throw failed.error;
+    } catch (error) {
+      await Promise.all(threads.map((thread) => thread.terminate()));
+      throw error;
+    }
+    return new ThreadedPdfExtractor(threads, first.pageCount);
+  }
+
+  /** The pages after `afterPage`, `windowPages` at a time, in order, with up to `readAhead` windows in flight. */
+  async *windows(afterPage: number, windowPages: number, readAhead = 2 * this.threads.length): AsyncGenerator<ExtractedPage[]> {
+    const starts: number[] = [];
+    for (let from = afterPage + 1; from <= this.pageCount; from += windowPages) starts.push(from);
+    const inFlight: Settled<string[]>[] = [];
+    let requested = 0;
+    const requestNext = () => {
+      const from = starts[requested];
+      const to = Math.min(from + windowPages - 1, this.pageCount);
+      inFlight.push(settle(this.threads[requested % this.threads.length].read(from, to)));
+      requested += 1;
+    };
+    while (requested < Math.min(readAhead, starts.length)) requestNext();
+    for (let index = 0; index < starts.length; index++) {
+      const outcome = await inFlight.shift()!;
+      if (!outcome.ok) throw outcome.error;
+      if (requested < starts.length) requestNext();
+      yield outcome.value.map((text, i) => ({ pageNumber: starts[index] + i, text }));
+    }
+  }
+
+  /** Ends every thread after the reads in progress; call `terminate` instead to stop them at once. */
+  async close(): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.close()));
+  }
+
+  async terminate(reason?: Error): Promise<void> {
+    await Promise.all(this.threads.map((thread) => thread.terminate(reason)));
+  }
+}

@@ -1,0 +1,61 @@
+import { createHash } from 'node:crypto';
+
+/** Everything besides the question that decides an answer. Two queries share cached answers only when all of it is equal. */
+export interface AnswerCacheScope {
+  collectionId: string;
+  /** Bumped on every change to the collection's documents, so older answers are never found again. */
+  contentVersion: number;
+  filters: Record<string, unknown> | undefined;
+  mode: string;
+  topK: number;
+  /** The answer backend and its models (AnswerGenerator.cacheIdentity). */
+  generator: string;
+}
+
+/** Case, spacing, Unicode forms and end punctuation do not change a question. */
+export function normalizeQuery(query: string): string {
+  return query.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim().replace(/[\s?.!]+$/, '');
+}
+
+/** JSON with object keys sorted at every level, so equal filters written in another order hash alike. */
+export function canonicalJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  if (value !== null && typeof value === 'object') {
+    const entries = Object.entries(value as Record<string, unknown>).filter(([, v]) => v !== undefined);
+    entries.sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+  }
+  return JSON.stringify(value ?? null);
+}
+
+function sha256(text: string): string {
+  return createHash('sha256').update(text).digest('hex');
+}
+
+/** Redis keys of one scope, under the deployment's prefix. Collection and version lead, so a version's keys are easy to find. */
+export function answerCacheKeys(prefix: string, scope: AnswerCacheScope) {
+  const base = `${prefix}:answers:${scope.collectionId}:${scope.contentVersion}`;
+  const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, generator: scope.generator }));
+  return {
+    exact: (normalizedQuery: string) => `${base}:exact:${sha256(`${scopeHash}\n${normalizedQuery}`)}`,
+    /** The list of (question, embedding) entries searched for semantic hits. */
+    semantic: `${base}:semantic:${scopeHash}`,
+  };
+}
+
+/**
+ * Words whose change flips an answer while barely moving an embedding: numbers and negations ("is smoking
+ * allowed" vs "is smoking not allowed", "2023" vs "2024"). A semantic hit requires them to be equal.
+ */
+export function meaningGuard(normalizedQuery: string): string {
+  // In order of appearance: "unit 1-2" and "unit 2-1" are different questions.
+  return (normalizedQuery.match(/\d+(?:[.,]\d+)*|\b(?:no|not|never|none|nor|without|cannot)\b|n['’]t\b/g) ?? []).join(' ');
+}
+
+/** Cosine similarity of two L2-normalised vectors (their dot product). */
+export function cosineOfUnitVectors(a: Float32Array, b: Float32Array): number {
+  if (a.length !== b.length) return -1;
+  let dot = 0;
+  for (let i = 0; i < a.length; i++) dot += a[i] * b[i];
+  return dot;
+}

@@ -1,0 +1,131 @@
+import { Inject, Injectable } from '@nestjs/common';
+import Redis from 'ioredis';
+import { Logger } from 'pino';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { cacheRequests, LOGGER } from '@app/observability';
+import { REDIS } from '@app/redis';
+import { answerCacheKeys, AnswerCacheScope, cosineOfUnitVectors, meaningGuard, normalizeQuery } from './answer-cache-keys';
+import { Citation, RetrievedSource } from './retrieved-source';
+
+/** What a later identical (or near-identical) question gets back without retrieval or generation. */
+export interface CachedAnswer {
+  answer: string;
+  citations: Citation[];
+  sources: RetrievedSource[];
+  model: string | null;
+  outcome: 'answered' | 'no_sources';
+}
+
+export type CacheHit = { kind: 'exact' | 'semantic'; answer: CachedAnswer };
+
+/** Embedding cosine at or above which two questions count as the same question. */
+export const SEMANTIC_MATCH_THRESHOLD = 0.95;
+/**
+ * Questions remembered per scope for semantic matching. Every miss reads the whole list (vectors included:
+ * 64 x 1,536 float32 is 384 KiB), so it is kept short; popular questions stay because new entries go first.
+ */
+const SEMANTIC_ENTRIES_PER_SCOPE = 64;
+
+/**
+ * Cached answers in Redis, keyed by collection content version (see AnswerCacheScope): any change to a
+ * collection's documents bumps its version, so every answer cached for it is unreachable at once and expires
+ * with its TTL. Exact hits match the normalised question; semantic hits a question whose embedding is
+ * within SEMANTIC_MATCH_THRESHOLD and whose numbers and negations are the same.
+ *
+ * The cache is an optimisation: when Redis fails, a look-up is a miss and a store is skipped (both logged),
+ * and the question is answered as if there were no cache.
+ */
+@Injectable()
+export class AnswerCache {
+  private readonly ttlSeconds: number;
+  private readonly prefix: string;
+
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.ttlSeconds = config.answers.cacheTtlSeconds;
+    this.prefix = config.redisPrefix;
+  }
+
+  get enabled(): boolean {
+    return this.ttlSeconds > 0;
+  }
+
+  async find(scope: AnswerCacheScope, query: string, embedding: () => Promise<Float32Array>): Promise<CacheHit | null> {
+    if (!this.enabled) return null;
+    const keys = answerCacheKeys(this.prefix, scope);
+    const normalized = normalizeQuery(query);
+    try {
+      const exact = await this.redis.get(keys.exact(normalized));
+      if (exact) return this.hit('exact', exact);
+      const entries = await this.redis.lrangeBuffer(keys.semantic, 0, -1);
+      if (entries.length > 0) {
+        const vector = await embedding();
+        const guard = meaningGuard(normalized);
+        let best: { key: string; cosine: number } | null = null;
+        for (const entry of entries.map(decodeEntry)) {
+          if (entry.guard !== guard) continue;
+          const cosine = cosineOfUnitVectors(vector, entry.vector);
+          if (cosine >= SEMANTIC_MATCH_THRESHOLD && (!best || cosine > best.cosine)) best = { key: entry.key, cosine };
+        }
+        const semantic = best ? await this.redis.get(best.key) : null;
+        if (semantic) return this.hit('semantic', semantic);
+      }
+    } catch (error) {
+      this.logger.warn({ err: error }, 'answer cache look-up failed; answering without it');
+    }
+    cacheRequests.inc({ cache: 'answer', result: 'miss' });
+    return null;
+  }
+
+  async store(scope: AnswerCacheScope, query: string, embedding: () => Promise<Float32Array>, answer: CachedAnswer): Promise<void> {
+    if (!this.enabled) return;
+    const keys = answerCacheKeys(this.prefix, scope);
+    const normalized = normalizeQuery(query);
+    const exactKey = keys.exact(normalized);
+    try {
+      const vector = await embedding();
+      await this.redis
+        .multi()
+        .set(exactKey, JSON.stringify(answer), 'EX', this.ttlSeconds)
+        .lpush(keys.semantic, encodeEntry({ key: exactKey, guard: meaningGuard(normalized), vector }))
+        .ltrim(keys.semantic, 0, SEMANTIC_ENTRIES_PER_SCOPE - 1)
+        .expire(keys.semantic, this.ttlSeconds)
+        .exec();
+    } catch (error) {
+      this.logger.warn({ err: error }, 'answer cache store failed');
+    }
+  }
+
+  private hit(kind: CacheHit['kind'], json: string): CacheHit {
+    cacheRequests.inc({ cache: 'answer', result: 'hit' });
+    return { kind, answer: JSON.parse(json) as CachedAnswer };
+  }
+}
+
+interface SemanticEntry {
+  key: string;
+  guard: string;
+  vector: Float32Array;
+}
+
+/** [uint32 header length][header JSON][float32 vector, little-endian]: binary, as a JSON number array would be 3-4x larger. */
+function encodeEntry(entry: SemanticEntry): Buffer {
+  const header = Buffer.from(JSON.stringify({ key: entry.key, guard: entry.guard }));
+  const out = Buffer.alloc(4 + header.length + entry.vector.length * 4);
+  out.writeUInt32LE(header.length, 0);
+  header.copy(out, 4);
+  for (let i = 0; i < entry.vector.length; i++) out.writeFloatLE(entry.vector[i], 4 + header.length + i * 4);
+  return out;
+}
+
+function decodeEntry(buffer: Buffer): SemanticEntry {
+  const headerLength = buffer.readUInt32LE(0);
+  const { key, guard } = JSON.parse(buffer.subarray(4, 4 + headerLength).toString()) as { key: string; guard: string };
+  const start = 4 + headerLength;
+  const vector = new Float32Array((buffer.length - start) / 4);
+  for (let i = 0; i < vector.length; i++) vector[i] = buffer.readFloatLE(start + i * 4);
+  return { key, guard, vector };
+}

@@ -1,0 +1,74 @@
+import { contentTerms, splitSentences } from '@app/llm';
+import { Citation, RetrievedSource } from './retrieved-source';
+
+const MARKER_RUN = /(?:\s*\[\d+\])+/g;
+/** When nothing in the chunk resembles the statement, the quote is the chunk's opening, cut at a word. */
+const FALLBACK_QUOTE_CHARS = 300;
+
+/**
+ * The citations of an answer whose markers are already clean (see CitationMarkerFilter): one per cited
+ * source, in order of first citation, each quoting the chunk sentences closest to the statements citing it.
+ */
+export function buildCitations(answer: string, sources: RetrievedSource[]): Citation[] {
+  const statements = new Map<number, string[]>();
+  let from = 0;
+  for (const run of answer.matchAll(MARKER_RUN)) {
+    // A run of markers cites the text between the previous run and itself.
+    const statement = answer.slice(from, run.index);
+    from = run.index + run[0].length;
+    for (const [, n] of run[0].matchAll(/\[(\d+)\]/g)) {
+      const list = statements.get(Number(n)) ?? [];
+      list.push(statement);
+      statements.set(Number(n), list);
+    }
+  }
+  const byNumber = new Map(sources.map((source) => [source.n, source]));
+  const citations: Citation[] = [];
+  for (const [n, cited] of statements) {
+    const source = byNumber.get(n);
+    if (!source) continue; // clean markers only name real sources; anything else is not cited
+    citations.push({
+      n,
+      chunkId: source.chunkId,
+      documentId: source.documentId,
+      title: source.title,
+      pageStart: source.pageStart,
+      pageEnd: source.pageEnd,
+      quote: quoteFor(source.text, cited),
+      score: source.score,
+    });
+  }
+  return citations;
+}
+
+/** For each statement, the chunk sentence sharing the most words with it (Jaccard over stems); joined in chunk order. */
+function quoteFor(chunkText: string, statements: string[]): string {
+  const sentences = splitSentences(chunkText).filter((s) => !s.heading);
+  const picked = new Set<number>();
+  for (const statement of statements) {
+    const terms = contentTerms(statement);
+    let best = -1;
+    let bestScore = 0;
+    sentences.forEach((sentence, i) => {
+      const score = jaccard(terms, contentTerms(sentence.text));
+      if (score > bestScore) [best, bestScore] = [i, score];
+    });
+    if (best >= 0) picked.add(best);
+  }
+  if (picked.size === 0) return opening(chunkText);
+  return [...picked].sort((a, b) => a - b).map((i) => sentences[i].text).join(' … ');
+}
+
+function jaccard(a: Set<string>, b: Set<string>): number {
+  let shared = 0;
+  for (const term of a) if (b.has(term)) shared++;
+  const union = a.size + b.size - shared;
+  return union === 0 ? 0 : shared / union;
+}
+
+function opening(text: string): string {
+  const flat = text.replace(/\s+/g, ' ').trim();
+  if (flat.length <= FALLBACK_QUOTE_CHARS) return flat;
+  const cut = flat.lastIndexOf(' ', FALLBACK_QUOTE_CHARS);
+  return `${flat.slice(0, cut > 0 ? cut : FALLBACK_QUOTE_CHARS)} …`;
+}

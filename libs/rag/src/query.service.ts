@@ -1,0 +1,192 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { countTokens } from '@app/chunking';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { CollectionsRepository } from '@app/database';
+import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
+import { AppError } from '@app/errors';
+import { ANSWER_GENERATOR, AnswerGenerator, costUsd, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
+import { compileMetadataFilter, SearchService } from '@app/retrieval';
+import { AnswerCache, CacheHit } from './answer-cache';
+import { CitationMarkerFilter } from './citation-markers';
+import { buildCitations } from './citations';
+import { buildAnswerMessages } from './prompt-builder';
+import { QueryRecorder } from './query-recorder';
+import { PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
+import { RetrievedSource } from './retrieved-source';
+
+const elapsedSince = (start: number) => Math.round(performance.now() - start);
+
+interface GeneratedAnswer {
+  answer: string;
+  /** Null when no model was asked. */
+  model: string | null;
+  usage: ModelUsage;
+}
+
+/**
+ * Answers a question over a collection: answer cache, retrieval, generation with clean citations, the query
+ * log. `prepare` checks what can be refused with a plain HTTP error (filters, collection); `execute` streams
+ * the rest as events, so the JSON and SSE endpoints share one path.
+ */
+@Injectable()
+export class QueryService {
+  constructor(
+    private readonly collections: CollectionsRepository,
+    private readonly search: SearchService,
+    private readonly cache: AnswerCache,
+    private readonly recorder: QueryRecorder,
+    @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
+    @Inject(ANSWER_GENERATOR) private readonly generator: AnswerGenerator,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  async prepare(request: QueryRequest): Promise<PreparedQuery> {
+    const startedAt = performance.now();
+    try {
+      // Compiled again by the search; checked here so a bad filter is a 400, not an error event mid-stream.
+      if (request.filters) compileMetadataFilter(request.filters);
+      const collection = await this.collections.getForQuery(request.collection, this.embedder.model, this.embedder.dimension);
+      const cacheScope = {
+        collectionId: collection.id,
+        contentVersion: collection.contentVersion,
+        filters: request.filters,
+        mode: request.mode,
+        topK: request.topK,
+        generator: this.generator.cacheIdentity,
+      };
+      return { request, collection, cacheScope, startedAt };
+    } catch (error) {
+      await this.recorder.failed(request, { collectionId: null, outcome: 'failed', errorCode: errorCode(error), retrievalMs: 0, totalMs: elapsedSince(startedAt) });
+      throw error;
+    }
+  }
+
+  /** The events of one answer. Aborting `signal` (the client left) stops retrieval or generation and the upstream model call. */
+  async *execute(prepared: PreparedQuery, signal: AbortSignal): AsyncGenerator<QueryEvent> {
+    const { request, startedAt } = prepared;
+    let recorded = false;
+    let retrievalMs = 0;
+    let failure: unknown = null;
+    try {
+      let queryVector: Promise<Float32Array> | undefined;
+      const embedQuery = () => (queryVector ??= this.embedder.embed([request.query], { signal }).then(([vector]) => vector));
+
+      const hit = await this.cache.find(prepared.cacheScope, request.query, embedQuery);
+      if (hit) {
+        const result = this.cachedResult(hit, elapsedSince(startedAt));
+        await this.recorder.answered(request, {
+          collectionId: prepared.collection.id,
+          result,
+          outcome: hit.answer.outcome,
+          sourceCount: hit.answer.sources.length,
+          cacheHit: hit.kind,
+        });
+        recorded = true;
+        yield { type: 'retrieval', sources: hit.answer.sources, cached: true };
+        yield { type: 'delta', text: result.answer };
+        yield { type: 'done', result };
+        return;
+      }
+
+      const hits = await this.search.search(request);
+      signal.throwIfAborted();
+      const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
+      retrievalMs = elapsedSince(startedAt);
+      yield { type: 'retrieval', sources, cached: false };
+
+      const generationStart = performance.now();
+      const { answer, model, usage } = yield* this.generateAnswer(request.query, sources, signal);
+      const citations = buildCitations(answer, sources);
+      const outcome = citations.length > 0 ? 'answered' : 'no_sources';
+      const result: QueryResult = {
+        answer,
+        citations,
+        usage: this.priced(model, usage),
+        timings: { retrievalMs, generationMs: elapsedSince(generationStart), totalMs: elapsedSince(startedAt) },
+        model,
+        cached: false,
+      };
+      await this.recorder.answered(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null });
+      recorded = true;
+      if (!signal.aborted) {
+        await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome });
+      }
+      yield { type: 'done', result };
+    } catch (error) {
+      failure = error;
+      throw error;
+    } finally {
+      // Reached without a record when the query failed, or when the consumer stopped listening (the client left).
+      if (!recorded) {
+        const outcome = signal.aborted || failure === null ? 'client_closed' : 'failed';
+        await this.recorder.failed(request, {
+          collectionId: prepared.collection.id,
+          outcome,
+          errorCode: outcome === 'failed' ? errorCode(failure) : null,
+          retrievalMs,
+          totalMs: elapsedSince(startedAt),
+        });
+      }
+    }
+  }
+
+  /** Streams the answer's deltas (citation markers cleaned); returns the whole answer, its model and usage. */
+  private async *generateAnswer(question: string, sources: RetrievedSource[], signal: AbortSignal): AsyncGenerator<QueryEvent, GeneratedAnswer> {
+    if (sources.length === 0) {
+      // Nothing to ground an answer in: no model is asked, so none can guess.
+      yield { type: 'delta', text: NO_ANSWER_TEXT };
+      return { answer: NO_ANSWER_TEXT, model: null, usage: { promptTokens: 0, completionTokens: 0 } };
+    }
+    const messages = buildAnswerMessages(question, sources);
+    const markers = new CitationMarkerFilter(sources.length);
+    let answer = '';
+    let model: string | null = null;
+    let providerUsage: ModelUsage | null = null;
+    for await (const event of this.generator.generate({ question, sources, messages }, signal)) {
+      if (event.type === 'end') {
+        model = event.model;
+        providerUsage = event.usage;
+        continue;
+      }
+      const text = markers.push(event.text);
+      answer += text;
+      if (text) yield { type: 'delta', text };
+    }
+    const rest = markers.flush();
+    answer += rest;
+    if (rest) yield { type: 'delta', text: rest };
+    if (answer.trim() === '') {
+      answer = NO_ANSWER_TEXT;
+      yield { type: 'delta', text: answer };
+    }
+    // Servers that do not report usage (some local ones while streaming) are counted with our tokenizer.
+    const usage = providerUsage ?? {
+      promptTokens: messages.reduce((sum, message) => sum + countTokens(message.content), 0),
+      completionTokens: countTokens(answer),
+    };
+    return { answer, model, usage };
+  }
+
+  private cachedResult(hit: CacheHit, totalMs: number): QueryResult {
+    const { answer, citations, model } = hit.answer;
+    return {
+      answer,
+      citations,
+      // Nothing was spent on this answer: the tokens were paid for when it was first made.
+      usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
+      timings: { retrievalMs: totalMs, generationMs: 0, totalMs },
+      model,
+      cached: true,
+    };
+  }
+
+  private priced(model: string | null, usage: ModelUsage): QueryUsage {
+    const totalTokens = usage.promptTokens + usage.completionTokens;
+    const cost = totalTokens === 0 ? 0 : model ? costUsd(model, usage, this.config.llm.prices) : null;
+    return { ...usage, totalTokens, costUsd: cost };
+  }
+}
+
+function errorCode(error: unknown): string {
+  return error instanceof AppError ? error.code : 'internal_error';
+}

@@ -1,0 +1,53 @@
+import type { Collection } from '@app/database';
+import type { MetadataFilter, SearchMode } from '@app/retrieval';
+import type { AnswerCacheScope } from './answer-cache-keys';
+import type { Citation, RetrievedSource } from './retrieved-source';
+
+export interface QueryRequest {
+  query: string;
+  collection: string;
+  topK: number;
+  mode: SearchMode;
+  filters?: MetadataFilter;
+  /** Answered as Server-Sent Events (recorded in the query log). */
+  streamed: boolean;
+}
+
+export interface QueryUsage {
+  promptTokens: number;
+  completionTokens: number;
+  totalTokens: number;
+  /** Null when the model has no price in the table. */
+  costUsd: number | null;
+}
+
+export interface QueryTimings {
+  retrievalMs: number;
+  generationMs: number;
+  totalMs: number;
+}
+
+export interface QueryResult {
+  answer: string;
+  citations: Citation[];
+  usage: QueryUsage;
+  timings: QueryTimings;
+  /** The model that answered; null when none was asked (nothing retrieved). */
+  model: string | null;
+  cached: boolean;
+}
+
+/** What a query produces, in this order: one `retrieval`, any number of `delta`, one `done`. */
+export type QueryEvent =
+  | { type: 'retrieval'; sources: RetrievedSource[]; cached: boolean }
+  | { type: 'delta'; text: string }
+  | { type: 'done'; result: QueryResult };
+
+/** A query whose collection exists and whose filters are valid: what can still fail is retrieval or generation. */
+export interface PreparedQuery {
+  request: QueryRequest;
+  collection: Collection;
+  cacheScope: AnswerCacheScope;
+  /** performance.now() when the request arrived. */
+  startedAt: number;
+}

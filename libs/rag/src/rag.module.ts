@@ -1,0 +1,11 @@
+import { Module } from '@nestjs/common';
+import { EmbeddingsModule } from '@app/embeddings';
+import { LlmModule } from '@app/llm';
+import { RetrievalModule } from '@app/retrieval';
+import { AnswerCache } from './answer-cache';
+import { QueryRecorder } from './query-recorder';
+import { QueryService } from './query.service';
+
+/** Grounded answers: retrieval + answer generation + answer cache + query log. */
+@Module({ imports: [RetrievalModule, EmbeddingsModule, LlmModule], providers: [QueryService, AnswerCache, QueryRecorder], exports: [QueryService] })
+export class RagModule {}

@@ -1,0 +1,114 @@
+import assert from 'node:assert/strict';
+import { readdir } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { HeadlessBrowser, launchBrowser, openDashboard } from '../support/browser';
+import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
+import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+
+const ADMIN_KEY = 'outage-test-admin-key';
+
+/** Polls GET /health/ready until it answers `status`; returns that response. */
+async function waitForReadiness(baseUrl: string, status: number, timeoutMs: number) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const ready = await requestJson(baseUrl, '/health/ready');
+    if (ready.status === status) return ready;
+    if (Date.now() > deadline) throw new Error(`/health/ready still ${ready.status} after ${timeoutMs} ms: ${JSON.stringify(ready.body)}`);
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
+}
+
+async function storedFiles(dataDir: string): Promise<string[]> {
+  const root = join(dataDir, 'blobs');
+  const dirs = await readdir(root).catch(() => [] as string[]);
+  return (await Promise.all(dirs.map(async (d) => (await readdir(join(root, d))).map((f) => `${d}/${f}`)))).flat().sort();
+}
+
+describe('health and uploads through a Redis outage (a private redis-server, stopped and restarted)', () => {
+  let redis: PrivateRedis;
+  let env: TestEnv;
+  let system: RunningSystem;
+  let browser: HeadlessBrowser;
+
+  before(async () => {
+    redis = await startPrivateRedis();
+    env = await createTestEnv({ REDIS_URL: redis.url, ADMIN_API_KEY: ADMIN_KEY });
+    system = await startSystem(env.config);
+    browser = await launchBrowser();
+  });
+  after(async () => {
+    await browser?.close();
+    await system?.close();
+    if (redis && !redis.running) await redis.start();
+    await env?.cleanup();
+    await redis?.dispose();
+  });
+
+  test('ready: 200 with PostgreSQL, Redis, the queue and a worker up', async () => {
+    const ready = await waitForReadiness(system.baseUrl, 200, 10_000);
+    assert.equal(ready.body.status, 'ok');
+    assert.deepEqual(Object.keys(ready.body.details).sort(), ['postgres', 'queue', 'redis', 'workers']);
+    assert.match(ready.body.details.postgres.pgvector, /^0\.\d+\.\d+$/);
+    assert.equal(ready.body.details.queue.name, 'ingestion');
+    assert.equal(typeof ready.body.details.queue.waiting, 'number');
+    assert.ok(ready.body.details.workers.online >= 1);
+    const live = await requestJson(system.baseUrl, '/health/live');
+    assert.equal(live.status, 200);
+  });
+
+  test('Redis down: ready 503 naming Redis, the dashboard shows it, uploads fail fast and leave nothing', async () => {
+    await redis.stop();
+
+    const ready = await waitForReadiness(system.baseUrl, 503, 5_000);
+    assert.equal(ready.body.error.code, 'not_ready');
+    assert.match(ready.body.error.message, /^Not ready: .*redis/);
+    assert.doesNotMatch(ready.body.error.message, /postgres/, 'PostgreSQL is not blamed');
+    assert.equal(ready.body.error.details.redis.status, 'down');
+    assert.ok(ready.body.error.details.redis.message, 'says why Redis is down');
+    assert.equal(ready.body.error.details.postgres.status, 'up');
+
+    const live = await requestJson(system.baseUrl, '/health/live');
+    assert.equal(live.status, 200, 'liveness does not depend on Redis');
+
+    const overview = await requestJson(system.baseUrl, '/v1/admin/overview', { headers: { Authorization: `Bearer ${ADMIN_KEY}` } });
+    assert.equal(overview.status, 200);
+    assert.equal(overview.body.dependencies.redis.status, 'down');
+    assert.equal(overview.body.dependencies.queue.status, 'down');
+    assert.equal(overview.body.dependencies.postgres.status, 'up');
+    assert.equal(overview.body.queue, null);
+    assert.deepEqual(overview.body.documents, { queued: 0, processing: 0, ready: 0, failed: 0, cancelled: 0 });
+
+    await openDashboard(browser.page, system.baseUrl, ADMIN_KEY);
+    await browser.page.locator('[data-dep="redis"][data-status="down"]').waitFor();
+    await browser.page.locator('[data-dep="postgres"][data-status="up"]').waitFor();
+    assert.match(await browser.page.locator('#queue-unavailable').innerText(), /unreachable/i);
+
+    const started = Date.now();
+    const upload = await uploadFile(system.baseUrl, { name: 'during-outage.txt', content: 'Written while Redis was down.' });
+    const elapsedMs = Date.now() - started;
+    assert.equal(upload.status, 503, JSON.stringify(upload.body));
+    assert.equal(upload.body.error.code, 'queue_unavailable');
+    assert.ok(elapsedMs < 4_000, `the upload answered after ${elapsedMs} ms`);
+
+    const listed = await requestJson(system.baseUrl, '/v1/documents');
+    assert.deepEqual(listed.body.data, [], 'no document is left behind in queued');
+    assert.deepEqual(await storedFiles(env.config.dataDir), [], 'no file is left behind');
+  });
+
+  test('Redis back on the same port: ready 200 again without a restart, and an upload ingests', async () => {
+    await redis.start();
+    const ready = await waitForReadiness(system.baseUrl, 200, 20_000);
+    assert.equal(ready.body.details.redis.status, 'up');
+    assert.ok(ready.body.details.workers.online >= 1);
+
+    const upload = await uploadFile(system.baseUrl, { name: 'after-outage.txt', content: 'Written after Redis came back.' });
+    assert.equal(upload.status, 202, JSON.stringify(upload.body));
+    const doc = await waitForDocument(system.baseUrl, upload.body.document_id, 20_000);
+    assert.equal(doc.status, 'ready');
+
+    await browser.page.locator('[data-dep="redis"][data-status="up"]').waitFor({ timeout: 15_000 });
+    await browser.page.locator('[data-dep="workers"][data-status="up"]').waitFor({ timeout: 15_000 });
+  });
+});

@@ -1,0 +1,149 @@
+import assert from 'node:assert/strict';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { Pool } from 'pg';
+import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
+import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { postSse } from '../support/sse';
+import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+
+const TIME_OFF = '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n';
+const SECURITY = '# Security\n\nBadges must be worn at all times inside the building, also by new employees.\n';
+
+async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error('condition not met in time');
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
+
+/** The model's reply: cites source 1, and invents source 7, which must not survive. */
+const reply = (body: ChatRequestBody) => {
+  if (body.model !== 'primary-model') return 'The fallback model answers: twenty-seven days [1].';
+  if (/briefly/i.test(JSON.stringify(body.messages))) return 'Twenty-seven days [1][2].';
+  return 'New employees get twenty-seven vacation days per year [1]. See also [7]. Badges are required at all times [1, 2].';
+};
+
+describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake server)', () => {
+  const fake = new FakeOpenAI({ chatReply: reply });
+  let env: TestEnv;
+  let system: RunningSystem;
+  let pool: Pool;
+  const chatRequests = () => fake.requestsTo('/v1/chat/completions');
+  const ask = (json: Record<string, unknown>) => requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { collection: 'hb', ...json } });
+
+  before(async () => {
+    const baseUrl = await fake.start();
+    env = await createTestEnv({
+      LLM_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: baseUrl,
+      CHAT_MODEL: 'primary-model',
+      CHAT_FALLBACK_MODEL: 'fallback-model',
+      CHAT_PRICES: '{"primary-model":{"input":1,"output":2}}',
+      LLM_TIMEOUT_MS: '2000',
+      LLM_MAX_RETRIES: '1',
+      SSE_KEEPALIVE_MS: '100',
+      // Every question here must reach the model.
+      ANSWER_CACHE_TTL_SECONDS: '0',
+    });
+    system = await startSystem(env.config);
+    pool = new Pool({ connectionString: env.config.databaseUrl });
+    for (const [name, content] of [['time-off.md', TIME_OFF], ['security.md', SECURITY]]) {
+      const upload = await uploadFile(system.baseUrl, { name, content }, { collection: 'hb' });
+      assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
+    }
+  });
+  after(async () => {
+    await pool?.end();
+    await system?.close();
+    await env?.cleanup();
+    await fake.stop();
+  });
+  beforeEach(() => {
+    fake.reset();
+    fake.streamChunkDelayMs = 0;
+  });
+
+  test('the model gets numbered, delimited sources; invented citations are dropped; usage and cost come from the provider', async () => {
+    const { status, body } = await ask({ query: 'How many vacation days do new employees get?' });
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.equal(body.model, 'primary-model');
+    assert.match(body.answer, /^New employees get twenty-seven vacation days per year \[1\]\. See also\. Badges are required at all times \[1\]\[2\]\.$/);
+    assert.deepEqual(body.citations.map((c: { n: number }) => c.n), [1, 2]);
+    assert.ok(body.citations[0].quote.length > 0);
+    assert.ok(body.usage.prompt_tokens > 0 && body.usage.completion_tokens > 0);
+    assert.equal(body.usage.total_tokens, body.usage.prompt_tokens + body.usage.completion_tokens);
+    assert.equal(body.usage.cost_usd, Math.round((body.usage.prompt_tokens * 1 + body.usage.completion_tokens * 2)) / 1_000_000);
+
+    const [request] = chatRequests();
+    const { messages } = request.body as ChatRequestBody;
+    assert.equal(messages![0].role, 'system');
+    assert.match(String(messages![0].content), /untrusted/);
+    assert.match(String(messages![1].content), /<source n="1" title="time-off" pages="1">\n# Time off\n\nNew employees receive/);
+    assert.match(String(messages![1].content), /<source n="2" title="security" pages="1">/);
+    assert.match(String(messages![1].content), /Question: How many vacation days do new employees get\?$/);
+  });
+
+  test('SSE with a slow model: retrieval first, keep-alive comments while it thinks, then the deltas', async () => {
+    fake.streamChunkDelayMs = 200;
+    const sse = await postSse(system.baseUrl, '/v1/query', { query: 'Briefly: how many vacation days do new employees get?', collection: 'hb', stream: true });
+    const names = sse.events.map((e) => e.event);
+    assert.equal(names[0], 'retrieval');
+    assert.equal(names.at(-1), 'done');
+    assert.ok(names.filter((n) => n === 'delta').length >= 2, 'the model streams word by word');
+    const retrievalIndex = sse.messages.findIndex((m) => m.kind === 'event' && m.event === 'retrieval');
+    const firstDelta = sse.messages.findIndex((m) => m.kind === 'event' && m.event === 'delta');
+    assert.ok(sse.messages.slice(retrievalIndex, firstDelta).some((m) => m.kind === 'comment' && m.text === 'keep-alive'));
+    assert.ok(sse.events[1].atMs - sse.events[0].atMs >= 150, 'the retrieval event did not wait for the model');
+    const answer = sse.events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('');
+    assert.equal(answer, 'Twenty-seven days [1][2].');
+    assert.deepEqual(sse.events.at(-1)!.data.citations.map((c: { n: number }) => c.n), [1, 2]);
+  });
+
+  test('a client that disconnects mid-stream aborts the model request upstream', async () => {
+    fake.streamChunkDelayMs = 150;
+    const question = 'Which badges must be worn inside the building?';
+    const sse = await postSse(system.baseUrl, '/v1/query', { query: question, collection: 'hb', stream: true }, {
+      stopWhen: (message) => message.kind === 'event' && message.event === 'delta',
+    });
+    assert.equal(sse.events.at(-1)!.event, 'delta');
+    await until(() => chatRequests().length === 1 && chatRequests()[0].closedBeforeEnd);
+    await until(async () => (await pool.query(`SELECT 1 FROM query_logs WHERE query_text = $1 AND outcome = 'client_closed'`, [question])).rowCount === 1);
+  });
+
+  test('429 with Retry-After, then success', async () => {
+    fake.failNext(1, { status: 429, retryAfter: '0.2', model: 'primary-model' });
+    const { status, body } = await ask({ query: 'When must badges be worn?' });
+    assert.equal(status, 200);
+    assert.equal(body.model, 'primary-model');
+    assert.equal(chatRequests().length, 2);
+  });
+
+  test('a failing primary model: the fallback answers', async () => {
+    fake.failNext(2, { status: 500, model: 'primary-model' });
+    const { body } = await ask({ query: 'Vacation days for new employees?' });
+    assert.equal(body.model, 'fallback-model');
+    assert.match(body.answer, /fallback model answers/);
+    assert.equal(body.usage.cost_usd, null, 'the fallback has no price in the table');
+  });
+
+  test('when every model fails: 503 llm_unavailable as JSON, an error event over SSE, and a failed query log', async () => {
+    fake.failNext(100, { status: 503 });
+    const json = await ask({ query: 'Is parking free?' });
+    assert.equal(json.status, 503);
+    assert.equal(json.body.error.code, 'llm_unavailable');
+
+    const sse = await postSse(system.baseUrl, '/v1/query', { query: 'Is parking free for visitors?', collection: 'hb', stream: true });
+    assert.equal(sse.status, 200);
+    assert.deepEqual(sse.events.map((e) => e.event), ['retrieval', 'error']);
+    assert.equal(sse.events[1].data.code, 'llm_unavailable');
+    assert.equal(typeof sse.events[1].data.message, 'string');
+
+    const { rows } = await pool.query(`SELECT outcome, error_code, streamed FROM query_logs WHERE query_text LIKE 'Is parking free%' ORDER BY id`);
+    assert.deepEqual(rows, [
+      { outcome: 'failed', error_code: 'llm_unavailable', streamed: false },
+      { outcome: 'failed', error_code: 'llm_unavailable', streamed: true },
+    ]);
+  });
+});
