@@ -1,6 +1,7 @@
 import { freePort } from '../test/support/ports';
 import { spawnApp, stopProcess, waitForHttp } from '../test/support/processes';
 import { createTestEnv } from '../test/support/test-env';
+import { useDefaultApiKey } from '../test/support/test-keys';
 
 export interface BenchSystem {
   baseUrl: string;
@@ -10,10 +11,15 @@ export interface BenchSystem {
 
 /**
  * The system a benchmark measures: the one at `url` when given, else an api and a worker process (as a
- * deployment runs them) on a scratch database and Redis prefix, removed by stop().
+ * deployment runs them) on a scratch database and Redis prefix, removed by stop(). A running system needs
+ * `apiKey` (a member key, or an admin key): every request sends it.
  */
-export async function benchSystem(url: string | undefined, env: Record<string, string> = {}): Promise<BenchSystem> {
-  if (url) return { baseUrl: url.replace(/\/$/, ''), stop: async () => undefined };
+export async function benchSystem(url: string | undefined, env: Record<string, string> = {}, apiKey?: string): Promise<BenchSystem> {
+  if (url) {
+    if (!apiKey) throw new Error('--url needs --api-key <key> (a member or admin key of that system)');
+    useDefaultApiKey(apiKey);
+    return { baseUrl: url.replace(/\/$/, ''), stop: async () => undefined };
+  }
   const testEnv = await createTestEnv({ PORT: String(await freePort()), LOG_LEVEL: 'error', WORKER_CONCURRENCY: '8', ...env });
   const api = spawnApp('api', testEnv.env);
   const worker = spawnApp('worker', testEnv.env);

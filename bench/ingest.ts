@@ -2,9 +2,10 @@
 // against an OpenAI-compatible server on localhost, then runs the LangChain.js peer pipeline on the same file
 // against the same server, and prints JSON: pages/s, chunks/s, worker peak RSS and embedding requests of each.
 //   npm run bench:ingest -- [--pages 3500] [--dimensions 1536] [--source real.pdf] [--chunk-tokens 500 --chunk-overlap 80]
-//                           [--embedding-latency-ms 0] [--set NAME=VALUE]... [--no-peer]
+//                           [--embedding-latency-ms 0] [--set NAME=VALUE]... [--worker-flags="..."] [--no-peer]
 // --source: a real PDF, concatenated with qpdf until it has --pages pages (default: a generated text PDF).
 // --set: a configuration variable for Groundwork's processes (e.g. --set PDF_EXTRACT_THREADS=1).
+// --worker-flags: Node flags of the worker process (default: those scripts/start.sh and docker-compose use).
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -25,6 +26,7 @@ const { values } = parseArgs({
     'chunk-overlap': { type: 'string' },
     'embedding-latency-ms': { type: 'string', default: '0' },
     set: { type: 'string', multiple: true, default: [] },
+    'worker-flags': { type: 'string', default: '--max-semi-space-size=8' },
     'no-peer': { type: 'boolean', default: false },
   },
 });
@@ -82,8 +84,7 @@ interface Figures {
 
 async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<ReturnType<typeof startEmbeddingServer>>): Promise<Figures> {
   const api = spawnApp('api', env.env);
-  // As scripts/start.sh and docker-compose run it.
-  const worker = spawnApp('worker', env.env, ['--max-semi-space-size=8']);
+  const worker = spawnApp('worker', env.env, values['worker-flags']!.split(/\s+/).filter(Boolean));
   const baseUrl = `http://127.0.0.1:${env.config.port}`;
   try {
     await waitForHttp(`${baseUrl}/health/ready`, api);
@@ -144,6 +145,7 @@ async function main(): Promise<void> {
       pdf: values.source ? `${values.source} repeated to ${pageCount} pages` : `generated, ${pageCount} pages`,
       embedding: { model: MODEL, dimensions, server: 'bench/embedding-server (localhost)', latency_ms: Number(values['embedding-latency-ms']) },
       settings,
+      worker_flags: values['worker-flags'],
       groundwork,
       langchain: peer,
       ratio: peer

@@ -2,7 +2,7 @@
 // as Server-Sent Events (time to the first byte, to the `retrieval` event and to `done`) and half as JSON
 // (total time), and prints p50/p95/p99 as JSON on its last line.
 //
-//   npm run bench:query -- [--queries 300] [--concurrency 4] [--docs 200] [--dataset <BEIR dir>] [--url http://host:port]
+//   npm run bench:query -- [--queries 300] [--concurrency 4] [--docs 200] [--dataset <BEIR dir>] [--url http://host:port --api-key <key>]
 //
 // The corpus is generated (--docs documents of 40 sentences) unless --dataset names a BEIR directory, whose
 // corpus and queries are used instead. Without --url it starts its own api and worker processes.
@@ -21,6 +21,7 @@ const { values } = parseArgs({
     docs: { type: 'string', default: '200' },
     dataset: { type: 'string' },
     url: { type: 'string' },
+    'api-key': { type: 'string' },
   },
 });
 
@@ -52,7 +53,7 @@ function percentiles(samples: number[]) {
 async function main(): Promise<void> {
   const total = Number(values.queries);
   const concurrency = Number(values.concurrency);
-  const system = await benchSystem(values.url);
+  const system = await benchSystem(values.url, {}, values['api-key']);
   try {
     const collection = `bench-query-${randomBytes(3).toString('hex')}`;
     const { docs, questions } = values.dataset

@@ -4,7 +4,7 @@
 // their best chunk, and prints nDCG@10 (graded gain), recall@10, recall@100 and MRR@10 per mode. The last
 // line of output is JSON: { "hybrid": {...}, "vector": {...}, "keyword": {...}, "docs": N, "queries": N }.
 //
-//   npm run bench:retrieval -- <dataset dir> [--split dev|test] [--url http://localhost:3000] [--top-k 50]
+//   npm run bench:retrieval -- <dataset dir> [--split dev|test] [--url http://localhost:3000 --api-key <key>] [--top-k 50]
 //
 // Without --url it starts its own api and worker processes on a scratch database and removes them after.
 import { randomBytes } from 'node:crypto';
@@ -26,6 +26,7 @@ const { values, positionals } = parseArgs({
   options: {
     split: { type: 'string', default: 'test' },
     url: { type: 'string' },
+    'api-key': { type: 'string' },
     'top-k': { type: 'string', default: String(MAX_TOP_K) },
     concurrency: { type: 'string', default: '8' },
   },
@@ -43,7 +44,7 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   if (topK < 100) log(`note: recall@100 is measured over the first ${topK} chunks (the API's top_k limit), a lower bound`);
 
-  const system = await benchSystem(values.url);
+  const system = await benchSystem(values.url, {}, values['api-key']);
   try {
     const collection = `beir-${basename(datasetDir).toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
     const ingestStarted = Date.now();

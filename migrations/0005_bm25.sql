@@ -1,19 +1,43 @@
--- BM25 keyword ranking needs, besides each chunk's term frequencies (its tsvector), the chunk's length and
--- per-collection statistics: how many chunks there are, their total length, and how many chunks contain
--- each lexeme. Statement-level triggers on `chunks` keep the statistics exact in the same transaction as
--- every write, whatever issues it (ingestion upserts, re-ingestion, deletes cascading from documents).
+-- BM25 keyword ranking (libs/database/src/bm25.ts, bm25-candidates.ts). Besides each chunk's term frequencies
+-- (its tsvector) BM25 needs the chunk's length and per-collection statistics: how many chunks there are,
+-- their total length, and how many chunks contain each term. Statement-level triggers on `chunks` keep the
+-- statistics exact in the same transaction as every write, whatever issues it (ingestion upserts,
+-- re-ingestion, deletes cascading from documents), so no application code can forget them.
 
--- A chunk's length in lexemes, counted as BM25 counts a document's length: every occurrence of every
--- indexed word (stop words excluded). PostgreSQL keeps at most 256 positions per lexeme, far more than a
--- chunk holds of one word.
+-- A chunk's length as BM25 counts a document's length: every occurrence of every indexed word (stop words
+-- excluded). PostgreSQL keeps at most 255 positions per lexeme, far more than a chunk holds of one word.
 CREATE FUNCTION tsvector_token_count(vector tsvector) RETURNS integer
 LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
-  SELECT coalesce(sum(coalesce(array_length(positions, 1), 1)), 0)::integer FROM unnest(vector)
+  SELECT coalesce(sum(cardinality(positions)), 0)::integer FROM unnest(vector)
 $$;
 
 -- Generated columns cannot read other generated columns, so the text is analysed again rather than `tsv`.
 ALTER TABLE chunks
   ADD COLUMN tsv_length integer NOT NULL GENERATED ALWAYS AS (tsvector_token_count(to_tsvector('english', text))) STORED;
+
+-- The terms a chunk is indexed under: each lexeme, and 'lexeme N' for N = 2, 4, 8, 16 when the lexeme occurs at
+-- least N times. The levels bound how much a term can add to a chunk's score, which lets a search skip chunks
+-- that cannot reach its top k (bm25-candidates.ts; TF_LEVELS there must list the same levels). A lexeme
+-- contains no space, so 'lexeme N' never collides with a real one. Lexemes over 1,000 bytes (base64 runs)
+-- are left out: they would overflow the index entry with the prefix below, and no question contains them.
+CREATE FUNCTION bm25_terms(vector tsvector) RETURNS text[]
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT ARRAY(SELECT v.lexeme FROM unnest(vector) AS v WHERE octet_length(v.lexeme) <= 1000)
+      || ARRAY(SELECT v.lexeme || ' ' || level
+               FROM unnest(vector) AS v, unnest('{2,4,8,16}'::integer[]) AS level
+               WHERE level <= cardinality(v.positions) AND octet_length(v.lexeme) <= 1000)
+$$;
+
+-- The same terms prefixed with the collection id: one GIN index then holds a separate inverted index per
+-- collection, so a search never walks another collection's postings (btree_gin would need an extension).
+CREATE FUNCTION bm25_collection_terms(collection_id uuid, vector tsvector) RETURNS tsvector
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
+  SELECT array_to_tsvector(ARRAY(SELECT collection_id::text || ' ' || term FROM unnest(bm25_terms(vector)) AS term))
+$$;
+
+CREATE INDEX chunks_bm25_terms_idx ON chunks USING gin (bm25_collection_terms(collection_id, tsv));
+-- Keyword search now finds its candidates through the index above; this one would only slow down writes.
+DROP INDEX chunks_tsv_idx;
 
 CREATE TABLE bm25_collection_stats (
   collection_id uuid PRIMARY KEY REFERENCES collections (id) ON DELETE CASCADE,
@@ -22,11 +46,12 @@ CREATE TABLE bm25_collection_stats (
   token_count   bigint NOT NULL CHECK (token_count >= 0)
 );
 
--- Document frequency of each lexeme per collection; a lexeme no chunk contains any more has no row.
+-- Chunks per term (bm25_terms) per collection: a lexeme's document frequency, and for 'lexeme N' the chunks
+-- holding it at least N times. A term no chunk has any more has no row.
 CREATE TABLE bm25_lexeme_stats (
   collection_id uuid NOT NULL REFERENCES collections (id) ON DELETE CASCADE,
   lexeme        text NOT NULL,
-  chunk_count   bigint NOT NULL CHECK (chunk_count >= 0),
+  chunk_count   bigint NOT NULL CHECK (chunk_count > 0),
   PRIMARY KEY (collection_id, lexeme)
 );
 
@@ -41,10 +66,10 @@ BEGIN
   ORDER BY collection_id
   ON CONFLICT (collection_id) DO NOTHING;
 
-  -- Every writer locks the collection's row before any lexeme row, so writers to one collection take turns
-  -- on the statistics and never hold lexeme rows that another writer waits for: concurrent ingests cannot
-  -- deadlock on the common lexemes they share, even across several statements of one transaction. Locking
-  -- in id order keeps that true for a statement that touches several collections.
+  -- Every writer locks the collection's row before any term row, so writers to one collection take turns on
+  -- the statistics and never hold term rows that another writer waits for: concurrent ingests cannot
+  -- deadlock on the common lexemes they share, even across several statements of one transaction. Locking in
+  -- id order keeps that true for a statement that touches several collections.
   PERFORM 1 FROM bm25_collection_stats
   WHERE collection_id = ANY (collection_ids)
   ORDER BY collection_id
@@ -59,31 +84,31 @@ BEGIN
   ) d
   WHERE s.collection_id = d.collection_id;
 
-  -- Each lexeme row is either removed (its last chunk went), changed, or added. Removing a lexeme that has
-  -- no row, or more chunks than it has, means the statistics are out of step: fail loudly, never skew them.
+  -- Each term row is either removed (its last chunk went), changed, or added. Removing a term that has no row,
+  -- or more chunks than it has, means the statistics are out of step: fail loudly rather than skew them.
   WITH deltas AS (
-    SELECT c.collection_id, l.lexeme, sum(c.sign) AS delta
+    SELECT c.collection_id, t.term, sum(c.sign) AS delta
     FROM unnest(collection_ids, signs, vectors) AS c (collection_id, sign, vector),
-         unnest(tsvector_to_array(c.vector)) AS l (lexeme)
-    GROUP BY c.collection_id, l.lexeme
+         unnest(bm25_terms(c.vector)) AS t (term)
+    GROUP BY c.collection_id, t.term
     HAVING sum(c.sign) <> 0
   ), emptied AS (
     DELETE FROM bm25_lexeme_stats s USING deltas d
-    WHERE s.collection_id = d.collection_id AND s.lexeme = d.lexeme AND d.delta < 0 AND s.chunk_count + d.delta = 0
+    WHERE s.collection_id = d.collection_id AND s.lexeme = d.term AND d.delta < 0 AND s.chunk_count + d.delta = 0
     RETURNING 1
   ), lowered AS (
     UPDATE bm25_lexeme_stats s SET chunk_count = s.chunk_count + d.delta FROM deltas d
-    WHERE s.collection_id = d.collection_id AND s.lexeme = d.lexeme AND d.delta < 0 AND s.chunk_count + d.delta > 0
+    WHERE s.collection_id = d.collection_id AND s.lexeme = d.term AND d.delta < 0 AND s.chunk_count + d.delta > 0
     RETURNING 1
   ), raised AS (
     INSERT INTO bm25_lexeme_stats AS s (collection_id, lexeme, chunk_count)
-    SELECT collection_id, lexeme, delta FROM deltas WHERE delta > 0
+    SELECT collection_id, term, delta FROM deltas WHERE delta > 0
     ON CONFLICT (collection_id, lexeme) DO UPDATE SET chunk_count = s.chunk_count + EXCLUDED.chunk_count
   )
   SELECT (SELECT count(*) FROM deltas WHERE delta < 0) - (SELECT count(*) FROM emptied) - (SELECT count(*) FROM lowered)
   INTO unmatched;
   IF unmatched > 0 THEN
-    RAISE EXCEPTION 'bm25_lexeme_stats is out of step with chunks: % lexemes to remove have too few chunks', unmatched;
+    RAISE EXCEPTION 'bm25_lexeme_stats is out of step with chunks: % terms to remove have too few chunks', unmatched;
   END IF;
 END
 $$;
@@ -107,7 +132,7 @@ END
 $$;
 
 -- An update counts as removing the old chunk and adding the new one; rows whose text and collection did not
--- change are left out, so touching other columns costs nothing.
+-- change are left out, so updating other columns costs nothing.
 CREATE FUNCTION bm25_count_updated_chunks() RETURNS trigger LANGUAGE plpgsql AS $$
 BEGIN
   PERFORM bm25_apply_chunk_changes(array_agg(c.collection_id), array_agg(c.sign), array_agg(c.tsv), array_agg(c.tsv_length))
@@ -145,6 +170,6 @@ INSERT INTO bm25_collection_stats (collection_id, chunk_count, token_count)
 SELECT collection_id, count(*), sum(tsv_length) FROM chunks GROUP BY collection_id;
 
 INSERT INTO bm25_lexeme_stats (collection_id, lexeme, chunk_count)
-SELECT c.collection_id, l.lexeme, count(*)
-FROM chunks c, unnest(tsvector_to_array(c.tsv)) AS l (lexeme)
-GROUP BY c.collection_id, l.lexeme;
+SELECT c.collection_id, t.term, count(*)
+FROM chunks c, unnest(bm25_terms(c.tsv)) AS t (term)
+GROUP BY c.collection_id, t.term;

@@ -5,8 +5,9 @@ import { HeadlessBrowser, launchBrowser, openDashboard, saveScreenshot } from '.
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { writeTruncatedPdf } from '../support/pdf-fixtures';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { TEST_ADMIN_KEY } from '../support/test-keys';
 
-const ADMIN_KEY = 'test-admin-key-0123456789';
+const ADMIN_KEY = TEST_ADMIN_KEY;
 const auth = (key: string) => ({ headers: { Authorization: `Bearer ${key}` } });
 
 /** Polls `read` until `done` holds for its result; fails after `timeoutMs` with the last result. */
@@ -28,7 +29,7 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
   let readyId: string;
 
   before(async () => {
-    env = await createTestEnv({ ADMIN_API_KEY: ADMIN_KEY });
+    env = await createTestEnv();
     system = await startSystem(env.config);
     browser = await launchBrowser();
     const cut = await uploadFile(system.baseUrl, { path: await writeTruncatedPdf(join(env.config.dataDir, 'cut.pdf'), ['Quarterly numbers.', 'More numbers.']) }, { title: 'Broken scan' });
@@ -50,12 +51,12 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
   });
 
   test('the admin API answers 401 unauthorized without a valid admin key', async () => {
-    for (const init of [{}, auth('wrong-key'), { headers: { Authorization: ADMIN_KEY } }, auth('gwk_0123456789ab_notarealkey')]) {
+    for (const init of [{ apiKey: null }, auth('wrong-key'), { headers: { Authorization: ADMIN_KEY } }, auth('gwk_0123456789ab_notarealkey')]) {
       const response = await requestJson(system.baseUrl, '/v1/admin/overview', init);
       assert.equal(response.status, 401, JSON.stringify(init));
       assert.equal(response.body.error.code, 'unauthorized');
     }
-    const retry = await requestJson(system.baseUrl, `/v1/admin/documents/${failedId}/retry`, { method: 'POST' });
+    const retry = await requestJson(system.baseUrl, `/v1/admin/documents/${failedId}/retry`, { method: 'POST', apiKey: null });
     assert.equal(retry.status, 401);
     assert.equal(retry.body.error.code, 'unauthorized');
   });

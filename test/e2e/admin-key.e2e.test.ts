@@ -40,7 +40,8 @@ describe('the admin key: generated and printed once when ADMIN_API_KEY is unset 
   });
 
   test('the first start prints a key once, stores only its digest, and the key opens the admin API', async () => {
-    const first = await startApi();
+    // createTestEnv sets a known ADMIN_API_KEY; an empty value counts as unset.
+    const first = await startApi({ ADMIN_API_KEY: '' });
     const printed = [...recentOutput(first).matchAll(KEY_LINE)].map((match) => match[1]);
     assert.equal(printed.length, 1, recentOutput(first));
     const key = printed[0];
@@ -66,7 +67,7 @@ describe('the admin key: generated and printed once when ADMIN_API_KEY is unset 
     }
     await stopApi();
 
-    const second = await startApi();
+    const second = await startApi({ ADMIN_API_KEY: '' });
     assert.doesNotMatch(recentOutput(second), /admin API key/, 'a restart prints no new key');
     assert.equal((await overview(key)).status, 200, 'the generated key survives restarts');
     await stopApi();
@@ -77,10 +78,27 @@ describe('the admin key: generated and printed once when ADMIN_API_KEY is unset 
     const apiProcess = await startApi({ ADMIN_API_KEY: configured });
     assert.doesNotMatch(recentOutput(apiProcess), /admin API key/);
     assert.equal((await overview(configured)).status, 200);
-    const missing = await requestJson(baseUrl, '/v1/admin/overview');
+    const missing = await requestJson(baseUrl, '/v1/admin/overview', { apiKey: null });
     assert.equal(missing.status, 401);
     assert.equal(missing.body.error.code, 'unauthorized');
     assert.doesNotMatch(recentOutput(apiProcess), new RegExp(configured), 'the configured key never reaches the logs');
+    await stopApi();
+  });
+
+  test('keys created through the API never reach the logs, even at trace level', async () => {
+    const admin = 'another-operator-chosen-admin-key';
+    const apiProcess = await startApi({ ADMIN_API_KEY: admin, LOG_LEVEL: 'trace' });
+    const created = await requestJson(baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'member', name: 'ci' }, apiKey: admin });
+    assert.equal(created.status, 201);
+    const key: string = created.body.key;
+    assert.equal((await requestJson(baseUrl, '/v1/documents', { apiKey: key })).status, 200);
+    assert.equal((await requestJson(baseUrl, '/v1/search', { method: 'POST', json: { query: 'x', collection: 'nope' }, apiKey: key })).status, 404);
+    assert.equal((await requestJson(baseUrl, `/v1/admin/api-keys/${created.body.id}`, { method: 'DELETE', apiKey: admin })).status, 204);
+    const revoked = await requestJson(baseUrl, '/v1/documents', { apiKey: key });
+    assert.equal(revoked.status, 401, 'revoked at once');
+    const output = recentOutput(apiProcess);
+    assert.ok(!output.includes(key.slice(17)), 'the secret part of the key is not logged');
+    assert.ok(!output.includes(admin), 'nor the admin key');
     await stopApi();
   });
 });

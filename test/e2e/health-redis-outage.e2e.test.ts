@@ -6,8 +6,9 @@ import { HeadlessBrowser, launchBrowser, openDashboard } from '../support/browse
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { TEST_ADMIN_KEY } from '../support/test-keys';
 
-const ADMIN_KEY = 'outage-test-admin-key';
+const ADMIN_KEY = TEST_ADMIN_KEY;
 
 /** Polls GET /health/ready until it answers `status`; returns that response. */
 async function waitForReadiness(baseUrl: string, status: number, timeoutMs: number) {
@@ -34,7 +35,7 @@ describe('health and uploads through a Redis outage (a private redis-server, sto
 
   before(async () => {
     redis = await startPrivateRedis();
-    env = await createTestEnv({ REDIS_URL: redis.url, ADMIN_API_KEY: ADMIN_KEY });
+    env = await createTestEnv({ REDIS_URL: redis.url });
     system = await startSystem(env.config);
     browser = await launchBrowser();
   });

@@ -34,7 +34,7 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
   let workerMetrics: string;
 
   before(async () => {
-    env = await createTestEnv({ ADMIN_API_KEY: 'metrics-test-admin-key' });
+    env = await createTestEnv();
     system = await startSystem(env.config);
     apiMetrics = `${system.baseUrl}/metrics`;
     const port = system.worker!.get(WorkerMetricsServer).port;
@@ -117,7 +117,7 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
     assert.ok(after.type('groundwork_llm_tokens_total') === 'counter');
 
     // The dashboard's view of the same hour: both queries, with latency percentiles.
-    const overview = await requestJson(system.baseUrl, '/v1/admin/overview', { headers: { Authorization: 'Bearer metrics-test-admin-key' } });
+    const overview = await requestJson(system.baseUrl, '/v1/admin/overview', {});
     assert.equal(overview.body.queries.queries, 2);
     assert.equal(overview.body.queries.cache_hits, 1);
     assert.equal(overview.body.queries.cache_hit_rate, 0.5);

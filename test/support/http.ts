@@ -1,5 +1,6 @@
 import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
+import { authHeaders } from './test-keys';
 
 export interface JsonResponse<T = any> {
   status: number;
@@ -7,11 +8,21 @@ export interface JsonResponse<T = any> {
   body: T;
 }
 
-export async function requestJson<T = any>(baseUrl: string, path: string, init: RequestInit & { json?: unknown } = {}): Promise<JsonResponse<T>> {
-  const { json, ...rest } = init;
+export interface RequestOptions extends RequestInit {
+  json?: unknown;
+  /** The API key to send as a bearer token: the test admin key by default, null for none. */
+  apiKey?: string | null;
+}
+
+export async function requestJson<T = any>(baseUrl: string, path: string, init: RequestOptions = {}): Promise<JsonResponse<T>> {
+  const { json, apiKey, ...rest } = init;
   const response = await fetch(`${baseUrl}${path}`, {
     ...rest,
-    headers: { ...(json !== undefined ? { 'content-type': 'application/json' } : {}), ...(rest.headers ?? {}) },
+    headers: {
+      ...authHeaders(apiKey),
+      ...(json !== undefined ? { 'content-type': 'application/json' } : {}),
+      ...((rest.headers as Record<string, string> | undefined) ?? {}),
+    },
     body: json !== undefined ? JSON.stringify(json) : rest.body,
   });
   const text = await response.text();
@@ -23,19 +34,20 @@ export async function uploadFile(
   baseUrl: string,
   file: { path: string } | { name: string; content: string | Uint8Array },
   fields: Record<string, string> = {},
+  options: { apiKey?: string | null } = {},
 ): Promise<JsonResponse> {
   const form = new FormData();
   const [name, bytes] = 'path' in file ? [basename(file.path), await readFile(file.path)] : [file.name, file.content];
   form.append('file', new Blob([typeof bytes === 'string' ? bytes : new Uint8Array(bytes)]), name);
   for (const [key, value] of Object.entries(fields)) form.append(key, value);
-  return requestJson(baseUrl, '/v1/documents', { method: 'POST', body: form });
+  return requestJson(baseUrl, '/v1/documents', { method: 'POST', body: form, apiKey: options.apiKey });
 }
 
 /** Polls a document until it leaves queued/processing; fails the test after `timeoutMs`. */
-export async function waitForDocument(baseUrl: string, id: string, timeoutMs = 60_000): Promise<any> {
+export async function waitForDocument(baseUrl: string, id: string, timeoutMs = 60_000, apiKey?: string): Promise<any> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { status, body } = await requestJson(baseUrl, `/v1/documents/${id}`);
+    const { status, body } = await requestJson(baseUrl, `/v1/documents/${id}`, { apiKey });
     if (status !== 200) throw new Error(`GET /v1/documents/${id} answered ${status}: ${JSON.stringify(body)}`);
     if (body.status !== 'queued' && body.status !== 'processing') return body;
     if (Date.now() > deadline) throw new Error(`document ${id} still ${body.status} after ${timeoutMs} ms: ${JSON.stringify(body.progress)}`);

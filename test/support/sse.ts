@@ -1,3 +1,5 @@
+import { authHeaders } from './test-keys';
+
 /** One Server-Sent Events message as a client sees it: a named event with JSON data, or a comment line. */
 export type SseMessage = { kind: 'event'; event: string; data: any; atMs: number } | { kind: 'comment'; text: string; atMs: number };
 
@@ -19,12 +21,12 @@ export async function postSse(
   baseUrl: string,
   path: string,
   json: unknown,
-  options: { stopWhen?: (message: SseMessage) => boolean; headers?: Record<string, string> } = {},
+  options: { stopWhen?: (message: SseMessage) => boolean; headers?: Record<string, string>; apiKey?: string | null } = {},
 ): Promise<SseResponse> {
   const started = performance.now();
   const response = await fetch(`${baseUrl}${path}`, {
     method: 'POST',
-    headers: { 'content-type': 'application/json', accept: 'text/event-stream', ...options.headers },
+    headers: { ...authHeaders(options.apiKey), 'content-type': 'application/json', accept: 'text/event-stream', ...options.headers },
     body: JSON.stringify(json),
   });
   const result: SseResponse = { status: response.status, headers: response.headers, firstByteMs: null, messages: [], events: [] };

@@ -8,6 +8,7 @@ import { AppConfig, loadConfig } from '@app/config';
 import { dropDatabase, prepareDatabase } from '@app/database';
 import { createApiApp } from '../../apps/api/src/create-api-app';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
+import { TEST_ADMIN_KEY } from './test-keys';
 
 /**
  * An isolated Groundwork environment for one test file: its own database, Redis key prefix and data
@@ -35,6 +36,8 @@ export async function createTestEnv(overrides: Record<string, string> = {}): Pro
     LOG_LEVEL: 'warn',
     PORT: '0',
     WORKER_METRICS_PORT: '0',
+    // A known admin key, so test requests can authenticate (see requestJson); override to test others.
+    ADMIN_API_KEY: TEST_ADMIN_KEY,
     ...overrides,
   };
   const config = loadConfig(env);

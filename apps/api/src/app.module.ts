@@ -6,12 +6,15 @@ import { ObservabilityModule } from '@app/observability';
 import { RedisModule } from '@app/redis';
 import { StorageModule } from '@app/storage';
 import { AdminModule } from './admin/admin.module';
+import { AuditModule } from './audit/audit.module';
+import { AuthModule } from './auth/auth.module';
 import { DocumentsModule } from './documents/documents.module';
 import { AppExceptionFilter } from './errors/app-exception.filter';
 import { HealthModule } from './health/health.module';
 import { JobsController } from './jobs/jobs.controller';
 import { MetricsModule } from './metrics/metrics.module';
 import { QueryModule } from './query/query.module';
+import { RetentionModule } from './retention/retention.module';
 import { SearchModule } from './search/search.module';
 
 @Module({})
@@ -24,6 +27,8 @@ export class AppModule {
         ObservabilityModule.forRoot('api'),
         DatabaseModule,
         RedisModule,
+        AuthModule,
+        AuditModule,
         StorageModule,
         DocumentsModule,
         SearchModule,
@@ -31,6 +36,7 @@ export class AppModule {
         HealthModule,
         MetricsModule,
         AdminModule,
+        RetentionModule,
       ],
       controllers: [JobsController],
       providers: [{ provide: APP_FILTER, useClass: AppExceptionFilter }],

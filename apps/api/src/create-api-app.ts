@@ -8,6 +8,7 @@ import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { createLogger, PinoNestLogger } from '@app/observability';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './errors/validation';
+import { applyHttpHardening } from './security/http-hardening';
 
 /** JSON request bodies are small (queries, searches); uploads are multipart and streamed, not parsed here. */
 const JSON_BODY_LIMIT = '256kb';
@@ -15,9 +16,10 @@ const JSON_BODY_LIMIT = '256kb';
 /** Builds the HTTP app (not yet listening): used by main.ts and by the e2e tests alike. */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: new PinoNestLogger(createLogger(config.logLevel, 'api')),
+    logger: new PinoNestLogger(createLogger(config.logLevel, 'api', { redactPii: config.security.redactPii })),
     bodyParser: false,
   });
+  applyHttpHardening(app, config);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
@@ -30,7 +32,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
     .setTitle('Groundwork')
     .setDescription('Upload documents, poll their ingestion, search them and ask grounded questions.')
     .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key (admin endpoints: the admin key).' }, 'admin')
+    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer <key>. Roles: admin ⊇ member ⊇ reader.' }, 'api-key')
     .build();
   SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'docs-json' });
   return app;

@@ -19,11 +19,9 @@ describe('tokenizer', () => {
     assert.equal(decodeTokens(encodeTokens(text)), text);
   });
 
-  it('stays fast on a very long run without whitespace', () => {
-    const started = performance.now();
-    // Unguarded, js-tiktoken needs minutes for this (its merge is superlinear in the piece length).
-    const count = countTokens('a'.repeat(100_000));
-    assert.ok(count > 0);
-    assert.ok(performance.now() - started < 5000);
+  // Unguarded, js-tiktoken needs minutes for this (its merge is superlinear in the piece length): the
+  // timeout catches a regression of the guard; speed itself belongs in a benchmark.
+  it('counts a very long run without whitespace', { timeout: 60_000 }, () => {
+    assert.ok(countTokens('a'.repeat(100_000)) > 0);
   });
 });

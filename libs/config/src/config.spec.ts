@@ -26,8 +26,26 @@ test('a bad value stops boot with a message naming the variable', () => {
     [{ LLM_PROVIDER: 'openai' }, /OPENAI_API_KEY is required/],
     [{ DATABASE_URL: 'mysql://x' }, /DATABASE_URL must use postgres:/],
     [{ REDIS_URL: 'not a url' }, /REDIS_URL must be a URL/],
+    [{ REDACT_PII: 'yes' }, /REDACT_PII must be true or false/],
+    [{ CORS_ORIGINS: 'https://a.example.com/path' }, /CORS_ORIGINS must list origins/],
+    [{ RATE_LIMIT_PER_MINUTE: '0' }, /RATE_LIMIT_PER_MINUTE must be between/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));
   }
+});
+
+test('security settings: generous limits, PII redaction on, CORS closed, 30-day query logs by default', () => {
+  const { security } = loadConfig({});
+  assert.deepEqual(security, {
+    metricsRequireAuth: false,
+    rateLimitPerMinute: 600,
+    rateLimitGlobalPerMinute: 6000,
+    tokensPerDay: 2_000_000,
+    redactPii: true,
+    blockPromptInjection: false,
+    corsOrigins: [],
+    queryLogRetentionDays: 30,
+  });
+  assert.deepEqual(loadConfig({ CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).security.corsOrigins, ['https://a.example.com', 'http://localhost:5173']);
 });

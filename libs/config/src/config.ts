@@ -76,14 +76,31 @@ export interface AppConfig {
     timeoutSeconds: number;
     /** Longest one PDF page may take to extract; longer fails the document with `pdf_too_complex`. */
     pageTimeoutSeconds: number;
-    /** Threads extracting one PDF's pages in parallel. */
-    extractThreads: number;
-    /** V8 heap limit of each extraction thread; a page needing more fails with `pdf_too_complex`. */
+    /** Child processes extracting one PDF's pages in parallel. */
+    extractProcesses: number;
+    /** V8 heap limit of each extraction process; a page needing more fails with `pdf_too_complex`. */
     extractHeapMb: number;
     /** How often the worker looks for documents left queued or processing without a job; 0 turns it off. */
     reconcileIntervalSeconds: number;
   };
   adminApiKey: string | null;
+  security: {
+    /** GET /metrics needs an admin key when true; open (for an internal scraper) otherwise. */
+    metricsRequireAuth: boolean;
+    /** Requests per minute per API key, and for all keys together (token buckets in Redis). */
+    rateLimitPerMinute: number;
+    rateLimitGlobalPerMinute: number;
+    /** Model tokens (prompt + completion) each tenant may spend per UTC day. */
+    tokensPerDay: number;
+    /** Redact emails, phone numbers, cards and IBANs from stored query text and log lines. */
+    redactPii: boolean;
+    /** Refuse queries that look like prompt injection (400) instead of only flagging them. */
+    blockPromptInjection: boolean;
+    /** Origins allowed to call the API from a browser; empty: CORS closed. */
+    corsOrigins: string[];
+    /** Query logs older than this many days are deleted. */
+    queryLogRetentionDays: number;
+  };
   logLevel: string;
 }
 
@@ -165,6 +182,32 @@ function chatPrices(env: Env, name: string): Record<string, ChatModelPrice> {
   return prices;
 }
 
+function boolean(env: Env, name: string, fallback: boolean): boolean {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (raw === 'true' || raw === 'false') return raw === 'true';
+  throw new ConfigError(name, `must be true or false, got "${raw}"`);
+}
+
+/** CORS_ORIGINS: comma-separated origins such as https://app.example.com; each must be an http(s) origin. */
+function origins(env: Env, name: string): string[] {
+  const raw = read(env, name);
+  if (raw === undefined) return [];
+  return raw.split(',').map((origin) => {
+    const value = origin.trim();
+    let parsed: URL;
+    try {
+      parsed = new URL(value);
+    } catch {
+      throw new ConfigError(name, `must list origins like https://app.example.com, got "${value}"`);
+    }
+    if (!['http:', 'https:'].includes(parsed.protocol) || parsed.origin !== value) {
+      throw new ConfigError(name, `must list origins like https://app.example.com (no path), got "${value}"`);
+    }
+    return value;
+  });
+}
+
 const DEFAULT_OPENAI_EMBEDDING_DIMENSIONS: Record<string, number> = {
   'text-embedding-3-small': 1536,
   'text-embedding-3-large': 3072,
@@ -205,14 +248,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       provider: embeddingProvider,
       model: embeddingModel,
       dimension,
-      batchSize: integer(env, 'EMBEDDING_BATCH_SIZE', 128, 1, 2048),
+      batchSize: integer(env, 'EMBEDDING_BATCH_SIZE', 64, 1, 2048),
       maxBatchTokens: integer(env, 'EMBEDDING_BATCH_TOKENS', 250_000, 1_000, 10_000_000),
       maxInputTokens: integer(env, 'EMBEDDING_MAX_INPUT_TOKENS', 8_191, 16, 1_000_000),
       concurrency: integer(env, 'EMBEDDING_CONCURRENCY', 4, 1, 64),
       maxRetries: integer(env, 'EMBEDDING_MAX_RETRIES', 6, 0, 20),
       cache: {
         ttlSeconds: integer(env, 'EMBEDDING_CACHE_TTL_SECONDS', 7 * 86_400, 0, 365 * 86_400),
-        memoryMb: integer(env, 'EMBEDDING_CACHE_MEMORY_MB', 16, 0, 4_096),
+        memoryMb: integer(env, 'EMBEDDING_CACHE_MEMORY_MB', 4, 0, 4_096),
       },
     },
     llm: {
@@ -235,11 +278,21 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxPageCharacters: integer(env, 'MAX_PAGE_CHARACTERS', 200_000, 1, 100_000_000),
       timeoutSeconds: integer(env, 'INGESTION_TIMEOUT_SECONDS', 3_600, 1, 7 * 86_400),
       pageTimeoutSeconds: integer(env, 'PDF_PAGE_TIMEOUT_SECONDS', 30, 1, 3_600),
-      extractThreads: integer(env, 'PDF_EXTRACT_THREADS', 2, 1, 16),
-      extractHeapMb: integer(env, 'PDF_EXTRACT_HEAP_MB', 96, 16, 16_384),
+      extractProcesses: integer(env, 'PDF_EXTRACT_PROCESSES', 1, 1, 16),
+      extractHeapMb: integer(env, 'PDF_EXTRACT_HEAP_MB', 48, 16, 16_384),
       reconcileIntervalSeconds: integer(env, 'RECONCILE_INTERVAL_SECONDS', 60, 0, 86_400),
     },
     adminApiKey: read(env, 'ADMIN_API_KEY') ?? null,
+    security: {
+      metricsRequireAuth: boolean(env, 'METRICS_REQUIRE_AUTH', false),
+      rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
+      rateLimitGlobalPerMinute: integer(env, 'RATE_LIMIT_GLOBAL_PER_MINUTE', 6_000, 1, 10_000_000),
+      tokensPerDay: integer(env, 'TOKENS_PER_DAY', 2_000_000, 1, 1_000_000_000_000),
+      redactPii: boolean(env, 'REDACT_PII', true),
+      blockPromptInjection: boolean(env, 'BLOCK_PROMPT_INJECTION', false),
+      corsOrigins: origins(env, 'CORS_ORIGINS'),
+      queryLogRetentionDays: integer(env, 'QUERY_LOG_RETENTION_DAYS', 30, 1, 36_500),
+    },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
 }

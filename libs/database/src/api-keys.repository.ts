@@ -87,7 +87,18 @@ export class ApiKeysRepository {
     });
   }
 
-  async revoke(id: string): Promise<void> {
-    await this.pool.query('UPDATE api_keys SET revoked_at = now() WHERE id = $1 AND revoked_at IS NULL', [id]);
+  /** Every key, newest first, revoked ones included (callers must not expose `keySha256`). */
+  async list(): Promise<ApiKeyRecord[]> {
+    const { rows } = await this.pool.query<ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at DESC, id DESC');
+    return rows.map(toApiKey);
+  }
+
+  /** Revokes the key at once; returns it as it is now, or null when no key has this id. Revoking twice keeps the first time. */
+  async revoke(id: string): Promise<ApiKeyRecord | null> {
+    const { rows } = await this.pool.query<ApiKeyRow>(
+      'UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *',
+      [id],
+    );
+    return rows.length ? toApiKey(rows[0]) : null;
   }
 }

@@ -1,7 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { toSql } from 'pgvector';
-import { Pool } from 'pg';
-import { PG_POOL } from './pg-pool';
+import { Pool, PoolClient } from 'pg';
+import { Bm25Parameters, DEFAULT_BM25 } from './bm25';
+import {
+  anyTermQuery,
+  buildQueryTerms,
+  candidateQuery,
+  LexemeStatistics,
+  MAX_INDEXED_LEXEME_BYTES,
+  QueryTerm,
+  TF_LEVELS,
+  ThresholdRounds,
+} from './bm25-candidates';
+import { inTransaction, PG_POOL } from './pg-pool';
 
 export interface NewChunk {
   ordinal: number;
@@ -40,6 +51,12 @@ export interface ChunkSearch {
 function shiftPlaceholders(sql: string, offset: number): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
 }
+
+/**
+ * Operands of one candidate tsquery. The GIN index evaluates the query once per chunk in its posting lists,
+ * so a larger exact condition can cost more than the extra chunks a looser one admits.
+ */
+const MAX_CANDIDATE_OPERANDS = 128;
 
 const HIT_COLUMNS = `c.id::text AS chunk_id, c.document_id, d.title, c.text, c.page_start, c.page_end, c.ordinal`;
 
@@ -163,22 +180,119 @@ export class ChunksRepository {
   }
 
   /**
-   * Full-text search that matches chunks containing ANY of the question's lexemes (stop words dropped,
-   * English stemming): AND-ing every word of a natural-language question finds almost nothing.
+   * BM25 keyword search (see bm25.ts): chunks containing ANY of the question's lexemes (English stemming,
+   * stop words dropped), ranked by Lucene's BM25 with this collection's statistics. Candidates come from the
+   * GIN index in rounds that prune chunks unable to reach the top `limit` (see bm25-candidates.ts), so a
+   * question full of common words does not score half the collection; the result is still the exact top k.
    */
-  async searchKeyword(search: ChunkSearch, query: string): Promise<ChunkHit[]> {
-    const params: unknown[] = [search.collectionId, query, search.limit];
+  async searchKeyword(search: ChunkSearch, query: string, bm25: Bm25Parameters = DEFAULT_BM25): Promise<ChunkHit[]> {
+    return inTransaction(this.pool, async (client) => {
+      // One snapshot for the statistics and the chunks, so a concurrent ingest cannot make them disagree.
+      await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
+      // Candidate queries look expensive to the planner; compiling them with JIT costs more than running them.
+      await client.query('SET LOCAL jit = off');
+      const statistics = await this.keywordStatistics(client, search.collectionId, query);
+      if (!statistics) return [];
+      const terms = buildQueryTerms(statistics.lexemes, statistics.collection, bm25);
+      if (terms.length === 0) return [];
+      const rounds = new ThresholdRounds(terms, statistics.collection.chunkCount, search.limit);
+      for (let threshold = rounds.first(); ; ) {
+        const candidates = threshold > 0
+          ? candidateQuery(search.collectionId, terms, threshold, MAX_CANDIDATE_OPERANDS)
+          : anyTermQuery(search.collectionId, terms);
+        const hits = await this.scoreCandidates(client, search, candidates, terms, statistics.collection.averageLength, bm25);
+        const next = rounds.next(threshold, hits.map((hit) => hit.score));
+        if (next === null) return hits;
+        threshold = next;
+      }
+    });
+  }
+
+  /** The collection's size and average length, and per query lexeme its chunk counts per occurrence level. */
+  private async keywordStatistics(client: PoolClient, collectionId: string, query: string) {
+    const { rows } = await client.query<{
+      lexeme: string | null;
+      query_tf: number | null;
+      level: number | null;
+      level_chunks: string | null;
+      chunk_count: string;
+      token_count: string;
+    }>(
+      `WITH query_lexemes AS (
+         SELECT lexeme, cardinality(positions) AS query_tf
+         FROM unnest(to_tsvector('english', $2))
+         WHERE octet_length(lexeme) <= $4
+       ), level_stats AS (
+         SELECT q.lexeme, q.query_tf, l.level, s.chunk_count
+         FROM query_lexemes q
+         CROSS JOIN unnest($3::int[]) AS l (level)
+         JOIN bm25_lexeme_stats s
+           ON s.collection_id = $1 AND s.lexeme = CASE WHEN l.level = 1 THEN q.lexeme ELSE q.lexeme || ' ' || l.level END
+       )
+       SELECT ls.lexeme, ls.query_tf, ls.level, ls.chunk_count AS level_chunks, c.chunk_count, c.token_count
+       FROM bm25_collection_stats c
+       LEFT JOIN level_stats ls ON true
+       WHERE c.collection_id = $1 AND c.chunk_count > 0`,
+      [collectionId, query, TF_LEVELS, MAX_INDEXED_LEXEME_BYTES],
+    );
+    if (rows.length === 0) return null;
+    const lexemes = new Map<string, LexemeStatistics>();
+    for (const row of rows) {
+      if (row.lexeme === null) continue;
+      const entry = lexemes.get(row.lexeme) ?? { lexeme: row.lexeme, queryTf: row.query_tf!, levelChunkCounts: new Map() };
+      entry.levelChunkCounts.set(row.level!, Number(row.level_chunks));
+      lexemes.set(row.lexeme, entry);
+    }
+    const chunkCount = Number(rows[0].chunk_count);
+    return {
+      lexemes: [...lexemes.values()],
+      collection: { chunkCount, averageLength: Number(rows[0].token_count) / chunkCount },
+    };
+  }
+
+  /**
+   * Exact BM25 of the chunks matching `candidates` (a tsquery over bm25_collection_terms), best `limit` first.
+   * A chunk's term frequencies come from its tsvector: setweight marks the query lexemes, ts_filter keeps them.
+   */
+  private async scoreCandidates(
+    client: PoolClient,
+    search: ChunkSearch,
+    candidates: string,
+    terms: QueryTerm[],
+    averageLength: number,
+    bm25: Bm25Parameters,
+  ): Promise<ChunkHit[]> {
+    const params: unknown[] = [
+      search.collectionId,
+      candidates,
+      search.limit,
+      bm25.k1,
+      bm25.b,
+      averageLength,
+      terms.map((t) => t.lexeme),
+      terms.map((t) => t.weight),
+    ];
     const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
     if (search.filter) params.push(...search.filter.params);
-    const { rows } = await this.pool.query<HitRow>(
-      `WITH q AS (
-         SELECT to_tsquery('simple', string_agg(quote_literal(lexeme), ' | ')) AS tsq
-         FROM unnest(to_tsvector('english', $2)))
-       SELECT ${HIT_COLUMNS}, ts_rank_cd(c.tsv, q.tsq, 1) AS score
-       FROM q, chunks c JOIN documents d ON d.id = c.document_id
-       WHERE q.tsq IS NOT NULL AND c.tsv @@ q.tsq AND c.collection_id = $1 AND d.status = 'ready' ${filterSql}
-       ORDER BY score DESC, c.id
-       LIMIT $3`,
+    const { rows } = await client.query<HitRow>(
+      `SELECT ${HIT_COLUMNS}, ranked.score
+       FROM (
+         SELECT c.id, sum(w.weight * t.tf / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.tsv_length / $6::float8))) AS score
+         FROM chunks c
+         JOIN documents d ON d.id = c.document_id
+         CROSS JOIN LATERAL (
+           SELECT lexeme, cardinality(positions) AS tf FROM unnest(ts_filter(setweight(c.tsv, 'A', $7::text[]), '{a}'))
+         ) t
+         JOIN unnest($7::text[], $8::float8[]) AS w (lexeme, weight) ON w.lexeme = t.lexeme
+         WHERE bm25_collection_terms(c.collection_id, c.tsv) @@ $2::tsquery
+           AND c.collection_id = $1 AND d.status = 'ready' ${filterSql}
+         GROUP BY c.id
+         ORDER BY score DESC, c.id
+         LIMIT $3
+       ) ranked
+       JOIN chunks c ON c.id = ranked.id
+       JOIN documents d ON d.id = c.document_id
+       ORDER BY ranked.score DESC, c.id`,
       params,
     );
     return rows.map(toHit);

@@ -3,8 +3,15 @@ import { AppError, NotFoundError } from '@app/errors';
 import { Pool } from 'pg';
 import { PG_POOL } from './pg-pool';
 
+/**
+ * Whose data a repository call may touch: one tenant's, or null for every tenant (admin keys only). Required
+ * wherever the API reads or writes tenant-owned rows, so a call cannot forget the scope.
+ */
+export type TenantScope = string | null;
+
 export interface Collection {
   id: string;
+  tenant: string;
   name: string;
   embeddingModel: string;
   embeddingDim: number;
@@ -13,6 +20,7 @@ export interface Collection {
 
 interface CollectionRow {
   id: string;
+  tenant: string;
   name: string;
   embedding_model: string;
   embedding_dim: number;
@@ -21,6 +29,7 @@ interface CollectionRow {
 
 const toCollection = (row: CollectionRow): Collection => ({
   id: row.id,
+  tenant: row.tenant,
   name: row.name,
   embeddingModel: row.embedding_model,
   embeddingDim: row.embedding_dim,
@@ -42,33 +51,35 @@ export class EmbeddingModelMismatchError extends AppError {
 export class CollectionsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** The collection named `name`, created on first use with the current embedding model; refuses a model mismatch. */
-  async getOrCreate(name: string, model: string, dimension: number): Promise<Collection> {
+  /** The tenant's collection named `name`, created on first use with the current embedding model; refuses a model mismatch. */
+  async getOrCreate(tenant: string, name: string, model: string, dimension: number): Promise<Collection> {
     const { rows } = await this.pool.query<CollectionRow>(
-      `INSERT INTO collections (name, embedding_model, embedding_dim) VALUES ($1, $2, $3)
-       ON CONFLICT (name) DO UPDATE SET name = EXCLUDED.name
-       RETURNING id, name, embedding_model, embedding_dim, content_version`,
-      [name, model, dimension],
+      `INSERT INTO collections (tenant, name, embedding_model, embedding_dim) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (tenant, name) DO UPDATE SET name = EXCLUDED.name
+       RETURNING id, tenant, name, embedding_model, embedding_dim, content_version`,
+      [tenant, name, model, dimension],
     );
     return this.checkModel(toCollection(rows[0]), model, dimension);
   }
 
-  /** The existing collection `name` for querying with `model`; 404 when it does not exist. */
-  async getForQuery(name: string, model: string, dimension: number): Promise<Collection> {
+  /** The tenant's existing collection `name` for querying with `model`; 404 when it does not exist. */
+  async getForQuery(tenant: string, name: string, model: string, dimension: number): Promise<Collection> {
     const { rows } = await this.pool.query<CollectionRow>(
-      'SELECT id, name, embedding_model, embedding_dim, content_version FROM collections WHERE name = $1',
-      [name],
+      'SELECT id, tenant, name, embedding_model, embedding_dim, content_version FROM collections WHERE tenant = $1 AND name = $2',
+      [tenant, name],
     );
     if (rows.length === 0) throw new NotFoundError('Collection', name);
     return this.checkModel(toCollection(rows[0]), model, dimension);
   }
 
-  async findByName(name: string): Promise<Collection | null> {
+  /** The collections named `name` the scope can see: one for a tenant, one per tenant having it for admins. */
+  async findByName(scope: TenantScope, name: string): Promise<Collection[]> {
     const { rows } = await this.pool.query<CollectionRow>(
-      'SELECT id, name, embedding_model, embedding_dim, content_version FROM collections WHERE name = $1',
-      [name],
+      `SELECT id, tenant, name, embedding_model, embedding_dim, content_version FROM collections
+       WHERE name = $1 AND ($2::text IS NULL OR tenant = $2)`,
+      [name, scope],
     );
-    return rows.length ? toCollection(rows[0]) : null;
+    return rows.map(toCollection);
   }
 
   async bumpContentVersion(id: string): Promise<void> {

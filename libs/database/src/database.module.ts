@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Pool } from 'pg';
 import { ApiKeysRepository } from './api-keys.repository';
+import { AuditLogRepository } from './audit-log.repository';
 import { ChunksRepository } from './chunks.repository';
 import { CollectionsRepository } from './collections.repository';
 import { DocumentsRepository } from './documents.repository';
@@ -9,7 +10,7 @@ import { PagesRepository } from './pages.repository';
 import { QueryLogsRepository } from './query-logs.repository';
 import { createPool, PG_POOL } from './pg-pool';
 
-const repositories = [CollectionsRepository, DocumentsRepository, PagesRepository, ChunksRepository, QueryLogsRepository, ApiKeysRepository];
+const repositories = [CollectionsRepository, DocumentsRepository, PagesRepository, ChunksRepository, QueryLogsRepository, ApiKeysRepository, AuditLogRepository];
 
 /** The PostgreSQL pool and the repositories that own the SQL. Migrations run before the app starts (prepareDatabase). */
 @Global()

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
+import type { TenantScope } from './collections.repository';
 import { inTransaction, PG_POOL } from './pg-pool';
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'cancelled';
@@ -9,6 +10,7 @@ export const DOCUMENT_STATUSES: readonly DocumentStatus[] = ['queued', 'processi
 
 export interface DocumentRecord {
   id: string;
+  tenant: string;
   collectionId: string;
   collection: string;
   title: string;
@@ -37,6 +39,7 @@ export interface DocumentRecord {
 
 export interface NewDocument {
   id: string;
+  tenant: string;
   collectionId: string;
   title: string;
   filename: string | null;
@@ -50,7 +53,9 @@ export interface NewDocument {
 }
 
 export interface DocumentListQuery {
-  collectionId?: string;
+  tenant: TenantScope;
+  /** Only documents of these collections (a name can match one collection per tenant for admins). */
+  collectionIds?: string[];
   status?: DocumentStatus;
   limit: number;
   /** Continue after this (created_at, id) position, newest first. */
@@ -63,6 +68,7 @@ const SELECT_DOCUMENT = `
 
 interface DocumentRow {
   id: string;
+  tenant: string;
   collection_id: string;
   collection_name: string;
   title: string;
@@ -92,6 +98,7 @@ interface DocumentRow {
 
 const toDocument = (row: DocumentRow): DocumentRecord => ({
   id: row.id,
+  tenant: row.tenant,
   collectionId: row.collection_id,
   collection: row.collection_name,
   title: row.title,
@@ -126,10 +133,10 @@ export class DocumentsRepository {
   async create(doc: NewDocument): Promise<DocumentRecord> {
     await this.pool.query(
       `INSERT INTO documents (id, collection_id, title, filename, media_type, blob_sha256, byte_size, metadata,
-                              chunk_tokens, chunk_overlap, job_id)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+                              chunk_tokens, chunk_overlap, job_id, tenant)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, doc.blobSha256, doc.byteSize,
-        JSON.stringify(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId],
+        JSON.stringify(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.tenant],
     );
     return (await this.findById(doc.id))!;
   }
@@ -139,8 +146,20 @@ export class DocumentsRepository {
     return rows.length ? toDocument(rows[0]) : null;
   }
 
-  async findByJobId(jobId: string): Promise<DocumentRecord | null> {
-    const { rows } = await this.pool.query<DocumentRow>(`${SELECT_DOCUMENT} WHERE d.job_id = $1`, [jobId]);
+  /** The document if the scope may see it: another tenant's document is as absent as a missing one. */
+  async findVisible(id: string, scope: TenantScope): Promise<DocumentRecord | null> {
+    const { rows } = await this.pool.query<DocumentRow>(
+      `${SELECT_DOCUMENT} WHERE d.id = $1 AND ($2::text IS NULL OR d.tenant = $2)`,
+      [id, scope],
+    );
+    return rows.length ? toDocument(rows[0]) : null;
+  }
+
+  async findByJobId(jobId: string, scope: TenantScope): Promise<DocumentRecord | null> {
+    const { rows } = await this.pool.query<DocumentRow>(
+      `${SELECT_DOCUMENT} WHERE d.job_id = $1 AND ($2::text IS NULL OR d.tenant = $2)`,
+      [jobId, scope],
+    );
     return rows.length ? toDocument(rows[0]) : null;
   }
 
@@ -148,7 +167,8 @@ export class DocumentsRepository {
   async list(query: DocumentListQuery): Promise<DocumentRecord[]> {
     const where: string[] = [];
     const params: unknown[] = [];
-    if (query.collectionId) where.push(`d.collection_id = $${params.push(query.collectionId)}`);
+    if (query.tenant !== null) where.push(`d.tenant = $${params.push(query.tenant)}`);
+    if (query.collectionIds) where.push(`d.collection_id = ANY($${params.push(query.collectionIds)}::uuid[])`);
     if (query.status) where.push(`d.status = $${params.push(query.status)}`);
     if (query.after) {
       where.push(`(d.created_at, d.id) < ($${params.push(query.after.createdAt)}, $${params.push(query.after.id)})`);
@@ -260,13 +280,14 @@ export class DocumentsRepository {
 
   /**
    * Documents waiting for or in ingestion whose row has not changed since `unchangedSince`: the candidates a
-   * reconciler checks for a missing job. Oldest first, so a backlog is worked through in order.
+   * reconciler checks for a missing job. Oldest first, a page at a time after the (updated_at, id) `after`.
    */
-  async listUnfinishedSince(unchangedSince: Date, limit: number): Promise<DocumentRecord[]> {
+  async listUnfinishedSince(unchangedSince: Date, limit: number, after?: { updatedAt: Date; id: string }): Promise<DocumentRecord[]> {
     const { rows } = await this.pool.query<DocumentRow>(
       `${SELECT_DOCUMENT} WHERE d.status IN ('queued', 'processing') AND d.updated_at < $1
+         AND ($3::timestamptz IS NULL OR (d.updated_at, d.id) > ($3, $4::uuid))
        ORDER BY d.updated_at, d.id LIMIT $2`,
-      [unchangedSince, limit],
+      [unchangedSince, limit, after?.updatedAt ?? null, after?.id ?? null],
     );
     return rows.map(toDocument);
   }

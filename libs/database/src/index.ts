@@ -1,4 +1,6 @@
 export * from './api-keys.repository';
+export * from './audit-log.repository';
+export * from './bm25';
 export * from './chunks.repository';
 export * from './collections.repository';
 export * from './database.module';

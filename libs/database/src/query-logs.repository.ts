@@ -5,6 +5,7 @@ import { PG_POOL } from './pg-pool';
 export type QueryOutcome = 'answered' | 'no_sources' | 'failed' | 'client_closed';
 
 export interface NewQueryLog {
+  tenant: string;
   collectionId: string | null;
   queryText: string;
   mode: string;
@@ -21,6 +22,10 @@ export interface NewQueryLog {
   streamed: boolean;
   outcome: QueryOutcome;
   errorCode: string | null;
+  /** The query looked like a prompt injection (heuristic). */
+  queryFlagged: boolean;
+  /** Retrieved chunks that looked like prompt injections. */
+  flaggedChunks: number;
 }
 
 export interface QueryStats {
@@ -42,6 +47,15 @@ export interface QueryLatencyBucket {
   p99Ms: number;
 }
 
+export interface FlaggedQuery {
+  id: string;
+  tenant: string;
+  queryText: string;
+  queryFlagged: boolean;
+  flaggedChunks: number;
+  createdAt: Date;
+}
+
 /** query_logs: what every query cost and how it went. */
 @Injectable()
 export class QueryLogsRepository {
@@ -50,10 +64,12 @@ export class QueryLogsRepository {
   async insert(log: NewQueryLog): Promise<void> {
     await this.pool.query(
       `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,
-                               cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)`,
+                               cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code,
+                               tenant, query_flagged, flagged_chunks)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
       [log.collectionId, log.queryText, log.mode, log.topK, log.sourceCount, log.model, log.promptTokens, log.completionTokens,
-        log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode],
+        log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode,
+        log.tenant, log.queryFlagged, log.flaggedChunks],
     );
   }
 
@@ -102,5 +118,35 @@ export class QueryLogsRepository {
       p95Ms: Math.round(Number(row.p95)),
       p99Ms: Math.round(Number(row.p99)),
     }));
+  }
+
+  /** Queries flagged as possible prompt injections since `since`, and the most recent of them. */
+  async flaggedSince(since: Date, recentLimit: number): Promise<{ count: number; recent: FlaggedQuery[] }> {
+    const flagged = 'created_at >= $1 AND (query_flagged OR flagged_chunks > 0)';
+    const [count, recent] = await Promise.all([
+      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM query_logs WHERE ${flagged}`, [since]),
+      this.pool.query<{ id: string; tenant: string; query_text: string; query_flagged: boolean; flagged_chunks: number; created_at: Date }>(
+        `SELECT id::text, tenant, query_text, query_flagged, flagged_chunks, created_at FROM query_logs
+         WHERE ${flagged} ORDER BY created_at DESC, id DESC LIMIT $2`,
+        [since, recentLimit],
+      ),
+    ]);
+    return {
+      count: count.rows[0].n,
+      recent: recent.rows.map((row) => ({
+        id: row.id,
+        tenant: row.tenant,
+        queryText: row.query_text,
+        queryFlagged: row.query_flagged,
+        flaggedChunks: row.flagged_chunks,
+        createdAt: row.created_at,
+      })),
+    };
+  }
+
+  /** Deletes query logs older than `before` (retention); returns how many went. */
+  async deleteOlderThan(before: Date): Promise<number> {
+    const { rowCount } = await this.pool.query('DELETE FROM query_logs WHERE created_at < $1', [before]);
+    return rowCount ?? 0;
   }
 }

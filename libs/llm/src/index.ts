@@ -8,3 +8,4 @@ export * from './llm-errors';
 export * from './llm.module';
 export { OpenAIAnswerGenerator, OpenAIAnswerGeneratorOptions } from './openai/openai-answer-generator';
 export * from './pricing';
+export * from './prompt-injection';

@@ -1,5 +1,6 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
+import { redactPii } from '@app/privacy';
 
 /** Paths pino blanks in every log line: credentials must never reach the logs. */
 const REDACT_PATHS = [
@@ -13,8 +14,42 @@ const REDACT_PATHS = [
   'adminApiKey',
 ];
 
-export function createLogger(level: string, name: string): Logger {
-  return pino({ name, level, redact: { paths: REDACT_PATHS, censor: '[redacted]' } });
+/** Nested fields walked when redacting personal data: log objects are shallow, errors one level down. */
+const MAX_PII_DEPTH = 4;
+
+function withoutPii(value: unknown, depth: number): unknown {
+  if (typeof value === 'string') return redactPii(value);
+  if (depth >= MAX_PII_DEPTH || value === null || typeof value !== 'object') return value;
+  if (Array.isArray(value)) return value.map((item) => withoutPii(item, depth + 1));
+  // Message and stack are not enumerable: copy them as pino's error serializer would, redacted.
+  if (value instanceof Error) {
+    const fields = withoutPii({ ...value }, depth) as Record<string, unknown>;
+    return { type: value.name, message: redactPii(value.message), stack: value.stack ? redactPii(value.stack) : undefined, ...fields };
+  }
+  return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutPii(item, depth + 1)]));
+}
+
+/**
+ * The process's pino logger. With `redactPii` (REDACT_PII, on by default), emails, phone numbers, cards and
+ * IBANs are masked in every message and string field, since messages may quote user input such as questions.
+ */
+export function createLogger(level: string, name: string, options: { redactPii?: boolean; destination?: pino.DestinationStream } = {}): Logger {
+  const settings: pino.LoggerOptions = {
+    name,
+    level,
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    ...(options.redactPii
+      ? {
+          formatters: { log: (object: Record<string, unknown>) => withoutPii(object, 0) as Record<string, unknown> },
+          hooks: {
+            logMethod(this: Logger, args: Parameters<Logger['info']>, method: Logger['info']) {
+              return method.apply(this, args.map((arg) => (typeof arg === 'string' ? redactPii(arg) : arg)) as Parameters<Logger['info']>);
+            },
+          },
+        }
+      : {}),
+  };
+  return options.destination ? pino(settings, options.destination) : pino(settings);
 }
 
 /** Routes Nest's own log calls (bootstrap, module init) into the same structured pino stream. */

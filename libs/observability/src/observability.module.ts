@@ -11,7 +11,7 @@ export class ObservabilityModule {
   static forRoot(appName: string): DynamicModule {
     return {
       module: ObservabilityModule,
-      providers: [{ provide: LOGGER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createLogger(config.logLevel, appName) }],
+      providers: [{ provide: LOGGER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createLogger(config.logLevel, appName, { redactPii: config.security.redactPii }) }],
       exports: [LOGGER],
     };
   }

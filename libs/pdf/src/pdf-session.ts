@@ -99,9 +99,11 @@ export class PdfSession {
   }
 
   /**
-   * The page's text items as pdfjs streams them, a batch at a time. Counting as they arrive lets a page
-   * whose content stream inflates to gigabytes of text be refused after the first `maxPageCharacters`,
-   * instead of after pdfjs has decoded and held all of it.
+   * The page's text items as pdfjs streams them, a batch at a time, counting their characters as they
+   * arrive: a page whose content stream inflates to gigabytes of text is refused with 'too_much_text' while
+   * memory holds no more than `maxPageCharacters` of it. The rest of the stream is read and dropped rather
+   * than cancelled — cancelling makes pdfjs enqueue into the closed stream and throw where nothing can catch
+   * it — so the time such a page takes is bounded by the caller's page timeout.
    */
   private async readTextItems(page: PDFPageProxy, pageNumber: number): Promise<Array<TextItem | TextMarkedContent>> {
     const reader = page.streamTextContent().getReader();
@@ -109,20 +111,15 @@ export class PdfSession {
     let characters = 0;
     for (;;) {
       const { value, done } = await reader.read();
-      if (done) return items;
+      if (done) break;
+      if (characters > this.maxPageCharacters) continue;
       for (const item of value.items) {
         items.push(item);
         if ('str' in item) characters += item.str.length;
       }
-      if (characters > this.maxPageCharacters) {
-        // Cancelling makes pdfjs stop parsing the page at its next time slot. The page is refused either way,
-        // so how pdfjs acknowledges the cancellation does not matter; the limit is the error to report.
-        await reader.cancel('page text limit reached').then(
-          () => undefined,
-          () => undefined,
-        );
-        throw pageTooMuchTextError(pageNumber, this.maxPageCharacters);
-      }
+      if (characters > this.maxPageCharacters) items.length = 0;
     }
+    if (characters > this.maxPageCharacters) throw pageTooMuchTextError(pageNumber, this.maxPageCharacters);
+    return items;
   }
 }

@@ -2,3 +2,4 @@ export * from './ingestion.producer';
 export * from './ingestion-queue.monitor';
 export * from './queue.constants';
 export * from './queue.module';
+export * from './ingestion-job-states';

@@ -34,7 +34,7 @@ export const INGESTION_JOB_OPTIONS: JobsOptions = {
 };
 
 /**
- * Options of the workers consuming the ingestion queue. PDF parsing runs on extraction threads, so the
+ * Options of the workers consuming the ingestion queue. PDF parsing runs in extraction processes, so the
  * event loop that renews job locks is never blocked for long, and a short lock is safe: a worker killed
  * mid-document has its job picked up again (from its checkpoint) within about lockDuration + stalledInterval,
  * instead of a minute with BullMQ's defaults. A job whose worker died twice is failed by BullMQ rather than

@@ -8,3 +8,4 @@ export * from './query.service';
 export * from './query.types';
 export * from './rag.module';
 export * from './retrieved-source';
+export * from './token-budget';

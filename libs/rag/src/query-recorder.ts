@@ -1,6 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { NewQueryLog, QueryLogsRepository, QueryOutcome } from '@app/database';
+import { detectPromptInjection } from '@app/llm';
+import { redactPii } from '@app/privacy';
 import { llmTokens, LOGGER, queryDuration } from '@app/observability';
 import { QueryRequest, QueryResult } from './query.types';
 
@@ -10,6 +13,8 @@ export interface AnswerRecord {
   outcome: Extract<QueryOutcome, 'answered' | 'no_sources'>;
   sourceCount: number;
   cacheHit: 'exact' | 'semantic' | null;
+  /** Retrieved chunks the prompt-injection detector flagged. */
+  flaggedChunks: number;
 }
 
 export interface FailureRecord {
@@ -18,6 +23,7 @@ export interface FailureRecord {
   errorCode: string | null;
   retrievalMs: number;
   totalMs: number;
+  flaggedChunks?: number;
 }
 
 /**
@@ -29,6 +35,7 @@ export class QueryRecorder {
   constructor(
     private readonly logs: QueryLogsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   async answered(request: QueryRequest, record: AnswerRecord): Promise<void> {
@@ -47,6 +54,7 @@ export class QueryRecorder {
       generationMs: result.timings.generationMs,
       totalMs: result.timings.totalMs,
       outcome: record.outcome,
+      flaggedChunks: record.flaggedChunks,
     });
   }
 
@@ -57,7 +65,11 @@ export class QueryRecorder {
   private async write(request: QueryRequest, entry: Partial<NewQueryLog> & Pick<NewQueryLog, 'collectionId' | 'outcome' | 'totalMs'>): Promise<void> {
     queryDuration.observe({ outcome: entry.outcome }, entry.totalMs / 1000);
     const log: NewQueryLog = {
-      queryText: request.query,
+      tenant: request.tenant,
+      // Questions are free text and may carry personal data; the log keeps what is needed to debug, not that.
+      queryText: this.config.security.redactPii ? redactPii(request.query) : request.query,
+      queryFlagged: detectPromptInjection(request.query).flagged,
+      flaggedChunks: 0,
       mode: request.mode,
       topK: request.topK,
       streamed: request.streamed,

@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { CollectionsRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError } from '@app/errors';
-import { ANSWER_GENERATOR, AnswerGenerator, costUsd, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
+import { ANSWER_GENERATOR, AnswerGenerator, costUsd, detectPromptInjection, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
 import { compileMetadataFilter, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
@@ -13,6 +13,7 @@ import { buildAnswerMessages } from './prompt-builder';
 import { QueryRecorder } from './query-recorder';
 import { PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
 import { RetrievedSource } from './retrieved-source';
+import { TokenBudget } from './token-budget';
 
 const elapsedSince = (start: number) => Math.round(performance.now() - start);
 
@@ -35,6 +36,7 @@ export class QueryService {
     private readonly search: SearchService,
     private readonly cache: AnswerCache,
     private readonly recorder: QueryRecorder,
+    private readonly budget: TokenBudget,
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     @Inject(ANSWER_GENERATOR) private readonly generator: AnswerGenerator,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
@@ -45,7 +47,12 @@ export class QueryService {
     try {
       // Compiled again by the search; checked here so a bad filter is a 400, not an error event mid-stream.
       if (request.filters) compileMetadataFilter(request.filters);
-      const collection = await this.collections.getForQuery(request.collection, this.embedder.model, this.embedder.dimension);
+      const injection = detectPromptInjection(request.query);
+      // Flagged queries are always recorded (the query log has the flag); refusing them is the operator's choice.
+      if (injection.flagged && this.config.security.blockPromptInjection) throw new PromptInjectionError(injection.reasons);
+      // Refused before anything streams, so an exhausted budget is a plain 429.
+      await this.budget.assertAvailable(request.tenant);
+      const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
       const cacheScope = {
         collectionId: collection.id,
         contentVersion: collection.contentVersion,
@@ -66,6 +73,7 @@ export class QueryService {
     const { request, startedAt } = prepared;
     let recorded = false;
     let retrievalMs = 0;
+    let flaggedChunks = 0;
     let failure: unknown = null;
     try {
       let queryVector: Promise<Float32Array> | undefined;
@@ -80,6 +88,7 @@ export class QueryService {
           outcome: hit.answer.outcome,
           sourceCount: hit.answer.sources.length,
           cacheHit: hit.kind,
+          flaggedChunks: countFlagged(hit.answer.sources),
         });
         recorded = true;
         yield { type: 'retrieval', sources: hit.answer.sources, cached: true };
@@ -92,6 +101,7 @@ export class QueryService {
       signal.throwIfAborted();
       const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
       retrievalMs = elapsedSince(startedAt);
+      flaggedChunks = countFlagged(sources);
       yield { type: 'retrieval', sources, cached: false };
 
       const generationStart = performance.now();
@@ -106,7 +116,8 @@ export class QueryService {
         model,
         cached: false,
       };
-      await this.recorder.answered(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null });
+      await this.budget.consume(request.tenant, result.usage.totalTokens);
+      await this.recorder.answered(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
       recorded = true;
       if (!signal.aborted) {
         await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome });
@@ -124,6 +135,7 @@ export class QueryService {
           outcome,
           errorCode: outcome === 'failed' ? errorCode(failure) : null,
           retrievalMs,
+          flaggedChunks,
           totalMs: elapsedSince(startedAt),
         });
       }
@@ -185,6 +197,17 @@ export class QueryService {
     const cost = totalTokens === 0 ? 0 : model ? costUsd(model, usage, this.config.llm.prices) : null;
     return { ...usage, totalTokens, costUsd: cost };
   }
+}
+
+export class PromptInjectionError extends AppError {
+  constructor(reasons: string[]) {
+    super('prompt_injection', 'The query looks like a prompt injection and was refused.', 400, { reasons });
+  }
+}
+
+/** Retrieved chunks that look like prompt injections: still answered from (inside the untrusted block), but recorded. */
+function countFlagged(sources: RetrievedSource[]): number {
+  return sources.filter((source) => detectPromptInjection(source.text).flagged).length;
 }
 
 function errorCode(error: unknown): string {

@@ -4,6 +4,8 @@ import type { AnswerCacheScope } from './answer-cache-keys';
 import type { Citation, RetrievedSource } from './retrieved-source';
 
 export interface QueryRequest {
+  /** The caller's tenant: retrieval, the answer cache (by collection id) and the query log are scoped to it. */
+  tenant: string;
   query: string;
   collection: string;
   topK: number;

@@ -5,7 +5,8 @@ import { RetrievalModule } from '@app/retrieval';
 import { AnswerCache } from './answer-cache';
 import { QueryRecorder } from './query-recorder';
 import { QueryService } from './query.service';
+import { TokenBudget } from './token-budget';
 
 /** Grounded answers: retrieval + answer generation + answer cache + query log. */
-@Module({ imports: [RetrievalModule, EmbeddingsModule, LlmModule], providers: [QueryService, AnswerCache, QueryRecorder], exports: [QueryService] })
+@Module({ imports: [RetrievalModule, EmbeddingsModule, LlmModule], providers: [QueryService, AnswerCache, QueryRecorder, TokenBudget], exports: [QueryService] })
 export class RagModule {}

@@ -9,6 +9,8 @@ export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'vector', 'keyword
 export const DEFAULT_COLLECTION = 'default';
 
 export interface SearchRequest {
+  /** The caller's tenant: collections are looked up within it, so no other tenant's chunk can be found. */
+  tenant: string;
   query: string;
   collection: string;
   topK: number;
@@ -33,7 +35,7 @@ export class SearchService {
 
   async search(request: SearchRequest): Promise<SearchResult[]> {
     const filter: SqlFilter | undefined = request.filters ? compileMetadataFilter(request.filters) : undefined;
-    const collection = await this.collections.getForQuery(request.collection, this.embedder.model, this.embedder.dimension);
+    const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
     if (request.mode === 'keyword') {
       return this.chunks.searchKeyword({ collectionId: collection.id, limit: request.topK, filter }, request.query);
     }

@@ -1,12 +1,18 @@
 import { HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOperation } from '@nestjs/swagger';
+import { AuditTrail } from '../audit/audit-trail';
+import { CurrentPrincipal } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
 import { AdminController } from './admin-controller.decorator';
 import { DocumentRetryService } from './document-retry.service';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto';
 
 @AdminController('v1/admin/documents')
 export class AdminDocumentsController {
-  constructor(private readonly retries: DocumentRetryService) {}
+  constructor(
+    private readonly retries: DocumentRetryService,
+    private readonly audit: AuditTrail,
+  ) {}
 
   @Post(':id/retry')
   @HttpCode(202)
@@ -17,7 +23,9 @@ export class AdminDocumentsController {
       'stored. 404 not_found, 409 not_retryable unless the document is `failed`, 503 queue_unavailable while Redis is down.',
   })
   @ApiAcceptedResponse({ type: RetryAcceptedDto })
-  retry(@Param('id', new ParseUUIDPipe()) id: string): Promise<RetryAcceptedDto> {
-    return this.retries.retry(id);
+  async retry(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<RetryAcceptedDto> {
+    const accepted = await this.retries.retry(id);
+    await this.audit.record(principal, 'document.retry', `document:${id}`);
+    return accepted;
   }
 }

@@ -7,6 +7,7 @@ import {
   DependencyDto,
   FailedDocumentDto,
   IngestionThroughputDto,
+  PromptInjectionStatsDto,
   QueueCountsDto,
   QueryStatsDto,
 } from './dto/admin-overview.dto';
@@ -16,6 +17,7 @@ import { bucketStart, fillBuckets } from './time-buckets';
 const BUCKET_SECONDS = 300;
 const BUCKET_COUNT = 12;
 const FAILED_DOCUMENTS_SHOWN = 10;
+const FLAGGED_QUERIES_SHOWN = 10;
 
 type IndicatorDetails = HealthIndicatorResult[string];
 
@@ -70,18 +72,20 @@ export class AdminOverviewService {
       failed_documents: database?.failed ?? null,
       ingestion: database?.ingestion ?? null,
       queries: database?.queries ?? null,
+      prompt_injection: database?.promptInjection ?? null,
     };
   }
 
   private async fromDatabase(now: Date) {
     // From the start of the oldest bucket, so that bucket is complete and the totals match the chart.
     const since = new Date(bucketStart(now, BUCKET_SECONDS).getTime() - (BUCKET_COUNT - 1) * BUCKET_SECONDS * 1000);
-    const [documents, failed, finished, stats, latency] = await Promise.all([
+    const [documents, failed, finished, stats, latency, flagged] = await Promise.all([
       this.documents.countByStatus(),
       this.documents.listRecentlyFailed(FAILED_DOCUMENTS_SHOWN),
       this.documents.finishedPerBucket(since, BUCKET_SECONDS),
       this.queryLogs.statsSince(since),
       this.queryLogs.latencyPerBucket(since, BUCKET_SECONDS),
+      this.queryLogs.flaggedSince(since, FLAGGED_QUERIES_SHOWN),
     ]);
     const throughput = fillBuckets(finished, now, BUCKET_SECONDS, BUCKET_COUNT, (start, row) => ({
       start: start.toISOString(),
@@ -112,7 +116,18 @@ export class AdminOverviewService {
         p99_ms: row?.p99Ms ?? null,
       })),
     };
-    return { documents, failed: failed.map(toFailedDocument), ingestion, queries };
+    const promptInjection: PromptInjectionStatsDto = {
+      flagged_queries: flagged.count,
+      recent: flagged.recent.map((row) => ({
+        id: row.id,
+        tenant: row.tenant,
+        query: row.queryText,
+        query_flagged: row.queryFlagged,
+        flagged_chunks: row.flaggedChunks,
+        created_at: row.createdAt.toISOString(),
+      })),
+    };
+    return { documents, failed: failed.map(toFailedDocument), ingestion, queries, promptInjection };
   }
 }
 

@@ -1,18 +1,17 @@
 import { Module } from '@nestjs/common';
 import { QueueModule } from '@app/queue';
+import { AuditModule } from '../audit/audit.module';
 import { HealthModule } from '../health/health.module';
 import { AdminDocumentsController } from './admin-documents.controller';
-import { AdminKeyBootstrap } from './admin-key.bootstrap';
-import { AdminKeyGuard } from './admin-key.guard';
 import { AdminOverviewController } from './admin-overview.controller';
 import { AdminOverviewService } from './admin-overview.service';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DocumentRetryService } from './document-retry.service';
 
-/** The admin dashboard (`GET /admin`), its data (`/v1/admin/*`) and the admin key that protects it. */
+/** The admin dashboard (`GET /admin`) and its data (`/v1/admin/*`, admin keys only). */
 @Module({
-  imports: [HealthModule, QueueModule.forProducer()],
+  imports: [HealthModule, QueueModule.forProducer(), AuditModule],
   controllers: [DashboardController, AdminOverviewController, AdminDocumentsController],
-  providers: [AdminKeyGuard, AdminKeyBootstrap, AdminOverviewService, DocumentRetryService],
+  providers: [AdminOverviewService, DocumentRetryService],
 })
 export class AdminModule {}

@@ -3,9 +3,12 @@ import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkR
 import { Request, Response } from 'express';
 import { DocumentDto, DocumentListDto, ListDocumentsQueryDto, toDocumentDto } from './dto/document.dto';
 import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
 import { DocumentsService } from './documents.service';
 
 @ApiTags('documents')
+@RequireRole('member')
 @Controller('v1/documents')
 export class DocumentsController {
   constructor(private readonly documents: DocumentsService) {}
@@ -21,8 +24,8 @@ export class DocumentsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadDocumentDto })
   @ApiAcceptedResponse({ type: UploadAcceptedDto })
-  async upload(@Req() req: Request, @Res({ passthrough: true }) res: Response): Promise<UploadAcceptedDto> {
-    const accepted = await this.documents.upload(req);
+  async upload(@Req() req: Request, @Res({ passthrough: true }) res: Response, @CurrentPrincipal() principal: Principal): Promise<UploadAcceptedDto> {
+    const accepted = await this.documents.upload(req, principal);
     res.setHeader('Location', `/v1/documents/${accepted.document_id}`);
     return accepted;
   }
@@ -30,23 +33,23 @@ export class DocumentsController {
   @Get()
   @ApiOperation({ summary: 'List documents, newest first, with cursor pagination' })
   @ApiOkResponse({ type: DocumentListDto })
-  async list(@Query() query: ListDocumentsQueryDto): Promise<DocumentListDto> {
-    const { data, nextCursor } = await this.documents.list(query);
+  async list(@Query() query: ListDocumentsQueryDto, @CurrentPrincipal() principal: Principal): Promise<DocumentListDto> {
+    const { data, nextCursor } = await this.documents.list(query, principal);
     return { data: data.map(toDocumentDto), next_cursor: nextCursor };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'A document with its ingestion status and progress' })
   @ApiOkResponse({ type: DocumentDto })
-  async get(@Param('id') id: string): Promise<DocumentDto> {
-    return toDocumentDto(await this.documents.get(id));
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<DocumentDto> {
+    return toDocumentDto(await this.documents.get(id, principal));
   }
 
   @Delete(':id')
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete a document', description: 'Cancels its ingestion if running and removes its pages, chunks and file.' })
   @ApiNoContentResponse()
-  async delete(@Param('id') id: string): Promise<void> {
-    await this.documents.delete(id);
+  async delete(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    await this.documents.delete(id, principal);
   }
 }

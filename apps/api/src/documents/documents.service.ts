@@ -10,6 +10,8 @@ import { AppError, NotFoundError, ValidationError } from '@app/errors';
 import { IngestionProducer, ingestionJobId } from '@app/queue';
 import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { BLOB_STORE, BlobStore } from '@app/storage';
+import { AuditTrail } from '../audit/audit-trail';
+import { Principal, requestTenant } from '../auth/principal';
 import { toValidationError } from '../errors/validation';
 import { ListDocumentsQueryDto } from './dto/document.dto';
 import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
@@ -58,10 +60,11 @@ export class DocumentsService {
     private readonly documents: DocumentsRepository,
     private readonly collections: CollectionsRepository,
     private readonly producer: IngestionProducer,
+    private readonly audit: AuditTrail,
   ) {}
 
   /** Streams the upload to the blob store, records the document and enqueues its ingestion. */
-  async upload(req: Request): Promise<UploadAcceptedDto> {
+  async upload(req: Request, principal: Principal): Promise<UploadAcceptedDto> {
     const { fields, file } = await receiveUpload(req, this.blobs, this.config.maxUploadBytes);
     try {
       const dto = plainToInstance(UploadDocumentDto, fields);
@@ -71,12 +74,14 @@ export class DocumentsService {
       const chunkTokens = dto.chunk_tokens ?? this.config.chunking.chunkTokens;
       const chunkOverlap = dto.chunk_overlap ?? Math.min(this.config.chunking.overlapTokens, chunkTokens - 1);
       if (chunkOverlap >= chunkTokens) throw new ValidationError('chunk_overlap must be smaller than chunk_tokens.');
+      const tenant = requestTenant(principal, dto.tenant);
 
-      const collection = await this.collections.getOrCreate(dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
+      const collection = await this.collections.getOrCreate(tenant, dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
       await file.blob.commit();
       const id = randomUUID();
       const doc = await this.documents.create({
         id,
+        tenant,
         collectionId: collection.id,
         title: dto.title ?? file.filename?.replace(/\.[^.]+$/, '') ?? 'Untitled',
         filename: file.filename,
@@ -104,22 +109,24 @@ export class DocumentsService {
     }
   }
 
-  async get(id: string): Promise<DocumentRecord> {
-    const doc = isUuid(id) ? await this.documents.findById(id) : null;
+  /** The document, if the caller's tenant owns it: another tenant's document is 404, so its existence is not confirmed. */
+  async get(id: string, principal: Principal): Promise<DocumentRecord> {
+    const doc = isUuid(id) ? await this.documents.findVisible(id, principal.tenant) : null;
     if (!doc) throw new NotFoundError('Document', id);
     return doc;
   }
 
-  async list(query: ListDocumentsQueryDto): Promise<{ data: DocumentRecord[]; nextCursor: string | null }> {
+  async list(query: ListDocumentsQueryDto, principal: Principal): Promise<{ data: DocumentRecord[]; nextCursor: string | null }> {
     const limit = query.limit ?? 20;
-    let collectionId: string | undefined;
+    let collectionIds: string[] | undefined;
     if (query.collection) {
-      const collection = await this.collections.findByName(query.collection);
-      if (!collection) return { data: [], nextCursor: null };
-      collectionId = collection.id;
+      const collections = await this.collections.findByName(principal.tenant, query.collection);
+      if (collections.length === 0) return { data: [], nextCursor: null };
+      collectionIds = collections.map((collection) => collection.id);
     }
     const rows = await this.documents.list({
-      collectionId,
+      tenant: principal.tenant,
+      collectionIds,
       status: query.status,
       limit,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
@@ -129,12 +136,14 @@ export class DocumentsService {
   }
 
   /** Cancels the document's ingestion, deletes its pages and chunks, and its blob when no other document shares it. */
-  async delete(id: string): Promise<void> {
-    const doc = await this.get(id);
+  async delete(id: string, principal: Principal): Promise<void> {
+    const doc = await this.get(id, principal);
     // A job that already started cannot be removed from the queue; the worker sees the row gone and stops.
     await this.producer.cancel(doc.id);
     await this.documents.delete(doc.id);
     await this.collections.bumpContentVersion(doc.collectionId);
     if (!(await this.documents.isBlobReferenced(doc.blobSha256))) await this.blobs.delete(doc.blobSha256);
+    await this.audit.record(principal, 'document.delete', `document:${doc.id}`, { tenant: doc.tenant, collection: doc.collection, title: doc.title });
   }
 }
+

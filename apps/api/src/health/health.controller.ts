@@ -2,6 +2,7 @@ import { Controller, Get, ServiceUnavailableException } from '@nestjs/common';
 import { ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService } from '@nestjs/terminus';
 import { AppError } from '@app/errors';
+import { Public } from '../auth/auth.decorators';
 import { DependencyIndicators } from './dependency-indicators';
 
 /** 503 `not_ready`: names the indicators that are down; `details` holds every indicator's result. */
@@ -13,6 +14,7 @@ export class NotReadyError extends AppError {
 }
 
 @ApiTags('health')
+@Public()
 @Controller('health')
 export class HealthController {
   constructor(

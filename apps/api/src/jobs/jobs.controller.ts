@@ -2,6 +2,8 @@ import { Controller, Get, Param } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
 import { DocumentRecord, DocumentsRepository, DocumentStatus } from '@app/database';
 import { NotFoundError } from '@app/errors';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
 import { ErrorInfoDto, ProgressDto, toProgressDto } from '../documents/dto/document.dto';
 
 type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled';
@@ -43,6 +45,7 @@ const toJobDto = (doc: DocumentRecord): JobDto => ({
 
 /** Ingestion jobs for polling, read from PostgreSQL: Redis may already have dropped a finished job. */
 @ApiTags('jobs')
+@RequireRole('member')
 @Controller('v1/jobs')
 export class JobsController {
   constructor(private readonly documents: DocumentsRepository) {}
@@ -50,8 +53,8 @@ export class JobsController {
   @Get(':id')
   @ApiOperation({ summary: 'An ingestion job: state, stage and progress' })
   @ApiOkResponse({ type: JobDto })
-  async get(@Param('id') id: string): Promise<JobDto> {
-    const doc = id.length <= 100 ? await this.documents.findByJobId(id) : null;
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<JobDto> {
+    const doc = id.length <= 100 ? await this.documents.findByJobId(id, principal.tenant) : null;
     if (!doc) throw new NotFoundError('Job', id);
     return toJobDto(doc);
   }

@@ -2,9 +2,13 @@ import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { apiRegistry, renderMetrics } from '@app/observability';
 import { Response } from 'express';
+import { Public, RequireRole } from '../auth/auth.decorators';
 import { ScrapeTimeMetrics } from './scrape-time-metrics';
 
 @ApiTags('metrics')
+// Open for an internal scraper unless METRICS_REQUIRE_AUTH=true; then an admin key (the figures span all tenants).
+@Public((config) => !config.security.metricsRequireAuth)
+@RequireRole('admin')
 @Controller('metrics')
 export class MetricsController {
   constructor(private readonly scrapeTime: ScrapeTimeMetrics) {}

@@ -7,6 +7,8 @@ import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
 import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
 import { DEFAULT_COLLECTION } from '@app/retrieval';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import { Principal, requestTenant } from '../auth/principal';
 import { ClientClosedRequestError } from './client-closed.error';
 import { QueryRequestDto, QueryResponseDto, toCitationDto, toQueryResponseDto, toSourceEventDto, toTimingsDto, toUsageDto } from './dto/query.dto';
 import { SseStream } from './sse-stream';
@@ -14,6 +16,7 @@ import { SseStream } from './sse-stream';
 export const DEFAULT_TOP_K = 8;
 
 @ApiTags('query')
+@RequireRole('reader')
 @Controller('v1/query')
 export class QueryController {
   constructor(
@@ -33,9 +36,10 @@ export class QueryController {
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: QueryResponseDto })
-  async query(@Body() body: QueryRequestDto, @Req() req: Request, @Res() res: Response): Promise<void> {
+  async query(@Body() body: QueryRequestDto, @Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
     const streamed = body.stream ?? /\btext\/event-stream\b/.test(req.headers.accept ?? '');
     const prepared = await this.queries.prepare({
+      tenant: requestTenant(principal, body.tenant),
       query: body.query,
       collection: body.collection ?? DEFAULT_COLLECTION,
       topK: body.top_k ?? DEFAULT_TOP_K,

@@ -20,6 +20,8 @@ test('a bucket allows its capacity, then refuses with Retry-After', async () => 
   for (let i = 0; i < 4; i++) decisions.push(await limiter.take([bucket]));
   assert.deepEqual(decisions.map((d) => d.allowed), [true, true, true, false]);
   assert.deepEqual(decisions.map((d) => d.remaining), [2, 1, 0, 0]);
+  // One token taken from a full bucket of 3 per minute: full again in 20 s.
+  assert.ok(decisions[0].resetSeconds > 15 && decisions[0].resetSeconds <= 20, String(decisions[0].resetSeconds));
   assert.equal(decisions[3].limit, 3);
   // 3 per minute refills one token every 20 s.
   assert.ok(decisions[3].retryAfterSeconds > 15 && decisions[3].retryAfterSeconds <= 20, String(decisions[3].retryAfterSeconds));

@@ -23,7 +23,7 @@ for i, key in ipairs(KEYS) do
     allowed = 0
     wait = math.ceil((1 - tokens) / rate)
   end
-  results[i] = { tokens, wait, math.ceil((capacity - tokens) / rate) }
+  results[i] = { tokens, wait }
 end
 for i, key in ipairs(KEYS) do
   local capacity = tonumber(ARGV[i])
@@ -31,7 +31,8 @@ for i, key in ipairs(KEYS) do
   if allowed == 1 then tokens = tokens - 1 end
   redis.call('HSET', key, 'tokens', tostring(tokens), 'ts', now)
   redis.call('PEXPIRE', key, 60000 + 1000)
-  results[i] = { tostring(tokens), results[i][2], results[i][3] }
+  -- Time until the bucket is full again, counted after this request's token is taken.
+  results[i] = { tostring(tokens), results[i][2], math.ceil((capacity - tokens) / (capacity / 60000)) }
 end
 return { allowed, results }
 `;

@@ -1,9 +1,12 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DEFAULT_COLLECTION, SearchService } from '@app/retrieval';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import { Principal, requestTenant } from '../auth/principal';
 import { SearchRequestDto, SearchResponseDto, toSearchResultDto } from './dto/search.dto';
 
 @ApiTags('search')
+@RequireRole('reader')
 @Controller('v1/search')
 export class SearchController {
   constructor(private readonly search: SearchService) {}
@@ -12,8 +15,9 @@ export class SearchController {
   @HttpCode(200)
   @ApiOperation({ summary: 'Find passages: hybrid (default), vector or keyword search within a collection' })
   @ApiOkResponse({ type: SearchResponseDto })
-  async find(@Body() body: SearchRequestDto): Promise<SearchResponseDto> {
+  async find(@Body() body: SearchRequestDto, @CurrentPrincipal() principal: Principal): Promise<SearchResponseDto> {
     const hits = await this.search.search({
+      tenant: requestTenant(principal, body.tenant),
       query: body.query,
       collection: body.collection ?? DEFAULT_COLLECTION,
       topK: body.top_k ?? 8,

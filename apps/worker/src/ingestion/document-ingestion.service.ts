@@ -21,7 +21,7 @@ export type IngestionOutcome = 'ready' | 'skipped' | 'deleted';
 const REPLAY_WINDOW_PAGES = 64;
 
 /**
- * Runs one document through extract → chunk → embed → finalize as one pipeline: extraction threads read
+ * Runs one document through extract → chunk → embed → finalize as one pipeline: extraction processes read
  * pages ahead while earlier pages are chunked, embedded and written, each stage bounded, so memory does not
  * grow with the document. Progress is checkpointed in PostgreSQL (stored pages, the run of stored chunks), and
  * an attempt continues from there. A file already ingested with the same settings is copied, not re-ingested.
@@ -145,13 +145,13 @@ export class DocumentIngestionService {
   private async extract(doc: DocumentRecord, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
     const { ingestion } = this.config;
     const source = await openPageSource(doc.mediaType, await this.blobs.localPath(doc.blobSha256), {
-      threads: ingestion.extractThreads,
+      processes: ingestion.extractProcesses,
       maxPages: ingestion.maxPages,
       maxPageCharacters: ingestion.maxPageCharacters,
       pageTimeoutMs: ingestion.pageTimeoutSeconds * 1000,
       heapLimitMb: ingestion.extractHeapMb,
     });
-    // An abort (deleted, shutdown, timeout) stops the threads at once instead of after the window in hand.
+    // An abort (deleted, shutdown, timeout) stops extraction at once instead of after the window in hand.
     const stop = () => void source.terminate(signal.reason as Error);
     signal.addEventListener('abort', stop, { once: true });
     try {

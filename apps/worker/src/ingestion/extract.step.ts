@@ -2,7 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { splitTextIntoSections } from '@app/chunking';
 import { MediaType } from '@app/database';
 import { PermanentIngestionError } from '@app/errors';
-import { ExtractedPage, PdfExtractionOptions, ThreadedPdfExtractor } from '@app/pdf';
+import { ExtractedPage, ParallelPdfExtractor, PdfExtractionOptions } from '@app/pdf';
 
 export type { ExtractedPage };
 
@@ -21,13 +21,13 @@ export interface PageSource {
 }
 
 /**
- * Opens a document for extraction: a PDF on extraction threads (see ThreadedPdfExtractor), Markdown and text
- * split into sections. Throws the PDF's coded errors (encrypted, invalid, too many pages) and 'no_text' for
+ * Opens a document for extraction: a PDF in extraction processes (see ParallelPdfExtractor), Markdown and
+ * text split into sections. Throws the PDF's coded errors (encrypted, invalid, too many pages) and 'no_text' for
  * a PDF without pages.
  */
 export async function openPageSource(mediaType: MediaType, filePath: string, pdfOptions: PdfExtractionOptions): Promise<PageSource> {
   if (mediaType !== 'application/pdf') return textSections(await readFile(filePath, 'utf8'));
-  const pdf = await ThreadedPdfExtractor.open(filePath, pdfOptions, EXTRACT_WINDOW_PAGES);
+  const pdf = await ParallelPdfExtractor.open(filePath, pdfOptions, EXTRACT_WINDOW_PAGES);
   if (pdf.pageCount === 0) {
     await pdf.close();
     throw new PermanentIngestionError('no_text', 'The PDF has no pages.');

@@ -16,7 +16,7 @@ export interface IngestionRunOptions {
 
 /**
  * Everything that stops one ingestion attempt early, as one AbortSignal whose reason says why: the document
- * was deleted (polled, so a DELETE stops extraction threads and embedding requests within a fraction of a
+ * was deleted (polled, so a DELETE stops extraction and embedding requests within a fraction of a
  * second instead of at the next checkpoint), the worker is shutting down, or the wall-clock limit passed.
  */
 export class IngestionRun {

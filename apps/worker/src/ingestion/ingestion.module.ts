@@ -1,8 +1,12 @@
 import { Module } from '@nestjs/common';
 import { EmbeddingsModule } from '@app/embeddings';
 import { QueueModule } from '@app/queue';
+import { ReconcilerModule } from '../reconciler/reconciler.module';
 import { DocumentIngestionService } from './document-ingestion.service';
 import { IngestionProcessor } from './ingestion.processor';
 
-@Module({ imports: [QueueModule.forConsumer(), EmbeddingsModule], providers: [DocumentIngestionService, IngestionProcessor] })
+@Module({
+  imports: [QueueModule.forConsumer(), EmbeddingsModule, ReconcilerModule],
+  providers: [DocumentIngestionService, IngestionProcessor],
+})
 export class IngestionModule {}

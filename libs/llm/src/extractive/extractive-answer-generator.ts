@@ -1,4 +1,5 @@
 import { AnswerGenerator, AnswerInput, GenerationEvent, NO_ANSWER_TEXT } from '../answer-generator';
+import { detectPromptInjection } from '../prompt-injection';
 import { DEFAULT_SELECTION, selectAnswerSentences, SelectionOptions } from './sentence-selection';
 
 /**
@@ -11,13 +12,15 @@ export class ExtractiveAnswerGenerator implements AnswerGenerator {
   readonly name = 'extractive';
   static readonly MODEL = 'extractive';
   /** Bump the version when selection changes, so cached answers of the old algorithm are not reused. */
-  readonly cacheIdentity = 'extractive-v1';
+  readonly cacheIdentity = 'extractive-v2';
 
   constructor(private readonly options: SelectionOptions = DEFAULT_SELECTION) {}
 
   async *generate(input: AnswerInput, signal: AbortSignal): AsyncGenerator<GenerationEvent> {
     signal.throwIfAborted();
-    const sentences = selectAnswerSentences(input.question, input.sources, this.options);
+    // A sentence written to steer a model ("ignore previous instructions…") is never quoted as an answer,
+    // however well it matches the question: repeating it would carry the injection to the reader.
+    const sentences = selectAnswerSentences(input.question, input.sources, this.options).filter((sentence) => !detectPromptInjection(sentence.text).flagged);
     if (sentences.length === 0) {
       yield { type: 'delta', text: NO_ANSWER_TEXT };
     }

@@ -1,6 +1,7 @@
 import { Controller, Get, Res } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Response } from 'express';
+import { Public } from '../../auth/auth.decorators';
 import { buildDashboardPage } from './dashboard.page';
 
 /**
@@ -8,6 +9,7 @@ import { buildDashboardPage } from './dashboard.page';
  * and sends it with every call to /v1/admin/*.
  */
 @ApiTags('admin')
+@Public()
 @Controller('admin')
 export class DashboardController {
   private readonly page = buildDashboardPage();

@@ -80,6 +80,16 @@ export const DASHBOARD_MARKUP = `
   </section>
 
   <section class="card span-12">
+    <h2>Possible prompt injections <small>last hour, heuristic</small> <span id="injection-count" class="pill idle">&ndash;</span></h2>
+    <div class="table-wrap">
+      <table id="flagged-queries">
+        <thead><tr><th>Query</th><th>Tenant</th><th>Flagged</th><th>When</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
+  <section class="card span-12">
     <h2>Recently failed documents <span id="notice" role="status"></span></h2>
     <div class="table-wrap">
       <table id="failed-documents">

@@ -114,6 +114,32 @@ export const DASHBOARD_SCRIPT = String.raw`
     renderThroughput(o.ingestion);
     renderLatency(o.queries);
     renderFailed(o.failed_documents);
+    renderInjections(o.prompt_injection);
+  }
+
+  function renderInjections(p) {
+    $('injection-count').textContent = p ? fmt(p.flagged_queries) + (p.flagged_queries === 1 ? ' flagged query' : ' flagged queries') : '–';
+    $('injection-count').className = 'pill ' + (p && p.flagged_queries > 0 ? 'stale' : 'idle');
+    var body = $('flagged-queries').querySelector('tbody');
+    body.replaceChildren();
+    if (!p || p.recent.length === 0) {
+      var row = el('tr');
+      var cell = el('td', 'empty-row', p ? 'Nothing flagged.' : 'PostgreSQL is down: flags unavailable.');
+      cell.colSpan = 4;
+      row.appendChild(cell);
+      body.appendChild(row);
+      return;
+    }
+    p.recent.forEach(function (q) {
+      var row = el('tr');
+      row.dataset.queryLogId = q.id;
+      var what = [];
+      if (q.query_flagged) what.push('query');
+      if (q.flagged_chunks > 0) what.push(count(q.flagged_chunks, 'chunk'));
+      [el('td', 'message', q.query), el('td', null, q.tenant), el('td', null, what.join(' · ')), el('td', 'num', ago(Date.now() - new Date(q.created_at).getTime()))]
+        .forEach(function (c) { row.appendChild(c); });
+      body.appendChild(row);
+    });
   }
 
   function dependencyDetail(name, d) {

@@ -86,6 +86,20 @@ export class QueryStatsDto {
   buckets!: LatencyBucketDto[];
 }
 
+export class FlaggedQueryDto {
+  @ApiProperty() id!: string;
+  @ApiProperty() tenant!: string;
+  @ApiProperty({ description: 'The query as stored (personal data redacted when REDACT_PII is on)' }) query!: string;
+  @ApiProperty({ description: 'The query itself looked like an injection' }) query_flagged!: boolean;
+  @ApiProperty({ description: 'Retrieved chunks that looked like injections' }) flagged_chunks!: number;
+  @ApiProperty({ format: 'date-time' }) created_at!: string;
+}
+
+export class PromptInjectionStatsDto {
+  @ApiProperty({ description: 'Queries in the window whose text or retrieved chunks were flagged' }) flagged_queries!: number;
+  @ApiProperty({ type: [FlaggedQueryDto], description: 'The most recent, newest first' }) recent!: FlaggedQueryDto[];
+}
+
 /** Everything the admin dashboard shows. Sections that need a dependency which is down are null. */
 export class AdminOverviewDto {
   @ApiProperty({ format: 'date-time' }) generated_at!: string;
@@ -97,4 +111,6 @@ export class AdminOverviewDto {
   failed_documents!: FailedDocumentDto[] | null;
   @ApiProperty({ type: IngestionThroughputDto, nullable: true }) ingestion!: IngestionThroughputDto | null;
   @ApiProperty({ type: QueryStatsDto, nullable: true }) queries!: QueryStatsDto | null;
+  @ApiProperty({ type: PromptInjectionStatsDto, nullable: true, description: 'Heuristic prompt-injection flags in the window' })
+  prompt_injection!: PromptInjectionStatsDto | null;
 }

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 
 export const COLLECTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const COLLECTION_NAME_MESSAGE = 'collection must be 1-63 lowercase letters, digits, "_" or "-", starting with a letter or digit';
@@ -27,6 +28,11 @@ export class UploadDocumentDto {
   @IsString()
   @MaxLength(8192)
   metadata?: string;
+
+  @ApiPropertyOptional({ example: 'acme', pattern: TENANT_NAME.source, description: "Admin keys only: the tenant to upload into (default: 'default'). Other keys upload into their own tenant." })
+  @IsOptional()
+  @Matches(TENANT_NAME, { message: TENANT_NAME_MESSAGE })
+  tenant?: string;
 
   @ApiPropertyOptional({ minimum: 50, maximum: 4000, default: 500, description: 'Chunk size in tokens.' })
   @IsOptional()

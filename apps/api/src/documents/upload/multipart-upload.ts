@@ -10,7 +10,7 @@ export interface ReceivedUpload {
   file: { blob: StagedBlob; filename: string | null; mediaType: MediaType };
 }
 
-export const UPLOAD_FIELDS = ['collection', 'title', 'metadata', 'chunk_tokens', 'chunk_overlap'] as const;
+export const UPLOAD_FIELDS = ['collection', 'title', 'metadata', 'chunk_tokens', 'chunk_overlap', 'tenant'] as const;
 const MAX_FIELD_BYTES = 64 * 1024;
 
 /**

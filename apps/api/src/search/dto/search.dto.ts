@@ -2,6 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { SEARCH_MODES, SearchMode, SearchResult } from '@app/retrieval';
+import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../../documents/dto/upload-document.dto';
 
 export const MAX_QUERY_CHARS = 4000;
@@ -17,6 +18,11 @@ export class SearchRequestDto {
   @IsOptional()
   @Matches(COLLECTION_NAME, { message: COLLECTION_NAME_MESSAGE })
   collection?: string;
+
+  @ApiPropertyOptional({ pattern: TENANT_NAME.source, description: "Admin keys only: the tenant to search (default: 'default'). Other keys always search their own." })
+  @IsOptional()
+  @Matches(TENANT_NAME, { message: TENANT_NAME_MESSAGE })
+  tenant?: string;
 
   @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 8 })
   @IsOptional()

@@ -1,38 +1,38 @@
 import { AppError, PermanentIngestionError } from '@app/errors';
 
-/** What an extraction thread is started with (its `workerData`). */
-export interface ExtractionThreadData {
+/** What an extraction process is started with (its one command-line argument, as JSON). */
+export interface ExtractionProcessData {
   filePath: string;
   maxPages?: number;
   maxPageCharacters?: number;
 }
 
-/** Main thread → extraction thread: extract pages `from`..`to` (inclusive), in order. */
+/** Worker → extraction process: extract pages `from`..`to` (inclusive), in order. */
 export interface ReadPagesMessage {
   type: 'read';
   from: number;
   to: number;
 }
 
-/** Main thread → extraction thread: close the file and end the thread once the requests before are served. */
+/** Worker → extraction process: close the file and exit once the requests before are served. */
 export interface CloseMessage {
   type: 'close';
 }
 
-export type ExtractionThreadRequest = ReadPagesMessage | CloseMessage;
+export type ExtractionRequest = ReadPagesMessage | CloseMessage;
 
 /**
- * Extraction thread → main thread. After `opened`, each read request is answered by one `page` per page and
- * then `done`, or by `failed`; requests are answered in the order they were sent.
+ * Extraction process → worker. After `opened`, each read request is answered by one `page` per page and then
+ * `done`, or by `failed`; requests are answered in the order they were sent.
  */
-export type ExtractionThreadMessage =
+export type ExtractionMessage =
   | { type: 'opened'; pageCount: number }
   | { type: 'page'; pageNumber: number; text: string }
   | { type: 'done' }
   | { type: 'failed'; error: SerializedError };
 
 /**
- * An error as it crosses the thread boundary. Structured cloning keeps only `message` (and `name` for a few
+ * An error as it crosses the process boundary. Serialisation keeps at most `message` (and `name` for a few
  * built-in classes), so the coded errors callers act on are rebuilt on the other side.
  */
 export type SerializedError =

@@ -1,8 +1,8 @@
-import { ExtractionThread, ExtractionThreadLimits } from './extraction-thread';
+import { ExtractionProcess, ExtractionProcessLimits } from './extraction-process';
 
-export interface PdfExtractionOptions extends ExtractionThreadLimits {
-  /** Threads extracting in parallel; each holds its own pdfjs document. */
-  threads: number;
+export interface PdfExtractionOptions extends ExtractionProcessLimits {
+  /** Processes extracting in parallel; each holds its own pdfjs document. */
+  processes: number;
   maxPages?: number;
   maxPageCharacters?: number;
 }
@@ -22,42 +22,42 @@ const settle = <T>(promise: Promise<T>): Settled<T> =>
   );
 
 /**
- * Extracts a PDF's pages on worker threads, in windows of consecutive pages spread round-robin over the
- * threads, and hands the windows back in page order. At most `readAhead` windows are extracted ahead of the
+ * Extracts a PDF's pages in child processes, in windows of consecutive pages spread round-robin over the
+ * processes, and hands the windows back in page order. At most `readAhead` windows are extracted ahead of the
  * consumer: that is the back-pressure that keeps memory flat when chunking, embedding or writing is slower
  * than extraction.
  */
-export class ThreadedPdfExtractor {
+export class ParallelPdfExtractor {
   private constructor(
-    private readonly threads: ExtractionThread[],
+    private readonly processes: ExtractionProcess[],
     readonly pageCount: number,
   ) {}
 
   /**
-   * Opens the PDF on the first thread (which reports the page count and any coded error: encrypted, invalid,
-   * too many pages), then on the others, as many as the page count makes worth starting.
+   * Opens the PDF in the first process (which reports the page count and any coded error: encrypted,
+   * invalid, too many pages), then in the others, as many as the page count makes worth starting.
    */
-  static async open(filePath: string, options: PdfExtractionOptions, windowPages: number): Promise<ThreadedPdfExtractor> {
+  static async open(filePath: string, options: PdfExtractionOptions, windowPages: number): Promise<ParallelPdfExtractor> {
     const data = { filePath, maxPages: options.maxPages, maxPageCharacters: options.maxPageCharacters };
-    const first = await ExtractionThread.start(data, options);
-    const threads = [first.thread];
+    const first = await ExtractionProcess.start(data, options);
+    const processes = [first.process];
     try {
-      const wanted = Math.min(options.threads, Math.ceil(first.pageCount / windowPages));
-      const more = await Promise.all(Array.from({ length: Math.max(0, wanted - 1) }, () => settle(ExtractionThread.start(data, options))));
+      const wanted = Math.min(options.processes, Math.ceil(first.pageCount / windowPages));
+      const more = await Promise.all(Array.from({ length: Math.max(0, wanted - 1) }, () => settle(ExtractionProcess.start(data, options))));
       for (const started of more) {
-        if (started.ok) threads.push(started.value.thread);
+        if (started.ok) processes.push(started.value.process);
       }
       const failed = more.find((started) => !started.ok);
       if (failed && !failed.ok) throw failed.error;
     } catch (error) {
-      await Promise.all(threads.map((thread) => thread.terminate()));
+      await Promise.all(processes.map((process) => process.terminate()));
       throw error;
     }
-    return new ThreadedPdfExtractor(threads, first.pageCount);
+    return new ParallelPdfExtractor(processes, first.pageCount);
   }
 
   /** The pages after `afterPage`, `windowPages` at a time, in order, with up to `readAhead` windows in flight. */
-  async *windows(afterPage: number, windowPages: number, readAhead = 2 * this.threads.length): AsyncGenerator<ExtractedPage[]> {
+  async *windows(afterPage: number, windowPages: number, readAhead = 2 * this.processes.length): AsyncGenerator<ExtractedPage[]> {
     const starts: number[] = [];
     for (let from = afterPage + 1; from <= this.pageCount; from += windowPages) starts.push(from);
     const inFlight: Settled<string[]>[] = [];
@@ -65,7 +65,7 @@ export class ThreadedPdfExtractor {
     const requestNext = () => {
       const from = starts[requested];
       const to = Math.min(from + windowPages - 1, this.pageCount);
-      inFlight.push(settle(this.threads[requested % this.threads.length].read(from, to)));
+      inFlight.push(settle(this.processes[requested % this.processes.length].read(from, to)));
       requested += 1;
     };
     while (requested < Math.min(readAhead, starts.length)) requestNext();
@@ -77,12 +77,12 @@ export class ThreadedPdfExtractor {
     }
   }
 
-  /** Ends every thread after the reads in progress; call `terminate` instead to stop them at once. */
+  /** Ends every process after the reads in progress; call `terminate` instead to stop them at once. */
   async close(): Promise<void> {
-    await Promise.all(this.threads.map((thread) => thread.close()));
+    await Promise.all(this.processes.map((process) => process.close()));
   }
 
   async terminate(reason?: Error): Promise<void> {
-    await Promise.all(this.threads.map((thread) => thread.terminate(reason)));
+    await Promise.all(this.processes.map((process) => process.terminate(reason)));
   }
 }

@@ -1,0 +1,43 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiKeysService } from './api-keys.service';
+import { CurrentPrincipal, RequireRole } from './auth.decorators';
+import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './dto/api-key.dto';
+import { Principal } from './principal';
+import { AuditTrail } from '../audit/audit-trail';
+
+@ApiTags('admin')
+@RequireRole('admin')
+@Controller('v1/admin/api-keys')
+export class ApiKeysController {
+  constructor(
+    private readonly keys: ApiKeysService,
+    private readonly audit: AuditTrail,
+  ) {}
+
+  @Post()
+  @HttpCode(201)
+  @ApiOperation({ summary: 'Create an API key', description: 'The raw key is in this response only; only its SHA-256 is stored.' })
+  @ApiCreatedResponse({ type: CreatedApiKeyDto })
+  async create(@Body() body: CreateApiKeyDto, @CurrentPrincipal() principal: Principal): Promise<CreatedApiKeyDto> {
+    const { record, key } = await this.keys.create(body);
+    await this.audit.record(principal, 'api_key.create', `api_key:${record.id}`, { prefix: record.prefix, role: record.role, tenant: record.tenant });
+    return { ...toApiKeyDto(record), key };
+  }
+
+  @Get()
+  @ApiOperation({ summary: 'List API keys (never their secrets), revoked ones included' })
+  @ApiOkResponse({ type: ApiKeyListDto })
+  async list(): Promise<ApiKeyListDto> {
+    return { data: (await this.keys.list()).map(toApiKeyDto) };
+  }
+
+  @Delete(':id')
+  @HttpCode(204)
+  @ApiOperation({ summary: 'Revoke an API key at once' })
+  @ApiNoContentResponse()
+  async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+    const revoked = await this.keys.revoke(id);
+    await this.audit.record(principal, 'api_key.revoke', `api_key:${revoked.id}`, { prefix: revoked.prefix });
+  }
+}

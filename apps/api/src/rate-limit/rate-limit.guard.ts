@@ -1,0 +1,63 @@
+import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
+import { Response } from 'express';
+import Redis, { ReplyError } from 'ioredis';
+import { Logger } from 'pino';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { AppError } from '@app/errors';
+import { LOGGER } from '@app/observability';
+import { REDIS } from '@app/redis';
+import { AuthenticatedRequest } from '../auth/auth.decorators';
+import { RateDecision, TokenBucketLimiter } from './token-bucket';
+
+export class RateLimitedError extends AppError {
+  constructor(retryAfterSeconds: number) {
+    super('rate_limited', `Too many requests; retry in ${retryAfterSeconds} s.`, 429, { retry_after_seconds: retryAfterSeconds });
+  }
+}
+
+/**
+ * Rate limits per API key and for all keys together (token buckets in Redis, shared by every API process).
+ * Runs after the API key guard, so only authenticated requests count: health probes and metrics scrapes
+ * are not limited, and a key over its limit does not use up the others' share of the global bucket.
+ */
+@Injectable()
+export class RateLimitGuard implements CanActivate {
+  private readonly limiter: TokenBucketLimiter;
+
+  constructor(
+    @Inject(REDIS) redis: Redis,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {
+    this.limiter = new TokenBucketLimiter(redis);
+  }
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const principal = context.switchToHttp().getRequest<AuthenticatedRequest>().principal;
+    if (!principal) return true;
+    const { redisPrefix, security } = this.config;
+    let decision: RateDecision;
+    try {
+      decision = await this.limiter.take([
+        { key: `${redisPrefix}:ratelimit:key:${principal.keyPrefix}`, perMinute: security.rateLimitPerMinute },
+        { key: `${redisPrefix}:ratelimit:global`, perMinute: security.rateLimitGlobalPerMinute },
+      ]);
+    } catch (error) {
+      // Redis answered with an error: a bug in the limiter, not an outage; it must not pass unnoticed.
+      if (error instanceof ReplyError) throw error;
+      // Redis unreachable: the API keeps serving what does not need Redis (reads from PostgreSQL) rather than
+      // refuse everyone; limits resume when Redis is back.
+      this.logger.warn({ err: (error as Error).message }, 'rate limiter unavailable; request let through unlimited');
+      return true;
+    }
+    const response = context.switchToHttp().getResponse<Response>();
+    response.setHeader('RateLimit-Limit', String(decision.limit));
+    response.setHeader('RateLimit-Remaining', String(decision.remaining));
+    response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
+    if (!decision.allowed) {
+      response.setHeader('Retry-After', String(decision.retryAfterSeconds));
+      throw new RateLimitedError(decision.retryAfterSeconds);
+    }
+    return true;
+  }
+}

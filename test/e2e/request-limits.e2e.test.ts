@@ -1,0 +1,154 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { Client } from 'pg';
+import { QueryLogRetention } from '../../apps/api/src/retention/query-log-retention';
+import { requestJson, uploadFile } from '../support/http';
+import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { TEST_ADMIN_KEY } from '../support/test-keys';
+
+const ALLOWED_ORIGIN = 'https://app.example.com';
+
+/** Creates a member key of tenant acme through the admin endpoint; returns the raw key. */
+async function createKey(baseUrl: string, name: string): Promise<string> {
+  const created = await requestJson(baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'member', name } });
+  assert.equal(created.status, 201, JSON.stringify(created.body));
+  return created.body.key;
+}
+
+describe('rate limits per key (RATE_LIMIT_PER_MINUTE=5)', () => {
+  let env: TestEnv;
+  let system: RunningSystem;
+
+  before(async () => {
+    env = await createTestEnv({ RATE_LIMIT_PER_MINUTE: '5' });
+    system = await startSystem(env.config, { worker: false });
+  });
+  after(async () => {
+    await system?.close();
+    await env?.cleanup();
+  });
+
+  test('a key over its per-minute limit gets 429 with Retry-After while another key keeps working', async () => {
+    const [noisy, quiet] = [await createKey(system.baseUrl, 'noisy'), await createKey(system.baseUrl, 'quiet')];
+    const statuses: number[] = [];
+    let refused = null;
+    for (let i = 0; i < 7; i++) {
+      const response = await requestJson(system.baseUrl, '/v1/documents', { apiKey: noisy });
+      statuses.push(response.status);
+      if (i === 0) {
+        assert.equal(response.headers.get('ratelimit-limit'), '5');
+        assert.equal(response.headers.get('ratelimit-remaining'), '4');
+        assert.ok(Number(response.headers.get('ratelimit-reset')) >= 1);
+      }
+      if (response.status === 429) refused = response;
+    }
+    assert.deepEqual(statuses, [200, 200, 200, 200, 200, 429, 429]);
+    assert.equal(refused!.body.error.code, 'rate_limited');
+    const retryAfter = Number(refused!.headers.get('retry-after'));
+    // 5 per minute refills a token every 12 s.
+    assert.ok(retryAfter >= 1 && retryAfter <= 12, String(retryAfter));
+    assert.equal(refused!.headers.get('ratelimit-remaining'), '0');
+
+    const other = await requestJson(system.baseUrl, '/v1/documents', { apiKey: quiet });
+    assert.equal(other.status, 200);
+    assert.equal(other.headers.get('ratelimit-remaining'), '4');
+    // Health probes are not rate limited.
+    for (let i = 0; i < 8; i++) assert.equal((await requestJson(system.baseUrl, '/health/live', { apiKey: noisy })).status, 200);
+  });
+});
+
+describe('input validation, security headers, CORS and query-log retention', () => {
+  let env: TestEnv;
+  let system: RunningSystem;
+  let db: Client;
+
+  before(async () => {
+    env = await createTestEnv({ CORS_ORIGINS: ALLOWED_ORIGIN, QUERY_LOG_RETENTION_DAYS: '30' });
+    system = await startSystem(env.config, { worker: false });
+    db = new Client({ connectionString: env.config.databaseUrl });
+    await db.connect();
+  });
+  after(async () => {
+    await db?.end();
+    await system?.close();
+    await env?.cleanup();
+  });
+
+  test('bad input is refused with a stable code', async () => {
+    const key = await createKey(system.baseUrl, 'validation');
+    const post = (json: unknown) => requestJson(system.baseUrl, '/v1/search', { method: 'POST', json, apiKey: key });
+    const nested = (depth: number): Record<string, unknown> => (depth === 0 ? { team: 'hr' } : { $and: [nested(depth - 1)] });
+    const cases: [string, Promise<{ status: number; body: any }>, number, string][] = [
+      ['query over 4,000 characters', post({ query: 'x'.repeat(4001) }), 400, 'validation_failed'],
+      ['empty query', post({ query: '' }), 400, 'validation_failed'],
+      ['top_k 0', post({ query: 'x', top_k: 0 }), 400, 'validation_failed'],
+      ['top_k 51', post({ query: 'x', top_k: 51 }), 400, 'validation_failed'],
+      ['unknown field', post({ query: 'x', owner: 'me' }), 400, 'validation_failed'],
+      ['bad collection name', post({ query: 'x', collection: '../etc' }), 400, 'validation_failed'],
+      ['bad tenant name', post({ query: 'x', tenant: 'UPPER' }), 400, 'validation_failed'],
+      ['filter nested too deep', post({ query: 'x', filters: nested(6) }), 400, 'invalid_filter'],
+      ['malformed JSON', requestJson(system.baseUrl, '/v1/query', { method: 'POST', body: '{"query":', headers: { 'content-type': 'application/json' }, apiKey: key }), 400, 'invalid_json'],
+      ['JSON body over 256 kB', requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'x', pad: 'y'.repeat(300 * 1024) }, apiKey: key }), 413, 'payload_too_large'],
+      ['title over 300 characters', uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { title: 't'.repeat(301) }, { apiKey: key }), 400, 'validation_failed'],
+      ['metadata over 8 KiB', uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { metadata: JSON.stringify({ blob: 'm'.repeat(9000) }) }, { apiKey: key }), 400, 'validation_failed'],
+      ['upload naming another tenant', uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { tenant: 'beta' }, { apiKey: key }), 403, 'forbidden'],
+    ];
+    for (const [name, pending, status, code] of cases) {
+      const response = await pending;
+      assert.equal(response.status, status, `${name}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.error.code, code, name);
+    }
+    const stored = await db.query('SELECT count(*)::int AS n FROM documents');
+    assert.equal(stored.rows[0].n, 0, 'refused uploads leave no document');
+  });
+
+  test('security headers on API responses; the admin page keeps its own CSP', async () => {
+    const api = await fetch(`${system.baseUrl}/health/live`);
+    assert.equal(api.headers.get('x-content-type-options'), 'nosniff');
+    assert.match(api.headers.get('content-security-policy') ?? '', /default-src 'none'/);
+    assert.ok(api.headers.get('strict-transport-security'));
+    assert.equal(api.headers.get('x-powered-by'), null);
+    const page = await fetch(`${system.baseUrl}/admin`);
+    assert.match(page.headers.get('content-security-policy') ?? '', /script-src 'sha256-/);
+  });
+
+  test('CORS answers only the configured origins', async () => {
+    const preflight = (origin: string) =>
+      fetch(`${system.baseUrl}/v1/search`, { method: 'OPTIONS', headers: { Origin: origin, 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type' } });
+    const allowed = await preflight(ALLOWED_ORIGIN);
+    assert.equal(allowed.headers.get('access-control-allow-origin'), ALLOWED_ORIGIN);
+    assert.match(allowed.headers.get('access-control-allow-headers') ?? '', /Authorization/i);
+    const other = await preflight('https://evil.example.net');
+    assert.equal(other.headers.get('access-control-allow-origin'), null);
+  });
+
+  test('query logs older than QUERY_LOG_RETENTION_DAYS are deleted by the retention sweep', async () => {
+    await db.query(
+      `INSERT INTO query_logs (query_text, mode, top_k, outcome, created_at) VALUES
+         ('old question', 'hybrid', 8, 'answered', now() - interval '31 days'),
+         ('recent question', 'hybrid', 8, 'answered', now() - interval '29 days')`,
+    );
+    const deleted = await system.api.get(QueryLogRetention).sweep();
+    assert.equal(deleted, 1);
+    const { rows } = await db.query('SELECT query_text FROM query_logs ORDER BY query_text');
+    assert.deepEqual(rows.map((row) => row.query_text), ['recent question']);
+  });
+});
+
+describe('CORS closed by default; METRICS_REQUIRE_AUTH', () => {
+  test('no CORS headers without CORS_ORIGINS; /metrics needs an admin key when configured to', async () => {
+    const env = await createTestEnv({ METRICS_REQUIRE_AUTH: 'true' });
+    const system = await startSystem(env.config, { worker: false });
+    try {
+      const response = await fetch(`${system.baseUrl}/v1/search`, { method: 'OPTIONS', headers: { Origin: ALLOWED_ORIGIN, 'Access-Control-Request-Method': 'POST' } });
+      assert.equal(response.headers.get('access-control-allow-origin'), null);
+      assert.equal((await fetch(`${system.baseUrl}/metrics`)).status, 401);
+      const member = await createKey(system.baseUrl, 'scraper');
+      assert.equal((await fetch(`${system.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${member}` } })).status, 403);
+      assert.equal((await fetch(`${system.baseUrl}/metrics`, { headers: { Authorization: `Bearer ${TEST_ADMIN_KEY}` } })).status, 200);
+    } finally {
+      await system.close();
+      await env.cleanup();
+    }
+  });
+});

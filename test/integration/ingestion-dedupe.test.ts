@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { appendFile, copyFile } from 'node:fs/promises';
+import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
+import { Pool } from 'pg';
+import { FakeOpenAI } from '../support/fake-openai';
+import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { distinctPageTexts, storedChunks } from '../support/ingestion-support';
+import { writeTextPdf } from '../support/pdf-fixtures';
+import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+
+describe('content dedupe and the embedding cache', () => {
+  let fake: FakeOpenAI;
+  let env: TestEnv;
+  let system: RunningSystem;
+  let pool: Pool;
+
+  before(async () => {
+    fake = new FakeOpenAI();
+    env = await createTestEnv({
+      EMBEDDING_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: await fake.start(),
+      EMBEDDING_MODEL: 'text-embedding-3-small',
+      EMBEDDING_DIMENSION: '64',
+    });
+    system = await startSystem(env.config);
+    pool = new Pool({ connectionString: env.config.databaseUrl });
+  });
+  after(async () => {
+    await pool?.end();
+    await system?.close();
+    await env?.cleanup();
+    await fake?.stop();
+  });
+
+  const embeddingCalls = () => fake.requestsTo('/v1/embeddings').length;
+
+  async function ingest(path: string, fields: Record<string, string> = {}): Promise<any> {
+    const upload = await uploadFile(system.baseUrl, { path }, fields);
+    assert.equal(upload.status, 202, JSON.stringify(upload.body));
+    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
+    assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
+    return doc;
+  }
+
+  test('the same file uploaded again costs no embedding call and yields the same pages and chunks', async () => {
+    const path = await writeTextPdf(join(env.config.dataDir, 'handbook.pdf'), distinctPageTexts(20, 'dedupe'));
+    const first = await ingest(path);
+    const callsAfterFirst = embeddingCalls();
+    assert.ok(callsAfterFirst > 0);
+
+    const second = await ingest(path, { title: 'Handbook, uploaded again' });
+    assert.equal(embeddingCalls(), callsAfterFirst, 'no embedding call for the second upload');
+    assert.notEqual(second.id, first.id);
+    assert.equal(second.page_count, first.page_count);
+    assert.equal(second.chunk_count, first.chunk_count);
+    assert.deepEqual(await storedChunks(pool, second.id), await storedChunks(pool, first.id));
+
+    // The copy is a document of its own: searchable, and deleting the original leaves it intact.
+    assert.equal((await requestJson(system.baseUrl, `/v1/documents/${first.id}`, { method: 'DELETE' })).status, 204);
+    const search = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'survey near marker 39595', mode: 'keyword' } });
+    assert.equal(search.status, 200, JSON.stringify(search.body));
+    assert.ok(search.body.results.length > 0);
+    assert.ok(search.body.results.every((hit: { document_id: string }) => hit.document_id === second.id));
+  });
+
+  test('a different file with unchanged text re-uses every vector, from Redis after a restart', async () => {
+    const original = await writeTextPdf(join(env.config.dataDir, 'report.pdf'), distinctPageTexts(12, 'cache'));
+    const first = await ingest(original);
+    const callsAfterFirst = embeddingCalls();
+
+    // The same pages in a file with other bytes (as a re-export would produce): no content-hash match.
+    const reexported = join(env.config.dataDir, 'report-v2.pdf');
+    await copyFile(original, reexported);
+    await appendFile(reexported, '% re-exported\n');
+
+    // A fresh process has an empty in-process cache; the vectors must come from Redis.
+    await system.close();
+    system = await startSystem(env.config);
+    const second = await ingest(reexported);
+    assert.equal(embeddingCalls(), callsAfterFirst, 'every vector came from the cache');
+    assert.equal(second.chunk_count, first.chunk_count);
+  });
+});

@@ -1,0 +1,98 @@
+import assert from 'node:assert/strict';
+import { join } from 'node:path';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { FakeOpenAI, RecordedRequest } from '../support/fake-openai';
+import { uploadFile, waitForDocument } from '../support/http';
+import { distinctPageTexts } from '../support/ingestion-support';
+import { writeTextPdf } from '../support/pdf-fixtures';
+import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+
+const MAX_RETRIES = 3;
+const BATCH_SIZE = 8;
+const RETRY_AFTER_SECONDS = 0.3;
+
+/** Small chunks, so one short document makes several batches. */
+const SMALL_CHUNKS = { chunk_tokens: '100', chunk_overlap: '10' };
+
+const inputsOf = (request: RecordedRequest) => (request.body as { input: string[] }).input;
+const key = (inputs: string[]) => JSON.stringify(inputs);
+
+describe('embedding against a provider that rate-limits and fails (real openai SDK, fake server)', () => {
+  let fake: FakeOpenAI;
+  let env: TestEnv;
+  let system: RunningSystem;
+
+  before(async () => {
+    fake = new FakeOpenAI();
+    const baseUrl = await fake.start();
+    env = await createTestEnv({
+      EMBEDDING_PROVIDER: 'openai',
+      OPENAI_API_KEY: 'test-key',
+      OPENAI_BASE_URL: baseUrl,
+      EMBEDDING_MODEL: 'text-embedding-3-small',
+      EMBEDDING_DIMENSION: '64',
+      EMBEDDING_BATCH_SIZE: String(BATCH_SIZE),
+      EMBEDDING_CONCURRENCY: '3',
+      EMBEDDING_MAX_RETRIES: String(MAX_RETRIES),
+    });
+    system = await startSystem(env.config);
+  });
+  after(async () => {
+    await system?.close();
+    await env?.cleanup();
+    await fake?.stop();
+  });
+  beforeEach(() => fake.reset());
+
+  test('429s with Retry-After and 500s: the document completes, and only the failed batches are sent again', async () => {
+    const path = await writeTextPdf(join(env.config.dataDir, 'survey.pdf'), distinctPageTexts(12, 'faults'));
+    fake.failNext(2, { status: 429, retryAfter: RETRY_AFTER_SECONDS, path: '/v1/embeddings' });
+    fake.failNext(2, { status: 500, path: '/v1/embeddings' });
+
+    const upload = await uploadFile(system.baseUrl, { path }, SMALL_CHUNKS);
+    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
+    assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
+
+    const requests = fake.requestsTo('/v1/embeddings');
+    // The fake fails the first requests to arrive, in the order scripted.
+    const failed = requests.slice(0, 4);
+    const succeeded = requests.slice(4);
+    assert.ok(doc.chunk_count > 3 * BATCH_SIZE, `expected several batches, got ${doc.chunk_count} chunks`);
+    assert.equal(succeeded.length, Math.ceil(doc.chunk_count / BATCH_SIZE), 'one successful request per batch');
+
+    // Every chunk was embedded successfully exactly once: no batch re-sent after it succeeded.
+    const embedded = succeeded.flatMap(inputsOf);
+    assert.equal(embedded.length, doc.chunk_count);
+    assert.equal(new Set(embedded).size, doc.chunk_count);
+
+    // What was re-sent is exactly the failed batches, each within the retry budget.
+    const successfulBatches = new Set(succeeded.map((request) => key(inputsOf(request))));
+    for (const request of failed) assert.ok(successfulBatches.has(key(inputsOf(request))), 'a failed batch was sent again as it was');
+    const sends = new Map<string, number>();
+    for (const request of requests) sends.set(key(inputsOf(request)), (sends.get(key(inputsOf(request))) ?? 0) + 1);
+    for (const count of sends.values()) assert.ok(count <= 1 + MAX_RETRIES);
+    assert.equal([...sends.values()].reduce((sum, count) => sum + count, 0) - sends.size, 4, 'exactly the four failures were retried');
+
+    // Retry-After was honoured: each rate-limited batch came back no sooner than the server asked.
+    for (const limited of failed.slice(0, 2)) {
+      const retry = requests.find((request) => request.time > limited.time && key(inputsOf(request)) === key(inputsOf(limited)));
+      assert.ok(retry, 'the rate-limited batch was retried');
+      assert.ok(retry.time - limited.time >= RETRY_AFTER_SECONDS * 1000 - 20, `retried after ${retry.time - limited.time} ms`);
+    }
+  });
+
+  test('a request the provider refuses (400) fails the document at once with embedding_failed and the reason', async () => {
+    const path = await writeTextPdf(join(env.config.dataDir, 'refused.pdf'), distinctPageTexts(3, 'refused'));
+    fake.failNext(1, { status: 400, path: '/v1/embeddings', body: { error: { message: 'This model does not accept that input.', type: 'invalid_request_error' } } });
+
+    const upload = await uploadFile(system.baseUrl, { path }, SMALL_CHUNKS);
+    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
+    assert.equal(doc.status, 'failed');
+    assert.equal(doc.error.code, 'embedding_failed');
+    assert.match(doc.error.message, /not retryable/);
+    assert.match(doc.error.message, /400/);
+    // Refused outright: the batch is not retried, nor the document.
+    const refused = fake.requestsTo('/v1/embeddings')[0];
+    assert.equal(fake.requestsTo('/v1/embeddings').filter((request) => key(inputsOf(request)) === key(inputsOf(refused))).length, 1);
+  });
+});
