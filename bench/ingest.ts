@@ -1,9 +1,11 @@
 // Ingests a large PDF through a freshly started api + worker (separate processes, own database), embedding
 // against an OpenAI-compatible server on localhost, then runs the LangChain.js peer pipeline on the same file
 // against the same server, and prints JSON: pages/s, chunks/s, worker peak RSS and embedding requests of each.
-//   npm run bench:ingest -- [--pages 3500] [--dimensions 1536] [--source real.pdf] [--chunk-tokens 500 --chunk-overlap 80]
+//   npm run bench:ingest -- [--pages 3500] [--dimensions 1536] [--embedder openai|local] [--source real.pdf]
+//                           [--chunk-tokens 500 --chunk-overlap 80]
 //                           [--embedding-latency-ms 0] [--set NAME=VALUE]... [--worker-flags="..."] [--no-peer]
 // --source: a real PDF, concatenated with qpdf until it has --pages pages (default: a generated text PDF).
+// --embedder local: Groundwork embeds offline (no server calls); the peer still uses the server.
 // --set: a configuration variable for Groundwork's processes (e.g. --set PDF_EXTRACT_THREADS=1).
 // --worker-flags: Node flags of the worker process (default: those scripts/start.sh and docker-compose use).
 import { ChildProcess, execFile, spawn } from 'node:child_process';
@@ -16,11 +18,13 @@ import { freePort } from '../test/support/ports';
 import { peakResidentBytes, spawnApp, stopProcess, waitForHttp } from '../test/support/processes';
 import { createTestEnv, TestEnv } from '../test/support/test-env';
 import { PeerFigures, runLangchainPeer } from './peers/langchain-peer';
+import { sampleProcessTreeRss } from './process-tree-memory';
 
 const { values } = parseArgs({
   options: {
     pages: { type: 'string', default: '3500' },
     dimensions: { type: 'string', default: '1536' },
+    embedder: { type: 'string', default: 'openai' },
     source: { type: 'string' },
     'chunk-tokens': { type: 'string' },
     'chunk-overlap': { type: 'string' },
@@ -77,7 +81,10 @@ interface Figures {
   seconds: number;
   pages_per_second: number;
   chunks_per_second: number;
+  /** Highest summed RSS of the worker and its extraction processes, sampled every 50 ms. */
   peak_rss_mb: number;
+  /** The worker process's own high-water mark (VmHWM), extraction processes not included. */
+  worker_process_peak_rss_mb: number;
   embedding_requests: number;
   embedded_inputs: number;
 }
@@ -92,11 +99,13 @@ async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<Retu
     if (values['chunk-tokens']) fields.chunk_tokens = values['chunk-tokens'];
     if (values['chunk-overlap']) fields.chunk_overlap = values['chunk-overlap'];
     const before = await server.stats();
+    const memory = sampleProcessTreeRss(worker.pid!);
     const started = Date.now();
     const upload = await uploadFile(baseUrl, { path: pdfPath }, fields);
     if (upload.status !== 202) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
     const doc = await waitForDocument(baseUrl, upload.body.document_id, 60 * 60_000);
     const seconds = (Date.now() - started) / 1000;
+    const peakTreeRss = memory.stop();
     const peakRss = peakResidentBytes(worker.pid!);
     if (doc.status !== 'ready') throw new Error(`ingestion failed: ${JSON.stringify(doc.error)}`);
     const after = await server.stats();
@@ -106,7 +115,8 @@ async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<Retu
       seconds: round(seconds, 2),
       pages_per_second: round(doc.page_count / seconds, 1),
       chunks_per_second: round(doc.chunk_count / seconds, 1),
-      peak_rss_mb: round(peakRss / 1024 / 1024, 1),
+      peak_rss_mb: round(Math.max(peakTreeRss, peakRss) / 1024 / 1024, 1),
+      worker_process_peak_rss_mb: round(peakRss / 1024 / 1024, 1),
       embedding_requests: after.requests - before.requests,
       embedded_inputs: after.inputs - before.inputs,
     };
@@ -121,11 +131,9 @@ async function main(): Promise<void> {
     PORT: String(await freePort()),
     LOG_LEVEL: 'error',
     MAX_UPLOAD_BYTES: String(1024 ** 3),
-    EMBEDDING_PROVIDER: 'openai',
-    OPENAI_API_KEY: 'bench',
-    OPENAI_BASE_URL: server.baseUrl,
-    EMBEDDING_MODEL: MODEL,
-    EMBEDDING_DIMENSION: String(dimensions),
+    ...(values.embedder === 'local'
+      ? { EMBEDDING_PROVIDER: 'local' }
+      : { EMBEDDING_PROVIDER: 'openai', OPENAI_API_KEY: 'bench', OPENAI_BASE_URL: server.baseUrl, EMBEDDING_MODEL: MODEL, EMBEDDING_DIMENSION: String(dimensions) }),
     LLM_PROVIDER: 'extractive',
     ...settings,
   });
@@ -143,7 +151,12 @@ async function main(): Promise<void> {
     }
     console.log(JSON.stringify({
       pdf: values.source ? `${values.source} repeated to ${pageCount} pages` : `generated, ${pageCount} pages`,
-      embedding: { model: MODEL, dimensions, server: 'bench/embedding-server (localhost)', latency_ms: Number(values['embedding-latency-ms']) },
+      embedding: {
+        groundwork: values.embedder === 'local' ? `local (${env.config.embedding.model}, ${env.config.embedding.dimension} dimensions)` : `${MODEL}, ${dimensions} dimensions`,
+        peer: `${MODEL}, ${dimensions} dimensions`,
+        server: 'bench/embedding-server (localhost)',
+        latency_ms: Number(values['embedding-latency-ms']),
+      },
       settings,
       worker_flags: values['worker-flags'],
       groundwork,

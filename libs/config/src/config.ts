@@ -101,6 +101,17 @@ export interface AppConfig {
     /** Query logs older than this many days are deleted. */
     queryLogRetentionDays: number;
   };
+  retrieval: {
+    /** BM25 term-frequency saturation of keyword search. */
+    bm25K1: number;
+    /** BM25 length normalisation of keyword search: 0 ignores chunk length, 1 normalises fully. */
+    bm25B: number;
+    /** Chunks each list (vector, keyword) contributes to hybrid fusion; at least top_k. */
+    hybridCandidates: number;
+    /** Weights of the vector and the keyword list in hybrid reciprocal rank fusion. */
+    hybridVectorWeight: number;
+    hybridKeywordWeight: number;
+  };
   logLevel: string;
 }
 
@@ -117,6 +128,15 @@ type Env = Record<string, string | undefined>;
 function read(env: Env, name: string): string | undefined {
   const value = env[name];
   return value === undefined || value.trim() === '' ? undefined : value.trim();
+}
+
+function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = read(env, name);
+  if (raw === undefined) return fallback;
+  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(name, `must be a number like 0.9, got "${raw}"`);
+  const value = Number(raw);
+  if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
+  return value;
 }
 
 function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
@@ -292,6 +312,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       blockPromptInjection: boolean(env, 'BLOCK_PROMPT_INJECTION', false),
       corsOrigins: origins(env, 'CORS_ORIGINS'),
       queryLogRetentionDays: integer(env, 'QUERY_LOG_RETENTION_DAYS', 30, 1, 36_500),
+    },
+    retrieval: {
+      bm25K1: decimal(env, 'BM25_K1', 0.9, 0, 10),
+      bm25B: decimal(env, 'BM25_B', 0.4, 0, 1),
+      hybridCandidates: integer(env, 'HYBRID_CANDIDATES', 100, 1, 1_000),
+      hybridVectorWeight: decimal(env, 'HYBRID_VECTOR_WEIGHT', 1, 0, 100),
+      hybridKeywordWeight: decimal(env, 'HYBRID_KEYWORD_WEIGHT', 1, 0, 100),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

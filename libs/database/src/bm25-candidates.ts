@@ -201,29 +201,30 @@ export function estimateThreshold(terms: QueryTerm[], chunkCount: number, target
   return 0;
 }
 
-/** Rounds before giving up on pruning and scoring every chunk that has a query term. */
-const MAX_PRUNED_ROUNDS = 3;
+/** Rounds with fewer than `limit` candidates before giving up on pruning and scoring every chunk with a term. */
+const MAX_WIDENING_ROUNDS = 6;
+/**
+ * How far the threshold falls when too few chunks reached it. Gently: a round that admits few candidates costs
+ * a few milliseconds, one that falls past a common term's level can admit half the collection.
+ */
+const WIDENING_FACTOR = 0.7;
 
 /**
  * The thresholds of one top-k search, round by round: a first guess expected to admit a few times `limit`
  * chunks, then either the k-th score found (after which the result is exact) or, when fewer than `limit`
- * chunks reached the guess, a lower guess; 0 (every chunk with a query term) after MAX_PRUNED_ROUNDS.
+ * chunks reached the guess, a lower one; 0 (every chunk with a query term) after MAX_WIDENING_ROUNDS.
  */
 export class ThresholdRounds {
-  private rounds = 0;
-  private target: number;
+  private widenings = 0;
 
   constructor(
     private readonly terms: QueryTerm[],
     private readonly chunkCount: number,
     private readonly limit: number,
-  ) {
-    this.target = 4 * limit;
-  }
+  ) {}
 
   first(): number {
-    this.rounds = 1;
-    return estimateThreshold(this.terms, this.chunkCount, this.target);
+    return estimateThreshold(this.terms, this.chunkCount, 4 * this.limit);
   }
 
   /**
@@ -237,9 +238,7 @@ export class ThresholdRounds {
       // Chunks outside the candidates score below `threshold`, so they cannot displace the k-th.
       return kth >= threshold - EPSILON ? null : kth;
     }
-    this.rounds++;
-    if (this.rounds > MAX_PRUNED_ROUNDS) return 0;
-    this.target *= 16;
-    return Math.min(estimateThreshold(this.terms, this.chunkCount, this.target), threshold / 4);
+    this.widenings++;
+    return this.widenings > MAX_WIDENING_ROUNDS ? 0 : threshold * WIDENING_FACTOR;
   }
 }

@@ -263,7 +263,6 @@ export class ChunksRepository {
     bm25: Bm25Parameters,
   ): Promise<ChunkHit[]> {
     const params: unknown[] = [
-      search.collectionId,
       candidates,
       search.limit,
       bm25.k1,
@@ -277,18 +276,20 @@ export class ChunksRepository {
     const { rows } = await client.query<HitRow>(
       `SELECT ${HIT_COLUMNS}, ranked.score
        FROM (
-         SELECT c.id, sum(w.weight * t.tf / (t.tf + $4::float8 * (1 - $5::float8 + $5::float8 * c.tsv_length / $6::float8))) AS score
+         SELECT c.id, sum(w.weight * t.tf / (t.tf + $3::float8 * (1 - $4::float8 + $4::float8 * c.tsv_length / $5::float8))) AS score
          FROM chunks c
          JOIN documents d ON d.id = c.document_id
          CROSS JOIN LATERAL (
-           SELECT lexeme, cardinality(positions) AS tf FROM unnest(ts_filter(setweight(c.tsv, 'A', $7::text[]), '{a}'))
+           SELECT lexeme, cardinality(positions) AS tf FROM unnest(ts_filter(setweight(c.tsv, 'A', $6::text[]), '{a}'))
          ) t
-         JOIN unnest($7::text[], $8::float8[]) AS w (lexeme, weight) ON w.lexeme = t.lexeme
-         WHERE bm25_collection_terms(c.collection_id, c.tsv) @@ $2::tsquery
-           AND c.collection_id = $1 AND d.status = 'ready' ${filterSql}
+         JOIN unnest($6::text[], $7::float8[]) AS w (lexeme, weight) ON w.lexeme = t.lexeme
+         -- Every operand names the collection, so this alone scopes the search. A separate collection_id
+         -- condition would offer the planner a plan that recomputes the index terms of every chunk.
+         WHERE bm25_collection_terms(c.collection_id, c.tsv) @@ $1::tsquery
+           AND d.status = 'ready' ${filterSql}
          GROUP BY c.id
          ORDER BY score DESC, c.id
-         LIMIT $3
+         LIMIT $2
        ) ranked
        JOIN chunks c ON c.id = ranked.id
        JOIN documents d ON d.id = c.document_id

@@ -298,17 +298,18 @@ export class DocumentsRepository {
   }
 
   /**
-   * A `ready` document with the same file, chunking settings and embedding model (through its collection)
-   * as `doc`: its pages and chunks are exactly what ingesting `doc` would produce. Null when there is none.
+   * A `ready` document of the same tenant with the same file, chunking settings and embedding model (through
+   * its collection) as `doc`: its pages and chunks are exactly what ingesting `doc` would produce. Null when
+   * there is none. Never another tenant's: how fast an upload becomes ready must not tell who else has the file.
    */
   async findReadyTwin(doc: DocumentRecord): Promise<DocumentRecord | null> {
     const { rows } = await this.pool.query<DocumentRow>(
       `${SELECT_DOCUMENT}
        JOIN collections target ON target.id = $5
        WHERE d.status = 'ready' AND d.id <> $1 AND d.blob_sha256 = $2 AND d.chunk_tokens = $3 AND d.chunk_overlap = $4
-         AND c.embedding_model = target.embedding_model AND c.embedding_dim = target.embedding_dim
+         AND d.tenant = $6 AND c.embedding_model = target.embedding_model AND c.embedding_dim = target.embedding_dim
        ORDER BY d.finished_at DESC LIMIT 1`,
-      [doc.id, doc.blobSha256, doc.chunkTokens, doc.chunkOverlap, doc.collectionId],
+      [doc.id, doc.blobSha256, doc.chunkTokens, doc.chunkOverlap, doc.collectionId, doc.tenant],
     );
     return rows.length ? toDocument(rows[0]) : null;
   }

@@ -1,4 +1,5 @@
 import { ExtractionProcess, ExtractionProcessLimits } from './extraction-process';
+import { ExtractionProcessData } from './extraction-process.messages';
 
 export interface PdfExtractionOptions extends ExtractionProcessLimits {
   /** Processes extracting in parallel; each holds its own pdfjs document. */
@@ -6,6 +7,14 @@ export interface PdfExtractionOptions extends ExtractionProcessLimits {
   maxPages?: number;
   maxPageCharacters?: number;
 }
+
+/**
+ * Pages one extraction process reads before it is replaced by a fresh one. A long-lived pdfjs process keeps
+ * growing (freed memory is not all returned to the system); a process exits and gives everything back, so
+ * replacing it every few hundred pages keeps the peak flat whatever the page count, for the price of one
+ * process start (about 0.2 s) each time.
+ */
+export const PAGES_PER_PROCESS = 500;
 
 export interface ExtractedPage {
   pageNumber: number;
@@ -28,10 +37,17 @@ const settle = <T>(promise: Promise<T>): Settled<T> =>
  * than extraction.
  */
 export class ParallelPdfExtractor {
+  /** Pages asked of each process since it started. */
+  private readonly pagesServed: number[];
+
   private constructor(
     private readonly processes: ExtractionProcess[],
     readonly pageCount: number,
-  ) {}
+    private readonly data: ExtractionProcessData,
+    private readonly options: PdfExtractionOptions,
+  ) {
+    this.pagesServed = processes.map(() => 0);
+  }
 
   /**
    * Opens the PDF in the first process (which reports the page count and any coded error: encrypted,
@@ -53,7 +69,7 @@ export class ParallelPdfExtractor {
       await Promise.all(processes.map((process) => process.terminate()));
       throw error;
     }
-    return new ParallelPdfExtractor(processes, first.pageCount);
+    return new ParallelPdfExtractor(processes, first.pageCount, data, options);
   }
 
   /** The pages after `afterPage`, `windowPages` at a time, in order, with up to `readAhead` windows in flight. */
@@ -62,19 +78,33 @@ export class ParallelPdfExtractor {
     for (let from = afterPage + 1; from <= this.pageCount; from += windowPages) starts.push(from);
     const inFlight: Settled<string[]>[] = [];
     let requested = 0;
-    const requestNext = () => {
+    const requestNext = async () => {
       const from = starts[requested];
       const to = Math.min(from + windowPages - 1, this.pageCount);
-      inFlight.push(settle(this.processes[requested % this.processes.length].read(from, to)));
+      const slot = requested % this.processes.length;
+      await this.renewIfWorn(slot);
+      this.pagesServed[slot] += to - from + 1;
+      inFlight.push(settle(this.processes[slot].read(from, to)));
       requested += 1;
     };
-    while (requested < Math.min(readAhead, starts.length)) requestNext();
+    while (requested < Math.min(readAhead, starts.length)) await requestNext();
     for (let index = 0; index < starts.length; index++) {
       const outcome = await inFlight.shift()!;
       if (!outcome.ok) throw outcome.error;
-      if (requested < starts.length) requestNext();
+      if (requested < starts.length) await requestNext();
       yield outcome.value.map((text, i) => ({ pageNumber: starts[index] + i, text }));
     }
+  }
+
+  /**
+   * Replaces the process in `slot` once it has served PAGES_PER_PROCESS pages: the old one first finishes
+   * the reads it was given and exits, so two never hold memory side by side.
+   */
+  private async renewIfWorn(slot: number): Promise<void> {
+    if (this.pagesServed[slot] < PAGES_PER_PROCESS) return;
+    await this.processes[slot].close();
+    this.processes[slot] = (await ExtractionProcess.start(this.data, this.options)).process;
+    this.pagesServed[slot] = 0;
   }
 
   /** Ends every process after the reads in progress; call `terminate` instead to stop them at once. */

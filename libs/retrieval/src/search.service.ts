@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ChunkHit, ChunksRepository, CollectionsRepository, SqlFilter } from '@app/database';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { Bm25Parameters, ChunkHit, ChunksRepository, CollectionsRepository, SqlFilter } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { compileMetadataFilter, MetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
@@ -20,35 +21,50 @@ export interface SearchRequest {
 
 export interface SearchResult extends ChunkHit {}
 
-/** How many candidates each list contributes to fusion, relative to top_k: fusion needs more than it returns. */
-const HYBRID_CANDIDATE_FACTOR = 4;
-const MIN_HYBRID_CANDIDATES = 40;
+/** Hybrid search: how many chunks each list contributes to reciprocal rank fusion, and each list's weight. */
+interface FusionSettings {
+  candidates: number;
+  vectorWeight: number;
+  keywordWeight: number;
+}
 
 /** Retrieval over one collection: vector (HNSW cosine), keyword (full text) or both fused by RRF. */
 @Injectable()
 export class SearchService {
+  private readonly bm25: Bm25Parameters;
+  private readonly fusion: FusionSettings;
+
   constructor(
     private readonly collections: CollectionsRepository,
     private readonly chunks: ChunksRepository,
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
-  ) {}
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    const { bm25K1, bm25B, hybridCandidates, hybridVectorWeight, hybridKeywordWeight } = config.retrieval;
+    this.bm25 = { k1: bm25K1, b: bm25B };
+    this.fusion = { candidates: hybridCandidates, vectorWeight: hybridVectorWeight, keywordWeight: hybridKeywordWeight };
+  }
 
   async search(request: SearchRequest): Promise<SearchResult[]> {
     const filter: SqlFilter | undefined = request.filters ? compileMetadataFilter(request.filters) : undefined;
     const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
     if (request.mode === 'keyword') {
-      return this.chunks.searchKeyword({ collectionId: collection.id, limit: request.topK, filter }, request.query);
+      return this.chunks.searchKeyword({ collectionId: collection.id, limit: request.topK, filter }, request.query, this.bm25);
     }
     const [embedding] = await this.embedder.embed([request.query]);
     if (request.mode === 'vector') {
       return this.chunks.searchVector({ collectionId: collection.id, limit: request.topK, filter }, embedding);
     }
-    const depth = Math.max(MIN_HYBRID_CANDIDATES, request.topK * HYBRID_CANDIDATE_FACTOR);
+    // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
+    const depth = Math.max(this.fusion.candidates, request.topK);
     const [vector, keyword] = await Promise.all([
       this.chunks.searchVector({ collectionId: collection.id, limit: depth, filter }, embedding),
-      this.chunks.searchKeyword({ collectionId: collection.id, limit: depth, filter }, request.query),
+      this.chunks.searchKeyword({ collectionId: collection.id, limit: depth, filter }, request.query, this.bm25),
     ]);
-    return reciprocalRankFusion([{ items: vector }, { items: keyword }])
+    return reciprocalRankFusion([
+      { items: vector, weight: this.fusion.vectorWeight },
+      { items: keyword, weight: this.fusion.keywordWeight },
+    ])
       .slice(0, request.topK)
       .map(({ item, score }) => ({ ...item, score }));
   }
