@@ -97,7 +97,7 @@ export class QueryService {
         return;
       }
 
-      const hits = await this.search.search(request);
+      const hits = await this.search.search({ ...request, embedQuery });
       signal.throwIfAborted();
       const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
       retrievalMs = elapsedSince(startedAt);

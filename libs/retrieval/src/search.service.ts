@@ -17,6 +17,8 @@ export interface SearchRequest {
   topK: number;
   mode: SearchMode;
   filters?: MetadataFilter;
+  /** The query's embedding when the caller already has it (the answer cache embeds it first): embedded once. */
+  embedQuery?: () => Promise<Float32Array>;
 }
 
 export interface SearchResult extends ChunkHit {}
@@ -51,7 +53,7 @@ export class SearchService {
     if (request.mode === 'keyword') {
       return this.chunks.searchKeyword({ collectionId: collection.id, limit: request.topK, filter }, request.query, this.bm25);
     }
-    const [embedding] = await this.embedder.embed([request.query]);
+    const embedding = await (request.embedQuery?.() ?? this.embedder.embed([request.query]).then(([vector]) => vector));
     if (request.mode === 'vector') {
       return this.chunks.searchVector({ collectionId: collection.id, limit: request.topK, filter }, embedding);
     }
