@@ -21,6 +21,11 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   });
   applyHttpHardening(app, config);
   app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // Idle keep-alive sockets must outlive the client's and any load balancer's idle timeout (commonly 60 s);
+  // otherwise the server closes a socket just as a client reuses it and the request fails with ECONNRESET.
+  const server = app.getHttpServer();
+  server.keepAliveTimeout = 65_000;
+  server.headersTimeout = 66_000;
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
   app.enableShutdownHooks();
