@@ -243,8 +243,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     throw new ConfigError('OPENAI_API_KEY', 'is required when EMBEDDING_PROVIDER or LLM_PROVIDER is "openai"');
   }
   const embeddingModel =
-    read(env, 'EMBEDDING_MODEL') ?? (embeddingProvider === 'openai' ? 'text-embedding-3-small' : 'local-hash-v1');
-  const defaultDimension = embeddingProvider === 'openai' ? DEFAULT_OPENAI_EMBEDDING_DIMENSIONS[embeddingModel] ?? 1536 : 384;
+    read(env, 'EMBEDDING_MODEL') ?? (embeddingProvider === 'openai' ? 'text-embedding-3-small' : 'local-hash-v2');
+  // The local embedder's default was chosen by measurement (LOCAL_EMBEDDING_DIMENSION in libs/embeddings).
+  const defaultDimension = embeddingProvider === 'openai' ? DEFAULT_OPENAI_EMBEDDING_DIMENSIONS[embeddingModel] ?? 1536 : 1024;
   // pgvector's HNSW index takes at most 2,000 dimensions for the `vector` type.
   const dimension = integer(env, 'EMBEDDING_DIMENSION', defaultDimension, 8, 2000);
 

@@ -274,23 +274,26 @@ export class ChunksRepository {
     const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
     if (search.filter) params.push(...search.filter.params);
     const { rows } = await client.query<HitRow>(
-      `SELECT ${HIT_COLUMNS}, ranked.score
-       FROM (
+      `WITH candidates AS MATERIALIZED (
+         -- Every operand names the collection, so the index alone scopes the search. Materialised so the index
+         -- is read once: joined directly, the planner may probe it once per document.
+         SELECT id, document_id, tsv, tsv_length FROM chunks
+         WHERE bm25_collection_terms(collection_id, tsv) @@ $1::tsquery
+       ), ranked AS (
          SELECT c.id, sum(w.weight * t.tf / (t.tf + $3::float8 * (1 - $4::float8 + $4::float8 * c.tsv_length / $5::float8))) AS score
-         FROM chunks c
+         FROM candidates c
          JOIN documents d ON d.id = c.document_id
          CROSS JOIN LATERAL (
            SELECT lexeme, cardinality(positions) AS tf FROM unnest(ts_filter(setweight(c.tsv, 'A', $6::text[]), '{a}'))
          ) t
          JOIN unnest($6::text[], $7::float8[]) AS w (lexeme, weight) ON w.lexeme = t.lexeme
-         -- Every operand names the collection, so this alone scopes the search. A separate collection_id
-         -- condition would offer the planner a plan that recomputes the index terms of every chunk.
-         WHERE bm25_collection_terms(c.collection_id, c.tsv) @@ $1::tsquery
-           AND d.status = 'ready' ${filterSql}
+         WHERE d.status = 'ready' ${filterSql}
          GROUP BY c.id
          ORDER BY score DESC, c.id
          LIMIT $2
-       ) ranked
+       )
+       SELECT ${HIT_COLUMNS}, ranked.score
+       FROM ranked
        JOIN chunks c ON c.id = ranked.id
        JOIN documents d ON d.id = c.document_id
        ORDER BY ranked.score DESC, c.id`,

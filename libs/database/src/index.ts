@@ -1,6 +1,7 @@
 export * from './api-keys.repository';
 export * from './audit-log.repository';
 export * from './bm25';
+export * from './bm25-candidates';
 export * from './chunks.repository';
 export * from './collections.repository';
 export * from './database.module';

@@ -2,7 +2,14 @@ export * from './backoff';
 export * from './embedding-provider';
 export * from './embedding-provider.factory';
 export * from './embeddings.module';
-export { FeatureWeights, hashedFeatureVector, LOCAL_FEATURE_WEIGHTS, LocalHashingEmbedder } from './local-hashing-embedder';
+export {
+  FeatureWeights,
+  hashedFeatureVector,
+  LOCAL_EMBEDDING_DIMENSION,
+  LOCAL_FEATURE_WEIGHTS,
+  LocalHashingEmbedder,
+} from './local-hashing-embedder';
+export { stemWord } from './stemming';
 export * from './openai-embedder';
 export * from './cached-embedding-provider';
 export * from './embedding-cache';

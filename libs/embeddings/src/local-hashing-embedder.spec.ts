@@ -18,8 +18,8 @@ describe('LocalHashingEmbedder', () => {
 
   it('describes itself', () => {
     assert.equal(embedder.name, 'local');
-    assert.equal(embedder.model, 'local-hash-v1');
-    assert.equal(embedder.dimension, 384);
+    assert.equal(embedder.model, 'local-hash-v2');
+    assert.equal(embedder.dimension, 1024);
     assert.equal(new LocalHashingEmbedder(64).dimension, 64);
   });
 
@@ -35,7 +35,7 @@ describe('LocalHashingEmbedder', () => {
     const vectors = await embedder.embed(texts);
     assert.equal(vectors.length, 3);
     for (const v of vectors) {
-      assert.equal(v.length, 384);
+      assert.equal(v.length, 1024);
       assert.ok(Math.abs(norm(v) - 1) < 1e-5);
     }
     assert.deepEqual(vectors[1], (await embedder.embed([texts[1]]))[0]);
@@ -48,6 +48,12 @@ describe('LocalHashingEmbedder', () => {
       'The stock market rallied after the central bank kept interest rates unchanged.',
     ]);
     assert.ok(cosine(query, related) > cosine(query, unrelated) + 0.1);
+  });
+
+  it('stems English words, so inflections of one word share their word feature', async () => {
+    const [studies, study, garden] = await embedder.embed(['studies', 'study', 'garden']);
+    assert.ok(cosine(studies, study) > 0.5);
+    assert.ok(cosine(studies, study) > cosine(studies, garden) + 0.3);
   });
 
   it('matches morphological variants through character trigrams', async () => {
@@ -64,7 +70,7 @@ describe('LocalHashingEmbedder', () => {
 
   it('gives text without words the zero vector', async () => {
     for (const v of await embedder.embed(['', '   ', '?!… —'])) {
-      assert.equal(v.length, 384);
+      assert.equal(v.length, 1024);
       assert.equal(norm(v), 0);
     }
   });

@@ -1,0 +1,238 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import {
+  Bm25Parameters,
+  ChunksRepository,
+  Collection,
+  CollectionsRepository,
+  createPool,
+  DEFAULT_BM25,
+  DocumentsRepository,
+  inTransaction,
+  NewChunk,
+  TF_LEVELS,
+} from '@app/database';
+import { Pool } from 'pg';
+import { createTestEnv, TestEnv } from '../support/test-env';
+
+const EMBEDDING = new Float32Array(8).fill(0.25);
+const chunk = (ordinal: number, text: string): NewChunk => ({ ordinal, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: EMBEDDING });
+
+/** BM25 by hand, from each chunk's lexemes as PostgreSQL's English analyser gives them; statistics counted here. */
+async function bm25ByHand(pool: Pool, collectionId: string, query: string, params: Bm25Parameters): Promise<Map<string, number>> {
+  const { rows } = await pool.query<{ id: string; lexeme: string; tf: number }>(
+    `SELECT c.id::text, v.lexeme, cardinality(v.positions) AS tf
+     FROM chunks c JOIN documents d ON d.id = c.document_id, unnest(c.tsv) AS v
+     WHERE c.collection_id = $1 AND d.status = 'ready'`,
+    [collectionId],
+  );
+  const chunks = new Map<string, Map<string, number>>();
+  for (const row of rows) chunks.set(row.id, (chunks.get(row.id) ?? new Map()).set(row.lexeme, row.tf));
+  const { rows: queryLexemes } = await pool.query<{ lexeme: string; tf: number }>(
+    `SELECT lexeme, cardinality(positions) AS tf FROM unnest(to_tsvector('english', $1))`,
+    [query],
+  );
+  const n = chunks.size;
+  const length = (tfs: Map<string, number>) => [...tfs.values()].reduce((a, b) => a + b, 0);
+  const averageLength = [...chunks.values()].reduce((sum, tfs) => sum + length(tfs), 0) / n;
+  const scores = new Map<string, number>();
+  for (const { lexeme, tf: queryTf } of queryLexemes) {
+    const docFrequency = [...chunks.values()].filter((tfs) => tfs.has(lexeme)).length;
+    if (docFrequency === 0) continue;
+    const idf = Math.log(1 + (n - docFrequency + 0.5) / (docFrequency + 0.5));
+    for (const [id, tfs] of chunks) {
+      const tf = tfs.get(lexeme);
+      if (!tf) continue;
+      const saturation = tf / (tf + params.k1 * (1 - params.b + (params.b * length(tfs)) / averageLength));
+      scores.set(id, (scores.get(id) ?? 0) + queryTf * idf * saturation);
+    }
+  }
+  return scores;
+}
+
+/** Rows by which the stored BM25 statistics differ from statistics recomputed from the chunks table. */
+async function statisticsDrift(pool: Pool): Promise<number> {
+  const { rows } = await pool.query<{ drift: number }>(`
+    WITH actual_collections AS (
+      SELECT collection_id, count(*) AS chunk_count, sum(tsv_length) AS token_count FROM chunks GROUP BY collection_id
+    ), actual_terms AS (
+      SELECT c.collection_id, t.term AS lexeme, count(*) AS chunk_count
+      FROM chunks c, unnest(bm25_terms(c.tsv)) AS t (term) GROUP BY 1, 2
+    ), stored_collections AS (
+      SELECT collection_id, chunk_count, token_count FROM bm25_collection_stats WHERE chunk_count > 0
+    )
+    SELECT ((SELECT count(*) FROM ((TABLE actual_collections EXCEPT TABLE stored_collections)
+                                   UNION ALL (TABLE stored_collections EXCEPT TABLE actual_collections)) a)
+          + (SELECT count(*) FROM ((TABLE actual_terms EXCEPT SELECT collection_id, lexeme, chunk_count FROM bm25_lexeme_stats)
+                                   UNION ALL (SELECT collection_id, lexeme, chunk_count FROM bm25_lexeme_stats EXCEPT TABLE actual_terms)) t))::int AS drift`);
+  return rows[0].drift;
+}
+
+describe('BM25 keyword search in PostgreSQL', () => {
+  let env: TestEnv;
+  let pool: Pool;
+  let collections: CollectionsRepository;
+  let documents: DocumentsRepository;
+  let chunks: ChunksRepository;
+
+  before(async () => {
+    env = await createTestEnv();
+    pool = createPool(env.config.databaseUrl, 12);
+    collections = new CollectionsRepository(pool);
+    documents = new DocumentsRepository(pool);
+    chunks = new ChunksRepository(pool);
+  });
+  after(async () => {
+    await pool?.end();
+    await env?.cleanup();
+  });
+
+  const newCollection = (name: string) => collections.getOrCreate('default', `${name}-${randomUUID().slice(0, 8)}`, 'test', 8);
+
+  async function addDocument(collection: Collection, texts: string[], metadata: Record<string, unknown> = {}): Promise<string> {
+    const id = randomUUID();
+    await documents.create({
+      id, tenant: 'default', collectionId: collection.id, title: texts[0].slice(0, 40), filename: null, mediaType: 'text/plain',
+      blobSha256: 'test', byteSize: 0, metadata, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
+    });
+    await chunks.upsertMany(id, collection.id, texts.map((text, i) => chunk(i, text)));
+    await documents.markReady(id, 1, texts.length);
+    return id;
+  }
+
+  const CORPUS = [
+    'Green tea and breast cancer: a cohort study of green tea drinkers in Japan.',
+    'Tea, coffee and cancer risk. Tea drinking was not associated with cancer risk in this study.',
+    'Statins lower cholesterol; cholesterol-lowering drugs and breast cancer recurrence.',
+    'A randomised trial of vitamin D supplementation in older adults with low vitamin D levels.',
+    'Breast feeding and the risk of breast cancer: breast tissue changes after pregnancy.',
+    'Exercise, diet and heart disease.',
+    'Cancer cancer cancer cancer cancer cancer cancer cancer cancer cancer cancer cancer cancer cancer cancer cancer cancer: a very repetitive chunk about cancer.',
+    'The effect of green vegetables on the risk of colon cancer and other cancers in a large prospective study of adults.',
+  ];
+
+  test('ranks exactly as BM25 computed by hand, with any k1 and b, for every query shape', async () => {
+    const collection = await newCollection('exact');
+    for (let i = 0; i < CORPUS.length; i += 2) await addDocument(collection, CORPUS.slice(i, i + 2));
+    const queries = [
+      'Does green tea prevent breast cancer?',
+      'cancer',
+      'cancer cancer risk', // a repeated query word counts twice, as a repeated clause does in Lucene
+      'What is the effect of vitamin D on older adults?',
+      'cholesterol drugs',
+      'the of and', // nothing but stop words
+      'zebra',
+    ];
+    for (const params of [DEFAULT_BM25, { k1: 1.2, b: 0.75 }, { k1: 0, b: 0 }]) {
+      for (const query of queries) {
+        for (const limit of [1, 3, 50]) {
+          const hits = await chunks.searchKeyword({ collectionId: collection.id, limit }, query, params);
+          const expected = [...(await bm25ByHand(pool, collection.id, query, params)).entries()]
+            .sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]))
+            .slice(0, limit);
+          const context = `${query} / k1=${params.k1} b=${params.b} / limit ${limit}`;
+          assert.equal(hits.length, expected.length, context);
+          hits.forEach((hit, i) => {
+            assert.ok(Math.abs(hit.score - expected[i][1]) < 1e-6, `${context}: score ${hit.score} vs ${expected[i][1]}`);
+            // Equal scores may come in either order; different ones must match the hand ranking.
+            if (Math.abs(expected[i][1] - (expected[i + 1]?.[1] ?? -1)) > 1e-9 && Math.abs(expected[i][1] - (expected[i - 1]?.[1] ?? -1)) > 1e-9) {
+              assert.equal(hit.chunkId, expected[i][0], context);
+            }
+          });
+        }
+      }
+    }
+  });
+
+  test('stays exact on a larger corpus, where candidates are pruned', async () => {
+    const collection = await newCollection('pruned');
+    const words = ['study', 'patients', 'risk', 'effect', 'diet', 'cancer', 'heart', 'fibre', 'sodium', 'lentils', 'turmeric', 'kale'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+    // Common words in most chunks, rare ones in few, with repeats, so every occurrence level shows up.
+    const pick = () => words[Math.floor(next() ** 2.5 * words.length)];
+    for (let d = 0; d < 20; d++) {
+      await addDocument(collection, Array.from({ length: 20 }, () => Array.from({ length: 5 + Math.floor(next() * 60) }, pick).join(' ')));
+    }
+    for (const query of ['turmeric and kale', 'What is the effect of diet on the risk of heart disease in patients?', 'study', 'lentils lentils sodium']) {
+      const hits = await chunks.searchKeyword({ collectionId: collection.id, limit: 10 }, query);
+      const expected = [...(await bm25ByHand(pool, collection.id, query, DEFAULT_BM25)).values()].sort((a, b) => b - a).slice(0, 10);
+      assert.deepEqual(hits.map((h) => h.score.toFixed(6)), expected.map((s) => s.toFixed(6)), query);
+    }
+  });
+
+  test('searches one collection only and applies metadata filters', async () => {
+    const mine = await newCollection('mine');
+    const theirs = await newCollection('theirs');
+    const kept = await addDocument(mine, ['Lentils and sodium in soups.'], { year: 2024 });
+    await addDocument(mine, ['Lentils in salads.'], { year: 2019 });
+    await addDocument(theirs, ['Lentils lentils lentils.']);
+    const all = await chunks.searchKeyword({ collectionId: mine.id, limit: 10 }, 'lentils');
+    assert.equal(all.length, 2);
+    const filtered = await chunks.searchKeyword(
+      { collectionId: mine.id, limit: 10, filter: { sql: 'd.metadata @> $1::jsonb', params: ['{"year":2024}'] } },
+      'lentils',
+    );
+    assert.deepEqual(filtered.map((h) => h.documentId), [kept]);
+  });
+
+  test('indexes the occurrence levels the search assumes', async () => {
+    const { rows } = await pool.query<{ terms: string[] }>(`SELECT bm25_terms(to_tsvector('english', repeat('kale ', 40))) AS terms`);
+    assert.deepEqual(rows[0].terms, TF_LEVELS.map((level) => (level === 1 ? 'kale' : `kale ${level}`)));
+  });
+
+  test('statistics stay exact through deletes, cascades, re-ingestion and updates', async () => {
+    const collection = await newCollection('stats');
+    const a = await addDocument(collection, ['Kale and lentils.', 'Sodium in kale chips.', 'Turmeric tea.']);
+    const b = await addDocument(collection, ['Lentils lentils lentils and more lentils.', 'Kale.']);
+    assert.equal(await statisticsDrift(pool), 0);
+    // Re-ingestion with other text: the upsert updates rows in place, then surplus ordinals are deleted.
+    await chunks.upsertMany(a, collection.id, [chunk(0, 'Completely different words now.'), chunk(1, 'Kale kale kale kale.')]);
+    await chunks.deleteAfter(a, 1);
+    assert.equal(await statisticsDrift(pool), 0);
+    // Deleting a document cascades to its chunks.
+    await documents.delete(b);
+    assert.equal(await statisticsDrift(pool), 0);
+    const { rows } = await pool.query(
+      `SELECT chunk_count, token_count FROM bm25_collection_stats WHERE collection_id = $1`,
+      [collection.id],
+    );
+    assert.deepEqual(rows[0], { chunk_count: '2', token_count: String(3 + 4) });
+    const gone = await pool.query(`SELECT 1 FROM bm25_lexeme_stats WHERE collection_id = $1 AND lexeme LIKE 'lentil%'`, [collection.id]);
+    assert.equal(gone.rowCount, 0, 'terms no chunk has any more are removed');
+  });
+
+  test('concurrent ingests and deletes sharing common words keep the statistics exact, without deadlocks', async () => {
+    const first = await newCollection('concurrent-a');
+    const second = await newCollection('concurrent-b');
+    const text = (d: number, i: number) => `study patients risk effect ${'diet '.repeat(1 + ((d + i) % 5))} word${d}x${i} common words again`;
+    const ids = await Promise.all(
+      Array.from({ length: 12 }, (_, d) => addDocument(d % 3 ? first : second, Array.from({ length: 30 }, (_, i) => text(d, i)))),
+    );
+    assert.equal(await statisticsDrift(pool), 0);
+    // Transactions writing several statements each (the collection's statistics stay locked between them),
+    // while other documents of both collections are deleted.
+    const twoStatements = (collection: Collection, d: number) =>
+      inTransaction(pool, async (client) => {
+        for (const offset of [0, 100]) {
+          const docId = randomUUID();
+          await client.query(
+            `INSERT INTO documents (id, collection_id, title, media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, job_id)
+             VALUES ($1, $2, 't', 'text/plain', 'test', 0, 500, 0, $3)`,
+            [docId, collection.id, `job-${docId}`],
+          );
+          await client.query(
+            `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
+             SELECT $1, $2, i, $3 || i, 1, 1, 0, $4::vector, 8 FROM generate_series(0, 19) AS i`,
+            [docId, collection.id, text(d + offset, 0), `[${Array.from(EMBEDDING).join(',')}]`],
+          );
+        }
+      });
+    await Promise.all([
+      ...Array.from({ length: 6 }, (_, d) => twoStatements(d % 2 ? first : second, d)),
+      ...ids.slice(0, 6).map((id) => documents.delete(id)),
+    ]);
+    assert.equal(await statisticsDrift(pool), 0);
+  });
+});
