@@ -20,10 +20,8 @@ ALTER TABLE chunks
 -- that cannot reach its top k (bm25-candidates.ts; TF_LEVELS there must list the same levels). A lexeme
 -- contains no space, so 'lexeme N' never collides with a real one. Lexemes over 1,000 bytes (base64 runs)
 -- are left out: they would overflow the index entry with the prefix below, and no question contains them.
--- COST tells the planner these run in tens of microseconds, so it reads the index below instead of
--- recomputing the terms of every chunk.
 CREATE FUNCTION bm25_terms(vector tsvector) RETURNS text[]
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 10000 AS $$
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT ARRAY(SELECT v.lexeme FROM unnest(vector) AS v WHERE octet_length(v.lexeme) <= 1000)
       || ARRAY(SELECT v.lexeme || ' ' || level
                FROM unnest(vector) AS v, unnest('{2,4,8,16}'::integer[]) AS level
@@ -33,7 +31,7 @@ $$;
 -- The same terms prefixed with the collection id: one GIN index then holds a separate inverted index per
 -- collection, so a search never walks another collection's postings (btree_gin would need an extension).
 CREATE FUNCTION bm25_collection_terms(collection_id uuid, vector tsvector) RETURNS tsvector
-LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE COST 10000 AS $$
+LANGUAGE sql IMMUTABLE STRICT PARALLEL SAFE AS $$
   SELECT array_to_tsvector(ARRAY(SELECT collection_id::text || ' ' || term FROM unnest(bm25_terms(vector)) AS term))
 $$;
 
@@ -71,8 +69,7 @@ BEGIN
   -- Every writer locks the collection's row before any term row, so writers to one collection take turns on
   -- the statistics and never hold term rows that another writer waits for: concurrent ingests cannot
   -- deadlock on the common lexemes they share, even across several statements of one transaction. Locking in
-  -- id order keeps that true for one statement touching several collections; a transaction writing several
-  -- collections in separate statements must visit them in one order (Groundwork writes one per transaction).
+  -- id order keeps that true for a statement that touches several collections.
   PERFORM 1 FROM bm25_collection_stats
   WHERE collection_id = ANY (collection_ids)
   ORDER BY collection_id
