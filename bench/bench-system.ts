@@ -20,7 +20,15 @@ export async function benchSystem(url: string | undefined, env: Record<string, s
     useDefaultApiKey(apiKey);
     return { baseUrl: url.replace(/\/$/, ''), stop: async () => undefined };
   }
-  const testEnv = await createTestEnv({ PORT: String(await freePort()), LOG_LEVEL: 'error', WORKER_CONCURRENCY: '8', ...env });
+  const testEnv = await createTestEnv({
+    PORT: String(await freePort()),
+    LOG_LEVEL: 'error',
+    WORKER_CONCURRENCY: '8',
+    // A benchmark is one client sending thousands of requests: the per-key limits would measure 429s.
+    RATE_LIMIT_PER_MINUTE: '1000000',
+    RATE_LIMIT_GLOBAL_PER_MINUTE: '10000000',
+    ...env,
+  });
   const api = spawnApp('api', testEnv.env);
   const worker = spawnApp('worker', testEnv.env);
   const baseUrl = `http://127.0.0.1:${testEnv.config.port}`;
@@ -35,4 +43,15 @@ export async function benchSystem(url: string | undefined, env: Record<string, s
     throw error;
   }
   return { baseUrl, stop };
+}
+
+/** `--set NAME=VALUE` options as configuration variables for the processes a benchmark starts. */
+export function settingsFrom(pairs: string[]): Record<string, string> {
+  return Object.fromEntries(
+    pairs.map((pair) => {
+      const at = pair.indexOf('=');
+      if (at < 1) throw new Error(`--set takes NAME=VALUE, got "${pair}"`);
+      return [pair.slice(0, at), pair.slice(at + 1)];
+    }),
+  );
 }

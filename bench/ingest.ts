@@ -17,6 +17,7 @@ import { writeTextPdf } from '../test/support/pdf-fixtures';
 import { freePort } from '../test/support/ports';
 import { peakResidentBytes, spawnApp, stopProcess, waitForHttp } from '../test/support/processes';
 import { createTestEnv, TestEnv } from '../test/support/test-env';
+import { settingsFrom } from './bench-system';
 import { PeerFigures, runLangchainPeer } from './peers/langchain-peer';
 import { sampleProcessTreeRss } from './process-tree-memory';
 
@@ -34,7 +35,7 @@ const { values } = parseArgs({
     'no-peer': { type: 'boolean', default: false },
   },
 });
-const settings = Object.fromEntries(values.set!.map((pair) => [pair.slice(0, pair.indexOf('=')), pair.slice(pair.indexOf('=') + 1)]));
+const settings = settingsFrom(values.set!);
 const pageCount = Number(values.pages);
 const dimensions = Number(values.dimensions);
 const MODEL = 'text-embedding-3-small';

@@ -5,13 +5,15 @@
 // line of output is JSON: { "hybrid": {...}, "vector": {...}, "keyword": {...}, "docs": N, "queries": N }.
 //
 //   npm run bench:retrieval -- <dataset dir> [--split dev|test] [--url http://localhost:3000 --api-key <key>] [--top-k 50]
+//                               [--set NAME=VALUE]...
 //
-// Without --url it starts its own api and worker processes on a scratch database and removes them after.
+// Without --url it starts its own api and worker processes on a scratch database and removes them after;
+// --set configures them (e.g. --set EMBEDDING_PROVIDER=openai --set OPENAI_BASE_URL=... --set OPENAI_API_KEY=...).
 import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { requestJson, uploadFile } from '../test/support/http';
-import { benchSystem } from './bench-system';
+import { benchSystem, settingsFrom } from './bench-system';
 import { forEachConcurrently, readCorpus, readQrels, readQueries } from './beir-dataset';
 import { meanScores, QueryScores, rankDocuments, scoreQuery } from './retrieval-metrics';
 
@@ -29,6 +31,7 @@ const { values, positionals } = parseArgs({
     'api-key': { type: 'string' },
     'top-k': { type: 'string', default: String(MAX_TOP_K) },
     concurrency: { type: 'string', default: '8' },
+    set: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -44,7 +47,7 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   if (topK < 100) log(`note: recall@100 is measured over the first ${topK} chunks (the API's top_k limit), a lower bound`);
 
-  const system = await benchSystem(values.url, {}, values['api-key']);
+  const system = await benchSystem(values.url, settingsFrom(values.set!), values['api-key']);
   try {
     const collection = `beir-${basename(datasetDir).toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
     const ingestStarted = Date.now();

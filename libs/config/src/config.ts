@@ -111,6 +111,10 @@ export interface AppConfig {
     /** Weights of the vector and the keyword list in hybrid reciprocal rank fusion. */
     hybridVectorWeight: number;
     hybridKeywordWeight: number;
+    /** Top keyword hits whose mean embedding is added to the query vector in hybrid search (0 turns it off). */
+    hybridFeedbackChunks: number;
+    /** Weight of that mean against the query's own vector. */
+    hybridFeedbackWeight: number;
   };
   logLevel: string;
 }
@@ -320,6 +324,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       hybridCandidates: integer(env, 'HYBRID_CANDIDATES', 100, 1, 1_000),
       hybridVectorWeight: decimal(env, 'HYBRID_VECTOR_WEIGHT', 1, 0, 100),
       hybridKeywordWeight: decimal(env, 'HYBRID_KEYWORD_WEIGHT', 1, 0, 100),
+      hybridFeedbackChunks: integer(env, 'HYBRID_FEEDBACK_CHUNKS', 5, 0, 50),
+      hybridFeedbackWeight: decimal(env, 'HYBRID_FEEDBACK_WEIGHT', 1, 0, 100),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { toSql } from 'pgvector';
+import { fromSql, toSql } from 'pgvector';
 import { Pool, PoolClient } from 'pg';
-import { Bm25Parameters, DEFAULT_BM25 } from './bm25';
+import { Bm25Parameters, bm25Idf, DEFAULT_BM25 } from './bm25';
 import {
   anyTermQuery,
   buildQueryTerms,
@@ -206,6 +206,33 @@ export class ChunksRepository {
         threshold = next;
       }
     });
+  }
+
+  /**
+   * Each word's BM25 idf in the collection, for weighting a query's words. A word is looked up by its
+   * lexeme (PostgreSQL's English stemming, as keyword search does); words without one (stop words) are left
+   * out, and a word no chunk contains gets the highest idf. Empty for an empty collection.
+   */
+  async wordIdf(collectionId: string, words: string[]): Promise<Map<string, number>> {
+    const { rows } = await this.pool.query<{ word: string; chunk_count: string; word_chunks: string | null }>(
+      `SELECT w.word, c.chunk_count, s.chunk_count AS word_chunks
+       FROM bm25_collection_stats c
+       CROSS JOIN unnest($2::text[]) AS w (word)
+       CROSS JOIN LATERAL (SELECT lexeme FROM unnest(to_tsvector('english', w.word)) LIMIT 1) l
+       LEFT JOIN bm25_lexeme_stats s ON s.collection_id = c.collection_id AND s.lexeme = l.lexeme
+       WHERE c.collection_id = $1 AND c.chunk_count > 0`,
+      [collectionId, words],
+    );
+    return new Map(rows.map((row) => [row.word, bm25Idf(Number(row.chunk_count), Number(row.word_chunks ?? 0))]));
+  }
+
+  /** The mean of the chunks' embeddings (pgvector's avg), or null when none of them exists. */
+  async meanEmbedding(chunkIds: string[]): Promise<Float32Array | null> {
+    const { rows } = await this.pool.query<{ mean: string | null }>(
+      'SELECT avg(embedding)::text AS mean FROM chunks WHERE id = ANY($1::bigint[])',
+      [chunkIds],
+    );
+    return rows[0].mean === null ? null : Float32Array.from(fromSql(rows[0].mean) as number[]);
   }
 
   /** The collection's size and average length, and per query lexeme its chunk counts per occurrence level. */

@@ -33,6 +33,25 @@ const brokenLayer: EmbeddingCacheLayer = {
 };
 
 describe('CachedEmbeddingProvider', () => {
+  it('passes weighted query embeddings through uncached, and offers them only when the provider does', async () => {
+    const provider = recordingProvider();
+    assert.equal(new CachedEmbeddingProvider(provider, [new MemoryEmbeddingCache(1024)]).embedQuery, undefined);
+    let queries = 0;
+    const weighing: EmbeddingProvider = {
+      ...provider,
+      embedQuery: async (text, weighWords) => {
+        queries++;
+        const weights = await weighWords([text]);
+        return Float32Array.of(weights.get(text) ?? 1, 0);
+      },
+    };
+    const cached = new CachedEmbeddingProvider(weighing, [new MemoryEmbeddingCache(1024)]);
+    // The weights (a collection's statistics) change the vector, so the same text is embedded every time.
+    assert.deepEqual(await cached.embedQuery!('q', async () => new Map([['q', 2]])), Float32Array.of(2, 0));
+    assert.deepEqual(await cached.embedQuery!('q', async () => new Map([['q', 5]])), Float32Array.of(5, 0));
+    assert.equal(queries, 2);
+  });
+
   it('embeds each distinct missing text once, then serves every repeat from the cache', async () => {
     const provider = recordingProvider();
     const cached = new CachedEmbeddingProvider(provider, [new MemoryEmbeddingCache(1024)]);

@@ -26,6 +26,7 @@ export class CachedEmbeddingProvider implements EmbeddingProvider {
   readonly name: string;
   readonly model: string;
   readonly dimension: number;
+  readonly embedQuery?: EmbeddingProvider['embedQuery'];
 
   constructor(
     private readonly provider: EmbeddingProvider,
@@ -35,6 +36,8 @@ export class CachedEmbeddingProvider implements EmbeddingProvider {
     this.name = provider.name;
     this.model = provider.model;
     this.dimension = provider.dimension;
+    // Weighted query vectors depend on the collection's statistics, not only on the text: never cached.
+    if (provider.embedQuery) this.embedQuery = provider.embedQuery.bind(provider);
   }
 
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {

@@ -16,7 +16,16 @@ export interface EmbeddingProvider {
    * internal. A text with nothing to embed (empty or whitespace-only) gets the zero vector.
    */
   embed(texts: string[], options?: EmbedOptions): Promise<Float32Array[]>;
+  /**
+   * Embeds a search query with each of its words weighted by `weighWords` (search passes the word's idf in
+   * the collection searched), comparable with `embed`'s vectors of stored texts. Only models that are built
+   * from words can do this; for the others search uses `embed`.
+   */
+  embedQuery?(text: string, weighWords: WordWeigher, options?: EmbedOptions): Promise<Float32Array>;
 }
+
+/** Weights of the given (lowercased) words; a word left out weighs 1. */
+export type WordWeigher = (words: string[]) => Promise<ReadonlyMap<string, number>>;
 
 /** Scales a vector to unit length in place; the zero vector stays zero (it has no direction to keep). */
 export function l2NormalizeInPlace(vector: Float32Array): Float32Array {

@@ -83,6 +83,32 @@ describe('LocalHashingEmbedder', () => {
     assert.ok(vectors.every((v) => Math.abs(norm(v) - 1) < 1e-5));
   });
 
+  describe('embedQuery (question words weighted, e.g. by idf)', () => {
+    it('asks for the weights of the distinct content words, and weighs an unlisted word 1', async () => {
+      const asked: string[][] = [];
+      const question = 'What is the effect of turmeric, and of the turmeric dose?';
+      const weighted = await embedder.embedQuery(question, async (words) => {
+        asked.push(words);
+        return new Map();
+      });
+      assert.deepEqual(asked, [['effect', 'turmeric', 'dose']]);
+      assert.deepEqual(weighted, (await embedder.embed([question]))[0]);
+    });
+
+    it('scales each word: weight 0 removes the word, its n-grams and its bigrams', async () => {
+      const weighted = await embedder.embedQuery('turmeric effect', async () => new Map([['effect', 0]]));
+      assert.ok(cosine(weighted, (await embedder.embed(['turmeric']))[0]) > 0.99999);
+    });
+
+    it('turns the vector towards the heavier word', async () => {
+      const [turmeric, effect] = await embedder.embed(['turmeric', 'effect']);
+      const even = await embedder.embedQuery('turmeric effect', async () => new Map());
+      const rare = await embedder.embedQuery('turmeric effect', async () => new Map([['turmeric', 3], ['effect', 0.5]]));
+      assert.ok(cosine(rare, turmeric) > cosine(even, turmeric));
+      assert.ok(cosine(rare, effect) < cosine(even, effect));
+    });
+  });
+
   it('rejects a bad dimension and honours an aborted signal', async () => {
     assert.throws(() => new LocalHashingEmbedder(0), (error: unknown) => error instanceof AppError && error.code === 'validation_failed');
     await assert.rejects(embedder.embed(['x'], { signal: AbortSignal.abort() }), { name: 'AbortError' });

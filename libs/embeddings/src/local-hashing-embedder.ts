@@ -1,5 +1,5 @@
 import { ValidationError } from '@app/errors';
-import { EmbeddingProvider, l2NormalizeInPlace } from './embedding-provider';
+import { EmbeddingProvider, EmbedOptions, l2NormalizeInPlace, WordWeigher } from './embedding-provider';
 import { fnv1a, fnv1aByte, fnv1aCodePoint, mix32 } from './feature-hashing';
 import { stemWord } from './stemming';
 import { STOP_WORDS } from './stop-words';
@@ -42,20 +42,26 @@ type Family = keyof FeatureWeights;
  * out on average instead of piling up. Stems and n-grams let morphological variants ("tumour", "tumours")
  * meet; bigrams reward matching phrases. Returns an L2-normalised vector, or the zero vector for text
  * without words. Nothing depends on other texts, so stored vectors never change as a collection grows.
+ *
+ * `wordWeights` (queries only) scales the features each word contributes: a word's stem and n-grams by its
+ * weight, a bigram by the geometric mean of its two words' weights. Search passes each word's idf in the
+ * collection, so rare words decide the direction of the query and stored vectors need no statistics at all.
  */
 export function hashedFeatureVector(
   text: string,
   dimension: number,
   weights: Readonly<FeatureWeights> = LOCAL_FEATURE_WEIGHTS,
+  wordWeights?: ReadonlyMap<string, number>,
 ): Float32Array {
-  const counts: Record<Family, Map<number, number>> = { words: new Map(), bigrams: new Map(), charGrams: new Map() };
-  let previousStem: number | undefined;
+  const counts: Record<Family, Map<number, Feature>> = { words: new Map(), bigrams: new Map(), charGrams: new Map() };
+  let previous: { stem: number; weight: number } | undefined;
   for (const word of contentWords(text)) {
+    const weight = wordWeights?.get(word) ?? 1;
     const stem = stemWord(word);
     const stemHash = fnv1a(stem);
-    increment(counts.words, stemHash);
-    if (previousStem !== undefined) increment(counts.bigrams, fnv1a(stem, fnv1aByte(0x20, previousStem)));
-    previousStem = stemHash;
+    add(counts.words, stemHash, weight);
+    if (previous) add(counts.bigrams, fnv1a(stem, fnv1aByte(0x20, previous.stem)), Math.sqrt(weight * previous.weight));
+    previous = { stem: stemHash, weight };
     const codePoints = [WORD_START];
     for (const char of word) codePoints.push(char.codePointAt(0)!);
     codePoints.push(WORD_END);
@@ -64,7 +70,7 @@ export function hashedFeatureVector(
         // Seeding with the length keeps a trigram and a 4-gram that hash alike apart.
         let gram = fnv1aByte(length);
         for (let j = i; j < i + length; j++) gram = fnv1aCodePoint(codePoints[j], gram);
-        increment(counts.charGrams, gram);
+        add(counts.charGrams, gram, weight);
       }
     }
   }
@@ -75,10 +81,10 @@ export function hashedFeatureVector(
     if (weights[name] === 0 || counts[name].size === 0) continue;
     family.fill(0);
     const seed = FAMILY_SEEDS[name];
-    for (const [hash, count] of counts[name]) {
+    for (const [hash, { count, weight }] of counts[name]) {
       const bucket = mix32(hash, seed) % dimension;
       const sign = mix32(hash, seed ^ SIGN_SEED) & 1 ? 1 : -1;
-      family[bucket] += sign * (1 + Math.log(count));
+      family[bucket] += sign * weight * (1 + Math.log(count));
     }
     // Normalising per family makes the weights mean what they say: a long word yields many n-grams but one
     // stem, and without this the n-gram family would drown the words.
@@ -88,14 +94,27 @@ export function hashedFeatureVector(
   return l2NormalizeInPlace(vector);
 }
 
-function contentWords(text: string): string[] {
+/** The words a text is embedded by: lowercased, NFKC-normalised, stop words left out unless nothing else remains. */
+export function contentWords(text: string): string[] {
   const words = text.normalize('NFKC').toLowerCase().match(WORD) ?? [];
   const content = words.filter((word) => !STOP_WORDS.has(word));
   return content.length > 0 ? content : words;
 }
 
-function increment(counts: Map<number, number>, key: number): void {
-  counts.set(key, (counts.get(key) ?? 0) + 1);
+/** A hashed feature's occurrences, and the largest weight of the words it came from (variants share a stem). */
+interface Feature {
+  count: number;
+  weight: number;
+}
+
+function add(features: Map<number, Feature>, key: number, weight: number): void {
+  const feature = features.get(key);
+  if (feature) {
+    feature.count++;
+    feature.weight = Math.max(feature.weight, weight);
+  } else {
+    features.set(key, { count: 1, weight });
+  }
 }
 
 /**
@@ -114,8 +133,15 @@ export class LocalHashingEmbedder implements EmbeddingProvider {
     }
   }
 
-  async embed(texts: string[], options: { signal?: AbortSignal } = {}): Promise<Float32Array[]> {
+  async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     options.signal?.throwIfAborted();
     return texts.map((text) => hashedFeatureVector(text, this.dimension));
+  }
+
+  async embedQuery(text: string, weighWords: WordWeigher, options: EmbedOptions = {}): Promise<Float32Array> {
+    const words = [...new Set(contentWords(text))];
+    const weights = await weighWords(words);
+    options.signal?.throwIfAborted();
+    return hashedFeatureVector(text, this.dimension, LOCAL_FEATURE_WEIGHTS, weights);
   }
 }

@@ -23,14 +23,19 @@ export interface SearchRequest {
 
 export interface SearchResult extends ChunkHit {}
 
-/** Hybrid search: how many chunks each list contributes to reciprocal rank fusion, and each list's weight. */
+/**
+ * Hybrid search: how many chunks each list contributes to reciprocal rank fusion and each list's weight, and
+ * the pseudo-relevance feedback the vector query gets from the keyword list (chunks and weight).
+ */
 interface FusionSettings {
   candidates: number;
   vectorWeight: number;
   keywordWeight: number;
+  feedbackChunks: number;
+  feedbackWeight: number;
 }
 
-/** Retrieval over one collection: vector (HNSW cosine), keyword (full text) or both fused by RRF. */
+/** Retrieval over one collection: vector (HNSW cosine), keyword (BM25) or both fused by RRF. */
 @Injectable()
 export class SearchService {
   private readonly bm25: Bm25Parameters;
@@ -42,9 +47,15 @@ export class SearchService {
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    const { bm25K1, bm25B, hybridCandidates, hybridVectorWeight, hybridKeywordWeight } = config.retrieval;
+    const { bm25K1, bm25B, ...hybrid } = config.retrieval;
     this.bm25 = { k1: bm25K1, b: bm25B };
-    this.fusion = { candidates: hybridCandidates, vectorWeight: hybridVectorWeight, keywordWeight: hybridKeywordWeight };
+    this.fusion = {
+      candidates: hybrid.hybridCandidates,
+      vectorWeight: hybrid.hybridVectorWeight,
+      keywordWeight: hybrid.hybridKeywordWeight,
+      feedbackChunks: hybrid.hybridFeedbackChunks,
+      feedbackWeight: hybrid.hybridFeedbackWeight,
+    };
   }
 
   async search(request: SearchRequest): Promise<SearchResult[]> {
@@ -53,16 +64,18 @@ export class SearchService {
     if (request.mode === 'keyword') {
       return this.chunks.searchKeyword({ collectionId: collection.id, limit: request.topK, filter }, request.query, this.bm25);
     }
-    const embedding = await (request.embedQuery?.() ?? this.embedder.embed([request.query]).then(([vector]) => vector));
     if (request.mode === 'vector') {
+      const embedding = await this.embedQuery(collection.id, request);
       return this.chunks.searchVector({ collectionId: collection.id, limit: request.topK, filter }, embedding);
     }
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
     const depth = Math.max(this.fusion.candidates, request.topK);
-    const [vector, keyword] = await Promise.all([
-      this.chunks.searchVector({ collectionId: collection.id, limit: depth, filter }, embedding),
+    const [embedding, keyword] = await Promise.all([
+      this.embedQuery(collection.id, request),
       this.chunks.searchKeyword({ collectionId: collection.id, limit: depth, filter }, request.query, this.bm25),
     ]);
+    const vectorQuery = await this.withFeedback(embedding, keyword);
+    const vector = await this.chunks.searchVector({ collectionId: collection.id, limit: depth, filter }, vectorQuery);
     return reciprocalRankFusion([
       { items: vector, weight: this.fusion.vectorWeight },
       { items: keyword, weight: this.fusion.keywordWeight },
@@ -70,4 +83,32 @@ export class SearchService {
       .slice(0, request.topK)
       .map(({ item, score }) => ({ ...item, score }));
   }
+
+  /**
+   * The question's vector. A model built from words weighs each word by its idf in this collection (rare
+   * words lead, as in BM25); otherwise the plain embedding, reusing the caller's when it has one.
+   */
+  private embedQuery(collectionId: string, request: SearchRequest): Promise<Float32Array> {
+    if (this.embedder.embedQuery) {
+      return this.embedder.embedQuery(request.query, (words) => this.chunks.wordIdf(collectionId, words));
+    }
+    return request.embedQuery?.() ?? this.embedder.embed([request.query]).then(([vector]) => vector);
+  }
+
+  /**
+   * Pseudo-relevance feedback (Rocchio): the query vector plus the mean embedding of the best keyword hits,
+   * so the vector list also finds passages like those BM25 ranks first, worded differently. On NFCorpus dev
+   * this lifts hybrid nDCG@10 more than any fusion weight does (README, "Retrieval quality").
+   */
+  private async withFeedback(query: Float32Array, keyword: ChunkHit[]): Promise<Float32Array> {
+    const { feedbackChunks, feedbackWeight } = this.fusion;
+    if (feedbackChunks === 0 || feedbackWeight === 0 || keyword.length === 0) return query;
+    const mean = await this.chunks.meanEmbedding(keyword.slice(0, feedbackChunks).map((hit) => hit.chunkId));
+    return mean ? addScaled(query, mean, feedbackWeight) : query;
+  }
+}
+
+/** a + weight · b, as a new vector (cosine search does not need it normalised). */
+function addScaled(a: Float32Array, b: Float32Array, weight: number): Float32Array {
+  return a.map((value, i) => value + weight * b[i]);
 }

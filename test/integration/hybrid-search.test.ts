@@ -1,0 +1,113 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { AppConfig } from '@app/config';
+import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, createPool, DocumentsRepository } from '@app/database';
+import { LocalHashingEmbedder } from '@app/embeddings';
+import { SearchMode, SearchService } from '@app/retrieval';
+import { Pool } from 'pg';
+import { createTestEnv, TestEnv } from '../support/test-env';
+
+// The search service as the API builds it, over chunks embedded by the local embedder: the query side of
+// hybrid search (idf-weighted question vectors, pseudo-relevance feedback from the keyword list).
+describe('hybrid search: weighted question vectors and keyword feedback', () => {
+  const embedder = new LocalHashingEmbedder();
+  let env: TestEnv;
+  let pool: Pool;
+  let collections: CollectionsRepository;
+  let documents: DocumentsRepository;
+  let chunks: ChunksRepository;
+
+  before(async () => {
+    env = await createTestEnv();
+    pool = createPool(env.config.databaseUrl, 4);
+    collections = new CollectionsRepository(pool);
+    documents = new DocumentsRepository(pool);
+    chunks = new ChunksRepository(pool);
+  });
+  after(async () => {
+    await pool?.end();
+    await env?.cleanup();
+  });
+
+  /** A collection holding one ready document whose chunks are `texts`, embedded as ingestion embeds them. */
+  async function collectionOf(texts: string[]): Promise<{ collection: Collection; chunkIds: Map<string, string> }> {
+    const collection = await collections.getOrCreate('default', `hybrid-${randomUUID().slice(0, 8)}`, embedder.model, embedder.dimension);
+    const id = randomUUID();
+    await documents.create({
+      id, tenant: 'default', collectionId: collection.id, title: 'notes', filename: null, mediaType: 'text/plain',
+      blobSha256: 'test', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
+    });
+    const vectors = await embedder.embed(texts);
+    await chunks.upsertMany(id, collection.id, texts.map((text, i) => ({ ordinal: i, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: vectors[i] })));
+    await documents.markReady(id, 1, texts.length);
+    await chunks.ensureVectorIndex(embedder.dimension);
+    const { rows } = await pool.query<{ id: string; text: string }>('SELECT id::text, text FROM chunks WHERE document_id = $1', [id]);
+    return { collection, chunkIds: new Map(rows.map((row) => [row.text, row.id])) };
+  }
+
+  function searchService(retrieval: Partial<AppConfig['retrieval']> = {}): SearchService {
+    const config = { ...env.config, retrieval: { ...env.config.retrieval, ...retrieval } };
+    return new SearchService(collections, chunks, embedder, config);
+  }
+
+  const search = (service: SearchService, collection: Collection, query: string, mode: SearchMode) =>
+    service.search({ tenant: 'default', collection: collection.name, query, topK: 10, mode });
+
+  const UNRELATED = [
+    'Quarterly revenue grew in the northern sales region.',
+    'The museum opens a new wing for modern sculpture.',
+    'Trains to the coast run every hour on weekends.',
+    'A recipe for sourdough bread with a long cold proof.',
+    'The orchestra rehearses the symphony on Thursday evenings.',
+  ];
+
+  test('looks up each question word by its lexeme: BM25 idf, stop words left out, unseen words rarest', async () => {
+    const { collection } = await collectionOf(['Studies of kale.', 'A study of lentils.', 'Kale soup.', ...UNRELATED]);
+    const idf = await chunks.wordIdf(collection.id, ['studies', 'kale', 'the', 'zebra']);
+    const n = 3 + UNRELATED.length;
+    assert.deepEqual([...idf.keys()].sort(), ['kale', 'studies', 'zebra']);
+    assert.ok(Math.abs(idf.get('studies')! - bm25Idf(n, 2)) < 1e-9, '"studies" and "study" are one lexeme');
+    assert.ok(Math.abs(idf.get('kale')! - bm25Idf(n, 2)) < 1e-9);
+    assert.ok(Math.abs(idf.get('zebra')! - bm25Idf(n, 0)) < 1e-9);
+    const empty = await collections.getOrCreate('default', `empty-${randomUUID().slice(0, 8)}`, embedder.model, embedder.dimension);
+    assert.equal((await chunks.wordIdf(empty.id, ['kale'])).size, 0);
+  });
+
+  test('weighs question words by idf, so a rare word outweighs a word every chunk has', async () => {
+    const rare = 'Turmeric root powder is a bright yellow spice from the ginger family, sold dried and ground.';
+    const common = ['Effect and effects.', 'Effects, effective, effect.', 'The effect.', 'Side effects.', 'An effective effect.'];
+    const { collection, chunkIds } = await collectionOf([rare, ...common]);
+    const question = 'effect of turmeric';
+    // Unweighted, the question's vector is closer to the many short "effect" chunks than to the turmeric one.
+    const [plain] = await embedder.embed([question]);
+    const [rareVector, commonVector] = await embedder.embed([rare, common[0]]);
+    assert.ok(dot(plain, commonVector) > dot(plain, rareVector), 'the data must make the unweighted question prefer "effect"');
+
+    const hits = await search(searchService(), collection, question, 'vector');
+    assert.equal(hits[0].chunkId, chunkIds.get(rare));
+  });
+
+  test('feeds the best keyword hits back into the vector query: a passage like them is found without the query word', async () => {
+    const hit = 'Zinc deficiency weakens the immune response of elderly patients in care homes.';
+    const alike = 'A deficiency of this trace mineral weakens the immune response of elderly patients in care homes.';
+    const { collection, chunkIds } = await collectionOf([hit, alike, ...UNRELATED]);
+
+    // The question alone points nowhere near the passage that does not name zinc.
+    const vectorHits = await search(searchService(), collection, 'zinc', 'vector');
+    assert.ok(vectorHits.find((h) => h.chunkId === chunkIds.get(alike))!.score < 0.1);
+
+    const hybrid = await search(searchService(), collection, 'zinc', 'hybrid');
+    assert.deepEqual(hybrid.slice(0, 2).map((h) => h.chunkId), [chunkIds.get(hit), chunkIds.get(alike)]);
+    // Turned off, hybrid's vector list is the question's alone: the passage has no edge over unrelated ones.
+    const withoutFeedback = await search(searchService({ hybridFeedbackChunks: 0 }), collection, 'zinc', 'hybrid');
+    const fusedScore = (hits: typeof hybrid) => hits.find((h) => h.chunkId === chunkIds.get(alike))!.score;
+    assert.ok(fusedScore(hybrid) > fusedScore(withoutFeedback));
+  });
+});
+
+function dot(a: Float32Array, b: Float32Array): number {
+  let sum = 0;
+  for (let i = 0; i < a.length; i++) sum += a[i] * b[i];
+  return sum;
+}
