@@ -12,7 +12,7 @@ import {
   TF_LEVELS,
   ThresholdRounds,
 } from './bm25-candidates';
-import { inTransaction, PG_POOL } from './pg-pool';
+import { asSchemaOwner, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
 export interface NewChunk {
   ordinal: number;
@@ -42,6 +42,8 @@ export interface SqlFilter {
 }
 
 export interface ChunkSearch {
+  /** The caller's tenant: row-level security hides every other tenant's chunks from the search. */
+  tenant: TenantScope;
   collectionId: string;
   limit: number;
   filter?: SqlFilter;
@@ -93,24 +95,23 @@ export class ChunksRepository {
    */
   async ensureVectorIndex(dimension: number): Promise<void> {
     const dim = Math.trunc(dimension);
-    const client = await this.pool.connect();
-    try {
+    // Only the tables' owner may create an index on them.
+    await asSchemaOwner(this.pool, async (client) => {
       // Serialises api and worker starting together: concurrent CREATE INDEX IF NOT EXISTS can still collide.
-      await client.query('SELECT pg_advisory_lock(7201312)');
+      await client.query('SELECT pg_advisory_xact_lock(7201312)');
       await client.query(
         `CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_${dim} ON chunks
          USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) WHERE embedding_dim = ${dim}`,
       );
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(7201312)');
-      client.release();
-    }
+    });
   }
 
   /** Multi-row idempotent upsert keyed by (document_id, ordinal): a retried batch overwrites, never duplicates. */
-  async upsertMany(documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
+  async upsertMany(scope: TenantScope, documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
     if (chunks.length === 0) return;
-    await this.pool.query(
+    await tenantQuery(
+      this.pool,
+      scope,
       `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
        SELECT $1, $2, ordinal, text, page_start, page_end, token_count, embedding::vector, $9
        FROM unnest($3::int[], $4::text[], $5::int[], $6::int[], $7::int[], $8::text[])
@@ -133,8 +134,10 @@ export class ChunksRepository {
   }
 
   /** Highest stored ordinal of a document, -1 when none: where a resumed embed stage continues. */
-  async maxOrdinal(documentId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ max: number | null }>(
+  async maxOrdinal(scope: TenantScope, documentId: string): Promise<number> {
+    const { rows } = await tenantQuery<{ max: number | null }>(
+      this.pool,
+      scope,
       'SELECT max(ordinal) AS max FROM chunks WHERE document_id = $1',
       [documentId],
     );
@@ -142,8 +145,8 @@ export class ChunksRepository {
   }
 
   /** Removes chunks beyond `lastOrdinal` (left by an earlier attempt with other chunking settings). */
-  async deleteAfter(documentId: string, lastOrdinal: number): Promise<void> {
-    await this.pool.query('DELETE FROM chunks WHERE document_id = $1 AND ordinal > $2', [documentId, lastOrdinal]);
+  async deleteAfter(scope: TenantScope, documentId: string, lastOrdinal: number): Promise<void> {
+    await tenantQuery(this.pool, scope, 'DELETE FROM chunks WHERE document_id = $1 AND ordinal > $2', [documentId, lastOrdinal]);
   }
 
   /** Nearest chunks by cosine distance, through the HNSW index of the query's dimension. */
@@ -152,9 +155,7 @@ export class ChunksRepository {
     const params: unknown[] = [search.collectionId, toSql(Array.from(embedding)), search.limit];
     const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
     if (search.filter) params.push(...search.filter.params);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTenant(this.pool, search.tenant, async (client) => {
       // Iterative scans keep filtered queries returning `limit` rows: without them HNSW stops after ef_search
       // candidates, and a selective filter leaves fewer than asked.
       await client.query(`SET LOCAL hnsw.ef_search = ${Math.max(40, Math.min(1000, search.limit * 2))}`);
@@ -169,14 +170,8 @@ export class ChunksRepository {
          ORDER BY score DESC`,
         params,
       );
-      await client.query('COMMIT');
       return rows.map(toHit);
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -186,7 +181,7 @@ export class ChunksRepository {
    * question full of common words does not score half the collection; the result is still the exact top k.
    */
   async searchKeyword(search: ChunkSearch, query: string, bm25: Bm25Parameters = DEFAULT_BM25): Promise<ChunkHit[]> {
-    return inTransaction(this.pool, async (client) => {
+    return withTenant(this.pool, search.tenant, async (client) => {
       // One snapshot for the statistics and the chunks, so a concurrent ingest cannot make them disagree.
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       // Candidate queries look expensive to the planner; compiling them with JIT costs more than running them.

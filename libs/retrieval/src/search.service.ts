@@ -50,18 +50,19 @@ export class SearchService {
   async search(request: SearchRequest): Promise<SearchResult[]> {
     const filter: SqlFilter | undefined = request.filters ? compileMetadataFilter(request.filters) : undefined;
     const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
+    const scope = { tenant: request.tenant, collectionId: collection.id };
     if (request.mode === 'keyword') {
-      return this.chunks.searchKeyword({ collectionId: collection.id, limit: request.topK, filter }, request.query, this.bm25);
+      return this.chunks.searchKeyword({ ...scope, limit: request.topK, filter }, request.query, this.bm25);
     }
     const embedding = await (request.embedQuery?.() ?? this.embedder.embed([request.query]).then(([vector]) => vector));
     if (request.mode === 'vector') {
-      return this.chunks.searchVector({ collectionId: collection.id, limit: request.topK, filter }, embedding);
+      return this.chunks.searchVector({ ...scope, limit: request.topK, filter }, embedding);
     }
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
     const depth = Math.max(this.fusion.candidates, request.topK);
     const [vector, keyword] = await Promise.all([
-      this.chunks.searchVector({ collectionId: collection.id, limit: depth, filter }, embedding),
-      this.chunks.searchKeyword({ collectionId: collection.id, limit: depth, filter }, request.query, this.bm25),
+      this.chunks.searchVector({ ...scope, limit: depth, filter }, embedding),
+      this.chunks.searchKeyword({ ...scope, limit: depth, filter }, request.query, this.bm25),
     ]);
     return reciprocalRankFusion([
       { items: vector, weight: this.fusion.vectorWeight },
