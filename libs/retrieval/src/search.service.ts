@@ -54,7 +54,7 @@ export class SearchService {
     if (request.mode === 'keyword') {
       return this.chunks.searchKeyword({ ...scope, limit: request.topK, filter }, request.query, this.bm25);
     }
-    const embedding = await (request.embedQuery?.() ?? this.embedder.embed([request.query]).then(([vector]) => vector));
+    const embedding = await (request.embedQuery?.() ?? this.embedder.embed([request.query], { tenant: request.tenant }).then(([vector]) => vector));
     if (request.mode === 'vector') {
       return this.chunks.searchVector({ ...scope, limit: request.topK, filter }, embedding);
     }

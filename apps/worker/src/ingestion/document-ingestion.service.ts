@@ -105,7 +105,7 @@ export class DocumentIngestionService {
         },
         progress: (chunksDone, pagesEmbedded) => this.documents.recordEmbedProgress(doc.tenant, doc.id, chunksDone, pagesEmbedded),
       },
-      { batchSize: embedding.batchSize, concurrency: embedding.concurrency, firstMissingOrdinal: doc.chunksDone, signal },
+      { batchSize: embedding.batchSize, concurrency: embedding.concurrency, firstMissingOrdinal: doc.chunksDone, signal, tenant: doc.tenant },
     );
     let characters = 0;
     const chunkPages = async (pages: readonly PageText[]) => {
