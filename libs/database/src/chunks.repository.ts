@@ -213,16 +213,18 @@ export class ChunksRepository {
       chunk_count: string;
       token_count: string;
     }>(
-      `WITH query_lexemes AS (
-         SELECT lexeme, cardinality(positions) AS query_tf
+      // Each term is computed before the join (materialised), so the join compares plain columns: under row-level
+      // security only leakproof conditions may use the statistics' index, and || is not one (a scan otherwise).
+      `WITH query_lexemes AS MATERIALIZED (
+         SELECT lexeme, cardinality(positions) AS query_tf, l.level,
+                CASE WHEN l.level = 1 THEN lexeme ELSE lexeme || ' ' || l.level END AS term
          FROM unnest(to_tsvector('english', $2))
+         CROSS JOIN unnest($3::int[]) AS l (level)
          WHERE octet_length(lexeme) <= $4
        ), level_stats AS (
-         SELECT q.lexeme, q.query_tf, l.level, s.chunk_count
+         SELECT q.lexeme, q.query_tf, q.level, s.chunk_count
          FROM query_lexemes q
-         CROSS JOIN unnest($3::int[]) AS l (level)
-         JOIN bm25_lexeme_stats s
-           ON s.collection_id = $1 AND s.lexeme = CASE WHEN l.level = 1 THEN q.lexeme ELSE q.lexeme || ' ' || l.level END
+         JOIN bm25_lexeme_stats s ON s.collection_id = $1 AND s.lexeme = q.term
        )
        SELECT ls.lexeme, ls.query_tf, ls.level, ls.chunk_count AS level_chunks, c.chunk_count, c.token_count
        FROM bm25_collection_stats c
