@@ -9,9 +9,9 @@ import {
   createPool,
   DEFAULT_BM25,
   DocumentsRepository,
-  inTransaction,
   NewChunk,
   TF_LEVELS,
+  withTenant,
 } from '@app/database';
 import { Pool } from 'pg';
 import { createTestEnv, TestEnv } from '../support/test-env';
@@ -71,20 +71,24 @@ async function statisticsDrift(pool: Pool): Promise<number> {
 
 describe('BM25 keyword search in PostgreSQL', () => {
   let env: TestEnv;
+  /** The application's pool (row-level security applies); `owner` checks the results behind its back. */
   let pool: Pool;
+  let owner: Pool;
   let collections: CollectionsRepository;
   let documents: DocumentsRepository;
   let chunks: ChunksRepository;
 
   before(async () => {
     env = await createTestEnv();
-    pool = createPool(env.config.databaseUrl, 12);
+    pool = createPool(env.config.databaseUrl, { max: 12 });
+    owner = createPool(env.config.databaseUrl, { max: 2, owner: true });
     collections = new CollectionsRepository(pool);
     documents = new DocumentsRepository(pool);
     chunks = new ChunksRepository(pool);
   });
   after(async () => {
     await pool?.end();
+    await owner?.end();
     await env?.cleanup();
   });
 
@@ -96,8 +100,8 @@ describe('BM25 keyword search in PostgreSQL', () => {
       id, tenant: 'default', collectionId: collection.id, title: texts[0].slice(0, 40), filename: null, mediaType: 'text/plain',
       blobSha256: 'test', byteSize: 0, metadata, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
     });
-    await chunks.upsertMany(id, collection.id, texts.map((text, i) => chunk(i, text)));
-    await documents.markReady(id, 1, texts.length);
+    await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => chunk(i, text)));
+    await documents.markReady('default', id, 1, texts.length);
     return id;
   }
 
@@ -127,8 +131,8 @@ describe('BM25 keyword search in PostgreSQL', () => {
     for (const params of [DEFAULT_BM25, { k1: 1.2, b: 0.75 }, { k1: 0, b: 0 }]) {
       for (const query of queries) {
         for (const limit of [1, 3, 50]) {
-          const hits = await chunks.searchKeyword({ collectionId: collection.id, limit }, query, params);
-          const expected = [...(await bm25ByHand(pool, collection.id, query, params)).entries()]
+          const hits = await chunks.searchKeyword({ tenant: 'default', collectionId: collection.id, limit }, query, params);
+          const expected = [...(await bm25ByHand(owner, collection.id, query, params)).entries()]
             .sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]))
             .slice(0, limit);
           const context = `${query} / k1=${params.k1} b=${params.b} / limit ${limit}`;
@@ -156,8 +160,8 @@ describe('BM25 keyword search in PostgreSQL', () => {
       await addDocument(collection, Array.from({ length: 20 }, () => Array.from({ length: 5 + Math.floor(next() * 60) }, pick).join(' ')));
     }
     for (const query of ['turmeric and kale', 'What is the effect of diet on the risk of heart disease in patients?', 'study', 'lentils lentils sodium']) {
-      const hits = await chunks.searchKeyword({ collectionId: collection.id, limit: 10 }, query);
-      const expected = [...(await bm25ByHand(pool, collection.id, query, DEFAULT_BM25)).values()].sort((a, b) => b - a).slice(0, 10);
+      const hits = await chunks.searchKeyword({ tenant: 'default', collectionId: collection.id, limit: 10 }, query);
+      const expected = [...(await bm25ByHand(owner, collection.id, query, DEFAULT_BM25)).values()].sort((a, b) => b - a).slice(0, 10);
       assert.deepEqual(hits.map((h) => h.score.toFixed(6)), expected.map((s) => s.toFixed(6)), query);
     }
   });
@@ -168,17 +172,17 @@ describe('BM25 keyword search in PostgreSQL', () => {
     const kept = await addDocument(mine, ['Lentils and sodium in soups.'], { year: 2024 });
     await addDocument(mine, ['Lentils in salads.'], { year: 2019 });
     await addDocument(theirs, ['Lentils lentils lentils.']);
-    const all = await chunks.searchKeyword({ collectionId: mine.id, limit: 10 }, 'lentils');
+    const all = await chunks.searchKeyword({ tenant: 'default', collectionId: mine.id, limit: 10 }, 'lentils');
     assert.equal(all.length, 2);
     const filtered = await chunks.searchKeyword(
-      { collectionId: mine.id, limit: 10, filter: { sql: 'd.metadata @> $1::jsonb', params: ['{"year":2024}'] } },
+      { tenant: 'default', collectionId: mine.id, limit: 10, filter: { sql: 'd.metadata @> $1::jsonb', params: ['{"year":2024}'] } },
       'lentils',
     );
     assert.deepEqual(filtered.map((h) => h.documentId), [kept]);
   });
 
   test('indexes the occurrence levels the search assumes', async () => {
-    const { rows } = await pool.query<{ terms: string[] }>(`SELECT bm25_terms(to_tsvector('english', repeat('kale ', 40))) AS terms`);
+    const { rows } = await owner.query<{ terms: string[] }>(`SELECT bm25_terms(to_tsvector('english', repeat('kale ', 40))) AS terms`);
     assert.deepEqual(rows[0].terms, TF_LEVELS.map((level) => (level === 1 ? 'kale' : `kale ${level}`)));
   });
 
@@ -186,20 +190,20 @@ describe('BM25 keyword search in PostgreSQL', () => {
     const collection = await newCollection('stats');
     const a = await addDocument(collection, ['Kale and lentils.', 'Sodium in kale chips.', 'Turmeric tea.']);
     const b = await addDocument(collection, ['Lentils lentils lentils and more lentils.', 'Kale.']);
-    assert.equal(await statisticsDrift(pool), 0);
+    assert.equal(await statisticsDrift(owner), 0);
     // Re-ingestion with other text: the upsert updates rows in place, then surplus ordinals are deleted.
-    await chunks.upsertMany(a, collection.id, [chunk(0, 'Completely different words now.'), chunk(1, 'Kale kale kale kale.')]);
-    await chunks.deleteAfter(a, 1);
-    assert.equal(await statisticsDrift(pool), 0);
+    await chunks.upsertMany('default', a, collection.id, [chunk(0, 'Completely different words now.'), chunk(1, 'Kale kale kale kale.')]);
+    await chunks.deleteAfter('default', a, 1);
+    assert.equal(await statisticsDrift(owner), 0);
     // Deleting a document cascades to its chunks.
-    await documents.delete(b);
-    assert.equal(await statisticsDrift(pool), 0);
-    const { rows } = await pool.query(
+    await documents.delete('default', b);
+    assert.equal(await statisticsDrift(owner), 0);
+    const { rows } = await owner.query(
       `SELECT chunk_count, token_count FROM bm25_collection_stats WHERE collection_id = $1`,
       [collection.id],
     );
     assert.deepEqual(rows[0], { chunk_count: '2', token_count: String(3 + 4) });
-    const gone = await pool.query(`SELECT 1 FROM bm25_lexeme_stats WHERE collection_id = $1 AND lexeme LIKE 'lentil%'`, [collection.id]);
+    const gone = await owner.query(`SELECT 1 FROM bm25_lexeme_stats WHERE collection_id = $1 AND lexeme LIKE 'lentil%'`, [collection.id]);
     assert.equal(gone.rowCount, 0, 'terms no chunk has any more are removed');
   });
 
@@ -210,11 +214,11 @@ describe('BM25 keyword search in PostgreSQL', () => {
     const ids = await Promise.all(
       Array.from({ length: 12 }, (_, d) => addDocument(d % 3 ? first : second, Array.from({ length: 30 }, (_, i) => text(d, i)))),
     );
-    assert.equal(await statisticsDrift(pool), 0);
+    assert.equal(await statisticsDrift(owner), 0);
     // Transactions writing several statements each (the collection's statistics stay locked between them),
-    // while other documents of both collections are deleted.
+    // while other documents of both collections are deleted; as the application writes, under row-level security.
     const twoStatements = (collection: Collection, d: number) =>
-      inTransaction(pool, async (client) => {
+      withTenant(pool, 'default', async (client) => {
         for (const offset of [0, 100]) {
           const docId = randomUUID();
           await client.query(
@@ -231,8 +235,8 @@ describe('BM25 keyword search in PostgreSQL', () => {
       });
     await Promise.all([
       ...Array.from({ length: 6 }, (_, d) => twoStatements(d % 2 ? first : second, d)),
-      ...ids.slice(0, 6).map((id) => documents.delete(id)),
+      ...ids.slice(0, 6).map((id) => documents.delete('default', id)),
     ]);
-    assert.equal(await statisticsDrift(pool), 0);
+    assert.equal(await statisticsDrift(owner), 0);
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { AppConfig } from '@app/config';
-import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, createPool, DocumentsRepository } from '@app/database';
+import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, createPool, DocumentsRepository, tenantQuery } from '@app/database';
 import { LocalHashingEmbedder } from '@app/embeddings';
 import { SearchMode, SearchService } from '@app/retrieval';
 import { Pool } from 'pg';
@@ -20,7 +20,7 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
 
   before(async () => {
     env = await createTestEnv();
-    pool = createPool(env.config.databaseUrl, 4);
+    pool = createPool(env.config.databaseUrl, { max: 4 });
     collections = new CollectionsRepository(pool);
     documents = new DocumentsRepository(pool);
     chunks = new ChunksRepository(pool);
@@ -39,10 +39,10 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
       blobSha256: 'test', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
     });
     const vectors = await embedder.embed(texts);
-    await chunks.upsertMany(id, collection.id, texts.map((text, i) => ({ ordinal: i, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: vectors[i] })));
-    await documents.markReady(id, 1, texts.length);
+    await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => ({ ordinal: i, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: vectors[i] })));
+    await documents.markReady('default', id, 1, texts.length);
     await chunks.ensureVectorIndex(embedder.dimension);
-    const { rows } = await pool.query<{ id: string; text: string }>('SELECT id::text, text FROM chunks WHERE document_id = $1', [id]);
+    const { rows } = await tenantQuery<{ id: string; text: string }>(pool, 'default', 'SELECT id::text, text FROM chunks WHERE document_id = $1', [id]);
     return { collection, chunkIds: new Map(rows.map((row) => [row.text, row.id])) };
   }
 
@@ -64,14 +64,14 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
 
   test('looks up each question word by its lexeme: BM25 idf, stop words left out, unseen words rarest', async () => {
     const { collection } = await collectionOf(['Studies of kale.', 'A study of lentils.', 'Kale soup.', ...UNRELATED]);
-    const idf = await chunks.wordIdf(collection.id, ['studies', 'kale', 'the', 'zebra']);
+    const idf = await chunks.wordIdf({ tenant: 'default', collectionId: collection.id }, ['studies', 'kale', 'the', 'zebra']);
     const n = 3 + UNRELATED.length;
     assert.deepEqual([...idf.keys()].sort(), ['kale', 'studies', 'zebra']);
     assert.ok(Math.abs(idf.get('studies')! - bm25Idf(n, 2)) < 1e-9, '"studies" and "study" are one lexeme');
     assert.ok(Math.abs(idf.get('kale')! - bm25Idf(n, 2)) < 1e-9);
     assert.ok(Math.abs(idf.get('zebra')! - bm25Idf(n, 0)) < 1e-9);
     const empty = await collections.getOrCreate('default', `empty-${randomUUID().slice(0, 8)}`, embedder.model, embedder.dimension);
-    assert.equal((await chunks.wordIdf(empty.id, ['kale'])).size, 0);
+    assert.equal((await chunks.wordIdf({ tenant: 'default', collectionId: empty.id }, ['kale'])).size, 0);
   });
 
   test('weighs question words by idf, so a rare word outweighs a word every chunk has', async () => {

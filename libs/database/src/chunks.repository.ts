@@ -12,7 +12,7 @@ import {
   TF_LEVELS,
   ThresholdRounds,
 } from './bm25-candidates';
-import { inTransaction, PG_POOL } from './pg-pool';
+import { asSchemaOwner, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
 export interface NewChunk {
   ordinal: number;
@@ -41,8 +41,13 @@ export interface SqlFilter {
   params: unknown[];
 }
 
-export interface ChunkSearch {
+/** One collection, read as the caller's tenant: row-level security hides every other tenant's chunks. */
+export interface CollectionScope {
+  tenant: TenantScope;
   collectionId: string;
+}
+
+export interface ChunkSearch extends CollectionScope {
   limit: number;
   filter?: SqlFilter;
 }
@@ -94,24 +99,23 @@ export class ChunksRepository {
    */
   async ensureVectorIndex(dimension: number): Promise<void> {
     const dim = Math.trunc(dimension);
-    const client = await this.pool.connect();
-    try {
+    // Only the tables' owner may create an index on them.
+    await asSchemaOwner(this.pool, async (client) => {
       // Serialises api and worker starting together: concurrent CREATE INDEX IF NOT EXISTS can still collide.
-      await client.query('SELECT pg_advisory_lock(7201312)');
+      await client.query('SELECT pg_advisory_xact_lock(7201312)');
       await client.query(
         `CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_${dim} ON chunks
          USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) WHERE embedding_dim = ${dim}`,
       );
-    } finally {
-      await client.query('SELECT pg_advisory_unlock(7201312)');
-      client.release();
-    }
+    });
   }
 
   /** Multi-row idempotent upsert keyed by (document_id, ordinal): a retried batch overwrites, never duplicates. */
-  async upsertMany(documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
+  async upsertMany(scope: TenantScope, documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
     if (chunks.length === 0) return;
-    await this.pool.query(
+    await tenantQuery(
+      this.pool,
+      scope,
       `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
        SELECT $1, $2, ordinal, text, page_start, page_end, token_count, embedding::vector, $9
        FROM unnest($3::int[], $4::text[], $5::int[], $6::int[], $7::int[], $8::text[])
@@ -134,8 +138,10 @@ export class ChunksRepository {
   }
 
   /** Highest stored ordinal of a document, -1 when none: where a resumed embed stage continues. */
-  async maxOrdinal(documentId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ max: number | null }>(
+  async maxOrdinal(scope: TenantScope, documentId: string): Promise<number> {
+    const { rows } = await tenantQuery<{ max: number | null }>(
+      this.pool,
+      scope,
       'SELECT max(ordinal) AS max FROM chunks WHERE document_id = $1',
       [documentId],
     );
@@ -143,8 +149,8 @@ export class ChunksRepository {
   }
 
   /** Removes chunks beyond `lastOrdinal` (left by an earlier attempt with other chunking settings). */
-  async deleteAfter(documentId: string, lastOrdinal: number): Promise<void> {
-    await this.pool.query('DELETE FROM chunks WHERE document_id = $1 AND ordinal > $2', [documentId, lastOrdinal]);
+  async deleteAfter(scope: TenantScope, documentId: string, lastOrdinal: number): Promise<void> {
+    await tenantQuery(this.pool, scope, 'DELETE FROM chunks WHERE document_id = $1 AND ordinal > $2', [documentId, lastOrdinal]);
   }
 
   /** Nearest chunks by cosine distance, through the HNSW index of the query's dimension. */
@@ -153,9 +159,7 @@ export class ChunksRepository {
     const params: unknown[] = [search.collectionId, toSql(Array.from(embedding)), search.limit];
     const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
     if (search.filter) params.push(...search.filter.params);
-    const client = await this.pool.connect();
-    try {
-      await client.query('BEGIN');
+    return withTenant(this.pool, search.tenant, async (client) => {
       // Iterative scans keep filtered queries returning `limit` rows: without them HNSW stops after ef_search
       // candidates, and a selective filter leaves fewer than asked.
       await client.query(`SET LOCAL hnsw.ef_search = ${Math.max(40, Math.min(1000, search.limit * 2))}`);
@@ -170,14 +174,8 @@ export class ChunksRepository {
          ORDER BY score DESC`,
         params,
       );
-      await client.query('COMMIT');
       return rows.map(toHit);
-    } catch (error) {
-      await client.query('ROLLBACK');
-      throw error;
-    } finally {
-      client.release();
-    }
+    });
   }
 
   /**
@@ -187,7 +185,7 @@ export class ChunksRepository {
    * question full of common words does not score half the collection; the result is still the exact top k.
    */
   async searchKeyword(search: ChunkSearch, query: string, bm25: Bm25Parameters = DEFAULT_BM25): Promise<ChunkHit[]> {
-    return inTransaction(this.pool, async (client) => {
+    return withTenant(this.pool, search.tenant, async (client) => {
       // One snapshot for the statistics and the chunks, so a concurrent ingest cannot make them disagree.
       await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
       // Candidate queries look expensive to the planner; compiling them with JIT costs more than running them.
@@ -214,24 +212,28 @@ export class ChunksRepository {
    * lexeme (PostgreSQL's English stemming, as keyword search does); words without one (stop words) are left
    * out, and a word no chunk contains gets the highest idf. Empty for an empty collection.
    */
-  async wordIdf(collectionId: string, words: string[]): Promise<Map<string, number>> {
-    const { rows } = await this.pool.query<{ word: string; chunk_count: string; word_chunks: string | null }>(
+  async wordIdf(scope: CollectionScope, words: string[]): Promise<Map<string, number>> {
+    const { rows } = await tenantQuery<{ word: string; chunk_count: string; word_chunks: string | null }>(
+      this.pool,
+      scope.tenant,
       `SELECT w.word, c.chunk_count, s.chunk_count AS word_chunks
        FROM bm25_collection_stats c
        CROSS JOIN unnest($2::text[]) AS w (word)
        CROSS JOIN LATERAL (SELECT lexeme FROM unnest(to_tsvector('english', w.word)) LIMIT 1) l
        LEFT JOIN bm25_lexeme_stats s ON s.collection_id = c.collection_id AND s.lexeme = l.lexeme
        WHERE c.collection_id = $1 AND c.chunk_count > 0`,
-      [collectionId, words],
+      [scope.collectionId, words],
     );
     return new Map(rows.map((row) => [row.word, bm25Idf(Number(row.chunk_count), Number(row.word_chunks ?? 0))]));
   }
 
-  /** The mean of the chunks' embeddings (pgvector's avg), or null when none of them exists. */
-  async meanEmbedding(chunkIds: string[]): Promise<Float32Array | null> {
-    const { rows } = await this.pool.query<{ mean: string | null }>(
-      'SELECT avg(embedding)::text AS mean FROM chunks WHERE id = ANY($1::bigint[])',
-      [chunkIds],
+  /** The mean of the collection's chunks' embeddings (pgvector's avg), or null when none of them is there. */
+  async meanEmbedding(scope: CollectionScope, chunkIds: string[]): Promise<Float32Array | null> {
+    const { rows } = await tenantQuery<{ mean: string | null }>(
+      this.pool,
+      scope.tenant,
+      'SELECT avg(embedding)::text AS mean FROM chunks WHERE collection_id = $1 AND id = ANY($2::bigint[])',
+      [scope.collectionId, chunkIds],
     );
     return rows[0].mean === null ? null : Float32Array.from(fromSql(rows[0].mean) as number[]);
   }
@@ -246,16 +248,18 @@ export class ChunksRepository {
       chunk_count: string;
       token_count: string;
     }>(
-      `WITH query_lexemes AS (
-         SELECT lexeme, cardinality(positions) AS query_tf
+      // Each term is computed before the join (materialised), so the join compares plain columns: under row-level
+      // security only leakproof conditions may use the statistics' index, and || is not one (a scan otherwise).
+      `WITH query_lexemes AS MATERIALIZED (
+         SELECT lexeme, cardinality(positions) AS query_tf, l.level,
+                CASE WHEN l.level = 1 THEN lexeme ELSE lexeme || ' ' || l.level END AS term
          FROM unnest(to_tsvector('english', $2))
+         CROSS JOIN unnest($3::int[]) AS l (level)
          WHERE octet_length(lexeme) <= $4
        ), level_stats AS (
-         SELECT q.lexeme, q.query_tf, l.level, s.chunk_count
+         SELECT q.lexeme, q.query_tf, q.level, s.chunk_count
          FROM query_lexemes q
-         CROSS JOIN unnest($3::int[]) AS l (level)
-         JOIN bm25_lexeme_stats s
-           ON s.collection_id = $1 AND s.lexeme = CASE WHEN l.level = 1 THEN q.lexeme ELSE q.lexeme || ' ' || l.level END
+         JOIN bm25_lexeme_stats s ON s.collection_id = $1 AND s.lexeme = q.term
        )
        SELECT ls.lexeme, ls.query_tf, ls.level, ls.chunk_count AS level_chunks, c.chunk_count, c.token_count
        FROM bm25_collection_stats c

@@ -1,13 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, NotFoundError } from '@app/errors';
 import { Pool } from 'pg';
-import { PG_POOL } from './pg-pool';
-
-/**
- * Whose data a repository call may touch: one tenant's, or null for every tenant (admin keys only). Required
- * wherever the API reads or writes tenant-owned rows, so a call cannot forget the scope.
- */
-export type TenantScope = string | null;
+import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 export interface Collection {
   id: string;
@@ -53,7 +47,9 @@ export class CollectionsRepository {
 
   /** The tenant's collection named `name`, created on first use with the current embedding model; refuses a model mismatch. */
   async getOrCreate(tenant: string, name: string, model: string, dimension: number): Promise<Collection> {
-    const { rows } = await this.pool.query<CollectionRow>(
+    const { rows } = await tenantQuery<CollectionRow>(
+      this.pool,
+      tenant,
       `INSERT INTO collections (tenant, name, embedding_model, embedding_dim) VALUES ($1, $2, $3, $4)
        ON CONFLICT (tenant, name) DO UPDATE SET name = EXCLUDED.name
        RETURNING id, tenant, name, embedding_model, embedding_dim, content_version`,
@@ -64,7 +60,9 @@ export class CollectionsRepository {
 
   /** The tenant's existing collection `name` for querying with `model`; 404 when it does not exist. */
   async getForQuery(tenant: string, name: string, model: string, dimension: number): Promise<Collection> {
-    const { rows } = await this.pool.query<CollectionRow>(
+    const { rows } = await tenantQuery<CollectionRow>(
+      this.pool,
+      tenant,
       'SELECT id, tenant, name, embedding_model, embedding_dim, content_version FROM collections WHERE tenant = $1 AND name = $2',
       [tenant, name],
     );
@@ -74,7 +72,9 @@ export class CollectionsRepository {
 
   /** The collections named `name` the scope can see: one for a tenant, one per tenant having it for admins. */
   async findByName(scope: TenantScope, name: string): Promise<Collection[]> {
-    const { rows } = await this.pool.query<CollectionRow>(
+    const { rows } = await tenantQuery<CollectionRow>(
+      this.pool,
+      scope,
       `SELECT id, tenant, name, embedding_model, embedding_dim, content_version FROM collections
        WHERE name = $1 AND ($2::text IS NULL OR tenant = $2)`,
       [name, scope],
@@ -82,8 +82,8 @@ export class CollectionsRepository {
     return rows.map(toCollection);
   }
 
-  async bumpContentVersion(id: string): Promise<void> {
-    await this.pool.query('UPDATE collections SET content_version = content_version + 1 WHERE id = $1', [id]);
+  async bumpContentVersion(scope: TenantScope, id: string): Promise<void> {
+    await tenantQuery(this.pool, scope, 'UPDATE collections SET content_version = content_version + 1 WHERE id = $1', [id]);
   }
 
   private checkModel(collection: Collection, model: string, dimension: number): Collection {

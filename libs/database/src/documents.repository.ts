@@ -1,7 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import type { TenantScope } from './collections.repository';
-import { inTransaction, PG_POOL } from './pg-pool';
+import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'cancelled';
 export type IngestionStage = 'queued' | 'extract' | 'embed' | 'finalize' | 'done';
@@ -130,33 +129,40 @@ const toDocument = (row: DocumentRow): DocumentRecord => ({
 export class DocumentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
+  /** Written in the document's own tenant: a row for any other would be refused. */
   async create(doc: NewDocument): Promise<DocumentRecord> {
-    await this.pool.query(
+    await tenantQuery(
+      this.pool,
+      doc.tenant,
       `INSERT INTO documents (id, collection_id, title, filename, media_type, blob_sha256, byte_size, metadata,
                               chunk_tokens, chunk_overlap, job_id, tenant)
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
       [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, doc.blobSha256, doc.byteSize,
         JSON.stringify(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.tenant],
     );
-    return (await this.findById(doc.id))!;
+    return (await this.findById(doc.tenant, doc.id))!;
   }
 
-  async findById(id: string): Promise<DocumentRecord | null> {
-    const { rows } = await this.pool.query<DocumentRow>(`${SELECT_DOCUMENT} WHERE d.id = $1`, [id]);
+  async findById(scope: TenantScope, id: string): Promise<DocumentRecord | null> {
+    const { rows } = await tenantQuery<DocumentRow>(this.pool, scope, `${SELECT_DOCUMENT} WHERE d.id = $1`, [id]);
     return rows.length ? toDocument(rows[0]) : null;
   }
 
   /** The document if the scope may see it: another tenant's document is as absent as a missing one. */
-  async findVisible(id: string, scope: TenantScope): Promise<DocumentRecord | null> {
-    const { rows } = await this.pool.query<DocumentRow>(
+  async findVisible(scope: TenantScope, id: string): Promise<DocumentRecord | null> {
+    const { rows } = await tenantQuery<DocumentRow>(
+      this.pool,
+      scope,
       `${SELECT_DOCUMENT} WHERE d.id = $1 AND ($2::text IS NULL OR d.tenant = $2)`,
       [id, scope],
     );
     return rows.length ? toDocument(rows[0]) : null;
   }
 
-  async findByJobId(jobId: string, scope: TenantScope): Promise<DocumentRecord | null> {
-    const { rows } = await this.pool.query<DocumentRow>(
+  async findByJobId(scope: TenantScope, jobId: string): Promise<DocumentRecord | null> {
+    const { rows } = await tenantQuery<DocumentRow>(
+      this.pool,
+      scope,
       `${SELECT_DOCUMENT} WHERE d.job_id = $1 AND ($2::text IS NULL OR d.tenant = $2)`,
       [jobId, scope],
     );
@@ -173,7 +179,9 @@ export class DocumentsRepository {
     if (query.after) {
       where.push(`(d.created_at, d.id) < ($${params.push(query.after.createdAt)}, $${params.push(query.after.id)})`);
     }
-    const { rows } = await this.pool.query<DocumentRow>(
+    const { rows } = await tenantQuery<DocumentRow>(
+      this.pool,
+      query.tenant,
       `${SELECT_DOCUMENT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.push(query.limit + 1)}`,
       params,
@@ -182,8 +190,10 @@ export class DocumentsRepository {
   }
 
   /** Claims the document for an ingestion attempt; false when it is gone or already finished. */
-  async startAttempt(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+  async startAttempt(scope: TenantScope, id: string): Promise<boolean> {
+    const { rowCount } = await tenantQuery(
+      this.pool,
+      scope,
       `UPDATE documents SET status = 'processing', attempts = attempts + 1, started_at = coalesce(started_at, now()),
               stage = CASE WHEN stage = 'queued' THEN 'extract' ELSE stage END, updated_at = now()
        WHERE id = $1 AND status IN ('queued', 'processing')`,
@@ -192,23 +202,27 @@ export class DocumentsRepository {
     return rowCount === 1;
   }
 
-  async setStage(id: string, stage: IngestionStage): Promise<void> {
-    await this.pool.query('UPDATE documents SET stage = $2, updated_at = now() WHERE id = $1', [id, stage]);
+  async setStage(scope: TenantScope, id: string, stage: IngestionStage): Promise<void> {
+    await tenantQuery(this.pool, scope, 'UPDATE documents SET stage = $2, updated_at = now() WHERE id = $1', [id, stage]);
   }
 
-  async setPagesTotal(id: string, pagesTotal: number): Promise<void> {
-    await this.pool.query('UPDATE documents SET pages_total = $2, updated_at = now() WHERE id = $1', [id, pagesTotal]);
+  async setPagesTotal(scope: TenantScope, id: string, pagesTotal: number): Promise<void> {
+    await tenantQuery(this.pool, scope, 'UPDATE documents SET pages_total = $2, updated_at = now() WHERE id = $1', [id, pagesTotal]);
   }
 
-  async recordEmbedProgress(id: string, chunksDone: number, pagesEmbedded: number): Promise<void> {
-    await this.pool.query(
+  async recordEmbedProgress(scope: TenantScope, id: string, chunksDone: number, pagesEmbedded: number): Promise<void> {
+    await tenantQuery(
+      this.pool,
+      scope,
       'UPDATE documents SET chunks_done = $2, pages_embedded = $3, updated_at = now() WHERE id = $1',
       [id, chunksDone, pagesEmbedded],
     );
   }
 
-  async markReady(id: string, pageCount: number, chunkCount: number): Promise<void> {
-    await this.pool.query(
+  async markReady(scope: TenantScope, id: string, pageCount: number, chunkCount: number): Promise<void> {
+    await tenantQuery(
+      this.pool,
+      scope,
       `UPDATE documents SET status = 'ready', stage = 'done', pages_total = $2, pages_done = $2, pages_embedded = $2,
               chunks_total = $3, chunks_done = $3, error_code = NULL, error_message = NULL,
               finished_at = now(), updated_at = now()
@@ -217,8 +231,10 @@ export class DocumentsRepository {
     );
   }
 
-  async markFailed(id: string, code: string, message: string): Promise<void> {
-    await this.pool.query(
+  async markFailed(scope: TenantScope, id: string, code: string, message: string): Promise<void> {
+    await tenantQuery(
+      this.pool,
+      scope,
       `UPDATE documents SET status = 'failed', error_code = $2, error_message = $3, finished_at = now(), updated_at = now()
        WHERE id = $1`,
       [id, code, message],
@@ -226,21 +242,26 @@ export class DocumentsRepository {
   }
 
   /** Deletes the document (its pages and chunks cascade); returns the row as it was, or null. */
-  async delete(id: string): Promise<DocumentRecord | null> {
-    const doc = await this.findById(id);
-    if (!doc) return null;
-    await this.pool.query('DELETE FROM documents WHERE id = $1', [id]);
-    return doc;
+  async delete(scope: TenantScope, id: string): Promise<DocumentRecord | null> {
+    return withTenant(this.pool, scope, async (client) => {
+      const { rows } = await client.query<DocumentRow>(`${SELECT_DOCUMENT} WHERE d.id = $1`, [id]);
+      if (rows.length === 0) return null;
+      await client.query('DELETE FROM documents WHERE id = $1', [id]);
+      return toDocument(rows[0]);
+    });
   }
 
+  /** Whether any document, of any tenant, still uses the blob: blobs are content-addressed and shared. */
   async isBlobReferenced(sha256: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM documents WHERE blob_sha256 = $1 LIMIT 1', [sha256]);
+    const { rowCount } = await tenantQuery(this.pool, ALL_TENANTS, 'SELECT 1 FROM documents WHERE blob_sha256 = $1 LIMIT 1', [sha256]);
     return rowCount === 1;
   }
 
   /** The most recently failed documents, newest failure first. */
-  async listRecentlyFailed(limit: number): Promise<DocumentRecord[]> {
-    const { rows } = await this.pool.query<DocumentRow>(
+  async listRecentlyFailed(scope: TenantScope, limit: number): Promise<DocumentRecord[]> {
+    const { rows } = await tenantQuery<DocumentRow>(
+      this.pool,
+      scope,
       `${SELECT_DOCUMENT} WHERE d.status = 'failed' ORDER BY d.finished_at DESC NULLS LAST, d.id DESC LIMIT $1`,
       [limit],
     );
@@ -251,8 +272,10 @@ export class DocumentsRepository {
    * Puts a failed document back to `queued` for another ingestion run; false unless it was `failed`. Stage,
    * stored pages and chunks stay, so the run resumes from the last checkpoint instead of starting over.
    */
-  async resetFailedForRetry(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query(
+  async resetFailedForRetry(scope: TenantScope, id: string): Promise<boolean> {
+    const { rowCount } = await tenantQuery(
+      this.pool,
+      scope,
       `UPDATE documents SET status = 'queued', error_code = NULL, error_message = NULL, finished_at = NULL, updated_at = now()
        WHERE id = $1 AND status = 'failed'`,
       [id],
@@ -261,8 +284,10 @@ export class DocumentsRepository {
   }
 
   /** Documents that became ready since `since`, and their pages, per `bucketSeconds`-long bucket (empty buckets omitted). */
-  async finishedPerBucket(since: Date, bucketSeconds: number): Promise<{ bucketStart: Date; documents: number; pages: number }[]> {
-    const { rows } = await this.pool.query<{ bucket_start: Date; documents: number; pages: string }>(
+  async finishedPerBucket(scope: TenantScope, since: Date, bucketSeconds: number): Promise<{ bucketStart: Date; documents: number; pages: number }[]> {
+    const { rows } = await tenantQuery<{ bucket_start: Date; documents: number; pages: string }>(
+      this.pool,
+      scope,
       `SELECT to_timestamp(floor(extract(epoch FROM finished_at) / $2) * $2) AS bucket_start,
               count(*)::int AS documents, coalesce(sum(pages_total), 0)::bigint AS pages
        FROM documents WHERE status = 'ready' AND finished_at >= $1
@@ -273,8 +298,8 @@ export class DocumentsRepository {
   }
 
   /** True while the document's row exists: ingestion polls it to stop promptly once the document is deleted. */
-  async exists(id: string): Promise<boolean> {
-    const { rowCount } = await this.pool.query('SELECT 1 FROM documents WHERE id = $1', [id]);
+  async exists(scope: TenantScope, id: string): Promise<boolean> {
+    const { rowCount } = await tenantQuery(this.pool, scope, 'SELECT 1 FROM documents WHERE id = $1', [id]);
     return rowCount === 1;
   }
 
@@ -282,8 +307,15 @@ export class DocumentsRepository {
    * Documents waiting for or in ingestion whose row has not changed since `unchangedSince`: the candidates a
    * reconciler checks for a missing job. Oldest first, a page at a time after the (updated_at, id) `after`.
    */
-  async listUnfinishedSince(unchangedSince: Date, limit: number, after?: { updatedAt: Date; id: string }): Promise<DocumentRecord[]> {
-    const { rows } = await this.pool.query<DocumentRow>(
+  async listUnfinishedSince(
+    scope: TenantScope,
+    unchangedSince: Date,
+    limit: number,
+    after?: { updatedAt: Date; id: string },
+  ): Promise<DocumentRecord[]> {
+    const { rows } = await tenantQuery<DocumentRow>(
+      this.pool,
+      scope,
       `${SELECT_DOCUMENT} WHERE d.status IN ('queued', 'processing') AND d.updated_at < $1
          AND ($3::timestamptz IS NULL OR (d.updated_at, d.id) > ($3, $4::uuid))
        ORDER BY d.updated_at, d.id LIMIT $2`,
@@ -293,8 +325,8 @@ export class DocumentsRepository {
   }
 
   /** Marks a document as just looked at, so the next reconciler pass does not pick it again at once. */
-  async touch(id: string): Promise<void> {
-    await this.pool.query('UPDATE documents SET updated_at = now() WHERE id = $1', [id]);
+  async touch(scope: TenantScope, id: string): Promise<void> {
+    await tenantQuery(this.pool, scope, 'UPDATE documents SET updated_at = now() WHERE id = $1', [id]);
   }
 
   /**
@@ -303,7 +335,9 @@ export class DocumentsRepository {
    * there is none. Never another tenant's: how fast an upload becomes ready must not tell who else has the file.
    */
   async findReadyTwin(doc: DocumentRecord): Promise<DocumentRecord | null> {
-    const { rows } = await this.pool.query<DocumentRow>(
+    const { rows } = await tenantQuery<DocumentRow>(
+      this.pool,
+      doc.tenant,
       `${SELECT_DOCUMENT}
        JOIN collections target ON target.id = $5
        WHERE d.status = 'ready' AND d.id <> $1 AND d.blob_sha256 = $2 AND d.chunk_tokens = $3 AND d.chunk_overlap = $4
@@ -319,8 +353,12 @@ export class DocumentsRepository {
    * and in bulk (INSERT … SELECT, no row leaves the server). Rows the target already has are kept. Returns
    * how many pages and chunks the target has afterwards.
    */
-  async copyIngestedContent(sourceId: string, target: { id: string; collectionId: string }): Promise<{ pages: number; chunks: number }> {
-    return inTransaction(this.pool, async (client) => {
+  async copyIngestedContent(
+    scope: TenantScope,
+    sourceId: string,
+    target: { id: string; collectionId: string },
+  ): Promise<{ pages: number; chunks: number }> {
+    return withTenant(this.pool, scope, async (client) => {
       await client.query(
         `INSERT INTO document_pages (document_id, page_number, text)
          SELECT $2, page_number, text FROM document_pages WHERE document_id = $1
@@ -343,8 +381,10 @@ export class DocumentsRepository {
     });
   }
 
-  async countByStatus(): Promise<Record<DocumentStatus, number>> {
-    const { rows } = await this.pool.query<{ status: DocumentStatus; n: string }>(
+  async countByStatus(scope: TenantScope): Promise<Record<DocumentStatus, number>> {
+    const { rows } = await tenantQuery<{ status: DocumentStatus; n: string }>(
+      this.pool,
+      scope,
       'SELECT status, count(*) AS n FROM documents GROUP BY status',
     );
     const counts = Object.fromEntries(DOCUMENT_STATUSES.map((s) => [s, 0])) as Record<DocumentStatus, number>;

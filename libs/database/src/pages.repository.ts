@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { inTransaction, PG_POOL } from './pg-pool';
+import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
 export interface StoredPage {
   pageNumber: number;
@@ -16,9 +16,9 @@ export class PagesRepository {
    * Stores a window of consecutive pages and advances the document's `pages_done` in the same transaction,
    * so the checkpoint never claims a page that is not stored. Idempotent for pages stored before a crash.
    */
-  async saveWindow(documentId: string, pages: StoredPage[]): Promise<void> {
+  async saveWindow(scope: TenantScope, documentId: string, pages: StoredPage[]): Promise<void> {
     if (pages.length === 0) return;
-    await inTransaction(this.pool, async (client) => {
+    await withTenant(this.pool, scope, async (client) => {
       await client.query(
         `INSERT INTO document_pages (document_id, page_number, text)
          SELECT $1, page_number, text FROM unnest($2::int[], $3::text[]) AS p(page_number, text)
@@ -33,8 +33,10 @@ export class PagesRepository {
   }
 
   /** Up to `limit` pages after `afterPage`, in order: lets chunking stream a document of any length. */
-  async readWindow(documentId: string, afterPage: number, limit: number): Promise<StoredPage[]> {
-    const { rows } = await this.pool.query<{ page_number: number; text: string }>(
+  async readWindow(scope: TenantScope, documentId: string, afterPage: number, limit: number): Promise<StoredPage[]> {
+    const { rows } = await tenantQuery<{ page_number: number; text: string }>(
+      this.pool,
+      scope,
       `SELECT page_number, text FROM document_pages WHERE document_id = $1 AND page_number > $2
        ORDER BY page_number LIMIT $3`,
       [documentId, afterPage, limit],
@@ -42,8 +44,10 @@ export class PagesRepository {
     return rows.map((row) => ({ pageNumber: row.page_number, text: row.text }));
   }
 
-  async countCharacters(documentId: string): Promise<number> {
-    const { rows } = await this.pool.query<{ n: string | null }>(
+  async countCharacters(scope: TenantScope, documentId: string): Promise<number> {
+    const { rows } = await tenantQuery<{ n: string | null }>(
+      this.pool,
+      scope,
       'SELECT sum(length(btrim(text))) AS n FROM document_pages WHERE document_id = $1',
       [documentId],
     );

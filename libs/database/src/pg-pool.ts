@@ -1,19 +1,97 @@
-import { Pool, PoolClient } from 'pg';
+import { escapeLiteral, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 
 export const PG_POOL = Symbol('PG_POOL');
 
-export function createPool(databaseUrl: string, max = 10): Pool {
-  const pool = new Pool({ connectionString: databaseUrl, max, connectionTimeoutMillis: 5000, idleTimeoutMillis: 30_000 });
+/**
+ * The role application queries run as (migrations/0009_row_level_security.sql): not a superuser and not the
+ * tables' owner, so PostgreSQL's row-level security applies to every row it reads or writes.
+ */
+export const APP_ROLE = 'groundwork_app';
+
+/**
+ * Whose rows a call may touch: one tenant's, or every tenant's (ALL_TENANTS) for admin keys and for system
+ * work that spans tenants (reconciler, retention, metrics, the dashboard). Required wherever tenant-owned rows
+ * are read or written, so a call cannot forget the scope.
+ */
+export type TenantScope = string | null;
+export const ALL_TENANTS: TenantScope = null;
+
+/** The per-transaction setting the row-level security policies read ('*' means every tenant). */
+const TENANT_SETTING = 'groundwork.tenant';
+const EVERY_TENANT = '*';
+
+export interface PoolOptions {
+  max?: number;
+  /**
+   * Connect as DATABASE_URL's own user, which owns the schema: for migrations and schema maintenance only.
+   * Otherwise every connection runs as APP_ROLE from its first statement.
+   */
+  owner?: boolean;
+}
+
+export function createPool(databaseUrl: string, { max = 10, owner = false }: PoolOptions = {}): Pool {
+  const pool = new Pool({
+    connectionString: owner ? databaseUrl : withStartupRole(databaseUrl, APP_ROLE),
+    max,
+    connectionTimeoutMillis: 5000,
+    idleTimeoutMillis: 30_000,
+  });
   // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
   return pool;
 }
 
+/**
+ * The URL with `role` as a startup option: the server switches to it before the connection takes any query,
+ * and refuses the connection when it cannot. So nothing on the pool runs as the owner, and a query that
+ * bypasses `withTenant` sees no tenant-owned row rather than every one.
+ */
+function withStartupRole(databaseUrl: string, role: string): string {
+  const url = new URL(databaseUrl);
+  const options = url.searchParams.get('options');
+  url.searchParams.set('options', `${options ? `${options} ` : ''}-c role=${role}`);
+  return url.toString();
+}
+
 /** Runs `work` inside one transaction on one client; commits on success, rolls back on any error. */
 export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, 'BEGIN', work);
+}
+
+/**
+ * Runs `work` in one transaction that sees and writes only `scope`'s rows, whatever its SQL says: the policies
+ * of migrations/0009 read the tenant set here. SET LOCAL ends with the transaction, so the next user of the
+ * pooled connection starts with no tenant again. This is the one place the setting is made.
+ */
+export async function withTenant<T>(pool: Pool, scope: TenantScope, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  if (scope === EVERY_TENANT || scope === '') throw new Error(`"${scope}" is not a tenant name`);
+  // SET takes no parameters, hence the quoted literal; it takes no snapshot either, so `work` may still start
+  // with SET TRANSACTION ISOLATION LEVEL. Sent with BEGIN to save a round trip.
+  return transaction(pool, `BEGIN; SET LOCAL ${TENANT_SETTING} = ${escapeLiteral(scope ?? EVERY_TENANT)}`, work);
+}
+
+/** One statement in its own transaction scoped to `scope` (see withTenant). */
+export async function tenantQuery<R extends QueryResultRow = QueryResultRow>(
+  pool: Pool,
+  scope: TenantScope,
+  sql: string,
+  params?: unknown[],
+): Promise<QueryResult<R>> {
+  return withTenant(pool, scope, (client) => client.query<R>(sql, params));
+}
+
+/**
+ * Runs `work` in a transaction as the connection's own user (the schema owner) rather than APP_ROLE: for
+ * schema maintenance the application does at start, such as creating an index. Never for data.
+ */
+export async function asSchemaOwner<T>(pool: Pool, work: (client: PoolClient) => Promise<T>): Promise<T> {
+  return transaction(pool, 'BEGIN; SET LOCAL ROLE NONE', work);
+}
+
+async function transaction<T>(pool: Pool, begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
   try {
-    await client.query('BEGIN');
+    await client.query(begin);
     const result = await work(client);
     await client.query('COMMIT');
     return result;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { PG_POOL } from './pg-pool';
+import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 export type QueryOutcome = 'answered' | 'no_sources' | 'failed' | 'client_closed';
 
@@ -61,8 +61,11 @@ export interface FlaggedQuery {
 export class QueryLogsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
+  /** Written in the log's own tenant. */
   async insert(log: NewQueryLog): Promise<void> {
-    await this.pool.query(
+    await tenantQuery(
+      this.pool,
+      log.tenant,
       `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,
                                cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code,
                                tenant, query_flagged, flagged_chunks)
@@ -74,8 +77,10 @@ export class QueryLogsRepository {
   }
 
   /** Latency percentiles, token totals and cache hits over the queries since `since`. */
-  async statsSince(since: Date): Promise<QueryStats> {
-    const { rows } = await this.pool.query(
+  async statsSince(scope: TenantScope, since: Date): Promise<QueryStats> {
+    const { rows } = await tenantQuery(
+      this.pool,
+      scope,
       `SELECT count(*)::int AS queries,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms) AS p50,
               percentile_cont(0.95) WITHIN GROUP (ORDER BY total_ms) AS p95,
@@ -100,8 +105,10 @@ export class QueryLogsRepository {
   }
 
   /** Latency percentiles per `bucketSeconds`-long bucket since `since` (buckets without queries omitted). */
-  async latencyPerBucket(since: Date, bucketSeconds: number): Promise<QueryLatencyBucket[]> {
-    const { rows } = await this.pool.query<{ bucket_start: Date; queries: number; p50: number; p95: number; p99: number }>(
+  async latencyPerBucket(scope: TenantScope, since: Date, bucketSeconds: number): Promise<QueryLatencyBucket[]> {
+    const { rows } = await tenantQuery<{ bucket_start: Date; queries: number; p50: number; p95: number; p99: number }>(
+      this.pool,
+      scope,
       `SELECT to_timestamp(floor(extract(epoch FROM created_at) / $2) * $2) AS bucket_start,
               count(*)::int AS queries,
               percentile_cont(0.5) WITHIN GROUP (ORDER BY total_ms) AS p50,
@@ -121,11 +128,13 @@ export class QueryLogsRepository {
   }
 
   /** Queries flagged as possible prompt injections since `since`, and the most recent of them. */
-  async flaggedSince(since: Date, recentLimit: number): Promise<{ count: number; recent: FlaggedQuery[] }> {
+  async flaggedSince(scope: TenantScope, since: Date, recentLimit: number): Promise<{ count: number; recent: FlaggedQuery[] }> {
     const flagged = 'created_at >= $1 AND (query_flagged OR flagged_chunks > 0)';
     const [count, recent] = await Promise.all([
-      this.pool.query<{ n: number }>(`SELECT count(*)::int AS n FROM query_logs WHERE ${flagged}`, [since]),
-      this.pool.query<{ id: string; tenant: string; query_text: string; query_flagged: boolean; flagged_chunks: number; created_at: Date }>(
+      tenantQuery<{ n: number }>(this.pool, scope, `SELECT count(*)::int AS n FROM query_logs WHERE ${flagged}`, [since]),
+      tenantQuery<{ id: string; tenant: string; query_text: string; query_flagged: boolean; flagged_chunks: number; created_at: Date }>(
+        this.pool,
+        scope,
         `SELECT id::text, tenant, query_text, query_flagged, flagged_chunks, created_at FROM query_logs
          WHERE ${flagged} ORDER BY created_at DESC, id DESC LIMIT $2`,
         [since, recentLimit],
@@ -145,8 +154,8 @@ export class QueryLogsRepository {
   }
 
   /** Deletes query logs older than `before` (retention); returns how many went. */
-  async deleteOlderThan(before: Date): Promise<number> {
-    const { rowCount } = await this.pool.query('DELETE FROM query_logs WHERE created_at < $1', [before]);
+  async deleteOlderThan(scope: TenantScope, before: Date): Promise<number> {
+    const { rowCount } = await tenantQuery(this.pool, scope, 'DELETE FROM query_logs WHERE created_at < $1', [before]);
     return rowCount ?? 0;
   }
 }

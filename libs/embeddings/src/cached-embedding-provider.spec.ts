@@ -55,10 +55,10 @@ describe('CachedEmbeddingProvider', () => {
   it('embeds each distinct missing text once, then serves every repeat from the cache', async () => {
     const provider = recordingProvider();
     const cached = new CachedEmbeddingProvider(provider, [new MemoryEmbeddingCache(1024)]);
-    const first = await cached.embed(['a', 'bb', 'a']);
+    const first = await cached.embed(['a', 'bb', 'a'], { tenant: 'acme' });
     assert.deepEqual(provider.calls, [['a', 'bb']]);
     assert.deepEqual(first.map((vector) => [...vector]), [[1, 1], [2, 1], [1, 1]]);
-    const second = await cached.embed(['bb', 'a']);
+    const second = await cached.embed(['bb', 'a'], { tenant: 'acme' });
     assert.equal(provider.calls.length, 1);
     assert.deepEqual(second.map((vector) => [...vector]), [[2, 1], [1, 1]]);
   });
@@ -67,26 +67,41 @@ describe('CachedEmbeddingProvider', () => {
     const provider = recordingProvider();
     const fast = new MemoryEmbeddingCache(1024);
     const slow = new MemoryEmbeddingCache(1024);
-    await slow.setMany([[embeddingCacheKey(provider, 'x'), Float32Array.of(9, 9)]]);
-    const vectors = await new CachedEmbeddingProvider(provider, [fast, slow]).embed(['x']);
+    await slow.setMany([[embeddingCacheKey(provider, 'acme', 'x'), Float32Array.of(9, 9)]]);
+    const vectors = await new CachedEmbeddingProvider(provider, [fast, slow]).embed(['x'], { tenant: 'acme' });
     assert.deepEqual([...vectors[0]], [9, 9]);
     assert.equal(provider.calls.length, 0);
-    assert.deepEqual([...(await fast.getMany([embeddingCacheKey(provider, 'x')]))[0]!], [9, 9]);
+    assert.deepEqual([...(await fast.getMany([embeddingCacheKey(provider, 'acme', 'x')]))[0]!], [9, 9]);
   });
 
   it('embeds anyway when a layer fails, and reports the failure', async () => {
     const provider = recordingProvider();
     const failures: string[] = [];
     const cached = new CachedEmbeddingProvider(provider, [brokenLayer], { onLayerError: (layer, operation) => failures.push(`${layer} ${operation}`) });
-    assert.deepEqual([...(await cached.embed(['abc']))[0]], [3, 1]);
+    assert.deepEqual([...(await cached.embed(['abc'], { tenant: 'acme' }))[0]], [3, 1]);
     assert.deepEqual(failures, ['redis read', 'redis write']);
   });
 
   it('keys vectors by provider, model and dimension, so another model never gets them', () => {
     const space = { name: 'openai', model: 'a', dimension: 8 };
-    assert.notEqual(embeddingCacheKey(space, 't'), embeddingCacheKey({ ...space, model: 'b' }, 't'));
-    assert.notEqual(embeddingCacheKey(space, 't'), embeddingCacheKey({ ...space, dimension: 16 }, 't'));
-    assert.equal(embeddingCacheKey(space, 't'), embeddingCacheKey({ ...space }, 't'));
+    assert.notEqual(embeddingCacheKey(space, 'acme', 't'), embeddingCacheKey({ ...space, model: 'b' }, 'acme', 't'));
+    assert.notEqual(embeddingCacheKey(space, 'acme', 't'), embeddingCacheKey({ ...space, dimension: 16 }, 'acme', 't'));
+    assert.equal(embeddingCacheKey(space, 'acme', 't'), embeddingCacheKey({ ...space }, 'acme', 't'));
+  });
+
+  it('shares vectors only within a tenant, and caches nothing for a call that names none', async () => {
+    const provider = recordingProvider();
+    const cache = new MemoryEmbeddingCache(1024);
+    const cached = new CachedEmbeddingProvider(provider, [cache]);
+    await cached.embed(['secret plan'], { tenant: 'acme' });
+    await cached.embed(['secret plan'], { tenant: 'globex' });
+    assert.deepEqual(provider.calls, [['secret plan'], ['secret plan']], 'another tenant embedding the same text is not a hit');
+    await cached.embed(['secret plan'], { tenant: 'acme' });
+    assert.equal(provider.calls.length, 2, 'the same tenant again is');
+    await cached.embed(['untenanted']);
+    await cached.embed(['untenanted']);
+    assert.equal(provider.calls.length, 4);
+    assert.equal(cache.size, 2);
   });
 });
 

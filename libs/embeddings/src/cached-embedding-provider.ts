@@ -21,6 +21,11 @@ export interface CachedEmbeddingProviderHooks {
  * layer by layer; what no layer has is embedded once per distinct text, in one call to the provider, and
  * written to every layer; a hit in a slower layer is copied into the faster ones. Keys carry the provider,
  * model and dimension, so a vector is only ever reused for the space it was made in.
+ *
+ * Keys also carry the tenant, and a call that names none is not cached: a hit answers faster than a miss (a
+ * remote embedding takes tens to hundreds of milliseconds), so a cache shared across tenants would let one
+ * tenant time a search to learn whether another had asked or uploaded exactly that text. The price is that two
+ * tenants uploading the same file both pay for its embeddings, as the content dedupe already has them do.
  */
 export class CachedEmbeddingProvider implements EmbeddingProvider {
   readonly name: string;
@@ -42,7 +47,9 @@ export class CachedEmbeddingProvider implements EmbeddingProvider {
 
   async embed(texts: string[], options: EmbedOptions = {}): Promise<Float32Array[]> {
     options.signal?.throwIfAborted();
-    const keys = texts.map((text) => embeddingCacheKey(this, text));
+    const { tenant } = options;
+    if (tenant === undefined) return this.provider.embed(texts, options);
+    const keys = texts.map((text) => embeddingCacheKey(this, tenant, text));
     const found = new Map<string, Float32Array>();
 
     for (const [depth, layer] of this.layers.entries()) {

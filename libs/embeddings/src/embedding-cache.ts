@@ -26,12 +26,13 @@ export interface EmbeddingSpace {
 const CACHE_FORMAT_VERSION = 'v1';
 
 /**
- * The cache key of `text` embedded in `space`: versioned by model and dimension, so changing either never
- * serves a stale vector, and ending in the text's SHA-256, so keys stay short whatever the text.
+ * The cache key of `text` embedded in `space` for `tenant`: versioned by model and dimension, so changing
+ * either never serves a stale vector; one key space per tenant, so no tenant's texts are shared with another;
+ * ending in the text's SHA-256 (fixed length), so keys stay short whatever the text.
  */
-export function embeddingCacheKey(space: EmbeddingSpace, text: string): string {
+export function embeddingCacheKey(space: EmbeddingSpace, tenant: string, text: string): string {
   const digest = createHash('sha256').update(text).digest('base64url');
-  return `${CACHE_FORMAT_VERSION}:${space.name}:${space.model}:${space.dimension}:${digest}`;
+  return `${CACHE_FORMAT_VERSION}:${space.name}:${space.model}:${space.dimension}:${tenant}:${digest}`;
 }
 
 /** float32, little-endian: 4 bytes per dimension, a third of the JSON text of the same numbers. */

@@ -3,6 +3,11 @@ export const EMBEDDING_PROVIDER = Symbol('EMBEDDING_PROVIDER');
 
 export interface EmbedOptions {
   signal?: AbortSignal;
+  /**
+   * Whose texts these are. Cached vectors are shared only within one tenant (see CachedEmbeddingProvider);
+   * without a tenant nothing is cached.
+   */
+  tenant?: string;
 }
 
 export interface EmbeddingProvider {

@@ -77,7 +77,7 @@ export class QueryService {
     let failure: unknown = null;
     try {
       let queryVector: Promise<Float32Array> | undefined;
-      const embedQuery = () => (queryVector ??= this.embedder.embed([request.query], { signal }).then(([vector]) => vector));
+      const embedQuery = () => (queryVector ??= this.embedder.embed([request.query], { signal, tenant: request.tenant }).then(([vector]) => vector));
 
       const hit = await this.cache.find(prepared.cacheScope, request.query, embedQuery);
       if (hit) {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Bm25Parameters, ChunkHit, ChunksRepository, CollectionsRepository, SqlFilter } from '@app/database';
+import { Bm25Parameters, ChunkHit, CollectionScope, ChunksRepository, CollectionsRepository, SqlFilter } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { compileMetadataFilter, MetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
@@ -61,21 +61,22 @@ export class SearchService {
   async search(request: SearchRequest): Promise<SearchResult[]> {
     const filter: SqlFilter | undefined = request.filters ? compileMetadataFilter(request.filters) : undefined;
     const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
+    const scope: CollectionScope = { tenant: request.tenant, collectionId: collection.id };
     if (request.mode === 'keyword') {
-      return this.chunks.searchKeyword({ collectionId: collection.id, limit: request.topK, filter }, request.query, this.bm25);
+      return this.chunks.searchKeyword({ ...scope, limit: request.topK, filter }, request.query, this.bm25);
     }
     if (request.mode === 'vector') {
-      const embedding = await this.embedQuery(collection.id, request);
-      return this.chunks.searchVector({ collectionId: collection.id, limit: request.topK, filter }, embedding);
+      const embedding = await this.embedQuery(scope, request);
+      return this.chunks.searchVector({ ...scope, limit: request.topK, filter }, embedding);
     }
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
     const depth = Math.max(this.fusion.candidates, request.topK);
     const [embedding, keyword] = await Promise.all([
-      this.embedQuery(collection.id, request),
-      this.chunks.searchKeyword({ collectionId: collection.id, limit: depth, filter }, request.query, this.bm25),
+      this.embedQuery(scope, request),
+      this.chunks.searchKeyword({ ...scope, limit: depth, filter }, request.query, this.bm25),
     ]);
-    const vectorQuery = await this.withFeedback(embedding, keyword);
-    const vector = await this.chunks.searchVector({ collectionId: collection.id, limit: depth, filter }, vectorQuery);
+    const vectorQuery = await this.withFeedback(scope, embedding, keyword);
+    const vector = await this.chunks.searchVector({ ...scope, limit: depth, filter }, vectorQuery);
     return reciprocalRankFusion([
       { items: vector, weight: this.fusion.vectorWeight },
       { items: keyword, weight: this.fusion.keywordWeight },
@@ -88,11 +89,11 @@ export class SearchService {
    * The question's vector. A model built from words weighs each word by its idf in this collection (rare
    * words lead, as in BM25); otherwise the plain embedding, reusing the caller's when it has one.
    */
-  private embedQuery(collectionId: string, request: SearchRequest): Promise<Float32Array> {
+  private embedQuery(scope: CollectionScope, request: SearchRequest): Promise<Float32Array> {
     if (this.embedder.embedQuery) {
-      return this.embedder.embedQuery(request.query, (words) => this.chunks.wordIdf(collectionId, words));
+      return this.embedder.embedQuery(request.query, (words) => this.chunks.wordIdf(scope, words));
     }
-    return request.embedQuery?.() ?? this.embedder.embed([request.query]).then(([vector]) => vector);
+    return request.embedQuery?.() ?? this.embedder.embed([request.query], { tenant: request.tenant }).then(([vector]) => vector);
   }
 
   /**
@@ -100,10 +101,10 @@ export class SearchService {
    * so the vector list also finds passages like those BM25 ranks first, worded differently. On NFCorpus dev
    * this lifts hybrid nDCG@10 more than any fusion weight does (README, "Retrieval quality").
    */
-  private async withFeedback(query: Float32Array, keyword: ChunkHit[]): Promise<Float32Array> {
+  private async withFeedback(scope: CollectionScope, query: Float32Array, keyword: ChunkHit[]): Promise<Float32Array> {
     const { feedbackChunks, feedbackWeight } = this.fusion;
     if (feedbackChunks === 0 || feedbackWeight === 0 || keyword.length === 0) return query;
-    const mean = await this.chunks.meanEmbedding(keyword.slice(0, feedbackChunks).map((hit) => hit.chunkId));
+    const mean = await this.chunks.meanEmbedding(scope, keyword.slice(0, feedbackChunks).map((hit) => hit.chunkId));
     return mean ? addScaled(query, mean, feedbackWeight) : query;
   }
 }

@@ -24,7 +24,7 @@ export class AdminDocumentsController {
   })
   @ApiAcceptedResponse({ type: RetryAcceptedDto })
   async retry(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<RetryAcceptedDto> {
-    const accepted = await this.retries.retry(id);
+    const accepted = await this.retries.retry(principal.tenant, id);
     await this.audit.record(principal, 'document.retry', `document:${id}`);
     return accepted;
   }

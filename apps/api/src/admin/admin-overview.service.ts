@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult } from '@nestjs/terminus';
-import { DocumentRecord, DocumentsRepository, QueryLogsRepository } from '@app/database';
+import { ALL_TENANTS, DocumentRecord, DocumentsRepository, QueryLogsRepository } from '@app/database';
 import { DependencyIndicators } from '../health/dependency-indicators';
 import {
   AdminOverviewDto,
@@ -79,13 +79,14 @@ export class AdminOverviewService {
   private async fromDatabase(now: Date) {
     // From the start of the oldest bucket, so that bucket is complete and the totals match the chart.
     const since = new Date(bucketStart(now, BUCKET_SECONDS).getTime() - (BUCKET_COUNT - 1) * BUCKET_SECONDS * 1000);
+    // The dashboard is admin-only and shows the whole deployment.
     const [documents, failed, finished, stats, latency, flagged] = await Promise.all([
-      this.documents.countByStatus(),
-      this.documents.listRecentlyFailed(FAILED_DOCUMENTS_SHOWN),
-      this.documents.finishedPerBucket(since, BUCKET_SECONDS),
-      this.queryLogs.statsSince(since),
-      this.queryLogs.latencyPerBucket(since, BUCKET_SECONDS),
-      this.queryLogs.flaggedSince(since, FLAGGED_QUERIES_SHOWN),
+      this.documents.countByStatus(ALL_TENANTS),
+      this.documents.listRecentlyFailed(ALL_TENANTS, FAILED_DOCUMENTS_SHOWN),
+      this.documents.finishedPerBucket(ALL_TENANTS, since, BUCKET_SECONDS),
+      this.queryLogs.statsSince(ALL_TENANTS, since),
+      this.queryLogs.latencyPerBucket(ALL_TENANTS, since, BUCKET_SECONDS),
+      this.queryLogs.flaggedSince(ALL_TENANTS, since, FLAGGED_QUERIES_SHOWN),
     ]);
     const throughput = fillBuckets(finished, now, BUCKET_SECONDS, BUCKET_COUNT, (start, row) => ({
       start: start.toISOString(),

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DocumentsRepository } from '@app/database';
+import { DocumentsRepository, TenantScope } from '@app/database';
 import { AppError, NotFoundError } from '@app/errors';
 import { IngestionProducer } from '@app/queue';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto';
@@ -18,22 +18,22 @@ export class DocumentRetryService {
     private readonly producer: IngestionProducer,
   ) {}
 
-  async retry(id: string): Promise<RetryAcceptedDto> {
-    const doc = await this.documents.findById(id);
+  async retry(scope: TenantScope, id: string): Promise<RetryAcceptedDto> {
+    const doc = await this.documents.findById(scope, id);
     if (!doc) throw new NotFoundError('Document', id);
     if (doc.status !== 'failed' || !doc.error) throw new NotRetryableError(doc.status);
     // The failed job is kept in Redis for debugging, and its id (derived from the document's) would turn
     // the new `add` into a no-op: remove it before touching the row, so a Redis outage changes nothing.
     await this.producer.cancel(doc.id);
-    if (!(await this.documents.resetFailedForRetry(doc.id))) {
-      const current = await this.documents.findById(doc.id);
+    if (!(await this.documents.resetFailedForRetry(doc.tenant, doc.id))) {
+      const current = await this.documents.findById(doc.tenant, doc.id);
       throw current ? new NotRetryableError(current.status) : new NotFoundError('Document', id);
     }
     try {
       await this.producer.enqueue(doc.id);
     } catch (error) {
       // Without a job the document would sit in `queued` forever: put the failure back and let the caller retry.
-      await this.documents.markFailed(doc.id, doc.error.code, doc.error.message);
+      await this.documents.markFailed(doc.tenant, doc.id, doc.error.code, doc.error.message);
       throw error;
     }
     return { document_id: doc.id, job_id: doc.jobId, status: 'queued' };

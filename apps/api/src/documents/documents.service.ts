@@ -98,7 +98,7 @@ export class DocumentsService {
       } catch (error) {
         // Without a job the document would sit in `queued` forever: undo it and let the client retry. There is
         // no job to cancel and Redis is likely down, so this must not go through the queue (`delete` does).
-        await this.documents.delete(doc.id);
+        await this.documents.delete(tenant, doc.id);
         if (!(await this.documents.isBlobReferenced(doc.blobSha256))) await this.blobs.delete(doc.blobSha256);
         throw error;
       }
@@ -111,7 +111,7 @@ export class DocumentsService {
 
   /** The document, if the caller's tenant owns it: another tenant's document is 404, so its existence is not confirmed. */
   async get(id: string, principal: Principal): Promise<DocumentRecord> {
-    const doc = isUuid(id) ? await this.documents.findVisible(id, principal.tenant) : null;
+    const doc = isUuid(id) ? await this.documents.findVisible(principal.tenant, id) : null;
     if (!doc) throw new NotFoundError('Document', id);
     return doc;
   }
@@ -140,8 +140,8 @@ export class DocumentsService {
     const doc = await this.get(id, principal);
     // A job that already started cannot be removed from the queue; the worker sees the row gone and stops.
     await this.producer.cancel(doc.id);
-    await this.documents.delete(doc.id);
-    await this.collections.bumpContentVersion(doc.collectionId);
+    await this.documents.delete(doc.tenant, doc.id);
+    await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
     if (!(await this.documents.isBlobReferenced(doc.blobSha256))) await this.blobs.delete(doc.blobSha256);
     await this.audit.record(principal, 'document.delete', `document:${doc.id}`, { tenant: doc.tenant, collection: doc.collection, title: doc.title });
   }

@@ -54,7 +54,7 @@ export class JobsController {
   @ApiOperation({ summary: 'An ingestion job: state, stage and progress' })
   @ApiOkResponse({ type: JobDto })
   async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<JobDto> {
-    const doc = id.length <= 100 ? await this.documents.findByJobId(id, principal.tenant) : null;
+    const doc = id.length <= 100 ? await this.documents.findByJobId(principal.tenant, id) : null;
     if (!doc) throw new NotFoundError('Job', id);
     return toJobDto(doc);
   }

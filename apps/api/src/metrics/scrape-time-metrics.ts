@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { DOCUMENT_STATUSES, DocumentsRepository } from '@app/database';
+import { ALL_TENANTS, DOCUMENT_STATUSES, DocumentsRepository } from '@app/database';
 import { ingestDocuments, LOGGER, queueJobs, scrapeErrors } from '@app/observability';
 import { IngestionQueueMonitor, QUEUE_JOB_STATES } from '@app/queue';
 import { Logger } from 'pino';
@@ -35,7 +35,7 @@ export class ScrapeTimeMetrics {
 
   private async refreshDocuments(): Promise<void> {
     try {
-      const counts = await this.documents.countByStatus();
+      const counts = await this.documents.countByStatus(ALL_TENANTS);
       for (const status of DOCUMENT_STATUSES) ingestDocuments.set({ status }, counts[status]);
     } catch (error) {
       ingestDocuments.reset();

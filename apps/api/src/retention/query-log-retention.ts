@@ -1,7 +1,7 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { QueryLogsRepository } from '@app/database';
+import { ALL_TENANTS, QueryLogsRepository } from '@app/database';
 import { LOGGER } from '@app/observability';
 
 /** Hourly is plenty for a limit counted in days; every API process runs it, and deleting twice is harmless. */
@@ -33,7 +33,8 @@ export class QueryLogRetention implements OnApplicationBootstrap, OnApplicationS
 
   /** Deletes the expired logs now; returns how many went. */
   async sweep(now = new Date()): Promise<number> {
-    return this.logs.deleteOlderThan(new Date(now.getTime() - this.config.security.queryLogRetentionDays * DAY_MS));
+    // One retention period for the whole deployment, so one sweep over every tenant's logs.
+    return this.logs.deleteOlderThan(ALL_TENANTS, new Date(now.getTime() - this.config.security.queryLogRetentionDays * DAY_MS));
   }
 
   private async sweepLogged(): Promise<void> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Chunker, PageText } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, PagesRepository } from '@app/database';
+import { ALL_TENANTS, ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, PagesRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { PermanentIngestionError } from '@app/errors';
 import { chunksEmbedded, LOGGER, pagesExtracted } from '@app/observability';
@@ -10,7 +10,7 @@ import { Logger } from 'pino';
 import { withEmbeddingMetrics } from '../metrics/embedding-metrics';
 import { EmbedStep } from './embed.step';
 import { openPageSource } from './extract.step';
-import { asPermanentEmbeddingFailure, DocumentDeletedError, documentTooMuchTextError, isForeignKeyViolation } from './ingestion-errors';
+import { asPermanentEmbeddingFailure, DocumentDeletedError, documentTooMuchTextError, isWriteForMissingDocument } from './ingestion-errors';
 import { IngestionRun } from './ingestion-run';
 
 export { DocumentDeletedError } from './ingestion-errors';
@@ -25,6 +25,9 @@ const REPLAY_WINDOW_PAGES = 64;
  * pages ahead while earlier pages are chunked, embedded and written, each stage bounded, so memory does not
  * grow with the document. Progress is checkpointed in PostgreSQL (stored pages, the run of stored chunks), and
  * an attempt continues from there. A file already ingested with the same settings is copied, not re-ingested.
+ *
+ * A job names only its document, so the claim and the first read are made across tenants; everything after
+ * runs in the document's tenant, where row-level security refuses any page or chunk written to another's.
  */
 @Injectable()
 export class DocumentIngestionService {
@@ -45,13 +48,14 @@ export class DocumentIngestionService {
 
   /** One attempt; `shutdown` aborts it at the next step when the worker is stopping. */
   async ingest(documentId: string, shutdown: AbortSignal): Promise<IngestionOutcome> {
-    if (!(await this.documents.startAttempt(documentId))) return 'skipped';
+    if (!(await this.documents.startAttempt(ALL_TENANTS, documentId))) return 'skipped';
     const doc = await this.current(documentId);
+    const { tenant } = doc;
     const log = this.logger.child({ documentId, jobId: doc.jobId, attempt: doc.attempts });
     const started = Date.now();
     const run = new IngestionRun({
       documentId,
-      exists: (id) => this.documents.exists(id),
+      exists: (id) => this.documents.exists(tenant, id),
       timeoutSeconds: this.config.ingestion.timeoutSeconds,
       shutdown,
       onPollError: (error) => log.warn({ err: error }, 'checking whether the document still exists failed'),
@@ -59,22 +63,22 @@ export class DocumentIngestionService {
     try {
       const copied = await this.copyFromTwin(doc);
       const counts = copied ?? (await this.extractAndEmbed(doc, run.signal, log));
-      await this.documents.setStage(documentId, 'finalize');
+      await this.documents.setStage(tenant, documentId, 'finalize');
       // Chunks past the last ordinal can only come from an earlier attempt with other settings.
-      await this.chunks.deleteAfter(documentId, counts.chunks - 1);
-      await this.documents.markReady(documentId, counts.pages, counts.chunks);
-      await this.collections.bumpContentVersion(doc.collectionId);
+      await this.chunks.deleteAfter(tenant, documentId, counts.chunks - 1);
+      await this.documents.markReady(tenant, documentId, counts.pages, counts.chunks);
+      await this.collections.bumpContentVersion(tenant, doc.collectionId);
       log.info({ ...counts, copied: copied !== null, ms: Date.now() - started }, 'document ready');
       return 'ready';
     } catch (error) {
-      throw await this.explain(error, documentId, run.signal);
+      throw await this.explain(error, doc, run.signal);
     } finally {
       run.stop();
     }
   }
 
   async fail(documentId: string, code: string, message: string): Promise<void> {
-    await this.documents.markFailed(documentId, code, message);
+    await this.documents.markFailed(ALL_TENANTS, documentId, code, message);
   }
 
   /**
@@ -86,7 +90,7 @@ export class DocumentIngestionService {
     if (doc.stage !== 'extract' || doc.pagesDone > 0 || doc.chunksDone > 0) return null;
     const twin = await this.documents.findReadyTwin(doc);
     if (!twin) return null;
-    return this.documents.copyIngestedContent(twin.id, { id: doc.id, collectionId: doc.collectionId });
+    return this.documents.copyIngestedContent(doc.tenant, twin.id, { id: doc.id, collectionId: doc.collectionId });
   }
 
   private async extractAndEmbed(doc: DocumentRecord, signal: AbortSignal, log: Logger): Promise<{ pages: number; chunks: number }> {
@@ -96,12 +100,12 @@ export class DocumentIngestionService {
       this.embedder,
       {
         write: async (batch) => {
-          await this.chunks.upsertMany(doc.id, doc.collectionId, batch);
+          await this.chunks.upsertMany(doc.tenant, doc.id, doc.collectionId, batch);
           chunksEmbedded.inc(batch.length);
         },
-        progress: (chunksDone, pagesEmbedded) => this.documents.recordEmbedProgress(doc.id, chunksDone, pagesEmbedded),
+        progress: (chunksDone, pagesEmbedded) => this.documents.recordEmbedProgress(doc.tenant, doc.id, chunksDone, pagesEmbedded),
       },
-      { batchSize: embedding.batchSize, concurrency: embedding.concurrency, firstMissingOrdinal: doc.chunksDone, signal },
+      { batchSize: embedding.batchSize, concurrency: embedding.concurrency, firstMissingOrdinal: doc.chunksDone, signal, tenant: doc.tenant },
     );
     let characters = 0;
     const chunkPages = async (pages: readonly PageText[]) => {
@@ -117,7 +121,7 @@ export class DocumentIngestionService {
       // the ordinals continue exactly where they stopped; only chunks past the checkpoint are embedded.
       log.info({ resumeAfterPage: doc.pagesDone, resumeAtOrdinal: doc.chunksDone, stage: doc.stage }, 'ingesting');
       for (let after = 0; after < doc.pagesDone; ) {
-        const window = await this.pages.readWindow(doc.id, after, REPLAY_WINDOW_PAGES);
+        const window = await this.pages.readWindow(doc.tenant, doc.id, after, REPLAY_WINDOW_PAGES);
         if (window.length === 0) break;
         await chunkPages(window);
         after = window[window.length - 1].pageNumber;
@@ -129,7 +133,7 @@ export class DocumentIngestionService {
         if (characters === 0) {
           throw new PermanentIngestionError('no_text', 'No text could be extracted (a scanned document without a text layer, or an empty file).');
         }
-        await this.documents.setStage(doc.id, 'embed');
+        await this.documents.setStage(doc.tenant, doc.id, 'embed');
       }
       await embed.accept(chunker.finish());
       const chunkCount = await embed.finish();
@@ -156,10 +160,10 @@ export class DocumentIngestionService {
     signal.addEventListener('abort', stop, { once: true });
     try {
       signal.throwIfAborted();
-      await this.documents.setPagesTotal(doc.id, source.pageCount);
+      await this.documents.setPagesTotal(doc.tenant, doc.id, source.pageCount);
       for await (const window of source.windows(doc.pagesDone)) {
         signal.throwIfAborted();
-        await this.pages.saveWindow(doc.id, window);
+        await this.pages.saveWindow(doc.tenant, doc.id, window);
         pagesExtracted.inc(window.length);
         await chunkPages(window);
       }
@@ -178,14 +182,14 @@ export class DocumentIngestionService {
    * out), a deletion when a write failed because the document row is gone, and a provider's refusal as
    * permanent.
    */
-  private async explain(error: unknown, documentId: string, signal: AbortSignal): Promise<unknown> {
+  private async explain(error: unknown, doc: DocumentRecord, signal: AbortSignal): Promise<unknown> {
     if (signal.aborted) return signal.reason;
-    if (isForeignKeyViolation(error) && !(await this.documents.exists(documentId))) return new DocumentDeletedError(documentId);
+    if (isWriteForMissingDocument(error) && !(await this.documents.exists(doc.tenant, doc.id))) return new DocumentDeletedError(doc.id);
     return asPermanentEmbeddingFailure(error);
   }
 
   private async current(documentId: string): Promise<DocumentRecord> {
-    const doc = await this.documents.findById(documentId);
+    const doc = await this.documents.findById(ALL_TENANTS, documentId);
     if (!doc) throw new DocumentDeletedError(documentId);
     return doc;
   }

@@ -46,7 +46,7 @@ describe('EmbedStep', () => {
     // The first batch is the slowest: later batches finish first, but the checkpoint waits for it.
     const provider = delayedProvider((first) => (first === 'chunk 0' ? 60 : 5));
     const sink = recordingSink();
-    const step = new EmbedStep(provider, sink, { batchSize: 2, concurrency: 3, firstMissingOrdinal: 0, signal: new AbortController().signal });
+    const step = new EmbedStep(provider, sink, { batchSize: 2, concurrency: 3, firstMissingOrdinal: 0, signal: new AbortController().signal, tenant: 't' });
     await step.accept([0, 1, 2, 3, 4, 5].map(chunk));
     assert.equal(await step.finish(), 6);
     assert.deepEqual([...sink.written].sort((a, b) => a - b), [0, 1, 2, 3, 4, 5]);
@@ -56,7 +56,7 @@ describe('EmbedStep', () => {
   it('derives but does not re-embed the ordinals below the checkpoint', async () => {
     const provider = delayedProvider(() => 0);
     const sink = recordingSink();
-    const step = new EmbedStep(provider, sink, { batchSize: 10, concurrency: 1, firstMissingOrdinal: 3, signal: new AbortController().signal });
+    const step = new EmbedStep(provider, sink, { batchSize: 10, concurrency: 1, firstMissingOrdinal: 3, signal: new AbortController().signal, tenant: 't' });
     await step.accept([0, 1, 2, 3, 4].map(chunk));
     assert.equal(await step.finish(), 5);
     assert.deepEqual(provider.calls, [['chunk 3', 'chunk 4']]);
@@ -76,7 +76,7 @@ describe('EmbedStep', () => {
         return texts.map(() => Float32Array.of(1));
       },
     };
-    const step = new EmbedStep(provider, recordingSink(), { batchSize: 1, concurrency: 2, firstMissingOrdinal: 0, signal: new AbortController().signal });
+    const step = new EmbedStep(provider, recordingSink(), { batchSize: 1, concurrency: 2, firstMissingOrdinal: 0, signal: new AbortController().signal, tenant: 't' });
     await step.accept(Array.from({ length: 10 }, (_, i) => chunk(i)));
     await step.finish();
     assert.equal(most, 2);
@@ -86,7 +86,7 @@ describe('EmbedStep', () => {
     const failure = new Error('provider gave up');
     const provider = delayedProvider(() => 5, (first) => (first === 'chunk 2' ? failure : undefined));
     const sink = recordingSink();
-    const step = new EmbedStep(provider, sink, { batchSize: 2, concurrency: 2, firstMissingOrdinal: 0, signal: new AbortController().signal });
+    const step = new EmbedStep(provider, sink, { batchSize: 2, concurrency: 2, firstMissingOrdinal: 0, signal: new AbortController().signal, tenant: 't' });
     await assert.rejects(
       (async () => {
         await step.accept([0, 1, 2, 3, 4, 5, 6, 7].map(chunk));

@@ -18,6 +18,8 @@ export interface EmbedStepOptions {
   /** Ordinals below this were stored by an earlier attempt: they are derived again but not re-embedded. */
   firstMissingOrdinal: number;
   signal: AbortSignal;
+  /** The document's tenant: cached embeddings are shared only within it. */
+  tenant: string;
 }
 
 interface BatchState {
@@ -101,7 +103,7 @@ export class EmbedStep {
     try {
       const vectors = await this.embedder.embed(
         chunks.map((chunk) => chunk.text),
-        { signal: this.signal },
+        { signal: this.signal, tenant: this.options.tenant },
       );
       this.signal.throwIfAborted();
       await this.sink.write(chunks.map((chunk, i) => ({ ...chunk, embedding: vectors[i] })));

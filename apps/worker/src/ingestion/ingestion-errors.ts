@@ -35,9 +35,14 @@ export function documentTooMuchTextError(maxCharacters: number): PermanentIngest
   );
 }
 
-/** PostgreSQL's foreign-key violation: a write for a document row that is gone (deleted meanwhile). */
-export function isForeignKeyViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === '23503';
+/**
+ * How PostgreSQL refuses a write for a document row that is gone (deleted meanwhile): a foreign-key violation,
+ * or for pages, whose row-level security policy requires their document, a policy violation. Either may also
+ * mean something else, so the caller checks that the document is really gone.
+ */
+export function isWriteForMissingDocument(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === '23503' || code === '42501';
 }
 
 /**

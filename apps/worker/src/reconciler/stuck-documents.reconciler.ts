@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { DocumentRecord, DocumentsRepository } from '@app/database';
+import { ALL_TENANTS, DocumentRecord, DocumentsRepository } from '@app/database';
 import { LOGGER } from '@app/observability';
 import { IngestionJobStates, IngestionProducer, isLiveJobState } from '@app/queue';
 import { Logger } from 'pino';
@@ -66,7 +66,8 @@ export class StuckDocumentsReconciler implements OnApplicationBootstrap, OnAppli
     const actions = new Map<string, ReconcileAction>();
     let after: { updatedAt: Date; id: string } | undefined;
     for (;;) {
-      const page = await this.documents.listUnfinishedSince(unchangedSince, PAGE_SIZE, after);
+      // Stuck is stuck whoever owns the document: the pass looks at every tenant's.
+      const page = await this.documents.listUnfinishedSince(ALL_TENANTS, unchangedSince, PAGE_SIZE, after);
       for (const doc of page) {
         const action = await this.reconcileOne(doc);
         if (action) actions.set(doc.id, action);
@@ -83,6 +84,7 @@ export class StuckDocumentsReconciler implements OnApplicationBootstrap, OnAppli
     const log = this.logger.child({ documentId: doc.id, jobId: doc.jobId, jobState: state, attempts: doc.attempts });
     if (doc.attempts >= MAX_INGESTION_ATTEMPTS) {
       await this.documents.markFailed(
+        doc.tenant,
         doc.id,
         INGESTION_INTERRUPTED,
         `Ingestion was interrupted ${doc.attempts} times without finishing (workers stopped while processing it); giving up.`,
@@ -93,7 +95,7 @@ export class StuckDocumentsReconciler implements OnApplicationBootstrap, OnAppli
     // A finished job under the document's job id would make adding a silent no-op, so it goes first.
     if (state !== 'missing') await this.producer.cancel(doc.id);
     await this.producer.enqueue(doc.id);
-    await this.documents.touch(doc.id);
+    await this.documents.touch(doc.tenant, doc.id);
     log.warn('document had no live ingestion job; enqueued it again');
     return 'requeued';
   }

@@ -1,0 +1,215 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import {
+  ALL_TENANTS,
+  ChunksRepository,
+  Collection,
+  CollectionsRepository,
+  createPool,
+  DocumentsRepository,
+  PagesRepository,
+  QueryLogsRepository,
+  tenantQuery,
+  withTenant,
+} from '@app/database';
+import { Pool } from 'pg';
+import { createTestEnv, TestEnv } from '../support/test-env';
+
+const DIMENSION = 8;
+
+/**
+ * Every tenant-owned table, with an expression naming each row and a condition (over the owner's unfiltered view)
+ * for the rows that belong to the tenant `$1`.
+ */
+const TENANT_TABLES = [
+  { table: 'collections', key: 'id::text', owned: 'tenant = $1' },
+  { table: 'documents', key: 'id::text', owned: 'tenant = $1' },
+  { table: 'document_pages', key: "document_id || ':' || page_number", owned: 'document_id IN (SELECT id FROM documents WHERE tenant = $1)' },
+  { table: 'chunks', key: 'id::text', owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
+  { table: 'query_logs', key: 'id::text', owned: 'tenant = $1' },
+  { table: 'bm25_collection_stats', key: 'collection_id::text', owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
+  { table: 'bm25_lexeme_stats', key: "collection_id || ':' || lexeme", owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
+];
+
+const isPolicyViolation = (error: unknown) => (error as { code?: string }).code === '42501' && /row-level security/.test((error as Error).message);
+
+/** A unit vector along one axis, so each tenant's chunks point their own way. */
+const axis = (i: number) => Float32Array.from({ length: DIMENSION }, (_, j) => (j === i ? 1 : 0));
+
+describe('row-level security: the second wall behind the tenant-scoped repositories', () => {
+  let env: TestEnv;
+  /** The application's pool: connections run as groundwork_app, so the policies apply. */
+  let pool: Pool;
+  /** The schema owner (a superuser here): sees everything, to check what the application role saw. */
+  let owner: Pool;
+  const seeded = new Map<string, { collection: Collection; documentId: string }>();
+
+  before(async () => {
+    env = await createTestEnv();
+    pool = createPool(env.config.databaseUrl, { max: 4 });
+    owner = createPool(env.config.databaseUrl, { max: 2, owner: true });
+    const collections = new CollectionsRepository(pool);
+    const documents = new DocumentsRepository(pool);
+    const pages = new PagesRepository(pool);
+    const chunks = new ChunksRepository(pool);
+    const queryLogs = new QueryLogsRepository(pool);
+    await chunks.ensureVectorIndex(DIMENSION);
+    for (const [i, tenant] of ['acme', 'globex'].entries()) {
+      // Same collection name in both tenants, the way the API allows it.
+      const collection = await collections.getOrCreate(tenant, 'handbook', 'test', DIMENSION);
+      const documentId = randomUUID();
+      await documents.create({
+        id: documentId, tenant, collectionId: collection.id, title: `${tenant} handbook`, filename: null, mediaType: 'text/plain',
+        blobSha256: 'test', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
+      });
+      await pages.saveWindow(tenant, documentId, [{ pageNumber: 1, text: `${tenant} parking rules` }, { pageNumber: 2, text: `${tenant} holidays` }]);
+      await chunks.upsertMany(tenant, documentId, collection.id, [0, 1, 2].map((ordinal) => ({
+        ordinal, text: `${tenant} parking is free on page ${ordinal}`, pageStart: 1, pageEnd: 1, tokenCount: 8, embedding: axis(i),
+      })));
+      await documents.markReady(tenant, documentId, 2, 3);
+      await queryLogs.insert({
+        tenant, collectionId: collection.id, queryText: `where does ${tenant} park?`, mode: 'hybrid', topK: 5, sourceCount: 3,
+        model: null, promptTokens: 0, completionTokens: 0, costUsd: null, cacheHit: null, retrievalMs: 1, generationMs: 1,
+        totalMs: 2, streamed: false, outcome: 'answered', errorCode: null, queryFlagged: false, flaggedChunks: 0,
+      });
+      seeded.set(tenant, { collection, documentId });
+    }
+  });
+  after(async () => {
+    await pool?.end();
+    await owner?.end();
+    await env?.cleanup();
+  });
+
+  test('the application runs as a role that row-level security binds, on every tenant-owned table', async () => {
+    const { rows: [me] } = await pool.query('SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user');
+    assert.deepEqual(me, { role: 'groundwork_app', rolsuper: false, rolbypassrls: false });
+    // Any table that names a tenant, collection or document is tenant-owned: a new one without policies fails here.
+    const { rows } = await owner.query<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
+      `SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
+              (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
+       FROM pg_class c
+       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname NOT IN ('api_keys', 'audit_log')
+         AND EXISTS (SELECT 1 FROM information_schema.columns col
+                     WHERE col.table_schema = 'public' AND col.table_name = c.relname
+                       AND col.column_name IN ('tenant', 'collection_id', 'document_id'))
+       ORDER BY 1`,
+    );
+    assert.deepEqual(rows.map((row) => row.table), TENANT_TABLES.map((t) => t.table).sort());
+    for (const row of rows) assert.deepEqual(row, { table: row.table, enabled: true, forced: true, policies: 1 });
+  });
+
+  test("with a tenant set, a query without any WHERE returns that tenant's rows and no other's", async () => {
+    for (const tenant of ['acme', 'globex']) {
+      for (const { table, key, owned } of TENANT_TABLES) {
+        const { rows: seen } = await tenantQuery<{ key: string }>(pool, tenant, `SELECT ${key} AS key FROM ${table}`);
+        const { rows: expected } = await owner.query<{ key: string }>(`SELECT ${key} AS key FROM ${table} WHERE ${owned}`, [tenant]);
+        const { rows: [{ total }] } = await owner.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${table}`);
+        assert.ok(expected.length > 0 && expected.length < total, `${table}: both tenants have rows`);
+        assert.deepEqual(seen.map((r) => r.key).sort(), expected.map((r) => r.key).sort(), `${table} as ${tenant}`);
+      }
+    }
+  });
+
+  test('with no tenant set, nothing is visible: not before any transaction, nor after one has ended', async () => {
+    const single = createPool(env.config.databaseUrl, { max: 1 });
+    try {
+      for (const { table } of TENANT_TABLES) {
+        assert.equal((await single.query(`SELECT * FROM ${table}`)).rowCount, 0, `${table}, never set`);
+      }
+      // The same connection again, once a tenant's transaction has set and then dropped its SET LOCAL.
+      assert.ok((await tenantQuery(single, 'acme', 'SELECT * FROM chunks')).rowCount! > 0);
+      for (const { table } of TENANT_TABLES) {
+        assert.equal((await single.query(`SELECT * FROM ${table}`)).rowCount, 0, `${table}, after a tenant's transaction`);
+      }
+    } finally {
+      await single.end();
+    }
+  });
+
+  test('ALL_TENANTS (admin keys, system work) sees every tenant', async () => {
+    for (const { table } of TENANT_TABLES) {
+      const { rows: [{ total }] } = await owner.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${table}`);
+      const { rows: [{ seen }] } = await tenantQuery<{ seen: number }>(pool, ALL_TENANTS, `SELECT count(*)::int AS seen FROM ${table}`);
+      assert.equal(seen, total, table);
+    }
+  });
+
+  test("another tenant's rows cannot be written, nor a tenant's own rows given away", async () => {
+    const acme = seeded.get('acme')!;
+    const globex = seeded.get('globex')!;
+    const attempts: Record<string, [string, unknown[]]> = {
+      'a collection': ["INSERT INTO collections (tenant, name, embedding_model, embedding_dim) VALUES ('globex', 'planted', 'test', 8)", []],
+      'a document': [
+        `INSERT INTO documents (id, tenant, collection_id, title, media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, job_id)
+         VALUES ($1, 'globex', $2, 'planted', 'text/plain', 'x', 0, 500, 0, $3)`,
+        [randomUUID(), globex.collection.id, `planted-${randomUUID()}`],
+      ],
+      'a page': ['INSERT INTO document_pages (document_id, page_number, text) VALUES ($1, 99, $2)', [globex.documentId, 'planted']],
+      // Attached to acme's own document, but in globex's collection: what search would return to globex.
+      'a chunk': [
+        `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
+         VALUES ($1, $2, 99, 'planted', 1, 1, 1, $3::vector, 8)`,
+        [acme.documentId, globex.collection.id, `[${axis(0).join(',')}]`],
+      ],
+      'a query log': ["INSERT INTO query_logs (tenant, query_text, mode, top_k, outcome) VALUES ('globex', 'planted', 'hybrid', 5, 'answered')", []],
+      'a document moved to another tenant': ["UPDATE documents SET tenant = 'globex' WHERE id = $1", [acme.documentId]],
+      'chunks moved to another collection': ['UPDATE chunks SET collection_id = $1 WHERE document_id = $2', [globex.collection.id, acme.documentId]],
+    };
+    for (const [what, [sql, params]] of Object.entries(attempts)) {
+      await assert.rejects(tenantQuery(pool, 'acme', sql, params), isPolicyViolation, what);
+    }
+    // Statements without a WHERE touch only the tenant's own rows.
+    const { rowCount: updated } = await tenantQuery(pool, 'acme', "UPDATE documents SET title = title || ''");
+    assert.equal(updated, 1);
+    const { rowCount: deleted } = await tenantQuery(pool, 'acme', 'DELETE FROM query_logs');
+    assert.equal(deleted, 1);
+    const { rows: [{ left }] } = await owner.query<{ left: number }>("SELECT count(*)::int AS left FROM query_logs WHERE tenant = 'globex'");
+    assert.equal(left, 1, "globex's log survives acme's DELETE without WHERE");
+  });
+
+  test("the repositories cannot reach another tenant's rows even when handed their ids", async () => {
+    const acme = seeded.get('acme')!;
+    const globex = seeded.get('globex')!;
+    const chunks = new ChunksRepository(pool);
+    const documents = new DocumentsRepository(pool);
+    const pages = new PagesRepository(pool);
+    // As if a caller had resolved the wrong collection: the repository's own WHERE would let these through.
+    const wrong = { tenant: 'acme', collectionId: globex.collection.id, limit: 10 };
+    assert.deepEqual(await chunks.searchKeyword(wrong, 'parking'), []);
+    assert.deepEqual(await chunks.searchVector(wrong, axis(1)), []);
+    assert.equal((await chunks.searchKeyword({ ...wrong, tenant: 'globex' }, 'parking')).length, 3);
+    assert.equal((await chunks.searchVector({ ...wrong, tenant: 'globex' }, axis(1))).length, 3);
+    assert.equal(await documents.findById('acme', globex.documentId), null);
+    assert.deepEqual(await pages.readWindow('acme', globex.documentId, 0, 10), []);
+    assert.equal(await chunks.maxOrdinal('acme', globex.documentId), -1);
+    assert.notEqual(await documents.findById('acme', acme.documentId), null);
+  });
+
+  test('keyword and vector search keep their indexes under row-level security', async () => {
+    const { collection } = seeded.get('acme')!;
+    const plan = (sql: string, params: unknown[]) =>
+      withTenant(pool, 'acme', async (client) => {
+        // The tables are tiny: make any other plan look ruinous, so the only question is whether the index may be used.
+        await client.query('SET LOCAL enable_seqscan = off');
+        await client.query('SET LOCAL enable_sort = off');
+        const { rows } = await client.query<{ 'QUERY PLAN': string }>(`EXPLAIN ${sql}`, params);
+        return rows.map((row) => row['QUERY PLAN']).join('\n');
+      });
+    // A non-LEAKPROOF function in the condition would forbid the GIN index and scan every tenant's chunks.
+    const keyword = await plan('SELECT id FROM chunks WHERE bm25_collection_terms(collection_id, tsv) @@ $1::tsquery', [`'${collection.id} park'`]);
+    assert.match(keyword, /Index Scan on chunks_bm25_terms_idx/);
+    const vector = await plan(
+      `SELECT id FROM chunks WHERE collection_id = $1 AND embedding_dim = ${DIMENSION}
+       ORDER BY embedding::vector(${DIMENSION}) <=> $2::vector(${DIMENSION}) LIMIT 3`,
+      [collection.id, `[${axis(0).join(',')}]`],
+    );
+    assert.match(vector, new RegExp(`Index Scan using chunks_embedding_hnsw_${DIMENSION}`));
+  });
+
+  test('a scope that is not a tenant name is refused before it reaches PostgreSQL', async () => {
+    await assert.rejects(tenantQuery(pool, '*', 'SELECT 1'), /not a tenant name/);
+    await assert.rejects(tenantQuery(pool, '', 'SELECT 1'), /not a tenant name/);
+  });
+});
