@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { requestJson, RequestOptions, uploadFile, waitForDocument } from '../support/http';
 import { postSse } from '../support/sse';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { useSystem } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
 
 type Caller = 'none' | 'revoked' | 'otherTenantMember' | 'reader' | 'member' | 'admin';
@@ -17,39 +17,32 @@ async function createKey(baseUrl: string, body: { tenant?: string; role: string;
 }
 
 describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
+  const suite = useSystem();
   const keys = {} as Record<Caller, string | null>;
   let revokedId: string;
   let acmeDoc: { id: string; job_id: string };
   let betaDoc: { id: string; job_id: string };
-  const call = (caller: Caller, path: string, init: RequestOptions = {}) => requestJson(system.baseUrl, path, { ...init, apiKey: keys[caller] });
+  const call = (caller: Caller, path: string, init: RequestOptions = {}) => requestJson(suite.system.baseUrl, path, { ...init, apiKey: keys[caller] });
 
   before(async () => {
-    env = await createTestEnv();
-    system = await startSystem(env.config);
     keys.none = null;
     keys.admin = TEST_ADMIN_KEY;
-    keys.member = (await createKey(system.baseUrl, { tenant: 'acme', role: 'member', name: 'acme uploader' })).key;
-    keys.reader = (await createKey(system.baseUrl, { tenant: 'acme', role: 'reader', name: 'acme reader' })).key;
-    keys.otherTenantMember = (await createKey(system.baseUrl, { tenant: 'beta', role: 'member', name: 'beta uploader' })).key;
-    const revoked = await createKey(system.baseUrl, { tenant: 'acme', role: 'member', name: 'leaked' });
+    keys.member = (await createKey(suite.system.baseUrl, { tenant: 'acme', role: 'member', name: 'acme uploader' })).key;
+    keys.reader = (await createKey(suite.system.baseUrl, { tenant: 'acme', role: 'reader', name: 'acme reader' })).key;
+    keys.otherTenantMember = (await createKey(suite.system.baseUrl, { tenant: 'beta', role: 'member', name: 'beta uploader' })).key;
+    const revoked = await createKey(suite.system.baseUrl, { tenant: 'acme', role: 'member', name: 'leaked' });
     revokedId = revoked.id;
     keys.revoked = revoked.key;
     assert.equal((await call('revoked', '/v1/documents')).status, 200, 'works before revocation');
-    assert.equal((await requestJson(system.baseUrl, `/v1/admin/api-keys/${revokedId}`, { method: 'DELETE' })).status, 204);
+    assert.equal((await requestJson(suite.system.baseUrl, `/v1/admin/api-keys/${revokedId}`, { method: 'DELETE' })).status, 204);
 
-    const acme = await uploadFile(system.baseUrl, { name: 'acme.txt', content: 'Acme secret: the launch code word is heliotrope.' }, { collection: 'hr' }, { apiKey: keys.member });
-    const beta = await uploadFile(system.baseUrl, { name: 'beta.txt', content: 'Beta secret: the launch code word is marigold.' }, { collection: 'hr' }, { apiKey: keys.otherTenantMember });
+    const acme = await uploadFile(suite.system.baseUrl, { name: 'acme.txt', content: 'Acme secret: the launch code word is heliotrope.' }, { collection: 'hr' }, { apiKey: keys.member });
+    const beta = await uploadFile(suite.system.baseUrl, { name: 'beta.txt', content: 'Beta secret: the launch code word is marigold.' }, { collection: 'hr' }, { apiKey: keys.otherTenantMember });
     assert.deepEqual([acme.status, beta.status], [202, 202]);
     acmeDoc = { id: acme.body.document_id, job_id: acme.body.job_id };
     betaDoc = { id: beta.body.document_id, job_id: beta.body.job_id };
-    await waitForDocument(system.baseUrl, acmeDoc.id);
-    await waitForDocument(system.baseUrl, betaDoc.id);
-  });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
+    await waitForDocument(suite.system.baseUrl, acmeDoc.id);
+    await waitForDocument(suite.system.baseUrl, betaDoc.id);
   });
 
   test('every endpoint × {no key, revoked, other tenant, reader, member, admin} answers the expected status', async () => {
@@ -59,7 +52,7 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
     const matrix: { name: string; request: (caller: Caller) => Promise<{ status: number }>; expected: Record<Caller, number> }[] = [
       {
         name: 'POST /v1/documents',
-        request: (caller) => uploadFile(system.baseUrl, { name: 'm.txt', content: `matrix upload by ${caller}` }, { collection: 'matrix' }, { apiKey: keys[caller] }),
+        request: (caller) => uploadFile(suite.system.baseUrl, { name: 'm.txt', content: `matrix upload by ${caller}` }, { collection: 'matrix' }, { apiKey: keys[caller] }),
         expected: { none: 401, revoked: 401, otherTenantMember: 202, reader: 403, member: 202, admin: 202 },
       },
       {
@@ -131,12 +124,12 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
       },
       {
         name: 'GET /metrics',
-        request: (caller) => fetch(`${system.baseUrl}/metrics`, { headers: keys[caller] ? { Authorization: `Bearer ${keys[caller]}` } : {} }),
+        request: (caller) => fetch(`${suite.system.baseUrl}/metrics`, { headers: keys[caller] ? { Authorization: `Bearer ${keys[caller]}` } : {} }),
         expected: { none: 200, revoked: 200, otherTenantMember: 200, reader: 200, member: 200, admin: 200 },
       },
       {
         name: 'GET /admin (the page asks for the key itself)',
-        request: () => fetch(`${system.baseUrl}/admin`),
+        request: () => fetch(`${suite.system.baseUrl}/admin`),
         expected: { none: 200, revoked: 200, otherTenantMember: 200, reader: 200, member: 200, admin: 200 },
       },
     ];
@@ -156,7 +149,7 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
   });
 
   test('DELETE: another tenant and readers cannot, the owner and admins can', async () => {
-    const upload = async (name: string) => (await uploadFile(system.baseUrl, { name, content: `to delete: ${name}` }, {}, { apiKey: keys.member })).body.document_id;
+    const upload = async (name: string) => (await uploadFile(suite.system.baseUrl, { name, content: `to delete: ${name}` }, {}, { apiKey: keys.member })).body.document_id;
     const [byMember, byAdmin] = [await upload('one.txt'), await upload('two.txt')];
     assert.equal((await call('none', `/v1/documents/${byMember}`, { method: 'DELETE' })).status, 401);
     assert.equal((await call('revoked', `/v1/documents/${byMember}`, { method: 'DELETE' })).status, 401);
@@ -192,18 +185,18 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
   });
 
   test('key management: the raw key is shown once, listed never, and stored only as a digest', async () => {
-    const created = await requestJson(system.baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'reader', name: 'dashboards' } });
+    const created = await requestJson(suite.system.baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'reader', name: 'dashboards' } });
     assert.equal(created.status, 201);
     const { key, prefix } = created.body;
     assert.match(key, /^gwk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
     assert.equal(key.slice(0, 16), prefix);
     assert.deepEqual(Object.keys(created.body).sort(), ['created_at', 'id', 'key', 'name', 'prefix', 'revoked_at', 'role', 'tenant']);
 
-    const listed = await requestJson(system.baseUrl, '/v1/admin/api-keys');
+    const listed = await requestJson(suite.system.baseUrl, '/v1/admin/api-keys');
     assert.ok(!JSON.stringify(listed.body).includes(key.slice(17)), 'the listing has no secret');
     assert.ok(listed.body.data.some((k: { id: string }) => k.id === created.body.id));
 
-    const db = new Client({ connectionString: env.config.databaseUrl });
+    const db = new Client({ connectionString: suite.env.config.databaseUrl });
     await db.connect();
     try {
       // Every table, every row, as text: the secret part of the key must be nowhere.
@@ -217,15 +210,15 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
     }
 
     for (const bad of [{ role: 'member', name: 'no tenant' }, { role: 'admin', tenant: 'acme', name: 'tenant admin' }, { role: 'owner', tenant: 'acme', name: 'x' }, { role: 'reader', tenant: 'Not OK', name: 'x' }, { role: 'reader', tenant: 'acme', name: 'x', extra: 1 }]) {
-      const refused = await requestJson(system.baseUrl, '/v1/admin/api-keys', { method: 'POST', json: bad });
+      const refused = await requestJson(suite.system.baseUrl, '/v1/admin/api-keys', { method: 'POST', json: bad });
       assert.equal(refused.status, 400, JSON.stringify(bad));
       assert.equal(refused.body.error.code, 'validation_failed');
     }
-    assert.equal((await requestJson(system.baseUrl, '/v1/admin/api-keys/00000000-0000-4000-8000-000000000000', { method: 'DELETE' })).status, 404);
+    assert.equal((await requestJson(suite.system.baseUrl, '/v1/admin/api-keys/00000000-0000-4000-8000-000000000000', { method: 'DELETE' })).status, 404);
   });
 
   test('OpenAPI declares bearer auth on every /v1 operation', async () => {
-    const openapi = (await requestJson(system.baseUrl, '/docs-json', { apiKey: null })).body;
+    const openapi = (await requestJson(suite.system.baseUrl, '/docs-json', { apiKey: null })).body;
     assert.ok(openapi.components.securitySchemes['api-key']);
     const unsecured: string[] = [];
     for (const [path, operations] of Object.entries<Record<string, { security?: unknown[] }>>(openapi.paths)) {
@@ -239,39 +232,30 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
 });
 
 describe('tenant isolation holds under HNSW with a selective filter', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
+  const suite = useSystem();
 
-  before(async () => {
-    env = await createTestEnv();
-    system = await startSystem(env.config);
-  });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
-  });
 
   test("hundreds of closer chunks in another tenant's same-named collection, same metadata: none come back", async () => {
-    const near = await createKey(system.baseUrl, { tenant: 'near', role: 'member', name: 'near' });
-    const far = await createKey(system.baseUrl, { tenant: 'far', role: 'member', name: 'far' });
+    const near = await createKey(suite.system.baseUrl, { tenant: 'near', role: 'member', name: 'near' });
+    const far = await createKey(suite.system.baseUrl, { tenant: 'far', role: 'member', name: 'far' });
     // The other tenant's text is what the question asks about, so its chunks are the graph's nearest
     // neighbours; only the tenant's own, distant chunks may be returned, and top_k of them.
     const close = Array.from({ length: 600 }, (_, i) => `Shipment ${i} of the quarterly logistics report arrived at the warehouse on schedule.`).join('\n\n');
     const distant = Array.from({ length: 40 }, (_, i) => `Note ${i}: the choir rehearses madrigals on Thursday evenings in the chapel.`).join('\n\n');
     const fields = { collection: 'shared', metadata: '{"group":"rare"}', chunk_tokens: '50', chunk_overlap: '0' };
     const [other, own] = await Promise.all([
-      uploadFile(system.baseUrl, { name: 'close.txt', content: close }, fields, { apiKey: near.key }),
-      uploadFile(system.baseUrl, { name: 'distant.txt', content: distant }, fields, { apiKey: far.key }),
+      uploadFile(suite.system.baseUrl, { name: 'close.txt', content: close }, fields, { apiKey: near.key }),
+      uploadFile(suite.system.baseUrl, { name: 'distant.txt', content: distant }, fields, { apiKey: far.key }),
     ]);
-    const [otherDoc, ownDoc] = await Promise.all([waitForDocument(system.baseUrl, other.body.document_id), waitForDocument(system.baseUrl, own.body.document_id)]);
+    const [otherDoc, ownDoc] = await Promise.all([waitForDocument(suite.system.baseUrl, other.body.document_id), waitForDocument(suite.system.baseUrl, own.body.document_id)]);
     assert.ok(otherDoc.chunk_count >= 150, `the other tenant has ${otherDoc.chunk_count} chunks`);
 
     const question = { query: 'When did the quarterly logistics shipment arrive at the warehouse?', collection: 'shared', mode: 'vector', top_k: 10, filters: { group: 'rare' } };
-    const search = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: question, apiKey: far.key });
+    const search = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: question, apiKey: far.key });
     assert.equal(search.body.results.length, 10);
     assert.ok(search.body.results.every((r: { document_id: string }) => r.document_id === ownDoc.id));
 
-    const sse = await postSse(system.baseUrl, '/v1/query', question, { apiKey: far.key });
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', question, { apiKey: far.key });
     const sources = sse.events[0].data.sources;
     assert.equal(sources.length, 10);
     assert.ok(sources.every((s: { document_id: string }) => s.document_id === ownDoc.id));

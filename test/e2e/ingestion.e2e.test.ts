@@ -1,10 +1,10 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
 import { writeEncryptedPdf, writeTextPdf, writeTruncatedPdf } from '../support/pdf-fixtures';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { useSystem } from '../support/test-env';
 
 /** A distinctive sentence per page, so a search for it must land on that page. */
 const pageSentence = (n: number) => `Page ${n} explains the ${['amber', 'basalt', 'cobalt', 'dolomite', 'emerald', 'feldspar'][n % 6]} protocol number ${n * 7919}.`;
@@ -12,35 +12,26 @@ const filler = (n: number) =>
   Array.from({ length: 12 }, (_, i) => `Paragraph ${i} of page ${n} describes routine operations, logistics and scheduling in plain words.`).join('\n');
 
 describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
+  const suite = useSystem({ MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) });
 
-  before(async () => {
-    env = await createTestEnv({ MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) });
-    system = await startSystem(env.config);
-  });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
-  });
 
   test('a multi-page PDF is accepted at once, polled to 100 %, and searchable page by page', async () => {
     const pages = Array.from({ length: 12 }, (_, i) => `${pageSentence(i + 1)}\n${filler(i + 1)}`);
-    const path = await writeTextPdf(join(env.config.dataDir, 'report.pdf'), pages);
-    const upload = await uploadFile(system.baseUrl, { path }, { title: 'Quarterly report', metadata: '{"team":"ops","year":2026}' });
+    const path = await writeTextPdf(join(suite.env.config.dataDir, 'report.pdf'), pages);
+    const upload = await uploadFile(suite.system.baseUrl, { path }, { title: 'Quarterly report', metadata: '{"team":"ops","year":2026}' });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));
     assert.equal(upload.body.status, 'queued');
     assert.match(upload.body.job_id, /^ingest-/);
     assert.equal(upload.headers.get('location'), `/v1/documents/${upload.body.document_id}`);
 
-    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
     assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
     assert.equal(doc.page_count, 12);
     assert.equal(doc.media_type, 'application/pdf');
     assert.ok(doc.chunk_count >= 3, `expected several chunks, got ${doc.chunk_count}`);
     assert.deepEqual(doc.metadata, { team: 'ops', year: 2026 });
 
-    const job = await requestJson(system.baseUrl, `/v1/jobs/${upload.body.job_id}`);
+    const job = await requestJson(suite.system.baseUrl, `/v1/jobs/${upload.body.job_id}`);
     assert.equal(job.status, 200);
     assert.equal(job.body.state, 'completed');
     assert.equal(job.body.progress.percent, 100);
@@ -50,7 +41,7 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
 
     for (const page of [2, 7, 12]) {
       for (const mode of ['hybrid', 'vector', 'keyword']) {
-        const search = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: pageSentence(page), mode, top_k: 3 } });
+        const search = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: pageSentence(page), mode, top_k: 3 } });
         assert.equal(search.status, 200, JSON.stringify(search.body));
         const top = search.body.results[0];
         assert.ok(top, `no result for page ${page} in ${mode} mode`);
@@ -61,144 +52,144 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
       }
     }
 
-    const filtered = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: pageSentence(3), filters: { team: 'finance' } } });
+    const filtered = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: pageSentence(3), filters: { team: 'finance' } } });
     assert.equal(filtered.status, 200);
     assert.deepEqual(filtered.body.results, []);
   });
 
   test('Markdown is split by sections and searchable', async () => {
     const markdown = '# Handbook\n\nWelcome aboard.\n\n## Vacation\n\nNew employees receive twenty-seven vacation days per year.\n\n## Security\n\nBadges must be worn at all times.\n';
-    const upload = await uploadFile(system.baseUrl, { name: 'handbook.md', content: markdown }, { collection: 'handbook' });
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'handbook.md', content: markdown }, { collection: 'handbook' });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));
-    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
     assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
     assert.equal(doc.media_type, 'text/markdown');
     assert.equal(doc.collection, 'handbook');
     assert.equal(doc.title, 'handbook');
 
-    const search = await requestJson(system.baseUrl, '/v1/search', {
+    const search = await requestJson(suite.system.baseUrl, '/v1/search', {
       method: 'POST',
       json: { query: 'how many vacation days do new employees get', collection: 'handbook', mode: 'keyword' },
     });
     assert.match(search.body.results[0].text, /twenty-seven vacation days/);
 
-    const listed = await requestJson(system.baseUrl, '/v1/documents?collection=handbook');
+    const listed = await requestJson(suite.system.baseUrl, '/v1/documents?collection=handbook');
     assert.deepEqual(listed.body.data.map((d: { id: string }) => d.id), [doc.id]);
 
-    const deleted = await requestJson(system.baseUrl, `/v1/documents/${doc.id}`, { method: 'DELETE' });
+    const deleted = await requestJson(suite.system.baseUrl, `/v1/documents/${doc.id}`, { method: 'DELETE' });
     assert.equal(deleted.status, 204);
-    assert.equal((await requestJson(system.baseUrl, `/v1/documents/${doc.id}`)).status, 404);
-    const after = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'vacation days', collection: 'handbook' } });
+    assert.equal((await requestJson(suite.system.baseUrl, `/v1/documents/${doc.id}`)).status, 404);
+    const after = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'vacation days', collection: 'handbook' } });
     assert.deepEqual(after.body.results, []);
   });
 
   test('encrypted and truncated PDFs fail with their code, and the worker keeps serving the next job', async () => {
     const pages = ['Secret page one about budgets.', 'Secret page two about salaries.'];
-    const encrypted = await uploadFile(system.baseUrl, { path: await writeEncryptedPdf(join(env.config.dataDir, 'locked.pdf'), pages) });
-    const truncated = await uploadFile(system.baseUrl, { path: await writeTruncatedPdf(join(env.config.dataDir, 'cut.pdf'), pages) });
-    const healthy = await uploadFile(system.baseUrl, { name: 'ok.txt', content: 'A healthy plain text document about gardening tomatoes.' });
+    const encrypted = await uploadFile(suite.system.baseUrl, { path: await writeEncryptedPdf(join(suite.env.config.dataDir, 'locked.pdf'), pages) });
+    const truncated = await uploadFile(suite.system.baseUrl, { path: await writeTruncatedPdf(join(suite.env.config.dataDir, 'cut.pdf'), pages) });
+    const healthy = await uploadFile(suite.system.baseUrl, { name: 'ok.txt', content: 'A healthy plain text document about gardening tomatoes.' });
     assert.deepEqual([encrypted.status, truncated.status, healthy.status], [202, 202, 202]);
 
-    const lockedDoc = await waitForDocument(system.baseUrl, encrypted.body.document_id);
+    const lockedDoc = await waitForDocument(suite.system.baseUrl, encrypted.body.document_id);
     assert.equal(lockedDoc.status, 'failed');
     assert.equal(lockedDoc.error.code, 'pdf_encrypted');
     assert.match(lockedDoc.error.message, /password/i);
-    const cutDoc = await waitForDocument(system.baseUrl, truncated.body.document_id);
+    const cutDoc = await waitForDocument(suite.system.baseUrl, truncated.body.document_id);
     assert.equal(cutDoc.status, 'failed');
     assert.equal(cutDoc.error.code, 'pdf_invalid');
     // Permanent failures are not retried.
-    assert.equal((await requestJson(system.baseUrl, `/v1/jobs/${cutDoc.job_id}`)).body.attempts, 1);
+    assert.equal((await requestJson(suite.system.baseUrl, `/v1/jobs/${cutDoc.job_id}`)).body.attempts, 1);
 
-    const okDoc = await waitForDocument(system.baseUrl, healthy.body.document_id);
+    const okDoc = await waitForDocument(suite.system.baseUrl, healthy.body.document_id);
     assert.equal(okDoc.status, 'ready');
     assert.equal(okDoc.media_type, 'text/plain');
   });
 
   test('bad uploads get a clear 4xx with a stable code and leave nothing stored', async () => {
-    const blobsBefore = await listBlobs(env.config.dataDir);
+    const blobsBefore = await listBlobs(suite.env.config.dataDir);
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
-    const renamed = await uploadFile(system.baseUrl, { name: 'invoice.pdf', content: png });
+    const renamed = await uploadFile(suite.system.baseUrl, { name: 'invoice.pdf', content: png });
     assert.equal(renamed.status, 415);
     assert.equal(renamed.body.error.code, 'unsupported_media_type');
 
-    const tooLarge = await uploadFile(system.baseUrl, { name: 'big.txt', content: 'x'.repeat(2 * 1024 * 1024 + 10) });
+    const tooLarge = await uploadFile(suite.system.baseUrl, { name: 'big.txt', content: 'x'.repeat(2 * 1024 * 1024 + 10) });
     assert.equal(tooLarge.status, 413);
     assert.equal(tooLarge.body.error.code, 'payload_too_large');
 
-    const empty = await uploadFile(system.baseUrl, { name: 'empty.txt', content: '' });
+    const empty = await uploadFile(suite.system.baseUrl, { name: 'empty.txt', content: '' });
     assert.equal(empty.status, 400);
     assert.equal(empty.body.error.code, 'empty_file');
 
-    const badMetadata = await uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { metadata: '[1,2]' });
+    const badMetadata = await uploadFile(suite.system.baseUrl, { name: 'a.txt', content: 'hello' }, { metadata: '[1,2]' });
     assert.equal(badMetadata.status, 400);
     assert.equal(badMetadata.body.error.code, 'invalid_metadata');
 
-    const badCollection = await uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { collection: '../etc' });
+    const badCollection = await uploadFile(suite.system.baseUrl, { name: 'a.txt', content: 'hello' }, { collection: '../etc' });
     assert.equal(badCollection.status, 400);
     assert.equal(badCollection.body.error.code, 'validation_failed');
 
-    const unknownField = await uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { owner: 'me' });
+    const unknownField = await uploadFile(suite.system.baseUrl, { name: 'a.txt', content: 'hello' }, { owner: 'me' });
     assert.equal(unknownField.status, 400);
 
-    const notMultipart = await requestJson(system.baseUrl, '/v1/documents', { method: 'POST', json: { file: 'x' } });
+    const notMultipart = await requestJson(suite.system.baseUrl, '/v1/documents', { method: 'POST', json: { file: 'x' } });
     assert.equal(notMultipart.status, 415);
 
-    assert.deepEqual(await listBlobs(env.config.dataDir), blobsBefore);
-    const staging = await readdir(join(env.config.dataDir, 'staging')).catch(() => []);
+    assert.deepEqual(await listBlobs(suite.env.config.dataDir), blobsBefore);
+    const staging = await readdir(join(suite.env.config.dataDir, 'staging')).catch(() => []);
     assert.deepEqual(staging, []);
   });
 
   test('reading back: 404s, validation and cursor pagination', async () => {
-    const missing = await requestJson(system.baseUrl, '/v1/documents/00000000-0000-4000-8000-000000000000');
+    const missing = await requestJson(suite.system.baseUrl, '/v1/documents/00000000-0000-4000-8000-000000000000');
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error.code, 'not_found');
-    assert.equal((await requestJson(system.baseUrl, '/v1/documents/not-a-uuid')).status, 404);
-    assert.equal((await requestJson(system.baseUrl, '/v1/jobs/ingest-nope')).status, 404);
+    assert.equal((await requestJson(suite.system.baseUrl, '/v1/documents/not-a-uuid')).status, 404);
+    assert.equal((await requestJson(suite.system.baseUrl, '/v1/jobs/ingest-nope')).status, 404);
 
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) {
-      const up = await uploadFile(system.baseUrl, { name: `n${i}.txt`, content: `note number ${i}` }, { collection: 'paging' });
+      const up = await uploadFile(suite.system.baseUrl, { name: `n${i}.txt`, content: `note number ${i}` }, { collection: 'paging' });
       ids.unshift(up.body.document_id);
     }
-    const first = await requestJson(system.baseUrl, '/v1/documents?collection=paging&limit=2');
+    const first = await requestJson(suite.system.baseUrl, '/v1/documents?collection=paging&limit=2');
     assert.deepEqual(first.body.data.map((d: { id: string }) => d.id), ids.slice(0, 2));
     assert.ok(first.body.next_cursor);
-    const second = await requestJson(system.baseUrl, `/v1/documents?collection=paging&limit=2&cursor=${first.body.next_cursor}`);
+    const second = await requestJson(suite.system.baseUrl, `/v1/documents?collection=paging&limit=2&cursor=${first.body.next_cursor}`);
     assert.deepEqual(second.body.data.map((d: { id: string }) => d.id), ids.slice(2));
     assert.equal(second.body.next_cursor, null);
 
-    const badLimit = await requestJson(system.baseUrl, '/v1/documents?limit=1000');
+    const badLimit = await requestJson(suite.system.baseUrl, '/v1/documents?limit=1000');
     assert.equal(badLimit.status, 400);
     assert.equal(badLimit.body.error.code, 'validation_failed');
-    assert.equal((await requestJson(system.baseUrl, '/v1/documents?cursor=garbage')).body.error.code, 'invalid_cursor');
+    assert.equal((await requestJson(suite.system.baseUrl, '/v1/documents?cursor=garbage')).body.error.code, 'invalid_cursor');
 
-    const badSearch = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: '', top_k: 99, extra: 1 } });
+    const badSearch = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: '', top_k: 99, extra: 1 } });
     assert.equal(badSearch.status, 400);
     assert.equal(badSearch.body.error.code, 'validation_failed');
-    const badJson = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', body: '{"query":', headers: { 'content-type': 'application/json' } });
+    const badJson = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', body: '{"query":', headers: { 'content-type': 'application/json' } });
     assert.equal(badJson.status, 400);
     assert.equal(badJson.body.error.code, 'invalid_json');
-    const badFilter = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'x', filters: { a: { $regex: 'x' } } } });
+    const badFilter = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'x', filters: { a: { $regex: 'x' } } } });
     assert.equal(badFilter.status, 400);
     assert.equal(badFilter.body.error.code, 'invalid_filter');
-    const unknownCollection = await requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'x', collection: 'nope' } });
+    const unknownCollection = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'x', collection: 'nope' } });
     assert.equal(unknownCollection.status, 404);
   });
 
   test('health, OpenAPI document and docs page', async () => {
-    assert.equal((await requestJson(system.baseUrl, '/health/live')).status, 200);
-    const ready = await requestJson(system.baseUrl, '/health/ready');
+    assert.equal((await requestJson(suite.system.baseUrl, '/health/live')).status, 200);
+    const ready = await requestJson(suite.system.baseUrl, '/health/ready');
     assert.equal(ready.status, 200, JSON.stringify(ready.body));
     assert.equal(ready.body.details.postgres.status, 'up');
     assert.match(ready.body.details.postgres.pgvector, /^0\.\d+\.\d+$/);
     assert.equal(ready.body.details.redis.status, 'up');
 
-    const openapi = await requestJson(system.baseUrl, '/docs-json');
+    const openapi = await requestJson(suite.system.baseUrl, '/docs-json');
     assert.equal(openapi.status, 200);
     for (const path of ['/v1/documents', '/v1/documents/{id}', '/v1/jobs/{id}', '/v1/search']) {
       assert.ok(openapi.body.paths[path], `${path} missing from OpenAPI`);
     }
-    const docsPage = await fetch(`${system.baseUrl}/docs`);
+    const docsPage = await fetch(`${suite.system.baseUrl}/docs`);
     assert.equal(docsPage.status, 200);
     assert.match(await docsPage.text(), /swagger/i);
   });

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { WorkerMetricsServer } from '../../apps/worker/src/metrics/worker-metrics.server';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { scrape } from '../support/prometheus';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { useSystem } from '../support/test-env';
 
 const API_METRICS: Record<string, string> = {
   http_request_duration_seconds: 'histogram',
@@ -28,22 +28,15 @@ const WORKER_METRICS: Record<string, string> = {
 };
 
 describe('Prometheus metrics: the API on /metrics, the worker on its own port', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
+  const suite = useSystem();
   let apiMetrics: string;
   let workerMetrics: string;
 
   before(async () => {
-    env = await createTestEnv();
-    system = await startSystem(env.config);
-    apiMetrics = `${system.baseUrl}/metrics`;
-    const port = system.worker!.get(WorkerMetricsServer).port;
+    apiMetrics = `${suite.system.baseUrl}/metrics`;
+    const port = suite.system.worker!.get(WorkerMetricsServer).port;
     assert.ok(port, 'the worker metrics server is listening');
     workerMetrics = `http://127.0.0.1:${port}/metrics`;
-  });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
   });
 
   test('both endpoints parse as Prometheus text and declare their metrics with the right types', async () => {
@@ -69,12 +62,12 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
     const workerBefore = await scrape(workerMetrics);
 
     const text = Array.from({ length: 40 }, (_, i) => `Line ${i}: the warehouse inventory counts pallets, crates and boxes every night.`).join('\n');
-    const upload = await uploadFile(system.baseUrl, { name: 'inventory.txt', content: text });
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'inventory.txt', content: text });
     assert.equal(upload.status, 202);
-    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
     assert.equal(doc.status, 'ready');
-    assert.equal((await requestJson(system.baseUrl, '/v1/documents/00000000-0000-4000-8000-000000000000')).status, 404);
-    assert.equal((await fetch(`${system.baseUrl}/no/such/path`)).status, 404);
+    assert.equal((await requestJson(suite.system.baseUrl, '/v1/documents/00000000-0000-4000-8000-000000000000')).status, 404);
+    assert.equal((await fetch(`${suite.system.baseUrl}/no/such/path`)).status, 404);
 
     const api = await scrape(apiMetrics);
     const post = { method: 'POST', route: '/v1/documents', status: '202' };
@@ -103,9 +96,9 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
   test('queries move the query latency, cache and HTTP metrics', async () => {
     const before = await scrape(apiMetrics);
     const question = { query: 'how often are the pallets counted?' };
-    const first = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: question });
+    const first = await requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: question });
     assert.equal(first.status, 200, JSON.stringify(first.body));
-    const again = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: question });
+    const again = await requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: question });
     assert.equal(again.status, 200, JSON.stringify(again.body));
 
     const after = await scrape(apiMetrics);
@@ -117,7 +110,7 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
     assert.ok(after.type('groundwork_llm_tokens_total') === 'counter');
 
     // The dashboard's view of the same hour: both queries, with latency percentiles.
-    const overview = await requestJson(system.baseUrl, '/v1/admin/overview', {});
+    const overview = await requestJson(suite.system.baseUrl, '/v1/admin/overview', {});
     assert.equal(overview.body.queries.queries, 2);
     assert.equal(overview.body.queries.cache_hits, 1);
     assert.equal(overview.body.queries.cache_hit_rate, 0.5);

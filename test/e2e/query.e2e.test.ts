@@ -5,7 +5,7 @@ import { Pool } from 'pg';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { postSse } from '../support/sse';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
 
 /** Filler that is about nothing the questions ask, so each page's distinctive sentence decides retrieval. */
 const filler = (topic: string) =>
@@ -228,17 +228,8 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
 });
 
 describe('filtered vector search keeps top_k with a selective filter', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
+  const suite = useSystem();
 
-  before(async () => {
-    env = await createTestEnv();
-    system = await startSystem(env.config);
-  });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
-  });
 
   test('a dozen matching chunks among 400 closer ones: all 10 asked for come back', async () => {
     // The common document is close to the question; the rare one is not, so the HNSW graph's first
@@ -246,22 +237,22 @@ describe('filtered vector search keeps top_k with a selective filter', () => {
     const common = Array.from({ length: 1200 }, (_, i) => `Shipment ${i} of the quarterly logistics report arrived at the warehouse on schedule.`).join('\n\n');
     const rare = Array.from({ length: 40 }, (_, i) => `Note ${i}: the choir rehearses madrigals on Thursday evenings in the chapel.`).join('\n\n');
     const uploads = await Promise.all([
-      uploadFile(system.baseUrl, { name: 'common.txt', content: common }, { collection: 'selective', metadata: '{"group":"common"}', chunk_tokens: '50', chunk_overlap: '0' }),
-      uploadFile(system.baseUrl, { name: 'rare.txt', content: rare }, { collection: 'selective', metadata: '{"group":"rare"}', chunk_tokens: '50', chunk_overlap: '0' }),
+      uploadFile(suite.system.baseUrl, { name: 'common.txt', content: common }, { collection: 'selective', metadata: '{"group":"common"}', chunk_tokens: '50', chunk_overlap: '0' }),
+      uploadFile(suite.system.baseUrl, { name: 'rare.txt', content: rare }, { collection: 'selective', metadata: '{"group":"rare"}', chunk_tokens: '50', chunk_overlap: '0' }),
     ]);
-    const docs = await Promise.all(uploads.map((upload) => waitForDocument(system.baseUrl, upload.body.document_id)));
+    const docs = await Promise.all(uploads.map((upload) => waitForDocument(suite.system.baseUrl, upload.body.document_id)));
     assert.ok(docs[0].chunk_count >= 300, `common has ${docs[0].chunk_count} chunks`);
     assert.ok(docs[1].chunk_count >= 10, `rare has ${docs[1].chunk_count} chunks`);
 
     const question = 'When did the quarterly logistics shipment arrive at the warehouse?';
-    const search = await requestJson(system.baseUrl, '/v1/search', {
+    const search = await requestJson(suite.system.baseUrl, '/v1/search', {
       method: 'POST',
       json: { query: question, collection: 'selective', mode: 'vector', top_k: 10, filters: { group: 'rare' } },
     });
     assert.equal(search.body.results.length, 10);
     assert.ok(search.body.results.every((r: { document_id: string }) => r.document_id === docs[1].id));
 
-    const sse = await postSse(system.baseUrl, '/v1/query', { query: question, collection: 'selective', mode: 'vector', top_k: 10, filters: { group: 'rare' } });
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: question, collection: 'selective', mode: 'vector', top_k: 10, filters: { group: 'rare' } });
     const sources = sse.events[0].data.sources;
     assert.equal(sources.length, 10);
     assert.ok(sources.every((s: { document_id: string }) => s.document_id === docs[1].id));

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { QueryLogRetention } from '../../apps/api/src/retention/query-log-retention';
 import { requestJson, uploadFile } from '../support/http';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
 
 const ALLOWED_ORIGIN = 'https://app.example.com';
@@ -16,24 +16,15 @@ async function createKey(baseUrl: string, name: string): Promise<string> {
 }
 
 describe('rate limits per key (RATE_LIMIT_PER_MINUTE=5)', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
+  const suite = useSystem({ RATE_LIMIT_PER_MINUTE: '5' }, { worker: false });
 
-  before(async () => {
-    env = await createTestEnv({ RATE_LIMIT_PER_MINUTE: '5' });
-    system = await startSystem(env.config, { worker: false });
-  });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
-  });
 
   test('a key over its per-minute limit gets 429 with Retry-After while another key keeps working', async () => {
-    const [noisy, quiet] = [await createKey(system.baseUrl, 'noisy'), await createKey(system.baseUrl, 'quiet')];
+    const [noisy, quiet] = [await createKey(suite.system.baseUrl, 'noisy'), await createKey(suite.system.baseUrl, 'quiet')];
     const statuses: number[] = [];
     let refused = null;
     for (let i = 0; i < 7; i++) {
-      const response = await requestJson(system.baseUrl, '/v1/documents', { apiKey: noisy });
+      const response = await requestJson(suite.system.baseUrl, '/v1/documents', { apiKey: noisy });
       statuses.push(response.status);
       if (i === 0) {
         assert.equal(response.headers.get('ratelimit-limit'), '5');
@@ -49,11 +40,11 @@ describe('rate limits per key (RATE_LIMIT_PER_MINUTE=5)', () => {
     assert.ok(retryAfter >= 1 && retryAfter <= 12, String(retryAfter));
     assert.equal(refused!.headers.get('ratelimit-remaining'), '0');
 
-    const other = await requestJson(system.baseUrl, '/v1/documents', { apiKey: quiet });
+    const other = await requestJson(suite.system.baseUrl, '/v1/documents', { apiKey: quiet });
     assert.equal(other.status, 200);
     assert.equal(other.headers.get('ratelimit-remaining'), '4');
     // Health probes are not rate limited.
-    for (let i = 0; i < 8; i++) assert.equal((await requestJson(system.baseUrl, '/health/live', { apiKey: noisy })).status, 200);
+    for (let i = 0; i < 8; i++) assert.equal((await requestJson(suite.system.baseUrl, '/health/live', { apiKey: noisy })).status, 200);
   });
 });
 

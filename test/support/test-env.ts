@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { after, before } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -90,4 +91,28 @@ export async function startSystem(config: AppConfig, options: { worker?: boolean
       await api.close();
     },
   };
+}
+
+/** A system started for one suite: set by the suite's `before` hook, so read its fields inside tests. */
+export interface SuiteSystem {
+  env: TestEnv;
+  system: RunningSystem;
+}
+
+/**
+ * Registers the hooks most suites need: before all tests, a fresh environment (own database, Redis prefix,
+ * data directory) and a running system; after them, both torn down. Hooks a suite registers later run after
+ * these, so its own `before` can already use the system.
+ */
+export function useSystem(overrides: Record<string, string> = {}, options: { worker?: boolean } = {}): SuiteSystem {
+  const suite = {} as SuiteSystem;
+  before(async () => {
+    suite.env = await createTestEnv(overrides);
+    suite.system = await startSystem(suite.env.config, options);
+  });
+  after(async () => {
+    await suite.system?.close();
+    await suite.env?.cleanup();
+  });
+  return suite;
 }
