@@ -36,20 +36,10 @@ export interface DocumentRecord {
   finishedAt: Date | null;
 }
 
-export interface NewDocument {
-  id: string;
-  tenant: string;
-  collectionId: string;
-  title: string;
-  filename: string | null;
-  mediaType: MediaType;
-  blobSha256: string;
-  byteSize: number;
-  metadata: Record<string, unknown>;
-  chunkTokens: number;
-  chunkOverlap: number;
-  jobId: string;
-}
+export type NewDocument = Pick<
+  DocumentRecord,
+  'id' | 'tenant' | 'collectionId' | 'title' | 'filename' | 'mediaType' | 'blobSha256' | 'byteSize' | 'metadata' | 'chunkTokens' | 'chunkOverlap' | 'jobId'
+>;
 
 export interface DocumentListQuery {
   tenant: TenantScope;
