@@ -4,7 +4,7 @@
 //   node dist/bench/embedding-server.js [--latency-ms 0]
 import { ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
-import { fakeEmbedding, FakeOpenAI, RecordedRequest } from '../test/support/fake-openai';
+import { encodeEmbedding, fakeEmbedding, FakeOpenAI, RecordedRequest } from '../test/support/fake-openai';
 
 const { values } = parseArgs({ options: { 'latency-ms': { type: 'string', default: '0' } } });
 // A remote provider answers in tens to hundreds of milliseconds; a latency shows how a pipeline overlaps it.
@@ -13,8 +13,8 @@ const latencyMs = Number(values['latency-ms']);
 const stats = { requests: 0, inputs: 0 };
 
 /**
- * Like the fake's own route, plus `encoding_format: "base64"` (little-endian float32), which the openai SDK
- * asks for by default and OpenAI serves: a pipeline using the SDK's default gets the compact wire format.
+ * Like the fake's own route (floats, or `encoding_format: "base64"` as OpenAI serves it), counting requests and
+ * inputs, with an optional latency, and without the fake's request log: a benchmark sends gigabytes.
  */
 async function embeddings(request: RecordedRequest, res: ServerResponse): Promise<void> {
   const body = (request.body ?? {}) as { input?: unknown; model?: string; dimensions?: number; encoding_format?: string };
@@ -27,10 +27,7 @@ async function embeddings(request: RecordedRequest, res: ServerResponse): Promis
   stats.requests += 1;
   stats.inputs += inputs.length;
   const dimension = body.dimensions ?? 1536;
-  const encode = (text: string) => {
-    const vector = fakeEmbedding(text, dimension);
-    return body.encoding_format === 'base64' ? Buffer.from(Float32Array.from(vector).buffer).toString('base64') : vector;
-  };
+  const encode = (text: string) => encodeEmbedding(fakeEmbedding(text, dimension), body.encoding_format);
   const data = (inputs as string[]).map((input, index) => ({ object: 'embedding', index, embedding: encode(input) }));
   if (latencyMs > 0) await new Promise((resolve) => setTimeout(resolve, latencyMs));
   const tokens = (inputs as string[]).reduce((sum, input) => sum + Math.ceil(input.length / 4), 0);

@@ -6,8 +6,9 @@
 //                           [--embedding-latency-ms 0] [--set NAME=VALUE]... [--worker-flags="..."] [--no-peer]
 // --source: a real PDF, concatenated with qpdf until it has --pages pages (default: a generated text PDF).
 // --embedder local: Groundwork embeds offline (no server calls); the peer still uses the server.
-// --set: a configuration variable for Groundwork's processes (e.g. --set PDF_EXTRACT_THREADS=1).
-// --worker-flags: Node flags of the worker process (default: those scripts/start.sh and docker-compose use).
+// --set: an environment variable for Groundwork's processes (e.g. --set PDF_EXTRACT_PROCESSES=2); it also
+//        overrides the worker's runtime settings from apps/worker/worker.env (e.g. --set MALLOC_ARENA_MAX=8).
+// --worker-flags: extra Node flags on the worker's command line (they win over NODE_OPTIONS from worker.env).
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
@@ -15,7 +16,7 @@ import { parseArgs, promisify } from 'node:util';
 import { uploadFile, waitForDocument } from '../test/support/http';
 import { writeTextPdf } from '../test/support/pdf-fixtures';
 import { freePort } from '../test/support/ports';
-import { peakResidentBytes, spawnApp, stopProcess, waitForHttp } from '../test/support/processes';
+import { peakResidentBytes, spawnApp, stopProcess, waitForHttp, workerEnvironment } from '../test/support/processes';
 import { createTestEnv, TestEnv } from '../test/support/test-env';
 import { settingsFrom } from './bench-system';
 import { PeerFigures, runLangchainPeer } from './peers/langchain-peer';
@@ -31,7 +32,7 @@ const { values } = parseArgs({
     'chunk-overlap': { type: 'string' },
     'embedding-latency-ms': { type: 'string', default: '0' },
     set: { type: 'string', multiple: true, default: [] },
-    'worker-flags': { type: 'string', default: '--max-semi-space-size=8' },
+    'worker-flags': { type: 'string', default: '' },
     'no-peer': { type: 'boolean', default: false },
   },
 });
@@ -159,6 +160,7 @@ async function main(): Promise<void> {
         latency_ms: Number(values['embedding-latency-ms']),
       },
       settings,
+      worker_environment: { ...workerEnvironment(), ...pick(settings, Object.keys(workerEnvironment())) },
       worker_flags: values['worker-flags'],
       groundwork,
       langchain: peer,
@@ -171,6 +173,10 @@ async function main(): Promise<void> {
     await env.cleanup();
     await peerEnv?.cleanup();
   }
+}
+
+function pick(from: Record<string, string>, keys: string[]): Record<string, string> {
+  return Object.fromEntries(keys.filter((key) => key in from).map((key) => [key, from[key]]));
 }
 
 function round(value: number, digits: number): number {

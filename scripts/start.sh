@@ -5,13 +5,22 @@ cd "$(dirname "${BASH_SOURCE[0]}")/.."
 . scripts/bootstrap.sh
 node dist/scripts/check-services.js
 
+# The worker with its runtime settings (heap caps, malloc arenas) from apps/worker/worker.env, the file
+# docker-compose.yml and the tests also use; the API does not get them.
+start_worker() {
+  set -a
+  . apps/worker/worker.env
+  set +a
+  exec node dist/apps/worker/src/main.js
+}
+
 case "${1:-all}" in
   api) exec node dist/apps/api/src/main.js ;;
-  worker) exec node --max-semi-space-size=8 dist/apps/worker/src/main.js ;;
+  worker) start_worker ;;
   all)
     # One command for the whole system: the worker in the background, the API in the foreground; stopping
     # either (Ctrl-C, SIGTERM) stops both.
-    node --max-semi-space-size=8 dist/apps/worker/src/main.js &
+    (start_worker) &
     worker=$!
     node dist/apps/api/src/main.js &
     api=$!

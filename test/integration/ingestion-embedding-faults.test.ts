@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { FakeOpenAI, RecordedRequest } from '../support/fake-openai';
-import { uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { distinctPageTexts } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
@@ -10,6 +10,9 @@ import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/t
 const MAX_RETRIES = 3;
 const BATCH_SIZE = 8;
 const RETRY_AFTER_SECONDS = 0.3;
+/** BullMQ attempts of an ingestion job, and the wait before the second (doubling after). */
+const JOB_ATTEMPTS = 3;
+const JOB_BACKOFF_MS = 200;
 
 /** Small chunks, so one short document makes several batches. */
 const SMALL_CHUNKS = { chunk_tokens: '100', chunk_overlap: '10' };
@@ -34,6 +37,8 @@ describe('embedding against a provider that rate-limits and fails (real openai S
       EMBEDDING_BATCH_SIZE: String(BATCH_SIZE),
       EMBEDDING_CONCURRENCY: '3',
       EMBEDDING_MAX_RETRIES: String(MAX_RETRIES),
+      INGESTION_ATTEMPTS: String(JOB_ATTEMPTS),
+      INGESTION_BACKOFF_MS: String(JOB_BACKOFF_MS),
     });
     system = await startSystem(env.config);
   });
@@ -94,5 +99,42 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     // Refused outright: the batch is not retried, nor the document.
     const refused = fake.requestsTo('/v1/embeddings')[0];
     assert.equal(fake.requestsTo('/v1/embeddings').filter((request) => key(inputsOf(request)) === key(inputsOf(refused))).length, 1);
+  });
+
+  test('a provider that stays down: embedding_failed only once every job attempt spent its retries, saying why', async () => {
+    const path = await writeTextPdf(join(env.config.dataDir, 'outage.pdf'), distinctPageTexts(1, 'outage'));
+    // More failures than the whole budget: a request beyond it would be refused too, and counted.
+    const overloaded = { error: { message: 'The server is overloaded; try again later.', type: 'server_error' } };
+    fake.failNext(100, { status: 503, retryAfter: 0, path: '/v1/embeddings', body: overloaded });
+
+    const started = Date.now();
+    const upload = await uploadFile(system.baseUrl, { path }, SMALL_CHUNKS);
+    const doc = await waitForDocument(system.baseUrl, upload.body.document_id, 30_000);
+    assert.equal(doc.status, 'failed');
+    assert.equal(doc.error.code, 'embedding_failed');
+    // Why: the provider's status and message, how often the request was sent, and that the job was retried.
+    assert.match(doc.error.message, /gave up after 4 attempts/);
+    assert.match(doc.error.message, /503 The server is overloaded/);
+    assert.match(doc.error.message, new RegExp(`^After ${JOB_ATTEMPTS} ingestion attempts: Embedding request failed`));
+
+    // One batch (a one-page document), sent 1 + EMBEDDING_MAX_RETRIES times by each of the job's attempts.
+    const requests = fake.requestsTo('/v1/embeddings');
+    assert.equal(new Set(requests.map((request) => key(inputsOf(request)))).size, 1, 'the same batch every time');
+    assert.equal(requests.length, JOB_ATTEMPTS * (1 + MAX_RETRIES));
+    const { body: job } = await requestJson(system.baseUrl, `/v1/jobs/${upload.body.job_id}`);
+    assert.equal(job.attempts, JOB_ATTEMPTS);
+
+    // Between job attempts BullMQ's exponential backoff: 200 ms, then 400 ms.
+    const firstOf = (attempt: number) => requests[attempt * (1 + MAX_RETRIES)].time;
+    const lastOf = (attempt: number) => requests[attempt * (1 + MAX_RETRIES) + MAX_RETRIES].time;
+    for (let attempt = 1; attempt < JOB_ATTEMPTS; attempt++) {
+      const gap = firstOf(attempt) - lastOf(attempt - 1);
+      assert.ok(gap >= JOB_BACKOFF_MS * 2 ** (attempt - 1) - 20, `attempt ${attempt + 1} started ${gap} ms after the previous one failed`);
+    }
+    assert.ok(Date.now() - started < 15_000, 'the budget is spent in seconds with these settings');
+
+    // Nothing is sent once the document has failed.
+    await new Promise((resolve) => setTimeout(resolve, 500));
+    assert.equal(fake.requestsTo('/v1/embeddings').length, requests.length);
   });
 });

@@ -35,6 +35,21 @@ describe('FakeOpenAI', () => {
     assert.deepEqual((fake.requests[0].body as { input: string[] }).input, ['alpha', 'beta']);
   });
 
+  it('answers base64 embeddings (little-endian float32), as the SDK asks by default, with the same values', async () => {
+    const model = 'text-embedding-3-small';
+    const floats = await client.embeddings.create({ model, input: 'alpha', encoding_format: 'float' });
+    const base64 = await client.embeddings.create({ model, input: 'alpha', encoding_format: 'base64' });
+    const encoded = base64.data[0].embedding as unknown as string;
+    assert.equal(typeof encoded, 'string');
+    const bytes = Buffer.from(encoded, 'base64');
+    assert.equal(bytes.length, 16 * 4);
+    floats.data[0].embedding.forEach((value, i) => assert.equal(bytes.readFloatLE(i * 4), Math.fround(value)));
+    // The SDK's default (no encoding_format) asks for base64 and decodes it.
+    const decoded = await client.embeddings.create({ model, input: 'alpha' });
+    assert.equal((fake.requests[2].body as { encoding_format: string }).encoding_format, 'base64');
+    assert.deepEqual(decoded.data[0].embedding, floats.data[0].embedding.map(Math.fround));
+  });
+
   it('answers chat completions as JSON', async () => {
     const completion = await client.chat.completions.create({
       model: 'gpt-4o-mini',

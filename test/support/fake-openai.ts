@@ -177,7 +177,7 @@ export class FakeOpenAI {
   }
 
   private embeddings(request: RecordedRequest, res: ServerResponse): void {
-    const body = (request.body ?? {}) as { input?: unknown; model?: string; dimensions?: number };
+    const body = (request.body ?? {}) as { input?: unknown; model?: string; dimensions?: number; encoding_format?: string };
     const raw: unknown[] = Array.isArray(body.input) ? body.input : [body.input];
     const inputs = raw.filter((input): input is string => typeof input === 'string' && input !== '');
     if (inputs.length === 0 || inputs.length !== raw.length) {
@@ -188,7 +188,7 @@ export class FakeOpenAI {
     const tokens = inputs.reduce((sum, input) => sum + approximateTokens(input), 0);
     sendJson(res, 200, {
       object: 'list',
-      data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(input, dimension) })),
+      data: inputs.map((input, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(fakeEmbedding(input, dimension), body.encoding_format) })),
       model: body.model ?? 'text-embedding-3-small',
       usage: { prompt_tokens: tokens, total_tokens: tokens },
     });
@@ -259,6 +259,17 @@ export function fakeEmbedding(text: string, dimension: number): number[] {
   }
   const norm = Math.sqrt(values.reduce((sum, v) => sum + v * v, 0)) || 1;
   return values.map((v) => v / norm);
+}
+
+/**
+ * An embedding as OpenAI sends it: a float array, or with `encoding_format: "base64"` (which the openai SDK asks
+ * for by default) the base64 of its little-endian float32 bytes.
+ */
+export function encodeEmbedding(vector: number[], encodingFormat?: string): number[] | string {
+  if (encodingFormat !== 'base64') return vector;
+  const bytes = Buffer.alloc(vector.length * 4);
+  vector.forEach((value, i) => bytes.writeFloatLE(value, i * 4));
+  return bytes.toString('base64');
 }
 
 function fnv1a(text: string): number {

@@ -3,13 +3,27 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const DIST = join(__dirname, '..', '..');
+const ROOT = join(DIST, '..');
 
 export type AppName = 'api' | 'worker';
 
-/** Starts the compiled api or worker as a separate process with the given environment. */
+/** The worker's runtime settings (heap caps, malloc arenas), from the file npm start and docker-compose use. */
+export function workerEnvironment(): Record<string, string> {
+  const settings: Record<string, string> = {};
+  for (const line of readFileSync(join(ROOT, 'apps', 'worker', 'worker.env'), 'utf8').split('\n')) {
+    const match = /^([A-Z_][A-Z0-9_]*)=(?:"([^"]*)"|(.*))$/.exec(line.trim());
+    if (match) settings[match[1]] = match[2] ?? match[3];
+  }
+  return settings;
+}
+
+/**
+ * Starts the compiled api or worker as a separate process with the given environment. A worker also gets the
+ * runtime settings deployments give it (`workerEnvironment`), unless `env` sets them otherwise.
+ */
 export function spawnApp(app: AppName, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
   const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'apps', app, 'src', 'main.js')], {
-    env: { PATH: process.env.PATH ?? '', ...env },
+    env: { PATH: process.env.PATH ?? '', ...(app === 'worker' ? workerEnvironment() : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let output = '';

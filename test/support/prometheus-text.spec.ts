@@ -15,6 +15,7 @@ test('parses families, types, help, escaped labels, special values and timestamp
       '# TYPE temperature gauge',
       'temperature -Inf',
       'temperature{room="x"} NaN',
+      'temperature{room="y"} Nan',
       'untyped_thing 7',
     ].join('\n'),
   );
@@ -30,6 +31,7 @@ test('parses families, types, help, escaped labels, special values and timestamp
   assert.equal(jobs.samples[1].value, 1500);
   assert.equal(families.get('temperature')!.samples[0].value, Number.NEGATIVE_INFINITY);
   assert.ok(Number.isNaN(families.get('temperature')!.samples[1].value));
+  assert.ok(Number.isNaN(families.get('temperature')!.samples[2].value), "prom-client's spelling");
   assert.equal(families.get('untyped_thing')!.type, 'untyped');
 });
 

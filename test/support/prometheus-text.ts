@@ -156,10 +156,15 @@ function readSample(line: string, lineNumber: number): Sample {
   return sample;
 }
 
+/**
+ * A sample value as Prometheus reads it: Go's ParseFloat, which takes NaN and Inf in any letter case. prom-client
+ * writes NaN as "Nan" (an event-loop-lag gauge with no samples yet, when two scrapes come within milliseconds).
+ */
 function parseValue(text: string): number | null {
-  if (text === 'NaN') return Number.NaN;
-  if (text === '+Inf' || text === 'Inf') return Number.POSITIVE_INFINITY;
-  if (text === '-Inf') return Number.NEGATIVE_INFINITY;
+  const word = text.toLowerCase();
+  if (word === 'nan') return Number.NaN;
+  if (word === '+inf' || word === 'inf') return Number.POSITIVE_INFINITY;
+  if (word === '-inf') return Number.NEGATIVE_INFINITY;
   if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return null;
   return Number(text);
 }

@@ -1,8 +1,8 @@
-import { Tiktoken } from 'js-tiktoken/lite';
 import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
+import { BytePairEncoder } from './byte-pair-encoder';
 
 /**
- * js-tiktoken's byte-pair merge is roughly cubic in the length of one pre-tokenised piece (a 10,000-letter run
+ * tiktoken's byte-pair merge is roughly cubic in the length of one pre-tokenised piece (a 10,000-letter run
  * takes seconds, 50,000 takes minutes), and garbage from broken PDF extraction produces exactly such runs.
  * Pieces longer than this are encoded in slices instead: the count can then exceed the exact count by a token
  * or two per slice, which errs on the safe side of every limit.
@@ -18,7 +18,7 @@ const PIECE_SLICE_CHARS = 32;
 const PIECE_CACHE_LIMIT = 100_000;
 
 interface Encoder {
-  tiktoken: Tiktoken;
+  bpe: BytePairEncoder;
   pieces: RegExp;
   cache: Map<string, readonly number[]>;
 }
@@ -27,16 +27,15 @@ let encoder: Encoder | undefined;
 
 /** Building the rank table takes most of a second, so it happens on first use, once per process. */
 function getEncoder(): Encoder {
-  encoder ??= { tiktoken: new Tiktoken(cl100kBase), pieces: new RegExp(cl100kBase.pat_str, 'gu'), cache: new Map() };
+  encoder ??= { bpe: new BytePairEncoder(cl100kBase), pieces: new RegExp(cl100kBase.pat_str, 'gu'), cache: new Map() };
   return encoder;
 }
 
 function encodePiece(enc: Encoder, piece: string): readonly number[] {
   let tokens = enc.cache.get(piece);
   if (tokens === undefined) {
-    // Empty allowed/disallowed lists: text that looks like a special token ("<|endoftext|>") is ordinary text
-    // in a user's document, and js-tiktoken's default would throw on it.
-    tokens = enc.tiktoken.encode(piece, [], []);
+    // Text that looks like a special token ("<|endoftext|>") is ordinary text in a user's document.
+    tokens = enc.bpe.encodePiece(piece);
     if (enc.cache.size >= PIECE_CACHE_LIMIT) enc.cache.clear();
     enc.cache.set(piece, tokens);
   }
@@ -51,7 +50,7 @@ function forEachPiece(text: string, visit: (tokens: readonly number[]) => void):
       visit(encodePiece(enc, piece));
       continue;
     }
-    for (const slice of codePointSlices(piece, PIECE_SLICE_CHARS)) visit(enc.tiktoken.encode(slice, [], []));
+    for (const slice of codePointSlices(piece, PIECE_SLICE_CHARS)) visit(enc.bpe.encode(slice));
   }
 }
 
@@ -88,5 +87,5 @@ export function encodeTokens(text: string): number[] {
 
 /** Decodes token ids to text. A slice of ids can start or end inside a multi-byte character (U+FFFD then). */
 export function decodeTokens(tokens: readonly number[]): string {
-  return getEncoder().tiktoken.decode(tokens as number[]);
+  return getEncoder().bpe.decode(tokens);
 }

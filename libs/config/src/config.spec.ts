@@ -29,6 +29,8 @@ test('a bad value stops boot with a message naming the variable', () => {
     [{ REDACT_PII: 'yes' }, /REDACT_PII must be true or false/],
     [{ CORS_ORIGINS: 'https://a.example.com/path' }, /CORS_ORIGINS must list origins/],
     [{ RATE_LIMIT_PER_MINUTE: '0' }, /RATE_LIMIT_PER_MINUTE must be between/],
+    [{ INGESTION_ATTEMPTS: '0' }, /INGESTION_ATTEMPTS must be between 1 and 20/],
+    [{ INGESTION_BACKOFF_MS: '2s' }, /INGESTION_BACKOFF_MS must be a whole number/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));
@@ -48,4 +50,11 @@ test('security settings: generous limits, PII redaction on, CORS closed, 30-day 
     queryLogRetentionDays: 30,
   });
   assert.deepEqual(loadConfig({ CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).security.corsOrigins, ['https://a.example.com', 'http://localhost:5173']);
+});
+
+test('ingestion jobs: 5 attempts, 2 s backoff doubling, unless configured', () => {
+  const defaults = loadConfig({}).ingestion;
+  assert.deepEqual([defaults.attempts, defaults.backoffMs], [5, 2_000]);
+  const configured = loadConfig({ INGESTION_ATTEMPTS: '2', INGESTION_BACKOFF_MS: '50' }).ingestion;
+  assert.deepEqual([configured.attempts, configured.backoffMs], [2, 50]);
 });

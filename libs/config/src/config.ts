@@ -82,6 +82,10 @@ export interface AppConfig {
     extractHeapMb: number;
     /** How often the worker looks for documents left queued or processing without a job; 0 turns it off. */
     reconcileIntervalSeconds: number;
+    /** Attempts of one document's ingestion job (BullMQ) before the document fails with the last error. */
+    attempts: number;
+    /** Wait before the job's second attempt; each later wait doubles (BullMQ's exponential backoff). */
+    backoffMs: number;
   };
   adminApiKey: string | null;
   security: {
@@ -306,6 +310,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       extractProcesses: integer(env, 'PDF_EXTRACT_PROCESSES', 1, 1, 16),
       extractHeapMb: integer(env, 'PDF_EXTRACT_HEAP_MB', 48, 16, 16_384),
       reconcileIntervalSeconds: integer(env, 'RECONCILE_INTERVAL_SECONDS', 60, 0, 86_400),
+      attempts: integer(env, 'INGESTION_ATTEMPTS', 5, 1, 20),
+      backoffMs: integer(env, 'INGESTION_BACKOFF_MS', 2_000, 0, 3_600_000),
     },
     adminApiKey: read(env, 'ADMIN_API_KEY') ?? null,
     security: {

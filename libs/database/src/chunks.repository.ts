@@ -13,6 +13,7 @@ import {
   ThresholdRounds,
 } from './bm25-candidates';
 import { asSchemaOwner, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { vectorToBinary } from './vector-binary';
 
 export interface NewChunk {
   ordinal: number;
@@ -110,30 +111,28 @@ export class ChunksRepository {
     });
   }
 
-  /** Multi-row idempotent upsert keyed by (document_id, ordinal): a retried batch overwrites, never duplicates. */
+  /**
+   * Multi-row idempotent upsert keyed by (document_id, ordinal): a retried batch overwrites, never duplicates.
+   * One statement per batch, so the statement-level BM25 triggers run once for it. Each embedding is its own
+   * binary parameter (vectorToBinary): the worker never builds vector text, which at 1,536 dimensions was
+   * most of the garbage it made per chunk.
+   */
   async upsertMany(scope: TenantScope, documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
     if (chunks.length === 0) return;
+    const params: unknown[] = [documentId, collectionId, chunks[0].embedding.length];
+    const rows = chunks.map((chunk) => {
+      const at = params.push(chunk.ordinal, chunk.text, chunk.pageStart, chunk.pageEnd, chunk.tokenCount, vectorToBinary(chunk.embedding)) - 5;
+      return `($1::uuid, $2::uuid, $${at}::int, $${at + 1}::text, $${at + 2}::int, $${at + 3}::int, $${at + 4}::int, $${at + 5}::vector, $3::int)`;
+    });
     await tenantQuery(
       this.pool,
       scope,
       `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
-       SELECT $1, $2, ordinal, text, page_start, page_end, token_count, embedding::vector, $9
-       FROM unnest($3::int[], $4::text[], $5::int[], $6::int[], $7::int[], $8::text[])
-            AS c(ordinal, text, page_start, page_end, token_count, embedding)
+       VALUES ${rows.join(',\n              ')}
        ON CONFLICT (document_id, ordinal) DO UPDATE SET
          text = EXCLUDED.text, page_start = EXCLUDED.page_start, page_end = EXCLUDED.page_end,
          token_count = EXCLUDED.token_count, embedding = EXCLUDED.embedding, embedding_dim = EXCLUDED.embedding_dim`,
-      [
-        documentId,
-        collectionId,
-        chunks.map((c) => c.ordinal),
-        chunks.map((c) => c.text),
-        chunks.map((c) => c.pageStart),
-        chunks.map((c) => c.pageEnd),
-        chunks.map((c) => c.tokenCount),
-        chunks.map((c) => toSql(Array.from(c.embedding))),
-        chunks[0].embedding.length,
-      ],
+      params,
     );
   }
 

@@ -60,7 +60,7 @@ describe('OpenAIEmbedder against FakeOpenAI', () => {
     for (const request of fake.requests) {
       const body = request.body as EmbeddingsBody;
       assert.equal(body.model, MODEL);
-      assert.equal(body.encoding_format, 'float');
+      assert.equal(body.encoding_format, 'base64');
       assert.equal(body.dimensions, DIMENSION);
     }
     assert.equal(vectors.length, 10);
@@ -91,6 +91,7 @@ describe('OpenAIEmbedder against FakeOpenAI', () => {
     assert.equal(real.length, DIMENSION);
   });
 
+  // This server always sends float arrays: also what a server that ignores `encoding_format` does.
   it('sorts results by index', async () => {
     const shuffling = new FakeOpenAI();
     shuffling.route('POST', '/v1/embeddings', (request, res) => {

@@ -2,6 +2,7 @@ import OpenAI, { APIConnectionError, APIError } from 'openai';
 import { AppError, ValidationError } from '@app/errors';
 import { backoffDelayMs } from './backoff';
 import { planBatches } from './embedding-batches';
+import { decodeVector } from './embedding-cache';
 import { EmbeddingProvider, EmbedOptions, l2NormalizeInPlace } from './embedding-provider';
 
 export interface RetryInfo {
@@ -130,7 +131,10 @@ export class OpenAIEmbedder implements EmbeddingProvider {
           {
             model: this.model,
             input,
-            encoding_format: 'float',
+            // Little-endian float32 in base64: a quarter of the bytes of JSON floats, decoded straight into a
+            // Float32Array with no number[] in between (the SDK's own default decodes into number[]; asking
+            // explicitly hands us the string). Servers that ignore the field and send floats still work.
+            encoding_format: 'base64',
             ...(this.sendDimensions ? { dimensions: this.dimension } : {}),
           },
           { signal },
@@ -153,7 +157,8 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     }
   }
 
-  private toVectors(response: OpenAI.CreateEmbeddingResponse, expected: number): Float32Array[] {
+  /** The response's embeddings in input order; typed loosely, as a server that ignores the encoding sends floats. */
+  private toVectors(response: { data?: { index: number; embedding: unknown }[] }, expected: number): Float32Array[] {
     const data = Array.isArray(response?.data) ? [...response.data].sort((a, b) => a.index - b.index) : [];
     if (data.length !== expected || data.some((item, i) => item.index !== i)) {
       throw new AppError(
@@ -163,21 +168,30 @@ export class OpenAIEmbedder implements EmbeddingProvider {
         { model: this.model },
       );
     }
-    return data.map(({ embedding }) => {
-      if (!Array.isArray(embedding)) {
-        const message = 'Embedding provider returned embeddings that are not float arrays';
-        throw new AppError('embedding_failed', message, 502, { model: this.model });
-      }
-      if (embedding.length !== this.dimension) {
-        throw new AppError(
-          'embedding_dimension_mismatch',
-          `Model ${this.model} returned ${embedding.length}-dimensional embeddings; ${this.dimension} are configured`,
-          502,
-          { model: this.model, expected: this.dimension, received: embedding.length },
-        );
-      }
-      return l2NormalizeInPlace(Float32Array.from(embedding));
-    });
+    return data.map(({ embedding }) => l2NormalizeInPlace(this.toVector(embedding)));
+  }
+
+  /** One embedding as sent: a base64 string of little-endian float32 (asked for), or a float array. */
+  private toVector(embedding: unknown): Float32Array {
+    let received: number;
+    if (typeof embedding === 'string') {
+      const bytes = Buffer.from(embedding, 'base64');
+      const vector = decodeVector(bytes, this.dimension);
+      if (vector) return vector;
+      received = Math.floor(bytes.length / 4);
+    } else if (Array.isArray(embedding)) {
+      if (embedding.length === this.dimension) return Float32Array.from(embedding as number[]);
+      received = embedding.length;
+    } else {
+      const message = 'Embedding provider returned embeddings that are neither base64 strings nor float arrays';
+      throw new AppError('embedding_failed', message, 502, { model: this.model });
+    }
+    throw new AppError(
+      'embedding_dimension_mismatch',
+      `Model ${this.model} returned ${received}-dimensional embeddings; ${this.dimension} are configured`,
+      502,
+      { model: this.model, expected: this.dimension, received },
+    );
   }
 
   private failed(error: APIError, attempts: number, retryable: boolean): AppError {

@@ -1,9 +1,10 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
-import { Queue } from 'bullmq';
+import { JobsOptions, Queue } from 'bullmq';
 import { withQueueTimeout } from './queue-timeout';
-import { INGESTION_JOB_OPTIONS, INGESTION_QUEUE, IngestDocumentJob, IngestionJobName, ingestionJobId } from './queue.constants';
+import { INGESTION_QUEUE, IngestDocumentJob, IngestionJobName, ingestionJobId, ingestionJobOptions } from './queue.constants';
 
 export class QueueUnavailableError extends AppError {
   constructor(cause: string) {
@@ -14,13 +15,20 @@ export class QueueUnavailableError extends AppError {
 /** The only code that adds ingestion jobs: ids, attempts, backoff and retention are set here, once. */
 @Injectable()
 export class IngestionProducer {
-  constructor(@InjectQueue(INGESTION_QUEUE) private readonly queue: Queue) {}
+  private readonly jobOptions: JobsOptions;
+
+  constructor(
+    @InjectQueue(INGESTION_QUEUE) private readonly queue: Queue,
+    @Inject(APP_CONFIG) config: AppConfig,
+  ) {
+    this.jobOptions = ingestionJobOptions(config.ingestion);
+  }
 
   async enqueue(documentId: string): Promise<string> {
     const payload: IngestDocumentJob = { documentId };
     try {
       const job = await withQueueTimeout(
-        this.queue.add(IngestionJobName.IngestDocument, payload, { ...INGESTION_JOB_OPTIONS, jobId: ingestionJobId(documentId) }),
+        this.queue.add(IngestionJobName.IngestDocument, payload, { ...this.jobOptions, jobId: ingestionJobId(documentId) }),
         'adding the job',
       );
       return job.id!;

@@ -25,13 +25,23 @@ export function ingestionJobId(documentId: string): string {
   return `ingest-${documentId}`;
 }
 
-export const INGESTION_JOB_OPTIONS: JobsOptions = {
-  attempts: 5,
-  backoff: { type: 'exponential', delay: 2_000 },
-  // PostgreSQL is the record of every document; Redis keeps jobs only as long as they help debugging.
-  removeOnComplete: { age: 3_600, count: 1_000 },
-  removeOnFail: { age: 7 * 24 * 3_600, count: 5_000 },
-};
+/** How often a failing ingestion job is tried (INGESTION_ATTEMPTS, INGESTION_BACKOFF_MS in libs/config). */
+export interface IngestionRetryPolicy {
+  attempts: number;
+  /** Wait before the second attempt; each later wait doubles. */
+  backoffMs: number;
+}
+
+/** Options of every ingestion job; the producer adds the job id. */
+export function ingestionJobOptions(retry: IngestionRetryPolicy): JobsOptions {
+  return {
+    attempts: retry.attempts,
+    backoff: { type: 'exponential', delay: retry.backoffMs },
+    // PostgreSQL is the record of every document; Redis keeps jobs only as long as they help debugging.
+    removeOnComplete: { age: 3_600, count: 1_000 },
+    removeOnFail: { age: 7 * 24 * 3_600, count: 5_000 },
+  };
+}
 
 /**
  * Options of the workers consuming the ingestion queue. PDF parsing runs in extraction processes, so the

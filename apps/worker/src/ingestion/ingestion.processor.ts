@@ -70,12 +70,14 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
         throw new WaitingError();
       }
       const permanent = error instanceof AppError && error.status < 500;
-      const lastAttempt = job.attemptsMade + 1 >= (job.opts.attempts ?? 1);
+      const attempt = job.attemptsMade + 1;
+      const lastAttempt = attempt >= (job.opts.attempts ?? 1);
       const code = error instanceof AppError ? error.code : 'ingestion_failed';
       const message = (error as Error).message;
-      this.logger.warn({ documentId, jobId: job.id, code, err: error, permanent, lastAttempt }, 'ingestion attempt failed');
+      this.logger.warn({ documentId, jobId: job.id, code, err: error, permanent, attempt, lastAttempt }, 'ingestion attempt failed');
       if (permanent || lastAttempt) {
-        await this.ingestion.fail(documentId, code, message);
+        // A transient failure that outlasted every retry says so: it was not given up on at the first error.
+        await this.ingestion.fail(documentId, code, permanent || attempt === 1 ? message : `After ${attempt} ingestion attempts: ${message}`);
       } else {
         ingestionRetries.inc({ code });
       }

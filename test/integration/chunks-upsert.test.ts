@@ -1,0 +1,86 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, test } from 'node:test';
+import { ChunksRepository, CollectionsRepository, createPool, DocumentsRepository, NewChunk } from '@app/database';
+import { Pool } from 'pg';
+import { createTestEnv, TestEnv } from '../support/test-env';
+
+const DIMENSION = 1536;
+
+/** A unit vector whose float32 values have full mantissas, so any lossy encoding on the way would show. */
+function vector(seed: number): Float32Array {
+  return Float32Array.from({ length: DIMENSION }, (_, i) => Math.sin(seed * 7919 + i * 1.618) / Math.sqrt(DIMENSION / 2));
+}
+
+const chunk = (ordinal: number, text: string, seed = ordinal): NewChunk => ({
+  ordinal, text, pageStart: ordinal + 1, pageEnd: ordinal + 1, tokenCount: 5, embedding: vector(seed),
+});
+
+describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => {
+  let env: TestEnv;
+  /** The application's pool (row-level security applies); `owner` reads what was stored behind its back. */
+  let pool: Pool;
+  let owner: Pool;
+  let chunks: ChunksRepository;
+  let documentId: string;
+  let collectionId: string;
+
+  before(async () => {
+    env = await createTestEnv();
+    pool = createPool(env.config.databaseUrl, { max: 4 });
+    owner = createPool(env.config.databaseUrl, { max: 2, owner: true });
+    chunks = new ChunksRepository(pool);
+    const collection = await new CollectionsRepository(pool).getOrCreate('default', 'vectors', 'test', DIMENSION);
+    collectionId = collection.id;
+    documentId = randomUUID();
+    await new DocumentsRepository(pool).create({
+      id: documentId, tenant: 'default', collectionId, title: 'vectors', filename: null, mediaType: 'text/plain',
+      blobSha256: 'test', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
+    });
+  });
+  after(async () => {
+    await pool?.end();
+    await owner?.end();
+    await env?.cleanup();
+  });
+
+  const stored = async () =>
+    (await owner.query<{ ordinal: number; text: string; page_start: number; embedding: number[]; embedding_dim: number }>(
+      'SELECT ordinal, text, page_start, embedding::real[] AS embedding, embedding_dim FROM chunks WHERE document_id = $1 ORDER BY ordinal',
+      [documentId],
+    )).rows;
+
+  test('stores every float32 exactly, and a batch written again overwrites instead of duplicating', async () => {
+    await chunks.upsertMany('default', documentId, collectionId, [chunk(0, 'Alpha basalt survey.'), chunk(1, 'Cobalt sample taken.'), chunk(2, 'Dolomite ridge.')]);
+    let rows = await stored();
+    assert.deepEqual(rows.map((row) => [row.ordinal, row.text, row.page_start, row.embedding_dim]), [
+      [0, 'Alpha basalt survey.', 1, DIMENSION],
+      [1, 'Cobalt sample taken.', 2, DIMENSION],
+      [2, 'Dolomite ridge.', 3, DIMENSION],
+    ]);
+    rows.forEach((row, i) => assert.deepEqual(Float32Array.from(row.embedding), vector(i)));
+
+    // A retried batch (ordinal 1 with other content, ordinal 3 new): same rows updated, one added.
+    await chunks.upsertMany('default', documentId, collectionId, [chunk(1, 'Emerald vein.', 99), chunk(3, 'Garnet schist.')]);
+    rows = await stored();
+    assert.deepEqual(rows.map((row) => row.ordinal), [0, 1, 2, 3]);
+    assert.equal(rows[1].text, 'Emerald vein.');
+    assert.deepEqual(Float32Array.from(rows[1].embedding), vector(99));
+
+    // The statement-level BM25 triggers still count every chunk once.
+    const { rows: statistics } = await owner.query<{ chunk_count: string }>('SELECT chunk_count FROM bm25_collection_stats WHERE collection_id = $1', [collectionId]);
+    assert.equal(Number(statistics[0].chunk_count), 4);
+    const { rows: emerald } = await owner.query<{ chunk_count: string }>(
+      "SELECT chunk_count FROM bm25_lexeme_stats WHERE collection_id = $1 AND lexeme IN ('emerald', 'cobalt') ORDER BY lexeme",
+      [collectionId],
+    );
+    assert.deepEqual(emerald.map((row) => Number(row.chunk_count)), [1], 'cobalt left with the overwritten text, emerald came with it');
+  });
+
+  test('a vector search for a stored embedding finds its chunk first', async () => {
+    await owner.query("UPDATE documents SET status = 'ready' WHERE id = $1", [documentId]);
+    const [first] = await chunks.searchVector({ tenant: 'default', collectionId, limit: 3 }, vector(2));
+    assert.equal(first.ordinal, 2);
+    assert.ok(first.score > 0.9999, `score ${first.score}`);
+  });
+});
