@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { uploadFile, waitForDocument } from '../support/http';
 import { distinctPageTexts, expectedPdfChunks, storedChunks, waitForDocumentState } from '../support/ingestion-support';
@@ -27,7 +28,7 @@ describe('worker crashes and restarts mid-document (separate worker processes)',
   before(async () => {
     env = await createTestEnv();
     system = await startSystem(env.config, { worker: false });
-    pool = new Pool({ connectionString: env.config.databaseUrl });
+    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
   });
   after(async () => {
     await Promise.all(workers.map((worker) => stopProcess(worker)));

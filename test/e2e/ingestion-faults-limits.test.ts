@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Queue } from 'bullmq';
+import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { INGESTION_QUEUE, ingestionJobId } from '@app/queue';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
@@ -19,7 +20,7 @@ describe('hostile PDFs and cancellation (one worker, in-process)', () => {
   before(async () => {
     env = await createTestEnv({ MAX_UPLOAD_BYTES: String(64 * 1024 * 1024) });
     system = await startSystem(env.config);
-    pool = new Pool({ connectionString: env.config.databaseUrl });
+    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
   });
   after(async () => {
     await pool?.end();

@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
@@ -48,7 +49,7 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
       ANSWER_CACHE_TTL_SECONDS: '0',
     });
     system = await startSystem(env.config);
-    pool = new Pool({ connectionString: env.config.databaseUrl });
+    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
     for (const [name, content] of [['time-off.md', TIME_OFF], ['security.md', SECURITY]]) {
       const upload = await uploadFile(system.baseUrl, { name, content }, { collection: 'hb' });
       assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');

@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { writeTextPdf } from '../support/pdf-fixtures';
@@ -48,7 +49,7 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
   before(async () => {
     env = await createTestEnv();
     system = await startSystem(env.config);
-    pool = new Pool({ connectionString: env.config.databaseUrl });
+    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
     const pdf = await writeTextPdf(join(env.config.dataDir, 'handbook.pdf'), HANDBOOK_PAGES);
     const uploads = await Promise.all([
       uploadFile(system.baseUrl, { path: pdf }, { collection: 'handbook', title: 'Employee handbook', metadata: '{"team":"hr","year":2026}', chunk_tokens: '60', chunk_overlap: '0' }),

@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
@@ -25,7 +26,7 @@ describe('content dedupe and the embedding cache', () => {
       EMBEDDING_DIMENSION: '64',
     });
     system = await startSystem(env.config);
-    pool = new Pool({ connectionString: env.config.databaseUrl });
+    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
   });
   after(async () => {
     await pool?.end();
