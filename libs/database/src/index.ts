@@ -12,3 +12,4 @@ export * from './pages.repository';
 export * from './pg-pool';
 export * from './prepare-database';
 export * from './query-logs.repository';
+export * from './server-info';

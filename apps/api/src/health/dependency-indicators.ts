@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthCheckAttempt, HealthIndicatorService } from '@nestjs/terminus';
-import { PG_POOL } from '@app/database';
+import { PG_POOL, readServerInfo } from '@app/database';
 import { IngestionQueueMonitor } from '@app/queue';
 import { REDIS } from '@app/redis';
 import Redis from 'ioredis';
@@ -31,12 +31,9 @@ export class DependencyIndicators {
     return this.indicators
       .check('postgres')
       .attempt(async () => {
-        const { rows } = await this.pool.query<{ server: string; pgvector: string | null }>(
-          "SELECT current_setting('server_version') AS server, (SELECT extversion FROM pg_extension WHERE extname = 'vector') AS pgvector",
-        );
-        if (!rows[0].pgvector) throw new Error('the vector extension is not installed');
-        // server_version may carry the packager's suffix ("17.5 (Debian 17.5-1.pgdg120+1)"): keep the number.
-        return { version: rows[0].server.split(' ')[0], pgvector: rows[0].pgvector };
+        const server = await readServerInfo(this.pool);
+        if (!server.pgvector) throw new Error('the vector extension is not installed');
+        return { version: server.version, pgvector: server.pgvector };
       })
       .withTimeout(CHECK_TIMEOUT_MS);
   }
