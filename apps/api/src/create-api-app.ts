@@ -5,7 +5,7 @@ import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
 import { ChunksRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
-import { createLogger, PinoNestLogger } from '@app/observability';
+import { createAppLogger, PinoNestLogger } from '@app/observability';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './errors/validation';
 import { applyHttpHardening } from './security/http-hardening';
@@ -16,7 +16,7 @@ const JSON_BODY_LIMIT = '256kb';
 /** Builds the HTTP app (not yet listening): used by main.ts and by the e2e tests alike. */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {
   const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: new PinoNestLogger(createLogger(config.logLevel, 'api', { redactPii: config.security.redactPii })),
+    logger: new PinoNestLogger(createAppLogger(config, 'api')),
     bodyParser: false,
   });
   applyHttpHardening(app, config);

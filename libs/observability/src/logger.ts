@@ -1,5 +1,6 @@
 import { LoggerService } from '@nestjs/common';
 import pino, { Logger } from 'pino';
+import { AppConfig } from '@app/config';
 import { redactPii } from '@app/privacy';
 
 /** Paths pino blanks in every log line: credentials must never reach the logs. */
@@ -27,6 +28,11 @@ function withoutPii(value: unknown, depth: number): unknown {
     return { type: value.name, message: redactPii(value.message), stack: value.stack ? redactPii(value.stack) : undefined, ...fields };
   }
   return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, withoutPii(item, depth + 1)]));
+}
+
+/** An app's logger as its configuration asks for it (LOG_LEVEL, REDACT_PII): Nest's own lines and the app's alike. */
+export function createAppLogger(config: AppConfig, name: string): Logger {
+  return createLogger(config.logLevel, name, { redactPii: config.security.redactPii });
 }
 
 /**

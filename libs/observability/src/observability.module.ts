@@ -1,6 +1,6 @@
 import { DynamicModule, Global, Module } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { createLogger } from './logger';
+import { createAppLogger } from './logger';
 
 export const LOGGER = Symbol('LOGGER');
 
@@ -11,7 +11,7 @@ export class ObservabilityModule {
   static forRoot(appName: string): DynamicModule {
     return {
       module: ObservabilityModule,
-      providers: [{ provide: LOGGER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createLogger(config.logLevel, appName, { redactPii: config.security.redactPii }) }],
+      providers: [{ provide: LOGGER, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createAppLogger(config, appName) }],
       exports: [LOGGER],
     };
   }
