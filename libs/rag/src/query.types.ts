@@ -1,16 +1,10 @@
 import type { Collection } from '@app/database';
-import type { MetadataFilter, SearchMode } from '@app/retrieval';
+import type { SearchRequest } from '@app/retrieval';
 import type { AnswerCacheScope } from './answer-cache-keys';
 import type { Citation, RetrievedSource } from './retrieved-source';
 
-export interface QueryRequest {
-  /** The caller's tenant: retrieval, the answer cache (by collection id) and the query log are scoped to it. */
-  tenant: string;
-  query: string;
-  collection: string;
-  topK: number;
-  mode: SearchMode;
-  filters?: MetadataFilter;
+/** A search request (the tenant also scopes the answer cache and the query log), answered as JSON or SSE. */
+export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
   /** Answered as Server-Sent Events (recorded in the query log). */
   streamed: boolean;
 }
