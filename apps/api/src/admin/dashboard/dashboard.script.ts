@@ -39,6 +39,14 @@ export const DASHBOARD_SCRIPT = String.raw`
     if (text !== undefined) node.textContent = text;
     return node;
   }
+  /** A table body's one row saying why it is empty, spanning its columns. */
+  function showEmpty(body, columns, text) {
+    var cell = el('td', 'empty-row', text);
+    cell.colSpan = columns;
+    var row = el('tr');
+    row.appendChild(cell);
+    body.appendChild(row);
+  }
   function svg(tag, attrs, text) {
     var node = document.createElementNS(SVG_NS, tag);
     for (var name in attrs) node.setAttribute(name, attrs[name]);
@@ -123,11 +131,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var body = $('flagged-queries').querySelector('tbody');
     body.replaceChildren();
     if (!p || p.recent.length === 0) {
-      var row = el('tr');
-      var cell = el('td', 'empty-row', p ? 'Nothing flagged.' : 'PostgreSQL is down: flags unavailable.');
-      cell.colSpan = 4;
-      row.appendChild(cell);
-      body.appendChild(row);
+      showEmpty(body, 4, p ? 'Nothing flagged.' : 'PostgreSQL is down: flags unavailable.');
       return;
     }
     p.recent.forEach(function (q) {
@@ -282,11 +286,7 @@ export const DASHBOARD_SCRIPT = String.raw`
     var body = $('failed-documents').querySelector('tbody');
     body.replaceChildren();
     if (!docs || docs.length === 0) {
-      var row = el('tr');
-      var cell = el('td', 'empty-row', docs ? 'No failed documents.' : 'PostgreSQL is down: failures unavailable.');
-      cell.colSpan = 5;
-      row.appendChild(cell);
-      body.appendChild(row);
+      showEmpty(body, 5, docs ? 'No failed documents.' : 'PostgreSQL is down: failures unavailable.');
       return;
     }
     docs.forEach(function (doc) {
