@@ -11,9 +11,8 @@ import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
 import { ClientClosedRequestError } from './client-closed.error';
 import { QueryRequestDto, QueryResponseDto, toCitationDto, toQueryResponseDto, toSourceEventDto, toTimingsDto, toUsageDto } from './dto/query.dto';
+import { DEFAULT_TOP_K } from '../search/dto/search.dto';
 import { SseStream } from './sse-stream';
-
-export const DEFAULT_TOP_K = 8;
 
 @ApiTags('query')
 @RequireRole('reader')

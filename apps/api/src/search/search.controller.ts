@@ -3,7 +3,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { DEFAULT_COLLECTION, SearchService } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
-import { SearchRequestDto, SearchResponseDto, toSearchResultDto } from './dto/search.dto';
+import { DEFAULT_TOP_K, SearchRequestDto, SearchResponseDto, toSearchResultDto } from './dto/search.dto';
 
 @ApiTags('search')
 @RequireRole('reader')
@@ -20,7 +20,7 @@ export class SearchController {
       tenant: requestTenant(principal, body.tenant),
       query: body.query,
       collection: body.collection ?? DEFAULT_COLLECTION,
-      topK: body.top_k ?? 8,
+      topK: body.top_k ?? DEFAULT_TOP_K,
       mode: body.mode ?? 'hybrid',
       filters: body.filters,
     });

@@ -7,6 +7,9 @@ import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../../documents/dto/up
 
 export const MAX_QUERY_CHARS = 4000;
 
+/** Chunks returned (search) or given to the answerer (query) when a request names no `top_k`. */
+export const DEFAULT_TOP_K = 8;
+
 export class SearchRequestDto {
   @ApiProperty({ example: 'How many vacation days do new employees get?', maxLength: MAX_QUERY_CHARS })
   @IsString()
@@ -24,7 +27,7 @@ export class SearchRequestDto {
   @Matches(TENANT_NAME, { message: TENANT_NAME_MESSAGE })
   tenant?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 50, default: 8 })
+  @ApiPropertyOptional({ minimum: 1, maximum: 50, default: DEFAULT_TOP_K })
   @IsOptional()
   @Type(() => Number)
   @IsInt()
