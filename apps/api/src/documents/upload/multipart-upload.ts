@@ -2,7 +2,7 @@ import { Request } from 'express';
 import busboy from 'busboy';
 import { AppError, ValidationError } from '@app/errors';
 import type { MediaType } from '@app/database';
-import { BlobStore, StagedBlob } from '@app/storage';
+import { BlobStore, BlobTooLargeError, StagedBlob } from '@app/storage';
 import { ContentSniffer } from './content-sniffer';
 
 export interface ReceivedUpload {
@@ -25,7 +25,7 @@ export async function receiveUpload(req: Request, store: BlobStore, maxBytes: nu
   const declared = Number(req.headers['content-length']);
   // Multipart framing adds a little; refusing clearly oversized bodies up front spares reading them.
   if (Number.isFinite(declared) && declared > maxBytes + MAX_FIELD_BYTES * UPLOAD_FIELDS.length + 16_384) {
-    throw new AppError('payload_too_large', `The file is larger than the upload limit of ${maxBytes} bytes.`, 413, { max_bytes: maxBytes });
+    throw new BlobTooLargeError(maxBytes);
   }
 
   return new Promise<ReceivedUpload>((resolve, reject) => {
