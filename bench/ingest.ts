@@ -77,14 +77,8 @@ async function startEmbeddingServer(): Promise<{ process: ChildProcess; baseUrl:
   return { process: child, baseUrl, stats: async () => (await fetch(statsUrl)).json() as Promise<{ requests: number; inputs: number }> };
 }
 
-interface Figures {
-  pages: number;
-  chunks: number;
-  seconds: number;
-  pages_per_second: number;
-  chunks_per_second: number;
-  /** Highest summed RSS of the worker and its extraction processes, sampled every 50 ms. */
-  peak_rss_mb: number;
+/** The peer's figures (peak_rss_mb: the worker and its extraction processes, sampled every 50 ms), and more. */
+interface Figures extends PeerFigures {
   /** The worker process's own high-water mark (VmHWM), extraction processes not included. */
   worker_process_peak_rss_mb: number;
   embedding_requests: number;
