@@ -60,8 +60,8 @@ function shiftPlaceholders(sql: string, offset: number): string {
 
 /**
  * Operands of one candidate tsquery. The GIN index evaluates the query once per chunk in its posting lists,
- * so a larger exact condition can cost more than the extra chunks a looser one admits: on 100,000 chunks
- * (bench/keyword.ts), questions wrapped in common words took half as long with 32 as with 128.
+ * so a larger exact condition can cost more than the extra chunks a looser one admits. Chosen with
+ * bench/keyword.ts on 100,000 chunks, where 128 made questions wrapped in common words slower than 32 did.
  */
 const MAX_CANDIDATE_OPERANDS = 32;
 
