@@ -159,11 +159,26 @@ describe('BM25 keyword search in PostgreSQL', () => {
     for (let d = 0; d < 20; d++) {
       await addDocument(collection, Array.from({ length: 20 }, () => Array.from({ length: 5 + Math.floor(next() * 60) }, pick).join(' ')));
     }
-    for (const query of ['turmeric and kale', 'What is the effect of diet on the risk of heart disease in patients?', 'study', 'lentils lentils sodium']) {
-      const hits = await chunks.searchKeyword({ tenant: 'default', collectionId: collection.id, limit: 10 }, query);
-      const expected = [...(await bm25ByHand(owner, collection.id, query, DEFAULT_BM25)).values()].sort((a, b) => b - a).slice(0, 10);
-      assert.deepEqual(hits.map((h) => h.score.toFixed(6)), expected.map((s) => s.toFixed(6)), query);
+    // Records each round's candidate query, to check that later rounds skip the chunks scored before.
+    const rounds: string[] = [];
+    const repository = ChunksRepository.prototype as unknown as { scoreCandidates: (...args: unknown[]) => Promise<unknown> };
+    const scoreCandidates = repository.scoreCandidates;
+    repository.scoreCandidates = function (this: unknown, ...args: unknown[]) {
+      rounds.push(args[2] as string);
+      return scoreCandidates.apply(this, args);
+    };
+    try {
+      for (const query of ['turmeric and kale', 'What is the effect of diet on the risk of heart disease in patients?', 'study', 'lentils lentils sodium']) {
+        for (const limit of [3, 10]) {
+          const hits = await chunks.searchKeyword({ tenant: 'default', collectionId: collection.id, limit }, query);
+          const expected = [...(await bm25ByHand(owner, collection.id, query, DEFAULT_BM25)).values()].sort((a, b) => b - a).slice(0, limit);
+          assert.deepEqual(hits.map((h) => h.score.toFixed(6)), expected.map((s) => s.toFixed(6)), `${query} / limit ${limit}`);
+        }
+      }
+    } finally {
+      repository.scoreCandidates = scoreCandidates;
     }
+    assert.ok(rounds.some((candidates) => candidates.includes('& !(')), 'some search took a second round, scoring only chunks new to it');
   });
 
   test('searches one collection only and applies metadata filters', async () => {

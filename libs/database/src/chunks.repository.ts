@@ -89,6 +89,12 @@ const toHit = (row: HitRow): ChunkHit => ({
   score: Number(row.score),
 });
 
+/** The best `limit` distinct hits, ordered as keyword search orders them: score descending, then chunk id. */
+function topHits(hits: ChunkHit[], limit: number): ChunkHit[] {
+  const distinct = [...new Map(hits.map((hit) => [hit.chunkId, hit])).values()];
+  return distinct.sort((a, b) => b.score - a.score || Number(a.chunkId) - Number(b.chunkId)).slice(0, limit);
+}
+
 /** chunks: embedded passages of documents, searched by vector similarity and by full text. */
 @Injectable()
 export class ChunksRepository {
@@ -194,14 +200,21 @@ export class ChunksRepository {
       const terms = buildQueryTerms(statistics.lexemes, statistics.collection, bm25);
       if (terms.length === 0) return [];
       const rounds = new ThresholdRounds(terms, statistics.collection.chunkCount, search.limit);
+      let best: ChunkHit[] = [];
+      let scored: string | null = null;
       for (let threshold = rounds.first(); ; ) {
         const candidates = threshold > 0
           ? candidateQuery(search.collectionId, terms, threshold, MAX_CANDIDATE_OPERANDS)
           : anyTermQuery(search.collectionId, terms);
-        const hits = await this.scoreCandidates(client, search, candidates, terms, statistics.collection.averageLength, bm25);
-        const next = rounds.next(threshold, hits.map((hit) => hit.score));
-        if (next === null) return hits;
+        // A lower threshold admits mostly the chunks the previous round already scored: those that did not make
+        // its top k cannot make this one, so only the new ones are scored and merged with the previous best.
+        const unscored = scored === null ? candidates : `( ${candidates} ) & !( ${scored} )`;
+        const hits = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25);
+        best = topHits([...best, ...hits], search.limit);
+        const next = rounds.next(threshold, best.map((hit) => hit.score));
+        if (next === null) return best;
         threshold = next;
+        scored = candidates;
       }
     });
   }
