@@ -214,7 +214,12 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
       assert.equal(refused.status, 400, JSON.stringify(bad));
       assert.equal(refused.body.error.code, 'validation_failed');
     }
-    assert.equal((await requestJson(suite.system.baseUrl, '/v1/admin/api-keys/00000000-0000-4000-8000-000000000000', { method: 'DELETE' })).status, 404);
+    // An id that is no UUID cannot name a key either: the same 404 as an unknown one, never a database error.
+    for (const id of ['00000000-0000-4000-8000-000000000000', 'not-a-uuid']) {
+      const missing = await requestJson(suite.system.baseUrl, `/v1/admin/api-keys/${id}`, { method: 'DELETE' });
+      assert.equal(missing.status, 404, id);
+      assert.equal(missing.body.error.code, 'not_found', id);
+    }
   });
 
   test('OpenAPI declares bearer auth on every /v1 operation', async () => {

@@ -97,8 +97,10 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.equal(notFailed.body.error.code, 'not_retryable');
     const missing = await requestJson(system.baseUrl, '/v1/admin/documents/00000000-0000-4000-8000-000000000000/retry', { method: 'POST', ...auth(ADMIN_KEY) });
     assert.equal(missing.status, 404);
+    // As GET /v1/documents/:id answers: an id that is no UUID names no document.
     const malformed = await requestJson(system.baseUrl, '/v1/admin/documents/not-a-uuid/retry', { method: 'POST', ...auth(ADMIN_KEY) });
-    assert.equal(malformed.status, 400);
+    assert.equal(malformed.status, 404);
+    assert.equal(malformed.body.error.code, 'not_found');
   });
 
   test('in Chromium: asks for the key, shows everything up and the failed document, and retries it', async () => {

@@ -13,3 +13,4 @@ export * from './pg-pool';
 export * from './prepare-database';
 export * from './query-logs.repository';
 export * from './server-info';
+export * from './uuid';

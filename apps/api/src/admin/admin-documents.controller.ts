@@ -1,4 +1,4 @@
-import { HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { HttpCode, Param, Post } from '@nestjs/common';
 import { ApiAcceptedResponse, ApiOperation } from '@nestjs/swagger';
 import { AuditTrail } from '../audit/audit-trail';
 import { CurrentPrincipal } from '../auth/auth.decorators';
@@ -23,7 +23,7 @@ export class AdminDocumentsController {
       'stored. 404 not_found, 409 not_retryable unless the document is `failed`, 503 queue_unavailable while Redis is down.',
   })
   @ApiAcceptedResponse({ type: RetryAcceptedDto })
-  async retry(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<RetryAcceptedDto> {
+  async retry(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<RetryAcceptedDto> {
     const accepted = await this.retries.retry(principal.tenant, id);
     await this.audit.record(principal, 'document.retry', `document:${id}`);
     return accepted;

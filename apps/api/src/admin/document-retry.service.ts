@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DocumentsRepository, TenantScope } from '@app/database';
+import { DocumentsRepository, isUuid, TenantScope } from '@app/database';
 import { AppError, NotFoundError } from '@app/errors';
 import { IngestionProducer } from '@app/queue';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto';
@@ -19,7 +19,7 @@ export class DocumentRetryService {
   ) {}
 
   async retry(scope: TenantScope, id: string): Promise<RetryAcceptedDto> {
-    const doc = await this.documents.findById(scope, id);
+    const doc = isUuid(id) ? await this.documents.findById(scope, id) : null;
     if (!doc) throw new NotFoundError('Document', id);
     if (doc.status !== 'failed' || !doc.error) throw new NotRetryableError(doc.status);
     // The failed job is kept in Redis for debugging, and its id (derived from the document's) would turn

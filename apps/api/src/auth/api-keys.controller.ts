@@ -1,4 +1,4 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, ParseUUIDPipe, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeysService } from './api-keys.service';
 import { CurrentPrincipal, RequireRole } from './auth.decorators';
@@ -36,7 +36,7 @@ export class ApiKeysController {
   @HttpCode(204)
   @ApiOperation({ summary: 'Revoke an API key at once' })
   @ApiNoContentResponse()
-  async revoke(@Param('id', new ParseUUIDPipe()) id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
+  async revoke(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
     const revoked = await this.keys.revoke(id);
     await this.audit.record(principal, 'api_key.revoke', `api_key:${revoked.id}`, { prefix: revoked.prefix });
   }

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { ApiKeyRecord, ApiKeysRepository } from '@app/database';
+import { ApiKeyRecord, ApiKeysRepository, isUuid } from '@app/database';
 import { NotFoundError, ValidationError } from '@app/errors';
 import { generateApiKey } from './api-key';
 import { CreateApiKeyDto } from './dto/api-key.dto';
@@ -28,7 +28,7 @@ export class ApiKeysService {
   }
 
   async revoke(id: string): Promise<ApiKeyRecord> {
-    const revoked = await this.keys.revoke(id);
+    const revoked = isUuid(id) ? await this.keys.revoke(id) : null;
     if (!revoked) throw new NotFoundError('API key', id);
     return revoked;
   }

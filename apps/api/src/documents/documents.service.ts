@@ -4,7 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { CollectionsRepository, DocumentRecord, DocumentsRepository } from '@app/database';
+import { CollectionsRepository, DocumentRecord, DocumentsRepository, isUuid } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError, NotFoundError, ValidationError } from '@app/errors';
 import { IngestionProducer, ingestionJobId } from '@app/queue';
@@ -47,8 +47,6 @@ function parseMetadata(raw: string | undefined): Record<string, unknown> {
   }
   return value as Record<string, unknown>;
 }
-
-const isUuid = (id: string) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i.test(id);
 
 /** Uploading, reading and deleting documents; ingestion itself happens in the worker. */
 @Injectable()
