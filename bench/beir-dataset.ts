@@ -39,6 +39,23 @@ export async function readQrels(dir: string, split: string): Promise<Map<string,
   return qrels;
 }
 
+/**
+ * Each query's highest-graded document only (ties: the smallest id). Turns a set with many judged documents per
+ * query, like NFCorpus, into a proxy for sets with one relevant document per query (SciFact, ArguAna), where
+ * tricks that pull in similar passages, such as pseudo-relevance feedback, can hurt.
+ */
+export function oneRelevantPerQuery(qrels: Map<string, Map<string, number>>): Map<string, Map<string, number>> {
+  const kept = new Map<string, Map<string, number>>();
+  for (const [queryId, judged] of qrels) {
+    let best: [string, number] | undefined;
+    for (const [docId, grade] of judged) {
+      if (grade > 0 && (!best || grade > best[1] || (grade === best[1] && docId < best[0]))) best = [docId, grade];
+    }
+    if (best) kept.set(queryId, new Map([best]));
+  }
+  return kept;
+}
+
 /** The queries of queries.jsonl, or those whose ids are in `only` (as in BEIR, a split's queries are those in its qrels). */
 export async function readQueries(dir: string, only?: ReadonlySet<string>): Promise<BeirQuery[]> {
   const queries: BeirQuery[] = [];

@@ -5,16 +5,17 @@
 // line of output is JSON: { "hybrid": {...}, "vector": {...}, "keyword": {...}, "docs": N, "queries": N }.
 //
 //   npm run bench:retrieval -- <dataset dir> [--split dev|test] [--url http://localhost:3000 --api-key <key>] [--top-k 50]
-//                               [--set NAME=VALUE]...
+//                               [--set NAME=VALUE]... [--one-relevant]
 //
 // Without --url it starts its own api and worker processes on a scratch database and removes them after;
 // --set configures them (e.g. --set EMBEDDING_PROVIDER=openai --set OPENAI_BASE_URL=... --set OPENAI_API_KEY=...).
+// --one-relevant judges only each query's best document (see oneRelevantPerQuery).
 import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { requestJson, uploadFile } from '../test/support/http';
 import { benchSystem, settingsFrom } from './bench-system';
-import { forEachConcurrently, readCorpus, readQrels, readQueries } from './beir-dataset';
+import { forEachConcurrently, oneRelevantPerQuery, readCorpus, readQrels, readQueries } from './beir-dataset';
 import { meanScores, QueryScores, rankDocuments, scoreQuery } from './retrieval-metrics';
 
 const MODES = ['hybrid', 'vector', 'keyword'] as const;
@@ -32,6 +33,7 @@ const { values, positionals } = parseArgs({
     'top-k': { type: 'string', default: String(MAX_TOP_K) },
     concurrency: { type: 'string', default: '8' },
     set: { type: 'string', multiple: true, default: [] },
+    'one-relevant': { type: 'boolean', default: false },
   },
 });
 
@@ -56,7 +58,8 @@ async function main(): Promise<void> {
     const ingestSeconds = (Date.now() - ingestStarted) / 1000;
     log(`ingested ${docs} documents into "${collection}" in ${ingestSeconds.toFixed(1)} s (${skipped} empty skipped, ${failed} failed)`);
 
-    const qrels = await readQrels(datasetDir, values.split!);
+    const judged = await readQrels(datasetDir, values.split!);
+    const qrels = values['one-relevant'] ? oneRelevantPerQuery(judged) : judged;
     const queries = await readQueries(datasetDir, new Set(qrels.keys()));
     const results = {} as Record<(typeof MODES)[number], QueryScores>;
     for (const mode of MODES) {
