@@ -1,12 +1,11 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   Bm25Parameters,
   ChunksRepository,
   Collection,
   CollectionsRepository,
-  createPool,
   DEFAULT_BM25,
   DocumentsRepository,
   NewChunk,
@@ -14,7 +13,7 @@ import {
   withTenant,
 } from '@app/database';
 import { Pool } from 'pg';
-import { createTestEnv, TestEnv } from '../support/test-env';
+import { useDatabase } from '../support/test-env';
 
 const EMBEDDING = new Float32Array(8).fill(0.25);
 const chunk = (ordinal: number, text: string): NewChunk => ({ ordinal, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: EMBEDDING });
@@ -70,26 +69,16 @@ async function statisticsDrift(pool: Pool): Promise<number> {
 }
 
 describe('BM25 keyword search in PostgreSQL', () => {
-  let env: TestEnv;
-  /** The application's pool (row-level security applies); `owner` checks the results behind its back. */
-  let pool: Pool;
-  let owner: Pool;
+  // Searches through the application's pool (row-level security applies); `db.owner` checks the results behind its back.
+  const db = useDatabase({ max: 12 });
   let collections: CollectionsRepository;
   let documents: DocumentsRepository;
   let chunks: ChunksRepository;
 
   before(async () => {
-    env = await createTestEnv();
-    pool = createPool(env.config.databaseUrl, { max: 12 });
-    owner = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    collections = new CollectionsRepository(pool);
-    documents = new DocumentsRepository(pool);
-    chunks = new ChunksRepository(pool);
-  });
-  after(async () => {
-    await pool?.end();
-    await owner?.end();
-    await env?.cleanup();
+    collections = new CollectionsRepository(db.pool);
+    documents = new DocumentsRepository(db.pool);
+    chunks = new ChunksRepository(db.pool);
   });
 
   const newCollection = (name: string) => collections.getOrCreate('default', `${name}-${randomUUID().slice(0, 8)}`, 'test', 8);
@@ -132,7 +121,7 @@ describe('BM25 keyword search in PostgreSQL', () => {
       for (const query of queries) {
         for (const limit of [1, 3, 50]) {
           const hits = await chunks.searchKeyword({ tenant: 'default', collectionId: collection.id, limit }, query, params);
-          const expected = [...(await bm25ByHand(owner, collection.id, query, params)).entries()]
+          const expected = [...(await bm25ByHand(db.owner, collection.id, query, params)).entries()]
             .sort((a, b) => b[1] - a[1] || Number(a[0]) - Number(b[0]))
             .slice(0, limit);
           const context = `${query} / k1=${params.k1} b=${params.b} / limit ${limit}`;
@@ -171,7 +160,7 @@ describe('BM25 keyword search in PostgreSQL', () => {
       for (const query of ['turmeric and kale', 'What is the effect of diet on the risk of heart disease in patients?', 'study', 'lentils lentils sodium']) {
         for (const limit of [3, 10]) {
           const hits = await chunks.searchKeyword({ tenant: 'default', collectionId: collection.id, limit }, query);
-          const expected = [...(await bm25ByHand(owner, collection.id, query, DEFAULT_BM25)).values()].sort((a, b) => b - a).slice(0, limit);
+          const expected = [...(await bm25ByHand(db.owner, collection.id, query, DEFAULT_BM25)).values()].sort((a, b) => b - a).slice(0, limit);
           assert.deepEqual(hits.map((h) => h.score.toFixed(6)), expected.map((s) => s.toFixed(6)), `${query} / limit ${limit}`);
         }
       }
@@ -197,7 +186,7 @@ describe('BM25 keyword search in PostgreSQL', () => {
   });
 
   test('indexes the occurrence levels the search assumes', async () => {
-    const { rows } = await owner.query<{ terms: string[] }>(`SELECT bm25_terms(to_tsvector('english', repeat('kale ', 40))) AS terms`);
+    const { rows } = await db.owner.query<{ terms: string[] }>(`SELECT bm25_terms(to_tsvector('english', repeat('kale ', 40))) AS terms`);
     assert.deepEqual(rows[0].terms, TF_LEVELS.map((level) => (level === 1 ? 'kale' : `kale ${level}`)));
   });
 
@@ -205,20 +194,20 @@ describe('BM25 keyword search in PostgreSQL', () => {
     const collection = await newCollection('stats');
     const a = await addDocument(collection, ['Kale and lentils.', 'Sodium in kale chips.', 'Turmeric tea.']);
     const b = await addDocument(collection, ['Lentils lentils lentils and more lentils.', 'Kale.']);
-    assert.equal(await statisticsDrift(owner), 0);
+    assert.equal(await statisticsDrift(db.owner), 0);
     // Re-ingestion with other text: the upsert updates rows in place, then surplus ordinals are deleted.
     await chunks.upsertMany('default', a, collection.id, [chunk(0, 'Completely different words now.'), chunk(1, 'Kale kale kale kale.')]);
     await chunks.deleteAfter('default', a, 1);
-    assert.equal(await statisticsDrift(owner), 0);
+    assert.equal(await statisticsDrift(db.owner), 0);
     // Deleting a document cascades to its chunks.
     await documents.delete('default', b);
-    assert.equal(await statisticsDrift(owner), 0);
-    const { rows } = await owner.query(
+    assert.equal(await statisticsDrift(db.owner), 0);
+    const { rows } = await db.owner.query(
       `SELECT chunk_count, token_count FROM bm25_collection_stats WHERE collection_id = $1`,
       [collection.id],
     );
     assert.deepEqual(rows[0], { chunk_count: '2', token_count: String(3 + 4) });
-    const gone = await owner.query(`SELECT 1 FROM bm25_lexeme_stats WHERE collection_id = $1 AND lexeme LIKE 'lentil%'`, [collection.id]);
+    const gone = await db.owner.query(`SELECT 1 FROM bm25_lexeme_stats WHERE collection_id = $1 AND lexeme LIKE 'lentil%'`, [collection.id]);
     assert.equal(gone.rowCount, 0, 'terms no chunk has any more are removed');
   });
 
@@ -229,11 +218,11 @@ describe('BM25 keyword search in PostgreSQL', () => {
     const ids = await Promise.all(
       Array.from({ length: 12 }, (_, d) => addDocument(d % 3 ? first : second, Array.from({ length: 30 }, (_, i) => text(d, i)))),
     );
-    assert.equal(await statisticsDrift(owner), 0);
+    assert.equal(await statisticsDrift(db.owner), 0);
     // Transactions writing several statements each (the collection's statistics stay locked between them),
     // while other documents of both collections are deleted; as the application writes, under row-level security.
     const twoStatements = (collection: Collection, d: number) =>
-      withTenant(pool, 'default', async (client) => {
+      withTenant(db.pool, 'default', async (client) => {
         for (const offset of [0, 100]) {
           const docId = randomUUID();
           await client.query(
@@ -252,6 +241,6 @@ describe('BM25 keyword search in PostgreSQL', () => {
       ...Array.from({ length: 6 }, (_, d) => twoStatements(d % 2 ? first : second, d)),
       ...ids.slice(0, 6).map((id) => documents.delete('default', id)),
     ]);
-    assert.equal(await statisticsDrift(owner), 0);
+    assert.equal(await statisticsDrift(db.owner), 0);
   });
 });

@@ -1,9 +1,8 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
-import { ChunksRepository, CollectionsRepository, createPool, DocumentsRepository, NewChunk } from '@app/database';
-import { Pool } from 'pg';
-import { createTestEnv, TestEnv } from '../support/test-env';
+import { before, describe, test } from 'node:test';
+import { ChunksRepository, CollectionsRepository, DocumentsRepository, NewChunk } from '@app/database';
+import { useDatabase } from '../support/test-env';
 
 const DIMENSION = 1536;
 
@@ -17,35 +16,25 @@ const chunk = (ordinal: number, text: string, seed = ordinal): NewChunk => ({
 });
 
 describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => {
-  let env: TestEnv;
-  /** The application's pool (row-level security applies); `owner` reads what was stored behind its back. */
-  let pool: Pool;
-  let owner: Pool;
+  // Writes through the application's pool; `db.owner` reads what was stored behind its back.
+  const db = useDatabase();
   let chunks: ChunksRepository;
   let documentId: string;
   let collectionId: string;
 
   before(async () => {
-    env = await createTestEnv();
-    pool = createPool(env.config.databaseUrl, { max: 4 });
-    owner = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    chunks = new ChunksRepository(pool);
-    const collection = await new CollectionsRepository(pool).getOrCreate('default', 'vectors', 'test', DIMENSION);
+    chunks = new ChunksRepository(db.pool);
+    const collection = await new CollectionsRepository(db.pool).getOrCreate('default', 'vectors', 'test', DIMENSION);
     collectionId = collection.id;
     documentId = randomUUID();
-    await new DocumentsRepository(pool).create({
+    await new DocumentsRepository(db.pool).create({
       id: documentId, tenant: 'default', collectionId, title: 'vectors', filename: null, mediaType: 'text/plain',
       blobSha256: 'test', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
     });
   });
-  after(async () => {
-    await pool?.end();
-    await owner?.end();
-    await env?.cleanup();
-  });
 
   const stored = async () =>
-    (await owner.query<{ ordinal: number; text: string; page_start: number; embedding: number[]; embedding_dim: number }>(
+    (await db.owner.query<{ ordinal: number; text: string; page_start: number; embedding: number[]; embedding_dim: number }>(
       'SELECT ordinal, text, page_start, embedding::real[] AS embedding, embedding_dim FROM chunks WHERE document_id = $1 ORDER BY ordinal',
       [documentId],
     )).rows;
@@ -68,9 +57,9 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
     assert.deepEqual(Float32Array.from(rows[1].embedding), vector(99));
 
     // The statement-level BM25 triggers still count every chunk once.
-    const { rows: statistics } = await owner.query<{ chunk_count: string }>('SELECT chunk_count FROM bm25_collection_stats WHERE collection_id = $1', [collectionId]);
+    const { rows: statistics } = await db.owner.query<{ chunk_count: string }>('SELECT chunk_count FROM bm25_collection_stats WHERE collection_id = $1', [collectionId]);
     assert.equal(Number(statistics[0].chunk_count), 4);
-    const { rows: emerald } = await owner.query<{ chunk_count: string }>(
+    const { rows: emerald } = await db.owner.query<{ chunk_count: string }>(
       "SELECT chunk_count FROM bm25_lexeme_stats WHERE collection_id = $1 AND lexeme IN ('emerald', 'cobalt') ORDER BY lexeme",
       [collectionId],
     );
@@ -78,7 +67,7 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
   });
 
   test('a vector search for a stored embedding finds its chunk first', async () => {
-    await owner.query("UPDATE documents SET status = 'ready' WHERE id = $1", [documentId]);
+    await db.owner.query("UPDATE documents SET status = 'ready' WHERE id = $1", [documentId]);
     const [first] = await chunks.searchVector({ tenant: 'default', collectionId, limit: 3 }, vector(2));
     assert.equal(first.ordinal, 2);
     assert.ok(first.score > 0.9999, `score ${first.score}`);

@@ -1,33 +1,25 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { AppConfig } from '@app/config';
-import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, createPool, DocumentsRepository, tenantQuery } from '@app/database';
+import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, DocumentsRepository, tenantQuery } from '@app/database';
 import { LocalHashingEmbedder } from '@app/embeddings';
 import { SearchMode, SearchService } from '@app/retrieval';
-import { Pool } from 'pg';
-import { createTestEnv, TestEnv } from '../support/test-env';
+import { useDatabase } from '../support/test-env';
 
 // The search service as the API builds it, over chunks embedded by the local embedder: the query side of
 // hybrid search (idf-weighted question vectors, pseudo-relevance feedback from the keyword list).
 describe('hybrid search: weighted question vectors and keyword feedback', () => {
   const embedder = new LocalHashingEmbedder();
-  let env: TestEnv;
-  let pool: Pool;
+  const db = useDatabase();
   let collections: CollectionsRepository;
   let documents: DocumentsRepository;
   let chunks: ChunksRepository;
 
   before(async () => {
-    env = await createTestEnv();
-    pool = createPool(env.config.databaseUrl, { max: 4 });
-    collections = new CollectionsRepository(pool);
-    documents = new DocumentsRepository(pool);
-    chunks = new ChunksRepository(pool);
-  });
-  after(async () => {
-    await pool?.end();
-    await env?.cleanup();
+    collections = new CollectionsRepository(db.pool);
+    documents = new DocumentsRepository(db.pool);
+    chunks = new ChunksRepository(db.pool);
   });
 
   /** A collection holding one ready document whose chunks are `texts`, embedded as ingestion embeds them. */
@@ -42,12 +34,12 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
     await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => ({ ordinal: i, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: vectors[i] })));
     await documents.markReady('default', id, 1, texts.length);
     await chunks.ensureVectorIndex(embedder.dimension);
-    const { rows } = await tenantQuery<{ id: string; text: string }>(pool, 'default', 'SELECT id::text, text FROM chunks WHERE document_id = $1', [id]);
+    const { rows } = await tenantQuery<{ id: string; text: string }>(db.pool, 'default', 'SELECT id::text, text FROM chunks WHERE document_id = $1', [id]);
     return { collection, chunkIds: new Map(rows.map((row) => [row.text, row.id])) };
   }
 
   function searchService(retrieval: Partial<AppConfig['retrieval']> = {}): SearchService {
-    const config = { ...env.config, retrieval: { ...env.config.retrieval, ...retrieval } };
+    const config = { ...db.env.config, retrieval: { ...db.env.config.retrieval, ...retrieval } };
     return new SearchService(collections, chunks, embedder, config);
   }
 

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import {
   ALL_TENANTS,
   ChunksRepository,
@@ -13,8 +13,7 @@ import {
   tenantQuery,
   withTenant,
 } from '@app/database';
-import { Pool } from 'pg';
-import { createTestEnv, TestEnv } from '../support/test-env';
+import { useDatabase } from '../support/test-env';
 
 const DIMENSION = 8;
 
@@ -38,22 +37,17 @@ const isPolicyViolation = (error: unknown) => (error as { code?: string }).code 
 const axis = (i: number) => Float32Array.from({ length: DIMENSION }, (_, j) => (j === i ? 1 : 0));
 
 describe('row-level security: the second wall behind the tenant-scoped repositories', () => {
-  let env: TestEnv;
-  /** The application's pool: connections run as groundwork_app, so the policies apply. */
-  let pool: Pool;
-  /** The schema owner (a superuser here): sees everything, to check what the application role saw. */
-  let owner: Pool;
+  // db.pool runs as groundwork_app, so the policies apply; db.owner (a superuser here) sees everything, to
+  // check what the application role saw.
+  const db = useDatabase();
   const seeded = new Map<string, { collection: Collection; documentId: string }>();
 
   before(async () => {
-    env = await createTestEnv();
-    pool = createPool(env.config.databaseUrl, { max: 4 });
-    owner = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    const collections = new CollectionsRepository(pool);
-    const documents = new DocumentsRepository(pool);
-    const pages = new PagesRepository(pool);
-    const chunks = new ChunksRepository(pool);
-    const queryLogs = new QueryLogsRepository(pool);
+    const collections = new CollectionsRepository(db.pool);
+    const documents = new DocumentsRepository(db.pool);
+    const pages = new PagesRepository(db.pool);
+    const chunks = new ChunksRepository(db.pool);
+    const queryLogs = new QueryLogsRepository(db.pool);
     await chunks.ensureVectorIndex(DIMENSION);
     for (const [i, tenant] of ['acme', 'globex'].entries()) {
       // Same collection name in both tenants, the way the API allows it.
@@ -76,17 +70,12 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
       seeded.set(tenant, { collection, documentId });
     }
   });
-  after(async () => {
-    await pool?.end();
-    await owner?.end();
-    await env?.cleanup();
-  });
 
   test('the application runs as a role that row-level security binds, on every tenant-owned table', async () => {
-    const { rows: [me] } = await pool.query('SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user');
+    const { rows: [me] } = await db.pool.query('SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user');
     assert.deepEqual(me, { role: 'groundwork_app', rolsuper: false, rolbypassrls: false });
     // Any table that names a tenant, collection or document is tenant-owned: a new one without policies fails here.
-    const { rows } = await owner.query<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
+    const { rows } = await db.owner.query<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
       `SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
               (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
        FROM pg_class c
@@ -103,9 +92,9 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
   test("with a tenant set, a query without any WHERE returns that tenant's rows and no other's", async () => {
     for (const tenant of ['acme', 'globex']) {
       for (const { table, key, owned } of TENANT_TABLES) {
-        const { rows: seen } = await tenantQuery<{ key: string }>(pool, tenant, `SELECT ${key} AS key FROM ${table}`);
-        const { rows: expected } = await owner.query<{ key: string }>(`SELECT ${key} AS key FROM ${table} WHERE ${owned}`, [tenant]);
-        const { rows: [{ total }] } = await owner.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${table}`);
+        const { rows: seen } = await tenantQuery<{ key: string }>(db.pool, tenant, `SELECT ${key} AS key FROM ${table}`);
+        const { rows: expected } = await db.owner.query<{ key: string }>(`SELECT ${key} AS key FROM ${table} WHERE ${owned}`, [tenant]);
+        const { rows: [{ total }] } = await db.owner.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${table}`);
         assert.ok(expected.length > 0 && expected.length < total, `${table}: both tenants have rows`);
         assert.deepEqual(seen.map((r) => r.key).sort(), expected.map((r) => r.key).sort(), `${table} as ${tenant}`);
       }
@@ -113,7 +102,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
   });
 
   test('with no tenant set, nothing is visible: not before any transaction, nor after one has ended', async () => {
-    const single = createPool(env.config.databaseUrl, { max: 1 });
+    const single = createPool(db.env.config.databaseUrl, { max: 1 });
     try {
       for (const { table } of TENANT_TABLES) {
         assert.equal((await single.query(`SELECT * FROM ${table}`)).rowCount, 0, `${table}, never set`);
@@ -130,8 +119,8 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
 
   test('ALL_TENANTS (admin keys, system work) sees every tenant', async () => {
     for (const { table } of TENANT_TABLES) {
-      const { rows: [{ total }] } = await owner.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${table}`);
-      const { rows: [{ seen }] } = await tenantQuery<{ seen: number }>(pool, ALL_TENANTS, `SELECT count(*)::int AS seen FROM ${table}`);
+      const { rows: [{ total }] } = await db.owner.query<{ total: number }>(`SELECT count(*)::int AS total FROM ${table}`);
+      const { rows: [{ seen }] } = await tenantQuery<{ seen: number }>(db.pool, ALL_TENANTS, `SELECT count(*)::int AS seen FROM ${table}`);
       assert.equal(seen, total, table);
     }
   });
@@ -158,23 +147,23 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
       'chunks moved to another collection': ['UPDATE chunks SET collection_id = $1 WHERE document_id = $2', [globex.collection.id, acme.documentId]],
     };
     for (const [what, [sql, params]] of Object.entries(attempts)) {
-      await assert.rejects(tenantQuery(pool, 'acme', sql, params), isPolicyViolation, what);
+      await assert.rejects(tenantQuery(db.pool, 'acme', sql, params), isPolicyViolation, what);
     }
     // Statements without a WHERE touch only the tenant's own rows.
-    const { rowCount: updated } = await tenantQuery(pool, 'acme', "UPDATE documents SET title = title || ''");
+    const { rowCount: updated } = await tenantQuery(db.pool, 'acme', "UPDATE documents SET title = title || ''");
     assert.equal(updated, 1);
-    const { rowCount: deleted } = await tenantQuery(pool, 'acme', 'DELETE FROM query_logs');
+    const { rowCount: deleted } = await tenantQuery(db.pool, 'acme', 'DELETE FROM query_logs');
     assert.equal(deleted, 1);
-    const { rows: [{ left }] } = await owner.query<{ left: number }>("SELECT count(*)::int AS left FROM query_logs WHERE tenant = 'globex'");
+    const { rows: [{ left }] } = await db.owner.query<{ left: number }>("SELECT count(*)::int AS left FROM query_logs WHERE tenant = 'globex'");
     assert.equal(left, 1, "globex's log survives acme's DELETE without WHERE");
   });
 
   test("the repositories cannot reach another tenant's rows even when handed their ids", async () => {
     const acme = seeded.get('acme')!;
     const globex = seeded.get('globex')!;
-    const chunks = new ChunksRepository(pool);
-    const documents = new DocumentsRepository(pool);
-    const pages = new PagesRepository(pool);
+    const chunks = new ChunksRepository(db.pool);
+    const documents = new DocumentsRepository(db.pool);
+    const pages = new PagesRepository(db.pool);
     // As if a caller had resolved the wrong collection: the repository's own WHERE would let these through.
     const wrong = { tenant: 'acme', collectionId: globex.collection.id, limit: 10 };
     assert.deepEqual(await chunks.searchKeyword(wrong, 'parking'), []);
@@ -190,7 +179,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
   test('keyword and vector search keep their indexes under row-level security', async () => {
     const { collection } = seeded.get('acme')!;
     const plan = (sql: string, params: unknown[]) =>
-      withTenant(pool, 'acme', async (client) => {
+      withTenant(db.pool, 'acme', async (client) => {
         // The tables are tiny: make any other plan look ruinous, so the only question is whether the index may be used.
         await client.query('SET LOCAL enable_seqscan = off');
         await client.query('SET LOCAL enable_sort = off');
@@ -209,7 +198,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
   });
 
   test('a scope that is not a tenant name is refused before it reaches PostgreSQL', async () => {
-    await assert.rejects(tenantQuery(pool, '*', 'SELECT 1'), /not a tenant name/);
-    await assert.rejects(tenantQuery(pool, '', 'SELECT 1'), /not a tenant name/);
+    await assert.rejects(tenantQuery(db.pool, '*', 'SELECT 1'), /not a tenant name/);
+    await assert.rejects(tenantQuery(db.pool, '', 'SELECT 1'), /not a tenant name/);
   });
 });

@@ -6,7 +6,8 @@ import { join } from 'node:path';
 import { INestApplication, INestApplicationContext } from '@nestjs/common';
 import Redis from 'ioredis';
 import { AppConfig, loadConfig } from '@app/config';
-import { dropDatabase, prepareDatabase } from '@app/database';
+import { createPool, dropDatabase, prepareDatabase } from '@app/database';
+import { Pool } from 'pg';
 import { createApiApp } from '../../apps/api/src/create-api-app';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
 import { TEST_ADMIN_KEY } from './test-keys';
@@ -112,6 +113,34 @@ export function useSystem(overrides: Record<string, string> = {}, options: { wor
   });
   after(async () => {
     await suite.system?.close();
+    await suite.env?.cleanup();
+  });
+  return suite;
+}
+
+/** A database prepared for one suite: set by the suite's `before` hook, so read its fields inside tests. */
+export interface SuiteDatabase {
+  env: TestEnv;
+  /** The application's pool: connections run as groundwork_app, so row-level security applies. */
+  pool: Pool;
+  /** The schema owner's pool: sees every row, to check what the application stored or saw. */
+  owner: Pool;
+}
+
+/**
+ * Registers the hooks of suites that test repositories without a running system: before all tests, a fresh
+ * environment and both pools; after them, the pools closed and the environment removed.
+ */
+export function useDatabase(options: { max?: number } = {}): SuiteDatabase {
+  const suite = {} as SuiteDatabase;
+  before(async () => {
+    suite.env = await createTestEnv();
+    suite.pool = createPool(suite.env.config.databaseUrl, { max: options.max ?? 4 });
+    suite.owner = createPool(suite.env.config.databaseUrl, { max: 2, owner: true });
+  });
+  after(async () => {
+    await suite.pool?.end();
+    await suite.owner?.end();
     await suite.env?.cleanup();
   });
   return suite;
