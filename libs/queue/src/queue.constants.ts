@@ -1,4 +1,5 @@
 import type { JobsOptions, WorkerOptions } from 'bullmq';
+import type { AppConfig } from '@app/config';
 
 /**
  * Queue and job names are a public contract: jobs already in Redis carry them, so renaming one orphans those
@@ -25,15 +26,8 @@ export function ingestionJobId(documentId: string): string {
   return `ingest-${documentId}`;
 }
 
-/** How often a failing ingestion job is tried (INGESTION_ATTEMPTS, INGESTION_BACKOFF_MS in libs/config). */
-export interface IngestionRetryPolicy {
-  attempts: number;
-  /** Wait before the second attempt; each later wait doubles. */
-  backoffMs: number;
-}
-
-/** Options of every ingestion job; the producer adds the job id. */
-export function ingestionJobOptions(retry: IngestionRetryPolicy): JobsOptions {
+/** Options of every ingestion job, with the configured attempts and backoff; the producer adds the job id. */
+export function ingestionJobOptions(retry: Pick<AppConfig['ingestion'], 'attempts' | 'backoffMs'>): JobsOptions {
   return {
     attempts: retry.attempts,
     backoff: { type: 'exponential', delay: retry.backoffMs },
