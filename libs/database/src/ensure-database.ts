@@ -27,9 +27,12 @@ export async function ensureDatabase(databaseUrl: string): Promise<void> {
   try {
     const exists = await client.query('SELECT 1 FROM pg_database WHERE datname = $1', [name]);
     if (exists.rowCount === 0) {
-      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string }) => {
-        // Another process created it between our check and CREATE: fine.
-        if (error.code !== '42P04') throw error;
+      await client.query(`CREATE DATABASE "${name.replace(/"/g, '""')}"`).catch((error: { code?: string; constraint?: string }) => {
+        // Another process (npm start launches the api and the worker together) created it between our check and
+        // CREATE: fine. PostgreSQL says so as duplicate_database, or, when both reach the catalog at once, as a
+        // unique violation on pg_database's name index.
+        const created = error.code === '42P04' || (error.code === '23505' && error.constraint === 'pg_database_datname_index');
+        if (!created) throw error;
       });
     }
   } finally {
