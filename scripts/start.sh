@@ -25,8 +25,9 @@ case "${1:-all}" in
     node dist/apps/api/src/main.js &
     api=$!
     trap 'kill -TERM "${api}" "${worker}" 2>/dev/null; wait' INT TERM
-    wait -n "${api}" "${worker}"
-    status=$?
+    # `|| status=$?`: under `set -e` a failed process would end this script here, leaving the other running.
+    status=0
+    wait -n "${api}" "${worker}" || status=$?
     kill -TERM "${api}" "${worker}" 2>/dev/null || true
     wait || true
     exit "${status}"
