@@ -5,20 +5,14 @@ import { createServer, Server } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../support/ports';
-import { waitForHttp } from '../support/processes';
+import { keepRecentOutput, recentOutput, waitForHttp } from '../support/processes';
 import { createTestEnv, TestEnv } from '../support/test-env';
 
 const ROOT = join(__dirname, '..', '..', '..');
 
 /** `npm start`'s script (on this already bootstrapped checkout, its bootstrap step changes nothing). */
 function startScript(env: Record<string, string>): ChildProcess {
-  const child = spawn('bash', ['scripts/start.sh', 'all'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-  let output = '';
-  const keep = (chunk: Buffer) => (output = (output + chunk.toString()).slice(-4_000));
-  child.stdout!.on('data', keep);
-  child.stderr!.on('data', keep);
-  (child as ChildProcess & { output: () => string }).output = () => output;
-  return child;
+  return keepRecentOutput(spawn('bash', ['scripts/start.sh', 'all'], { cwd: ROOT, env: { ...process.env, ...env }, stdio: ['ignore', 'pipe', 'pipe'] }));
 }
 
 const exitOf = (child: ChildProcess, timeoutMs: number) =>
@@ -76,7 +70,7 @@ describe('npm start (scripts/start.sh): the api and the worker live and stop tog
       const port = (taken.address() as { port: number }).port;
       const child = startScript({ ...env.env, PORT: String(port) });
       const code = await exitOf(child, 60_000);
-      assert.notEqual(code, 0, (child as ChildProcess & { output: () => string }).output());
+      assert.notEqual(code, 0, recentOutput(child));
       assert.deepEqual(appProcesses(env.config.dataDir), [], 'no worker left running without its api');
     } finally {
       taken.close();

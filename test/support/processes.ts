@@ -26,6 +26,11 @@ export function spawnApp(app: AppName, env: Record<string, string>, nodeArgs: st
     env: { PATH: process.env.PATH ?? '', ...(app === 'worker' ? workerEnvironment() : {}), ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
+  return keepRecentOutput(child);
+}
+
+/** Keeps the last 20,000 characters a child (spawned with piped stdout and stderr) printed, for recentOutput(). */
+export function keepRecentOutput(child: ChildProcess): ChildProcess {
   let output = '';
   const keep = (data: Buffer) => {
     output = (output + data.toString()).slice(-20_000);
