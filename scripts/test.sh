@@ -15,6 +15,9 @@ if [ ${#missing[@]} -gt 0 ]; then
 fi
 node dist/scripts/check-services.js
 
+# Lint first: a regular expression that can backtrack super-linearly on user text fails the run (STYLE.md).
+npm run --silent lint
+
 rm -rf test-artifacts && mkdir -p test-artifacts
 # Files run in parallel processes (two cores); each test file is isolated by its own database.
 exec node --test --test-concurrency=2 --test-reporter=spec \
