@@ -58,3 +58,15 @@ test('ingestion jobs: 5 attempts, 2 s backoff doubling, unless configured', () =
   const configured = loadConfig({ INGESTION_ATTEMPTS: '2', INGESTION_BACKOFF_MS: '50' }).ingestion;
   assert.deepEqual([configured.attempts, configured.backoffMs], [2, 50]);
 });
+
+test('fair queues and quotas: one document per tenant at a time while others wait, no quota unless set', () => {
+  const defaults = loadConfig({});
+  assert.equal(defaults.workerTenantConcurrency, 1);
+  assert.deepEqual(defaults.quotas, { maxDocumentsPerTenant: null, maxBytesPerTenant: null });
+  const set = loadConfig({ WORKER_TENANT_CONCURRENCY: '3', MAX_DOCUMENTS_PER_TENANT: '500', MAX_BYTES_PER_TENANT: '1073741824' });
+  assert.equal(set.workerTenantConcurrency, 3);
+  assert.deepEqual(set.quotas, { maxDocumentsPerTenant: 500, maxBytesPerTenant: 1_073_741_824 });
+  assert.throws(() => loadConfig({ MAX_DOCUMENTS_PER_TENANT: '0' }), /MAX_DOCUMENTS_PER_TENANT must be between 1/);
+  assert.throws(() => loadConfig({ MAX_BYTES_PER_TENANT: '1GB' }), /MAX_BYTES_PER_TENANT must be a whole number/);
+  assert.throws(() => loadConfig({ WORKER_TENANT_CONCURRENCY: '0' }), /WORKER_TENANT_CONCURRENCY must be between 1 and 64/);
+});

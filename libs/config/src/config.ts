@@ -19,7 +19,14 @@ export interface AppConfig {
   dataDir: string;
   maxUploadBytes: number;
   workerConcurrency: number;
+  /** Documents of one tenant a worker runs at once while another tenant's documents wait. */
+  workerTenantConcurrency: number;
   workerMetricsPort: number;
+  /** What one tenant may store; null: unlimited. An upload past either answers 429 `quota_exceeded`. */
+  quotas: {
+    maxDocumentsPerTenant: number | null;
+    maxBytesPerTenant: number | null;
+  };
   embedding: {
     provider: EmbeddingProviderName;
     model: string;
@@ -141,7 +148,7 @@ function read(env: Env, name: string): string | undefined {
 function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
-  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(name, `must be a number like 0.9, got "${raw}"`);
+  if (!/^\d+(?:\.\d+)?$/.test(raw)) throw new ConfigError(name, `must be a number like 0.9, got "${raw}"`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
@@ -154,6 +161,11 @@ function integer(env: Env, name: string, fallback: number, min: number, max: num
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
+}
+
+/** A positive limit, or null (unlimited) when the variable is unset. */
+function unlimitedUnlessSet(env: Env, name: string): number | null {
+  return read(env, name) === undefined ? null : integer(env, name, 0, 1, Number.MAX_SAFE_INTEGER);
 }
 
 function oneOf<T extends string>(env: Env, name: string, allowed: readonly T[], fallback: T): T {
@@ -262,7 +274,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (overlapTokens >= chunkTokens) throw new ConfigError('CHUNK_OVERLAP_TOKENS', `must be smaller than CHUNK_TOKENS (${chunkTokens})`);
 
   const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'groundwork';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
+  if (!/^[\w.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
 
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
@@ -272,7 +284,12 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, Number.MAX_SAFE_INTEGER),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
+    workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
+    quotas: {
+      maxDocumentsPerTenant: unlimitedUnlessSet(env, 'MAX_DOCUMENTS_PER_TENANT'),
+      maxBytesPerTenant: unlimitedUnlessSet(env, 'MAX_BYTES_PER_TENANT'),
+    },
     embedding: {
       provider: embeddingProvider,
       model: embeddingModel,

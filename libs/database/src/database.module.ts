@@ -8,9 +8,10 @@ import { CollectionsRepository } from './collections.repository';
 import { DocumentsRepository } from './documents.repository';
 import { PagesRepository } from './pages.repository';
 import { QueryLogsRepository } from './query-logs.repository';
+import { TenantUsageRepository } from './tenant-usage.repository';
 import { createPool, PG_POOL } from './pg-pool';
 
-const repositories = [CollectionsRepository, DocumentsRepository, PagesRepository, ChunksRepository, QueryLogsRepository, ApiKeysRepository, AuditLogRepository];
+const repositories = [CollectionsRepository, DocumentsRepository, PagesRepository, ChunksRepository, QueryLogsRepository, ApiKeysRepository, AuditLogRepository, TenantUsageRepository];
 
 /** The PostgreSQL pool and the repositories that own the SQL. Migrations run before the app starts (prepareDatabase). */
 @Global()

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { lockTenantUsage, TenantUsage } from './tenant-usage.repository';
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'cancelled';
 export type IngestionStage = 'queued' | 'extract' | 'embed' | 'finalize' | 'done';
@@ -119,17 +120,21 @@ const toDocument = (row: DocumentRow): DocumentRecord => ({
 export class DocumentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Written in the document's own tenant: a row for any other would be refused. */
-  async create(doc: NewDocument): Promise<DocumentRecord> {
-    await tenantQuery(
-      this.pool,
-      doc.tenant,
-      `INSERT INTO documents (id, collection_id, title, filename, media_type, blob_sha256, byte_size, metadata,
-                              chunk_tokens, chunk_overlap, job_id, tenant)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-      [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, doc.blobSha256, doc.byteSize,
-        JSON.stringify(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.tenant],
-    );
+  /**
+   * Written in the document's own tenant: a row for any other would be refused. `admit`, when given, sees the
+   * tenant's usage under a per-tenant lock in the same transaction as the insert and may throw to refuse it.
+   */
+  async create(doc: NewDocument, admit?: (usage: TenantUsage) => void): Promise<DocumentRecord> {
+    await withTenant(this.pool, doc.tenant, async (client) => {
+      if (admit) admit(await lockTenantUsage(client, doc.tenant));
+      await client.query(
+        `INSERT INTO documents (id, collection_id, title, filename, media_type, blob_sha256, byte_size, metadata,
+                                chunk_tokens, chunk_overlap, job_id, tenant)
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
+        [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, doc.blobSha256, doc.byteSize,
+          JSON.stringify(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.tenant],
+      );
+    });
     return (await this.findById(doc.tenant, doc.id))!;
   }
 

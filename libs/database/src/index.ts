@@ -13,4 +13,5 @@ export * from './pg-pool';
 export * from './prepare-database';
 export * from './query-logs.repository';
 export * from './server-info';
+export * from './tenant-usage.repository';
 export * from './uuid';

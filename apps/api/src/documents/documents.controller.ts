@@ -1,5 +1,5 @@
 import { Controller, Delete, Get, HttpCode, Param, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBody, ApiConsumes, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags, ApiTooManyRequestsResponse } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { DocumentDto, DocumentListDto, ListDocumentsQueryDto, toDocumentDto } from './dto/document.dto';
 import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
@@ -24,6 +24,12 @@ export class DocumentsController {
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadDocumentDto })
   @ApiAcceptedResponse({ type: UploadAcceptedDto })
+  @ApiTooManyRequestsResponse({
+    description:
+      '`quota_exceeded`: the upload would take the tenant past MAX_DOCUMENTS_PER_TENANT or MAX_BYTES_PER_TENANT. ' +
+      '`details`: `quota` (`documents` or `bytes`), `limit`, `used`, and for bytes `upload_bytes` (the file\'s size). ' +
+      'Deleting documents frees room. (`rate_limited` is the per-key request limit.)',
+  })
   async upload(@Req() req: Request, @Res({ passthrough: true }) res: Response, @CurrentPrincipal() principal: Principal): Promise<UploadAcceptedDto> {
     const accepted = await this.documents.upload(req, principal);
     res.setHeader('Location', `/v1/documents/${accepted.document_id}`);

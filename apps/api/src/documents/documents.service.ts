@@ -4,7 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { CollectionsRepository, DocumentRecord, DocumentsRepository, isUuid } from '@app/database';
+import { CollectionsRepository, DocumentRecord, DocumentsRepository, isUuid, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError, NotFoundError, ValidationError } from '@app/errors';
 import { IngestionProducer, ingestionJobId } from '@app/queue';
@@ -15,6 +15,7 @@ import { Principal, requestTenant } from '../auth/principal';
 import { toValidationError } from '../errors/validation';
 import { ListDocumentsQueryDto } from './dto/document.dto';
 import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
+import { admitUpload, hasQuota } from './tenant-quota';
 import { receiveUpload } from './upload/multipart-upload';
 
 export class InvalidCursorError extends AppError {
@@ -57,12 +58,21 @@ export class DocumentsService {
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     private readonly documents: DocumentsRepository,
     private readonly collections: CollectionsRepository,
+    private readonly usage: TenantUsageRepository,
     private readonly producer: IngestionProducer,
     private readonly audit: AuditTrail,
   ) {}
 
-  /** Streams the upload to the blob store, records the document and enqueues its ingestion. */
+  /**
+   * Streams the upload to the blob store, records the document and enqueues its ingestion. Quotas are checked
+   * three times: the document count before the body is read (a tenant key's tenant is known then; an admin
+   * names it in the form), both figures once the file's size is known and before it is published, and both
+   * again under the tenant's lock in the transaction that inserts the row, which alone makes them exact
+   * under concurrent uploads; the first two only spare work.
+   */
   async upload(req: Request, principal: Principal): Promise<UploadAcceptedDto> {
+    const quotas = this.config.quotas;
+    if (hasQuota(quotas) && principal.tenant !== null) admitUpload(quotas, await this.usage.usage(principal.tenant));
     const { fields, file } = await receiveUpload(req, this.blobs, this.config.maxUploadBytes);
     try {
       const dto = plainToInstance(UploadDocumentDto, fields);
@@ -74,10 +84,13 @@ export class DocumentsService {
       if (chunkOverlap >= chunkTokens) throw new ValidationError('chunk_overlap must be smaller than chunk_tokens.');
       const tenant = requestTenant(principal, dto.tenant);
 
+      const admit = hasQuota(quotas) ? (usage: TenantUsage) => admitUpload(quotas, usage, file.blob.size) : undefined;
+      if (admit) admit(await this.usage.usage(tenant));
+
       const collection = await this.collections.getOrCreate(tenant, dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
       await file.blob.commit();
       const id = randomUUID();
-      const doc = await this.documents.create({
+      const doc = await this.createOrUnpublish(file.blob.sha256, admit, {
         id,
         tenant,
         collectionId: collection.id,
@@ -103,6 +116,16 @@ export class DocumentsService {
       return { document_id: doc.id, job_id: doc.jobId, status: 'queued' };
     } catch (error) {
       await file.blob.discard();
+      throw error;
+    }
+  }
+
+  /** Inserts the row; when the insert is refused (a quota lost to a concurrent upload), the published blob goes too unless shared. */
+  private async createOrUnpublish(sha256: string, admit: ((usage: TenantUsage) => void) | undefined, doc: NewDocument): Promise<DocumentRecord> {
+    try {
+      return await this.documents.create(doc, admit);
+    } catch (error) {
+      if (!(await this.documents.isBlobReferenced(sha256))) await this.blobs.delete(sha256);
       throw error;
     }
   }
