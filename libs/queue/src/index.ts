@@ -3,3 +3,4 @@ export * from './ingestion-queue.monitor';
 export * from './queue.constants';
 export * from './queue.module';
 export * from './ingestion-job-states';
+export * from './tenant-priority';

@@ -4,7 +4,10 @@ import { Queue } from 'bullmq';
 import { INGESTION_QUEUE } from './queue.constants';
 import { withQueueTimeout } from './queue-timeout';
 
-/** The job states operators watch; `prioritized` and `waiting-children` are unused by ingestion. */
+/**
+ * The job states operators watch. Ingestion jobs wait in BullMQ's `prioritized` set (their priority makes the
+ * queue fair between tenants), which `waiting` includes here; `waiting-children` is unused by ingestion.
+ */
 export const QUEUE_JOB_STATES = ['waiting', 'active', 'delayed', 'failed', 'completed'] as const;
 export type QueueJobState = (typeof QUEUE_JOB_STATES)[number];
 export type QueueJobCounts = Record<QueueJobState, number>;
@@ -17,8 +20,10 @@ export class IngestionQueueMonitor {
   constructor(@InjectQueue(INGESTION_QUEUE) private readonly queue: Queue) {}
 
   async jobCounts(): Promise<QueueJobCounts> {
-    const counts = await withQueueTimeout(this.queue.getJobCounts(...QUEUE_JOB_STATES), 'counting jobs');
-    return Object.fromEntries(QUEUE_JOB_STATES.map((state) => [state, counts[state] ?? 0])) as QueueJobCounts;
+    const counts = await withQueueTimeout(this.queue.getJobCounts(...QUEUE_JOB_STATES, 'prioritized'), 'counting jobs');
+    const byState = Object.fromEntries(QUEUE_JOB_STATES.map((state) => [state, counts[state] ?? 0])) as QueueJobCounts;
+    byState.waiting += counts.prioritized ?? 0;
+    return byState;
   }
 
   /**

@@ -14,6 +14,11 @@ export enum IngestionJobName {
 /** Payload of IngestionJobName.IngestDocument: everything else the worker reads from PostgreSQL. */
 export interface IngestDocumentJob {
   documentId: string;
+  /**
+   * The document's tenant, so the worker can keep one tenant from filling every slot without a query.
+   * Absent from jobs enqueued before it was added; the worker then runs them without that check.
+   */
+  tenant?: string;
 }
 
 /** The job-name → payload map that the worker's processor switches over exhaustively. */

@@ -1,13 +1,21 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Inject, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
+import { TenantUsageRepository } from '@app/database';
 import { AppError } from '@app/errors';
 import { ingestionJobDuration, ingestionRetries, LOGGER } from '@app/observability';
 import { INGESTION_QUEUE, INGESTION_WORKER_OPTIONS, IngestionJobName, IngestionJobs } from '@app/queue';
-import { Job, UnrecoverableError, WaitingError } from 'bullmq';
+import { DelayedError, Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { Logger } from 'pino';
 import { DocumentIngestionService, IngestionOutcome } from './document-ingestion.service';
 import { DocumentDeletedError, WorkerShutdownError } from './ingestion-errors';
+import { TenantSlots } from './tenant-slots';
+
+/**
+ * How long a job refused for its tenant's fairness stays out of the queue. Short, because it costs one query
+ * per return; long enough that the worker takes the waiting tenant's job first (it returns with its priority).
+ */
+const TENANT_REQUEUE_DELAY_MS = 250;
 
 type IngestionJob = { [N in keyof IngestionJobs]: Job<IngestionJobs[N], IngestionOutcome, N> }[keyof IngestionJobs];
 
@@ -16,13 +24,16 @@ type IngestionJob = { [N in keyof IngestionJobs]: Job<IngestionJobs[N], Ingestio
 export class IngestionProcessor extends WorkerHost implements OnModuleInit, BeforeApplicationShutdown {
   /** Aborted on SIGTERM: running attempts stop at their next step and their jobs go back to the queue. */
   private readonly shutdown = new AbortController();
+  private readonly tenantSlots: TenantSlots;
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly ingestion: DocumentIngestionService,
+    private readonly usage: TenantUsageRepository,
   ) {
     super();
+    this.tenantSlots = new TenantSlots(config.workerTenantConcurrency);
   }
 
   onModuleInit(): void {
@@ -51,6 +62,33 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
   }
 
   private async ingestDocument(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>, token?: string): Promise<IngestionOutcome> {
+    const { tenant } = job.data;
+    // Jobs enqueued before jobs named their tenant run unchecked.
+    if (tenant === undefined) return this.runIngestion(job, token);
+    if (!(await this.tenantSlots.tryAcquire(tenant, () => this.othersWaiting(tenant)))) {
+      // Back to the queue without spending an attempt (BullMQ's moveToDelayed skips the attempt count).
+      this.logger.debug({ documentId: job.data.documentId, jobId: job.id, tenant }, 'tenant at its worker concurrency while others wait; job put back');
+      await job.moveToDelayed(Date.now() + TENANT_REQUEUE_DELAY_MS, token);
+      throw new DelayedError();
+    }
+    try {
+      return await this.runIngestion(job, token);
+    } finally {
+      this.tenantSlots.release(tenant);
+    }
+  }
+
+  /** Fairness must not stop ingestion: when PostgreSQL cannot answer, the job runs (and meets the outage itself). */
+  private async othersWaiting(tenant: string): Promise<boolean> {
+    try {
+      return await this.usage.othersWaiting(tenant);
+    } catch (error) {
+      this.logger.warn({ err: error, tenant }, 'could not check for other tenants’ waiting documents; running the job');
+      return false;
+    }
+  }
+
+  private async runIngestion(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>, token?: string): Promise<IngestionOutcome> {
     const { documentId } = job.data;
     const stopTimer = ingestionJobDuration.startTimer();
     try {

@@ -1,0 +1,40 @@
+import assert from 'node:assert/strict';
+import { describe, it } from 'node:test';
+import { TenantSlots } from './tenant-slots';
+
+const waiting = (answer: boolean) => {
+  const calls: number[] = [];
+  return { calls, ask: async () => (calls.push(1), answer) };
+};
+
+describe('TenantSlots', () => {
+  it('lets a tenant within its limit start without asking who waits', async () => {
+    const slots = new TenantSlots(1);
+    const others = waiting(true);
+    assert.equal(await slots.tryAcquire('a', others.ask), true);
+    assert.equal(others.calls.length, 0);
+    assert.equal(slots.runningOf('a'), 1);
+  });
+
+  it('refuses a tenant at its limit while another tenant waits, and counts nothing for the refusal', async () => {
+    const slots = new TenantSlots(1);
+    await slots.tryAcquire('a', waiting(false).ask);
+    assert.equal(await slots.tryAcquire('a', waiting(true).ask), false);
+    assert.equal(slots.runningOf('a'), 1);
+    assert.equal(await slots.tryAcquire('b', waiting(true).ask), true);
+  });
+
+  it('lets a tenant alone use more slots than its limit', async () => {
+    const slots = new TenantSlots(2);
+    for (let i = 0; i < 4; i++) assert.equal(await slots.tryAcquire('a', waiting(false).ask), true);
+    assert.equal(slots.runningOf('a'), 4);
+  });
+
+  it('frees the slot on release', async () => {
+    const slots = new TenantSlots(1);
+    await slots.tryAcquire('a', waiting(true).ask);
+    slots.release('a');
+    assert.equal(slots.runningOf('a'), 0);
+    assert.equal(await slots.tryAcquire('a', waiting(true).ask), true);
+  });
+});

@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { describe, test } from 'node:test';
+import { Client } from 'pg';
+import { uploadFile, waitForDocument } from '../support/http';
+import { distinctPageTexts } from '../support/ingestion-support';
+import { useSystem } from '../support/test-env';
+
+const WORKER_CONCURRENCY = 2;
+const WORKER_TENANT_CONCURRENCY = 1;
+const BACKLOG = 30;
+const LATE_UPLOADS = 2;
+/**
+ * A document counts as waiting at an instant only from this long after its row was created: the worker's check
+ * and the start it allows are a few milliseconds apart, and a document created between them was not yet there.
+ */
+const SETTLE_MS = 50;
+
+interface Timeline {
+  id: string;
+  tenant: string;
+  created: number;
+  started: number;
+  finished: number;
+}
+
+describe('fair ingestion queues: one tenant’s backlog does not starve another (real worker, Redis, PostgreSQL)', () => {
+  const suite = useSystem({ WORKER_CONCURRENCY: String(WORKER_CONCURRENCY), WORKER_TENANT_CONCURRENCY: String(WORKER_TENANT_CONCURRENCY) });
+
+  const upload = async (tenant: string, name: string, text: string): Promise<string> => {
+    const response = await uploadFile(suite.system.baseUrl, { name, content: text }, { tenant });
+    assert.equal(response.status, 202, JSON.stringify(response.body));
+    return response.body.document_id;
+  };
+  // A few dozen sections: enough work that documents overlap in time, small enough for CI.
+  const documentText = (salt: string) => distinctPageTexts(24, salt).join('\n\n');
+
+  async function timelines(): Promise<Timeline[]> {
+    const client = new Client({ connectionString: suite.env.config.databaseUrl });
+    await client.connect();
+    try {
+      const { rows } = await client.query(
+        `SELECT id, tenant, extract(epoch FROM created_at) * 1000 AS created, extract(epoch FROM started_at) * 1000 AS started,
+                extract(epoch FROM finished_at) * 1000 AS finished
+         FROM documents ORDER BY finished_at`,
+      );
+      return rows.map((row) => ({ id: row.id, tenant: row.tenant, created: Number(row.created), started: Number(row.started), finished: Number(row.finished) }));
+    } finally {
+      await client.end();
+    }
+  }
+
+  test('a tenant’s late uploads finish within a few documents of a 30-document backlog, which never fills every slot while they wait', async () => {
+    const backlog: string[] = [];
+    for (let i = 0; i < BACKLOG; i++) backlog.push(await upload('backlog', `backlog-${i}.txt`, documentText(`-backlog-${i}`)));
+    const late: string[] = [];
+    for (let i = 0; i < LATE_UPLOADS; i++) late.push(await upload('late', `late-${i}.txt`, documentText(`-late-${i}`)));
+    for (const id of [...late, ...backlog]) assert.equal((await waitForDocument(suite.system.baseUrl, id)).status, 'ready');
+
+    const docs = await timelines();
+    const lateDocs = docs.filter((doc) => doc.tenant === 'late');
+    const backlogDocs = docs.filter((doc) => doc.tenant === 'backlog');
+    const lateUploaded = Math.min(...lateDocs.map((doc) => doc.created));
+    const lateDone = Math.max(...lateDocs.map((doc) => doc.finished));
+    const pendingAtLateUpload = backlogDocs.filter((doc) => doc.finished > lateUploaded).length;
+    const finishedMeanwhile = backlogDocs.filter((doc) => doc.finished > lateUploaded && doc.finished < lateDone).length;
+    const report = `backlog documents unfinished when the late tenant uploaded: ${pendingAtLateUpload}; finished before its last: ${finishedMeanwhile}`;
+    // Meaningful only if a real backlog was still there; first come, first served would make the late tenant
+    // wait for all of it.
+    assert.ok(pendingAtLateUpload >= BACKLOG / 2, report);
+    // Each late document waits for at most one slot to free up, and the worker alternates between tenants.
+    assert.ok(finishedMeanwhile <= LATE_UPLOADS * (WORKER_CONCURRENCY + 1), report);
+
+    // At every start: if another tenant had a document waiting, the starting tenant ran at most
+    // WORKER_TENANT_CONCURRENCY documents, this one included.
+    for (const start of docs) {
+      const othersWaiting = docs.some((doc) => doc.tenant !== start.tenant && doc.created + SETTLE_MS <= start.started && doc.started > start.started);
+      if (!othersWaiting) continue;
+      const running = docs.filter((doc) => doc.tenant === start.tenant && doc.started <= start.started && doc.finished > start.started);
+      assert.ok(
+        running.length <= WORKER_TENANT_CONCURRENCY,
+        `${start.tenant} started a document while running ${running.length - 1} and another tenant waited: ${JSON.stringify(running)}`,
+      );
+    }
+  });
+});
