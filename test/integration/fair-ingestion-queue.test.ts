@@ -1,8 +1,10 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { Client } from 'pg';
-import { uploadFile, waitForDocument } from '../support/http';
+import { join } from 'node:path';
+import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { distinctPageTexts } from '../support/ingestion-support';
+import { writeTruncatedPdf } from '../support/pdf-fixtures';
 import { useSystem } from '../support/test-env';
 
 const WORKER_CONCURRENCY = 2;
@@ -81,5 +83,24 @@ describe('fair ingestion queues: one tenant’s backlog does not starve another 
         `${start.tenant} started a document while running ${running.length - 1} and another tenant waited: ${JSON.stringify(running)}`,
       );
     }
+  });
+
+  test('an admin retry goes through the same producer and the document runs again', async () => {
+    const path = await writeTruncatedPdf(join(suite.env.config.dataDir, 'cut.pdf'), ['Quarterly numbers.', 'More numbers.']);
+    const response = await uploadFile(suite.system.baseUrl, { path }, { tenant: 'late' });
+    assert.equal(response.status, 202, JSON.stringify(response.body));
+    const id = response.body.document_id;
+    assert.equal((await waitForDocument(suite.system.baseUrl, id)).status, 'failed');
+
+    const retry = await requestJson(suite.system.baseUrl, `/v1/admin/documents/${id}/retry`, { method: 'POST' });
+    assert.equal(retry.status, 202, JSON.stringify(retry.body));
+    const deadline = Date.now() + 30_000;
+    let job = await requestJson(suite.system.baseUrl, `/v1/jobs/${response.body.job_id}`);
+    while (!(job.body.state === 'failed' && job.body.attempts === 2) && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      job = await requestJson(suite.system.baseUrl, `/v1/jobs/${response.body.job_id}`);
+    }
+    assert.equal(job.body.attempts, 2, JSON.stringify(job.body));
+    assert.equal(job.body.error.code, 'pdf_invalid');
   });
 });

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { CollectionsRepository, DocumentsRepository, TenantUsageRepository } from '@app/database';
-import { INGESTION_QUEUE, IngestDocumentJob, IngestionProducer } from '@app/queue';
+import { INGESTION_QUEUE, IngestDocumentJob, IngestionProducer, IngestionQueueMonitor } from '@app/queue';
 import { Queue } from 'bullmq';
 import { useDatabase } from '../support/test-env';
 
@@ -52,5 +52,7 @@ describe('the producer orders ingestion jobs round robin over tenants (real Redi
       jobs.map((job) => (job.data as IngestDocumentJob).tenant),
       ['a', 'b', 'c', 'a', 'c', 'a', 'a', 'a'],
     );
+    // Prioritized jobs are waiting jobs to health checks, metrics and the dashboard.
+    assert.equal((await new IngestionQueueMonitor(queue).jobCounts()).waiting, 8);
   });
 });
