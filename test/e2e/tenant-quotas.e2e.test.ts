@@ -30,7 +30,8 @@ describe('per-tenant quotas: MAX_DOCUMENTS_PER_TENANT and MAX_BYTES_PER_TENANT (
       accepted.push(response.body.document_id);
     }
 
-    const refused = await upload('counted', 'one-too-many.txt', 'This one does not fit.');
+    // Refused before its body is read, and still answered (not a connection reset) although the body is large.
+    const refused = await upload('counted', 'one-too-many.txt', 'This one does not fit.\n'.repeat(200_000));
     assert.equal(refused.status, 429, JSON.stringify(refused.body));
     assert.equal(refused.body.error.code, 'quota_exceeded');
     assert.deepEqual(refused.body.error.details, { quota: 'documents', limit: MAX_DOCUMENTS, used: MAX_DOCUMENTS });
@@ -60,6 +61,11 @@ describe('per-tenant quotas: MAX_DOCUMENTS_PER_TENANT and MAX_BYTES_PER_TENANT (
     // Exactly up to the limit is allowed.
     const exact = await upload('weighed', 'c.txt', 'c'.repeat(400));
     assert.equal(exact.status, 202, JSON.stringify(exact.body));
+
+    // With no byte left, an upload is refused before its body is read: its size is not known then.
+    const full = await upload('weighed', 'd.txt', 'd');
+    assert.equal(full.status, 429, JSON.stringify(full.body));
+    assert.deepEqual(full.body.error.details, { quota: 'bytes', limit: MAX_BYTES, used: MAX_BYTES });
   });
 
   test('concurrent uploads of one tenant cannot pass the limit together', async () => {

@@ -37,9 +37,10 @@ describe('admitUpload', () => {
     assert.deepEqual(error.details, { quota: 'bytes', limit: 100, used: 60, upload_bytes: 41 });
   });
 
-  it('checks only the count while the upload’s size is unknown', () => {
+  it('while the upload’s size is unknown, refuses bytes only when none are left', () => {
     const quotas = { maxDocumentsPerTenant: 10, maxBytesPerTenant: 100 };
-    admitUpload(quotas, { documents: 1, bytes: 100 });
-    refusal(() => admitUpload(quotas, { documents: 10, bytes: 0 }));
+    admitUpload(quotas, { documents: 1, bytes: 99 });
+    assert.deepEqual(refusal(() => admitUpload(quotas, { documents: 1, bytes: 100 })).details, { quota: 'bytes', limit: 100, used: 100 });
+    assert.equal((refusal(() => admitUpload(quotas, { documents: 10, bytes: 0 })).details as { quota: string }).quota, 'documents');
   });
 });

@@ -18,7 +18,8 @@ export function hasQuota(quotas: TenantQuotas): boolean {
 
 /**
  * Throws QuotaExceededError when one more document of `uploadBytes` would take the tenant past a quota.
- * Without `uploadBytes` (the file not read yet) only the document count is checked.
+ * Without `uploadBytes` (the file not read yet) the bytes are refused only when none are left, since an
+ * accepted file has at least one (empty files are refused).
  */
 export function admitUpload(quotas: TenantQuotas, usage: TenantUsage, uploadBytes?: number): void {
   const { maxDocumentsPerTenant: maxDocuments, maxBytesPerTenant: maxBytes } = quotas;
@@ -26,6 +27,12 @@ export function admitUpload(quotas: TenantQuotas, usage: TenantUsage, uploadByte
     throw new QuotaExceededError(
       `The tenant already has ${usage.documents} documents, its limit (MAX_DOCUMENTS_PER_TENANT) is ${maxDocuments}; delete one to upload another.`,
       { quota: 'documents', limit: maxDocuments, used: usage.documents },
+    );
+  }
+  if (maxBytes !== null && uploadBytes === undefined && usage.bytes >= maxBytes) {
+    throw new QuotaExceededError(
+      `The tenant's documents already take ${usage.bytes} bytes, its limit (MAX_BYTES_PER_TENANT) is ${maxBytes}; delete some to upload more.`,
+      { quota: 'bytes', limit: maxBytes, used: usage.bytes },
     );
   }
   if (maxBytes !== null && uploadBytes !== undefined && usage.bytes + uploadBytes > maxBytes) {
