@@ -66,9 +66,9 @@ export class DocumentsService {
   /**
    * Streams the upload to the blob store, records the document and enqueues its ingestion. Quotas are checked
    * three times: before the body is read, the count and whether any byte is left (a tenant key's tenant is
-   * known then; an admin names it in the form), both figures once the file's size is known and before it is published, and both
-   * again under the tenant's lock in the transaction that inserts the row, which alone makes them exact
-   * under concurrent uploads; the first two only spare work.
+   * known then; an admin names it in the form); both figures once the file's size is known, before it is
+   * published; and both again under the tenant's lock in the transaction that inserts the row, which alone
+   * makes them exact under concurrent uploads. The first two only spare work.
    */
   async upload(req: Request, principal: Principal): Promise<UploadAcceptedDto> {
     const quotas = this.config.quotas;
