@@ -63,7 +63,7 @@ export class DocumentsService {
 
   /** Streams the upload to the blob store, records the document and enqueues its ingestion. */
   async upload(req: Request, principal: Principal): Promise<UploadAcceptedDto> {
-    const { fields, file } = await receiveUpload(req, this.blobs, this.config.maxUploadBytes);
+    const { fields, file } = await receiveUpload(req, this.blobs, this.config.maxUploadBytes, this.config.uploadIdleTimeoutMs);
     try {
       const dto = plainToInstance(UploadDocumentDto, fields);
       const errors = await validate(dto, { forbidUnknownValues: false });
