@@ -87,7 +87,7 @@ export async function receiveUpload(req: Request, store: BlobStore, maxBytes: nu
       stopWatching();
       // A stalled client may never send the rest of its body: answer, then close the connection rather than
       // keep it open for a body that does not come.
-      if (error instanceof UploadTimeoutError) req.res?.setHeader('Connection', 'close');
+      if (error instanceof UploadTimeoutError && req.res && !req.res.headersSent) req.res.setHeader('Connection', 'close');
       // Stop parsing but keep draining the request so the client receives our error response.
       req.unpipe(parser);
       req.resume();
@@ -125,6 +125,8 @@ export async function receiveUpload(req: Request, store: BlobStore, maxBytes: nu
     parser.on('partsLimit', () => fail(new ValidationError('Too many parts.')));
     parser.on('error', (error: Error) => fail(new ValidationError(`Malformed multipart request: ${error.message}`)));
     parser.on('close', () => {
+      // The whole body is parsed: from here on only our own disk write can take time.
+      stopWatching();
       if (failure) return;
       if (!staging) {
         fail(new ValidationError('The "file" part is missing.'));
@@ -137,7 +139,6 @@ export async function receiveUpload(req: Request, store: BlobStore, maxBytes: nu
             file.blob.discard().finally(() => reject(new AppError('empty_file', 'The uploaded file is empty.', 400)));
             return;
           }
-          stopWatching();
           resolve({ fields, file });
         },
         () => undefined, // reported through fail()
