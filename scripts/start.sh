@@ -26,6 +26,8 @@ supervise_worker() {
     worker_pid=$!
     status=0
     wait "${worker_pid}" || status=$?
+    # This script itself was killed (SIGKILL leaves no trap to run): nobody would stop a restarted worker.
+    kill -0 "$$" 2>/dev/null || exit "${status}"
     if ((SECONDS - started >= 300)); then delay=1; fi
     if ((status > 128)); then
       echo "groundwork: the worker (pid ${worker_pid}) was killed by SIG$(kill -l $((status - 128))) (status ${status}); restarting it in ${delay} s" >&2

@@ -92,7 +92,7 @@ describe('npm start (scripts/start.sh): the api and the worker live and stop tog
     assert.deepEqual(appProcesses(env.config.dataDir), []);
   });
 
-  test('a worker killed with SIGKILL is restarted (logged), the api answers throughout, and SIGTERM still stops both', async () => {
+  test('a worker killed with SIGKILL is restarted (logged), the api answers throughout, and SIGTERM still stops both', async (t) => {
     const port = await freePort();
     const child = startScript({ ...env.env, PORT: String(port) });
     let live: ReturnType<typeof pollHealth> | undefined;
@@ -112,6 +112,7 @@ describe('npm start (scripts/start.sh): the api and the worker live and stop tog
         ready = current !== undefined && current !== first && (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false));
       }
       assert.ok(ready, `the worker and /health/ready were not back ${Date.now() - killed} ms after the kill:\n${recentOutput(child)}`);
+      t.diagnostic(`worker restarted and /health/ready back ${Date.now() - killed} ms after SIGKILL`);
       assert.deepEqual(await live.stop(), [], 'every /health/live poll answered 200 while the worker was down');
       assert.match(recentOutput(child), new RegExp(`the worker \\(pid ${first}\\) was killed by SIGKILL \\(status 137\\); restarting it in 1 s`));
       assert.equal(child.exitCode, null, 'start.sh keeps running');
