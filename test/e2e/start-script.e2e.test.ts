@@ -39,6 +39,36 @@ function appProcesses(dataDir: string): string[] {
   return found;
 }
 
+/** The pid of this run's worker process, or undefined while none runs. */
+function workerPid(dataDir: string): number | undefined {
+  const found = appProcesses(dataDir).find((entry) => entry.endsWith('dist/apps/worker/src/main.js'));
+  return found ? Number(found.split(' ')[0]) : undefined;
+}
+
+/** Polls `url` every 100 ms until stopped; records every answer that was not a 200 within a second. */
+function pollHealth(url: string): { stop(): Promise<string[]> } {
+  const failures: string[] = [];
+  let polling = true;
+  const loop = (async () => {
+    while (polling) {
+      const started = Date.now();
+      const status = await fetch(url, { signal: AbortSignal.timeout(1_000) }).then(
+        (response) => response.status,
+        (error: Error) => error.name,
+      );
+      if (status !== 200) failures.push(`${status} after ${Date.now() - started} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  })();
+  return {
+    stop: async () => {
+      polling = false;
+      await loop;
+      return failures;
+    },
+  };
+}
+
 describe('npm start (scripts/start.sh): the api and the worker live and stop together', () => {
   let env: TestEnv;
   before(async () => {
@@ -60,6 +90,44 @@ describe('npm start (scripts/start.sh): the api and the worker live and stop tog
     // A shell ended by SIGTERM reports 128 + 15, after the trap has stopped both and waited for them.
     assert.equal(await exitOf(child, 30_000), 143);
     assert.deepEqual(appProcesses(env.config.dataDir), []);
+  });
+
+  test('a worker killed with SIGKILL is restarted (logged), the api answers throughout, and SIGTERM still stops both', async (t) => {
+    const port = await freePort();
+    const child = startScript({ ...env.env, PORT: String(port) });
+    let live: ReturnType<typeof pollHealth> | undefined;
+    try {
+      await waitForHttp(`http://127.0.0.1:${port}/health/ready`, child, 60_000);
+      const first = workerPid(env.config.dataDir);
+      assert.ok(first, 'a worker runs');
+      live = pollHealth(`http://127.0.0.1:${port}/health/live`);
+      process.kill(first, 'SIGKILL');
+      const killed = Date.now();
+
+      // Back within 10 s: a new worker process, and the api ready again (it counts connected workers).
+      let ready = false;
+      while (!ready && Date.now() - killed < 10_000) {
+        await new Promise((resolve) => setTimeout(resolve, 200));
+        const current = workerPid(env.config.dataDir);
+        ready = current !== undefined && current !== first && (await fetch(`http://127.0.0.1:${port}/health/ready`).then((r) => r.ok, () => false));
+      }
+      assert.ok(ready, `the worker and /health/ready were not back ${Date.now() - killed} ms after the kill:\n${recentOutput(child)}`);
+      t.diagnostic(`worker restarted and /health/ready back ${Date.now() - killed} ms after SIGKILL`);
+      assert.deepEqual(await live.stop(), [], 'every /health/live poll answered 200 while the worker was down');
+      assert.match(recentOutput(child), new RegExp(`the worker \\(pid ${first}\\) was killed by SIGKILL \\(status 137\\); restarting it in 1 s`));
+      assert.equal(child.exitCode, null, 'start.sh keeps running');
+
+      child.kill('SIGTERM');
+      assert.equal(await exitOf(child, 30_000), 143);
+      assert.deepEqual(appProcesses(env.config.dataDir), []);
+    } finally {
+      await live?.stop();
+      // SIGTERM, not SIGKILL: start.sh must stop its worker supervisor, or it would restart workers forever.
+      if (child.exitCode === null) {
+        child.kill('SIGTERM');
+        await exitOf(child, 30_000).catch(() => undefined);
+      }
+    }
   });
 
   test('when the api cannot start, the worker is stopped too and the command fails', async () => {

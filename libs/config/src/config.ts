@@ -18,6 +18,11 @@ export interface AppConfig {
   redisPrefix: string;
   dataDir: string;
   maxUploadBytes: number;
+  /**
+   * Longest an upload may go without sending a byte before it is answered 408 `upload_timeout` and its staging
+   * file removed; staging files older than this (plus a margin) are leftovers, swept at start.
+   */
+  uploadIdleTimeoutMs: number;
   workerConcurrency: number;
   /** Documents of one tenant a worker runs at once while another tenant's documents wait. */
   workerTenantConcurrency: number;
@@ -283,6 +288,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisPrefix,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),
     maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, Number.MAX_SAFE_INTEGER),
+    uploadIdleTimeoutMs: integer(env, 'UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),

@@ -20,6 +20,11 @@ export interface BlobStore {
   localPath(sha256: string): Promise<string>;
   delete(sha256: string): Promise<void>;
   exists(sha256: string): Promise<boolean>;
+  /**
+   * Removes staging files last written before `olderThan`: uploads that a crashed process never finished.
+   * Files written since may be another process's upload in progress and are kept. Returns the names removed.
+   */
+  sweepStaging(olderThan: Date): Promise<string[]>;
 }
 
 export class BlobTooLargeError extends AppError {

@@ -1,6 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { createWriteStream, mkdirSync } from 'node:fs';
-import { access, mkdir, rename, rm } from 'node:fs/promises';
+import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Readable, Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
@@ -67,6 +67,26 @@ export class LocalBlobStore implements BlobStore {
       () => true,
       () => false,
     );
+  }
+
+  async sweepStaging(olderThan: Date): Promise<string[]> {
+    const names = await readdir(this.stagingDir).catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return [];
+      throw error;
+    });
+    const removed: string[] = [];
+    for (const name of names) {
+      const path = join(this.stagingDir, name);
+      // Gone meanwhile (committed, discarded, or swept by another process starting at the same time): skip it.
+      const info = await stat(path).catch((error: NodeJS.ErrnoException) => {
+        if (error.code === 'ENOENT') return null;
+        throw error;
+      });
+      if (!info || info.mtime >= olderThan) continue;
+      await rm(path, { force: true });
+      removed.push(name);
+    }
+    return removed;
   }
 
   private pathFor(sha256: string): string {

@@ -73,7 +73,7 @@ export class DocumentsService {
   async upload(req: Request, principal: Principal): Promise<UploadAcceptedDto> {
     const quotas = this.config.quotas;
     if (hasQuota(quotas) && principal.tenant !== null) admitUpload(quotas, await this.usage.usage(principal.tenant));
-    const { fields, file } = await receiveUpload(req, this.blobs, this.config.maxUploadBytes);
+    const { fields, file } = await receiveUpload(req, this.blobs, this.config.maxUploadBytes, this.config.uploadIdleTimeoutMs);
     try {
       const dto = plainToInstance(UploadDocumentDto, fields);
       const errors = await validate(dto, { forbidUnknownValues: false });

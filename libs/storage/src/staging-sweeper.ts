@@ -1,0 +1,30 @@
+import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { LOGGER } from '@app/observability';
+import { Logger } from 'pino';
+import { BLOB_STORE, BlobStore } from './blob-store';
+
+/**
+ * Beyond the idle timeout, the margin a staging file may go unwritten and still be live: a finished upload
+ * waits there for its database row before it is committed.
+ */
+const STAGING_MARGIN_MS = 60_000;
+
+/**
+ * Sweeps the staging files a crash left behind, when the api or the worker starts. Several processes may
+ * share DATA_DIR, so only files unwritten for longer than any live upload can be are removed: a live upload
+ * writes at least every UPLOAD_IDLE_TIMEOUT_MS or is failed and removed by its own process.
+ */
+@Injectable()
+export class StagingSweeper implements OnApplicationBootstrap {
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(BLOB_STORE) private readonly store: BlobStore,
+  ) {}
+
+  async onApplicationBootstrap(): Promise<void> {
+    const removed = await this.store.sweepStaging(new Date(Date.now() - this.config.uploadIdleTimeoutMs - STAGING_MARGIN_MS));
+    if (removed.length) this.logger.warn({ files: removed.length }, 'removed staging files left by an interrupted upload');
+  }
+}

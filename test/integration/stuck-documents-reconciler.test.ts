@@ -1,0 +1,85 @@
+import assert from 'node:assert/strict';
+import { after, before, describe, test } from 'node:test';
+import { INestApplicationContext } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { ConfigModule } from '@app/config';
+import { ALL_TENANTS, DatabaseModule, DocumentsRepository } from '@app/database';
+import { ObservabilityModule } from '@app/observability';
+import { IngestionJobStates, IngestionProducer } from '@app/queue';
+import { INGESTION_INTERRUPTED, MAX_INGESTION_ATTEMPTS } from '../../apps/worker/src/reconciler/stuck-documents.reconciler';
+import { ReconcilerModule } from '../../apps/worker/src/reconciler/reconciler.module';
+import { uploadFile } from '../support/http';
+import { waitForDocumentState } from '../support/ingestion-support';
+import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+
+/**
+ * The reconciler alone, as the worker runs it (its timer, real PostgreSQL and Redis), but without the
+ * ingestion processor: nothing takes the jobs it enqueues, so what it did stays visible.
+ */
+async function startReconciler(env: TestEnv): Promise<INestApplicationContext> {
+  class ReconcilerOnly {}
+  const context = await NestFactory.createApplicationContext(
+    { module: ReconcilerOnly, imports: [ConfigModule.forRoot(env.config), ObservabilityModule.forRoot('worker'), DatabaseModule, ReconcilerModule] },
+    { logger: false },
+  );
+  await context.init();
+  return context;
+}
+
+describe('the reconciler gives up on a document whose ingestion keeps being interrupted', () => {
+  let env: TestEnv;
+  let system: RunningSystem;
+  let reconciler: INestApplicationContext;
+
+  before(async () => {
+    env = await createTestEnv({ RECONCILE_INTERVAL_SECONDS: '1' });
+    system = await startSystem(env.config, { worker: false });
+    reconciler = await startReconciler(env);
+  });
+  after(async () => {
+    await reconciler?.close();
+    await system?.close();
+    await env?.cleanup();
+  });
+
+  /**
+   * Uploads a document, then replays `crashes` interrupted attempts as the database sees them: each worker that
+   * took the job counted an attempt (startAttempt) and died; with `jobLost`, BullMQ no longer has a live job
+   * for it (it gave up on the stalled job, or Redis lost it).
+   */
+  async function crashedDocument(name: string, crashes: number, jobLost: boolean): Promise<string> {
+    const upload = await uploadFile(system.baseUrl, { name, content: `# ${name}\n\nA file every worker dies on.\n` });
+    assert.equal(upload.status, 202, JSON.stringify(upload.body));
+    const id: string = upload.body.document_id;
+    const documents = reconciler.get(DocumentsRepository);
+    for (let i = 0; i < crashes; i++) assert.ok(await documents.startAttempt(ALL_TENANTS, id));
+    if (jobLost) await reconciler.get(IngestionProducer).cancel(id);
+    return id;
+  }
+
+  test(`after ${MAX_INGESTION_ATTEMPTS} interrupted attempts it fails the document with ${INGESTION_INTERRUPTED}; before that it enqueues it again`, async () => {
+    const givenUp = await crashedDocument('given-up.md', MAX_INGESTION_ATTEMPTS, true);
+    const retried = await crashedDocument('retried.md', MAX_INGESTION_ATTEMPTS - 1, true);
+    // As many attempts, but its job is still waiting in the queue: a worker will take it, nothing is stuck.
+    const waiting = await crashedDocument('waiting.md', MAX_INGESTION_ATTEMPTS, false);
+    const documents = reconciler.get(DocumentsRepository);
+    const jobs = reconciler.get(IngestionJobStates);
+    assert.equal(await jobs.stateOf(givenUp), 'missing');
+
+    // Documents are reconciled once unchanged for two intervals (2 s here); the timer runs every second.
+    const failed = await waitForDocumentState(system.baseUrl, givenUp, (doc) => doc.status !== 'processing', 15_000);
+    assert.equal(failed.status, 'failed');
+    assert.equal(failed.error?.code, INGESTION_INTERRUPTED);
+    assert.match(failed.error?.message ?? '', new RegExp(`interrupted ${MAX_INGESTION_ATTEMPTS} times`));
+    assert.equal(await jobs.stateOf(givenUp), 'missing', 'a failed document is not enqueued again');
+
+    // The one below the limit got a new job (and was touched, so the next pass leaves it alone).
+    assert.equal(await jobs.stateOf(retried), 'waiting');
+    const retriedRow = await documents.findById(ALL_TENANTS, retried);
+    assert.equal(retriedRow?.status, 'processing');
+    assert.equal(retriedRow?.attempts, MAX_INGESTION_ATTEMPTS - 1);
+
+    assert.equal(await jobs.stateOf(waiting), 'waiting');
+    assert.equal((await documents.findById(ALL_TENANTS, waiting))?.status, 'processing');
+  });
+});
