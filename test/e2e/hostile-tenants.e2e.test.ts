@@ -80,7 +80,12 @@ class HostileSystem {
     const system = new HostileSystem(await createTestEnv(overrides), await freePort());
     system.api = spawnApp('api', { ...system.env.env, PORT: String(system.port) });
     system.worker = spawnApp('worker', system.env.env);
-    await waitForHttp(`${system.baseUrl}/health/ready`, system.api, 60_000);
+    try {
+      await waitForHttp(`${system.baseUrl}/health/ready`, system.api, 60_000);
+    } catch (error) {
+      await system.stop();
+      throw error;
+    }
     return system;
   }
 
@@ -507,8 +512,9 @@ describe('hostile tenants: attacks by ordinary keys against the api and worker p
       const count = (status: number) => answers.filter((answer) => answer.status === status).length;
       note(`${KEY_GUESSES} made-up keys: ${count(401)} × 401, ${count(429)} × 429`);
       assert.deepEqual(answers.filter((answer) => answer.status !== 401 && answer.status !== 429).map((answer) => answer.status), [], 'only 401 and 429');
-      // The first AUTH_FAILURES_PER_MINUTE may reach the key lookup, and a few more as the minute's budget refills.
-      assert.ok(count(401) <= AUTH_FAILURES_PER_MINUTE + 10, `${count(401)} × 401 and ${count(429)} × 429: guessing keys is not limited`);
+      // The first AUTH_FAILURES_PER_MINUTE reach the key lookup; at most as many again if a minute's window turns
+      // (or a bucket refills) while the guesses are sent, and a few that were in flight on the 8 connections.
+      assert.ok(count(401) <= 2 * AUTH_FAILURES_PER_MINUTE + 8, `${count(401)} × 401 and ${count(429)} × 429: guessing keys is not limited`);
       const badlyLimited = answers.filter(
         (answer) => answer.status === 429 && (!/^[1-9]\d*$/.test(String(answer.headers['retry-after'])) || !['rate_limited', 'too_many_auth_failures'].includes(answer.body?.error?.code ?? '')),
       );
