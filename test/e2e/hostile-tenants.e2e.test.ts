@@ -26,16 +26,14 @@ import { createTestEnv, TestEnv } from '../support/test-env';
 
 const LIVENESS_INTERVAL_MS = 100;
 const LIVENESS_BOUND_MS = 500;
-/** Small, so the stalled-upload attack is over in seconds; the README's default is meant for real clients. */
+/** Small, so the stalled-upload attack is over in seconds (the default is meant for real clients on slow links). */
 const UPLOAD_IDLE_TIMEOUT_SECONDS = 2;
 /** How long a question may take before the attack counts as a hang (today's take minutes, pinning the CPU). */
 const QUESTION_TIMEOUT_MS = 20_000;
 /**
- * The worker-killer file: short lines, the smallest size that kills today's worker under worker.env's caps
- * (measured: see WORKER_KILLER_BYTES's comment in the attack). MAX_DOCUMENT_CHARACTERS is lowered for the run
- * so that a worker that reads text as a stream fails it with `too_much_text` after 2 MB instead of
- * ingesting all of it (which would take a minute of CI); a worker that reads the file whole dies before it
- * counts a character, so the attack is the same.
+ * Lowered for the run (default 50,000,000) so that a worker that reads text as a stream fails the
+ * worker-killer file with `too_much_text` after 2 MB instead of ingesting all of it (which would take a minute
+ * of CI); a worker that reads the file whole dies before it counts a character, so the attack is the same.
  */
 const MAX_DOCUMENT_CHARACTERS = 2_000_000;
 const MIB = 1024 * 1024;
