@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 
 const DIST = join(__dirname, '..', '..');
@@ -75,4 +75,9 @@ export function peakResidentBytes(pid: number): number {
   } catch {
     return 0;
   }
+}
+
+/** Open file descriptors of a live process (entries of /proc/<pid>/fd): files, sockets and pipes alike. */
+export function openFileDescriptors(pid: number): number {
+  return readdirSync(`/proc/${pid}/fd`).length;
 }
