@@ -1,7 +1,6 @@
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { readdirSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { Agent, ClientRequest, IncomingHttpHeaders, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
@@ -13,6 +12,8 @@ import { writeTextPdf } from '../support/pdf-fixtures';
 import { freePort } from '../support/ports';
 import { openFileDescriptors, recentOutput, spawnApp, stopProcess, waitForHttp } from '../support/processes';
 import { postSse } from '../support/sse';
+import { createApiKey } from '../support/api-keys';
+import { stagingFiles } from '../support/staging';
 import { createTestEnv, TestEnv } from '../support/test-env';
 
 /*
@@ -27,7 +28,7 @@ import { createTestEnv, TestEnv } from '../support/test-env';
 const LIVENESS_INTERVAL_MS = 100;
 const LIVENESS_BOUND_MS = 500;
 /** Small, so the stalled-upload attack is over in seconds (the default is meant for real clients on slow links). */
-const UPLOAD_IDLE_TIMEOUT_SECONDS = 2;
+const UPLOAD_IDLE_TIMEOUT_MS = 2_000;
 /** How long a question may take before the attack counts as a hang (today's take minutes, pinning the CPU). */
 const QUESTION_TIMEOUT_MS = 20_000;
 /**
@@ -51,7 +52,7 @@ const BACKLOG_DOCUMENTS = 20;
 const BACKLOG_PAGES = 20;
 
 const SYSTEM_ENV: Record<string, string> = {
-  UPLOAD_IDLE_TIMEOUT_SECONDS: String(UPLOAD_IDLE_TIMEOUT_SECONDS),
+  UPLOAD_IDLE_TIMEOUT_MS: String(UPLOAD_IDLE_TIMEOUT_MS),
   MAX_DOCUMENT_CHARACTERS: String(MAX_DOCUMENT_CHARACTERS),
   // Every question computes its answer: a cached answer would hide the sentence splitting it attacks.
   ANSWER_CACHE_TTL_SECONDS: '0',
@@ -106,14 +107,8 @@ class HostileSystem {
     this.worker = spawnApp('worker', this.env.env);
   }
 
-  /** Files in DATA_DIR/staging, where uploads stream before they are committed (see LocalBlobStore). */
   stagingFiles(): string[] {
-    try {
-      return readdirSync(join(this.env.config.dataDir, 'staging'));
-    } catch (error) {
-      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return [];
-      throw error;
-    }
+    return stagingFiles(this.env.config.dataDir);
   }
 
   async stop(): Promise<void> {
@@ -173,9 +168,7 @@ function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
 
 /** Creates a tenant's key through the admin endpoint and returns the raw key. */
 async function createKey(baseUrl: string, tenant: string, role: 'member' | 'reader'): Promise<string> {
-  const created = await requestJson(baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant, role, name: `${tenant} ${role}` } });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body.key;
+  return (await createApiKey(baseUrl, { tenant, role, name: `${tenant} ${role}` })).key;
 }
 
 /** Uploads bytes whose multipart part declares `type` as its content type (uploadFile declares none). */
@@ -475,7 +468,7 @@ describe('hostile tenants: attacks by ordinary keys against the api and worker p
     assert.deepEqual(failures, []);
   });
 
-  underAttack('stalled upload: a body that stops arriving is dropped after UPLOAD_IDLE_TIMEOUT_SECONDS, leaving nothing', async ({ system, member, note }) => {
+  underAttack('stalled upload: a body that stops arriving is dropped after UPLOAD_IDLE_TIMEOUT_MS, leaving nothing', async ({ system, member, note }) => {
     const stagedBefore = new Set(system.stagingFiles());
     const staged = () => system.stagingFiles().filter((name) => !stagedBefore.has(name)).length;
     const upload = new HandMadeUpload(system.baseUrl, member, MIB);
@@ -483,9 +476,9 @@ describe('hostile tenants: attacks by ordinary keys against the api and worker p
       upload.send(64 * 1024);
       assert.ok(await eventually(() => staged() > 0, 5_000), 'the api began to stage the upload');
       const started = performance.now();
-      const patienceMs = (UPLOAD_IDLE_TIMEOUT_SECONDS + 5) * 1_000;
+      const patienceMs = UPLOAD_IDLE_TIMEOUT_MS + 5_000;
       const outcome = await Promise.race([upload.ended, sleep(patienceMs).then(() => null)]);
-      assert.ok(outcome, `the api still held the stalled upload open ${patienceMs / 1_000} s after its last byte (UPLOAD_IDLE_TIMEOUT_SECONDS=${UPLOAD_IDLE_TIMEOUT_SECONDS})`);
+      assert.ok(outcome, `the api still held the stalled upload open ${patienceMs / 1_000} s after its last byte (UPLOAD_IDLE_TIMEOUT_MS=${UPLOAD_IDLE_TIMEOUT_MS})`);
       note(`the api ${outcome} ${Math.round(performance.now() - started)} ms after the last byte`);
       assert.ok(await eventually(() => staged() === 0, 2_000), `${staged()} staging file left after the api dropped the upload`);
     } finally {

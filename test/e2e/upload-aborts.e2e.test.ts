@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
-import { mkdirSync, readdirSync, utimesSync, writeFileSync } from 'node:fs';
+import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
 import { connect, Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { freePort } from '../support/ports';
-import { recentOutput, spawnApp, stopProcess, waitForHttp } from '../support/processes';
+import { openFileDescriptors, recentOutput, spawnApp, stopProcess, waitForHttp } from '../support/processes';
+import { stagingFiles } from '../support/staging';
 import { createTestEnv, TestEnv } from '../support/test-env';
 import { authHeaders } from '../support/test-keys';
 
@@ -13,15 +14,6 @@ const IDLE_TIMEOUT_MS = 1_000;
 const BOUNDARY = 'groundwork-cut-off-upload';
 /** What each client sends of its file before it disconnects or stalls: enough to be on disk in staging. */
 const SENT_BYTES = 1024 * 1024;
-
-const stagingFiles = (dataDir: string): string[] => {
-  try {
-    return readdirSync(join(dataDir, 'staging'));
-  } catch {
-    return [];
-  }
-};
-const openDescriptors = (pid: number): number => readdirSync(`/proc/${pid}/fd`).length;
 
 /**
  * Opens a raw HTTP connection and sends the start of a multipart upload that declares a 4 MB file, but only
@@ -76,7 +68,7 @@ describe('uploads cut off or stalled by the client leave nothing behind (real ap
     await waitForHttp(`http://127.0.0.1:${port}/health/live`, api);
     // One request first, so the fd baseline includes the connections a request opens for good (pools).
     await fetch(`http://127.0.0.1:${port}/v1/documents`, { headers: authHeaders() }).then((r) => r.text());
-    baselineFds = openDescriptors(api.pid!);
+    baselineFds = openFileDescriptors(api.pid!);
   });
   after(async () => {
     if (api) await stopProcess(api);
@@ -89,9 +81,9 @@ describe('uploads cut off or stalled by the client leave nothing behind (real ap
 
   const settled = async (expected: string[]) => {
     await until(
-      () => stagingFiles(env.config.dataDir).join() === expected.join() && openDescriptors(api.pid!) <= baselineFds,
+      () => stagingFiles(env.config.dataDir).join() === expected.join() && openFileDescriptors(api.pid!) <= baselineFds,
       10_000,
-      () => `staging: ${stagingFiles(env.config.dataDir).join(', ')}; fds ${openDescriptors(api.pid!)} (baseline ${baselineFds})\n${recentOutput(api)}`,
+      () => `staging: ${stagingFiles(env.config.dataDir).join(', ')}; fds ${openFileDescriptors(api.pid!)} (baseline ${baselineFds})\n${recentOutput(api)}`,
     );
   };
 
