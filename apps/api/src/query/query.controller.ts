@@ -45,6 +45,7 @@ export class QueryController {
       mode: body.mode ?? 'hybrid',
       filters: body.filters,
       streamed,
+      admin: principal.role === 'admin',
     });
 
     // A client that leaves stops the work: retrieval, generation and the model request upstream.

@@ -20,6 +20,8 @@ export interface OpenAIAnswerGeneratorOptions {
   timeoutMs: number;
   /** Retries per model before the first token. */
   maxRetries: number;
+  /** Longest answer, in tokens (`max_tokens`): what a query reserves of its tenant's budget. Default 1,024. */
+  maxAnswerTokens?: number;
   /** Backoff of retries without Retry-After: full jitter over base * 2^(attempt - 1). Default 250. */
   baseDelayMs?: number;
   /**
@@ -57,6 +59,7 @@ interface OpenedStream {
 export class OpenAIAnswerGenerator implements AnswerGenerator {
   readonly name = 'openai';
   readonly cacheIdentity: string;
+  readonly maxAnswerTokens: number;
   private readonly client: OpenAI;
   private readonly models: string[];
   private readonly breakers: CircuitBreakers;
@@ -66,6 +69,7 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
   constructor(private readonly options: OpenAIAnswerGeneratorOptions) {
     this.models = [options.model, ...(options.fallbackModel && options.fallbackModel !== options.model ? [options.fallbackModel] : [])];
     this.cacheIdentity = `openai:${this.models.join('>')}`;
+    this.maxAnswerTokens = options.maxAnswerTokens ?? 1_024;
     this.baseDelayMs = options.baseDelayMs ?? 250;
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.breakers = new CircuitBreakers({ ...DEFAULT_CIRCUIT_BREAKER, ...options.circuitBreaker });
@@ -137,7 +141,8 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
     let finished = false;
     try {
       const stream = await this.client.chat.completions.create(
-        { model, messages, stream: true, stream_options: { include_usage: true } },
+        // max_tokens rather than max_completion_tokens: every OpenAI-compatible server (Ollama, vLLM) knows it.
+        { model, messages, max_tokens: this.maxAnswerTokens, stream: true, stream_options: { include_usage: true } },
         { signal: combined },
       );
       const chunks = stream[Symbol.asyncIterator]();
