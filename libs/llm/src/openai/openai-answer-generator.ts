@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import OpenAI, { APIConnectionError } from 'openai';
+import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { backoffDelayMs } from '@app/embeddings';
 import { llmRequests } from '@app/observability';
 import { AnswerGenerator, AnswerInput, ChatMessage, GenerationEvent, ModelUsage } from '../answer-generator';
 import { CircuitBreaker, CircuitBreakerOptions, CircuitBreakers, DEFAULT_CIRCUIT_BREAKER } from '../circuit-breaker';
 import { LlmStreamInterruptedError, LlmUnavailableError } from '../llm-errors';
-import { ChatFailure, classifyChatFailure } from './chat-failure';
+import { ChatFailure, classifyChatFailure, providerStatus } from './chat-failure';
 import { Watchdog } from './watchdog';
 
 export interface OpenAIAnswerGeneratorOptions {
@@ -83,7 +83,7 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
   }
 
   async *generate(input: AnswerInput, signal: AbortSignal): AsyncGenerator<GenerationEvent> {
-    const failures: string[] = [];
+    const failures: Failures = { described: [], providerMessages: [] };
     for (const [index, model] of this.models.entries()) {
       if (index > 0) llmRequests.inc({ model, outcome: 'fallback' });
       const opened = await this.openWithRetries(model, input.messages, signal, failures);
@@ -92,16 +92,16 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
         return;
       }
     }
-    throw new LlmUnavailableError(failures);
+    throw new LlmUnavailableError(failures.described, failures.providerMessages);
   }
 
   /** Tries `model` until its first token arrives; null when it failed for good (reasons appended to `failures`). */
-  private async openWithRetries(model: string, messages: ChatMessage[], signal: AbortSignal, failures: string[]): Promise<OpenedStream | null> {
+  private async openWithRetries(model: string, messages: ChatMessage[], signal: AbortSignal, failures: Failures): Promise<OpenedStream | null> {
     const breaker = this.breakers.for(model);
     for (let attempt = 1; ; attempt++) {
       if (!breaker.tryAcquire()) {
         llmRequests.inc({ model, outcome: 'circuit_open' });
-        failures.push(`${model}: circuit open`);
+        failures.described.push(`${model}: circuit open`);
         return null;
       }
       let failure: ChatFailure;
@@ -119,7 +119,8 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
       llmRequests.inc({ model, outcome: failure.timedOut ? 'timeout' : 'error' });
       if (failure.kind === 'request') breaker.release();
       else breaker.recordFailure();
-      failures.push(`${model}: ${failure.description}`);
+      failures.described.push(`${model}: ${failure.description}`);
+      failures.providerMessages.push(`${model}: ${failure.providerMessage}`);
       if (failure.kind !== 'transient' || attempt > this.options.maxRetries) return null;
       if (failure.retryAfterMs !== null && failure.retryAfterMs > this.maxDelayMs) return null;
       const wait = backoffDelayMs(attempt, {
@@ -188,7 +189,7 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
           next = await opened.chunks.next();
         } catch (error) {
           if (signal.aborted) throw signal.reason;
-          throw this.interrupted(model, opened, error instanceof Error ? error.message : String(error));
+          throw this.interrupted(model, opened, streamFailure(error), error instanceof Error ? error.message : String(error));
         }
         if (next.done) break;
         opened.watchdog.reset();
@@ -210,11 +211,24 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
   }
 
   /** A model that fails after its first token: counted against its breaker; the answer cannot be retried. */
-  private interrupted(model: string, opened: OpenedStream, reason: string): LlmStreamInterruptedError {
+  private interrupted(model: string, opened: OpenedStream, reason: string, providerMessage: string | null = null): LlmStreamInterruptedError {
     this.breakers.for(model).recordFailure();
     llmRequests.inc({ model, outcome: opened.timedOut() ? 'timeout' : 'error' });
-    return new LlmStreamInterruptedError(model, opened.timedOut() ? `no token for ${this.options.timeoutMs} ms` : reason);
+    return new LlmStreamInterruptedError(model, opened.timedOut() ? `no token for ${this.options.timeoutMs} ms` : reason, providerMessage);
   }
+}
+
+/** What each model's failures were: described for the client, and in the providers' own words for the log. */
+interface Failures {
+  described: string[];
+  providerMessages: string[];
+}
+
+/** A failure while reading a stream, as a client may be told it (the provider's own text stays in the log). */
+function streamFailure(error: unknown): string {
+  if (error instanceof APIError && typeof error.status === 'number') return `the provider ${providerStatus(error.status)}`;
+  if (error instanceof APIError && !(error instanceof APIConnectionError)) return 'the provider sent an error';
+  return 'the connection failed';
 }
 
 /** Our own timer aborted the request: no first token (or no next token) in time. */
