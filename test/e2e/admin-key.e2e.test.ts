@@ -45,7 +45,7 @@ describe('the admin key: generated and printed once when ADMIN_API_KEY is unset 
     const printed = [...recentOutput(first).matchAll(KEY_LINE)].map((match) => match[1]);
     assert.equal(printed.length, 1, recentOutput(first));
     const key = printed[0];
-    assert.match(key, /^gwk_[0-9a-f]{12}_[A-Za-z0-9_-]{43}$/);
+    assert.match(key, /^gwk_[0-9a-f]{12}_[\w-]{43}$/);
 
     const accepted = await overview(key);
     assert.equal(accepted.status, 200, JSON.stringify(accepted.body));
@@ -74,7 +74,7 @@ describe('the admin key: generated and printed once when ADMIN_API_KEY is unset 
   });
 
   test('with ADMIN_API_KEY set, that key is accepted too and nothing is printed', async () => {
-    const configured = 'an-operator-chosen-admin-key';
+    const configured = 'an-operator-chosen-admin-key-of-40-chars';
     const apiProcess = await startApi({ ADMIN_API_KEY: configured });
     assert.doesNotMatch(recentOutput(apiProcess), /admin API key/);
     assert.equal((await overview(configured)).status, 200);
@@ -83,6 +83,14 @@ describe('the admin key: generated and printed once when ADMIN_API_KEY is unset 
     assert.equal(missing.body.error.code, 'unauthorized');
     assert.doesNotMatch(recentOutput(apiProcess), new RegExp(configured), 'the configured key never reaches the logs');
     await stopApi();
+  });
+
+  test('an ADMIN_API_KEY shorter than 32 characters stops the API at boot with a message naming it', async () => {
+    const child = spawnApp('api', { ...env.env, PORT: String(await freePort()), ADMIN_API_KEY: 'short-but-not-empty' });
+    const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    assert.equal(code, 1);
+    assert.match(recentOutput(child), /ADMIN_API_KEY must be at least 32 characters \(got 19\)/);
+    assert.doesNotMatch(recentOutput(child), /short-but-not-empty/, 'the key itself is not echoed');
   });
 
   test('keys created through the API never reach the logs, even at trace level', async () => {

@@ -94,8 +94,8 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
     assert.equal(doc.status, 'failed');
     assert.equal(doc.error.code, 'embedding_failed');
-    assert.match(doc.error.message, /not retryable/);
-    assert.match(doc.error.message, /400/);
+    // The status, not the provider's own words (which can quote the key it was sent).
+    assert.equal(doc.error.message, 'The embedding provider refused the request (HTTP 400).');
     // Refused outright: the batch is not retried, nor the document.
     const refused = fake.requestsTo('/v1/embeddings')[0];
     assert.equal(fake.requestsTo('/v1/embeddings').filter((request) => key(inputsOf(request)) === key(inputsOf(refused))).length, 1);
@@ -112,10 +112,8 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     const doc = await waitForDocument(system.baseUrl, upload.body.document_id, 30_000);
     assert.equal(doc.status, 'failed');
     assert.equal(doc.error.code, 'embedding_failed');
-    // Why: the provider's status and message, how often the request was sent, and that the job was retried.
-    assert.match(doc.error.message, /gave up after 4 attempts/);
-    assert.match(doc.error.message, /503 The server is overloaded/);
-    assert.match(doc.error.message, new RegExp(`^After ${JOB_ATTEMPTS} ingestion attempts: Embedding request failed`));
+    // Why: the provider's status (its own words stay in the log), how often the request was sent, and that the job was retried.
+    assert.equal(doc.error.message, `After ${JOB_ATTEMPTS} ingestion attempts: The embedding provider failed (HTTP 503; gave up after 4 attempts).`);
 
     // One batch (a one-page document), sent 1 + EMBEDDING_MAX_RETRIES times by each of the job's attempts.
     const requests = fake.requestsTo('/v1/embeddings');

@@ -28,6 +28,8 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   server.headersTimeout = 66_000;
   app.useGlobalPipes(createValidationPipe());
   app.disable('x-powered-by');
+  // req.ip, by which failed authentications are limited, is the socket's peer unless TRUST_PROXY names proxies.
+  app.set('trust proxy', config.security.trustProxy);
   app.enableShutdownHooks();
 
   const embedder = app.get<EmbeddingProvider>(EMBEDDING_PROVIDER);

@@ -31,6 +31,10 @@ test('a bad value stops boot with a message naming the variable', () => {
     [{ RATE_LIMIT_PER_MINUTE: '0' }, /RATE_LIMIT_PER_MINUTE must be between/],
     [{ INGESTION_ATTEMPTS: '0' }, /INGESTION_ATTEMPTS must be between 1 and 20/],
     [{ INGESTION_BACKOFF_MS: '2s' }, /INGESTION_BACKOFF_MS must be a whole number/],
+    [{ ADMIN_API_KEY: 'short-admin-secret' }, /ADMIN_API_KEY must be at least 32 characters \(got 18\)/],
+    [{ AUTH_FAILURES_PER_MINUTE: '0' }, /AUTH_FAILURES_PER_MINUTE must be between/],
+    [{ TRUST_PROXY: 'everyone' }, /TRUST_PROXY must be true, false, a number of hops/],
+    [{ LLM_MAX_ANSWER_TOKENS: '8' }, /LLM_MAX_ANSWER_TOKENS must be between 16/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));
@@ -43,6 +47,8 @@ test('security settings: generous limits, PII redaction on, CORS closed, 30-day 
     metricsRequireAuth: false,
     rateLimitPerMinute: 600,
     rateLimitGlobalPerMinute: 6000,
+    authFailuresPerMinute: 30,
+    trustProxy: false,
     tokensPerDay: 2_000_000,
     redactPii: true,
     blockPromptInjection: false,
@@ -50,6 +56,14 @@ test('security settings: generous limits, PII redaction on, CORS closed, 30-day 
     queryLogRetentionDays: 30,
   });
   assert.deepEqual(loadConfig({ CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).security.corsOrigins, ['https://a.example.com', 'http://localhost:5173']);
+});
+
+test('ADMIN_API_KEY of 32 characters or more is taken as it is; TRUST_PROXY takes hops and subnets', () => {
+  assert.equal(loadConfig({ ADMIN_API_KEY: 'a'.repeat(32) }).adminApiKey, 'a'.repeat(32));
+  assert.equal(loadConfig({}).adminApiKey, null);
+  assert.equal(loadConfig({ TRUST_PROXY: '1' }).security.trustProxy, 1);
+  assert.equal(loadConfig({ TRUST_PROXY: 'true' }).security.trustProxy, true);
+  assert.equal(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8' }).security.trustProxy, 'loopback,10.0.0.0/8,fd00::/8');
 });
 
 test('ingestion jobs: 5 attempts, 2 s backoff doubling, unless configured', () => {

@@ -61,6 +61,8 @@ export interface AppConfig {
     timeoutMs: number;
     /** Retries per model before the first token (429, 5xx, timeouts), before falling back. */
     maxRetries: number;
+    /** Most tokens one answer may have (the request's `max_tokens`); also what a query reserves of the budget for it. */
+    maxAnswerTokens: number;
     /** USD per million tokens by model name; a model missing here gets no cost figure. */
     prices: Record<string, ChatModelPrice>;
   };
@@ -106,6 +108,13 @@ export interface AppConfig {
     /** Requests per minute per API key, and for all keys together (token buckets in Redis). */
     rateLimitPerMinute: number;
     rateLimitGlobalPerMinute: number;
+    /** Failed authentications per minute per client address; past it, requests with a key are refused unread. */
+    authFailuresPerMinute: number;
+    /**
+     * Express's `trust proxy`: which proxies' X-Forwarded-For to believe for the client address (false: none,
+     * the socket's peer is the client; true: all; a number of hops; or addresses and subnets).
+     */
+    trustProxy: boolean | number | string;
     /** Model tokens (prompt + completion) each tenant may spend per UTC day. */
     tokensPerDay: number;
     /** Redact emails, phone numbers, cards and IBANs from stored query text and log lines. */
@@ -227,6 +236,30 @@ function chatPrices(env: Env, name: string): Record<string, ChatModelPrice> {
   return prices;
 }
 
+/** TRUST_PROXY: true, false, a number of proxy hops, or comma-separated addresses, subnets and Express's names. */
+function trustProxy(env: Env, name: string): boolean | number | string {
+  const raw = read(env, name);
+  if (raw === undefined || raw === 'false') return false;
+  if (raw === 'true') return true;
+  if (/^\d+$/.test(raw)) return Number(raw);
+  const entries = raw.split(',').map((entry) => entry.trim());
+  const valid = (entry: string) => ['loopback', 'linklocal', 'uniquelocal'].includes(entry) || /^[0-9A-F.:]+(?:\/\d{1,3})?$/i.test(entry);
+  if (!entries.every(valid)) throw new ConfigError(name, `must be true, false, a number of hops, or addresses and subnets like "loopback, 10.0.0.0/8", got "${raw}"`);
+  return entries.join(',');
+}
+
+const MIN_ADMIN_KEY_LENGTH = 32;
+
+/** ADMIN_API_KEY: a secret that can do everything must not be guessable. */
+function adminApiKey(env: Env, name: string): string | null {
+  const raw = read(env, name);
+  if (raw === undefined) return null;
+  if (raw.length < MIN_ADMIN_KEY_LENGTH) {
+    throw new ConfigError(name, `must be at least ${MIN_ADMIN_KEY_LENGTH} characters (got ${raw.length}); generate one with: openssl rand -hex 32`);
+  }
+  return raw;
+}
+
 function boolean(env: Env, name: string, fallback: boolean): boolean {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
@@ -316,6 +349,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       fallbackModel: read(env, 'CHAT_FALLBACK_MODEL') ?? null,
       timeoutMs: integer(env, 'LLM_TIMEOUT_MS', 30_000, 100, 600_000),
       maxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
+      maxAnswerTokens: integer(env, 'LLM_MAX_ANSWER_TOKENS', 1_024, 16, 1_000_000),
       prices: chatPrices(env, 'CHAT_PRICES'),
     },
     answers: {
@@ -336,11 +370,13 @@ export function loadConfig(env: Env = process.env): AppConfig {
       attempts: integer(env, 'INGESTION_ATTEMPTS', 5, 1, 20),
       backoffMs: integer(env, 'INGESTION_BACKOFF_MS', 2_000, 0, 3_600_000),
     },
-    adminApiKey: read(env, 'ADMIN_API_KEY') ?? null,
+    adminApiKey: adminApiKey(env, 'ADMIN_API_KEY'),
     security: {
       metricsRequireAuth: boolean(env, 'METRICS_REQUIRE_AUTH', false),
       rateLimitPerMinute: integer(env, 'RATE_LIMIT_PER_MINUTE', 600, 1, 1_000_000),
       rateLimitGlobalPerMinute: integer(env, 'RATE_LIMIT_GLOBAL_PER_MINUTE', 6_000, 1, 10_000_000),
+      authFailuresPerMinute: integer(env, 'AUTH_FAILURES_PER_MINUTE', 30, 1, 1_000_000),
+      trustProxy: trustProxy(env, 'TRUST_PROXY'),
       tokensPerDay: integer(env, 'TOKENS_PER_DAY', 2_000_000, 1, 1_000_000_000_000),
       redactPii: boolean(env, 'REDACT_PII', true),
       blockPromptInjection: boolean(env, 'BLOCK_PROMPT_INJECTION', false),

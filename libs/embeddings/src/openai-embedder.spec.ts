@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AppError } from '@app/errors';
 import { fakeEmbedding, FakeOpenAI, RecordedRequest } from '../../../test/support/fake-openai';
-import { OpenAIEmbedder, OpenAIEmbedderOptions, RetryInfo } from './openai-embedder';
+import { EmbeddingProviderError, OpenAIEmbedder, OpenAIEmbedderOptions, RetryInfo } from './openai-embedder';
 
 const MODEL = 'text-embedding-3-small';
 const DIMENSION = 16;
@@ -151,8 +151,7 @@ describe('OpenAIEmbedder against FakeOpenAI', () => {
       assert.ok(isAppError('embedding_failed')(error));
       const appError = error as AppError;
       assert.equal(appError.status, 502);
-      assert.match(appError.message, /after 3 attempts/);
-      assert.match(appError.message, /500/);
+      assert.equal(appError.message, 'The embedding provider failed (HTTP 500; gave up after 3 attempts).');
       return true;
     });
     assert.equal(fake.requests.length, 3);
@@ -164,11 +163,24 @@ describe('OpenAIEmbedder against FakeOpenAI', () => {
     fake.failNext(1, { status: 400, body });
     await assert.rejects(embedder().embed(['bad']), (error: unknown) => {
       assert.ok(isAppError('embedding_failed')(error));
-      assert.match((error as AppError).message, /not retryable.*400 Invalid input/);
+      assert.equal((error as AppError).message, 'The embedding provider refused the request (HTTP 400).');
       return true;
     });
     assert.equal(fake.requests.length, 1);
     assert.equal(retries.length, 0);
+  });
+
+  it("keeps the provider's own words (which can quote the key) out of the message, for the log only", async () => {
+    const body = { error: { message: 'Incorrect API key provided: sk-fake-a1b2***z9y8.', type: 'invalid_request_error', param: null, code: 'invalid_api_key' } };
+    fake.failNext(1, { status: 401, body });
+    await assert.rejects(embedder().embed(['secret']), (error: unknown) => {
+      assert.ok(error instanceof EmbeddingProviderError);
+      assert.equal(error.message, 'The embedding provider refused the request (HTTP 401).');
+      assert.doesNotMatch(JSON.stringify({ message: error.message, details: error.details }), /sk-fake/);
+      assert.match(error.providerMessage, /Incorrect API key provided: sk-fake-a1b2\*\*\*z9y8/);
+      assert.deepEqual(error.details, { model: MODEL, status: 401, attempts: 1 });
+      return true;
+    });
   });
 
   it('fails with embedding_dimension_mismatch when the model returns another dimension', async () => {

@@ -49,6 +49,21 @@ const DEFAULTS = {
 
 type Settings = typeof DEFAULTS;
 
+/**
+ * The embedding provider refused or failed a request. Its own words can quote the key it was sent ("Incorrect
+ * API key provided: sk-abc***"), so the message says only which status refused it; `providerMessage` keeps the
+ * full text for the log (loggers serialize it with the error), never for a response or a document.
+ */
+export class EmbeddingProviderError extends AppError {
+  constructor(
+    message: string,
+    details: { model: string; status: number | undefined; attempts: number },
+    readonly providerMessage: string,
+  ) {
+    super('embedding_failed', message, 502, details);
+  }
+}
+
 /** 408 and 409 are transient by OpenAI's own definition (its SDK retries them too); 429 and 5xx are load. */
 function isRetryableStatus(status: number): boolean {
   return status === 408 || status === 409 || status === 429 || status >= 500;
@@ -194,15 +209,15 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     );
   }
 
-  private failed(error: APIError, attempts: number, retryable: boolean): AppError {
-    // The SDK's message already leads with the status ("429 Rate limit reached ..."); a timeout or connection
-    // error has none and says so.
-    const why = retryable ? `gave up after ${attempts} attempts` : 'not retryable';
-    return new AppError('embedding_failed', `Embedding request failed (${why}); last error: ${error.message}`, 502, {
-      model: this.model,
-      status: error.status,
-      attempts,
-    });
+  private failed(error: APIError, attempts: number, retryable: boolean): EmbeddingProviderError {
+    const status = error.status;
+    const message =
+      status === undefined
+        ? `The embedding provider could not be reached (gave up after ${attempts} attempts).`
+        : retryable
+          ? `The embedding provider failed (HTTP ${status}; gave up after ${attempts} attempts).`
+          : `The embedding provider refused the request (HTTP ${status}).`;
+    return new EmbeddingProviderError(message, { model: this.model, status, attempts }, error.message);
   }
 }
 

@@ -45,6 +45,11 @@ export interface AnswerGenerator {
    * by the same identity.
    */
   readonly cacheIdentity: string;
+  /**
+   * The most completion tokens one answer may spend, which a query reserves of its tenant's budget with the
+   * prompt; undefined for backends that spend no model tokens (extractive).
+   */
+  readonly maxAnswerTokens?: number;
   /** Streams an answer. Aborting `signal` stops the work (and any upstream request) and rejects with its reason. */
   generate(input: AnswerInput, signal: AbortSignal): AsyncGenerator<GenerationEvent>;
 }

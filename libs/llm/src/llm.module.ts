@@ -18,6 +18,7 @@ export function createAnswerGenerator(config: AppConfig): AnswerGenerator {
         fallbackModel: config.llm.fallbackModel,
         timeoutMs: config.llm.timeoutMs,
         maxRetries: config.llm.maxRetries,
+        maxAnswerTokens: config.llm.maxAnswerTokens,
       });
     default: {
       const unknown: never = config.llm.provider;

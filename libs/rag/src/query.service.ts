@@ -51,7 +51,7 @@ export class QueryService {
       // Flagged queries are always recorded (the query log has the flag); refusing them is the operator's choice.
       if (injection.flagged && this.config.security.blockPromptInjection) throw new PromptInjectionError(injection.reasons);
       // Refused before anything streams, so an exhausted budget is a plain 429.
-      await this.budget.assertAvailable(request.tenant);
+      await this.budget.assertAvailable(request.tenant, request);
       const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
       const cacheScope = {
         collectionId: collection.id,
@@ -105,7 +105,7 @@ export class QueryService {
       yield { type: 'retrieval', sources, cached: false };
 
       const generationStart = performance.now();
-      const { answer, model, usage } = yield* this.generateAnswer(request.query, sources, signal);
+      const { answer, model, usage } = yield* this.generateAnswer(request, sources, signal);
       const citations = buildCitations(answer, sources);
       const outcome = citations.length > 0 ? 'answered' : 'no_sources';
       const result: QueryResult = {
@@ -116,7 +116,6 @@ export class QueryService {
         model,
         cached: false,
       };
-      await this.budget.consume(request.tenant, result.usage.totalTokens);
       await this.recorder.answered(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
       recorded = true;
       if (!signal.aborted) {
@@ -142,27 +141,50 @@ export class QueryService {
     }
   }
 
-  /** Streams the answer's deltas (citation markers cleaned); returns the whole answer, its model and usage. */
-  private async *generateAnswer(question: string, sources: RetrievedSource[], signal: AbortSignal): AsyncGenerator<QueryEvent, GeneratedAnswer> {
+  /**
+   * Streams the answer's deltas (citation markers cleaned); returns the whole answer, its model and usage.
+   * The tenant's budget is charged what was spent however generation ends: a reservation of the prompt and
+   * the longest answer allowed before the model is asked, settled to the provider's count (or, when it sent
+   * none, the prompt and the text generated so far) after it finished, failed or its client left.
+   */
+  private async *generateAnswer(request: QueryRequest, sources: RetrievedSource[], signal: AbortSignal): AsyncGenerator<QueryEvent, GeneratedAnswer> {
     if (sources.length === 0) {
       // Nothing to ground an answer in: no model is asked, so none can guess.
       yield { type: 'delta', text: NO_ANSWER_TEXT };
       return { answer: NO_ANSWER_TEXT, model: null, usage: { promptTokens: 0, completionTokens: 0 } };
     }
+    const question = request.query;
     const messages = buildAnswerMessages(question, sources);
+    const promptTokens = messages.reduce((sum, message) => sum + countTokens(message.content), 0);
+    const { maxAnswerTokens } = this.generator;
+    const reservation = maxAnswerTokens === undefined ? null : await this.budget.reserve(request.tenant, promptTokens + maxAnswerTokens, request);
     const markers = new CitationMarkerFilter(sources.length);
     let answer = '';
+    // The model's text as sent, markers and all: what the provider bills when it reports no usage.
+    let generated = '';
     let model: string | null = null;
     let providerUsage: ModelUsage | null = null;
-    for await (const event of this.generator.generate({ question, sources, messages }, signal)) {
-      if (event.type === 'end') {
-        model = event.model;
-        providerUsage = event.usage;
-        continue;
+    // Servers that do not report usage (some local ones while streaming) are counted with our tokenizer.
+    const spent = (): ModelUsage => providerUsage ?? { promptTokens, completionTokens: countTokens(generated) };
+    try {
+      for await (const event of this.generator.generate({ question, sources, messages }, signal)) {
+        if (event.type === 'end') {
+          model = event.model;
+          providerUsage = event.usage;
+          continue;
+        }
+        generated += event.text;
+        const text = markers.push(event.text);
+        answer += text;
+        if (text) yield { type: 'delta', text };
       }
-      const text = markers.push(event.text);
-      answer += text;
-      if (text) yield { type: 'delta', text };
+    } finally {
+      if (reservation) {
+        // A model that failed before writing anything (refused, unreachable) was not paid for; a client that
+        // left may have had its prompt read already.
+        const charged = providerUsage !== null || generated !== '' || signal.aborted ? spent() : { promptTokens: 0, completionTokens: 0 };
+        await this.budget.settle(reservation, charged.promptTokens + charged.completionTokens);
+      }
     }
     const rest = markers.flush();
     answer += rest;
@@ -171,12 +193,7 @@ export class QueryService {
       answer = NO_ANSWER_TEXT;
       yield { type: 'delta', text: answer };
     }
-    // Servers that do not report usage (some local ones while streaming) are counted with our tokenizer.
-    const usage = providerUsage ?? {
-      promptTokens: messages.reduce((sum, message) => sum + countTokens(message.content), 0),
-      completionTokens: countTokens(answer),
-    };
-    return { answer, model, usage };
+    return { answer, model, usage: spent() };
   }
 
   private cachedResult(hit: CacheHit, totalMs: number): QueryResult {

@@ -7,6 +7,8 @@ import type { Citation, RetrievedSource } from './retrieved-source';
 export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
   /** Answered as Server-Sent Events (recorded in the query log). */
   streamed: boolean;
+  /** Asked with an admin key: answered even while the token budget cannot be checked (Redis unreachable). */
+  admin: boolean;
 }
 
 export interface QueryUsage {

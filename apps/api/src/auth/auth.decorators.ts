@@ -1,5 +1,5 @@
 import { applyDecorators, createParamDecorator, ExecutionContext, SetMetadata } from '@nestjs/common';
-import { ApiBearerAuth, ApiForbiddenResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiForbiddenResponse, ApiTooManyRequestsResponse, ApiUnauthorizedResponse } from '@nestjs/swagger';
 import type { AppConfig } from '@app/config';
 import type { ApiKeyRole } from '@app/database';
 import { Request } from 'express';
@@ -21,6 +21,10 @@ export function RequireRole(role: ApiKeyRole): MethodDecorator & ClassDecorator 
     ApiBearerAuth('api-key'),
     ApiUnauthorizedResponse({ description: '`unauthorized`: no API key, or not a valid one (unknown or revoked)' }),
     ApiForbiddenResponse({ description: `\`forbidden\`: the key's role is below ${role}` }),
+    ApiTooManyRequestsResponse({
+      description: '`rate_limited`: the key or all keys together are over their per-minute limit; `too_many_auth_failures`: too many failed ' +
+        'authentications from this address. Both with Retry-After and `details.retry_after_seconds`.',
+    }),
   );
 }
 

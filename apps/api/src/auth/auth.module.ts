@@ -5,6 +5,7 @@ import { AdminKeyBootstrap } from './admin-key.bootstrap';
 import { ApiKeyAuthenticator } from './api-key.authenticator';
 import { ApiKeyGuard } from './api-key.guard';
 import { ApiKeysController } from './api-keys.controller';
+import { AuthFailureLimiter } from '../rate-limit/auth-failure.limiter';
 import { RateLimitGuard } from '../rate-limit/rate-limit.guard';
 import { ApiKeysService } from './api-keys.service';
 
@@ -15,6 +16,7 @@ import { ApiKeysService } from './api-keys.service';
   // Guards run in this order: authenticate first, then count the request against its key's limit.
   providers: [
     ApiKeyAuthenticator,
+    AuthFailureLimiter,
     AdminKeyBootstrap,
     ApiKeysService,
     { provide: APP_GUARD, useClass: ApiKeyGuard },

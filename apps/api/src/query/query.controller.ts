@@ -31,7 +31,8 @@ export class QueryController {
     description:
       'With `stream: true` or `Accept: text/event-stream` the answer streams as SSE: `retrieval` (the sources, before any model call), ' +
       '`delta` ({ text }) pieces, then `done` ({ citations, usage, timings, model, cached }); on failure one `error` ({ code, message }) and the stream ends. ' +
-      '400 invalid_filter / validation_failed, 404 not_found (collection), 409 embedding_model_mismatch, 503 llm_unavailable.',
+      '400 invalid_filter / validation_failed, 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
+      'TOKENS_PER_DAY is spent), 502 embedding_failed, 503 llm_unavailable, 503 dependency_unavailable (Redis unreachable; tenant keys only).',
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: QueryResponseDto })
@@ -45,6 +46,7 @@ export class QueryController {
       mode: body.mode ?? 'hybrid',
       filters: body.filters,
       streamed,
+      admin: principal.role === 'admin',
     });
 
     // A client that leaves stops the work: retrieval, generation and the model request upstream.

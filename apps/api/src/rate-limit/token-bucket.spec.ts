@@ -45,3 +45,16 @@ test('concurrent takes never hand out more tokens than the capacity', async () =
   const decisions = await Promise.all(Array.from({ length: 50 }, () => limiter.take([bucket])));
   assert.equal(decisions.filter((d) => d.allowed).length, 20);
 });
+
+test('peeking at a bucket takes nothing and says how long until it has a token again', async () => {
+  const limiter = new TokenBucketLimiter(redis);
+  const bucket = { key: `${prefix}:peek`, perMinute: 2 };
+  assert.equal(await limiter.secondsUntilToken(bucket), 0, 'a bucket never used is full');
+  await limiter.take([bucket]);
+  assert.equal(await limiter.secondsUntilToken(bucket), 0);
+  assert.equal(await limiter.secondsUntilToken(bucket), 0, 'peeking did not take the last token');
+  await limiter.take([bucket]);
+  // 2 per minute refills one token every 30 s.
+  const wait = await limiter.secondsUntilToken(bucket);
+  assert.ok(wait > 25 && wait <= 30, String(wait));
+});

@@ -37,6 +37,20 @@ end
 return { allowed, results }
 `;
 
+/** The same refill arithmetic, read-only: milliseconds until the bucket holds a whole token (0 when it does). */
+const PEEK_SCRIPT = `
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local capacity = tonumber(ARGV[1])
+local rate = capacity / 60000
+local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
+local tokens = tonumber(state[1]) or capacity
+local ts = tonumber(state[2]) or now
+tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+if tokens >= 1 then return 0 end
+return math.ceil((1 - tokens) / rate)
+`;
+
 export interface BucketLimit {
   /** Redis key of the bucket (already prefixed). */
   key: string;
@@ -76,5 +90,11 @@ export class TokenBucketLimiter {
       resetSeconds: Math.ceil(results[tightest][2] / 1000),
       retryAfterSeconds: allowed === 1 ? 0 : Math.max(1, Math.ceil(waitMs / 1000)),
     };
+  }
+
+  /** Seconds until `bucket` could give a token, without taking one; 0 when it could now. */
+  async secondsUntilToken(bucket: BucketLimit): Promise<number> {
+    const waitMs = (await this.redis.eval(PEEK_SCRIPT, 1, bucket.key, bucket.perMinute)) as number;
+    return waitMs > 0 ? Math.max(1, Math.ceil(waitMs / 1000)) : 0;
   }
 }

@@ -1,3 +1,4 @@
+import { EmbeddingProviderError } from '@app/embeddings';
 import { AppError, PermanentIngestionError } from '@app/errors';
 import { TOO_MUCH_TEXT } from '@app/pdf';
 
@@ -55,5 +56,10 @@ export function asPermanentEmbeddingFailure(error: unknown): unknown {
   if (error.code === 'embedding_dimension_mismatch') return new PermanentIngestionError(error.code, error.message, error.details);
   const status = (error.details as { status?: unknown } | undefined)?.status;
   const refused = typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 429;
-  return error.code === 'embedding_failed' && refused ? new PermanentIngestionError(error.code, error.message, error.details) : error;
+  if (error.code !== 'embedding_failed' || !refused) return error;
+  const permanent = new PermanentIngestionError(error.code, error.message, error.details);
+  // The provider's own words go with the error into the worker's log (loggers serialize own fields, not a
+  // cause's); the document's error shows only the message, which names the status.
+  if (error instanceof EmbeddingProviderError) Object.assign(permanent, { providerMessage: error.providerMessage });
+  return permanent;
 }

@@ -25,3 +25,12 @@ test('Retry-After is read in seconds or as retry-after-ms', () => {
   assert.equal(classifyChatFailure(apiError(429, { 'retry-after': '2', 'retry-after-ms': '350' }), null).retryAfterMs, 350);
   assert.equal(classifyChatFailure(apiError(503), null).retryAfterMs, null);
 });
+
+test("the description names the status; the provider's text (which can quote the key) is kept apart for the log", () => {
+  const leaky = APIError.generate(401, { error: { message: 'Incorrect API key provided: sk-fake-a1b2***z9y8.' } }, undefined, new Headers());
+  const failure = classifyChatFailure(leaky, null);
+  assert.equal(failure.description, 'refused the request (HTTP 401)');
+  assert.match(failure.providerMessage, /sk-fake-a1b2/);
+  assert.equal(classifyChatFailure(apiError(503), null).description, 'failed (HTTP 503)');
+  assert.equal(classifyChatFailure(new APIConnectionError({ message: 'socket hang up at 10.0.0.7' }), null).description, 'could not be reached');
+});

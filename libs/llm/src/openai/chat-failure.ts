@@ -13,8 +13,13 @@ export type ChatFailureKind = 'transient' | 'request' | 'model';
 
 export interface ChatFailure {
   kind: ChatFailureKind;
-  /** Short, loggable description: "429 Rate limit reached", "timeout after 30000 ms". */
+  /**
+   * What a client may be told: the status or the kind of failure ("refused (HTTP 401)", "no token within
+   * 30000 ms"), never the provider's text, which can quote the key it was sent.
+   */
   description: string;
+  /** The provider's or the SDK's own message, for the log only. */
+  providerMessage: string;
   /** Milliseconds the server asked us to wait (Retry-After), or null. */
   retryAfterMs: number | null;
   timedOut: boolean;
@@ -24,24 +29,31 @@ const REQUEST_STATUSES = new Set([400, 413, 422]);
 
 /** Classifies an error from one chat request; `timedOutAfterMs` is set when our own timer aborted it. */
 export function classifyChatFailure(error: unknown, timedOutAfterMs: number | null): ChatFailure {
+  const providerMessage = error instanceof Error ? error.message : String(error);
   if (timedOutAfterMs !== null) {
-    return { kind: 'transient', description: `no token within ${timedOutAfterMs} ms`, retryAfterMs: null, timedOut: true };
+    return { kind: 'transient', description: `no token within ${timedOutAfterMs} ms`, providerMessage, retryAfterMs: null, timedOut: true };
   }
   if (error instanceof APIConnectionError) {
-    return { kind: 'transient', description: error.message, retryAfterMs: null, timedOut: error instanceof APIConnectionTimeoutError };
+    const timedOut = error instanceof APIConnectionTimeoutError;
+    return { kind: 'transient', description: timedOut ? 'timed out' : 'could not be reached', providerMessage, retryAfterMs: null, timedOut };
   }
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
     const transient = status === 408 || status === 409 || status === 429 || status >= 500;
     const kind: ChatFailureKind = transient ? 'transient' : REQUEST_STATUSES.has(status) ? 'request' : 'model';
-    return { kind, description: error.message, retryAfterMs: retryAfterMs(error.headers), timedOut: false };
+    return { kind, description: providerStatus(status), providerMessage, retryAfterMs: retryAfterMs(error.headers), timedOut: false };
   }
-  return { kind: 'model', description: error instanceof Error ? error.message : String(error), retryAfterMs: null, timedOut: false };
+  return { kind: 'model', description: 'failed', providerMessage, retryAfterMs: null, timedOut: false };
+}
+
+/** How a client is told what a provider answered: its status, and whether it refused or failed. */
+export function providerStatus(status: number): string {
+  return status >= 500 ? `failed (HTTP ${status})` : `refused the request (HTTP ${status})`;
 }
 
 /** OpenAI also sends the more precise `retry-after-ms`; other servers only the standard `Retry-After`. */
 function retryAfterMs(headers: Headers | undefined): number | null {
   const precise = headers?.get('retry-after-ms');
-  if (precise && /^\d+(\.\d+)?$/.test(precise.trim())) return Math.round(Number(precise));
+  if (precise && /^\d+(?:\.\d+)?$/.test(precise.trim())) return Math.round(Number(precise));
   return parseRetryAfterMs(headers?.get('retry-after'));
 }

@@ -1,12 +1,12 @@
 import { setTimeout as delay } from 'node:timers/promises';
-import OpenAI, { APIConnectionError } from 'openai';
+import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
 import { backoffDelayMs } from '@app/embeddings';
 import { llmRequests } from '@app/observability';
 import { AnswerGenerator, AnswerInput, ChatMessage, GenerationEvent, ModelUsage } from '../answer-generator';
 import { CircuitBreaker, CircuitBreakerOptions, CircuitBreakers, DEFAULT_CIRCUIT_BREAKER } from '../circuit-breaker';
 import { LlmStreamInterruptedError, LlmUnavailableError } from '../llm-errors';
-import { ChatFailure, classifyChatFailure } from './chat-failure';
+import { ChatFailure, classifyChatFailure, providerStatus } from './chat-failure';
 import { Watchdog } from './watchdog';
 
 export interface OpenAIAnswerGeneratorOptions {
@@ -20,6 +20,8 @@ export interface OpenAIAnswerGeneratorOptions {
   timeoutMs: number;
   /** Retries per model before the first token. */
   maxRetries: number;
+  /** Longest answer, in tokens (`max_tokens`): what a query reserves of its tenant's budget. Default 1,024. */
+  maxAnswerTokens?: number;
   /** Backoff of retries without Retry-After: full jitter over base * 2^(attempt - 1). Default 250. */
   baseDelayMs?: number;
   /**
@@ -57,6 +59,7 @@ interface OpenedStream {
 export class OpenAIAnswerGenerator implements AnswerGenerator {
   readonly name = 'openai';
   readonly cacheIdentity: string;
+  readonly maxAnswerTokens: number;
   private readonly client: OpenAI;
   private readonly models: string[];
   private readonly breakers: CircuitBreakers;
@@ -66,6 +69,7 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
   constructor(private readonly options: OpenAIAnswerGeneratorOptions) {
     this.models = [options.model, ...(options.fallbackModel && options.fallbackModel !== options.model ? [options.fallbackModel] : [])];
     this.cacheIdentity = `openai:${this.models.join('>')}`;
+    this.maxAnswerTokens = options.maxAnswerTokens ?? 1_024;
     this.baseDelayMs = options.baseDelayMs ?? 250;
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.breakers = new CircuitBreakers({ ...DEFAULT_CIRCUIT_BREAKER, ...options.circuitBreaker });
@@ -79,7 +83,7 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
   }
 
   async *generate(input: AnswerInput, signal: AbortSignal): AsyncGenerator<GenerationEvent> {
-    const failures: string[] = [];
+    const failures: Failures = { described: [], providerMessages: [] };
     for (const [index, model] of this.models.entries()) {
       if (index > 0) llmRequests.inc({ model, outcome: 'fallback' });
       const opened = await this.openWithRetries(model, input.messages, signal, failures);
@@ -88,16 +92,16 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
         return;
       }
     }
-    throw new LlmUnavailableError(failures);
+    throw new LlmUnavailableError(failures.described, failures.providerMessages);
   }
 
   /** Tries `model` until its first token arrives; null when it failed for good (reasons appended to `failures`). */
-  private async openWithRetries(model: string, messages: ChatMessage[], signal: AbortSignal, failures: string[]): Promise<OpenedStream | null> {
+  private async openWithRetries(model: string, messages: ChatMessage[], signal: AbortSignal, failures: Failures): Promise<OpenedStream | null> {
     const breaker = this.breakers.for(model);
     for (let attempt = 1; ; attempt++) {
       if (!breaker.tryAcquire()) {
         llmRequests.inc({ model, outcome: 'circuit_open' });
-        failures.push(`${model}: circuit open`);
+        failures.described.push(`${model}: circuit open`);
         return null;
       }
       let failure: ChatFailure;
@@ -115,7 +119,8 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
       llmRequests.inc({ model, outcome: failure.timedOut ? 'timeout' : 'error' });
       if (failure.kind === 'request') breaker.release();
       else breaker.recordFailure();
-      failures.push(`${model}: ${failure.description}`);
+      failures.described.push(`${model}: ${failure.description}`);
+      failures.providerMessages.push(`${model}: ${failure.providerMessage}`);
       if (failure.kind !== 'transient' || attempt > this.options.maxRetries) return null;
       if (failure.retryAfterMs !== null && failure.retryAfterMs > this.maxDelayMs) return null;
       const wait = backoffDelayMs(attempt, {
@@ -137,7 +142,8 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
     let finished = false;
     try {
       const stream = await this.client.chat.completions.create(
-        { model, messages, stream: true, stream_options: { include_usage: true } },
+        // max_tokens rather than max_completion_tokens: every OpenAI-compatible server (Ollama, vLLM) knows it.
+        { model, messages, max_tokens: this.maxAnswerTokens, stream: true, stream_options: { include_usage: true } },
         { signal: combined },
       );
       const chunks = stream[Symbol.asyncIterator]();
@@ -183,7 +189,7 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
           next = await opened.chunks.next();
         } catch (error) {
           if (signal.aborted) throw signal.reason;
-          throw this.interrupted(model, opened, error instanceof Error ? error.message : String(error));
+          throw this.interrupted(model, opened, streamFailure(error), error instanceof Error ? error.message : String(error));
         }
         if (next.done) break;
         opened.watchdog.reset();
@@ -205,11 +211,24 @@ export class OpenAIAnswerGenerator implements AnswerGenerator {
   }
 
   /** A model that fails after its first token: counted against its breaker; the answer cannot be retried. */
-  private interrupted(model: string, opened: OpenedStream, reason: string): LlmStreamInterruptedError {
+  private interrupted(model: string, opened: OpenedStream, reason: string, providerMessage: string | null = null): LlmStreamInterruptedError {
     this.breakers.for(model).recordFailure();
     llmRequests.inc({ model, outcome: opened.timedOut() ? 'timeout' : 'error' });
-    return new LlmStreamInterruptedError(model, opened.timedOut() ? `no token for ${this.options.timeoutMs} ms` : reason);
+    return new LlmStreamInterruptedError(model, opened.timedOut() ? `no token for ${this.options.timeoutMs} ms` : reason, providerMessage);
   }
+}
+
+/** What each model's failures were: described for the client, and in the providers' own words for the log. */
+interface Failures {
+  described: string[];
+  providerMessages: string[];
+}
+
+/** A failure while reading a stream, as a client may be told it (the provider's own text stays in the log). */
+function streamFailure(error: unknown): string {
+  if (error instanceof APIError && typeof error.status === 'number') return `the provider ${providerStatus(error.status)}`;
+  if (error instanceof APIError && !(error instanceof APIConnectionError)) return 'the provider sent an error';
+  return 'the connection failed';
 }
 
 /** Our own timer aborted the request: no first token (or no next token) in time. */
