@@ -1,5 +1,5 @@
 import { ChildProcess, spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
 import { join } from 'node:path';
 
 const DIST = join(__dirname, '..', '..');
@@ -80,4 +80,16 @@ export function peakResidentBytes(pid: number): number {
 /** Open file descriptors of a live process (entries of /proc/<pid>/fd): files, sockets and pipes alike. */
 export function openFileDescriptors(pid: number): number {
   return readdirSync(`/proc/${pid}/fd`).length;
+}
+
+/** How many of a live process's descriptors are open on files under `dir` (their /proc/<pid>/fd links). */
+export function descriptorsUnder(pid: number, dir: string): number {
+  const fds = `/proc/${pid}/fd`;
+  return readdirSync(fds).filter((fd) => {
+    try {
+      return readlinkSync(join(fds, fd)).startsWith(dir);
+    } catch {
+      return false; // closed between the listing and the read
+    }
+  }).length;
 }
