@@ -83,10 +83,22 @@ function timePerCall(fn: (text: string) => unknown, text: string): number {
   return elapsed / calls;
 }
 
+/** The best time per call on each input over `repeats` alternating measurements. */
+function best(fn: (text: string) => unknown, small: string, large: string, repeats: number): [number, number] {
+  let bestSmall = Infinity;
+  let bestLarge = Infinity;
+  for (let i = 0; i < repeats; i += 1) {
+    bestSmall = Math.min(bestSmall, timePerCall(fn, small));
+    bestLarge = Math.min(bestLarge, timePerCall(fn, large));
+  }
+  return [bestSmall, bestLarge];
+}
+
 /**
  * Asserts that fn(make(LARGE_CHARS)) takes at most MAX_RATIO (80)× fn(make(SMALL_CHARS)), best of `repeats` runs,
- * for each shape. The small and large measurements alternate (after a warm-up on the small input, so the JIT has compiled
- * fn before anything is timed), and each is the best of its repeats, which drops pauses from other processes.
+ * for each shape. The small and large measurements alternate (after a warm-up on the small input, so the JIT has
+ * compiled fn before anything is timed), and each is the best of its repeats, which drops pauses from other
+ * processes; a shape over the bound is measured once more, twice as long, before it fails.
  */
 export function assertLinearTime(
   fn: (text: string) => unknown,
@@ -101,11 +113,12 @@ export function assertLinearTime(
     const quadruple = shape.make(4 * SMALL_CHARS);
     const early = Math.min(timePerCall(fn, quadruple), timePerCall(fn, quadruple)) / warm;
     assert.ok(early <= 12, `${shape.name}: ${4 * SMALL_CHARS} characters took ${early.toFixed(1)}× ${SMALL_CHARS}`);
-    let bestSmall = Infinity;
-    let bestLarge = Infinity;
-    for (let i = 0; i < repeats; i += 1) {
-      bestSmall = Math.min(bestSmall, timePerCall(fn, small));
-      bestLarge = Math.min(bestLarge, timePerCall(fn, large));
+    let [bestSmall, bestLarge] = best(fn, small, large, repeats);
+    if (bestLarge / bestSmall > MAX_RATIO) {
+      // Once more, longer, before failing: another process can hold the core for a whole measurement.
+      const [againSmall, againLarge] = best(fn, small, large, 2 * repeats);
+      bestSmall = Math.min(bestSmall, againSmall);
+      bestLarge = Math.min(bestLarge, againLarge);
     }
     const ratio = bestLarge / bestSmall;
     assert.ok(
