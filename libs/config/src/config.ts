@@ -141,7 +141,7 @@ function read(env: Env, name: string): string | undefined {
 function decimal(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = read(env, name);
   if (raw === undefined) return fallback;
-  if (!/^\d+(\.\d+)?$/.test(raw)) throw new ConfigError(name, `must be a number like 0.9, got "${raw}"`);
+  if (!/^\d+(?:\.\d+)?$/.test(raw)) throw new ConfigError(name, `must be a number like 0.9, got "${raw}"`);
   const value = Number(raw);
   if (value < min || value > max) throw new ConfigError(name, `must be between ${min} and ${max}, got ${value}`);
   return value;
@@ -262,7 +262,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   if (overlapTokens >= chunkTokens) throw new ConfigError('CHUNK_OVERLAP_TOKENS', `must be smaller than CHUNK_TOKENS (${chunkTokens})`);
 
   const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'groundwork';
-  if (!/^[A-Za-z0-9_.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
+  if (!/^[\w.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
 
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),

@@ -42,6 +42,6 @@ export function classifyChatFailure(error: unknown, timedOutAfterMs: number | nu
 /** OpenAI also sends the more precise `retry-after-ms`; other servers only the standard `Retry-After`. */
 function retryAfterMs(headers: Headers | undefined): number | null {
   const precise = headers?.get('retry-after-ms');
-  if (precise && /^\d+(\.\d+)?$/.test(precise.trim())) return Math.round(Number(precise));
+  if (precise && /^\d+(?:\.\d+)?$/.test(precise.trim())) return Math.round(Number(precise));
   return parseRetryAfterMs(headers?.get('retry-after'));
 }
