@@ -49,13 +49,21 @@ function run(char: string): (chars: number) => string {
   return (chars) => (chars < 3 ? char.repeat(chars) : 'a.' + char.repeat(chars - 3) + 'x');
 }
 
+/** Pieces that, repeated, look like the start of a structure again and again: list items, links, numbers. */
+const MIXTURES = [
+  ...['.\n', 'a.', 'a. ', '. \n', ' \n', '\t\n', '\r\n', 'a \n'],
+  ...['# ', '- ', '* ', '> ', '[a](', '](', '|', '**', '--\n', '1.2.', '1. '],
+];
+
 /** The adversarial shapes as plain generators for timing: each (chars) => string. */
 export const ADVERSARIAL_SHAPES: ReadonlyArray<{ name: string; make: (chars: number) => string }> = [
   ...[...PUNCTUATION, ...WHITESPACE].map((char) => ({ name: `run of ${JSON.stringify(char)}`, make: run(char) })),
   { name: 'one line without spaces', make: (chars: number) => repeatTo('abcdefghij', chars) },
   { name: 'lines without spaces', make: (chars: number) => repeatTo('a'.repeat(79) + '\n', chars) },
-  ...['.\n', 'a.', 'a. ', '# ', '- ', '* ', '> ', '[a](', '](', '1.2.', '1. ', '. \n', ' \n', '\t\n', '\r\n', 'a \n', '|', '**', '--\n']
-    .map((piece) => ({ name: `${JSON.stringify(piece)} repeated`, make: (chars: number) => repeatTo(piece, chars) })),
+  ...MIXTURES.map((piece) => ({
+    name: `${JSON.stringify(piece)} repeated`,
+    make: (chars: number) => repeatTo(piece, chars),
+  })),
 ];
 
 const ADVERSARIAL_CHARS = [...PUNCTUATION, ...WHITESPACE];
@@ -103,7 +111,13 @@ function timePerCall(fn: (text: string) => unknown, texts: readonly string[]): n
  * the ratio is over `bound` (another process can spoil a measurement even in CPU time, through the caches), but
  * none more once it is over twice `bound`: a quadratic fn is clear at once, and each measurement of it is slow.
  */
-function best(fn: (text: string) => unknown, small: readonly string[], large: readonly string[], repeats: number, bound: number): [number, number] {
+function best(
+  fn: (text: string) => unknown,
+  small: readonly string[],
+  large: readonly string[],
+  repeats: number,
+  bound: number,
+): [number, number] {
   let bestSmall = Infinity;
   let bestLarge = Infinity;
   for (let i = 0; i < 3 * repeats; i += 1) {
