@@ -10,6 +10,12 @@ export default tseslint.config(
   tseslint.configs.recommended,
   regexp.configs['flat/recommended'],
   {
+    // Plain Node scripts (the config itself, bench/peers): the Node globals they use, listed here rather than
+    // through the `globals` package, which is not a dependency.
+    files: ['**/*.mjs'],
+    languageOptions: { globals: { console: 'readonly' } },
+  },
+  {
     rules: {
       'regexp/no-super-linear-backtracking': 'error',
       'regexp/no-super-linear-move': 'error',

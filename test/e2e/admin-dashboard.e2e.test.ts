@@ -127,7 +127,7 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
       await page.locator(`[data-dep="${dependency}"][data-status="up"]`).waitFor();
     }
     assert.match(await page.locator('[data-dep="postgres"] .detail').innerText(), /pgvector 0\.\d+\.\d+/);
-    assert.match(await page.locator('[data-dep="workers"] .detail').innerText(), /[1-9]\d* workers? online/);
+    assert.match(await page.locator('[data-dep="workers"] .detail').innerText(), /\b[1-9]\d* workers? online/);
 
     const row = page.locator(`#failed-documents tr[data-document-id="${failedId}"]`);
     await row.waitFor();
@@ -143,7 +143,7 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.match(await page.locator('#updated').innerText(), /Last updated/);
     assert.equal(await page.locator('#throughput-chart rect.bar').count(), 1);
     assert.ok((await page.locator('#latency-chart circle').count()) >= 3, 'p50, p95 and p99 are plotted');
-    assert.match(await page.locator('[data-figure="p95_ms"]').innerText(), /\d+ ms/);
+    assert.match(await page.locator('[data-figure="p95_ms"]').innerText(), /\b\d+ ms/);
     assert.equal(await page.locator('[data-count="queries"] .value').innerText(), '3');
     assert.equal(await page.locator('[data-count="cache_hit_rate"] .value').innerText(), '33.3 %');
 

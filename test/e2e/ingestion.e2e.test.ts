@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
-import { after, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { writeEncryptedPdf, writeTextPdf, writeTruncatedPdf } from '../support/pdf-fixtures';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { useSystem } from '../support/test-env';

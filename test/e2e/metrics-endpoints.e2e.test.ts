@@ -1,5 +1,5 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { before, describe, test } from 'node:test';
 import { WorkerMetricsServer } from '../../apps/worker/src/metrics/worker-metrics.server';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { scrape } from '../support/prometheus';

@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { QueryLogRetention } from '../../apps/api/src/retention/query-log-retention';
-import { requestJson, uploadFile } from '../support/http';
+import { JsonResponse, requestJson, uploadFile } from '../support/http';
 import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
 
@@ -69,7 +69,7 @@ describe('input validation, security headers, CORS and query-log retention', () 
     const key = await createKey(system.baseUrl, 'validation');
     const post = (json: unknown) => requestJson(system.baseUrl, '/v1/search', { method: 'POST', json, apiKey: key });
     const nested = (depth: number): Record<string, unknown> => (depth === 0 ? { team: 'hr' } : { $and: [nested(depth - 1)] });
-    const cases: [string, Promise<{ status: number; body: any }>, number, string][] = [
+    const cases: [string, Promise<JsonResponse>, number, string][] = [
       ['query over 4,000 characters', post({ query: 'x'.repeat(4001) }), 400, 'validation_failed'],
       ['empty query', post({ query: '' }), 400, 'validation_failed'],
       ['top_k 0', post({ query: 'x', top_k: 0 }), 400, 'validation_failed'],

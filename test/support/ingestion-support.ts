@@ -3,7 +3,7 @@ import { deflateSync } from 'node:zlib';
 import { Pool } from 'pg';
 import { Chunker } from '@app/chunking';
 import { openPdf } from '@app/pdf';
-import { requestJson } from './http';
+import { JsonBody, requestJson } from './http';
 
 /**
  * Page texts that differ from page to page (distinct words, not only numbers), so every chunk has its own
@@ -66,7 +66,7 @@ export async function contentRowCounts(pool: Pool, documentId: string): Promise<
 }
 
 /** Polls the document until `done(document)` holds; fails after `timeoutMs` with the last state seen. */
-export async function waitForDocumentState(baseUrl: string, id: string, done: (doc: any) => boolean, timeoutMs = 60_000): Promise<any> {
+export async function waitForDocumentState(baseUrl: string, id: string, done: (doc: JsonBody) => boolean, timeoutMs = 60_000): Promise<JsonBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const { status, body } = await requestJson(baseUrl, `/v1/documents/${id}`);

@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
 import { Counter, Histogram, Registry } from 'prom-client';
+import { ADVERSARIAL_SHAPES, adversarialText, assertLinearTime } from './linear-time';
 import { parsePrometheusText, PrometheusTextError } from './prometheus-text';
 
 test('parses families, types, help, escaped labels, special values and timestamps', () => {
@@ -78,4 +80,37 @@ test('reads prom-client output, labelled histograms included', async () => {
   const counts = families.get('req_seconds')!.samples.filter((s) => s.name === 'req_seconds_count');
   assert.deepEqual(counts.map((s) => [s.labels.route, s.value]).sort(), [['/metrics', 1], ['/v1/documents/:id', 2]]);
   assert.deepEqual(families.get('events_total')!.samples[0].labels, { kind: 'with "quotes" and \\ and\nnewline' });
+});
+
+/** The HELP text a `# HELP m <text>` line declares: leading whitespace dropped, `\\n` and `\\\\` unescaped. */
+function referenceHelp(text: string): string {
+  let help = '';
+  const rest = text.trimStart();
+  for (let i = 0; i < rest.length; i++) {
+    if (rest[i] === '\\' && (rest[i + 1] === 'n' || rest[i + 1] === '\\')) {
+      help += rest[i + 1] === 'n' ? '\n' : '\\';
+      i++;
+    } else {
+      help += rest[i];
+    }
+  }
+  return help;
+}
+
+/** One line: the parser splits at '\n', and `.` stops at the other line terminators. */
+const oneLine = (text: string) => text.replace(/[\n\r\u2028\u2029]/g, ' ');
+
+test('HELP text is read whole, whatever it holds, on adversarial text', () => {
+  fc.assert(
+    fc.property(adversarialText(300).map(oneLine), (text) => {
+      assert.equal(parsePrometheusText(`# HELP m ${text}`).get('m')?.help, referenceHelp(text));
+    }),
+    { numRuns: 300 },
+  );
+});
+
+test('a HELP line is read in linear time', () => {
+  const helpLine = (make: (chars: number) => string) => (chars: number) => `# HELP m ${oneLine(make(chars))}`;
+  const shapes = ADVERSARIAL_SHAPES.map(({ name, make }) => ({ name, make: helpLine(make) }));
+  assertLinearTime(parsePrometheusText, shapes);
 });

@@ -31,8 +31,8 @@ export class PrometheusTextError extends Error {
   }
 }
 
-const METRIC_NAME = /^[a-zA-Z_:][a-zA-Z0-9_:]*$/;
-const LABEL_NAME = /^[a-zA-Z_][a-zA-Z0-9_]*$/;
+const METRIC_NAME = /^[a-z_:][\w:]*$/i;
+const LABEL_NAME = /^[a-z_]\w*$/i;
 const TYPES: readonly MetricType[] = ['counter', 'gauge', 'histogram', 'summary', 'untyped'];
 const SUFFIXES: Record<MetricType, string[]> = {
   counter: [],
@@ -75,9 +75,10 @@ function family(families: Map<string, MetricFamily>, name: string): MetricFamily
 }
 
 function readComment(line: string, lineNumber: number, families: Map<string, MetricFamily>): void {
-  const match = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s+(.*))?$/.exec(line);
+  const match = /^#\s+(HELP|TYPE)\s+(\S+)(?:\s(.*))?$/.exec(line);
   if (!match) return; // any other comment is allowed and means nothing
-  const [, keyword, name, rest = ''] = match;
+  const [, keyword, name, afterName = ''] = match;
+  const rest = afterName.trimStart();
   if (!METRIC_NAME.test(name)) throw new PrometheusTextError(lineNumber, 'invalid metric name', line);
   const target = family(families, name);
   if (keyword === 'HELP') {
@@ -99,20 +100,19 @@ function familyOf(sampleName: string, families: Map<string, MetricFamily>): Metr
 }
 
 function readSample(line: string, lineNumber: number): Sample {
-  let pos = 0;
   const fail = (problem: string): never => {
     throw new PrometheusTextError(lineNumber, problem, line);
   };
-  const nameMatch = /^[a-zA-Z_:][a-zA-Z0-9_:]*/.exec(line);
+  const nameMatch = /^[a-z_:][\w:]*/i.exec(line);
   if (!nameMatch) fail('a sample must start with a metric name');
   const name = nameMatch![0];
-  pos = name.length;
+  let pos = name.length;
   const labels: Record<string, string> = {};
 
   if (line[pos] === '{') {
     pos++;
     while (line[pos] !== '}') {
-      const labelMatch = /^[a-zA-Z_][a-zA-Z0-9_]*/.exec(line.slice(pos));
+      const labelMatch = /^[a-z_]\w*/i.exec(line.slice(pos));
       if (!labelMatch || !LABEL_NAME.test(labelMatch[0])) fail('invalid label name');
       const labelName = labelMatch![0];
       pos += labelName.length;
@@ -165,7 +165,7 @@ function parseValue(text: string): number | null {
   if (word === 'nan') return Number.NaN;
   if (word === '+inf' || word === 'inf') return Number.POSITIVE_INFINITY;
   if (word === '-inf') return Number.NEGATIVE_INFINITY;
-  if (!/^[-+]?(\d+\.?\d*|\.\d+)([eE][-+]?\d+)?$/.test(text)) return null;
+  if (!/^[-+]?(?:\d+(?:\.\d*)?|\.\d+)(?:e[-+]?\d+)?$/i.test(text)) return null;
   return Number(text);
 }
 

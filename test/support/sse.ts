@@ -1,7 +1,8 @@
+import { JsonBody } from './http';
 import { authHeaders } from './test-keys';
 
 /** One Server-Sent Events message as a client sees it: a named event with JSON data, or a comment line. */
-export type SseMessage = { kind: 'event'; event: string; data: any; atMs: number } | { kind: 'comment'; text: string; atMs: number };
+export type SseMessage = { kind: 'event'; event: string; data: JsonBody; atMs: number } | { kind: 'comment'; text: string; atMs: number };
 
 export interface SseResponse {
   status: number;
@@ -10,7 +11,7 @@ export interface SseResponse {
   firstByteMs: number | null;
   messages: SseMessage[];
   /** The named events only, in order. */
-  events: { event: string; data: any; atMs: number }[];
+  events: { event: string; data: JsonBody; atMs: number }[];
 }
 
 /**

@@ -19,7 +19,9 @@ export class BytePairEncoder {
   private readonly bytes: Uint8Array;
   private readonly offsets: Uint32Array;
   private readonly pattern: RegExp;
-  private readonly decoder = new TextDecoder('utf-8');
+  // ignoreBOM: a decoder drops a leading U+FEFF by default, so text starting with one would not round-trip and
+  // splitByTokens, seeing a piece that is not the original's text, would cut it into garbled bytes.
+  private readonly decoder = new TextDecoder('utf-8', { ignoreBOM: true });
 
   constructor(source: TiktokenRanks) {
     this.pattern = new RegExp(source.pat_str, 'gu');

@@ -19,8 +19,17 @@ const PARAGRAPH_BREAK = /\n[ \t]*\n\s*/;
  * A sentence ends at . ! ? or … (optionally followed by closing quotes or brackets) and whitespace, where the
  * next sentence starts with a capital, a digit or an opening quote — so "e.g. this" and "3.5 mg" stay whole.
  * CJK full stops end a sentence without any whitespace.
+ *
+ * One regular expression with lookbehind said this once; a backtracking engine may try its lookbehind from every
+ * position of a run of closing quotes and rescan the run each time, quadratic (eslint-plugin-regexp reports it;
+ * V8 happened to stay linear). splitSentences finds the same breaks by looking at each whitespace run and each CJK
+ * stop once, through these single-character tests.
  */
-const SENTENCE_BREAK = /(?<=[.!?…]['"’”)\]]*)\s+(?=[\p{Lu}\p{Lt}\p{N}"'“‘(\[])|(?<=[。！？])\s*/gu;
+const BREAK_CANDIDATE = /\s+|[。！？]/gu;
+const SENTENCE_END = /[.!?…]/;
+const CLOSING = /['"’”)\]]/;
+const CJK_STOP = /[。！？]/;
+const OPENING_AT = /[\p{Lu}\p{Lt}\p{N}"'“‘([]/uy;
 
 /** Upper bound on the tokens a separator adds between two units (BPE usually merges a space into the next word). */
 export function separatorTokens(separator: Separator): number {
@@ -60,17 +69,46 @@ function* joinedBy<T extends { separator: Separator }>(first: Separator, items: 
   }
 }
 
-function* splitSentences(paragraph: string): Generator<{ text: string; separator: Separator }> {
+/**
+ * Splits a paragraph at sentence breaks (the rule above BREAK_CANDIDATE). The whitespace of a break is dropped
+ * and becomes the next sentence's separator: '\n' when it held a line break, else ' '. Exported for its tests.
+ */
+export function* splitSentences(paragraph: string): Generator<{ text: string; separator: Separator }> {
   let start = 0;
   let separator: Separator = ' ';
-  for (const match of paragraph.matchAll(SENTENCE_BREAK)) {
-    const text = paragraph.slice(start, match.index).trim();
-    if (text) yield { text, separator };
-    separator = match[0].includes('\n') ? '\n' : ' ';
-    start = match.index + match[0].length;
+  for (const match of paragraph.matchAll(BREAK_CANDIDATE)) {
+    const end = match.index + match[0].length;
+    if (CJK_STOP.test(match[0])) {
+      // A CJK stop followed by whitespace breaks at that whitespace, the next match; otherwise right after it.
+      if (end < paragraph.length && /\s/.test(paragraph[end])) continue;
+      yield* sentence(paragraph.slice(start, end), separator);
+      separator = ' ';
+      start = end;
+    } else if (endsSentence(paragraph, match.index, end) || CJK_STOP.test(paragraph[match.index - 1] ?? '')) {
+      yield* sentence(paragraph.slice(start, match.index), separator);
+      separator = match[0].includes('\n') ? '\n' : ' ';
+      start = end;
+    }
   }
-  const rest = paragraph.slice(start).trim();
-  if (rest) yield { text: rest, separator };
+  yield* sentence(paragraph.slice(start), separator);
+}
+
+function* sentence(text: string, separator: Separator): Generator<{ text: string; separator: Separator }> {
+  const trimmed = text.trim();
+  if (trimmed) yield { text: trimmed, separator };
+}
+
+/**
+ * Whether the whitespace run from `runStart` to `runEnd` ends a sentence: . ! ? or … and closing quotes before
+ * it, an opening character after it. The walk back over closing quotes stops at the first other character, so
+ * each character is looked at by at most the one run that follows it.
+ */
+function endsSentence(paragraph: string, runStart: number, runEnd: number): boolean {
+  let before = runStart - 1;
+  while (before >= 0 && CLOSING.test(paragraph[before])) before--;
+  if (before < 0 || !SENTENCE_END.test(paragraph[before])) return false;
+  OPENING_AT.lastIndex = runEnd;
+  return OPENING_AT.test(paragraph);
 }
 
 function* fitToTokens(text: string, limits: UnitLimits): Generator<Piece> {
@@ -107,9 +145,10 @@ export function* splitByTokens(text: string, maxTokens: number): Generator<Piece
       end = Math.max(start + 1, end - overflow);
       decoded = decodeTokens(tokens.slice(start, end));
     }
-    const leading = pendingWhitespace + /^\s*/.exec(decoded)![0];
+    // trimStart/trimEnd drop exactly what \s matches; /\s*$/ would rescan a run of spaces from each of them.
+    const leading = pendingWhitespace + decoded.slice(0, decoded.length - decoded.trimStart().length);
     const body = decoded.trim();
-    pendingWhitespace = body ? /\s*$/.exec(decoded)![0] : leading;
+    pendingWhitespace = body ? decoded.slice(decoded.trimEnd().length) : leading;
     if (body) {
       const separator: Separator = leading.includes('\n') ? '\n' : leading ? ' ' : '';
       yield { text: body, tokens: countTokens(body), separator };

@@ -19,6 +19,10 @@ describe('tokenizer', () => {
     assert.equal(decodeTokens(encodeTokens(text)), text);
   });
 
+  it('keeps a leading U+FEFF (byte-order mark) through decode', () => {
+    assert.equal(decodeTokens(encodeTokens('\ufeffHello')), '\ufeffHello');
+  });
+
   // Unguarded, js-tiktoken needs minutes for this (its merge is superlinear in the piece length): the
   // timeout catches a regression of the guard; speed itself belongs in a benchmark.
   it('counts a very long run without whitespace', { timeout: 60_000 }, () => {

@@ -103,7 +103,7 @@ export function anyTermQuery(collectionId: string, terms: QueryTerm[]): string {
  * only admits more chunks, never fewer.
  */
 export function candidateQuery(collectionId: string, terms: QueryTerm[], threshold: number, maxOperands: number): string {
-  let working = terms.map((t) => ({ ...t, levels: [...t.levels] }));
+  const working = terms.map((t) => ({ ...t, levels: [...t.levels] }));
   let remaining = threshold;
   for (;;) {
     if (remaining <= EPSILON || working.length === 0) return anyTermQuery(collectionId, terms);

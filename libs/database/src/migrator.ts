@@ -45,9 +45,10 @@ export async function runMigrations(pool: Pool, dir = findMigrationsDir()): Prom
         if (/extension "vector" is not available|could not open extension control file/.test(message)) {
           throw new DatabaseUnavailableError(
             'The PostgreSQL server has no pgvector extension. Run scripts/ensure-pgvector.sh (as root) or use a pgvector/pgvector image.',
+            { cause: error },
           );
         }
-        throw new Error(`Migration ${file} failed: ${message}`);
+        throw new Error(`Migration ${file} failed: ${message}`, { cause: error });
       }
       applied.push(file);
     }

@@ -26,7 +26,7 @@ export function backoffDelayMs(attempt: number, opts: BackoffOptions): number {
 export function parseRetryAfterMs(value: string | null | undefined, now: () => number = Date.now): number | null {
   const trimmed = value?.trim();
   if (!trimmed) return null;
-  if (/^\d+(\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
+  if (/^\d+(?:\.\d+)?$/.test(trimmed)) return Math.round(Number(trimmed) * 1000);
   // Date.parse accepts almost anything ("-1" is the year -1); an HTTP date always names its month.
   if (!/[a-z]/i.test(trimmed)) return null;
   const date = Date.parse(trimmed);

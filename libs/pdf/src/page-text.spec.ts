@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { adversarialText, assertLinearTime } from '../../../test/support/linear-time';
 import { normaliseWhitespace, pageTextFromItems, PageTextItem } from './page-text';
 
 /** A horizontal 10-pt text item at (x, y), 5 pt wide per character. */
@@ -34,4 +36,43 @@ test('rotated text falls back to spaces', () => {
 test('whitespace collapses, line breaks survive once, control characters go, ends are trimmed', () => {
   assert.equal(normaliseWhitespace('  a \t b  \n\n  c\u0000d \r\n'), 'a b\ncd');
   assert.equal(pageTextFromItems([]), '');
+});
+
+/** normaliseWhitespace spelled out character by character: the rule it implements, without regular expressions. */
+function referenceNormalise(text: string): string {
+  let out = '';
+  let run = '';
+  for (const char of text) {
+    const code = char.codePointAt(0)!;
+    if (code <= 0x08 || (code >= 0x0e && code <= 0x1f) || code === 0x7f) continue;
+    if (char.trim() === '') {
+      run += char;
+      continue;
+    }
+    if (run) out += run.includes('\n') ? '\n' : ' ';
+    run = '';
+    out += char;
+  }
+  return out.trim();
+}
+
+const controlled = fc.oneof(
+  adversarialText(300),
+  fc.string({ unit: fc.constantFrom(...'a. \n\r\t\v\u0000\u0008\u001f\u007f\u0085\u00a0\u2028\ufeff') }),
+);
+
+test('normaliseWhitespace matches the rule spelled out character by character, on adversarial text', () => {
+  fc.assert(
+    fc.property(controlled, (text) => {
+      const normalised = normaliseWhitespace(text);
+      assert.equal(normalised, referenceNormalise(text));
+      assert.equal(normalised, normalised.trim());
+      assert.ok(!/\s\s/.test(normalised), 'no whitespace run is left longer than one character');
+    }),
+    { numRuns: 500 },
+  );
+});
+
+test('normaliseWhitespace takes linear time on adversarial text', () => {
+  assertLinearTime(normaliseWhitespace);
 });

@@ -43,10 +43,23 @@ function isHorizontal(item: PageTextItem): boolean {
   return a > 0 && b === 0 && c === 0;
 }
 
+/**
+ * A maximal run of whitespace and control characters. The controls are C0 but \t \n \v \f \r, and DEL — spelled
+ * as a negated class (a control, yet neither \t-\r nor C1) so that no control character appears in the pattern.
+ */
+const SPACE_OR_CONTROL_RUN = /(?:\s|[^\P{Cc}\t\n\v\f\r\x80-\x9f])+/gu;
+const CONTROL = /[^\P{Cc}\t\n\v\f\r\x80-\x9f]/gu;
+
+/**
+ * Drops control characters, turns each whitespace run into '\n' when it holds a line break and ' ' otherwise, and
+ * trims. One pass over maximal runs (controls inside a run vanish, so the whitespace around them is one run):
+ * `\s*\n\s*` rescanned a run of spaces from each of its characters.
+ */
 export function normaliseWhitespace(text: string): string {
   return text
-    .replace(/[\u0000-\u0008\u000e-\u001f\u007f]/g, '')
-    .replace(/\s*\n\s*/g, '\n')
-    .replace(/[^\S\n]+/g, ' ')
+    .replace(SPACE_OR_CONTROL_RUN, (run) => {
+      const whitespace = run.replace(CONTROL, '');
+      return whitespace === '' ? '' : whitespace.includes('\n') ? '\n' : ' ';
+    })
     .trim();
 }

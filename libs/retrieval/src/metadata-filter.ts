@@ -12,7 +12,7 @@ export type MetadataFilter = Record<string, unknown>;
 
 const OPERATORS = ['$eq', '$ne', '$in', '$nin', '$gt', '$gte', '$lt', '$lte'] as const;
 type Operator = (typeof OPERATORS)[number];
-const FIELD_NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const FIELD_NAME = /^[\w-]{1,64}$/;
 export const MAX_FILTER_DEPTH = 5;
 export const MAX_FILTER_CONDITIONS = 50;
 

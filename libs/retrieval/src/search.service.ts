@@ -21,7 +21,7 @@ export interface SearchRequest {
   embedQuery?: () => Promise<Float32Array>;
 }
 
-export interface SearchResult extends ChunkHit {}
+export type SearchResult = ChunkHit;
 
 /**
  * Hybrid search: how many chunks each list contributes to reciprocal rank fusion and each list's weight, and
