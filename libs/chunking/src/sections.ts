@@ -7,7 +7,8 @@ export const DEFAULT_SECTION_CHARS = 4000;
 const ATX_HEADING = /^ {0,3}#{1,6}(?:[ \t]|$)/;
 const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})/;
 const BLANK_LINE = /^[ \t]*$/;
-const WHITESPACE = /\s/;
+const SKIP_SLICE_CHARS = 4096;
+const LINE_BREAK = /[\n\r]/g;
 
 /**
  * Splits Markdown or plain text into sections that can be fed to Chunker as "pages" numbered 1..n. An ATX
@@ -52,23 +53,19 @@ export class SectionSplitter {
   push(text: string): PageText[] {
     if (this.finished) throw new Error('SectionSplitter.finish() was already called');
     let start = 0;
-    // The next '\n' and '\r' at or after `start`, found by indexOf (native, much faster than a loop over
-    // characters), each searched again only once passed.
-    let lf = text.indexOf('\n');
-    let cr = text.indexOf('\r');
-    for (;;) {
-      if (lf !== -1 && lf < start) lf = text.indexOf('\n', start);
-      if (cr !== -1 && cr < start) cr = text.indexOf('\r', start);
-      const i = lf === -1 ? cr : cr === -1 ? lf : Math.min(lf, cr);
-      if (i === -1) break;
-      if (i === lf && this.afterCarriageReturn && i === start) {
+    // One scan for both line breaks (two indexOf scans would read a long line twice).
+    const breaks = new RegExp(LINE_BREAK);
+    for (let match = breaks.exec(text); match !== null; match = breaks.exec(text)) {
+      const i = match.index;
+      const cr = match[0] === '\r';
+      if (!cr && this.afterCarriageReturn && i === start) {
         this.afterCarriageReturn = false;
         start = i + 1;
         continue;
       }
       this.append(text.slice(start, i));
       this.endLine();
-      this.afterCarriageReturn = i === cr;
+      this.afterCarriageReturn = cr;
       start = i + 1;
     }
     if (start < text.length) {
@@ -119,6 +116,7 @@ export class SectionSplitter {
 
   /** Fences and headings: a heading outside fenced code ends the section before it. */
   private startLine(head: string): void {
+    if (!head) return;
     const marker = CODE_FENCE.exec(head)?.[1];
     if (this.fence === null && marker) this.fence = marker;
     else if (this.fence !== null && marker && closesFence(marker, this.fence)) this.fence = null;
@@ -187,17 +185,19 @@ class LongLineSplitter {
   /** Emits the piece starting at `from` (a non-whitespace character); returns where the next one starts. */
   private cut(line: string, from: number): number {
     const { maxChars } = this;
-    for (let i = from + maxChars; i >= from + Math.max(1, maxChars - this.window); i--) {
-      if (isWhitespace(line, i)) {
-        this.emit(line.slice(from, i).trimEnd());
-        return skipWhitespace(line, i);
+    // Characters are read from a slice: `line` may be a concatenation, whose characters V8 reads slowly.
+    const head = line.slice(from, from + maxChars + 1);
+    for (let i = maxChars; i >= Math.max(1, maxChars - this.window); i--) {
+      if (isWhitespace(head, i)) {
+        this.emit(head.slice(0, i).trimEnd());
+        return skipWhitespace(line, from + i);
       }
     }
-    let end = from + maxChars;
-    const previous = line.charCodeAt(end - 1);
+    let end = maxChars;
+    const previous = head.charCodeAt(end - 1);
     if (maxChars > 1 && previous >= 0xd800 && previous <= 0xdbff) end -= 1;
-    this.emit(line.slice(from, end));
-    return end;
+    this.emit(head.slice(0, end));
+    return from + end;
   }
 
   private emit(piece: string): void {
@@ -206,17 +206,32 @@ class LongLineSplitter {
   }
 }
 
-/** What `\s` matches, with a fast path for ASCII. */
-function isWhitespace(text: string, index: number): boolean {
+/** What `\s` matches: ECMAScript's white space and line terminators. */
+export function isWhitespace(text: string, index: number): boolean {
   const code = text.charCodeAt(index);
   if (code < 128) return code === 32 || (code >= 9 && code <= 13);
-  return WHITESPACE.test(text[index]);
+  return (
+    code === 0xa0 ||
+    code === 0x1680 ||
+    (code >= 0x2000 && code <= 0x200a) ||
+    code === 0x2028 ||
+    code === 0x2029 ||
+    code === 0x202f ||
+    code === 0x205f ||
+    code === 0x3000 ||
+    code === 0xfeff
+  );
 }
 
+/** The first non-whitespace character at or after `from`, or the end; read in slices, as in cut(). */
 function skipWhitespace(text: string, from: number): number {
-  let at = from;
-  while (at < text.length && isWhitespace(text, at)) at++;
-  return at;
+  for (let at = from; at < text.length; at += SKIP_SLICE_CHARS) {
+    const slice = text.slice(at, at + SKIP_SLICE_CHARS);
+    for (let i = 0; i < slice.length; i++) {
+      if (!isWhitespace(slice, i)) return at + i;
+    }
+  }
+  return text.length;
 }
 
 /**
