@@ -87,8 +87,10 @@ describe('SectionSplitter (streaming)', () => {
   });
 
   it('takes linear time on adversarial text (long runs of punctuation and whitespace, lines without spaces)', () => {
-    const split = (text: string) => splitTextIntoSections(text);
-    assertLinearTime(split, ADVERSARIAL_SHAPES, 5);
+    // The splitter treats every punctuation character alike but '#', '`' and '~' (headings, fences): one run of
+    // another stands for the rest. Every whitespace shape and every mixed one is measured.
+    const punctuationRun = /^run of "[^#`~.\s]"$/;
+    assertLinearTime((text) => splitTextIntoSections(text), ADVERSARIAL_SHAPES.filter((shape) => !punctuationRun.test(shape.name)));
   });
 
   it('gives the sections of the whole text however the text is cut into pushes, CRLF split across pushes included', () => {

@@ -55,9 +55,10 @@ export class SectionSplitter {
     let start = 0;
     // One scan for both line breaks (two indexOf scans would read a long line twice).
     const breaks = new RegExp(LINE_BREAK);
-    for (let match = breaks.exec(text); match !== null; match = breaks.exec(text)) {
-      const i = match.index;
-      const cr = match[0] === '\r';
+    // test() rather than exec(): no match object per line; lastIndex is just past the break.
+    while (breaks.test(text)) {
+      const i = breaks.lastIndex - 1;
+      const cr = text.charCodeAt(i) === 13;
       if (!cr && this.afterCarriageReturn && i === start) {
         this.afterCarriageReturn = false;
         start = i + 1;
