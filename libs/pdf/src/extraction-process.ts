@@ -5,9 +5,10 @@ import { extractionTooComplexError } from './pdf-errors';
 
 export interface ExtractionProcessLimits {
   /**
-   * Longest one page may take, and opening the document (a PDF's structure; a text file's counting pass,
-   * between two of its progress reports): the process is then killed and the read or the opening fails with
-   * 'pdf_too_complex' ('text_too_complex' for text).
+   * Longest one page may take, and opening the document (the process's start included; then a PDF's
+   * structure, or a text file's counting pass between two of its progress reports): the process is then
+   * killed and the read or the opening fails with 'pdf_too_complex' ('text_too_complex' for text). One limit
+   * for both: opening is one more bounded piece of parsing, and an operator has one number to tune.
    */
   pageTimeoutMs: number;
   /** V8 heap of the process; a page (or opening) needing more kills it and fails the same way. */
