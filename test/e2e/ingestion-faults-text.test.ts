@@ -14,14 +14,15 @@ import { writeTextPdf } from '../support/pdf-fixtures';
 import { recentOutput, spawnApp, stopProcess, workerEnvironment } from '../support/processes';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 
-/** `megabytes` of short numbered lines (a log), a blank line now and then. */
+/** `megabytes` of short numbered lines (a log), a blank line now and then; written a block of lines at a time. */
 async function writeShortLines(path: string, megabytes: number): Promise<string> {
   const out = createWriteStream(path);
   let written = 0;
-  for (let n = 0; written < megabytes * 1024 * 1024; n++) {
-    const line = `${n} entry of the log\n${n % 40 === 39 ? '\n' : ''}`;
-    written += line.length;
-    if (!out.write(line)) await once(out, 'drain');
+  for (let n = 0; written < megabytes * 1024 * 1024; ) {
+    let block = '';
+    for (const end = n + 4096; n < end; n++) block += `${n} entry of the log\n${n % 40 === 39 ? '\n' : ''}`;
+    written += block.length;
+    if (!out.write(block)) await once(out, 'drain');
   }
   out.end();
   await once(out, 'finish');
