@@ -39,7 +39,8 @@ export class SectionSplitter {
   private afterCarriageReturn = false;
   private fence: string | null = null;
   private finished = false;
-  private out: PageText[] = [];
+  /** Texts of the sections completed since the last push or finish. */
+  private out: string[] = [];
   /** Sections emitted so far, numbered from 1. */
   private emitted = 0;
 
@@ -47,7 +48,7 @@ export class SectionSplitter {
     if (!Number.isInteger(maxChars) || maxChars < 1) {
       throw new ValidationError('maxChars must be a positive integer', { maxChars });
     }
-    this.sections = new Sections(maxChars, (text) => this.out.push({ pageNumber: 0, text }));
+    this.sections = new Sections(maxChars, (text) => this.out.push(text));
   }
 
   push(text: string): PageText[] {
@@ -85,7 +86,7 @@ export class SectionSplitter {
   }
 
   private take(): PageText[] {
-    const out = this.out.map((section) => ({ pageNumber: ++this.emitted, text: section.text }));
+    const out = this.out.map((text) => ({ pageNumber: ++this.emitted, text }));
     this.out = [];
     return out;
   }
