@@ -271,8 +271,9 @@ class Sections implements LineSink {
   }
 
   endLongLine(piecesEmitted: number, blank: boolean): void {
-    if (piecesEmitted > 0) this.packer!.endLongLine();
-    else if (blank) this.addLine('');
+    // After pieces, the next line starts a fresh line part (the packer emitted the pieces as parts); a long
+    // line of spaces and tabs is a blank line.
+    if (piecesEmitted === 0 && blank) this.addLine('');
   }
 
   end(): void {
@@ -352,10 +353,6 @@ class Packer {
     if (this.linePart) this.emit(this.linePart);
     this.linePart = '';
     this.emit(piece);
-  }
-
-  endLongLine(): void {
-    // The next line starts a fresh line part, as after any over-long line.
   }
 
   end(): void {
