@@ -9,14 +9,19 @@
 // --set: an environment variable for Groundwork's processes (e.g. --set PDF_EXTRACT_PROCESSES=2); it also
 //        overrides the worker's runtime settings from apps/worker/worker.env (e.g. --set MALLOC_ARENA_MAX=8).
 // --worker-flags: extra Node flags on the worker's command line (they win over NODE_OPTIONS from worker.env).
+// --text-mb N: ingests a generated plain-text file of N MB of short lines instead of a PDF (no peer run); the
+//        figures then include the document's outcome (ready, or failed with its code, e.g. too_much_text past
+//        MAX_DOCUMENT_CHARACTERS) and whether the worker process survived.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { createWriteStream } from 'node:fs';
+import { once } from 'node:events';
 import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { uploadFile, waitForDocument } from '../test/support/http';
 import { writeTextPdf } from '../test/support/pdf-fixtures';
 import { freePort } from '../test/support/ports';
-import { peakResidentBytes, spawnApp, stopProcess, waitForHttp, workerEnvironment } from '../test/support/processes';
+import { peakResidentBytes, recentOutput, spawnApp, stopProcess, waitForHttp, workerEnvironment } from '../test/support/processes';
 import { createTestEnv, TestEnv } from '../test/support/test-env';
 import { settingsFrom } from './bench-system';
 import { PeerFigures, runLangchainPeer } from './peers/langchain-peer';
@@ -34,8 +39,10 @@ const { values } = parseArgs({
     set: { type: 'string', multiple: true, default: [] },
     'worker-flags': { type: 'string', default: '' },
     'no-peer': { type: 'boolean', default: false },
+    'text-mb': { type: 'string' },
   },
 });
+const textMb = values['text-mb'] === undefined ? null : Number(values['text-mb']);
 const settings = settingsFrom(values.set!);
 const pageCount = Number(values.pages);
 const dimensions = Number(values.dimensions);
@@ -65,6 +72,19 @@ async function buildPdf(path: string): Promise<void> {
   await run('qpdf', [repeated, '--pages', repeated, `1-${pageCount}`, '--', path]);
 }
 
+/** The text benchmark file: `textMb` MB of short lines (a log or a list), a paragraph break now and then. */
+async function buildText(path: string, megabytes: number): Promise<void> {
+  const out = createWriteStream(path);
+  let written = 0;
+  for (let n = 0; written < megabytes * 1024 * 1024; n++) {
+    const line = `${n} ${sentences[n % sentences.length].slice(0, 20 + (n % 17))}\n${n % 40 === 39 ? '\n' : ''}`;
+    written += Buffer.byteLength(line);
+    if (!out.write(line)) await once(out, 'drain');
+  }
+  out.end();
+  await once(out, 'finish');
+}
+
 /** The OpenAI-compatible embedding server (bench/embedding-server.ts) in its own process. */
 async function startEmbeddingServer(): Promise<{ process: ChildProcess; baseUrl: string; stats(): Promise<{ requests: number; inputs: number }> }> {
   const child = spawn(process.execPath, [join(__dirname, 'embedding-server.js'), '--latency-ms', values['embedding-latency-ms']!], {
@@ -79,6 +99,10 @@ async function startEmbeddingServer(): Promise<{ process: ChildProcess; baseUrl:
 
 /** The peer's figures (peak_rss_mb: the worker and its extraction processes, sampled every 50 ms), and more. */
 interface Figures extends PeerFigures {
+  status: string;
+  error_code: string | null;
+  /** How the worker ended while ingesting, when it did not survive (e.g. a heap out-of-memory abort). */
+  worker_exit: string | null;
   /** The worker process's own high-water mark (VmHWM), extraction processes not included. */
   worker_process_peak_rss_mb: number;
   embedding_requests: number;
@@ -99,18 +123,28 @@ async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<Retu
     const started = Date.now();
     const upload = await uploadFile(baseUrl, { path: pdfPath }, fields);
     if (upload.status !== 202) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
-    const doc = await waitForDocument(baseUrl, upload.body.document_id, 60 * 60_000);
+    // A worker that dies (out of memory) never finishes the document: its exit ends the wait.
+    const exited = new Promise<string>((resolve) => worker.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)));
+    const outcome = await Promise.race([waitForDocument(baseUrl, upload.body.document_id, 60 * 60_000), exited]);
     const seconds = (Date.now() - started) / 1000;
     const peakTreeRss = memory.stop();
     const peakRss = peakResidentBytes(worker.pid!);
-    if (doc.status !== 'ready') throw new Error(`ingestion failed: ${JSON.stringify(doc.error)}`);
+    if (typeof outcome === 'string') {
+      const fatal = /FATAL ERROR[^\n]*|JavaScript heap out of memory/.exec(recentOutput(worker))?.[0] ?? '';
+      return { ...emptyFigures(seconds, peakTreeRss), status: 'worker died', error_code: null, worker_exit: `${outcome} ${fatal}`.trim() };
+    }
+    const doc = outcome;
+    if (doc.status !== 'ready' && textMb === null) throw new Error(`ingestion failed: ${JSON.stringify(doc.error)}`);
     const after = await server.stats();
     return {
-      pages: doc.page_count,
-      chunks: doc.chunk_count,
+      status: doc.status,
+      error_code: doc.error?.code ?? null,
+      worker_exit: worker.exitCode === null && worker.signalCode === null ? null : `code ${worker.exitCode}, signal ${worker.signalCode}`,
+      pages: doc.page_count ?? 0,
+      chunks: doc.chunk_count ?? 0,
       seconds: round(seconds, 2),
-      pages_per_second: round(doc.page_count / seconds, 1),
-      chunks_per_second: round(doc.chunk_count / seconds, 1),
+      pages_per_second: round((doc.page_count ?? 0) / seconds, 1),
+      chunks_per_second: round((doc.chunk_count ?? 0) / seconds, 1),
       peak_rss_mb: round(Math.max(peakTreeRss, peakRss) / 1024 / 1024, 1),
       worker_process_peak_rss_mb: round(peakRss / 1024 / 1024, 1),
       embedding_requests: after.requests - before.requests,
@@ -119,6 +153,11 @@ async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<Retu
   } finally {
     await Promise.all([stopProcess(api), stopProcess(worker)]);
   }
+}
+
+function emptyFigures(seconds: number, peakTreeRss: number): Omit<Figures, 'status' | 'error_code' | 'worker_exit'> {
+  const peak = round(peakTreeRss / 1024 / 1024, 1);
+  return { pages: 0, chunks: 0, seconds: round(seconds, 2), pages_per_second: 0, chunks_per_second: 0, peak_rss_mb: peak, worker_process_peak_rss_mb: peak, embedding_requests: 0, embedded_inputs: 0 };
 }
 
 async function main(): Promise<void> {
@@ -133,10 +172,11 @@ async function main(): Promise<void> {
     LLM_PROVIDER: 'extractive',
     ...settings,
   });
-  const peerEnv = values['no-peer'] ? null : await createTestEnv();
+  const peerEnv = values['no-peer'] || textMb !== null ? null : await createTestEnv();
   try {
-    const pdfPath = join(env.config.dataDir, 'bench.pdf');
-    await buildPdf(pdfPath);
+    const pdfPath = join(env.config.dataDir, textMb === null ? 'bench.pdf' : 'bench.txt');
+    if (textMb === null) await buildPdf(pdfPath);
+    else await buildText(pdfPath, textMb);
     const groundwork = await runGroundwork(env, pdfPath, server);
     let peer: (PeerFigures & { embedding_requests: number; embedded_inputs: number }) | null = null;
     if (peerEnv) {
@@ -146,7 +186,8 @@ async function main(): Promise<void> {
       peer = { ...figures, embedding_requests: after.requests - before.requests, embedded_inputs: after.inputs - before.inputs };
     }
     console.log(JSON.stringify({
-      pdf: values.source ? `${values.source} repeated to ${pageCount} pages` : `generated, ${pageCount} pages`,
+      pdf: textMb !== null ? null : values.source ? `${values.source} repeated to ${pageCount} pages` : `generated, ${pageCount} pages`,
+      text: textMb === null ? null : `generated, ${textMb} MB of short lines`,
       embedding: {
         groundwork: values.embedder === 'local' ? `local (${env.config.embedding.model}, ${env.config.embedding.dimension} dimensions)` : `${MODEL}, ${dimensions} dimensions`,
         peer: `${MODEL}, ${dimensions} dimensions`,

@@ -7,5 +7,5 @@ export {
   PageText,
 } from './chunking-options';
 export { Chunker } from './chunker';
-export { DEFAULT_SECTION_CHARS, splitTextIntoSections } from './sections';
+export { DEFAULT_SECTION_CHARS, SectionSplitter, splitTextIntoSections } from './sections';
 export { countTokens } from './tokenizer';

@@ -1,11 +1,14 @@
-// Entry point of a PDF extraction process (see ExtractionProcess). pdfjs parses synchronously for tens of
-// milliseconds at a time; here it does so in a process of its own, so the worker's event loop (BullMQ lock
-// renewal, database writes, HTTP) never waits on it — and a page that exhausts this process's heap (a
-// decompression bomb) kills this process, not the worker. (A worker thread's heap limit is no such
-// boundary: Node aborts the whole process when a thread runs out of heap while allocating a large block.)
+// Entry point of an extraction process (see ExtractionProcess): every untrusted file is parsed here, a PDF by
+// pdfjs, Markdown and text by the section splitter. pdfjs parses synchronously for tens of milliseconds at a
+// time; here it does so in a process of its own, so the worker's event loop (BullMQ lock renewal, database
+// writes, HTTP) never waits on it — and a file that exhausts this process's heap (a decompression bomb, or
+// whatever defeats the text splitter's bounds) kills this process, not the worker. (A worker thread's heap
+// limit is no such boundary: Node aborts the whole process when a thread runs out of heap while allocating a
+// large block.)
 import { keepPdfjsFromLoadingCanvas } from './canvas-stub';
 import { ExtractionMessage, ExtractionProcessData, ExtractionRequest, ReadPagesMessage, serializeError } from './extraction-process.messages';
 import { openPdf, PdfReader } from './pdf-reader';
+import { openTextSections } from './text-reader';
 
 keepPdfjsFromLoadingCanvas();
 
@@ -15,10 +18,10 @@ const post = (message: ExtractionMessage) => process.send!(message);
 // The worker died (even by SIGKILL): the IPC channel closes, and an orphan must not live on.
 process.on('disconnect', () => process.exit(0));
 
-async function readPages(pdf: PdfReader, request: ReadPagesMessage): Promise<void> {
+async function readPages(reader: PdfReader, request: ReadPagesMessage): Promise<void> {
   try {
     for (let pageNumber = request.from; pageNumber <= request.to; pageNumber++) {
-      post({ type: 'page', pageNumber, text: await pdf.readPageText(pageNumber) });
+      post({ type: 'page', pageNumber, text: await reader.readPageText(pageNumber) });
     }
     post({ type: 'done' });
   } catch (error) {
@@ -27,21 +30,24 @@ async function readPages(pdf: PdfReader, request: ReadPagesMessage): Promise<voi
 }
 
 async function main(): Promise<void> {
-  let pdf: PdfReader;
+  let reader: PdfReader;
   try {
-    pdf = await openPdf(data.filePath, { maxPages: data.maxPages, maxPageCharacters: data.maxPageCharacters });
+    reader =
+      data.format === 'pdf'
+        ? await openPdf(data.filePath, { maxPages: data.maxPages, maxPageCharacters: data.maxPageCharacters })
+        : await openTextSections(data.filePath, { maxDocumentCharacters: data.maxDocumentCharacters, onProgress: () => post({ type: 'progress' }) });
   } catch (error) {
     post({ type: 'failed', error: serializeError(error) });
     return;
   }
-  post({ type: 'opened', pageCount: pdf.pageCount });
+  post({ type: 'opened', pageCount: reader.pageCount });
   // Requests are served one at a time, in order: the reader reads one page at a time, and the worker matches
   // answers to requests by order.
   let queue = Promise.resolve();
   process.on('message', (request: ExtractionRequest) => {
     queue = queue.then(async () => {
-      if (request.type === 'read') return readPages(pdf, request);
-      await pdf.close();
+      if (request.type === 'read') return readPages(reader, request);
+      await reader.close();
       process.disconnect();
     });
   });

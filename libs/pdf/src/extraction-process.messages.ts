@@ -1,10 +1,16 @@
 import { AppError, PermanentIngestionError } from '@app/errors';
+import type { DocumentFormat } from './pdf-errors';
 
 /** What an extraction process is started with (its one command-line argument, as JSON). */
 export interface ExtractionProcessData {
   filePath: string;
+  format: DocumentFormat;
+  /** PDF only. */
   maxPages?: number;
+  /** PDF only. */
   maxPageCharacters?: number;
+  /** Text only: checked while the file is counted (a PDF's is checked by the worker, page by page). */
+  maxDocumentCharacters?: number;
 }
 
 /** Worker → extraction process: extract pages `from`..`to` (inclusive), in order. */
@@ -22,10 +28,12 @@ export interface CloseMessage {
 export type ExtractionRequest = ReadPagesMessage | CloseMessage;
 
 /**
- * Extraction process → worker. After `opened`, each read request is answered by one `page` per page and then
- * `done`, or by `failed`; requests are answered in the order they were sent.
+ * Extraction process → worker. While opening, `progress` now and then (a long text file being counted), then
+ * `opened` or `failed`. After `opened`, each read request is answered by one `page` per page and then `done`,
+ * or by `failed`; requests are answered in the order they were sent.
  */
 export type ExtractionMessage =
+  | { type: 'progress' }
   | { type: 'opened'; pageCount: number }
   | { type: 'page'; pageNumber: number; text: string }
   | { type: 'done' }

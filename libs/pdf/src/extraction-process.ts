@@ -1,12 +1,17 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
 import { deserializeError, ExtractionMessage, ExtractionProcessData, ExtractionRequest } from './extraction-process.messages';
-import { pdfTooComplexError } from './pdf-errors';
+import { extractionTooComplexError } from './pdf-errors';
 
 export interface ExtractionProcessLimits {
-  /** Longest one page may take; the process is then killed and the read fails with 'pdf_too_complex'. */
+  /**
+   * Longest one page may take, and opening the document (the process's start included; then a PDF's
+   * structure, or a text file's counting pass between two of its progress reports): the process is then
+   * killed and the read or the opening fails with 'pdf_too_complex' ('text_too_complex' for text). One limit
+   * for both: opening is one more bounded piece of parsing, and an operator has one number to tune.
+   */
   pageTimeoutMs: number;
-  /** V8 heap of the process; a page needing more kills it and the read fails with 'pdf_too_complex'. */
+  /** V8 heap of the process; a page (or opening) needing more kills it and fails the same way. */
   heapLimitMb: number;
 }
 
@@ -20,9 +25,10 @@ interface PendingRead {
 const ENTRY = join(__dirname, 'extraction-process.main.js');
 
 /**
- * One child process with the PDF open, serving page-range reads in the order they are asked for. A page that
- * runs past the time limit or the heap limit ends the process; that read and every one queued behind it fail
- * with 'pdf_too_complex' naming the page, and the process serves nothing more.
+ * One child process with the document open, serving page-range reads in the order they are asked for. Opening
+ * or a page that runs past the time limit or the heap limit ends the process; the opening, or that read and
+ * every one queued behind it, fail with 'pdf_too_complex' ('text_too_complex') naming the page, and the
+ * process serves nothing more.
  */
 export class ExtractionProcess {
   private readonly pending: PendingRead[] = [];
@@ -35,6 +41,7 @@ export class ExtractionProcess {
 
   private constructor(
     private readonly child: ChildProcess,
+    private readonly data: ExtractionProcessData,
     private readonly limits: ExtractionProcessLimits,
   ) {
     this.exit = new Promise((resolve) =>
@@ -47,15 +54,24 @@ export class ExtractionProcess {
     );
   }
 
-  /** Starts a process and opens the PDF in it; rejects with the coded error when the PDF cannot be opened. */
-  static async start(data: ExtractionProcessData, limits: ExtractionProcessLimits): Promise<{ process: ExtractionProcess; pageCount: number }> {
+  /**
+   * Starts a process and opens the document in it; rejects with the coded error when it cannot be opened, in
+   * time or at all, and with `signal`'s reason as soon as the signal aborts (a document deleted while a PDF
+   * stalls its parser).
+   */
+  static async start(
+    data: ExtractionProcessData,
+    limits: ExtractionProcessLimits,
+    signal?: AbortSignal,
+  ): Promise<{ process: ExtractionProcess; pageCount: number }> {
+    signal?.throwIfAborted();
     const child = fork(ENTRY, [JSON.stringify(data)], {
       // A small young generation: pdfjs's garbage is short-lived, and semi-spaces count against memory.
       execArgv: [`--max-old-space-size=${limits.heapLimitMb}`, '--max-semi-space-size=2'],
       stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
       serialization: 'advanced',
     });
-    const extraction = new ExtractionProcess(child, limits);
+    const extraction = new ExtractionProcess(child, data, limits);
     const opened = new Promise<number>((resolve, reject) => {
       extraction.onOpened = resolve;
       extraction.onOpenFailed = reject;
@@ -63,11 +79,16 @@ export class ExtractionProcess {
     child.on('message', (message: ExtractionMessage) => extraction.onMessage(message));
     // Spawning can fail (EAGAIN); the exit that follows, or this error, rejects what is pending.
     child.on('error', (error) => extraction.fail(error));
+    const abort = () => void extraction.terminate(signal!.reason as Error);
+    signal?.addEventListener('abort', abort, { once: true });
+    extraction.armTimer();
     try {
       return { process: extraction, pageCount: await opened };
     } catch (error) {
       await extraction.terminate();
       throw error;
+    } finally {
+      signal?.removeEventListener('abort', abort);
     }
   }
 
@@ -98,8 +119,13 @@ export class ExtractionProcess {
   }
 
   private onMessage(message: ExtractionMessage): void {
+    if (message.type === 'progress') {
+      if (!this.opened) this.armTimer();
+      return;
+    }
     if (message.type === 'opened') {
       this.opened = true;
+      clearTimeout(this.timer);
       return this.onOpened(message.pageCount);
     }
     const head = this.pending[0];
@@ -129,22 +155,22 @@ export class ExtractionProcess {
   private exitError(code: number | null, signal: NodeJS.Signals | null): Error {
     if (this.failure) return this.failure;
     if (this.killedForTime) return this.killedForTime;
-    const page = this.currentPage();
     // V8 aborts the process when the heap limit is reached.
-    if (signal === 'SIGABRT' || code === 134) return pdfTooComplexError(page, `needed more than ${this.limits.heapLimitMb} MB of memory`);
+    if (signal === 'SIGABRT' || code === 134) return this.tooComplex(`needed more than ${this.limits.heapLimitMb} MB of memory`);
     return new Error(`extraction process exited (code ${code}, signal ${signal}) before answering`);
   }
 
-  /** The page the process is working on: the first one of the oldest read it has not finished. */
-  private currentPage(): number {
+  /** The coded error for what the process was doing: opening, or the first page of the oldest unfinished read. */
+  private tooComplex(reason: string): Error {
     const head = this.pending[0];
-    return head ? head.from + head.texts.length : 1;
+    const page = !this.opened ? null : head ? head.from + head.texts.length : 1;
+    return extractionTooComplexError(this.data.format, page, reason);
   }
 
   private armTimer(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.killedForTime = pdfTooComplexError(this.currentPage(), `took longer than ${this.limits.pageTimeoutMs / 1000} s`);
+      this.killedForTime = this.tooComplex(`took longer than ${this.limits.pageTimeoutMs / 1000} s`);
       void this.terminate(this.killedForTime);
     }, this.limits.pageTimeoutMs);
   }

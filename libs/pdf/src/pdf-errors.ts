@@ -5,8 +5,13 @@ export const PDF_INVALID = 'pdf_invalid';
 export const PDF_TOO_MANY_PAGES = 'pdf_too_many_pages';
 /** A page needed more memory or time to extract than its limits allow (a decompression bomb, say). */
 export const PDF_TOO_COMPLEX = 'pdf_too_complex';
+/** A Markdown or text file needed more memory or time to read than its limits allow. */
+export const TEXT_TOO_COMPLEX = 'text_too_complex';
 /** More extracted text than the limits allow, on one page or in the whole document. */
 export const TOO_MUCH_TEXT = 'too_much_text';
+
+/** What an extraction process reads: a PDF's pages, or a Markdown or text file's sections. */
+export type DocumentFormat = 'pdf' | 'text';
 
 export function pdfInvalidError(reason: string): PermanentIngestionError {
   return new PermanentIngestionError(PDF_INVALID, 'The PDF could not be read: it is damaged, truncated or not a PDF.', { reason });
@@ -33,6 +38,31 @@ export function pdfTooComplexError(pageNumber: number, reason: string): Permanen
     PDF_TOO_COMPLEX,
     `Page ${pageNumber} could not be extracted within the limits: it ${reason}. The file may be a decompression bomb or malformed.`,
     { pageNumber },
+  );
+}
+
+/**
+ * A document that ran out of its extraction process's time or memory: while being opened (`pageNumber`
+ * null: for a PDF its structure, for text the pass that counts its sections) or on one page or section.
+ */
+export function extractionTooComplexError(format: DocumentFormat, pageNumber: number | null, reason: string): PermanentIngestionError {
+  if (format === 'pdf' && pageNumber !== null) return pdfTooComplexError(pageNumber, reason);
+  if (format === 'pdf') {
+    return new PermanentIngestionError(
+      PDF_TOO_COMPLEX,
+      `The PDF could not be opened within the limits: it ${reason}. The file may be malformed or built to stall readers.`,
+      { pageNumber: null },
+    );
+  }
+  const what = pageNumber === null ? 'The file' : `Section ${pageNumber}`;
+  return new PermanentIngestionError(TEXT_TOO_COMPLEX, `${what} could not be read within the limits: it ${reason}.`, { pageNumber });
+}
+
+export function documentTooMuchTextError(maxCharacters: number): PermanentIngestionError {
+  return new PermanentIngestionError(
+    TOO_MUCH_TEXT,
+    `The document holds more than ${maxCharacters} characters of text, the limit for one document. Split it and upload the parts.`,
+    { maxCharacters },
   );
 }
 

@@ -5,12 +5,13 @@ import { ALL_TENANTS, ChunksRepository, CollectionsRepository, DocumentRecord, D
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { PermanentIngestionError } from '@app/errors';
 import { chunksEmbedded, LOGGER, pagesExtracted } from '@app/observability';
+import { documentTooMuchTextError } from '@app/pdf';
 import { BLOB_STORE, BlobStore } from '@app/storage';
 import { Logger } from 'pino';
 import { withEmbeddingMetrics } from '../metrics/embedding-metrics';
 import { EmbedStep } from './embed.step';
 import { openPageSource } from './extract.step';
-import { asPermanentEmbeddingFailure, DocumentDeletedError, documentTooMuchTextError, isWriteForMissingDocument } from './ingestion-errors';
+import { asPermanentEmbeddingFailure, DocumentDeletedError, isWriteForMissingDocument } from './ingestion-errors';
 import { IngestionRun } from './ingestion-run';
 
 export { DocumentDeletedError } from './ingestion-errors';
@@ -145,16 +146,22 @@ export class DocumentIngestionService {
     }
   }
 
-  /** Extracts the pages after the checkpoint, storing each window (the checkpoint) before chunking it. */
+  /**
+   * Extracts the pages after the checkpoint, storing each window (the checkpoint) before chunking it. The
+   * signal reaches the opening too: a PDF that stalls its parser is stopped by a deletion or the timeout.
+   */
   private async extract(doc: DocumentRecord, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
     const { ingestion } = this.config;
-    const source = await openPageSource(doc.mediaType, await this.blobs.localPath(doc.blobSha256), {
+    const options = {
       processes: ingestion.extractProcesses,
       maxPages: ingestion.maxPages,
       maxPageCharacters: ingestion.maxPageCharacters,
+      maxDocumentCharacters: ingestion.maxDocumentCharacters,
+      // Opening is held to the page limit too (see ExtractionProcessLimits).
       pageTimeoutMs: ingestion.pageTimeoutSeconds * 1000,
       heapLimitMb: ingestion.extractHeapMb,
-    });
+    };
+    const source = await openPageSource(doc.mediaType, await this.blobs.localPath(doc.blobSha256), options, signal);
     // An abort (deleted, shutdown, timeout) stops extraction at once instead of after the window in hand.
     const stop = () => void source.terminate(signal.reason as Error);
     signal.addEventListener('abort', stop, { once: true });

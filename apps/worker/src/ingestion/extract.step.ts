@@ -1,8 +1,6 @@
-import { readFile } from 'node:fs/promises';
-import { splitTextIntoSections } from '@app/chunking';
 import { MediaType } from '@app/database';
 import { PermanentIngestionError } from '@app/errors';
-import { ExtractedPage, ParallelPdfExtractor, PdfExtractionOptions } from '@app/pdf';
+import { ExtractedPage, ExtractionOptions, PageExtractor } from '@app/pdf';
 
 export type { ExtractedPage };
 
@@ -21,34 +19,24 @@ export interface PageSource {
 }
 
 /**
- * Opens a document for extraction: a PDF in extraction processes (see ParallelPdfExtractor), Markdown and
- * text split into sections. Throws the PDF's coded errors (encrypted, invalid, too many pages) and 'no_text' for
- * a PDF without pages.
+ * Opens a document for extraction in extraction processes (see PageExtractor): a PDF's pages, or a Markdown or
+ * text file's sections, streamed from the file — the worker never parses an upload itself, nor holds one
+ * whole. Throws the coded errors of opening (a PDF encrypted, invalid, with too many pages or too slow to
+ * open; a text file with too much text), 'no_text' for a PDF without pages, and `signal`'s reason when it
+ * aborts while the document is being opened.
  */
-export async function openPageSource(mediaType: MediaType, filePath: string, pdfOptions: PdfExtractionOptions): Promise<PageSource> {
-  if (mediaType !== 'application/pdf') return textSections(await readFile(filePath, 'utf8'));
-  const pdf = await ParallelPdfExtractor.open(filePath, pdfOptions, EXTRACT_WINDOW_PAGES);
-  if (pdf.pageCount === 0) {
-    await pdf.close();
+export async function openPageSource(mediaType: MediaType, filePath: string, options: ExtractionOptions, signal: AbortSignal): Promise<PageSource> {
+  const format = mediaType === 'application/pdf' ? 'pdf' : 'text';
+  const extractor = await PageExtractor.open({ path: filePath, format }, options, EXTRACT_WINDOW_PAGES, signal);
+  // An empty text file goes on to fail as a document without text, as one whose sections are all blank does.
+  if (format === 'pdf' && extractor.pageCount === 0) {
+    await extractor.close();
     throw new PermanentIngestionError('no_text', 'The PDF has no pages.');
   }
   return {
-    pageCount: pdf.pageCount,
-    windows: (afterPage) => pdf.windows(afterPage, EXTRACT_WINDOW_PAGES),
-    close: () => pdf.close(),
-    terminate: (reason) => pdf.terminate(reason),
-  };
-}
-
-/** Markdown and plain text: the whole file is split at once (uploads are size-capped), sections are pages. */
-function textSections(text: string): PageSource {
-  const sections = splitTextIntoSections(text);
-  return {
-    pageCount: sections.length,
-    async *windows(afterPage) {
-      for (let i = afterPage; i < sections.length; i += EXTRACT_WINDOW_PAGES) yield sections.slice(i, i + EXTRACT_WINDOW_PAGES);
-    },
-    close: async () => undefined,
-    terminate: async () => undefined,
+    pageCount: extractor.pageCount,
+    windows: (afterPage) => extractor.windows(afterPage, EXTRACT_WINDOW_PAGES),
+    close: () => extractor.close(),
+    terminate: (reason) => extractor.terminate(reason),
   };
 }

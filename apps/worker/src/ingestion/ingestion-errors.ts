@@ -1,6 +1,5 @@
 import { EmbeddingProviderError } from '@app/embeddings';
 import { AppError, PermanentIngestionError } from '@app/errors';
-import { TOO_MUCH_TEXT } from '@app/pdf';
 
 /** Raised when the document was deleted while being ingested: the job just stops. */
 export class DocumentDeletedError extends Error {
@@ -25,14 +24,6 @@ export function ingestionTimeoutError(timeoutSeconds: number): PermanentIngestio
     INGESTION_TIMEOUT,
     `Ingesting the document took longer than ${timeoutSeconds} s, the limit for one document.`,
     { timeoutSeconds },
-  );
-}
-
-export function documentTooMuchTextError(maxCharacters: number): PermanentIngestionError {
-  return new PermanentIngestionError(
-    TOO_MUCH_TEXT,
-    `The document holds more than ${maxCharacters} characters of text, the limit for one document. Split it and upload the parts.`,
-    { maxCharacters },
   );
 }
 

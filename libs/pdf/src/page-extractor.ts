@@ -1,18 +1,22 @@
 import { ExtractionProcess, ExtractionProcessLimits } from './extraction-process';
 import { ExtractionProcessData } from './extraction-process.messages';
+import { DocumentFormat } from './pdf-errors';
 
-export interface PdfExtractionOptions extends ExtractionProcessLimits {
-  /** Processes extracting in parallel; each holds its own pdfjs document. */
+export interface ExtractionOptions extends ExtractionProcessLimits {
+  /** Processes extracting a PDF in parallel; each holds its own pdfjs document. (Text has one: see open.) */
   processes: number;
   maxPages?: number;
   maxPageCharacters?: number;
+  /** Checked while a text file is opened; a PDF's pages are counted by the caller. */
+  maxDocumentCharacters?: number;
 }
 
 /**
- * Pages one extraction process reads before it is replaced by a fresh one. A long-lived pdfjs process keeps
- * growing (freed memory is not all returned to the system); a process exits and gives everything back, so
- * replacing it every few hundred pages keeps the peak flat whatever the page count, for the price of one
- * process start (about 0.2 s) each time.
+ * Pages one PDF extraction process reads before it is replaced by a fresh one. A long-lived pdfjs process
+ * keeps growing (freed memory is not all returned to the system); a process exits and gives everything back,
+ * so replacing it every few hundred pages keeps the peak flat whatever the page count, for the price of one
+ * process start (about 0.2 s) each time. A text process does not grow (the splitter holds a few sections), and
+ * a fresh one would have to read the file again up to where the old one was, so it is never replaced.
  */
 export const PAGES_PER_PROCESS = 500;
 
@@ -31,12 +35,12 @@ const settle = <T>(promise: Promise<T>): Settled<T> =>
   );
 
 /**
- * Extracts a PDF's pages in child processes, in windows of consecutive pages spread round-robin over the
- * processes, and hands the windows back in page order. At most `readAhead` windows are extracted ahead of the
- * consumer: that is the back-pressure that keeps memory flat when chunking, embedding or writing is slower
- * than extraction.
+ * Extracts a document's pages in child processes (see ExtractionProcess) — a PDF's pages, or a Markdown or
+ * text file's sections — in windows of consecutive pages spread round-robin over the processes, and hands the
+ * windows back in page order. At most `readAhead` windows are extracted ahead of the consumer: that is the
+ * back-pressure that keeps memory flat when chunking, embedding or writing is slower than extraction.
  */
-export class ParallelPdfExtractor {
+export class PageExtractor {
   /** Pages asked of each process since it started. */
   private readonly pagesServed: number[];
 
@@ -44,22 +48,30 @@ export class ParallelPdfExtractor {
     private readonly processes: ExtractionProcess[],
     readonly pageCount: number,
     private readonly data: ExtractionProcessData,
-    private readonly options: PdfExtractionOptions,
+    private readonly options: ExtractionOptions,
   ) {
     this.pagesServed = processes.map(() => 0);
   }
 
   /**
-   * Opens the PDF in the first process (which reports the page count and any coded error: encrypted,
-   * invalid, too many pages), then in the others, as many as the page count makes worth starting.
+   * Opens the document in the first process (which reports the page count and any coded error: encrypted,
+   * invalid, too many pages, too much text, too slow to open), then in the others, as many as the page count
+   * makes worth starting. A text file gets one process: its sections can only be read in order from the start,
+   * so a second process would read (and split) everything the first one does. `signal` stops the opening.
    */
-  static async open(filePath: string, options: PdfExtractionOptions, windowPages: number): Promise<ParallelPdfExtractor> {
-    const data = { filePath, maxPages: options.maxPages, maxPageCharacters: options.maxPageCharacters };
-    const first = await ExtractionProcess.start(data, options);
+  static async open(file: { path: string; format: DocumentFormat }, options: ExtractionOptions, windowPages: number, signal?: AbortSignal): Promise<PageExtractor> {
+    const data: ExtractionProcessData = {
+      filePath: file.path,
+      format: file.format,
+      maxPages: options.maxPages,
+      maxPageCharacters: options.maxPageCharacters,
+      maxDocumentCharacters: options.maxDocumentCharacters,
+    };
+    const first = await ExtractionProcess.start(data, options, signal);
     const processes = [first.process];
     try {
-      const wanted = Math.min(options.processes, Math.ceil(first.pageCount / windowPages));
-      const more = await Promise.all(Array.from({ length: Math.max(0, wanted - 1) }, () => settle(ExtractionProcess.start(data, options))));
+      const wanted = file.format === 'pdf' ? Math.min(options.processes, Math.ceil(first.pageCount / windowPages)) : 1;
+      const more = await Promise.all(Array.from({ length: Math.max(0, wanted - 1) }, () => settle(ExtractionProcess.start(data, options, signal))));
       for (const started of more) {
         if (started.ok) processes.push(started.value.process);
       }
@@ -69,7 +81,7 @@ export class ParallelPdfExtractor {
       await Promise.all(processes.map((process) => process.terminate()));
       throw error;
     }
-    return new ParallelPdfExtractor(processes, first.pageCount, data, options);
+    return new PageExtractor(processes, first.pageCount, data, options);
   }
 
   /** The pages after `afterPage`, `windowPages` at a time, in order, with up to `readAhead` windows in flight. */
@@ -101,7 +113,7 @@ export class ParallelPdfExtractor {
    * the reads it was given and exits, so two never hold memory side by side.
    */
   private async renewIfWorn(slot: number): Promise<void> {
-    if (this.pagesServed[slot] < PAGES_PER_PROCESS) return;
+    if (this.data.format !== 'pdf' || this.pagesServed[slot] < PAGES_PER_PROCESS) return;
     await this.processes[slot].close();
     this.processes[slot] = (await ExtractionProcess.start(this.data, this.options)).process;
     this.pagesServed[slot] = 0;
