@@ -8,18 +8,25 @@ export class UnsupportedMediaTypeError extends AppError {
   }
 }
 
-// The PDF header may follow some junk; readers accept it within the first 1,024 bytes, and so do we.
+// The PDF header may follow some junk; readers (pdf.js among them) accept it within the first 1,024 bytes, and
+// so do we.
 const HEAD_BYTES = 1024;
 const PDF_MAGIC = Buffer.from('%PDF-');
-const MARKDOWN_NAME = /\.(md|markdown|mdown|mkd)$/i;
-// A heading, list, fence or link at the start of a line marks Markdown (checked in the first 64 KiB).
-const MARKDOWN_SYNTAX = /^(#{1,6}\s|```|\s*[-*+]\s+\S|\[[^\]]+\]\([^)]+\))/m;
+const MARKDOWN_NAME = /\.(?:md|markdown|mdown|mkd)$/i;
+const PDF_NAME = /\.pdf$/i;
+/** Declared content types that say PDF (the second is what some older clients send). */
+const PDF_TYPES = new Set(['application/pdf', 'application/x-pdf']);
+// A heading, list, fence or link at the start of a line marks Markdown (checked in the first 64 KiB). Nothing
+// in it may cross a line break: with `\s*` at the start, every line of a run of blank lines rescanned the rest
+// of the run (quadratic: 8 s for 64 KiB of newlines, with the event loop blocked).
+const MARKDOWN_SYNTAX = /^(?:#{1,6}\s|```|[ \t]*[-*+][ \t]+\S|\[[^\n\]]+\]\([^\n)]+\))/m;
 const MARKDOWN_SAMPLE_CHARS = 65_536;
 
 /**
  * Passes an upload through unchanged while deciding its type from the bytes themselves: PDF by its magic
  * number; otherwise the whole stream must be valid UTF-8 without NUL bytes (text), Markdown when its name
- * or its syntax says so. Fails the stream with UnsupportedMediaTypeError as soon as the content rules it out.
+ * or its syntax says so. A file whose name or declared content type says PDF must be one. Fails the stream
+ * with UnsupportedMediaTypeError as soon as the content rules it out.
  */
 export class ContentSniffer extends Transform {
   private head: Buffer[] = [];
@@ -28,7 +35,11 @@ export class ContentSniffer extends Transform {
   private readonly decoder = new TextDecoder('utf-8', { fatal: true });
   private sample = '';
 
-  constructor(private readonly filename: string | null) {
+  /** `declaredType` is the part's Content-Type as the client sent it (parameters allowed), if any. */
+  constructor(
+    private readonly filename: string | null,
+    private readonly declaredType: string | null = null,
+  ) {
     super();
   }
 
@@ -71,8 +82,18 @@ export class ContentSniffer extends Transform {
       this.kind = 'pdf';
       return;
     }
+    const claim = this.pdfClaim();
+    if (claim) throw new UnsupportedMediaTypeError(`${claim} says PDF, but the content is not a PDF (no %PDF- header in its first ${HEAD_BYTES} bytes)`);
     this.kind = 'text';
     this.checkText(head, true);
+  }
+
+  /** What says this upload is a PDF, if anything does: its name or its declared content type. */
+  private pdfClaim(): string | null {
+    if (this.filename !== null && PDF_NAME.test(this.filename)) return `the file name "${this.filename}"`;
+    const type = this.declaredType?.split(';', 1)[0].trim().toLowerCase();
+    if (type && PDF_TYPES.has(type)) return `the declared content type ${type}`;
+    return null;
   }
 
   private checkText(bytes: Buffer, more: boolean): void {
