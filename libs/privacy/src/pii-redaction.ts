@@ -37,8 +37,11 @@ const CARD = /\b\d(?:[ -]?\d){12,18}\b/g;
 // An optional +country code, then digit groups separated by spaces, dots, dashes or parentheses.
 const PHONE = /(?<![\w.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?!\w|\.\d)/g;
 
-/** Every character any of the patterns above can match; anything else ends every match. */
-const PII_CHAR = /[\w%+.@() -]/;
+/** Every character any of the patterns above can match (`[\w%+.@() -]`, all ASCII); anything else ends every match. */
+const PII_CHARS = new Uint8Array(128);
+for (const char of '0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz_%+.@() -') PII_CHARS[char.charCodeAt(0)] = 1;
+const isPiiChar = (code: number) => code < 128 && PII_CHARS[code] === 1;
+const isDigit = (code: number) => code >= 0x30 && code <= 0x39;
 /**
  * The longest match that can contain a space (an IBAN in groups: 44 characters; cards and phone numbers are
  * shorter), each with a digit among its first three characters. So a space with no digit in the 48 characters
@@ -49,17 +52,25 @@ const SPACED_PII_CHARS = 48;
 /**
  * The largest cut (index of the first dropped character) at most `limit` that no match straddles: a character
  * no pattern can contain, or a space too far from any digit to be inside a number. Cutting anywhere else could
- * leave the first part of a card number or address in the output, unredacted. 0 when there is none.
+ * leave the first part of a card number or address in the output, unredacted. 0 when there is none. Scans back
+ * from `limit`, each character at most twice (a digit found while checking a space rules out every space up to
+ * SPACED_PII_CHARS after it too, so the scan goes on from that digit); it need not find the largest such cut.
  */
 function safeCut(text: string, limit: number): number {
-  let cut = 0;
-  let lastDigit = -Infinity;
-  for (let i = 0; i <= limit && i < text.length; i++) {
-    const char = text[i];
-    if (!PII_CHAR.test(char) || (char === ' ' && i - lastDigit > SPACED_PII_CHARS)) cut = i;
-    if (char >= '0' && char <= '9') lastDigit = i;
+  for (let i = limit; i > 0; i--) {
+    const code = text.charCodeAt(i);
+    if (!isPiiChar(code)) return i;
+    if (code !== 0x20) continue;
+    let digit = -1;
+    for (let j = i - 1; j >= Math.max(0, i - SPACED_PII_CHARS) && digit < 0; j--) {
+      const before = text.charCodeAt(j);
+      if (!isPiiChar(before)) return j;
+      if (isDigit(before)) digit = j;
+    }
+    if (digit < 0) return i;
+    i = digit + 1; // the loop's i-- continues at the digit itself
   }
-  return cut;
+  return 0;
 }
 
 const digitCount = (text: string) => text.replace(/\D/g, '').length;

@@ -12,6 +12,11 @@ const FALLBACK_QUOTE_CHARS = 300;
  * thousand times must not cost a thousand passes.
  */
 const MAX_QUOTED_STATEMENTS = 8;
+/**
+ * A marker cites the sentence or two before it: words further back than this (a model's sentence is far shorter)
+ * are not what it cites, and reading them would make each statement cost as much as the whole answer.
+ */
+const MAX_STATEMENT_CHARS = 1_000;
 
 /**
  * The citations of an answer whose markers are already clean (see CitationMarkerFilter): one per cited
@@ -21,8 +26,8 @@ export function buildCitations(answer: string, sources: RetrievedSource[]): Cita
   const statements = new Map<number, string[]>();
   let from = 0;
   for (const run of answer.matchAll(MARKER_RUN)) {
-    // A run of markers cites the text between the previous run and itself.
-    const statement = answer.slice(from, run.index);
+    // A run of markers cites the text between the previous run and itself, its last MAX_STATEMENT_CHARS at most.
+    const statement = answer.slice(Math.max(from, run.index - MAX_STATEMENT_CHARS), run.index);
     from = run.index + run[0].length;
     for (const [, n] of run[0].matchAll(/\[(\d+)\]/g)) {
       const list = statements.get(Number(n)) ?? [];
