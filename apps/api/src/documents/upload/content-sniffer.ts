@@ -1,3 +1,4 @@
+import { isUtf8 } from 'node:buffer';
 import { Transform, TransformCallback } from 'node:stream';
 import { AppError } from '@app/errors';
 import type { MediaType } from '@app/database';
@@ -32,8 +33,7 @@ export class ContentSniffer extends Transform {
   private head: Buffer[] = [];
   private headLength = 0;
   private kind: 'pdf' | 'text' | null = null;
-  private readonly decoder = new TextDecoder('utf-8', { fatal: true });
-  private sample = '';
+  private readonly text = new TextCheck();
 
   /** `declaredType` is the part's Content-Type as the client sent it (parameters allowed), if any. */
   constructor(
@@ -46,7 +46,7 @@ export class ContentSniffer extends Transform {
   /** The decided media type; valid once the stream has finished without error. */
   get mediaType(): MediaType {
     if (this.kind === 'pdf') return 'application/pdf';
-    const looksMarkdown = (this.filename !== null && MARKDOWN_NAME.test(this.filename)) || MARKDOWN_SYNTAX.test(this.sample);
+    const looksMarkdown = (this.filename !== null && MARKDOWN_NAME.test(this.filename)) || this.text.looksMarkdown();
     return looksMarkdown ? 'text/markdown' : 'text/plain';
   }
 
@@ -57,7 +57,7 @@ export class ContentSniffer extends Transform {
         this.headLength += chunk.length;
         if (this.headLength >= HEAD_BYTES) this.decide();
       } else if (this.kind === 'text') {
-        this.checkText(chunk, true);
+        this.text.push(chunk, true);
       }
       callback(null, chunk);
     } catch (error) {
@@ -68,7 +68,7 @@ export class ContentSniffer extends Transform {
   override _flush(callback: TransformCallback): void {
     try {
       if (this.kind === null) this.decide();
-      if (this.kind === 'text') this.checkText(Buffer.alloc(0), false);
+      if (this.kind === 'text') this.text.push(Buffer.alloc(0), false);
       callback();
     } catch (error) {
       callback(error as Error);
@@ -76,7 +76,7 @@ export class ContentSniffer extends Transform {
   }
 
   private decide(): void {
-    const head = Buffer.concat(this.head);
+    const head = this.head.length === 1 ? this.head[0] : Buffer.concat(this.head);
     this.head = [];
     if (head.subarray(0, HEAD_BYTES).includes(PDF_MAGIC)) {
       this.kind = 'pdf';
@@ -85,7 +85,7 @@ export class ContentSniffer extends Transform {
     const claim = this.pdfClaim();
     if (claim) throw new UnsupportedMediaTypeError(`${claim} says PDF, but the content is not a PDF (no %PDF- header in its first ${HEAD_BYTES} bytes)`);
     this.kind = 'text';
-    this.checkText(head, true);
+    this.text.push(head, true);
   }
 
   /** What says this upload is a PDF, if anything does: its name or its declared content type. */
@@ -95,15 +95,48 @@ export class ContentSniffer extends Transform {
     if (type && PDF_TYPES.has(type)) return `the declared content type ${type}`;
     return null;
   }
+}
 
-  private checkText(bytes: Buffer, more: boolean): void {
+/**
+ * The checks of a text upload, fed its bytes chunk by chunk: UTF-8 without NUL bytes, validated where the bytes
+ * lie (isUtf8), and only the first MARKDOWN_SAMPLE_CHARS decoded, for the Markdown check, so a large upload costs
+ * no more than a scan of its bytes. Separate from the stream so that it can be timed without the stream's plumbing.
+ */
+export class TextCheck {
+  /** The first bytes of a character that the previous chunk cut off, checked with the next chunk. */
+  private partial: Buffer = Buffer.alloc(0);
+  private sample = '';
+
+  /** Checks the next chunk; `more` is false for the end of the upload. Throws UnsupportedMediaTypeError. */
+  push(bytes: Buffer, more: boolean): void {
     if (bytes.includes(0)) throw new UnsupportedMediaTypeError('binary content (NUL bytes) that is not a PDF');
-    let text: string;
-    try {
-      text = this.decoder.decode(bytes, { stream: more });
-    } catch {
-      throw new UnsupportedMediaTypeError('neither a PDF nor valid UTF-8 text');
-    }
-    if (this.sample.length < MARKDOWN_SAMPLE_CHARS) this.sample += text.slice(0, MARKDOWN_SAMPLE_CHARS - this.sample.length);
+    const data = this.partial.length > 0 ? Buffer.concat([this.partial, bytes]) : bytes;
+    const whole = more ? completeCharacters(data) : data.length;
+    this.partial = Buffer.from(data.subarray(whole));
+    const text = data.subarray(0, whole);
+    if (!isUtf8(text)) throw new UnsupportedMediaTypeError('neither a PDF nor valid UTF-8 text');
+    const wanted = MARKDOWN_SAMPLE_CHARS - this.sample.length;
+    // A character takes at most 4 bytes, so 4 bytes a character (and one more) decode enough of them.
+    if (wanted > 0) this.sample += text.toString('utf8', 0, Math.min(text.length, 4 * (wanted + 1))).slice(0, wanted);
   }
+
+  /** Whether the text so far shows Markdown syntax in its first MARKDOWN_SAMPLE_CHARS characters. */
+  looksMarkdown(): boolean {
+    return MARKDOWN_SYNTAX.test(this.sample);
+  }
+}
+
+/**
+ * How many bytes of `data` end on a character boundary: all but a final multi-byte character that is not yet
+ * complete (at most 3 bytes, the rest of it arriving with the next chunk). Invalid bytes count as complete, for
+ * isUtf8 to reject.
+ */
+function completeCharacters(data: Buffer): number {
+  let lead = data.length - 1;
+  // Continuation bytes are 10xxxxxx; a character has at most three of them.
+  while (lead >= 0 && lead > data.length - 4 && (data[lead] & 0xc0) === 0x80) lead--;
+  if (lead < 0) return data.length;
+  const byte = data[lead];
+  const length = byte >= 0xf0 ? 4 : byte >= 0xe0 ? 3 : byte >= 0xc0 ? 2 : 1;
+  return data.length - lead < length ? lead : data.length;
 }
