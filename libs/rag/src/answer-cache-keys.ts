@@ -19,9 +19,9 @@ export interface AnswerCacheScope {
  */
 export const MAX_CACHED_QUERY_CHARS = 4_000;
 
-/** Case, spacing, Unicode forms and end punctuation do not change a question. */
-export function normalizeQuery(query: string): string {
-  const flat = query.slice(0, MAX_CACHED_QUERY_CHARS).normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+/** Case, spacing, Unicode forms and end punctuation do not change a question (of `maxChars` characters at most). */
+export function normalizeQuery(query: string, maxChars = MAX_CACHED_QUERY_CHARS): string {
+  const flat = query.slice(0, maxChars).normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
   // A loop, not /[\s?.!]+$/: that expression retries a long run of such characters from each of them (quadratic).
   let end = flat.length;
   while (end > 0 && END_PUNCTUATION.has(flat[end - 1])) end--;
@@ -61,9 +61,9 @@ export function answerCacheKeys(prefix: string, scope: AnswerCacheScope) {
  * Words whose change flips an answer while barely moving an embedding: numbers and negations ("is smoking
  * allowed" vs "is smoking not allowed", "2023" vs "2024"). A semantic hit requires them to be equal.
  */
-export function meaningGuard(normalizedQuery: string): string {
+export function meaningGuard(normalizedQuery: string, maxChars = MAX_CACHED_QUERY_CHARS): string {
   // In order of appearance: "unit 1-2" and "unit 2-1" are different questions.
-  return (normalizedQuery.slice(0, MAX_CACHED_QUERY_CHARS).match(/\d+(?:[.,]\d+)*|\b(?:no|not|never|none|nor|without|cannot)\b|n['’]t\b/g) ?? []).join(' ');
+  return (normalizedQuery.slice(0, maxChars).match(/\d+(?:[.,]\d+)*|\b(?:no|not|never|none|nor|without|cannot)\b|n['’]t\b/g) ?? []).join(' ');
 }
 
 /** Cosine similarity of two L2-normalised vectors (their dot product). */

@@ -116,14 +116,23 @@ export class TextCheck {
     const text = data.subarray(0, whole);
     if (!isUtf8(text)) throw new UnsupportedMediaTypeError('neither a PDF nor valid UTF-8 text');
     const wanted = MARKDOWN_SAMPLE_CHARS - this.sample.length;
+    if (wanted <= 0) return;
     // A character takes at most 4 bytes, so 4 bytes a character (and one more) decode enough of them.
-    if (wanted > 0) this.sample += text.toString('utf8', 0, Math.min(text.length, 4 * (wanted + 1))).slice(0, wanted);
+    let decoded = text.toString('utf8', 0, Math.min(text.length, 4 * (wanted + 1)));
+    // A byte-order mark is no part of the first line (a decoder drops it too).
+    if (this.sample === '' && decoded.startsWith('\ufeff')) decoded = decoded.slice(1);
+    this.sample += decoded.slice(0, wanted);
   }
 
   /** Whether the text so far shows Markdown syntax in its first MARKDOWN_SAMPLE_CHARS characters. */
   looksMarkdown(): boolean {
-    return MARKDOWN_SYNTAX.test(this.sample);
+    return hasMarkdownSyntax(this.sample);
   }
+}
+
+/** Whether any line of `text` starts like Markdown: a heading, a list item, a code fence or a link. */
+export function hasMarkdownSyntax(text: string): boolean {
+  return MARKDOWN_SYNTAX.test(text);
 }
 
 /**
