@@ -2,7 +2,7 @@ export * from './answer-generator';
 export * from './circuit-breaker';
 export { ExtractiveAnswerGenerator } from './extractive/extractive-answer-generator';
 export { DEFAULT_SELECTION, selectAnswerSentences, SelectedSentence, SelectionOptions } from './extractive/sentence-selection';
-export { Sentence, splitSentences } from './extractive/sentences';
+export { MAX_SPLIT_CHARS, Sentence, splitSentences } from './extractive/sentences';
 export { contentTerms, stem } from './extractive/terms';
 export * from './llm-errors';
 export * from './llm.module';

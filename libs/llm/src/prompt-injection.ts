@@ -27,11 +27,26 @@ const PATTERNS: { reason: string; pattern: RegExp }[] = [
     pattern: /\b(?:reveal|show|print|repeat|output|display|leak|dump|tell\s+me|what\s+(?:is|are|was))\s+(?:me\s+)?(?:your|the)\s+(?:full\s+|entire\s+|exact\s+)?(?:system|initial|hidden|original|secret|developer)\s+(?:prompt|instructions|message|rules)/i,
   },
   { reason: 'jailbreak', pattern: /\b(?:jailbreak|developer\s+mode|DAN\s+mode|do\s+anything\s+now)\b/i },
-  // Chat-template control tokens and role headers have no business in a question or a document.
-  { reason: 'role_tags', pattern: /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?INST\]|<<\/?SYS>>|^\s*#{2,}\s*(?:system|instruction)s?\s*:?\s*$|^\s*(?:system|assistant)\s*:\s/im },
+  // Chat-template control tokens and role headers have no business in a question or a document. Inside a line
+  // only [ \t] counts as space: \s would let `^\s*` run across line breaks, retrying a run of blank lines from
+  // each of its lines (quadratic), and let two adjacent \s* trade the same spaces.
+  {
+    reason: 'role_tags',
+    pattern:
+      /<\|(?:im_start|im_end|system|user|assistant|endoftext)\|>|\[\/?INST\]|<<\/?SYS>>|^[ \t]*#{2,}[ \t]*(?:system|instruction)s?[ \t]*(?::[ \t]*)?$|^[ \t]*(?:system|assistant)[ \t]*:\s/im,
+  },
 ];
 
-export function detectPromptInjection(text: string): InjectionFinding {
+/**
+ * Only the first 32 KiB of a text are inspected: questions are at most 4,000 characters and retrieved
+ * passages, chunks of at most 4,000 tokens, are under 24k characters unless made of repeated characters (see
+ * MAX_SPLIT_CHARS). Detection runs on the API's event loop for the question and every retrieved passage.
+ */
+export const MAX_INSPECTED_CHARS = 32_768;
+
+/** Inspects the first `maxChars` characters of `text` (tests pass Infinity to time the patterns themselves). */
+export function detectPromptInjection(text: string, maxChars = MAX_INSPECTED_CHARS): InjectionFinding {
+  if (text.length > maxChars) text = text.slice(0, maxChars);
   const reasons = PATTERNS.filter(({ pattern }) => pattern.test(text)).map(({ reason }) => reason);
   return { flagged: reasons.length > 0, reasons };
 }

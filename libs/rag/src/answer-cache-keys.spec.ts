@@ -1,6 +1,9 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { answerCacheKeys, AnswerCacheScope, canonicalJson, cosineOfUnitVectors, meaningGuard, normalizeQuery } from './answer-cache-keys';
+import fc from 'fast-check';
+import { adversarialText } from '../../../test/support/linear-time';
+import { assertLinearTimeRetrying } from '../../../test/support/linear-time-retry';
+import { answerCacheKeys, AnswerCacheScope, canonicalJson, cosineOfUnitVectors, MAX_CACHED_QUERY_CHARS, meaningGuard, normalizeQuery } from './answer-cache-keys';
 
 const scope: AnswerCacheScope = { collectionId: 'c1', contentVersion: 3, filters: { year: { $gte: 2024 }, team: 'hr' }, mode: 'hybrid', topK: 8, generator: 'extractive-v1' };
 
@@ -37,4 +40,21 @@ test('cosine of unit vectors is their dot product; mismatched lengths never matc
   assert.equal(cosineOfUnitVectors(Float32Array.of(1, 0), Float32Array.of(1, 0)), 1);
   assert.equal(cosineOfUnitVectors(Float32Array.of(1, 0), Float32Array.of(0, 1)), 0);
   assert.equal(cosineOfUnitVectors(Float32Array.of(1, 0), Float32Array.of(1, 0, 0)), -1);
+});
+
+test('property: normalising is idempotent, bounded, and leaves no end punctuation or doubled spaces', () => {
+  fc.assert(
+    fc.property(fc.oneof(adversarialText(6_000), fc.string({ unit: fc.constantFrom(...'Ab1 ?.!\t\n'), maxLength: 100 })), (query) => {
+      const normalized = normalizeQuery(query);
+      assert.equal(normalizeQuery(normalized), normalized);
+      assert.doesNotMatch(normalized, /[ ?.!]$|^ | {2}/);
+      assert.ok(normalized.length <= normalizeQuery(query.slice(0, MAX_CACHED_QUERY_CHARS)).length);
+      assert.equal(meaningGuard(normalized), meaningGuard(normalizeQuery(query.slice(0, MAX_CACHED_QUERY_CHARS))));
+    }),
+  );
+});
+
+test('linear time: 1 MB of adversarial text against 25 kB, uncapped (the cap is 4,000 characters, below both)', () => {
+  // Retrying: NFKC, lowercasing and whitespace collapsing each allocate a new megabyte string, which lands near the bound.
+  assertLinearTimeRetrying((query) => meaningGuard(normalizeQuery(query, Infinity), Infinity));
 });

@@ -12,10 +12,24 @@ export interface AnswerCacheScope {
   generator: string;
 }
 
-/** Case, spacing, Unicode forms and end punctuation do not change a question. */
-export function normalizeQuery(query: string): string {
-  return query.normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim().replace(/[\s?.!]+$/, '');
+/**
+ * The question's first 4,000 characters (the API's limit on a question) are all that decide its cache entries:
+ * normalising and the meaning guard run on the API's event loop, so they read a bounded amount of text even if a
+ * caller skips the request validation.
+ */
+export const MAX_CACHED_QUERY_CHARS = 4_000;
+
+/** Case, spacing, Unicode forms and end punctuation do not change a question (of `maxChars` characters at most). */
+export function normalizeQuery(query: string, maxChars = MAX_CACHED_QUERY_CHARS): string {
+  const flat = query.slice(0, maxChars).normalize('NFKC').toLowerCase().replace(/\s+/g, ' ').trim();
+  // A loop, not /[\s?.!]+$/: that expression retries a long run of such characters from each of them (quadratic).
+  let end = flat.length;
+  while (end > 0 && END_PUNCTUATION.has(flat[end - 1])) end--;
+  return flat.slice(0, end);
 }
+
+/** What ends a question without changing it; the space is there because "days ?" ends in one. */
+const END_PUNCTUATION = new Set([' ', '?', '.', '!']);
 
 /** JSON with object keys sorted at every level, so equal filters written in another order hash alike. */
 export function canonicalJson(value: unknown): string {
@@ -47,9 +61,9 @@ export function answerCacheKeys(prefix: string, scope: AnswerCacheScope) {
  * Words whose change flips an answer while barely moving an embedding: numbers and negations ("is smoking
  * allowed" vs "is smoking not allowed", "2023" vs "2024"). A semantic hit requires them to be equal.
  */
-export function meaningGuard(normalizedQuery: string): string {
+export function meaningGuard(normalizedQuery: string, maxChars = MAX_CACHED_QUERY_CHARS): string {
   // In order of appearance: "unit 1-2" and "unit 2-1" are different questions.
-  return (normalizedQuery.match(/\d+(?:[.,]\d+)*|\b(?:no|not|never|none|nor|without|cannot)\b|n['’]t\b/g) ?? []).join(' ');
+  return (normalizedQuery.slice(0, maxChars).match(/\d+(?:[.,]\d+)*|\b(?:no|not|never|none|nor|without|cannot)\b|n['’]t\b/g) ?? []).join(' ');
 }
 
 /** Cosine similarity of two L2-normalised vectors (their dot product). */

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import fc from 'fast-check';
+import { ADVERSARIAL_SHAPES, adversarialText, assertLinearTime } from '../../../test/support/linear-time';
 import { CitationMarkerFilter, cleanCitationMarkers } from './citation-markers';
 
 describe('citation markers', () => {
@@ -33,5 +35,26 @@ describe('citation markers', () => {
     assert.equal(filter.push('see [2'), 'see');
     assert.equal(filter.push('x] now'), ' [2x] now');
     assert.equal(filter.flush(), '');
+  });
+
+  it('a list with long runs of spaces is still read as one marker', () => {
+    assert.equal(cleanCitationMarkers(`A [1${' '.repeat(10_000)}, 2${' '.repeat(10_000)}-${' '.repeat(10_000)}3].`, 3).text, 'A [1][2][3].');
+  });
+
+  it('property: only real sources are cited, and text without brackets passes unchanged', () => {
+    const answer = fc.oneof(adversarialText(2_000), fc.string({ unit: fc.constantFrom(...'[]1234567890 ,;-–ab.'), maxLength: 200 }));
+    fc.assert(
+      fc.property(answer, (text) => {
+        const { text: cleaned, cited } = cleanCitationMarkers(text, 3);
+        assert.ok(cited.every((n) => n >= 1 && n <= 3), JSON.stringify(cited));
+        if (!text.includes('[')) assert.equal(cleaned, text);
+      }),
+    );
+  });
+
+  it('linear time: 1 MB of adversarial text against 25 kB', () => {
+    // Beyond the shared shapes: markers whose lists hold long runs of spaces.
+    const spacedMarker = [{ name: 'a marker list spaced out', make: (chars: number) => `[1${' '.repeat(chars - 5)}-2]` }];
+    assertLinearTime((text) => cleanCitationMarkers(text, 3), [...ADVERSARIAL_SHAPES, ...spacedMarker]);
   });
 });

@@ -90,7 +90,8 @@ export class CitationMarkerFilter {
 
 function parseNumbers(list: string): number[] {
   const numbers: number[] = [];
-  for (const part of list.split(/\s*[,;]\s*/)) {
+  // Split, then trim: `\s*[,;]\s*` would retry a long run of spaces from each of its characters.
+  for (const part of list.split(/[,;]/).map((p) => p.trim())) {
     const range = /^(\d+)\s*[-–]\s*(\d+)$/.exec(part);
     if (range) {
       const [from, to] = [Number(range[1]), Number(range[2])];

@@ -1,5 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { MAX_SPLIT_CHARS } from '@app/llm';
+import { ADVERSARIAL_SHAPES, adversarialText, assertLinearTime } from '../../../test/support/linear-time';
 import { buildCitations } from './citations';
 import { RetrievedSource } from './retrieved-source';
 
@@ -44,4 +47,45 @@ test('no markers, no citations; a statement unlike any sentence quotes the chunk
   const [citation] = buildCitations('Lunch is served [3].', sources);
   assert.equal(citation.quote, 'Unrelated text about the cafeteria menu.');
   assert.deepEqual(buildCitations('Invented [9].', sources), []);
+});
+
+test('a source cited a thousand times is quoted for its first distinct statements only', () => {
+  const answer = Array.from({ length: 1000 }, (_, i) => `Statement ${i} about vacation days [1].`).join(' ');
+  const [citation] = buildCitations(answer, sources);
+  assert.equal(citation.quote, 'New employees receive twenty-seven vacation days per year.');
+});
+
+test('a marker cites the text just before it, not words a thousand characters back', () => {
+  const answer = `New employees get vacation days per year.${' Lorem ipsum.'.repeat(100)} Parking is free [1].`;
+  assert.equal(buildCitations(answer, sources)[0].quote, 'Parking is free.');
+});
+
+const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
+
+test('property: every citation names a real source and quotes only its text', () => {
+  const statement = fc.oneof(adversarialText(500), fc.constantFrom('Badges are worn', 'Vacation days per year', ' ', ''));
+  const marker = fc.constantFrom('[1]', '[2]', '[3]', '[9]', ' [1][2]', '[1] [3]');
+  fc.assert(
+    fc.property(adversarialText(3_000), fc.array(fc.tuple(statement, marker), { maxLength: 6 }), (chunk, parts) => {
+      const answer = parts.map(([s, m]) => s + m).join('');
+      const withChunk = [...sources, source(4, chunk)];
+      for (const citation of buildCitations(answer.replaceAll('[9]', '[4]'), withChunk)) {
+        const cited = withChunk.find((s) => s.n === citation.n);
+        assert.ok(cited);
+        const text = flat(cited.text.slice(0, MAX_SPLIT_CHARS));
+        for (const part of citation.quote.replace(/ …$/, '').split(' … ')) assert.ok(text.includes(part), part);
+      }
+    }),
+  );
+});
+
+test('linear time: a cited chunk of 1 MB of adversarial text against 25 kB', () => {
+  assertLinearTime((text) => buildCitations('New employees get 27 vacation days per year [1]. Badges are worn at all times [1].', [source(1, text)]));
+});
+
+test('linear time: an answer of 1 MB of adversarial text against 25 kB', () => {
+  // The shapes end in markers, so the long text is a statement; built by the shape, not by each call, which
+  // would time copying a megabyte into a new answer string rather than reading it.
+  const cited = ADVERSARIAL_SHAPES.map(({ name, make }) => ({ name: `${name}, cited`, make: (chars: number) => `${make(chars - 12)} [1] x. [2]` }));
+  assertLinearTime((answer) => buildCitations(answer, sources), cited);
 });

@@ -1,9 +1,22 @@
-import { contentTerms, splitSentences } from '@app/llm';
+import { contentTerms, MAX_SPLIT_CHARS, splitSentences } from '@app/llm';
 import { Citation, RetrievedSource } from './retrieved-source';
 
-const MARKER_RUN = /(?:\s*\[\d+\])+/g;
+// Starts at a marker, not at the spaces before it: a leading \s* would retry every long run of spaces in the
+// answer from each of its characters (quadratic). Spaces left at the end of a statement do not change its words.
+const MARKER_RUN = /\[\d+\](?:\s*\[\d+\])*/g;
 /** When nothing in the chunk resembles the statement, the quote is the chunk's opening, cut at a word. */
 const FALLBACK_QUOTE_CHARS = 300;
+/**
+ * A source is quoted for at most this many of the distinct statements citing it: more sentences joined are no
+ * longer a quote, and each statement costs a pass over the chunk's sentences, so an answer citing one source a
+ * thousand times must not cost a thousand passes.
+ */
+const MAX_QUOTED_STATEMENTS = 8;
+/**
+ * A marker cites the sentence or two before it: words further back than this (a model's sentence is far shorter)
+ * are not what it cites, and reading them would make each statement cost as much as the whole answer.
+ */
+const MAX_STATEMENT_CHARS = 1_000;
 
 /**
  * The citations of an answer whose markers are already clean (see CitationMarkerFilter): one per cited
@@ -13,8 +26,8 @@ export function buildCitations(answer: string, sources: RetrievedSource[]): Cita
   const statements = new Map<number, string[]>();
   let from = 0;
   for (const run of answer.matchAll(MARKER_RUN)) {
-    // A run of markers cites the text between the previous run and itself.
-    const statement = answer.slice(from, run.index);
+    // A run of markers cites the text between the previous run and itself, its last MAX_STATEMENT_CHARS at most.
+    const statement = answer.slice(Math.max(from, run.index - MAX_STATEMENT_CHARS), run.index);
     from = run.index + run[0].length;
     for (const [, n] of run[0].matchAll(/\[(\d+)\]/g)) {
       const list = statements.get(Number(n)) ?? [];
@@ -41,27 +54,34 @@ export function buildCitations(answer: string, sources: RetrievedSource[]): Cita
   return citations;
 }
 
-/** For each statement, the chunk sentence sharing the most words with it (Jaccard over stems); joined in chunk order. */
+/**
+ * For each statement, the chunk sentence sharing the most words with it (Jaccard over stems); joined in chunk
+ * order. Reads at most the chunk's first MAX_SPLIT_CHARS characters (see splitSentences).
+ */
 function quoteFor(chunkText: string, statements: string[]): string {
-  const sentences = splitSentences(chunkText).filter((s) => !s.heading);
+  const sentences = splitSentences(chunkText)
+    .filter((s) => !s.heading)
+    .map((s) => ({ text: s.text, terms: contentTerms(s.text) }));
   const picked = new Set<number>();
-  for (const statement of statements) {
+  for (const statement of [...new Set(statements)].slice(0, MAX_QUOTED_STATEMENTS)) {
     const terms = contentTerms(statement);
     let best = -1;
     let bestScore = 0;
     sentences.forEach((sentence, i) => {
-      const score = jaccard(terms, contentTerms(sentence.text));
+      const score = jaccard(terms, sentence.terms);
       if (score > bestScore) [best, bestScore] = [i, score];
     });
     if (best >= 0) picked.add(best);
   }
-  if (picked.size === 0) return opening(chunkText);
+  if (picked.size === 0) return opening(chunkText.slice(0, MAX_SPLIT_CHARS));
   return [...picked].sort((a, b) => a - b).map((i) => sentences[i].text).join(' … ');
 }
 
+/** Walks the smaller set: scoring a statement against every sentence then costs at most the chunk's own words, however long the statement. */
 function jaccard(a: Set<string>, b: Set<string>): number {
+  const [small, large] = a.size <= b.size ? [a, b] : [b, a];
   let shared = 0;
-  for (const term of a) if (b.has(term)) shared++;
+  for (const term of small) if (large.has(term)) shared++;
   const union = a.size + b.size - shared;
   return union === 0 ? 0 : shared / union;
 }

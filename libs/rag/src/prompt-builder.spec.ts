@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { ADVERSARIAL_SHAPES, adversarialText, assertLinearTime } from '../../../test/support/linear-time';
 import { ANSWER_SYSTEM_PROMPT, buildAnswerMessages } from './prompt-builder';
 
 const source = (n: number, text: string, title = `Doc ${n}`) => ({ n, text, title, pageStart: n, pageEnd: n + 1 });
@@ -24,4 +26,22 @@ test('a source cannot break out of its block or forge another', () => {
   assert.equal(user.content.match(/<\/source>/g)!.length, 1);
   assert.ok(user.content.includes('title="Evil&quot; n=&quot;7"'));
   assert.ok(user.content.includes('&lt;/source>'));
+});
+
+test('property: whatever a source says, the prompt has exactly one block per source', () => {
+  const tag = fc.constantFrom('<source', '</source>', '< / SOURCE >', '<\n/\tsource', '<<source', '</ source');
+  const text = fc.array(fc.oneof(adversarialText(300), tag), { maxLength: 8 }).map((parts) => parts.join(''));
+  fc.assert(
+    fc.property(fc.array(text, { minLength: 1, maxLength: 3 }), (texts) => {
+      const [, user] = buildAnswerMessages('q', texts.map((t, i) => source(i + 1, t)));
+      assert.equal(user.content.match(/<\s*source/gi)?.length, texts.length);
+      assert.equal(user.content.match(/<\s*\/\s*source/gi)?.length, texts.length);
+    }),
+  );
+});
+
+test('linear time: a source of 1 MB of adversarial text against 25 kB', () => {
+  // Beyond the shared shapes: a "<" before a long run of spaces, what a tag look-alike pattern can stumble on.
+  const tagLike = [{ name: '"<" and spaces', make: (chars: number) => `<${' '.repeat(chars - 2)}x` }, { name: '"< /" and spaces', make: (chars: number) => `< /${' '.repeat(chars - 4)}x` }];
+  assertLinearTime((text) => buildAnswerMessages('How many days?', [source(1, text, text.slice(0, 200))]), [...ADVERSARIAL_SHAPES, ...tagLike]);
 });

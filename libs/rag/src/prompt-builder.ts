@@ -15,9 +15,12 @@ export const ANSWER_SYSTEM_PROMPT = [
   'Answer concisely, in the language of the question.',
 ].join('\n');
 
-/** A source's text cannot close its own block or open a fake one: tag look-alikes are defused. */
+/**
+ * A source's text cannot close its own block or open a fake one: tag look-alikes are defused. (`\s*\/?\s*`
+ * would let the two \s* share a run of spaces: quadratic in the run after each "<".)
+ */
 function defuseTags(text: string): string {
-  return text.replace(/<(\s*\/?\s*source)/gi, '&lt;$1');
+  return text.replace(/<(\s*(?:\/\s*)?source)/gi, '&lt;$1');
 }
 
 function attribute(value: string): string {

@@ -1,5 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
+import fc from 'fast-check';
+import { adversarialText, assertLinearTime } from '../../../../test/support/linear-time';
 import { selectAnswerSentences } from './sentence-selection';
 
 const handbook = [
@@ -42,4 +44,20 @@ test('headings are never quoted and at most maxSentences are chosen', () => {
   const selected = selectAnswerSentences('vacation days', passages, { maxSentences: 2, minCoverage: 0.5 });
   assert.equal(selected.length, 2);
   assert.ok(selected.every((s) => !s.text.startsWith('#')));
+});
+
+test('property: whatever the passages, every selected sentence is quoted verbatim from the passage it cites', () => {
+  const passage = fc.oneof(adversarialText(2_000), fc.array(fc.constantFrom('New employees receive 27 vacation days.', 'Days. ', 'vacation!!', '\n\n', '- days', 'e.g. ', '?!'), { maxLength: 30 }).map((parts) => parts.join(' ')));
+  fc.assert(
+    fc.property(fc.array(passage, { minLength: 1, maxLength: 4 }), (texts) => {
+      const passages = texts.map((text, i) => ({ n: i + 1, text }));
+      const selected = selectAnswerSentences('How many vacation days do new employees get?', passages);
+      assert.ok(selected.length <= 3);
+      for (const s of selected) assert.ok(passages[s.n - 1].text.replace(/\s+/g, ' ').includes(s.text), s.text);
+    }),
+  );
+});
+
+test('linear time: a passage of 1 MB of adversarial text against 25 kB', () => {
+  assertLinearTime((text) => selectAnswerSentences('How many vacation days do new employees get?', [{ n: 1, text }]));
 });

@@ -13,14 +13,28 @@ const LIST_MARKER = /^(?:[-*+•]|\d{1,3}[.)])\s+/;
 const TABLE_LINE = /^\|/;
 /** Abbreviations whose period does not end a sentence. */
 const ABBREVIATIONS = new Set(['e.g', 'i.e', 'etc', 'vs', 'cf', 'al', 'dr', 'mr', 'mrs', 'ms', 'prof', 'st', 'no', 'fig', 'approx', 'inc', 'ltd', 'jr', 'sr']);
+/** The longest abbreviation above: a longer word before a period is never one, so it is not read further. */
+const MAX_ABBREVIATION_CHARS = 6;
 // A sentence ends at . ! ? (with closing quotes or brackets) followed by whitespace and a capital, a digit or
-// an opening quote or bracket.
-const SENTENCE_END = /[.!?]+["'”’)\]]*(?=\s+["'“‘(\[]?[\p{Lu}\p{N}])/gu;
+// an opening quote or bracket. The lookbehind lets a match start only at the first mark of a run: without it,
+// a run of n marks not followed by a capital is retried from each of its marks, n²/2 steps (minutes for 1 MB).
+const SENTENCE_END = /(?<![.!?])[.!?]+["')\]’”]*(?=\s+["'([‘“]?[\p{Lu}\p{N}])/gu;
 /** Longer units are split at line breaks: a run-on without punctuation (a table, a list) is not one sentence. */
 const MAX_SENTENCE_CHARS = 600;
+/**
+ * Only a passage's first 32 KiB are split. Passages are chunks of at most 4,000 tokens: prose, code or any
+ * real language takes under 6 characters a token, so a real chunk (under 24k characters) is split whole; only
+ * runs of repeated characters, which the tokenizer packs 32 to a token (up to 128k characters a chunk), are
+ * cut. Sentence splitting runs on the API's event loop for every retrieved passage, so it must be bounded.
+ */
+export const MAX_SPLIT_CHARS = 32_768;
 
-/** Splits a passage into sentences, keeping their offsets; blank lines, headings and list items always split. */
-export function splitSentences(passage: string): Sentence[] {
+/**
+ * Splits a passage into sentences, keeping their offsets; blank lines, headings and list items always split.
+ * Text after the first `maxChars` characters is ignored (tests pass Infinity to time the splitting itself).
+ */
+export function splitSentences(passage: string, maxChars = MAX_SPLIT_CHARS): Sentence[] {
+  if (passage.length > maxChars) passage = passage.slice(0, maxChars);
   const sentences: Sentence[] = [];
   for (const block of blocks(passage)) {
     const body = passage.slice(block.start, block.end);
@@ -31,7 +45,7 @@ export function splitSentences(passage: string): Sentence[] {
     let from = 0;
     for (const match of body.matchAll(SENTENCE_END)) {
       const end = match.index + match[0].length;
-      if (endsWithAbbreviation(body.slice(from, match.index + 1))) continue;
+      if (endsWithAbbreviation(body, from, match.index)) continue;
       pushBounded(sentences, passage, block.start + from, block.start + end);
       from = end;
     }
@@ -50,35 +64,46 @@ interface Block {
 function blocks(passage: string): Block[] {
   const result: Block[] = [];
   let current: Block | null = null;
-  const lineRegex = /[^\n]*(?:\n|$)/g;
-  for (const match of passage.matchAll(lineRegex)) {
-    if (match[0] === '') break;
-    const start = match.index;
-    const line = match[0].replace(/\n$/, '');
+  for (let start = 0; start < passage.length; ) {
+    const newline = passage.indexOf('\n', start);
+    const end = newline < 0 ? passage.length : newline;
+    const line = passage.slice(start, end);
+    const lineStart = start;
+    start = end + 1;
     const trimmed = line.trim();
-    const end = start + line.length;
     if (trimmed === '') {
       current = null;
       continue;
     }
     const heading = HEADING_LINE.test(trimmed);
     if (heading || LIST_MARKER.test(trimmed) || TABLE_LINE.test(trimmed)) {
-      result.push({ start: start + line.indexOf(trimmed) + (heading ? 0 : (LIST_MARKER.exec(trimmed)?.[0].length ?? 0)), end, heading });
+      const lead = line.length - line.trimStart().length;
+      result.push({ start: lineStart + lead + (heading ? 0 : (LIST_MARKER.exec(trimmed)?.[0].length ?? 0)), end, heading });
       current = null;
       continue;
     }
     if (current) current.end = end;
     else {
-      current = { start, end, heading: false };
+      current = { start: lineStart, end, heading: false };
       result.push(current);
     }
   }
   return result;
 }
 
-function endsWithAbbreviation(text: string): boolean {
-  const last = /(\S+)\.$/.exec(text.trimEnd())?.[1]?.toLowerCase();
-  if (!last) return false;
+/**
+ * Whether the period at `body[period]` follows an abbreviation or an initial: the word before it, back to
+ * whitespace or to `from` (the start of the sentence), is read at most MAX_ABBREVIATION_CHARS + 1 characters
+ * back, so each candidate end costs constant time however long the word or the sentence is.
+ */
+function endsWithAbbreviation(body: string, from: number, period: number): boolean {
+  if (body[period] !== '.') return false;
+  let start = period;
+  while (start > from && !/\s/.test(body[start - 1])) {
+    if (period - start > MAX_ABBREVIATION_CHARS) return false;
+    start--;
+  }
+  const last = body.slice(start, period).toLowerCase();
   // A single letter followed by a period is an initial ("J. Smith"), not the end of a sentence.
   return ABBREVIATIONS.has(last) || /^\p{L}$/u.test(last);
 }

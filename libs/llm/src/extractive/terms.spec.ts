@@ -1,6 +1,8 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { contentTerms, stem } from './terms';
+import fc from 'fast-check';
+import { adversarialText, assertLinearTime } from '../../../../test/support/linear-time';
+import { contentTerms, stem, words } from './terms';
 
 test('inflections of one word share a stem', () => {
   const groups = [
@@ -25,4 +27,19 @@ test('content terms drop stop words and question words, lowercase and stem the r
   assert.deepEqual([...contentTerms('How many vacation days do new employees get?')], ['vacation', 'day', 'new', 'employe']);
   assert.deepEqual([...contentTerms('What is it?')], []);
   assert.deepEqual([...contentTerms('Badges, BADGES and badge.')], ['badg']);
+});
+
+test('property: words are lowercase letters and digits (an apostrophe inside), and every term is a word of the text', () => {
+  fc.assert(
+    fc.property(fc.oneof(adversarialText(2_000), fc.string({ unit: fc.constantFrom(..."aZ1 '’.é-"), maxLength: 200 })), (text) => {
+      const found = words(text);
+      for (const word of found) assert.match(word, /^[\p{L}\p{N}]+(?:['’]\p{L}+)?$/u);
+      const stems = new Set(found.map(stem));
+      for (const term of contentTerms(text)) assert.ok(stems.has(term), term);
+    }),
+  );
+});
+
+test('linear time: 1 MB of adversarial text against 25 kB', () => {
+  assertLinearTime(contentTerms);
 });

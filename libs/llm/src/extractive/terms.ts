@@ -17,7 +17,7 @@ const STOP_WORDS: ReadonlySet<string> = new Set(
   ).split(' '),
 );
 
-const WORD = /[\p{L}\p{N}]+(?:['’][\p{L}]+)?/gu;
+const WORD = /[\p{L}\p{N}]+(?:['’]\p{L}+)?/gu;
 
 /**
  * A light English suffix-stripping stemmer: enough to make "policies"/"policy", "receives"/"received"/
@@ -52,7 +52,7 @@ export function words(text: string): string[] {
 export function contentTerms(text: string): Set<string> {
   const terms = new Set<string>();
   for (const word of words(text)) {
-    if (!STOP_WORDS.has(word.replace(/['’].*$/, ''))) terms.add(stem(word));
+    if (!STOP_WORDS.has(word.split(/['’]/, 1)[0])) terms.add(stem(word));
   }
   return terms;
 }

@@ -3,13 +3,40 @@ import { Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import { Writable } from 'node:stream';
 import { test } from 'node:test';
-import { ContentSniffer, UnsupportedMediaTypeError } from './content-sniffer';
+import fc from 'fast-check';
+import { adversarialText, assertLinearTime, LARGE_CHARS, SMALL_CHARS } from '../../../../../test/support/linear-time';
+import { assertLinearTimeRetrying } from '../../../../../test/support/linear-time-retry';
+import { ContentSniffer, hasMarkdownSyntax, TextCheck, UnsupportedMediaTypeError } from './content-sniffer';
 
-async function sniff(parts: (string | Buffer)[], filename: string | null = null): Promise<string> {
-  const sniffer = new ContentSniffer(filename);
+async function sniff(parts: (string | Buffer)[], filename: string | null = null, declaredType: string | null = null): Promise<string> {
+  const sniffer = new ContentSniffer(filename, declaredType);
   const sink = new Writable({ write: (_chunk, _enc, callback) => callback() });
   await pipeline(Readable.from(parts.map((p) => (typeof p === 'string' ? Buffer.from(p) : p))), sniffer, sink);
   return sniffer.mediaType;
+}
+
+/**
+ * The bytes of the texts being timed. A request delivers bytes, so encoding is no part of the check's work.
+ * Holds the current shape's texts only (LARGE_CHARS / SMALL_CHARS copies of the small one, and the large one).
+ */
+const encoded = new Map<string, Buffer>();
+
+/**
+ * Runs the sniffer's text checks over `text` in 64 KiB chunks, as a request stream delivers them: TextCheck is
+ * what the sniffer runs on a text upload, without the stream, whose allocations per call would make the garbage
+ * collector, not the checks, what a timing loop measures. Returns whether it looks like Markdown.
+ */
+function checkNow(text: string): boolean {
+  let bytes = encoded.get(text);
+  if (!bytes) {
+    if (encoded.size > LARGE_CHARS / SMALL_CHARS) encoded.clear();
+    bytes = Buffer.from(text);
+    encoded.set(text, bytes);
+  }
+  const check = new TextCheck();
+  for (let at = 0; at < bytes.length; at += 65_536) check.push(bytes.subarray(at, at + 65_536), true);
+  check.push(Buffer.alloc(0), false);
+  return check.looksMarkdown();
 }
 
 test('a PDF is recognised by its magic bytes, whatever its name', async () => {
@@ -30,4 +57,119 @@ test('a multi-byte character split across chunks is still valid UTF-8', async ()
 test('binary and invalid UTF-8 are rejected as unsupported', async () => {
   await assert.rejects(sniff([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00])], 'fake.pdf'), UnsupportedMediaTypeError);
   await assert.rejects(sniff([Buffer.alloc(2000, 0x41), Buffer.from([0xc3, 0x28])]), UnsupportedMediaTypeError);
+});
+
+test('a file whose name or declared content type says PDF must be a PDF: 415 unsupported_media_type', async () => {
+  const claims: [string | null, string | null, RegExp][] = [
+    ['report.pdf', null, /file name "report\.pdf" says PDF/],
+    ['REPORT.PDF', 'text/plain', /file name "REPORT\.PDF" says PDF/],
+    ['notes.txt', 'application/pdf', /declared content type application\/pdf says PDF/],
+    [null, 'Application/PDF; charset=binary', /declared content type application\/pdf says PDF/],
+  ];
+  for (const [filename, declaredType, message] of claims) {
+    await assert.rejects(sniff(['just some words that are not a PDF at all'], filename, declaredType), (error: unknown) => {
+      assert.ok(error instanceof UnsupportedMediaTypeError);
+      assert.equal(error.code, 'unsupported_media_type');
+      assert.equal(error.status, 415);
+      assert.match(error.message, message);
+      assert.match(error.message, /not a PDF/);
+      return true;
+    });
+  }
+  // Long files are decided on their first 1,024 bytes, before the end arrives.
+  await assert.rejects(sniff(['a'.repeat(4096), 'more'], 'long.pdf'), UnsupportedMediaTypeError);
+  // Other declared types are the client's guess; the bytes decide.
+  assert.equal(await sniff(['plain words'], 'notes.txt', 'application/octet-stream'), 'text/plain');
+  assert.equal(await sniff(['%PDF-1.7\n'], 'scan.png', 'text/plain'), 'application/pdf');
+});
+
+test('a %PDF- header after leading bytes is a PDF when it lies within the first 1,024 bytes', async () => {
+  const junk = (bytes: number) => Buffer.alloc(bytes, 'junk\n');
+  assert.equal(await sniff([junk(1019), '%PDF-1.4\n', Buffer.alloc(3000, 0)], 'report.pdf', 'application/pdf'), 'application/pdf');
+  // Split across chunks, and in a file shorter than 1,024 bytes.
+  assert.equal(await sniff([junk(500), '%PD', 'F-1.4\n', junk(100)]), 'application/pdf');
+  assert.equal(await sniff([junk(10), '%PDF-1.4\n']), 'application/pdf');
+  // Ending past byte 1,024 is too late, as for PDF readers.
+  assert.equal(await sniff([junk(1020), '%PDF-1.4\n', junk(100)]), 'text/plain');
+  await assert.rejects(sniff([junk(1020), '%PDF-1.4\n', junk(100)], 'late.pdf'), /not a PDF/);
+});
+
+test('Markdown syntax is recognised on any line, indented lists included; blank lines and stray marks are not Markdown', async () => {
+  for (const text of ['\ufeff# Title\nwords', 'intro\n  - item one\n', 'see\n[the docs](https://example.com)\n', '\n\n\n```\ncode\n```', 'x\n* starred item']) {
+    assert.equal(await sniff([text]), 'text/markdown', JSON.stringify(text));
+  }
+  for (const text of ['\n'.repeat(65_536), 'a - b\n', '-\n-\n', '[unclosed\n](link)', '*\n bold']) {
+    assert.equal(await sniff([text]), 'text/plain', JSON.stringify(text.slice(0, 20)));
+  }
+});
+
+test('property: the decision and the bytes passed on do not depend on how the upload is chunked', async () => {
+  await fc.assert(
+    fc.asyncProperty(fc.oneof(adversarialText(3_000), fc.string({ unit: 'grapheme', maxLength: 300 })), fc.array(fc.integer({ min: 1, max: 700 }), { maxLength: 10 }), async (text, cuts) => {
+      const bytes = Buffer.from(text);
+      const parts: Buffer[] = [];
+      let at = 0;
+      for (const cut of cuts) {
+        parts.push(bytes.subarray(at, at + cut));
+        at += cut;
+      }
+      parts.push(bytes.subarray(at));
+      const sniffer = new ContentSniffer(null);
+      const received: Buffer[] = [];
+      const sink = new Writable({
+        write: (chunk: Buffer, _enc, callback) => {
+          received.push(chunk);
+          callback();
+        },
+      });
+      await pipeline(Readable.from(parts.filter((p) => p.length > 0)), sniffer, sink);
+      assert.ok(Buffer.concat(received).equals(bytes));
+      assert.equal(sniffer.mediaType, checkNow(text) ? 'text/markdown' : 'text/plain');
+    }),
+    { numRuns: 50 },
+  );
+});
+
+test('property: text is accepted exactly when a strict UTF-8 decoder accepts it and it has no NUL byte, however chunked', () => {
+  const strict = new TextDecoder('utf-8', { fatal: true });
+  const bytes = fc.oneof(
+    fc.uint8Array({ maxLength: 40 }),
+    fc.string({ unit: 'binary', maxLength: 40 }).map((text) => new Uint8Array(Buffer.from(text))),
+    fc.tuple(fc.string({ unit: 'binary', maxLength: 20 }), fc.integer({ min: 0, max: 255 })).map(([text, byte]) => new Uint8Array([...Buffer.from(text), byte])),
+  );
+  fc.assert(
+    fc.property(bytes, fc.array(fc.integer({ min: 1, max: 7 }), { maxLength: 8 }), (array, cuts) => {
+      const data = Buffer.from(array);
+      let expected = !data.includes(0);
+      try {
+        strict.decode(data);
+      } catch {
+        expected = false;
+      }
+      const check = new TextCheck();
+      let at = 0;
+      let accepted = true;
+      try {
+        for (const cut of cuts) {
+          check.push(data.subarray(at, at + cut), true);
+          at += cut;
+        }
+        check.push(data.subarray(at), false);
+      } catch (error) {
+        assert.ok(error instanceof UnsupportedMediaTypeError);
+        accepted = false;
+      }
+      assert.equal(accepted, expected, data.toString('hex'));
+    }),
+  );
+});
+
+test('linear time: the Markdown check on 1 MB of adversarial text against 25 kB, without the 64 KiB sample cap', () => {
+  // Through the cap, a quadratic pattern would cost only (64 KiB / 25 kB)² ≈ 7× and pass.
+  assertLinearTime(hasMarkdownSyntax);
+});
+
+test('linear time: the text checks on 1 MB of adversarial text against 25 kB', () => {
+  // The 64 KiB sample makes 100 kB cost about 3× what 25 kB does, near the 8× bound there.
+  assertLinearTimeRetrying(checkNow);
 });

@@ -104,7 +104,7 @@ export async function receiveUpload(req: Request, store: BlobStore, maxBytes: nu
         return;
       }
       const filename = info.filename ? info.filename.slice(0, 255) : null;
-      const fileSniffer = new ContentSniffer(filename);
+      const fileSniffer = new ContentSniffer(filename, info.mimeType);
       sniffer = fileSniffer;
       stream.pipe(fileSniffer);
       stream.on('error', (error) => fileSniffer.destroy(error));
