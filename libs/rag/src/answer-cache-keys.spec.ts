@@ -1,8 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
-import { adversarialText } from '../../../test/support/linear-time';
-import { assertLinearTimeRetrying } from '../../../test/support/linear-time-retry';
+import { adversarialText, assertLinearTime } from '../../../test/support/linear-time';
 import { answerCacheKeys, AnswerCacheScope, canonicalJson, cosineOfUnitVectors, MAX_CACHED_QUERY_CHARS, meaningGuard, normalizeQuery } from './answer-cache-keys';
 
 const scope: AnswerCacheScope = { collectionId: 'c1', contentVersion: 3, filters: { year: { $gte: 2024 }, team: 'hr' }, mode: 'hybrid', topK: 8, generator: 'extractive-v1' };
@@ -56,5 +55,5 @@ test('property: normalising is idempotent, bounded, and leaves no end punctuatio
 
 test('linear time: 1 MB of adversarial text against 25 kB, uncapped (the cap is 4,000 characters, below both)', () => {
   // Retrying: NFKC, lowercasing and whitespace collapsing each allocate a new megabyte string, which lands near the bound.
-  assertLinearTimeRetrying((query) => meaningGuard(normalizeQuery(query, Infinity), Infinity));
+  assertLinearTime((query) => meaningGuard(normalizeQuery(query, Infinity), Infinity));
 });
