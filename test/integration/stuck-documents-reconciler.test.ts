@@ -73,13 +73,14 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
     assert.match(failed.error?.message ?? '', new RegExp(`interrupted ${MAX_INGESTION_ATTEMPTS} times`));
     assert.equal(await jobs.stateOf(givenUp), 'missing', 'a failed document is not enqueued again');
 
-    // The one below the limit got a new job (and was touched, so the next pass leaves it alone).
-    assert.equal(await jobs.stateOf(retried), 'waiting');
+    // The one below the limit got a new job (and was touched, so the next pass leaves it alone). Ingestion jobs
+    // carry their tenant's fairness priority, so a queued one is 'prioritized' rather than 'waiting'.
+    assert.equal(await jobs.stateOf(retried), 'prioritized');
     const retriedRow = await documents.findById(ALL_TENANTS, retried);
     assert.equal(retriedRow?.status, 'processing');
     assert.equal(retriedRow?.attempts, MAX_INGESTION_ATTEMPTS - 1);
 
-    assert.equal(await jobs.stateOf(waiting), 'waiting');
+    assert.equal(await jobs.stateOf(waiting), 'prioritized');
     assert.equal((await documents.findById(ALL_TENANTS, waiting))?.status, 'processing');
   });
 });

@@ -19,7 +19,9 @@ export class DocumentsController {
     summary: 'Upload a document for ingestion',
     description:
       'Streams the file to storage and queues its ingestion; answers at once. 413 payload_too_large over MAX_UPLOAD_BYTES, ' +
-      '415 unsupported_media_type when the content is neither PDF nor UTF-8 text, 400 empty_file / validation_failed / invalid_metadata.',
+      '415 unsupported_media_type when the content is neither PDF nor UTF-8 text, or when the file name or declared content type ' +
+      'says PDF but the bytes are not one; 408 upload_timeout when no byte arrives for UPLOAD_IDLE_TIMEOUT_MS; ' +
+      '400 empty_file / validation_failed / invalid_metadata.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadDocumentDto })
