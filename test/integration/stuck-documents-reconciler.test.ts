@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '@app/config';
@@ -73,8 +74,11 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
     assert.match(failed.error?.message ?? '', new RegExp(`interrupted ${MAX_INGESTION_ATTEMPTS} times`));
     assert.equal(await jobs.stateOf(givenUp), 'missing', 'a failed document is not enqueued again');
 
-    // The one below the limit got a new job (and was touched, so the next pass leaves it alone). Ingestion jobs
-    // carry their tenant's fairness priority, so a queued one is 'prioritized' rather than 'waiting'.
+    // The one below the limit got a new job (and was touched, so the next pass leaves it alone) — in the same pass
+    // or the next, which may come after the failure above. Ingestion jobs carry their tenant's fairness priority,
+    // so a queued one is 'prioritized' rather than 'waiting'.
+    const deadline = Date.now() + 5_000;
+    while ((await jobs.stateOf(retried)) === 'missing' && Date.now() < deadline) await sleep(100);
     assert.equal(await jobs.stateOf(retried), 'prioritized');
     const retriedRow = await documents.findById(ALL_TENANTS, retried);
     assert.equal(retriedRow?.status, 'processing');
