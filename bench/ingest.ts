@@ -2,9 +2,14 @@
 // against an OpenAI-compatible server on localhost, then runs the LangChain.js peer pipeline on the same file
 // against the same server, and prints JSON: pages/s, chunks/s, worker peak RSS and embedding requests of each.
 //   npm run bench:ingest -- [--pages 3500] [--dimensions 1536] [--embedder openai|local] [--source real.pdf]
+//                           [--file real.pdf | --dir folder/]
 //                           [--chunk-tokens 500 --chunk-overlap 80]
 //                           [--embedding-latency-ms 0] [--set NAME=VALUE]... [--worker-flags="..."] [--no-peer]
 // --source: a real PDF, concatenated with qpdf until it has --pages pages (default: a generated text PDF).
+// --file: one real PDF, ingested as it is (--pages is ignored).
+// --dir: every PDF in a folder (e.g. ../shared/datasets/pdfs), uploaded to Groundwork as one batch and given to
+//        the peer as a list it ingests one after another; documents/s compares the two. A document that fails
+//        (with its code) is listed, not counted.
 // --embedder local: Groundwork embeds offline (no server calls); the peer still uses the server.
 // --set: an environment variable for Groundwork's processes (e.g. --set PDF_EXTRACT_PROCESSES=2); it also
 //        overrides the worker's runtime settings from apps/worker/worker.env (e.g. --set MALLOC_ARENA_MAX=8).
@@ -14,8 +19,9 @@
 //        MAX_DOCUMENT_CHARACTERS) and whether the worker process survived.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { readdir } from 'node:fs/promises';
 import { once } from 'node:events';
-import { join } from 'node:path';
+import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
 import { parseArgs, promisify } from 'node:util';
 import { uploadFile, waitForDocument } from '../test/support/http';
@@ -33,6 +39,8 @@ const { values } = parseArgs({
     dimensions: { type: 'string', default: '1536' },
     embedder: { type: 'string', default: 'openai' },
     source: { type: 'string' },
+    file: { type: 'string' },
+    dir: { type: 'string' },
     'chunk-tokens': { type: 'string' },
     'chunk-overlap': { type: 'string' },
     'embedding-latency-ms': { type: 'string', default: '0' },
@@ -98,9 +106,11 @@ async function startEmbeddingServer(): Promise<{ process: ChildProcess; baseUrl:
 }
 
 /** The peer's figures (peak_rss_mb: the worker and its extraction processes, sampled every 50 ms), and more. */
-interface Figures extends PeerFigures {
+interface Figures extends Omit<PeerFigures, 'failed'> {
+  /** The last document's status (the only one's, unless --dir), and the documents that did not become ready. */
   status: string;
   error_code: string | null;
+  failed: Array<{ file: string; status: string; code: string | null }>;
   /** How the worker ended while ingesting, when it did not survive (e.g. a heap out-of-memory abort). */
   worker_exit: string | null;
   /** The worker process's own high-water mark (VmHWM), extraction processes not included. */
@@ -109,7 +119,7 @@ interface Figures extends PeerFigures {
   embedded_inputs: number;
 }
 
-async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<ReturnType<typeof startEmbeddingServer>>): Promise<Figures> {
+async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<ReturnType<typeof startEmbeddingServer>>): Promise<Figures> {
   const api = spawnApp('api', env.env);
   const worker = spawnApp('worker', env.env, values['worker-flags']!.split(/\s+/).filter(Boolean));
   const baseUrl = `http://127.0.0.1:${env.config.port}`;
@@ -121,30 +131,42 @@ async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<Retu
     const before = await server.stats();
     const memory = sampleProcessTreeRss(worker.pid!);
     const started = Date.now();
-    const upload = await uploadFile(baseUrl, { path: pdfPath }, fields);
-    if (upload.status !== 202) throw new Error(`upload failed: ${JSON.stringify(upload.body)}`);
-    // A worker that dies (out of memory) never finishes the document: its exit ends the wait.
+    // All uploads first, then the wait: a batch, as a client sending a folder would.
+    const ids: string[] = [];
+    for (const path of paths) {
+      const upload = await uploadFile(baseUrl, { path }, fields);
+      if (upload.status !== 202) throw new Error(`upload of ${path} failed: ${JSON.stringify(upload.body)}`);
+      ids.push(upload.body.document_id);
+    }
+    // A worker that dies (out of memory) never finishes the documents: its exit ends the wait.
     const exited = new Promise<string>((resolve) => worker.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)));
-    const outcome = await Promise.race([waitForDocument(baseUrl, upload.body.document_id, 60 * 60_000), exited]);
+    const outcome = await Promise.race([Promise.all(ids.map((id) => waitForDocument(baseUrl, id, 60 * 60_000))), exited]);
     const seconds = (Date.now() - started) / 1000;
     const peakTreeRss = memory.stop();
     const peakRss = peakResidentBytes(worker.pid!);
     if (typeof outcome === 'string') {
       const fatal = /FATAL ERROR[^\n]*|JavaScript heap out of memory/.exec(recentOutput(worker))?.[0] ?? '';
-      return { ...emptyFigures(seconds, peakTreeRss), status: 'worker died', error_code: null, worker_exit: `${outcome} ${fatal}`.trim() };
+      return { ...emptyFigures(seconds, peakTreeRss), status: 'worker died', error_code: null, failed: [], worker_exit: `${outcome} ${fatal}`.trim() };
     }
-    const doc = outcome;
-    if (doc.status !== 'ready' && textMb === null) throw new Error(`ingestion failed: ${JSON.stringify(doc.error)}`);
+    const failed = outcome.flatMap((doc, i) => (doc.status === 'ready' ? [] : [{ file: basename(paths[i]), status: String(doc.status), code: doc.error?.code ?? null }]));
+    if (failed.length > 0 && paths.length === 1 && textMb === null) throw new Error(`ingestion failed: ${JSON.stringify(outcome[0].error)}`);
+    const ready = outcome.filter((doc) => doc.status === 'ready');
+    const pages = ready.reduce((sum, doc) => sum + (doc.page_count ?? 0), 0);
+    const chunks = ready.reduce((sum, doc) => sum + (doc.chunk_count ?? 0), 0);
+    const last = outcome[outcome.length - 1];
     const after = await server.stats();
     return {
-      status: doc.status,
-      error_code: doc.error?.code ?? null,
+      status: last.status,
+      error_code: last.error?.code ?? null,
+      failed,
       worker_exit: worker.exitCode === null && worker.signalCode === null ? null : `code ${worker.exitCode}, signal ${worker.signalCode}`,
-      pages: doc.page_count ?? 0,
-      chunks: doc.chunk_count ?? 0,
+      documents: ready.length,
+      documents_per_second: round(ready.length / seconds, 2),
+      pages,
+      chunks,
       seconds: round(seconds, 2),
-      pages_per_second: round((doc.page_count ?? 0) / seconds, 1),
-      chunks_per_second: round((doc.chunk_count ?? 0) / seconds, 1),
+      pages_per_second: round(pages / seconds, 1),
+      chunks_per_second: round(chunks / seconds, 1),
       peak_rss_mb: round(Math.max(peakTreeRss, peakRss) / 1024 / 1024, 1),
       worker_process_peak_rss_mb: round(peakRss / 1024 / 1024, 1),
       embedding_requests: after.requests - before.requests,
@@ -155,9 +177,9 @@ async function runGroundwork(env: TestEnv, pdfPath: string, server: Awaited<Retu
   }
 }
 
-function emptyFigures(seconds: number, peakTreeRss: number): Omit<Figures, 'status' | 'error_code' | 'worker_exit'> {
+function emptyFigures(seconds: number, peakTreeRss: number): Omit<Figures, 'status' | 'error_code' | 'failed' | 'worker_exit'> {
   const peak = round(peakTreeRss / 1024 / 1024, 1);
-  return { pages: 0, chunks: 0, seconds: round(seconds, 2), pages_per_second: 0, chunks_per_second: 0, peak_rss_mb: peak, worker_process_peak_rss_mb: peak, embedding_requests: 0, embedded_inputs: 0 };
+  return { documents: 0, documents_per_second: 0, pages: 0, chunks: 0, seconds: round(seconds, 2), pages_per_second: 0, chunks_per_second: 0, peak_rss_mb: peak, worker_process_peak_rss_mb: peak, embedding_requests: 0, embedded_inputs: 0 };
 }
 
 async function main(): Promise<void> {
@@ -174,19 +196,17 @@ async function main(): Promise<void> {
   });
   const peerEnv = values['no-peer'] || textMb !== null ? null : await createTestEnv();
   try {
-    const pdfPath = join(env.config.dataDir, textMb === null ? 'bench.pdf' : 'bench.txt');
-    if (textMb === null) await buildPdf(pdfPath);
-    else await buildText(pdfPath, textMb);
-    const groundwork = await runGroundwork(env, pdfPath, server);
+    const paths = await benchFiles(env);
+    const groundwork = await runGroundwork(env, paths, server);
     let peer: (PeerFigures & { embedding_requests: number; embedded_inputs: number }) | null = null;
     if (peerEnv) {
       const before = await server.stats();
-      const figures = await runLangchainPeer({ pdfPath, databaseUrl: peerEnv.config.databaseUrl, baseUrl: server.baseUrl, model: MODEL, dimensions });
+      const figures = await runLangchainPeer({ pdfPaths: paths, databaseUrl: peerEnv.config.databaseUrl, baseUrl: server.baseUrl, model: MODEL, dimensions });
       const after = await server.stats();
       peer = { ...figures, embedding_requests: after.requests - before.requests, embedded_inputs: after.inputs - before.inputs };
     }
     console.log(JSON.stringify({
-      pdf: textMb !== null ? null : values.source ? `${values.source} repeated to ${pageCount} pages` : `generated, ${pageCount} pages`,
+      pdf: describePdfs(paths),
       text: textMb === null ? null : `generated, ${textMb} MB of short lines`,
       embedding: {
         groundwork: values.embedder === 'local' ? `local (${env.config.embedding.model}, ${env.config.embedding.dimension} dimensions)` : `${MODEL}, ${dimensions} dimensions`,
@@ -200,7 +220,11 @@ async function main(): Promise<void> {
       groundwork,
       langchain: peer,
       ratio: peer
-        ? { pages_per_second: round(groundwork.pages_per_second / peer.pages_per_second, 2), peak_rss: round(groundwork.peak_rss_mb / peer.peak_rss_mb, 2) }
+        ? {
+            ...(paths.length > 1 ? { documents_per_second: round(groundwork.documents_per_second / peer.documents_per_second, 2) } : {}),
+            pages_per_second: round(groundwork.pages_per_second / peer.pages_per_second, 2),
+            peak_rss: round(groundwork.peak_rss_mb / peer.peak_rss_mb, 2),
+          }
         : null,
     }, null, 2));
   } finally {
@@ -208,6 +232,27 @@ async function main(): Promise<void> {
     await env.cleanup();
     await peerEnv?.cleanup();
   }
+}
+
+/** The files to ingest: --dir's PDFs, --file, or the generated (or repeated) PDF or text file. */
+async function benchFiles(env: TestEnv): Promise<string[]> {
+  if (values.dir) {
+    const names = (await readdir(values.dir)).filter((name) => name.toLowerCase().endsWith('.pdf')).sort();
+    if (names.length === 0) throw new Error(`no PDF in ${values.dir}`);
+    return names.map((name) => resolve(values.dir!, name));
+  }
+  if (values.file) return [resolve(values.file)];
+  const path = join(env.config.dataDir, textMb === null ? 'bench.pdf' : 'bench.txt');
+  if (textMb === null) await buildPdf(path);
+  else await buildText(path, textMb);
+  return [path];
+}
+
+function describePdfs(paths: string[]): string | null {
+  if (textMb !== null) return null;
+  if (values.dir) return `${paths.length} PDFs in ${values.dir}`;
+  if (values.file) return values.file;
+  return values.source ? `${values.source} repeated to ${pageCount} pages` : `generated, ${pageCount} pages`;
 }
 
 function pick(from: Record<string, string>, keys: string[]): Record<string, string> {

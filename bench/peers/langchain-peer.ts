@@ -9,6 +9,10 @@ const execFileAsync = promisify(execFile);
 const PEER_DIR = join(__dirname, '..', '..', '..', 'bench', 'peers', 'langchain');
 
 export interface PeerFigures {
+  /** Documents ingested, and those that failed (with the error), over the files given. */
+  documents: number;
+  failed: Array<{ file: string; error: string }>;
+  documents_per_second: number;
   pages: number;
   chunks: number;
   seconds: number;
@@ -28,12 +32,12 @@ async function ensureInstalled(): Promise<void> {
   await execFileAsync('npm', ['ci', '--legacy-peer-deps', '--ignore-scripts', '--no-audit', '--no-fund', '--loglevel=error'], { cwd: PEER_DIR });
 }
 
-/** Runs the peer pipeline on `pdfPath` in a process of its own and returns what it measured. */
-export async function runLangchainPeer(options: { pdfPath: string; databaseUrl: string; baseUrl: string; model: string; dimensions: number }): Promise<PeerFigures> {
+/** Runs the peer pipeline over `pdfPaths`, one after another, in a process of its own; returns what it measured. */
+export async function runLangchainPeer(options: { pdfPaths: string[]; databaseUrl: string; baseUrl: string; model: string; dimensions: number }): Promise<PeerFigures> {
   await ensureInstalled();
   const args = [
     join(PEER_DIR, 'ingest.mjs'),
-    '--pdf', options.pdfPath,
+    ...options.pdfPaths.flatMap((path) => ['--pdf', path]),
     '--database-url', options.databaseUrl,
     '--base-url', options.baseUrl,
     '--model', options.model,

@@ -2,8 +2,10 @@
 // pgvector, written as its documentation shows it. PDFLoader (pdf-parse, one Document per page) →
 // RecursiveCharacterTextSplitter (1000 characters, 200 overlap) → OpenAIEmbeddings against an
 // OpenAI-compatible server → PGVectorStore with an HNSW (cosine) index created before the rows arrive, as
-// Groundwork's index exists before its chunks do. Prints one line of JSON.
-//   node ingest.mjs --pdf FILE --database-url URL --base-url URL [--model M] [--dimensions N]
+// Groundwork's index exists before its chunks do. Several --pdf files are ingested one after another, as a
+// script written this way would; a file the loader cannot read is counted as failed and the next one goes on.
+// Prints one line of JSON.
+//   node ingest.mjs --pdf FILE [--pdf FILE]... --database-url URL --base-url URL [--model M] [--dimensions N]
 import { readFileSync } from 'node:fs';
 import { parseArgs } from 'node:util';
 import { PDFLoader } from '@langchain/community/document_loaders/fs/pdf';
@@ -13,7 +15,7 @@ import { RecursiveCharacterTextSplitter } from '@langchain/textsplitters';
 
 const { values } = parseArgs({
   options: {
-    pdf: { type: 'string' },
+    pdf: { type: 'string', multiple: true },
     'database-url': { type: 'string' },
     'base-url': { type: 'string' },
     model: { type: 'string', default: 'text-embedding-3-small' },
@@ -43,18 +45,32 @@ const store = await PGVectorStore.initialize(embeddings, {
 await store.createHnswIndex({ dimensions });
 
 const started = Date.now();
-const pages = await new PDFLoader(values.pdf).load();
 const splitter = new RecursiveCharacterTextSplitter({ chunkSize: 1000, chunkOverlap: 200 });
-const chunks = await splitter.splitDocuments(pages);
-await store.addDocuments(chunks);
+let pageCount = 0;
+let chunkCount = 0;
+const failed = [];
+for (const pdf of values.pdf) {
+  try {
+    const pages = await new PDFLoader(pdf).load();
+    const chunks = await splitter.splitDocuments(pages);
+    await store.addDocuments(chunks);
+    pageCount += pages.length;
+    chunkCount += chunks.length;
+  } catch (error) {
+    failed.push({ file: pdf, error: String(error?.message ?? error).slice(0, 200) });
+  }
+}
 const seconds = (Date.now() - started) / 1000;
 await store.end();
 
 console.log(JSON.stringify({
-  pages: pages.length,
-  chunks: chunks.length,
+  documents: values.pdf.length - failed.length,
+  failed,
+  documents_per_second: Number(((values.pdf.length - failed.length) / seconds).toFixed(2)),
+  pages: pageCount,
+  chunks: chunkCount,
   seconds: Number(seconds.toFixed(2)),
-  pages_per_second: Number((pages.length / seconds).toFixed(1)),
-  chunks_per_second: Number((chunks.length / seconds).toFixed(1)),
+  pages_per_second: Number((pageCount / seconds).toFixed(1)),
+  chunks_per_second: Number((chunkCount / seconds).toFixed(1)),
   peak_rss_mb: peakRssMb(),
 }));

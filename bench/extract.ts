@@ -1,0 +1,121 @@
+// Times PDF text extraction alone on one file, no chunking, embedding or database: Groundwork's PageExtractor
+// (extraction processes, windows of pages, as the worker drives it) against bare pdfjs-dist over the same file
+// (the whole file in memory, `getTextContent()` page after page, one process), and prints JSON: seconds,
+// pages/s and peak RSS of each, and their ratio. Where the extractor's time goes is found by comparing the two.
+//   npm run bench:extract -- --file real.pdf [--processes 1] [--heap-mb 48] [--window-pages 16]
+//                            [--pdfjs-flags="--max-old-space-size=96 --max-semi-space-size=4"] [--only extractor|pdfjs]
+// peak_rss_mb: the extractor's processes (this process excluded, it only receives text), sampled every 50 ms;
+// for pdfjs, the high-water mark (VmHWM) of the process that ran it.
+import { spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { PageExtractor } from '@app/pdf';
+import { sampleProcessTreeRss } from './process-tree-memory';
+
+const { values } = parseArgs({
+  options: {
+    file: { type: 'string' },
+    processes: { type: 'string', default: '1' },
+    'heap-mb': { type: 'string', default: '48' },
+    'window-pages': { type: 'string', default: '16' },
+    'pdfjs-flags': { type: 'string', default: '--max-old-space-size=96 --max-semi-space-size=4' },
+    only: { type: 'string' },
+    // Internal: this script re-runs itself in a child process to time bare pdfjs with its own heap flags.
+    'bare-pdfjs-child': { type: 'boolean', default: false },
+  },
+});
+
+interface Figures {
+  pages: number;
+  characters: number;
+  seconds: number;
+  pages_per_second: number;
+  peak_rss_mb: number;
+}
+
+/** Bare pdfjs-dist as the issue measured it: the whole file in memory, every page's text content in turn. */
+async function bareTextContent(path: string): Promise<Figures> {
+  const pdfjs = await import('pdfjs-dist/legacy/build/pdf.mjs');
+  const started = performance.now();
+  const data = new Uint8Array(await readFile(path));
+  const loadingTask = pdfjs.getDocument({ data, disableAutoFetch: true, disableStream: true, verbosity: 0 });
+  const document = await loadingTask.promise;
+  let characters = 0;
+  for (let pageNumber = 1; pageNumber <= document.numPages; pageNumber++) {
+    const page = await document.getPage(pageNumber);
+    const content = await page.getTextContent();
+    for (const item of content.items) if ('str' in item) characters += item.str.length;
+    page.cleanup();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const pages = document.numPages;
+  await loadingTask.destroy();
+  const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))!;
+  return { pages, characters, seconds: round(seconds, 2), pages_per_second: round(pages / seconds, 1), peak_rss_mb: round(Number(hwm[1]) / 1024, 1) };
+}
+
+async function runBarePdfjs(path: string): Promise<Figures> {
+  const flags = values['pdfjs-flags']!.split(/\s+/).filter(Boolean);
+  const child = spawn(process.execPath, [...flags, __filename, '--bare-pdfjs-child', '--file', path], { stdio: ['ignore', 'pipe', 'inherit'] });
+  let output = '';
+  child.stdout.on('data', (data: Buffer) => (output += data.toString()));
+  const code = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+  if (code !== 0) throw new Error(`bare pdfjs exited with ${code}`);
+  return JSON.parse(output) as Figures;
+}
+
+async function runExtractor(path: string): Promise<Figures> {
+  const windowPages = Number(values['window-pages']);
+  const ownRss = sampleProcessTreeRss(process.pid);
+  const started = performance.now();
+  const extractor = await PageExtractor.open(
+    { path, format: 'pdf' },
+    { processes: Number(values.processes), heapLimitMb: Number(values['heap-mb']), pageTimeoutMs: 60_000 },
+    windowPages,
+  );
+  let pages = 0;
+  let characters = 0;
+  try {
+    for await (const window of extractor.windows(0, windowPages)) {
+      pages += window.length;
+      for (const page of window) characters += page.text.length;
+    }
+  } finally {
+    await extractor.close();
+  }
+  const seconds = (performance.now() - started) / 1000;
+  const treePeak = ownRss.stop();
+  const ownPeak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
+  // The tree's peak includes this process; its own high-water mark is subtracted (an upper bound on its share).
+  const peak = Math.max(0, treePeak - ownPeak);
+  return { pages, characters, seconds: round(seconds, 2), pages_per_second: round(pages / seconds, 1), peak_rss_mb: round(peak / 1024 / 1024, 1) };
+}
+
+async function main(): Promise<void> {
+  const path = values.file;
+  if (!path) throw new Error('--file PATH is required');
+  if (values['bare-pdfjs-child']) {
+    process.stdout.write(JSON.stringify(await bareTextContent(path)));
+    return;
+  }
+  const extractor = values.only === 'pdfjs' ? null : await runExtractor(path);
+  const pdfjs = values.only === 'extractor' ? null : await runBarePdfjs(path);
+  console.log(JSON.stringify({
+    file: path,
+    extractor_settings: { processes: Number(values.processes), heap_mb: Number(values['heap-mb']), window_pages: Number(values['window-pages']) },
+    pdfjs_flags: values['pdfjs-flags'],
+    extractor,
+    pdfjs,
+    ratio: extractor && pdfjs ? { pages_per_second: round(extractor.pages_per_second / pdfjs.pages_per_second, 2), peak_rss: round(extractor.peak_rss_mb / pdfjs.peak_rss_mb, 2) } : null,
+  }, null, 2));
+}
+
+function round(value: number, digits: number): number {
+  return Number(value.toFixed(digits));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
