@@ -1,17 +1,20 @@
 // Query latency: ingests a corpus, then asks a few hundred distinct questions through POST /v1/query, half
 // as Server-Sent Events (time to the first byte, to the `retrieval` event and to `done`) and half as JSON
-// (total time), and prints p50/p95/p99 as JSON on its last line.
+// (total time), and prints p50/p95/p99 and each half's throughput (questions answered per second) as JSON on its
+// last line.
 //
 //   npm run bench:query -- [--queries 300] [--concurrency 4] [--docs 200] [--dataset <BEIR dir>] [--url http://host:port --api-key <key>]
+//                           [--set NAME=VALUE]...
 //
 // The corpus is generated (--docs documents of 40 sentences) unless --dataset names a BEIR directory, whose
-// corpus and queries are used instead. Without --url it starts its own api and worker processes.
+// corpus and queries are used instead. Without --url it starts its own api and worker processes, configured by
+// --set (e.g. --set NODE_OPTIONS=--cpu-prof to profile them).
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { requestJson, uploadFile, waitForDocument } from '../test/support/http';
 import { postSse } from '../test/support/sse';
-import { benchSystem } from './bench-system';
+import { benchSystem, settingsFrom } from './bench-system';
 import { forEachConcurrently, readCorpus, readQueries } from './beir-dataset';
 
 const { values } = parseArgs({
@@ -22,6 +25,7 @@ const { values } = parseArgs({
     dataset: { type: 'string' },
     url: { type: 'string' },
     'api-key': { type: 'string' },
+    set: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -53,7 +57,7 @@ function percentiles(samples: number[]) {
 async function main(): Promise<void> {
   const total = Number(values.queries);
   const concurrency = Number(values.concurrency);
-  const system = await benchSystem(values.url, {}, values['api-key']);
+  const system = await benchSystem(values.url, settingsFrom(values.set!), values['api-key']);
   try {
     const collection = `bench-query-${randomBytes(3).toString('hex')}`;
     const { docs, questions } = values.dataset
@@ -72,6 +76,7 @@ async function main(): Promise<void> {
     // A warm-up query, so connection set-up and lazy initialisation are not in the figures.
     await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'warm-up question', collection } });
 
+    const sseStarted = performance.now();
     await forEachConcurrently(streamed, concurrency, async (query) => {
       const sse = await postSse(system.baseUrl, '/v1/query', { query, collection });
       const retrieval = sse.events.find((e) => e.event === 'retrieval');
@@ -85,6 +90,8 @@ async function main(): Promise<void> {
       retrievalEvent.push(retrieval.atMs);
       done.push(end.atMs);
     });
+    const sseSeconds = (performance.now() - sseStarted) / 1000;
+    const jsonStarted = performance.now();
     await forEachConcurrently(plain, concurrency, async (query) => {
       const started = performance.now();
       const { status, body } = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query, collection } });
@@ -95,14 +102,21 @@ async function main(): Promise<void> {
       if (body.cached) cached++;
       jsonTotal.push(performance.now() - started);
     });
+    const jsonSeconds = (performance.now() - jsonStarted) / 1000;
+    const perSecond = (answered: number, seconds: number) => Math.round((answered / seconds) * 10) / 10;
 
     console.log(
       JSON.stringify({
         docs,
         queries: questions.length,
         concurrency,
-        sse: { first_byte_ms: percentiles(firstByte), retrieval_event_ms: percentiles(retrievalEvent), done_ms: percentiles(done) },
-        json: { total_ms: percentiles(jsonTotal) },
+        sse: {
+          first_byte_ms: percentiles(firstByte),
+          retrieval_event_ms: percentiles(retrievalEvent),
+          done_ms: percentiles(done),
+          per_second: perSecond(done.length, sseSeconds),
+        },
+        json: { total_ms: percentiles(jsonTotal), per_second: perSecond(jsonTotal.length, jsonSeconds) },
         cached,
         errors,
       }),

@@ -226,6 +226,29 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
     assert.deepEqual(cacheHits, ['exact', 'semantic']);
     assert.ok(rows.every((row) => row.total_ms >= row.retrieval_ms));
   });
+
+  test('an answer does not wait for its query log: answered while the log table is locked, logged once it is free', { timeout: 15_000 }, async () => {
+    const questions = ['Who escorts visitors inside the building?', 'When do unused vacation days expire?'];
+    const logged = async () => (await pool.query('SELECT count(*)::int AS n FROM query_logs WHERE query_text = ANY($1)', [questions])).rows[0].n;
+    const locker = await pool.connect();
+    try {
+      await locker.query('BEGIN');
+      // Every INSERT into query_logs waits for this transaction: an answer that waited for its log would never come.
+      await locker.query('LOCK TABLE query_logs IN SHARE MODE');
+      const json = await ask(system, { query: questions[0], collection: 'handbook' });
+      assert.equal(json.status, 200, JSON.stringify(json.body));
+      assert.equal(json.body.cached, false);
+      const sse = await postSse(system.baseUrl, '/v1/query', { query: questions[1], collection: 'handbook', stream: true });
+      assert.equal(sse.events.at(-1)?.event, 'done', JSON.stringify(sse.events));
+      assert.equal(sse.events.at(-1)?.data.cached, false);
+      assert.equal(await logged(), 0);
+    } finally {
+      await locker.query('COMMIT');
+      locker.release();
+    }
+    for (let attempt = 0; attempt < 100 && (await logged()) < 2; attempt++) await new Promise((resolve) => setTimeout(resolve, 50));
+    assert.equal(await logged(), 2, 'both logs are written once the table is free');
+  });
 });
 
 describe('filtered vector search keeps top_k with a selective filter', () => {

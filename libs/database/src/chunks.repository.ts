@@ -53,6 +53,35 @@ export interface ChunkSearch extends CollectionScope {
   filter?: SqlFilter;
 }
 
+/** One search's statements over one collection, on one connection and one snapshot (see ChunksRepository.read). */
+export interface ChunkReader {
+  searchKeyword(search: ListSearch, query: string, bm25?: Bm25Parameters): Promise<ChunkHit[]>;
+  searchVector(search: ListSearch, embedding: Float32Array): Promise<ChunkHit[]>;
+  wordIdf(words: string[]): Promise<Map<string, number>>;
+  meanEmbedding(chunkIds: string[]): Promise<Float32Array | null>;
+}
+
+/** A list's depth and filter; the reader already knows the collection. */
+export type ListSearch = Pick<ChunkSearch, 'limit' | 'filter'>;
+
+export interface ReadOptions {
+  /** The deepest vector list the reader will be asked for: its HNSW setting is made with the others, saving a round trip. */
+  vectorLimit?: number;
+}
+
+/**
+ * Settings of a search's transaction, sent as one statement. One snapshot for the BM25 statistics and the
+ * chunks, so a concurrent ingest cannot make them disagree (and both lists of a hybrid search see the same
+ * chunks). Candidate queries look expensive to the planner; compiling them with JIT costs more than running
+ * them. Iterative scans keep filtered vector queries returning `limit` rows: without them HNSW stops after
+ * ef_search candidates, and a selective filter leaves fewer than asked.
+ */
+const READ_SETTINGS = `SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY; SET LOCAL jit = off; SET LOCAL hnsw.iterative_scan = relaxed_order`;
+
+/** HNSW candidates per vector query: twice the rows asked for, within pgvector's bounds. */
+const efSearchFor = (limit: number) => Math.max(40, Math.min(1000, limit * 2));
+const efSearchSetting = (limit: number) => `SET LOCAL hnsw.ef_search = ${efSearchFor(limit)}`;
+
 /** Renumbers a filter's `$n` placeholders to follow `offset` parameters already in the query. */
 function shiftPlaceholders(sql: string, offset: number): string {
   return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
@@ -158,29 +187,34 @@ export class ChunksRepository {
     await tenantQuery(this.pool, scope, 'DELETE FROM chunks WHERE document_id = $1 AND ordinal > $2', [documentId, lastOrdinal]);
   }
 
+  /**
+   * Runs `work` with a reader over one collection: every statement of one search in one read-only
+   * transaction on one connection, its settings sent as one statement. The reader's methods may be called
+   * concurrently (the connection queues them); `work` must not return before they settle.
+   */
+  async read<T>(scope: CollectionScope, work: (reader: ChunkReader) => Promise<T>, options: ReadOptions = {}): Promise<T> {
+    return withTenant(this.pool, scope.tenant, async (client) => {
+      let efSearch: number | null = options.vectorLimit === undefined ? null : efSearchFor(options.vectorLimit);
+      await client.query(efSearch === null ? READ_SETTINGS : `${READ_SETTINGS}; ${efSearchSetting(options.vectorLimit!)}`);
+      const { collectionId } = scope;
+      return work({
+        searchKeyword: (search, query, bm25 = DEFAULT_BM25) => this.keywordSearch(client, { ...search, ...scope }, query, bm25),
+        searchVector: async (search, embedding) => {
+          if (efSearch !== efSearchFor(search.limit)) {
+            efSearch = efSearchFor(search.limit);
+            await client.query(efSearchSetting(search.limit));
+          }
+          return this.vectorSearch(client, { ...search, ...scope }, embedding);
+        },
+        wordIdf: (words) => this.wordIdfOn(client, collectionId, words),
+        meanEmbedding: (chunkIds) => this.meanEmbeddingOn(client, collectionId, chunkIds),
+      });
+    });
+  }
+
   /** Nearest chunks by cosine distance, through the HNSW index of the query's dimension. */
   async searchVector(search: ChunkSearch, embedding: Float32Array): Promise<ChunkHit[]> {
-    const dim = embedding.length;
-    const params: unknown[] = [search.collectionId, toSql(Array.from(embedding)), search.limit];
-    const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
-    if (search.filter) params.push(...search.filter.params);
-    return withTenant(this.pool, search.tenant, async (client) => {
-      // Iterative scans keep filtered queries returning `limit` rows: without them HNSW stops after ef_search
-      // candidates, and a selective filter leaves fewer than asked.
-      await client.query(`SET LOCAL hnsw.ef_search = ${Math.max(40, Math.min(1000, search.limit * 2))}`);
-      await client.query('SET LOCAL hnsw.iterative_scan = relaxed_order');
-      const { rows } = await client.query<HitRow>(
-        `SELECT * FROM (
-           SELECT ${HIT_COLUMNS}, 1 - (c.embedding::vector(${dim}) <=> $2::vector(${dim})) AS score
-           FROM chunks c JOIN documents d ON d.id = c.document_id
-           WHERE c.collection_id = $1 AND c.embedding_dim = ${dim} AND d.status = 'ready' ${filterSql}
-           ORDER BY c.embedding::vector(${dim}) <=> $2::vector(${dim})
-           LIMIT $3) hits
-         ORDER BY score DESC`,
-        params,
-      );
-      return rows.map(toHit);
-    });
+    return this.read(search, (reader) => reader.searchVector(search, embedding), { vectorLimit: search.limit });
   }
 
   /**
@@ -190,33 +224,7 @@ export class ChunksRepository {
    * question full of common words does not score half the collection; the result is still the exact top k.
    */
   async searchKeyword(search: ChunkSearch, query: string, bm25: Bm25Parameters = DEFAULT_BM25): Promise<ChunkHit[]> {
-    return withTenant(this.pool, search.tenant, async (client) => {
-      // One snapshot for the statistics and the chunks, so a concurrent ingest cannot make them disagree.
-      await client.query('SET TRANSACTION ISOLATION LEVEL REPEATABLE READ, READ ONLY');
-      // Candidate queries look expensive to the planner; compiling them with JIT costs more than running them.
-      await client.query('SET LOCAL jit = off');
-      const statistics = await this.keywordStatistics(client, search.collectionId, query);
-      if (!statistics) return [];
-      const terms = buildQueryTerms(statistics.lexemes, statistics.collection, bm25);
-      if (terms.length === 0) return [];
-      const rounds = new ThresholdRounds(terms, statistics.collection.chunkCount, search.limit);
-      let best: ChunkHit[] = [];
-      let scored: string | null = null;
-      for (let threshold = rounds.first(); ; ) {
-        const candidates = threshold > 0
-          ? candidateQuery(search.collectionId, terms, threshold, MAX_CANDIDATE_OPERANDS)
-          : anyTermQuery(search.collectionId, terms);
-        // A lower threshold admits mostly the chunks the previous round already scored: those that did not make
-        // its top k cannot make this one, so only the new ones are scored and merged with the previous best.
-        const unscored = scored === null ? candidates : `( ${candidates} ) & !( ${scored} )`;
-        const hits = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25);
-        best = topHits([...best, ...hits], search.limit);
-        const next = rounds.next(threshold, best.map((hit) => hit.score));
-        if (next === null) return best;
-        threshold = next;
-        scored = candidates;
-      }
-    });
+    return this.read(search, (reader) => reader.searchKeyword(search, query, bm25));
   }
 
   /**
@@ -225,27 +233,73 @@ export class ChunksRepository {
    * out, and a word no chunk contains gets the highest idf. Empty for an empty collection.
    */
   async wordIdf(scope: CollectionScope, words: string[]): Promise<Map<string, number>> {
-    const { rows } = await tenantQuery<{ word: string; chunk_count: string; word_chunks: string | null }>(
-      this.pool,
-      scope.tenant,
+    return withTenant(this.pool, scope.tenant, (client) => this.wordIdfOn(client, scope.collectionId, words));
+  }
+
+  /** The mean of the collection's chunks' embeddings (pgvector's avg), or null when none of them is there. */
+  async meanEmbedding(scope: CollectionScope, chunkIds: string[]): Promise<Float32Array | null> {
+    return withTenant(this.pool, scope.tenant, (client) => this.meanEmbeddingOn(client, scope.collectionId, chunkIds));
+  }
+
+  private async vectorSearch(client: PoolClient, search: ChunkSearch, embedding: Float32Array): Promise<ChunkHit[]> {
+    const dim = embedding.length;
+    const params: unknown[] = [search.collectionId, toSql(Array.from(embedding)), search.limit];
+    const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
+    if (search.filter) params.push(...search.filter.params);
+    const { rows } = await client.query<HitRow>(
+      `SELECT * FROM (
+         SELECT ${HIT_COLUMNS}, 1 - (c.embedding::vector(${dim}) <=> $2::vector(${dim})) AS score
+         FROM chunks c JOIN documents d ON d.id = c.document_id
+         WHERE c.collection_id = $1 AND c.embedding_dim = ${dim} AND d.status = 'ready' ${filterSql}
+         ORDER BY c.embedding::vector(${dim}) <=> $2::vector(${dim})
+         LIMIT $3) hits
+       ORDER BY score DESC`,
+      params,
+    );
+    return rows.map(toHit);
+  }
+
+  private async keywordSearch(client: PoolClient, search: ChunkSearch, query: string, bm25: Bm25Parameters): Promise<ChunkHit[]> {
+    const statistics = await this.keywordStatistics(client, search.collectionId, query);
+    if (!statistics) return [];
+    const terms = buildQueryTerms(statistics.lexemes, statistics.collection, bm25);
+    if (terms.length === 0) return [];
+    const rounds = new ThresholdRounds(terms, statistics.collection.chunkCount, search.limit);
+    let best: ChunkHit[] = [];
+    let scored: string | null = null;
+    for (let threshold = rounds.first(); ; ) {
+      const candidates = threshold > 0
+        ? candidateQuery(search.collectionId, terms, threshold, MAX_CANDIDATE_OPERANDS)
+        : anyTermQuery(search.collectionId, terms);
+      // A lower threshold admits mostly the chunks the previous round already scored: those that did not make
+      // its top k cannot make this one, so only the new ones are scored and merged with the previous best.
+      const unscored = scored === null ? candidates : `( ${candidates} ) & !( ${scored} )`;
+      const hits = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25);
+      best = topHits([...best, ...hits], search.limit);
+      const next = rounds.next(threshold, best.map((hit) => hit.score));
+      if (next === null) return best;
+      threshold = next;
+      scored = candidates;
+    }
+  }
+
+  private async wordIdfOn(client: PoolClient, collectionId: string, words: string[]): Promise<Map<string, number>> {
+    const { rows } = await client.query<{ word: string; chunk_count: string; word_chunks: string | null }>(
       `SELECT w.word, c.chunk_count, s.chunk_count AS word_chunks
        FROM bm25_collection_stats c
        CROSS JOIN unnest($2::text[]) AS w (word)
        CROSS JOIN LATERAL (SELECT lexeme FROM unnest(to_tsvector('english', w.word)) LIMIT 1) l
        LEFT JOIN bm25_lexeme_stats s ON s.collection_id = c.collection_id AND s.lexeme = l.lexeme
        WHERE c.collection_id = $1 AND c.chunk_count > 0`,
-      [scope.collectionId, words],
+      [collectionId, words],
     );
     return new Map(rows.map((row) => [row.word, bm25Idf(Number(row.chunk_count), Number(row.word_chunks ?? 0))]));
   }
 
-  /** The mean of the collection's chunks' embeddings (pgvector's avg), or null when none of them is there. */
-  async meanEmbedding(scope: CollectionScope, chunkIds: string[]): Promise<Float32Array | null> {
-    const { rows } = await tenantQuery<{ mean: string | null }>(
-      this.pool,
-      scope.tenant,
+  private async meanEmbeddingOn(client: PoolClient, collectionId: string, chunkIds: string[]): Promise<Float32Array | null> {
+    const { rows } = await client.query<{ mean: string | null }>(
       'SELECT avg(embedding)::text AS mean FROM chunks WHERE collection_id = $1 AND id = ANY($2::bigint[])',
-      [scope.collectionId, chunkIds],
+      [collectionId, chunkIds],
     );
     return rows[0].mean === null ? null : Float32Array.from(fromSql(rows[0].mean) as number[]);
   }

@@ -1,4 +1,4 @@
-import { Inject, Injectable } from '@nestjs/common';
+import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { NewQueryLog, QueryLogsRepository, QueryOutcome } from '@app/database';
@@ -31,7 +31,10 @@ export interface FailureRecord {
  * user waiting for an answer must not lose it because the log could not be written.
  */
 @Injectable()
-export class QueryRecorder {
+export class QueryRecorder implements BeforeApplicationShutdown {
+  /** Records written after their answer was sent; shutdown waits for them before the pool closes. */
+  private readonly pending = new Set<Promise<void>>();
+
   constructor(
     private readonly logs: QueryLogsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -56,6 +59,21 @@ export class QueryRecorder {
       outcome: record.outcome,
       flaggedChunks: record.flaggedChunks,
     });
+  }
+
+  /**
+   * Records an answer without holding it up: the row is written while the answer goes out (a transaction and
+   * a commit the user need not wait for). Failures are logged as in answered(); shutdown waits for the write.
+   */
+  answeredInBackground(request: QueryRequest, record: AnswerRecord): void {
+    const write: Promise<void> = this.answered(request, record)
+      .catch((error: unknown) => this.logger.error({ err: error, outcome: record.outcome }, 'could not record a query'))
+      .finally(() => this.pending.delete(write));
+    this.pending.add(write);
+  }
+
+  async beforeApplicationShutdown(): Promise<void> {
+    await Promise.all(this.pending);
   }
 
   async failed(request: QueryRequest, record: FailureRecord): Promise<void> {

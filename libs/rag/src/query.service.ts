@@ -1,11 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { countTokens } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { CollectionsRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError } from '@app/errors';
 import { ANSWER_GENERATOR, AnswerGenerator, costUsd, detectPromptInjection, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
-import { compileMetadataFilter, SearchService } from '@app/retrieval';
+import { compileSearchFilter, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
 import { buildCitations } from './citations';
@@ -32,7 +31,6 @@ interface GeneratedAnswer {
 @Injectable()
 export class QueryService {
   constructor(
-    private readonly collections: CollectionsRepository,
     private readonly search: SearchService,
     private readonly cache: AnswerCache,
     private readonly recorder: QueryRecorder,
@@ -45,14 +43,18 @@ export class QueryService {
   async prepare(request: QueryRequest): Promise<PreparedQuery> {
     const startedAt = performance.now();
     try {
-      // Compiled again by the search; checked here so a bad filter is a 400, not an error event mid-stream.
-      if (request.filters) compileMetadataFilter(request.filters);
+      // Compiled once, here, so a bad filter is a 400, not an error event mid-stream.
+      const filter = compileSearchFilter(request.filters);
       const injection = detectPromptInjection(request.query);
       // Flagged queries are always recorded (the query log has the flag); refusing them is the operator's choice.
       if (injection.flagged && this.config.security.blockPromptInjection) throw new PromptInjectionError(injection.reasons);
+      // The collection is looked up while the budget is checked; the budget's refusal still comes first.
+      const planned = this.search.plan(request, filter);
+      planned.catch(() => undefined);
       // Refused before anything streams, so an exhausted budget is a plain 429.
       await this.budget.assertAvailable(request.tenant, request);
-      const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
+      const search = await planned;
+      const { collection } = search;
       const cacheScope = {
         collectionId: collection.id,
         contentVersion: collection.contentVersion,
@@ -61,7 +63,7 @@ export class QueryService {
         topK: request.topK,
         generator: this.generator.cacheIdentity,
       };
-      return { request, collection, cacheScope, startedAt };
+      return { request, collection, search, cacheScope, startedAt };
     } catch (error) {
       await this.recorder.failed(request, { collectionId: null, outcome: 'failed', errorCode: errorCode(error), retrievalMs: 0, totalMs: elapsedSince(startedAt) });
       throw error;
@@ -82,7 +84,7 @@ export class QueryService {
       const hit = await this.cache.find(prepared.cacheScope, request.query, embedQuery);
       if (hit) {
         const result = this.cachedResult(hit, elapsedSince(startedAt));
-        await this.recorder.answered(request, {
+        this.recorder.answeredInBackground(request, {
           collectionId: prepared.collection.id,
           result,
           outcome: hit.answer.outcome,
@@ -97,7 +99,7 @@ export class QueryService {
         return;
       }
 
-      const hits = await this.search.search({ ...request, embedQuery });
+      const hits = await this.search.run({ ...prepared.search, request: { ...request, embedQuery } });
       signal.throwIfAborted();
       const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
       retrievalMs = elapsedSince(startedAt);
@@ -116,7 +118,9 @@ export class QueryService {
         model,
         cached: false,
       };
-      await this.recorder.answered(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
+      // The log is written while the answer goes out; the cache is written first, so the same question asked
+      // as soon as this answer arrives finds it.
+      this.recorder.answeredInBackground(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
       recorded = true;
       if (!signal.aborted) {
         await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome });

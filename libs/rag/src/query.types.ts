@@ -1,5 +1,5 @@
 import type { Collection } from '@app/database';
-import type { SearchRequest } from '@app/retrieval';
+import type { SearchPlan, SearchRequest } from '@app/retrieval';
 import type { AnswerCacheScope } from './answer-cache-keys';
 import type { Citation, RetrievedSource } from './retrieved-source';
 
@@ -45,6 +45,8 @@ export type QueryEvent =
 export interface PreparedQuery {
   request: QueryRequest;
   collection: Collection;
+  /** The search, planned once: filter compiled, collection found. */
+  search: SearchPlan;
   cacheScope: AnswerCacheScope;
   /** performance.now() when the request arrived. */
   startedAt: number;

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Bm25Parameters, ChunkHit, CollectionScope, ChunksRepository, CollectionsRepository, SqlFilter } from '@app/database';
+import { Bm25Parameters, ChunkHit, ChunkReader, ChunksRepository, Collection, CollectionScope, CollectionsRepository, SqlFilter } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { compileMetadataFilter, MetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
@@ -22,6 +22,19 @@ export interface SearchRequest {
 }
 
 export type SearchResult = ChunkHit;
+
+/** A search checked and resolved once (filter compiled, collection found), ready to run. */
+export interface SearchPlan {
+  request: SearchRequest;
+  collection: Collection;
+  scope: CollectionScope;
+  filter?: SqlFilter;
+}
+
+/** The filter as SQL, or undefined for none; throws InvalidFilterError (400) for a bad one. */
+export function compileSearchFilter(filters: MetadataFilter | undefined): SqlFilter | undefined {
+  return filters ? compileMetadataFilter(filters) : undefined;
+}
 
 /**
  * Hybrid search: how many chunks each list contributes to reciprocal rank fusion and each list's weight, and
@@ -59,24 +72,57 @@ export class SearchService {
   }
 
   async search(request: SearchRequest): Promise<SearchResult[]> {
-    const filter: SqlFilter | undefined = request.filters ? compileMetadataFilter(request.filters) : undefined;
+    return this.run(await this.plan(request));
+  }
+
+  /**
+   * Compiles the filter (unless the caller already did) and finds the collection: what a search can be
+   * refused for (400, 404, 409), done once, before anything runs.
+   */
+  async plan(request: SearchRequest, filter = compileSearchFilter(request.filters)): Promise<SearchPlan> {
     const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
-    const scope: CollectionScope = { tenant: request.tenant, collectionId: collection.id };
+    return { request, collection, scope: { tenant: request.tenant, collectionId: collection.id }, filter };
+  }
+
+  /**
+   * Runs a planned search in one read-only transaction: the keyword list, the question's word weights, the
+   * feedback vector and the vector list share one connection and one snapshot, so a hybrid search is one
+   * transaction whose statements follow each other without waiting for another connection.
+   */
+  async run(plan: SearchPlan): Promise<SearchResult[]> {
+    const { request, filter } = plan;
     if (request.mode === 'keyword') {
-      return this.chunks.searchKeyword({ ...scope, limit: request.topK, filter }, request.query, this.bm25);
+      return this.chunks.read(plan.scope, (reader) => reader.searchKeyword({ limit: request.topK, filter }, request.query, this.bm25));
     }
+    // An embedding that does not need the collection's statistics starts now, before the transaction opens: a
+    // remote embedder's round trip then overlaps the keyword list rather than holding a connection idle.
+    const early = this.embedder.embedQuery ? null : this.plainEmbedding(request);
+    // Marked handled here: it is awaited inside the transaction, which may fail (or not start) before that.
+    early?.catch(() => undefined);
     if (request.mode === 'vector') {
-      const embedding = await this.embedQuery(scope, request);
-      return this.chunks.searchVector({ ...scope, limit: request.topK, filter }, embedding);
+      const ready = early ? await early : null;
+      return this.chunks.read(
+        plan.scope,
+        async (reader) => reader.searchVector({ limit: request.topK, filter }, ready ?? (await this.wordEmbedding(reader, request))),
+        { vectorLimit: request.topK },
+      );
     }
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
     const depth = Math.max(this.fusion.candidates, request.topK);
-    const [embedding, keyword] = await Promise.all([
-      this.embedQuery(scope, request),
-      this.chunks.searchKeyword({ ...scope, limit: depth, filter }, request.query, this.bm25),
-    ]);
-    const vectorQuery = await this.withFeedback(scope, embedding, keyword);
-    const vector = await this.chunks.searchVector({ ...scope, limit: depth, filter }, vectorQuery);
+    const list = { limit: depth, filter };
+    const [vector, keyword] = await this.chunks.read(
+      plan.scope,
+      async (reader) => {
+        // Both settle before the transaction ends, even when one fails: the other may still be using the connection.
+        const [embedding, keyword] = await settleBoth(
+          early ?? this.wordEmbedding(reader, request),
+          reader.searchKeyword(list, request.query, this.bm25),
+        );
+        const vectorQuery = await this.withFeedback(reader, embedding, keyword);
+        return [await reader.searchVector(list, vectorQuery), keyword] as const;
+      },
+      { vectorLimit: depth },
+    );
     return reciprocalRankFusion([
       { items: vector, weight: this.fusion.vectorWeight },
       { items: keyword, weight: this.fusion.keywordWeight },
@@ -85,14 +131,13 @@ export class SearchService {
       .map(({ item, score }) => ({ ...item, score }));
   }
 
-  /**
-   * The question's vector. A model built from words weighs each word by its idf in this collection (rare
-   * words lead, as in BM25); otherwise the plain embedding, reusing the caller's when it has one.
-   */
-  private embedQuery(scope: CollectionScope, request: SearchRequest): Promise<Float32Array> {
-    if (this.embedder.embedQuery) {
-      return this.embedder.embedQuery(request.query, (words) => this.chunks.wordIdf(scope, words));
-    }
+  /** The question's vector from a model built from words: each word weighed by its idf in this collection (rare words lead, as in BM25). */
+  private wordEmbedding(reader: ChunkReader, request: SearchRequest): Promise<Float32Array> {
+    return this.embedder.embedQuery!(request.query, (words) => reader.wordIdf(words));
+  }
+
+  /** The question's plain embedding, reusing the caller's when it has one. */
+  private plainEmbedding(request: SearchRequest): Promise<Float32Array> {
     return request.embedQuery?.() ?? this.embedder.embed([request.query], { tenant: request.tenant }).then(([vector]) => vector);
   }
 
@@ -101,12 +146,20 @@ export class SearchService {
    * so the vector list also finds passages like those BM25 ranks first, worded differently. On NFCorpus dev
    * this lifts hybrid nDCG@10 more than any fusion weight does (README, "Retrieval quality").
    */
-  private async withFeedback(scope: CollectionScope, query: Float32Array, keyword: ChunkHit[]): Promise<Float32Array> {
+  private async withFeedback(reader: ChunkReader, query: Float32Array, keyword: ChunkHit[]): Promise<Float32Array> {
     const { feedbackChunks, feedbackWeight } = this.fusion;
     if (feedbackChunks === 0 || feedbackWeight === 0 || keyword.length === 0) return query;
-    const mean = await this.chunks.meanEmbedding(scope, keyword.slice(0, feedbackChunks).map((hit) => hit.chunkId));
+    const mean = await reader.meanEmbedding(keyword.slice(0, feedbackChunks).map((hit) => hit.chunkId));
     return mean ? addScaled(query, mean, feedbackWeight) : query;
   }
+}
+
+/** Like Promise.all for two, but waits for both to settle before it rejects (with the first failure). */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'rejected') throw first.reason;
+  if (second.status === 'rejected') throw second.reason;
+  return [first.value, second.value];
 }
 
 /** a + weight · b, as a new vector (cosine search does not need it normalised). */
