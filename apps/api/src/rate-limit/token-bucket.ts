@@ -1,28 +1,33 @@
 import Redis from 'ioredis';
 
+// Redis's clock in milliseconds, and a bucket's tokens now (refilled since it was last written) with the
+// milliseconds until it holds a whole token again: shared by the script that takes and the one that only looks.
+const REFILL = `
+local now_parts = redis.call('TIME')
+local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+local function refill(key, capacity)
+  local rate = capacity / 60000
+  local state = redis.call('HMGET', key, 'tokens', 'ts')
+  local tokens = tonumber(state[1]) or capacity
+  local ts = tonumber(state[2]) or now
+  tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
+  if tokens >= 1 then return tokens, 0 end
+  return tokens, math.ceil((1 - tokens) / rate)
+end
+`;
+
 /**
  * Token buckets in Redis, refilled continuously at `perMinute / 60 s` up to `perMinute` tokens. One Lua
  * script checks the caller's bucket and the global bucket together and takes a token from both or from
  * neither, so a client that is refused never drains the shared budget, and every API process sees the same
  * state. Time comes from the Redis server, not from each process's clock.
  */
-const SCRIPT = `
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
+const SCRIPT = `${REFILL}
 local results = {}
 local allowed = 1
 for i, key in ipairs(KEYS) do
-  local capacity = tonumber(ARGV[i])
-  local rate = capacity / 60000
-  local state = redis.call('HMGET', key, 'tokens', 'ts')
-  local tokens = tonumber(state[1]) or capacity
-  local ts = tonumber(state[2]) or now
-  tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-  local wait = 0
-  if tokens < 1 then
-    allowed = 0
-    wait = math.ceil((1 - tokens) / rate)
-  end
+  local tokens, wait = refill(key, tonumber(ARGV[i]))
+  if wait > 0 then allowed = 0 end
   results[i] = { tokens, wait }
 end
 for i, key in ipairs(KEYS) do
@@ -37,18 +42,10 @@ end
 return { allowed, results }
 `;
 
-/** The same refill arithmetic, read-only: milliseconds until the bucket holds a whole token (0 when it does). */
-const PEEK_SCRIPT = `
-local now_parts = redis.call('TIME')
-local now = tonumber(now_parts[1]) * 1000 + math.floor(tonumber(now_parts[2]) / 1000)
-local capacity = tonumber(ARGV[1])
-local rate = capacity / 60000
-local state = redis.call('HMGET', KEYS[1], 'tokens', 'ts')
-local tokens = tonumber(state[1]) or capacity
-local ts = tonumber(state[2]) or now
-tokens = math.min(capacity, tokens + math.max(0, now - ts) * rate)
-if tokens >= 1 then return 0 end
-return math.ceil((1 - tokens) / rate)
+/** Read-only: milliseconds until the bucket holds a whole token (0 when it does). */
+const PEEK_SCRIPT = `${REFILL}
+local _, wait = refill(KEYS[1], tonumber(ARGV[1]))
+return wait
 `;
 
 export interface BucketLimit {
