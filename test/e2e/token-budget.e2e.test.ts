@@ -8,20 +8,13 @@ import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
 import { postSse } from '../support/sse';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { until } from '../support/until';
 
 const POLICY = '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n';
 const QUESTION = 'How many vacation days do new employees get?';
 /** A long answer, so a client can leave well before its end. */
 const LONG_REPLY = `New employees receive twenty-seven vacation days per year [1]. ${'They may carry days over into the next year. '.repeat(40)}`;
 const MAX_ANSWER_TOKENS = 2_000;
-
-async function until(condition: () => Promise<boolean>, timeoutMs = 5_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Starts a system answering with the fake model, with a member key of tenant acme and one ready document. */
 async function startWithModel(fake: FakeOpenAI, overrides: Record<string, string> = {}): Promise<{ env: TestEnv; system: RunningSystem; memberKey: string }> {

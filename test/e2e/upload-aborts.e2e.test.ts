@@ -9,6 +9,7 @@ import { openFileDescriptors, recentOutput, spawnApp, stopProcess, waitForHttp }
 import { stagingFiles } from '../support/staging';
 import { createTestEnv, TestEnv } from '../support/test-env';
 import { authHeaders } from '../support/test-keys';
+import { until } from '../support/until';
 
 const IDLE_TIMEOUT_MS = 1_000;
 const BOUNDARY = 'groundwork-cut-off-upload';
@@ -36,14 +37,6 @@ async function startUpload(port: number, dataDir: string): Promise<Socket> {
   socket.write(Buffer.alloc(SENT_BYTES, 'a'));
   await until(() => stagingFiles(dataDir).length > before, 10_000, 'the API never started staging the upload');
   return socket;
-}
-
-async function until(condition: () => boolean, timeoutMs: number, message: string | (() => string)): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error(typeof message === 'function' ? message() : message);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
 }
 
 describe('uploads cut off or stalled by the client leave nothing behind (real api process)', () => {

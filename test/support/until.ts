@@ -1,0 +1,14 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+
+/** Polls `condition` every 20 ms until it holds; throws `message` once `timeoutMs` have passed without it. */
+export async function until(
+  condition: () => boolean | Promise<boolean>,
+  timeoutMs = 5_000,
+  message: string | (() => string) = 'condition not met in time',
+): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await condition())) {
+    if (Date.now() > deadline) throw new Error(typeof message === 'function' ? message() : message);
+    await sleep(20);
+  }
+}
