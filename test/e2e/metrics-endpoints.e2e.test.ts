@@ -4,6 +4,7 @@ import { WorkerMetricsServer } from '../../apps/worker/src/metrics/worker-metric
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { scrape } from '../support/prometheus';
 import { useSystem } from '../support/test-env';
+import { until } from '../support/until';
 
 const API_METRICS: Record<string, string> = {
   http_request_duration_seconds: 'histogram',
@@ -109,8 +110,10 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
     assert.equal(after.count('http_request_duration_seconds', { method: 'POST', route: '/v1/query', status: '200' }) - before.count('http_request_duration_seconds', { method: 'POST', route: '/v1/query', status: '200' }), 2);
     assert.ok(after.type('groundwork_llm_tokens_total') === 'counter');
 
-    // The dashboard's view of the same hour: both queries, with latency percentiles.
-    const overview = await requestJson(suite.system.baseUrl, '/v1/admin/overview', {});
+    // The dashboard's view of the same hour: both queries, with latency percentiles (read once both logs are
+    // written: a query's log is written while its answer goes out).
+    let overview = await requestJson(suite.system.baseUrl, '/v1/admin/overview', {});
+    await until(async () => (overview = await requestJson(suite.system.baseUrl, '/v1/admin/overview', {})).body.queries.queries >= 2);
     assert.equal(overview.body.queries.queries, 2);
     assert.equal(overview.body.queries.cache_hits, 1);
     assert.equal(overview.body.queries.cache_hit_rate, 0.5);
