@@ -24,10 +24,9 @@ stamp=node_modules/.groundwork-lock-sha
 lock_sha=$(sha256sum package-lock.json | cut -d' ' -f1)
 if [ ! -f "${stamp}" ] || [ "$(cat "${stamp}")" != "${lock_sha}" ]; then
   log "installing npm dependencies"
-  # `npm install` rather than `npm ci`: it installs the locked versions all the same, but npm ci refuses
-  # this lock because npm leaves unpublished platform builds of an optional dependency (pdfjs-dist's
-  # @napi-rs/canvas, which text extraction does not use) out of the lock file and then misses them.
-  npm install --no-fund --no-audit --loglevel=error >/dev/null
+  # `npm ci`, as the Dockerfile does: it installs exactly the lock file and fails when the lock does not match
+  # package.json, so every test run checks that a deployment's install would work.
+  npm ci --no-fund --no-audit --loglevel=error >/dev/null
   echo "${lock_sha}" > "${stamp}"
 fi
 
