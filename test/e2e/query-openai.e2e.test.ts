@@ -6,17 +6,10 @@ import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { postSse, SseResponse } from '../support/sse';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { until } from '../support/until';
 
 const TIME_OFF = '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n';
 const SECURITY = '# Security\n\nBadges must be worn at all times inside the building, also by new employees.\n';
-
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
-}
 
 /** Three one-sentence notes in a collection of their own, for the model to cite out of order. */
 const NOTES: [string, string][] = [
@@ -208,8 +201,9 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
       stopWhen: (message) => message.kind === 'event' && message.event === 'delta',
     });
     assert.equal(sse.events.at(-1)!.event, 'delta');
-    await until(() => chatRequests().length === 1 && chatRequests()[0].closedBeforeEnd);
-    await until(async () => (await pool.query(`SELECT 1 FROM query_logs WHERE query_text = $1 AND outcome = 'client_closed'`, [question])).rowCount === 1);
+    await until(() => chatRequests().length === 1 && chatRequests()[0].closedBeforeEnd, 3_000, 'the model request was not aborted upstream');
+    const logged = async () => (await pool.query(`SELECT 1 FROM query_logs WHERE query_text = $1 AND outcome = 'client_closed'`, [question])).rowCount === 1;
+    await until(logged, 3_000, 'no client_closed query log');
   });
 
   test('429 with Retry-After, then success', async () => {
