@@ -4,26 +4,64 @@ import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
-import { postSse } from '../support/sse';
+import { postSse, SseResponse } from '../support/sse';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { until } from '../support/until';
 
 const TIME_OFF = '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n';
 const SECURITY = '# Security\n\nBadges must be worn at all times inside the building, also by new employees.\n';
 
-async function until(condition: () => boolean | Promise<boolean>, timeoutMs = 3000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!(await condition())) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 20));
-  }
+/** Three one-sentence notes in a collection of their own, for the model to cite out of order. */
+const NOTES: [string, string][] = [
+  ['canteen.txt', 'The canteen serves lunch from noon until two.'],
+  ['parking.txt', 'Parking spaces are assigned by the facilities desk.'],
+  ['library.txt', 'The library lends laptops for one week.'],
+];
+const NOTES_QUESTION = 'What do the three notes say about lunch, parking and laptops?';
+
+/** The sources of a chat request as the prompt numbers them. */
+function promptSources(body: ChatRequestBody): { n: number; title: string; text: string }[] {
+  const user = String(body.messages?.[1]?.content ?? '');
+  return [...user.matchAll(/<source n="(\d+)" title="([^"]*)" pages="[^"]*">\n([^<]*)\n<\/source>/g)].map((m) => ({ n: Number(m[1]), title: m[2], text: m[3] }));
 }
 
 /** The model's reply: cites source 1, and invents source 7, which must not survive. */
 const reply = (body: ChatRequestBody) => {
   if (body.model !== 'primary-model') return 'The fallback model answers: twenty-seven days [1].';
+  if (/three notes/i.test(JSON.stringify(body.messages))) {
+    // Each source's own sentence, cited by its number in the prompt, in the order 2, 3, 1.
+    const [first, second, third] = promptSources(body);
+    return `${second.text} [2] ${third.text} [3] ${first.text} [1]`;
+  }
   if (/briefly/i.test(JSON.stringify(body.messages))) return 'Twenty-seven days [1][2].';
   return 'New employees get twenty-seven vacation days per year [1]. See also [7]. Badges are required at all times [1, 2].';
 };
+
+/**
+ * The stream says what the JSON answer says: the deltas joined are its answer, `done` has its citations, each
+ * delta names the numbers it shows first and the sources they cite, and each citation's `rank` is the place of
+ * its chunk in the `retrieval` event.
+ */
+function assertStreamMatches(sse: SseResponse, json: { answer: string; citations: { n: number; rank: number; chunk_id: string }[]; cached: boolean }): void {
+  assert.equal(sse.events[0].event, 'retrieval');
+  assert.equal(sse.events.at(-1)!.event, 'done', JSON.stringify(sse.events));
+  const deltas = sse.events.filter((e) => e.event === 'delta').map((e) => e.data as { text: string; cites?: { n: number; rank: number }[] });
+  assert.equal(deltas.map((d) => d.text).join(''), json.answer);
+  const done = sse.events.at(-1)!.data;
+  assert.deepEqual(done.citations, json.citations);
+  assert.equal(done.cached, json.cached);
+  let shown = '';
+  for (const delta of deltas) {
+    for (const cite of delta.cites ?? []) {
+      assert.ok(!shown.includes(`[${cite.n}]`) && delta.text.includes(`[${cite.n}]`), `[${cite.n}] is first shown in ${JSON.stringify(delta.text)}`);
+    }
+    shown += delta.text;
+  }
+  assert.deepEqual(deltas.flatMap((d) => d.cites ?? []), json.citations.map(({ n, rank }) => ({ n, rank })));
+  const sources = sse.events[0].data.sources as { rank: number; chunk_id: string }[];
+  assert.deepEqual(sources.map((s) => s.rank), sources.map((_, i) => i + 1));
+  for (const citation of json.citations) assert.equal(sources[citation.rank - 1].chunk_id, citation.chunk_id, `[${citation.n}]`);
+}
 
 describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake server)', () => {
   const fake = new FakeOpenAI({ chatReply: reply });
@@ -50,8 +88,12 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
     });
     system = await startSystem(env.config);
     pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    for (const [name, content] of [['time-off.md', TIME_OFF], ['security.md', SECURITY]]) {
-      const upload = await uploadFile(system.baseUrl, { name, content }, { collection: 'hb' });
+    const documents = [
+      ...[['time-off.md', TIME_OFF], ['security.md', SECURITY]].map(([name, content]) => ({ name, content, collection: 'hb' })),
+      ...NOTES.map(([name, content]) => ({ name, content, collection: 'notes' })),
+    ];
+    for (const { name, content, collection } of documents) {
+      const upload = await uploadFile(system.baseUrl, { name, content }, { collection });
       assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
     }
   });
@@ -102,6 +144,56 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
     assert.deepEqual(sse.events.at(-1)!.data.citations.map((c: { n: number }) => c.n), [1, 2]);
   });
 
+  test('a model citing [2] … [3] … [1]: JSON and SSE show [1] … [2] … [3], the citations numbered alike and pointing at the right chunks', async () => {
+    const json = await ask({ query: NOTES_QUESTION, collection: 'notes', top_k: 3 });
+    assert.equal(json.status, 200, JSON.stringify(json.body));
+    const prompt = promptSources(chatRequests()[0].body as ChatRequestBody);
+    assert.deepEqual(prompt.map((source) => source.n), [1, 2, 3]);
+    const [first, second, third] = prompt;
+    assert.equal(json.body.answer, `${second.text} [1] ${third.text} [2] ${first.text} [3]`);
+    // Each citation quotes the sentence its number follows: the source the model cited there.
+    assert.deepEqual(
+      json.body.citations.map((c: { n: number; rank: number; title: string; quote: string }) => ({ n: c.n, rank: c.rank, title: c.title, quote: c.quote })),
+      [
+        { n: 1, rank: 2, title: second.title, quote: second.text },
+        { n: 2, rank: 3, title: third.title, quote: third.text },
+        { n: 3, rank: 1, title: first.title, quote: first.text },
+      ],
+    );
+
+    const sse = await postSse(system.baseUrl, '/v1/query', { query: NOTES_QUESTION, collection: 'notes', top_k: 3, stream: true });
+    assertStreamMatches(sse, json.body);
+    const sources = sse.events[0].data.sources;
+    assert.deepEqual(sources.map((s: { rank: number; title: string }) => [s.rank, s.title]), prompt.map((p) => [p.n, p.title]));
+    assert.equal(sources[0].n, undefined, 'sources are not numbered like the answer');
+  });
+
+  test('a cached answer keeps the reading-order numbers, as JSON and as SSE', async () => {
+    // The suite's system asks the model every time; this one, over the same database, caches answers.
+    const caching = await startSystem({ ...env.config, answers: { ...env.config.answers, cacheTtlSeconds: 600 } }, { worker: false });
+    try {
+      const askCaching = (json: Record<string, unknown>) => requestJson(caching.baseUrl, '/v1/query', { method: 'POST', json });
+      const question = { query: NOTES_QUESTION, collection: 'notes', top_k: 3 };
+      const fresh = await askCaching(question);
+      assert.equal(fresh.body.cached, false);
+      assert.match(fresh.body.answer, /^[^[]+ \[1\] [^[]+ \[2\] [^[]+ \[3\]$/);
+      assert.deepEqual(fresh.body.citations.map((c: { rank: number }) => c.rank), [2, 3, 1]);
+
+      const sse = await postSse(caching.baseUrl, '/v1/query', { ...question, stream: true });
+      assert.equal(sse.events[0].data.cached, true);
+      assert.deepEqual(sse.events.map((e) => e.event), ['retrieval', 'delta', 'done']);
+      assertStreamMatches(sse, { ...fresh.body, cached: true });
+
+      const cached = await askCaching(question);
+      assert.equal(cached.body.cached, true);
+      assert.equal(cached.body.answer, fresh.body.answer);
+      assert.deepEqual(cached.body.citations, fresh.body.citations);
+      assert.equal(chatRequests().length, 1, 'the model was asked once');
+    } finally {
+      await caching.close();
+    }
+  });
+
   test('a client that disconnects mid-stream aborts the model request upstream', async () => {
     fake.streamChunkDelayMs = 150;
     const question = 'Which badges must be worn inside the building?';
@@ -109,8 +201,9 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
       stopWhen: (message) => message.kind === 'event' && message.event === 'delta',
     });
     assert.equal(sse.events.at(-1)!.event, 'delta');
-    await until(() => chatRequests().length === 1 && chatRequests()[0].closedBeforeEnd);
-    await until(async () => (await pool.query(`SELECT 1 FROM query_logs WHERE query_text = $1 AND outcome = 'client_closed'`, [question])).rowCount === 1);
+    await until(() => chatRequests().length === 1 && chatRequests()[0].closedBeforeEnd, 3_000, 'the model request was not aborted upstream');
+    const logged = async () => (await pool.query(`SELECT 1 FROM query_logs WHERE query_text = $1 AND outcome = 'client_closed'`, [question])).rowCount === 1;
+    await until(logged, 3_000, 'no client_closed query log');
   });
 
   test('429 with Retry-After, then success', async () => {

@@ -32,11 +32,11 @@ const IT_POLICY = [
 
 const ask = (system: RunningSystem, json: Record<string, unknown>) => requestJson(system.baseUrl, '/v1/query', { method: 'POST', json });
 
-/** Every [n] of the answer has exactly one citation, and every citation is cited. */
+/** Every [n] of the answer has exactly one citation, every citation is cited, and the numbers go 1, 2, 3… in reading order. */
 function assertCitationsMatch(answer: string, citations: { n: number }[]): void {
-  const cited = [...new Set([...answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])))].sort((a, b) => a - b);
-  assert.deepEqual(citations.map((c) => c.n).sort((a, b) => a - b), cited, answer);
-  assert.equal(new Set(citations.map((c) => c.n)).size, citations.length, 'one citation per number');
+  const firstSeen = [...new Set([...answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])))];
+  assert.deepEqual(firstSeen, firstSeen.map((_, i) => i + 1), `numbered in reading order: ${answer}`);
+  assert.deepEqual(citations.map((c) => c.n), firstSeen, answer);
 }
 
 describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and Redis)', () => {
@@ -70,7 +70,7 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
   test('a JSON answer quotes the PDF page that holds it and cites document, title and pages', async () => {
     const { status, body } = await ask(system, { query: 'How many vacation days do new employees get?', collection: 'handbook' });
     assert.equal(status, 200, JSON.stringify(body));
-    assert.match(body.answer, /New employees receive twenty-seven vacation days per year\. \[\d+\]/);
+    assert.match(body.answer, /New employees receive twenty-seven vacation days per year\. \[1\]/);
     assertCitationsMatch(body.answer, body.citations);
     const citation = body.citations.find((c: { quote: string }) => c.quote.includes('twenty-seven vacation days'));
     assert.ok(citation, JSON.stringify(body.citations));
@@ -102,17 +102,19 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
 
     const [retrieval] = sse.events;
     assert.ok(retrieval.data.sources.length > 0);
-    assert.deepEqual(retrieval.data.sources.map((s: { n: number }) => s.n), retrieval.data.sources.map((_: unknown, i: number) => i + 1));
+    assert.deepEqual(retrieval.data.sources.map((s: { rank: number }) => s.rank), retrieval.data.sources.map((_: unknown, i: number) => i + 1));
     const answer = sse.events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('');
-    assert.match(answer, /^Badges must be worn at all times inside the building\. \[(\d+)\]/);
+    assert.match(answer, /^Badges must be worn at all times inside the building\. \[1\]/);
     // Extractive deltas are whole cited sentences.
     for (const delta of sse.events.filter((e) => e.event === 'delta')) assert.match(delta.data.text, /\[\d+\]$/);
 
     const done = sse.events.at(-1)!.data;
     assertCitationsMatch(answer, done.citations);
     const cited = done.citations[0];
-    const source = retrieval.data.sources.find((s: { n: number }) => s.n === cited.n);
+    const source = retrieval.data.sources[cited.rank - 1];
     assert.equal(cited.chunk_id, source.chunk_id);
+    const cites = sse.events.filter((e) => e.event === 'delta').flatMap((e) => e.data.cites ?? []);
+    assert.deepEqual(cites, done.citations.map((c: { n: number; rank: number }) => ({ n: c.n, rank: c.rank })));
     assert.equal(cited.document_id, handbookId);
     assert.ok(cited.page_start <= 3 && 3 <= cited.page_end);
     assert.equal(done.model, 'extractive');
@@ -208,6 +210,15 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
     const afterUpload = await ask(system, { query: question, collection: 'handbook', top_k: 5 });
     assert.equal(afterUpload.body.cached, false);
     assert.equal(afterUpload.body.answer, first.body.answer);
+  });
+
+  test('OpenAPI documents the citation numbers: citations and sources carry the rank, a delta the numbers it shows first', async () => {
+    const { schemas } = (await requestJson(system.baseUrl, '/docs-json')).body.components;
+    for (const field of ['n', 'rank', 'chunk_id', 'quote']) assert.ok(schemas.CitationDto.properties[field], `CitationDto.${field}`);
+    assert.ok(schemas.SourceEventDto.properties.rank);
+    assert.equal(schemas.SourceEventDto.properties.n, undefined);
+    assert.ok(schemas.DeltaEventDto.properties.cites);
+    assert.ok(schemas.RetrievalEventDto && schemas.DoneEventDto && schemas.CitationNumberDto);
   });
 
   test('every query is in query_logs with its outcome, cache use and timings', async () => {

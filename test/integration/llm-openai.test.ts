@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AnswerInput, GenerationEvent, LlmUnavailableError, OpenAIAnswerGenerator, OpenAIAnswerGeneratorOptions } from '@app/llm';
 import { FakeOpenAI } from '../support/fake-openai';
+import { until } from '../support/until';
 
 const input: AnswerInput = {
   question: 'How many vacation days?',
@@ -19,14 +20,6 @@ async function run(generator: OpenAIAnswerGenerator, signal = new AbortControlle
     else return { text, end: event };
   }
   throw new Error('generation ended without an end event');
-}
-
-async function until(condition: () => boolean, timeoutMs = 2000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  while (!condition()) {
-    if (Date.now() > deadline) throw new Error('condition not met in time');
-    await new Promise((resolve) => setTimeout(resolve, 10));
-  }
 }
 
 describe('OpenAIAnswerGenerator with the real openai SDK against an OpenAI-compatible server', () => {
@@ -154,7 +147,7 @@ describe('OpenAIAnswerGenerator with the real openai SDK against an OpenAI-compa
       );
       assert.deepEqual(events, [{ type: 'delta', text: 'Partial' }]);
       assert.equal(stalling.requests.length, 1);
-      await until(() => stalling.requests[0].closedBeforeEnd);
+      await until(() => stalling.requests[0].closedBeforeEnd, 2_000, 'the stalled request was not closed');
     } finally {
       await stalling.stop();
     }
@@ -198,6 +191,6 @@ describe('OpenAIAnswerGenerator with the real openai SDK against an OpenAI-compa
       })(),
       (error: unknown) => error === reason,
     );
-    await until(() => chatRequests()[0].closedBeforeEnd);
+    await until(() => chatRequests()[0].closedBeforeEnd, 2_000, 'the aborted request was not closed upstream');
   });
 });

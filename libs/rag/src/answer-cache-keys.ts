@@ -46,9 +46,19 @@ function sha256(text: string): string {
   return createHash('sha256').update(text).digest('hex');
 }
 
-/** Redis keys of one scope, under the deployment's prefix. Collection and version lead, so a version's keys are easy to find. */
+/**
+ * The shape and meaning of a cached answer (CachedAnswer). Bump it when they change, so answers cached before are
+ * never served in the new form: 2 numbers citations in reading order and gives each its source's `rank` (format 1
+ * numbered them by retrieval rank).
+ */
+export const CACHED_ANSWER_FORMAT = 2;
+
+/**
+ * Redis keys of one scope, under the deployment's prefix. Answer format, collection and version lead, so a
+ * version's keys are easy to find; entries of an older format are not read and expire with their TTL.
+ */
 export function answerCacheKeys(prefix: string, scope: AnswerCacheScope) {
-  const base = `${prefix}:answers:${scope.collectionId}:${scope.contentVersion}`;
+  const base = `${prefix}:answers:v${CACHED_ANSWER_FORMAT}:${scope.collectionId}:${scope.contentVersion}`;
   const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, generator: scope.generator }));
   return {
     exact: (normalizedQuery: string) => `${base}:exact:${sha256(`${scopeHash}\n${normalizedQuery}`)}`,

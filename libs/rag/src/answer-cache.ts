@@ -7,7 +7,10 @@ import { REDIS } from '@app/redis';
 import { answerCacheKeys, AnswerCacheScope, cosineOfUnitVectors, meaningGuard, normalizeQuery } from './answer-cache-keys';
 import { Citation, RetrievedSource } from './retrieved-source';
 
-/** What a later identical (or near-identical) question gets back without retrieval or generation. */
+/**
+ * What a later identical (or near-identical) question gets back without retrieval or generation. A change to
+ * its shape or meaning bumps CACHED_ANSWER_FORMAT.
+ */
 export interface CachedAnswer {
   answer: string;
   citations: Citation[];

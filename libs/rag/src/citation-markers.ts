@@ -2,26 +2,38 @@
 const MARKER = /^\[\s*(\d{1,4}(?:\s*[,;\-–]\s*\d{1,4})*)\s*\]/;
 /** What a marker can look like before its closing bracket has arrived. */
 const MARKER_PREFIX = /^\[[\d\s,;\-–]*$/;
-const MAX_MARKER_CHARS = 32;
+/**
+ * A marker is at most this long, brackets included ("[1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15]" is 51):
+ * the most text a stream holds back, and the most read at each "[", streamed or not, so both read alike.
+ */
+const MAX_MARKER_CHARS = 64;
 /** A range longer than this is not a citation ("[1-9999]"). */
 const MAX_RANGE = 20;
 
 /**
- * Cleans citation markers in a streamed answer so that every `[n]` it lets through names a real source:
- * `[1, 2]` and `[1-2]` become `[1][2]`, numbers without a source are dropped (with the space before an
- * emptied marker), and other bracketed text passes unchanged. Text is held back only while a marker may still
- * be incomplete (`"...days [1"` waits for `"]"`), so streaming stays immediate.
+ * Cleans and renumbers citation markers in a streamed answer. The model cites sources by their number in the
+ * prompt (their retrieval rank); the reader sees them numbered in reading order: the first source cited is
+ * `[1]`, the next new one `[2]`, and so on, so an answer never reads "[2] … [3] … [1]".
+ *
+ * `[1, 2]` and `[1-2]` become one bracket per source (`[1][2]`, ascending), numbers without a source are dropped
+ * (with the space before an emptied marker), and other bracketed text passes unchanged. Text is held back only
+ * while a marker may still be incomplete (`"...days [1"` waits for `"]"`, MAX_MARKER_CHARS at most), so streaming
+ * stays immediate: a number is assigned when its marker is complete, and never changes afterwards. However the
+ * answer is split into pieces, the text shown and the numbers are the same.
  */
 export class CitationMarkerFilter {
   private buffer = '';
   private pendingSpace = '';
-  private readonly citedNumbers: number[] = [];
+  /** The sources' prompt numbers in order of first citation: reading-order number `k` cites `citedSources[k - 1]`. */
+  private readonly citedSources: number[] = [];
+  /** Prompt number → reading-order number; at most one entry per source. */
+  private readonly numberOf = new Map<number, number>();
 
   constructor(private readonly sourceCount: number) {}
 
-  /** Source numbers cited so far, in order of first citation. */
+  /** The prompt numbers of the sources cited so far, in order of first citation: the answer's `[k]` is `cited[k - 1]`. */
   get cited(): readonly number[] {
-    return this.citedNumbers;
+    return this.citedSources;
   }
 
   /** Feeds the next piece of the answer; returns the text that can be shown now. */
@@ -36,32 +48,35 @@ export class CitationMarkerFilter {
   }
 
   private drain(final: boolean): string {
+    // Walks the buffer by index: slicing the rest after every marker would copy a long answer once per marker.
+    const buffer = this.buffer;
+    this.buffer = '';
     let out = '';
+    let at = 0;
     for (;;) {
-      const open = this.buffer.indexOf('[');
+      const open = buffer.indexOf('[', at);
       if (open < 0) {
-        out += this.plain(this.buffer);
-        this.buffer = '';
+        out += this.plain(buffer.slice(at));
         break;
       }
-      out += this.plain(this.buffer.slice(0, open));
-      const rest = this.buffer.slice(open);
-      const marker = MARKER.exec(rest);
+      out += this.plain(buffer.slice(at, open));
+      const window = buffer.slice(open, open + MAX_MARKER_CHARS);
+      const marker = MARKER.exec(window);
       if (marker) {
-        const numbers = this.valid(parseNumbers(marker[1]));
+        const numbers = this.renumber(parseNumbers(marker[1]));
         // A marker citing nothing real disappears with the space before it: "days [9]." -> "days."
         if (numbers.length > 0) out += this.pendingSpace + numbers.map((n) => `[${n}]`).join('');
         this.pendingSpace = '';
-        for (const n of numbers) if (!this.citedNumbers.includes(n)) this.citedNumbers.push(n);
-        this.buffer = rest.slice(marker[0].length);
+        at = open + marker[0].length;
         continue;
       }
-      if (!final && MARKER_PREFIX.test(rest) && rest.length <= MAX_MARKER_CHARS) {
-        this.buffer = rest;
+      // The rest may still become a marker: wait for more text, unless the answer ended or a marker would be too long.
+      if (!final && buffer.length - open < MAX_MARKER_CHARS && MARKER_PREFIX.test(window)) {
+        this.buffer = window;
         return out;
       }
       out += this.plain('[');
-      this.buffer = rest.slice(1);
+      at = open + 1;
     }
     if (final) {
       out += this.pendingSpace;
@@ -83,8 +98,24 @@ export class CitationMarkerFilter {
     return out;
   }
 
-  private valid(numbers: number[]): number[] {
-    return [...new Set(numbers)].filter((n) => n >= 1 && n <= this.sourceCount);
+  /**
+   * The reading-order numbers of a marker's real sources, ascending and once each; a source cited for the first
+   * time gets the next number. Sources are numbered in the order the model wrote them, so "[3, 2]" citing two
+   * new sources numbers source 3 first.
+   */
+  private renumber(sources: number[]): number[] {
+    const numbers = new Set<number>();
+    for (const source of sources) {
+      if (source < 1 || source > this.sourceCount) continue;
+      let n = this.numberOf.get(source);
+      if (n === undefined) {
+        this.citedSources.push(source);
+        n = this.citedSources.length;
+        this.numberOf.set(source, n);
+      }
+      numbers.add(n);
+    }
+    return [...numbers].sort((a, b) => a - b);
   }
 }
 
@@ -101,7 +132,10 @@ function parseNumbers(list: string): number[] {
   return numbers;
 }
 
-/** Runs a whole answer through the filter: the cleaned text and the source numbers it cites. */
+/**
+ * Runs a whole answer through the filter: the cleaned text, numbered in reading order, and the prompt numbers
+ * of the sources it cites (`[k]` cites `cited[k - 1]`).
+ */
 export function cleanCitationMarkers(answer: string, sourceCount: number): { text: string; cited: number[] } {
   const filter = new CitationMarkerFilter(sourceCount);
   const text = filter.push(answer) + filter.flush();

@@ -3,6 +3,7 @@ import { test } from 'node:test';
 import fc from 'fast-check';
 import { MAX_SPLIT_CHARS } from '@app/llm';
 import { ADVERSARIAL_SHAPES, adversarialText, assertLinearTime } from '../../../test/support/linear-time';
+import { cleanCitationMarkers } from './citation-markers';
 import { buildCitations } from './citations';
 import { RetrievedSource } from './retrieved-source';
 
@@ -24,9 +25,10 @@ const sources = [
   source(3, 'Unrelated text about the cafeteria menu.'),
 ];
 
-test('one citation per cited source, in order of first citation, quoting the supporting sentence', () => {
-  const citations = buildCitations('Badges are mandatory at all times [2]. New hires get 27 vacation days per year [1][2].', sources);
-  assert.deepEqual(citations.map((c) => c.n), [2, 1]);
+test('one citation per number of the answer, naming the source it cites and its rank, quoting the supporting sentence', () => {
+  // The answer's [1] cites the second source retrieved, its [2] the first.
+  const citations = buildCitations('Badges are mandatory at all times [1]. New hires get 27 vacation days per year [2][1].', [sources[1], sources[0]]);
+  assert.deepEqual(citations.map((c) => [c.n, c.rank]), [[1, 2], [2, 1]]);
   const [badges, vacation] = citations;
   assert.equal(badges.quote, 'Badges must be worn at all times.');
   assert.equal(vacation.quote, 'New employees receive twenty-seven vacation days per year.');
@@ -36,43 +38,69 @@ test('one citation per cited source, in order of first citation, quoting the sup
   );
 });
 
+test('a model citing [2] … [3] … [1]: the reader sees [1] … [2] … [3], and the citations follow, pointing at the right chunks', () => {
+  const model = 'Badges must be worn [2]. Lunch is in the cafeteria [3]. Vacation is twenty-seven days [1]. Badges again [2, 1].';
+  const { text, cited } = cleanCitationMarkers(model, sources.length);
+  assert.equal(text, 'Badges must be worn [1]. Lunch is in the cafeteria [2]. Vacation is twenty-seven days [3]. Badges again [1][3].');
+  const citations = buildCitations(text, cited.map((n) => sources[n - 1]));
+  assert.deepEqual(
+    citations.map((c) => ({ n: c.n, rank: c.rank, chunkId: c.chunkId })),
+    [
+      { n: 1, rank: 2, chunkId: '102' },
+      { n: 2, rank: 3, chunkId: '103' },
+      { n: 3, rank: 1, chunkId: '101' },
+    ],
+  );
+  assert.equal(citations[0].quote, 'Badges must be worn at all times.');
+});
+
+test('citations come ordered by number, even for an answer not numbered in reading order', () => {
+  assert.deepEqual(buildCitations('Later [2]. First [1].', [sources[0], sources[1]]).map((c) => c.n), [1, 2]);
+});
+
 test('an extractive answer quotes exactly the sentences it repeated, in chunk order', () => {
   const answer = 'New employees receive twenty-seven vacation days per year. [1] Parking is free. [1] The office opens at 8 am. [1]';
-  const [citation] = buildCitations(answer, sources);
+  const [citation] = buildCitations(answer, [sources[0]]);
   assert.equal(citation.quote, 'The office opens at 8 am. … New employees receive twenty-seven vacation days per year. … Parking is free.');
 });
 
 test('no markers, no citations; a statement unlike any sentence quotes the chunk opening', () => {
   assert.deepEqual(buildCitations('The documents do not contain an answer to this question.', sources), []);
-  const [citation] = buildCitations('Lunch is served [3].', sources);
+  const [citation] = buildCitations('Lunch is served [1].', [sources[2]]);
   assert.equal(citation.quote, 'Unrelated text about the cafeteria menu.');
+  assert.equal(citation.rank, 3);
   assert.deepEqual(buildCitations('Invented [9].', sources), []);
 });
 
 test('a source cited a thousand times is quoted for its first distinct statements only', () => {
   const answer = Array.from({ length: 1000 }, (_, i) => `Statement ${i} about vacation days [1].`).join(' ');
-  const [citation] = buildCitations(answer, sources);
+  const [citation] = buildCitations(answer, [sources[0]]);
   assert.equal(citation.quote, 'New employees receive twenty-seven vacation days per year.');
 });
 
 test('a marker cites the text just before it, not words a thousand characters back', () => {
   const answer = `New employees get vacation days per year.${' Lorem ipsum.'.repeat(100)} Parking is free [1].`;
-  assert.equal(buildCitations(answer, sources)[0].quote, 'Parking is free.');
+  assert.equal(buildCitations(answer, [sources[0]])[0].quote, 'Parking is free.');
 });
 
 const flat = (text: string) => text.replace(/\s+/g, ' ').trim();
 
-test('property: every citation names a real source and quotes only its text', () => {
+test('property: every citation names the source its number cites and quotes only its text', () => {
   const statement = fc.oneof(adversarialText(500), fc.constantFrom('Badges are worn', 'Vacation days per year', ' ', ''));
-  const marker = fc.constantFrom('[1]', '[2]', '[3]', '[9]', ' [1][2]', '[1] [3]');
+  const marker = fc.constantFrom('[1]', '[2]', '[3]', '[4]', '[9]', ' [1][2]', '[1] [3]');
   fc.assert(
     fc.property(adversarialText(3_000), fc.array(fc.tuple(statement, marker), { maxLength: 6 }), (chunk, parts) => {
       const answer = parts.map(([s, m]) => s + m).join('');
-      const withChunk = [...sources, source(4, chunk)];
-      for (const citation of buildCitations(answer.replaceAll('[9]', '[4]'), withChunk)) {
-        const cited = withChunk.find((s) => s.n === citation.n);
-        assert.ok(cited);
-        const text = flat(cited.text.slice(0, MAX_SPLIT_CHARS));
+      // Cited in another order than retrieved: [1] is the adversarial chunk, retrieved fourth.
+      const cited = [source(4, chunk), sources[2], sources[0], sources[1]];
+      const citations = buildCitations(answer, cited);
+      const numbers = new Set([...answer.matchAll(/\[(\d+)\]/g)].map((m) => Number(m[1])).filter((n) => n >= 1 && n <= 4));
+      assert.deepEqual(citations.map((c) => c.n), [...numbers].sort((a, b) => a - b));
+      for (const citation of citations) {
+        const source = cited[citation.n - 1];
+        assert.equal(citation.rank, source.n);
+        assert.equal(citation.chunkId, source.chunkId);
+        const text = flat(source.text.slice(0, MAX_SPLIT_CHARS));
         for (const part of citation.quote.replace(/ …$/, '').split(' … ')) assert.ok(text.includes(part), part);
       }
     }),

@@ -19,10 +19,11 @@ const MAX_QUOTED_STATEMENTS = 8;
 const MAX_STATEMENT_CHARS = 1_000;
 
 /**
- * The citations of an answer whose markers are already clean (see CitationMarkerFilter): one per cited
- * source, in order of first citation, each quoting the chunk sentences closest to the statements citing it.
+ * The citations of an answer whose markers are already clean and numbered in reading order (see
+ * CitationMarkerFilter): `[k]` cites `citedSources[k - 1]`. One citation per cited source, ordered by `n`, each
+ * quoting the chunk sentences closest to the statements citing it and naming the source's retrieval `rank`.
  */
-export function buildCitations(answer: string, sources: RetrievedSource[]): Citation[] {
+export function buildCitations(answer: string, citedSources: readonly RetrievedSource[]): Citation[] {
   const statements = new Map<number, string[]>();
   let from = 0;
   for (const run of answer.matchAll(MARKER_RUN)) {
@@ -35,13 +36,13 @@ export function buildCitations(answer: string, sources: RetrievedSource[]): Cita
       statements.set(Number(n), list);
     }
   }
-  const byNumber = new Map(sources.map((source) => [source.n, source]));
   const citations: Citation[] = [];
   for (const [n, cited] of statements) {
-    const source = byNumber.get(n);
-    if (!source) continue; // clean markers only name real sources; anything else is not cited
+    const source = citedSources[n - 1];
+    if (!source) continue; // clean markers only name cited sources; anything else is not a citation
     citations.push({
       n,
+      rank: source.n,
       chunkId: source.chunkId,
       documentId: source.documentId,
       title: source.title,
@@ -51,7 +52,8 @@ export function buildCitations(answer: string, sources: RetrievedSource[]): Cita
       score: source.score,
     });
   }
-  return citations;
+  // Numbered in reading order, the first citations are already in order; a hand-written answer may not be.
+  return citations.sort((a, b) => a.n - b.n);
 }
 
 /**

@@ -11,13 +11,15 @@ import { buildCitations } from './citations';
 import { buildAnswerMessages } from './prompt-builder';
 import { QueryRecorder } from './query-recorder';
 import { PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
-import { RetrievedSource } from './retrieved-source';
+import { CitationNumber, RetrievedSource } from './retrieved-source';
 import { TokenBudget } from './token-budget';
 
 const elapsedSince = (start: number) => Math.round(performance.now() - start);
 
 interface GeneratedAnswer {
   answer: string;
+  /** The sources in order of first citation: the answer's `[k]` cites `cited[k - 1]`. */
+  cited: RetrievedSource[];
   /** Null when no model was asked. */
   model: string | null;
   usage: ModelUsage;
@@ -94,7 +96,7 @@ export class QueryService {
         });
         recorded = true;
         yield { type: 'retrieval', sources: hit.answer.sources, cached: true };
-        yield { type: 'delta', text: result.answer };
+        yield { type: 'delta', text: result.answer, cites: result.citations.map(({ n, rank }) => ({ n, rank })) };
         yield { type: 'done', result };
         return;
       }
@@ -107,8 +109,8 @@ export class QueryService {
       yield { type: 'retrieval', sources, cached: false };
 
       const generationStart = performance.now();
-      const { answer, model, usage } = yield* this.generateAnswer(request, sources, signal);
-      const citations = buildCitations(answer, sources);
+      const { answer, cited, model, usage } = yield* this.generateAnswer(request, sources, signal);
+      const citations = buildCitations(answer, cited);
       const outcome = citations.length > 0 ? 'answered' : 'no_sources';
       const result: QueryResult = {
         answer,
@@ -146,7 +148,8 @@ export class QueryService {
   }
 
   /**
-   * Streams the answer's deltas (citation markers cleaned); returns the whole answer, its model and usage.
+   * Streams the answer's deltas (citation markers cleaned and numbered in reading order, each delta naming the
+   * numbers it uses first); returns the whole answer, the sources it cites, its model and usage.
    * The tenant's budget is charged what was spent however generation ends: a reservation of the prompt and
    * the longest answer allowed before the model is asked, settled to the provider's count (or, when it sent
    * none, the prompt and the text generated so far) after it finished, failed or its client left.
@@ -154,8 +157,8 @@ export class QueryService {
   private async *generateAnswer(request: QueryRequest, sources: RetrievedSource[], signal: AbortSignal): AsyncGenerator<QueryEvent, GeneratedAnswer> {
     if (sources.length === 0) {
       // Nothing to ground an answer in: no model is asked, so none can guess.
-      yield { type: 'delta', text: NO_ANSWER_TEXT };
-      return { answer: NO_ANSWER_TEXT, model: null, usage: { promptTokens: 0, completionTokens: 0 } };
+      yield { type: 'delta', text: NO_ANSWER_TEXT, cites: [] };
+      return { answer: NO_ANSWER_TEXT, cited: [], model: null, usage: { promptTokens: 0, completionTokens: 0 } };
     }
     const question = request.query;
     const messages = buildAnswerMessages(question, sources);
@@ -178,9 +181,10 @@ export class QueryService {
           continue;
         }
         generated += event.text;
+        const numbered = markers.cited.length;
         const text = markers.push(event.text);
         answer += text;
-        if (text) yield { type: 'delta', text };
+        if (text) yield { type: 'delta', text, cites: newCitationNumbers(markers, numbered) };
       }
     } finally {
       if (reservation) {
@@ -190,14 +194,16 @@ export class QueryService {
         await this.budget.settle(reservation, charged.promptTokens + charged.completionTokens);
       }
     }
+    const numbered = markers.cited.length;
     const rest = markers.flush();
     answer += rest;
-    if (rest) yield { type: 'delta', text: rest };
+    if (rest) yield { type: 'delta', text: rest, cites: newCitationNumbers(markers, numbered) };
     if (answer.trim() === '') {
       answer = NO_ANSWER_TEXT;
-      yield { type: 'delta', text: answer };
+      yield { type: 'delta', text: answer, cites: [] };
     }
-    return { answer, model, usage: spent() };
+    // The filter's numbers are prompt numbers, and source n is sources[n - 1] (numbered in execute).
+    return { answer, cited: markers.cited.map((n) => sources[n - 1]), model, usage: spent() };
   }
 
   private cachedResult(hit: CacheHit, totalMs: number): QueryResult {
@@ -229,6 +235,11 @@ export class PromptInjectionError extends AppError {
 /** Retrieved chunks that look like prompt injections: still answered from (inside the untrusted block), but recorded. */
 function countFlagged(sources: RetrievedSource[]): number {
   return sources.filter((source) => detectPromptInjection(source.text).flagged).length;
+}
+
+/** The numbers the filter assigned after the first `numbered`: what the delta just shown cites for the first time. */
+function newCitationNumbers(markers: CitationMarkerFilter, numbered: number): CitationNumber[] {
+  return markers.cited.slice(numbered).map((rank, i) => ({ n: numbered + i + 1, rank }));
 }
 
 function errorCode(error: unknown): string {

@@ -1,7 +1,7 @@
 import type { Collection } from '@app/database';
 import type { SearchPlan, SearchRequest } from '@app/retrieval';
 import type { AnswerCacheScope } from './answer-cache-keys';
-import type { Citation, RetrievedSource } from './retrieved-source';
+import type { Citation, CitationNumber, RetrievedSource } from './retrieved-source';
 
 /** A search request (the tenant also scopes the answer cache and the query log), answered as JSON or SSE. */
 export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
@@ -38,7 +38,8 @@ export interface QueryResult {
 /** What a query produces, in this order: one `retrieval`, any number of `delta`, one `done`. */
 export type QueryEvent =
   | { type: 'retrieval'; sources: RetrievedSource[]; cached: boolean }
-  | { type: 'delta'; text: string }
+  /** `cites`: the citation numbers this piece of the answer uses for the first time, and the sources they cite. */
+  | { type: 'delta'; text: string; cites: CitationNumber[] }
   | { type: 'done'; result: QueryResult };
 
 /** A query whose collection exists and whose filters are valid: what can still fail is retrieval or generation. */

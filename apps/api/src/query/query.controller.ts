@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -10,11 +10,22 @@ import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
 import { ClientClosedRequestError } from './client-closed.error';
-import { QueryRequestDto, QueryResponseDto, toCitationDto, toQueryResponseDto, toSourceEventDto, toTimingsDto, toUsageDto } from './dto/query.dto';
+import {
+  DeltaEventDto,
+  DoneEventDto,
+  QueryRequestDto,
+  QueryResponseDto,
+  RetrievalEventDto,
+  toDeltaEventDto,
+  toDoneEventDto,
+  toQueryResponseDto,
+  toRetrievalEventDto,
+} from './dto/query.dto';
 import { DEFAULT_TOP_K } from '../search/dto/search.dto';
 import { SseStream } from './sse-stream';
 
 @ApiTags('query')
+@ApiExtraModels(RetrievalEventDto, DeltaEventDto, DoneEventDto)
 @RequireRole('reader')
 @Controller('v1/query')
 export class QueryController {
@@ -29,8 +40,12 @@ export class QueryController {
   @ApiOperation({
     summary: 'Ask a question: a grounded answer with citations, as JSON or as Server-Sent Events',
     description:
-      'With `stream: true` or `Accept: text/event-stream` the answer streams as SSE: `retrieval` (the sources, before any model call), ' +
-      '`delta` ({ text }) pieces, then `done` ({ citations, usage, timings, model, cached }); on failure one `error` ({ code, message }) and the stream ends. ' +
+      'With `stream: true` or `Accept: text/event-stream` the answer streams as SSE: `retrieval` (RetrievalEventDto: the sources in retrieval ' +
+      'order, each with its `rank`, before any model call), `delta` pieces (DeltaEventDto: { text, cites? }), then `done` (DoneEventDto: ' +
+      '{ citations, usage, timings, model, cached }); on failure one `error` ({ code, message }) and the stream ends. ' +
+      'Citations are numbered in reading order: the answer\'s first `[n]` is `[1]`, the next new one `[2]`; each citation (and each ' +
+      'first use of a number in a delta, as `cites`) names the `rank` of the source it cites. The deltas joined are the JSON `answer`, and ' +
+      '`done` has the JSON `citations`. ' +
       '400 invalid_filter / validation_failed, 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
       'TOKENS_PER_DAY is spent), 502 embedding_failed, 503 llm_unavailable, 503 dependency_unavailable (Redis unreachable; tenant keys only).',
   })
@@ -77,12 +92,9 @@ export class QueryController {
     sse.open();
     try {
       for await (const event of this.queries.execute(prepared, signal)) {
-        if (event.type === 'retrieval') sse.send('retrieval', { sources: event.sources.map(toSourceEventDto), cached: event.cached });
-        else if (event.type === 'delta') sse.send('delta', { text: event.text });
-        else {
-          const { result } = event;
-          sse.send('done', { citations: result.citations.map(toCitationDto), usage: toUsageDto(result), timings: toTimingsDto(result), model: result.model, cached: result.cached });
-        }
+        if (event.type === 'retrieval') sse.send('retrieval', toRetrievalEventDto(event.sources, event.cached));
+        else if (event.type === 'delta') sse.send('delta', toDeltaEventDto(event.text, event.cites));
+        else sse.send('done', toDoneEventDto(event.result));
       }
     } catch (error) {
       // Headers are gone, so the error travels as an event; nobody reads it once the client has left.

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional } from 'class-validator';
-import { Citation, QueryResult, RetrievedSource } from '@app/rag';
+import { Citation, CitationNumber, QueryResult, RetrievedSource } from '@app/rag';
 import { SearchRequestDto } from '../../search/dto/search.dto';
 
 /** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters) plus `stream`. */
@@ -12,7 +12,10 @@ export class QueryRequestDto extends SearchRequestDto {
 }
 
 export class CitationDto {
-  @ApiProperty({ description: 'The number the answer cites this source by: `[n]`.' }) n!: number;
+  @ApiProperty({ description: 'The number the answer cites this source by: `[n]`. Numbered in reading order: the first source the answer cites is `[1]`.' })
+  n!: number;
+  @ApiProperty({ description: 'The retrieval rank of the cited source: its `rank` in the SSE `retrieval` event (1 = best match).' })
+  rank!: number;
   @ApiProperty() chunk_id!: string;
   @ApiProperty({ format: 'uuid' }) document_id!: string;
   @ApiProperty() title!: string;
@@ -36,8 +39,8 @@ export class TimingsDto {
 }
 
 export class QueryResponseDto {
-  @ApiProperty({ description: 'The answer; every `[n]` in it has one entry in `citations`.' }) answer!: string;
-  @ApiProperty({ type: [CitationDto] }) citations!: CitationDto[];
+  @ApiProperty({ description: 'The answer; every `[n]` in it has one entry in `citations`, numbered by first appearance (`[1]` first).' }) answer!: string;
+  @ApiProperty({ type: [CitationDto], description: 'One per number cited in the answer, in order of `n`.' }) citations!: CitationDto[];
   @ApiProperty({ type: UsageDto }) usage!: UsageDto;
   @ApiProperty({ type: TimingsDto }) timings!: TimingsDto;
   @ApiProperty({ nullable: true, type: String, description: 'The model that answered (`extractive` offline); null when nothing was retrieved.' })
@@ -46,20 +49,53 @@ export class QueryResponseDto {
 }
 
 /** A retrieved source as the SSE `retrieval` event sends it. */
-export interface SourceEventDto {
-  n: number;
-  chunk_id: string;
-  document_id: string;
-  title: string;
-  text: string;
-  page_start: number;
-  page_end: number;
-  score: number;
+export class SourceEventDto {
+  @ApiProperty({ description: 'Place in the retrieval list, 1 = best match. Citations name it as their `rank`; it is not the `[n]` of the answer.' })
+  rank!: number;
+  @ApiProperty() chunk_id!: string;
+  @ApiProperty({ format: 'uuid' }) document_id!: string;
+  @ApiProperty() title!: string;
+  @ApiProperty() text!: string;
+  @ApiProperty() page_start!: number;
+  @ApiProperty() page_end!: number;
+  @ApiProperty() score!: number;
+}
+
+/** SSE `retrieval`: the sources, sent before any model call, so before the answer numbers its citations. */
+export class RetrievalEventDto {
+  @ApiProperty({ type: [SourceEventDto], description: 'In retrieval order.' }) sources!: SourceEventDto[];
+  @ApiProperty({ description: 'The answer comes from the answer cache.' }) cached!: boolean;
+}
+
+/** The first use of a citation number in the streamed answer. */
+export class CitationNumberDto {
+  @ApiProperty({ description: 'The `[n]` in the answer.' }) n!: number;
+  @ApiProperty({ description: 'The `rank` of the source it cites, in the `retrieval` event.' }) rank!: number;
+}
+
+/** SSE `delta`: the next piece of the answer. */
+export class DeltaEventDto {
+  @ApiProperty() text!: string;
+  @ApiPropertyOptional({
+    type: [CitationNumberDto],
+    description: 'Only on a delta that cites a number for the first time: which source each new `[n]` cites, so it can be shown before `done`.',
+  })
+  cites?: CitationNumberDto[];
+}
+
+/** SSE `done`: the same citations, usage, timings, model and cache flag as the JSON answer. */
+export class DoneEventDto {
+  @ApiProperty({ type: [CitationDto] }) citations!: CitationDto[];
+  @ApiProperty({ type: UsageDto }) usage!: UsageDto;
+  @ApiProperty({ type: TimingsDto }) timings!: TimingsDto;
+  @ApiProperty({ nullable: true, type: String }) model!: string | null;
+  @ApiProperty() cached!: boolean;
 }
 
 export function toCitationDto(citation: Citation): CitationDto {
   return {
     n: citation.n,
+    rank: citation.rank,
     chunk_id: citation.chunkId,
     document_id: citation.documentId,
     title: citation.title,
@@ -72,7 +108,8 @@ export function toCitationDto(citation: Citation): CitationDto {
 
 export function toSourceEventDto(source: RetrievedSource): SourceEventDto {
   return {
-    n: source.n,
+    // The source's number in the prompt is its retrieval rank; the answer's numbers are assigned later.
+    rank: source.n,
     chunk_id: source.chunkId,
     document_id: source.documentId,
     title: source.title,
@@ -93,13 +130,19 @@ export function toTimingsDto(result: QueryResult): TimingsDto {
   return { retrieval_ms: retrievalMs, generation_ms: generationMs, total_ms: totalMs };
 }
 
+/** The JSON answer: the SSE `done` event's fields, after the whole answer text. */
 export function toQueryResponseDto(result: QueryResult): QueryResponseDto {
-  return {
-    answer: result.answer,
-    citations: result.citations.map(toCitationDto),
-    usage: toUsageDto(result),
-    timings: toTimingsDto(result),
-    model: result.model,
-    cached: result.cached,
-  };
+  return { answer: result.answer, ...toDoneEventDto(result) };
+}
+
+export function toRetrievalEventDto(sources: RetrievedSource[], cached: boolean): RetrievalEventDto {
+  return { sources: sources.map(toSourceEventDto), cached };
+}
+
+export function toDeltaEventDto(text: string, cites: CitationNumber[]): DeltaEventDto {
+  return cites.length > 0 ? { text, cites: cites.map(({ n, rank }) => ({ n, rank })) } : { text };
+}
+
+export function toDoneEventDto(result: QueryResult): DoneEventDto {
+  return { citations: result.citations.map(toCitationDto), usage: toUsageDto(result), timings: toTimingsDto(result), model: result.model, cached: result.cached };
 }
