@@ -1,7 +1,7 @@
 import { AppError, PermanentIngestionError } from '@app/errors';
 import type { DocumentFormat } from './pdf-errors';
 
-/** What an extraction process is started with (its one command-line argument, as JSON). */
+/** The document an extraction process serves, sent as its first message (see OpenMessage). */
 export interface ExtractionProcessData {
   filePath: string;
   format: DocumentFormat;
@@ -11,6 +11,12 @@ export interface ExtractionProcessData {
   maxPageCharacters?: number;
   /** Text only: checked while the file is counted (a PDF's is checked by the worker, page by page). */
   maxDocumentCharacters?: number;
+}
+
+/** Worker → extraction process, first and once: open this document. */
+export interface OpenMessage {
+  type: 'open';
+  data: ExtractionProcessData;
 }
 
 /** Worker → extraction process: extract pages `from`..`to` (inclusive), in order. */

@@ -1,7 +1,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { deserializeError, ExtractionMessage, ExtractionProcessData, ExtractionRequest } from './extraction-process.messages';
-import { extractionTooComplexError } from './pdf-errors';
+import { deserializeError, ExtractionMessage, ExtractionProcessData, ExtractionRequest, OpenMessage } from './extraction-process.messages';
+import { DocumentFormat, extractionTooComplexError } from './pdf-errors';
 
 export interface ExtractionProcessLimits {
   /**
@@ -23,6 +23,65 @@ interface PendingRead {
 }
 
 const ENTRY = join(__dirname, 'extraction-process.main.js');
+
+/** How long a warm PDF process waits for a document before it exits and gives its memory back. */
+export const WARM_PROCESS_IDLE_MS = 10_000;
+
+function forkExtractionProcess(format: DocumentFormat, heapLimitMb: number): ChildProcess {
+  return fork(ENTRY, [format], {
+    // pdfjs's garbage is short-lived: with 2 MB semi-spaces, scavenges took a fifth of the process's CPU on a
+    // real book; 8 MB made long_infdesc_626p.pdf's extraction about 10 % faster (bench:extract, four pairs)
+    // for 4–7 MB more peak RSS. Semi-spaces count against memory, so they stay far below V8's default.
+    execArgv: [`--max-old-space-size=${heapLimitMb}`, '--max-semi-space-size=8'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+}
+
+/**
+ * One PDF extraction process started ahead of need, with pdfjs loaded and no document: starting a process
+ * and loading pdfjs took about 0.25 s of every document's opening, most of the time of a small one. It is
+ * started when a PDF process ends after its last page, in the memory that one gives back (a spare holds
+ * about 90 MB; started beside running processes it raised the peak of a folder's ingest by as much), and the
+ * next PDF takes it. It holds no user data until it is given a document, and each process still parses one
+ * document only; an idle one exits after WARM_PROCESS_IDLE_MS, and it never keeps the worker alive (its
+ * handle and IPC channel are unreferenced until it is taken).
+ */
+class WarmProcesses {
+  private spare: { child: ChildProcess; heapLimitMb: number; idle: NodeJS.Timeout } | undefined;
+
+  take(format: DocumentFormat, heapLimitMb: number): ChildProcess {
+    if (format !== 'pdf') return forkExtractionProcess(format, heapLimitMb);
+    const spare = this.spare;
+    this.spare = undefined;
+    if (spare) clearTimeout(spare.idle);
+    const child = spare && spare.heapLimitMb === heapLimitMb && spare.child.exitCode === null && spare.child.signalCode === null && spare.child.connected ? spare.child : undefined;
+    if (spare && !child) spare.child.kill('SIGKILL');
+    if (!child) return forkExtractionProcess(format, heapLimitMb);
+    child.ref();
+    child.channel?.ref();
+    return child;
+  }
+
+  /** Starts a spare unless there is one; called as a PDF process ends, so a spare never adds to a running one. */
+  prepare(heapLimitMb: number): void {
+    if (this.spare) return;
+    const child = forkExtractionProcess('pdf', heapLimitMb);
+    child.unref();
+    child.channel?.unref();
+    // A spare that cannot start (EAGAIN) is simply not taken: take() checks that it is alive.
+    child.on('error', () => undefined);
+    const idle = setTimeout(() => {
+      if (this.spare?.child !== child) return;
+      this.spare = undefined;
+      child.kill('SIGKILL');
+    }, WARM_PROCESS_IDLE_MS);
+    idle.unref();
+    this.spare = { child, heapLimitMb, idle };
+  }
+}
+
+const warmProcesses = new WarmProcesses();
 
 /**
  * One child process with the document open, serving page-range reads in the order they are asked for. Opening
@@ -65,14 +124,7 @@ export class ExtractionProcess {
     signal?: AbortSignal,
   ): Promise<{ process: ExtractionProcess; pageCount: number }> {
     signal?.throwIfAborted();
-    const child = fork(ENTRY, [JSON.stringify(data)], {
-      // pdfjs's garbage is short-lived: with 2 MB semi-spaces, scavenges took a fifth of the process's CPU on a
-      // real book; 8 MB made long_infdesc_626p.pdf's extraction about 10 % faster (bench:extract, four pairs)
-      // for 4–7 MB more peak RSS. Semi-spaces count against memory, so they stay far below V8's default.
-      execArgv: [`--max-old-space-size=${limits.heapLimitMb}`, '--max-semi-space-size=8'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    });
+    const child = warmProcesses.take(data.format, limits.heapLimitMb);
     const extraction = new ExtractionProcess(child, data, limits);
     const opened = new Promise<number>((resolve, reject) => {
       extraction.onOpened = resolve;
@@ -81,6 +133,7 @@ export class ExtractionProcess {
     child.on('message', (message: ExtractionMessage) => extraction.onMessage(message));
     // Spawning can fail (EAGAIN); the exit that follows, or this error, rejects what is pending.
     child.on('error', (error) => extraction.fail(error));
+    extraction.send({ type: 'open', data });
     const abort = () => void extraction.terminate(signal!.reason as Error);
     signal?.addEventListener('abort', abort, { once: true });
     extraction.armTimer();
@@ -109,8 +162,10 @@ export class ExtractionProcess {
 
   /** Lets the process finish the reads already asked for, close the file and exit. */
   async close(): Promise<void> {
-    if (!this.exited && !this.failure) this.send({ type: 'close' });
+    const closing = !this.exited && !this.failure;
+    if (closing) this.send({ type: 'close' });
     await this.exit;
+    if (closing && this.data.format === 'pdf') warmProcesses.prepare(this.limits.heapLimitMb);
   }
 
   /** Kills the process at once; reads not yet answered fail with `reason`. */
@@ -184,7 +239,7 @@ export class ExtractionProcess {
     this.onOpenFailed(this.failure);
   }
 
-  private send(request: ExtractionRequest): void {
+  private send(request: ExtractionRequest | OpenMessage): void {
     this.child.send(request);
   }
 }
