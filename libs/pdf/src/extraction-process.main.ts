@@ -44,17 +44,22 @@ async function main(data: ExtractionProcessData): Promise<void> {
   // Requests are served one at a time, in order: the reader reads one page at a time, and the worker matches
   // answers to requests by order.
   let queue = Promise.resolve();
-  process.on('message', (request: ExtractionRequest) => {
+  const serve = (request: ExtractionRequest) => {
     queue = queue.then(async () => {
       if (request.type === 'read') return readPages(reader, request);
       await reader.close();
-      process.disconnect();
+      if (request.type === 'close') return process.disconnect();
+      // Released: the document is closed (pdfjs's included); wait for the next one.
+      process.off('message', serve);
+      process.once('message', (open: OpenMessage) => void main(open.data));
+      post({ type: 'released' });
     });
-  });
+  };
+  process.on('message', serve);
 }
 
-// The process is started before it has a document (ExtractionProcess keeps one warm): the first message names
-// it. A PDF process loads pdfjs and its worker half meanwhile, the part of opening that no file decides.
+// The process is started before it has a document, and may serve several one after another (see
+// IdleProcesses in extraction-process.ts): an `open` message names each. A PDF process loads pdfjs and its worker half meanwhile, the part of opening that no file decides.
 process.once('message', (open: OpenMessage) => void main(open.data));
 // A failed preload is not this process's failure: opening loads pdfjs again and reports what goes wrong then.
 const PDFJS_WORKER_MODULE: string = 'pdfjs-dist/legacy/build/pdf.worker.mjs';

@@ -31,7 +31,12 @@ export interface CloseMessage {
   type: 'close';
 }
 
-export type ExtractionRequest = ReadPagesMessage | CloseMessage;
+/** Worker → extraction process: close the document once the requests before are served, answer `released` and wait for the next `open`. */
+export interface ReleaseMessage {
+  type: 'release';
+}
+
+export type ExtractionRequest = ReadPagesMessage | CloseMessage | ReleaseMessage;
 
 /**
  * Extraction process → worker. While opening, `progress` now and then (a long text file being counted), then
@@ -43,6 +48,7 @@ export type ExtractionMessage =
   | { type: 'opened'; pageCount: number }
   | { type: 'page'; pageNumber: number; text: string }
   | { type: 'done' }
+  | { type: 'released' }
   | { type: 'failed'; error: SerializedError };
 
 /**
