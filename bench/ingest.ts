@@ -19,6 +19,7 @@
 //        MAX_DOCUMENT_CHARACTERS) and whether the worker process survived.
 import { ChildProcess, execFile, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
+import { availableParallelism } from 'node:os';
 import { readdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { basename, join, resolve } from 'node:path';
@@ -31,6 +32,7 @@ import { peakResidentBytes, recentOutput, spawnApp, stopProcess, waitForHttp, wo
 import { createTestEnv, TestEnv } from '../test/support/test-env';
 import { settingsFrom } from './bench-system';
 import { PeerFigures, runLangchainPeer } from './peers/langchain-peer';
+import { CpuFigures, sampleCpu } from './process-cpu';
 import { sampleProcessTreeRss } from './process-tree-memory';
 
 const { values } = parseArgs({
@@ -117,6 +119,8 @@ interface Figures extends Omit<PeerFigures, 'failed'> {
   worker_process_peak_rss_mb: number;
   embedding_requests: number;
   embedded_inputs: number;
+  /** CPU seconds of the worker, its extraction processes and its database's backends while ingesting. */
+  cpu: CpuFigures | null;
 }
 
 async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<ReturnType<typeof startEmbeddingServer>>): Promise<Figures> {
@@ -130,6 +134,7 @@ async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<Retu
     if (values['chunk-overlap']) fields.chunk_overlap = values['chunk-overlap'];
     const before = await server.stats();
     const memory = sampleProcessTreeRss(worker.pid!);
+    const cpu = sampleCpu(worker.pid!, new URL(env.config.databaseUrl).pathname.slice(1), availableParallelism());
     const started = Date.now();
     // All uploads first, then the wait: a batch, as a client sending a folder would.
     const ids: string[] = [];
@@ -143,6 +148,7 @@ async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<Retu
     const outcome = await Promise.race([waitForAll(baseUrl, ids), exited]);
     const seconds = (Date.now() - started) / 1000;
     const peakTreeRss = memory.stop();
+    const cpuFigures = cpu.stop();
     const peakRss = peakResidentBytes(worker.pid!);
     if (typeof outcome === 'string') {
       const fatal = /FATAL ERROR[^\n]*|JavaScript heap out of memory/.exec(recentOutput(worker))?.[0] ?? '';
@@ -171,6 +177,7 @@ async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<Retu
       worker_process_peak_rss_mb: round(peakRss / 1024 / 1024, 1),
       embedding_requests: after.requests - before.requests,
       embedded_inputs: after.inputs - before.inputs,
+      cpu: cpuFigures,
     };
   } finally {
     await Promise.all([stopProcess(api), stopProcess(worker)]);
@@ -186,7 +193,7 @@ async function waitForAll(baseUrl: string, ids: string[]): Promise<Awaited<Retur
 
 function emptyFigures(seconds: number, peakTreeRss: number): Omit<Figures, 'status' | 'error_code' | 'failed' | 'worker_exit'> {
   const peak = round(peakTreeRss / 1024 / 1024, 1);
-  return { documents: 0, documents_per_second: 0, pages: 0, chunks: 0, seconds: round(seconds, 2), pages_per_second: 0, chunks_per_second: 0, peak_rss_mb: peak, worker_process_peak_rss_mb: peak, embedding_requests: 0, embedded_inputs: 0 };
+  return { documents: 0, documents_per_second: 0, pages: 0, chunks: 0, seconds: round(seconds, 2), pages_per_second: 0, chunks_per_second: 0, peak_rss_mb: peak, worker_process_peak_rss_mb: peak, embedding_requests: 0, embedded_inputs: 0, cpu: null };
 }
 
 async function main(): Promise<void> {

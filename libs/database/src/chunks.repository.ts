@@ -12,6 +12,7 @@ import {
   TF_LEVELS,
   ThresholdRounds,
 } from './bm25-candidates';
+import { unflushedTenantQuery } from './ingestion-writes';
 import { asSchemaOwner, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { vectorToBinary } from './vector-binary';
 
@@ -150,7 +151,7 @@ export class ChunksRepository {
    * Multi-row idempotent upsert keyed by (document_id, ordinal): a retried batch overwrites, never duplicates.
    * One statement per batch, so the statement-level BM25 triggers run once for it. Each embedding is its own
    * binary parameter (vectorToBinary): the worker never builds vector text, which at 1,536 dimensions was
-   * most of the garbage it made per chunk.
+   * most of the garbage it made per chunk. Committed without waiting for the WAL flush (see withTenantUnflushed).
    */
   async upsertMany(scope: TenantScope, documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
     if (chunks.length === 0) return;
@@ -159,7 +160,7 @@ export class ChunksRepository {
       const at = params.push(chunk.ordinal, chunk.text, chunk.pageStart, chunk.pageEnd, chunk.tokenCount, vectorToBinary(chunk.embedding)) - 5;
       return `($1::uuid, $2::uuid, $${at}::int, $${at + 1}::text, $${at + 2}::int, $${at + 3}::int, $${at + 4}::int, $${at + 5}::vector, $3::int)`;
     });
-    await tenantQuery(
+    await unflushedTenantQuery(
       this.pool,
       scope,
       `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { unflushedTenantQuery } from './ingestion-writes';
 import { lockTenantUsage, TenantUsage } from './tenant-usage.repository';
 
 export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'cancelled';
@@ -197,16 +198,18 @@ export class DocumentsRepository {
     return rowCount === 1;
   }
 
+  // The stage and progress writes of an attempt are ingestion writes (see withTenantUnflushed); the claim and
+  // the document's end are flushed.
   async setStage(scope: TenantScope, id: string, stage: IngestionStage): Promise<void> {
-    await tenantQuery(this.pool, scope, 'UPDATE documents SET stage = $2, updated_at = now() WHERE id = $1', [id, stage]);
+    await unflushedTenantQuery(this.pool, scope, 'UPDATE documents SET stage = $2, updated_at = now() WHERE id = $1', [id, stage]);
   }
 
   async setPagesTotal(scope: TenantScope, id: string, pagesTotal: number): Promise<void> {
-    await tenantQuery(this.pool, scope, 'UPDATE documents SET pages_total = $2, updated_at = now() WHERE id = $1', [id, pagesTotal]);
+    await unflushedTenantQuery(this.pool, scope, 'UPDATE documents SET pages_total = $2, updated_at = now() WHERE id = $1', [id, pagesTotal]);
   }
 
   async recordEmbedProgress(scope: TenantScope, id: string, chunksDone: number, pagesEmbedded: number): Promise<void> {
-    await tenantQuery(
+    await unflushedTenantQuery(
       this.pool,
       scope,
       'UPDATE documents SET chunks_done = $2, pages_embedded = $3, updated_at = now() WHERE id = $1',

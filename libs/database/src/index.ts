@@ -7,6 +7,7 @@ export * from './collections.repository';
 export * from './database.module';
 export * from './documents.repository';
 export * from './ensure-database';
+export * from './ingestion-writes';
 export * from './migrator';
 export * from './pages.repository';
 export * from './pg-pool';

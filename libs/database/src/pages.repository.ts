@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { withTenantUnflushed } from './ingestion-writes';
+import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 export interface StoredPage {
   pageNumber: number;
@@ -15,10 +16,11 @@ export class PagesRepository {
   /**
    * Stores a window of consecutive pages and advances the document's `pages_done` in the same transaction,
    * so the checkpoint never claims a page that is not stored. Idempotent for pages stored before a crash.
+   * Committed without waiting for the WAL flush (see withTenantUnflushed).
    */
   async saveWindow(scope: TenantScope, documentId: string, pages: StoredPage[]): Promise<void> {
     if (pages.length === 0) return;
-    await withTenant(this.pool, scope, async (client) => {
+    await withTenantUnflushed(this.pool, scope, async (client) => {
       await client.query(
         `INSERT INTO document_pages (document_id, page_number, text)
          SELECT $1, page_number, text FROM unnest($2::int[], $3::text[]) AS p(page_number, text)

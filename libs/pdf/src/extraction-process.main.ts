@@ -6,13 +6,13 @@
 // limit is no such boundary: Node aborts the whole process when a thread runs out of heap while allocating a
 // large block.)
 import { keepPdfjsFromLoadingCanvas } from './canvas-stub';
-import { ExtractionMessage, ExtractionProcessData, ExtractionRequest, ReadPagesMessage, serializeError } from './extraction-process.messages';
+import { ExtractionMessage, ExtractionProcessData, ExtractionRequest, OpenMessage, ReadPagesMessage, serializeError } from './extraction-process.messages';
 import { openPdf, PdfReader } from './pdf-reader';
+import { loadPdfjs } from './pdfjs';
 import { openTextSections } from './text-reader';
 
 keepPdfjsFromLoadingCanvas();
 
-const data = JSON.parse(process.argv[2]) as ExtractionProcessData;
 const post = (message: ExtractionMessage) => process.send!(message);
 
 // The worker died (even by SIGKILL): the IPC channel closes, and an orphan must not live on.
@@ -29,7 +29,7 @@ async function readPages(reader: PdfReader, request: ReadPagesMessage): Promise<
   }
 }
 
-async function main(): Promise<void> {
+async function main(data: ExtractionProcessData): Promise<void> {
   let reader: PdfReader;
   try {
     reader =
@@ -44,13 +44,23 @@ async function main(): Promise<void> {
   // Requests are served one at a time, in order: the reader reads one page at a time, and the worker matches
   // answers to requests by order.
   let queue = Promise.resolve();
-  process.on('message', (request: ExtractionRequest) => {
+  const serve = (request: ExtractionRequest) => {
     queue = queue.then(async () => {
       if (request.type === 'read') return readPages(reader, request);
       await reader.close();
-      process.disconnect();
+      if (request.type === 'close') return process.disconnect();
+      // Released: the document is closed (pdfjs's included); wait for the next one.
+      process.off('message', serve);
+      process.once('message', (open: OpenMessage) => void main(open.data));
+      post({ type: 'released' });
     });
-  });
+  };
+  process.on('message', serve);
 }
 
-void main();
+// The process is started before it has a document, and may serve several one after another (see
+// IdleProcesses in extraction-process.ts): an `open` message names each. A PDF process loads pdfjs and its worker half meanwhile, the part of opening that no file decides.
+process.once('message', (open: OpenMessage) => void main(open.data));
+// A failed preload is not this process's failure: opening loads pdfjs again and reports what goes wrong then.
+const PDFJS_WORKER_MODULE: string = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
+if (process.argv[2] === 'pdf') loadPdfjs().then(() => import(PDFJS_WORKER_MODULE)).catch(() => undefined);

@@ -1,7 +1,7 @@
 import { AppError, PermanentIngestionError } from '@app/errors';
 import type { DocumentFormat } from './pdf-errors';
 
-/** What an extraction process is started with (its one command-line argument, as JSON). */
+/** The document an extraction process serves, sent as its first message (see OpenMessage). */
 export interface ExtractionProcessData {
   filePath: string;
   format: DocumentFormat;
@@ -11,6 +11,12 @@ export interface ExtractionProcessData {
   maxPageCharacters?: number;
   /** Text only: checked while the file is counted (a PDF's is checked by the worker, page by page). */
   maxDocumentCharacters?: number;
+}
+
+/** Worker → extraction process, first and once: open this document. */
+export interface OpenMessage {
+  type: 'open';
+  data: ExtractionProcessData;
 }
 
 /** Worker → extraction process: extract pages `from`..`to` (inclusive), in order. */
@@ -25,7 +31,12 @@ export interface CloseMessage {
   type: 'close';
 }
 
-export type ExtractionRequest = ReadPagesMessage | CloseMessage;
+/** Worker → extraction process: close the document once the requests before are served, answer `released` and wait for the next `open`. */
+export interface ReleaseMessage {
+  type: 'release';
+}
+
+export type ExtractionRequest = ReadPagesMessage | CloseMessage | ReleaseMessage;
 
 /**
  * Extraction process → worker. While opening, `progress` now and then (a long text file being counted), then
@@ -37,6 +48,7 @@ export type ExtractionMessage =
   | { type: 'opened'; pageCount: number }
   | { type: 'page'; pageNumber: number; text: string }
   | { type: 'done' }
+  | { type: 'released' }
   | { type: 'failed'; error: SerializedError };
 
 /**

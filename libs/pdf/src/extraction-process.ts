@@ -1,7 +1,7 @@
 import { ChildProcess, fork } from 'node:child_process';
 import { join } from 'node:path';
-import { deserializeError, ExtractionMessage, ExtractionProcessData, ExtractionRequest } from './extraction-process.messages';
-import { extractionTooComplexError } from './pdf-errors';
+import { deserializeError, ExtractionMessage, ExtractionProcessData, ExtractionRequest, OpenMessage } from './extraction-process.messages';
+import { DocumentFormat, extractionTooComplexError } from './pdf-errors';
 
 export interface ExtractionProcessLimits {
   /**
@@ -24,6 +24,102 @@ interface PendingRead {
 
 const ENTRY = join(__dirname, 'extraction-process.main.js');
 
+/** How long an idle PDF process waits for a document before it exits and gives its memory back. */
+export const WARM_PROCESS_IDLE_MS = 10_000;
+
+function forkExtractionProcess(format: DocumentFormat, heapLimitMb: number): ChildProcess {
+  return fork(ENTRY, [format], {
+    // pdfjs's garbage is short-lived: with 2 MB semi-spaces, scavenges took a fifth of the process's CPU on a
+    // real book; 8 MB made long_infdesc_626p.pdf's extraction about 10 % faster (bench:extract, four pairs)
+    // for 4–7 MB more peak RSS. Semi-spaces count against memory, so they stay far below V8's default.
+    execArgv: [`--max-old-space-size=${heapLimitMb}`, '--max-semi-space-size=8'],
+    stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
+    serialization: 'advanced',
+  });
+}
+
+/** Idle PDF processes kept at most: one per document the worker ingests at once (WORKER_CONCURRENCY's default). */
+const MAX_IDLE_PROCESSES = 2;
+
+interface IdleProcess {
+  child: ChildProcess;
+  heapLimitMb: number;
+  /** Pages the process has read in its life, over every document it served. */
+  pagesServed: number;
+  idle: NodeJS.Timeout;
+  onExit: () => void;
+}
+
+/**
+ * PDF extraction processes with no document open, kept for the next PDF: starting a process and loading pdfjs
+ * cost every document about 0.2 s of CPU and 0.25 s before its first page, most of a small document's time. A
+ * process that read a document to its end and closed it cleanly comes back here (its pdfjs document is
+ * destroyed, so it holds no text or file of the last one), until it has read PAGES_PER_PROCESS pages in all;
+ * when none is idle as a PDF process exits, a spare with pdfjs loaded is started in the memory it gave back.
+ * A process is reused only within one worker, for PDFs, with the same heap cap, page timeout and kill on
+ * abort as a fresh one. An idle one exits after WARM_PROCESS_IDLE_MS and never keeps the worker alive (its
+ * handle and IPC channel are unreferenced while idle).
+ */
+class IdleProcesses {
+  private readonly idle: IdleProcess[] = [];
+
+  take(format: DocumentFormat, heapLimitMb: number): { child: ChildProcess; pagesServed: number } {
+    if (format !== 'pdf') return { child: forkExtractionProcess(format, heapLimitMb), pagesServed: 0 };
+    const index = this.idle.findIndex((entry) => entry.heapLimitMb === heapLimitMb);
+    if (index < 0) return { child: forkExtractionProcess(format, heapLimitMb), pagesServed: 0 };
+    const [entry] = this.idle.splice(index, 1);
+    this.forget(entry);
+    entry.child.ref();
+    entry.child.channel?.ref();
+    return { child: entry.child, pagesServed: entry.pagesServed };
+  }
+
+  /** Keeps a process whose document is closed for the next PDF (or ends it when enough are idle). */
+  give(child: ChildProcess, heapLimitMb: number, pagesServed: number): void {
+    if (this.idle.length >= MAX_IDLE_PROCESSES || !child.connected) {
+      child.kill('SIGKILL');
+      return;
+    }
+    child.unref();
+    child.channel?.unref();
+    const entry: IdleProcess = {
+      child,
+      heapLimitMb,
+      pagesServed,
+      idle: setTimeout(() => this.drop(entry, true), WARM_PROCESS_IDLE_MS),
+      // An idle process that dies (out of memory, killed) is simply not handed out.
+      onExit: () => this.drop(entry, false),
+    };
+    entry.idle.unref();
+    child.once('exit', entry.onExit);
+    this.idle.push(entry);
+  }
+
+  /** Starts a spare (pdfjs loaded, never used) unless a process is idle already. */
+  prepare(heapLimitMb: number): void {
+    if (this.idle.length > 0) return;
+    const child = forkExtractionProcess('pdf', heapLimitMb);
+    // A spare that cannot start (EAGAIN) exits; its exit drops it.
+    child.on('error', () => undefined);
+    this.give(child, heapLimitMb, 0);
+  }
+
+  private drop(entry: IdleProcess, kill: boolean): void {
+    const index = this.idle.indexOf(entry);
+    if (index < 0) return;
+    this.idle.splice(index, 1);
+    this.forget(entry);
+    if (kill) entry.child.kill('SIGKILL');
+  }
+
+  private forget(entry: IdleProcess): void {
+    clearTimeout(entry.idle);
+    entry.child.off('exit', entry.onExit);
+  }
+}
+
+const idleProcesses = new IdleProcesses();
+
 /**
  * One child process with the document open, serving page-range reads in the order they are asked for. Opening
  * or a page that runs past the time limit or the heap limit ends the process; the opening, or that read and
@@ -38,20 +134,44 @@ export class ExtractionProcess {
   private readonly exit: Promise<void>;
   private exited = false;
   private opened = false;
+  private onReleased: (released: boolean) => void = () => undefined;
+  /** The process went back to the idle ones after close(): this object no longer owns it. */
+  private handedBack = false;
+  private readonly listeners: { message: (message: ExtractionMessage) => void; error: (error: Error) => void; exit: (code: number | null, signal: NodeJS.Signals | null) => void };
 
   private constructor(
     private readonly child: ChildProcess,
     private readonly data: ExtractionProcessData,
     private readonly limits: ExtractionProcessLimits,
+    /** Pages the process has read in its life (it may have served other documents before this one). */
+    private served: number,
   ) {
-    this.exit = new Promise((resolve) =>
-      child.once('exit', (code, signal) => {
+    let exited: () => void = () => undefined;
+    this.exit = new Promise((resolve) => (exited = resolve));
+    this.listeners = {
+      message: (message) => this.onMessage(message),
+      // Spawning can fail (EAGAIN); the exit that follows, or this error, rejects what is pending.
+      error: (error) => this.fail(error),
+      exit: (code, signal) => {
         this.exited = true;
         clearTimeout(this.timer);
         if (!this.opened || this.pending.length > 0) this.fail(this.exitError(code, signal));
-        resolve();
-      }),
-    );
+        this.onReleased(false);
+        exited();
+      },
+    };
+    child.on('message', this.listeners.message);
+    child.on('error', this.listeners.error);
+    child.once('exit', this.listeners.exit);
+  }
+
+  get pid(): number | undefined {
+    return this.child.pid;
+  }
+
+  /** Pages this process has been asked for in its life, over every document it served. */
+  get pagesServed(): number {
+    return this.served;
   }
 
   /**
@@ -65,22 +185,13 @@ export class ExtractionProcess {
     signal?: AbortSignal,
   ): Promise<{ process: ExtractionProcess; pageCount: number }> {
     signal?.throwIfAborted();
-    const child = fork(ENTRY, [JSON.stringify(data)], {
-      // pdfjs's garbage is short-lived: with 2 MB semi-spaces, scavenges took a fifth of the process's CPU on a
-      // real book; 8 MB made long_infdesc_626p.pdf's extraction about 10 % faster (bench:extract, four pairs)
-      // for 4–7 MB more peak RSS. Semi-spaces count against memory, so they stay far below V8's default.
-      execArgv: [`--max-old-space-size=${limits.heapLimitMb}`, '--max-semi-space-size=8'],
-      stdio: ['ignore', 'inherit', 'inherit', 'ipc'],
-      serialization: 'advanced',
-    });
-    const extraction = new ExtractionProcess(child, data, limits);
+    const { child, pagesServed } = idleProcesses.take(data.format, limits.heapLimitMb);
+    const extraction = new ExtractionProcess(child, data, limits, pagesServed);
     const opened = new Promise<number>((resolve, reject) => {
       extraction.onOpened = resolve;
       extraction.onOpenFailed = reject;
     });
-    child.on('message', (message: ExtractionMessage) => extraction.onMessage(message));
-    // Spawning can fail (EAGAIN); the exit that follows, or this error, rejects what is pending.
-    child.on('error', (error) => extraction.fail(error));
+    extraction.send({ type: 'open', data });
     const abort = () => void extraction.terminate(signal!.reason as Error);
     signal?.addEventListener('abort', abort, { once: true });
     extraction.armTimer();
@@ -100,6 +211,7 @@ export class ExtractionProcess {
   /** Texts of pages `from`..`to` (inclusive), in order. */
   read(from: number, to: number): Promise<string[]> {
     if (this.failure) return Promise.reject(this.failure);
+    this.served += to - from + 1;
     return new Promise((resolve, reject) => {
       this.pending.push({ from, texts: [], resolve, reject });
       if (this.pending.length === 1) this.armTimer();
@@ -107,20 +219,42 @@ export class ExtractionProcess {
     });
   }
 
-  /** Lets the process finish the reads already asked for, close the file and exit. */
-  async close(): Promise<void> {
-    if (!this.exited && !this.failure) this.send({ type: 'close' });
+  /**
+   * Lets the process finish the reads already asked for and close the document; then, with `reuse` (a PDF
+   * process that has not served its share of pages), it waits idle for the next PDF, otherwise it exits.
+   */
+  async close(reuse = false): Promise<void> {
+    if (this.handedBack) return;
+    if (this.exited || this.failure) return this.exit;
+    if (reuse && this.data.format === 'pdf') {
+      const released = new Promise<boolean>((resolve) => (this.onReleased = resolve));
+      this.send({ type: 'release' });
+      this.armTimer();
+      if (!(await released)) return;
+      clearTimeout(this.timer);
+      this.child.off('message', this.listeners.message);
+      this.child.off('error', this.listeners.error);
+      this.child.off('exit', this.listeners.exit);
+      this.handedBack = true;
+      this.failure = new Error('the extraction process went back to the idle ones');
+      idleProcesses.give(this.child, this.limits.heapLimitMb, this.served);
+      return;
+    }
+    this.send({ type: 'close' });
     await this.exit;
+    if (this.data.format === 'pdf') idleProcesses.prepare(this.limits.heapLimitMb);
   }
 
   /** Kills the process at once; reads not yet answered fail with `reason`. */
   async terminate(reason: Error = new Error('extraction process was stopped')): Promise<void> {
+    if (this.handedBack) return;
     this.fail(reason);
     if (!this.exited) this.child.kill('SIGKILL');
     await this.exit;
   }
 
   private onMessage(message: ExtractionMessage): void {
+    if (message.type === 'released') return this.onReleased(true);
     if (message.type === 'progress') {
       if (!this.opened) this.armTimer();
       return;
@@ -180,11 +314,12 @@ export class ExtractionProcess {
   private fail(error: Error): void {
     this.failure ??= error;
     clearTimeout(this.timer);
+    this.onReleased(false);
     for (const read of this.pending.splice(0)) read.reject(this.failure);
     this.onOpenFailed(this.failure);
   }
 
-  private send(request: ExtractionRequest): void {
+  private send(request: ExtractionRequest | OpenMessage): void {
     this.child.send(request);
   }
 }

@@ -125,3 +125,41 @@ describe('opening has a time limit, and an abort reaches it', () => {
     }
   });
 });
+
+describe('PDF extraction processes serve one document after another', () => {
+  const ONE: ExtractionOptions = { processes: 1, pageTimeoutMs: 30_000, heapLimitMb: 48 };
+
+  test('a process that read its PDF to the end and closed it serves the next PDF, which gets only its own pages', async () => {
+    const first = join(dir, 'first.pdf');
+    const second = join(dir, 'second.pdf');
+    await writeTextPdf(first, ['alpha one', 'alpha two', 'alpha three']);
+    await writeTextPdf(second, ['beta one', 'beta two']);
+    const a = await PageExtractor.open({ path: first, format: 'pdf' }, ONE, 16);
+    const [pid] = a.processIds;
+    assert.deepEqual((await allPages(a)).map((page) => page.text), ['alpha one', 'alpha two', 'alpha three']);
+    await a.close();
+    const b = await PageExtractor.open({ path: second, format: 'pdf' }, ONE, 16);
+    try {
+      assert.deepEqual(b.processIds, [pid]);
+      assert.equal(b.pageCount, 2);
+      assert.deepEqual(await allPages(b), [{ pageNumber: 1, text: 'beta one' }, { pageNumber: 2, text: 'beta two' }]);
+    } finally {
+      await b.close();
+    }
+  });
+
+  test('a process stopped with terminate is never handed to the next PDF', async () => {
+    const path = join(dir, 'stopped.pdf');
+    await writeTextPdf(path, ['gamma one', 'gamma two']);
+    const a = await PageExtractor.open({ path, format: 'pdf' }, ONE, 16);
+    const [pid] = a.processIds;
+    await a.terminate(new Error('stopped'));
+    const b = await PageExtractor.open({ path, format: 'pdf' }, ONE, 16);
+    try {
+      assert.notDeepEqual(b.processIds, [pid]);
+      assert.deepEqual((await allPages(b)).map((page) => page.text), ['gamma one', 'gamma two']);
+    } finally {
+      await b.terminate();
+    }
+  });
+});

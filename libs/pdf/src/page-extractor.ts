@@ -43,17 +43,12 @@ const settle = <T>(promise: Promise<T>): Settled<T> =>
  * back-pressure that keeps memory flat when chunking, embedding or writing is slower than extraction.
  */
 export class PageExtractor {
-  /** Pages asked of each process since it started. */
-  private readonly pagesServed: number[];
-
   private constructor(
     private readonly processes: ExtractionProcess[],
     readonly pageCount: number,
     private readonly data: ExtractionProcessData,
     private readonly options: ExtractionOptions,
-  ) {
-    this.pagesServed = processes.map(() => 0);
-  }
+  ) {}
 
   /**
    * Opens the document in the first process (which reports the page count and any coded error: encrypted,
@@ -86,6 +81,11 @@ export class PageExtractor {
     return new PageExtractor(processes, first.pageCount, data, options);
   }
 
+  /** The operating-system ids of the extraction processes (for logs and tests). */
+  get processIds(): Array<number | undefined> {
+    return this.processes.map((process) => process.pid);
+  }
+
   /** The pages after `afterPage`, `windowPages` at a time, in order, with up to `readAhead` windows in flight. */
   async *windows(afterPage: number, windowPages: number, readAhead = 2 * this.processes.length): AsyncGenerator<ExtractedPage[]> {
     const starts: number[] = [];
@@ -97,7 +97,6 @@ export class PageExtractor {
       const to = Math.min(from + windowPages - 1, this.pageCount);
       const slot = requested % this.processes.length;
       await this.renewIfWorn(slot);
-      this.pagesServed[slot] += to - from + 1;
       inFlight.push(settle(this.processes[slot].read(from, to)));
       requested += 1;
     };
@@ -115,15 +114,17 @@ export class PageExtractor {
    * the reads it was given and exits, so two never hold memory side by side.
    */
   private async renewIfWorn(slot: number): Promise<void> {
-    if (this.data.format !== 'pdf' || this.pagesServed[slot] < PAGES_PER_PROCESS) return;
+    if (this.data.format !== 'pdf' || this.processes[slot].pagesServed < PAGES_PER_PROCESS) return;
     await this.processes[slot].close();
     this.processes[slot] = (await ExtractionProcess.start(this.data, this.options)).process;
-    this.pagesServed[slot] = 0;
   }
 
-  /** Ends every process after the reads in progress; call `terminate` instead to stop them at once. */
+  /**
+   * Ends every process after the reads in progress — a PDF process that has not served its PAGES_PER_PROCESS
+   * goes back to the idle ones for the next PDF; call `terminate` instead to stop them at once.
+   */
   async close(): Promise<void> {
-    await Promise.all(this.processes.map((process) => process.close()));
+    await Promise.all(this.processes.map((process) => process.close(process.pagesServed < PAGES_PER_PROCESS)));
   }
 
   async terminate(reason?: Error): Promise<void> {
