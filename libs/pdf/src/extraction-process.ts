@@ -13,6 +13,11 @@ export interface ExtractionProcessLimits {
   pageTimeoutMs: number;
   /** V8 heap of the process; a page (or opening) needing more kills it and fails the same way. */
   heapLimitMb: number;
+  /**
+   * Whose file this is (the tenant): a process that parsed one owner's PDF is reused only for the same owner's
+   * next PDF, so whatever a hostile file might leave behind in a process never meets another tenant's document.
+   */
+  owner?: string;
 }
 
 interface PendingRead {
@@ -44,6 +49,8 @@ const MAX_IDLE_PROCESSES = 2;
 interface IdleProcess {
   child: ChildProcess;
   heapLimitMb: number;
+  /** The owner of the documents it parsed; none for a spare that has parsed nothing yet. */
+  owner: string | undefined;
   /** Pages the process has read in its life, over every document it served. */
   pagesServed: number;
   idle: NodeJS.Timeout;
@@ -56,16 +63,18 @@ interface IdleProcess {
  * process that read a document to its end and closed it cleanly comes back here (its pdfjs document is
  * destroyed, so it holds no text or file of the last one), until it has read PAGES_PER_PROCESS pages in all;
  * when none is idle as a PDF process exits, a spare with pdfjs loaded is started in the memory it gave back.
- * A process is reused only within one worker, for PDFs, with the same heap cap, page timeout and kill on
- * abort as a fresh one. An idle one exits after WARM_PROCESS_IDLE_MS and never keeps the worker alive (its
+ * A process is reused only within one worker, for PDFs of the owner it served (a spare serves anyone), with the
+ * same heap cap, page timeout and kill on abort as a fresh one. An idle one exits after WARM_PROCESS_IDLE_MS and never keeps the worker alive (its
  * handle and IPC channel are unreferenced while idle).
  */
 class IdleProcesses {
   private readonly idle: IdleProcess[] = [];
 
-  take(format: DocumentFormat, heapLimitMb: number): { child: ChildProcess; pagesServed: number } {
+  take(format: DocumentFormat, heapLimitMb: number, owner: string | undefined): { child: ChildProcess; pagesServed: number } {
     if (format !== 'pdf') return { child: forkExtractionProcess(format, heapLimitMb), pagesServed: 0 };
-    const index = this.idle.findIndex((entry) => entry.heapLimitMb === heapLimitMb);
+    const index = this.idle.findIndex(
+      (entry) => entry.heapLimitMb === heapLimitMb && (entry.owner === undefined || entry.owner === owner),
+    );
     if (index < 0) return { child: forkExtractionProcess(format, heapLimitMb), pagesServed: 0 };
     const [entry] = this.idle.splice(index, 1);
     this.forget(entry);
@@ -75,7 +84,7 @@ class IdleProcesses {
   }
 
   /** Keeps a process whose document is closed for the next PDF (or ends it when enough are idle). */
-  give(child: ChildProcess, heapLimitMb: number, pagesServed: number): void {
+  give(child: ChildProcess, heapLimitMb: number, owner: string | undefined, pagesServed: number): void {
     if (this.idle.length >= MAX_IDLE_PROCESSES || !child.connected) {
       child.kill('SIGKILL');
       return;
@@ -85,6 +94,7 @@ class IdleProcesses {
     const entry: IdleProcess = {
       child,
       heapLimitMb,
+      owner,
       pagesServed,
       idle: setTimeout(() => this.drop(entry, true), WARM_PROCESS_IDLE_MS),
       // An idle process that dies (out of memory, killed) is simply not handed out.
@@ -101,7 +111,7 @@ class IdleProcesses {
     const child = forkExtractionProcess('pdf', heapLimitMb);
     // A spare that cannot start (EAGAIN) exits; its exit drops it.
     child.on('error', () => undefined);
-    this.give(child, heapLimitMb, 0);
+    this.give(child, heapLimitMb, undefined, 0);
   }
 
   private drop(entry: IdleProcess, kill: boolean): void {
@@ -185,7 +195,7 @@ export class ExtractionProcess {
     signal?: AbortSignal,
   ): Promise<{ process: ExtractionProcess; pageCount: number }> {
     signal?.throwIfAborted();
-    const { child, pagesServed } = idleProcesses.take(data.format, limits.heapLimitMb);
+    const { child, pagesServed } = idleProcesses.take(data.format, limits.heapLimitMb, limits.owner);
     const extraction = new ExtractionProcess(child, data, limits, pagesServed);
     const opened = new Promise<number>((resolve, reject) => {
       extraction.onOpened = resolve;
@@ -237,7 +247,7 @@ export class ExtractionProcess {
       this.child.off('exit', this.listeners.exit);
       this.handedBack = true;
       this.failure = new Error('the extraction process went back to the idle ones');
-      idleProcesses.give(this.child, this.limits.heapLimitMb, this.served);
+      idleProcesses.give(this.child, this.limits.heapLimitMb, this.limits.owner, this.served);
       return;
     }
     this.send({ type: 'close' });

@@ -148,6 +148,21 @@ describe('PDF extraction processes serve one document after another', () => {
     }
   });
 
+  test("a process that served one owner's PDF is not handed to another owner's, but to the same owner's next", async () => {
+    const path = join(dir, 'owned.pdf');
+    await writeTextPdf(path, ['delta one', 'delta two']);
+    const read = async (owner: string) => {
+      const extractor = await PageExtractor.open({ path, format: 'pdf' }, { ...ONE, owner }, 16);
+      const [pid] = extractor.processIds;
+      assert.deepEqual((await allPages(extractor)).map((page) => page.text), ['delta one', 'delta two']);
+      await extractor.close();
+      return pid;
+    };
+    const first = await read('tenant-a');
+    assert.notEqual(await read('tenant-b'), first);
+    assert.equal(await read('tenant-a'), first);
+  });
+
   test('a process stopped with terminate is never handed to the next PDF', async () => {
     const path = join(dir, 'stopped.pdf');
     await writeTextPdf(path, ['gamma one', 'gamma two']);

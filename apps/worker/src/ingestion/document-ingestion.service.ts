@@ -160,6 +160,7 @@ export class DocumentIngestionService {
       // Opening is held to the page limit too (see ExtractionProcessLimits).
       pageTimeoutMs: ingestion.pageTimeoutSeconds * 1000,
       heapLimitMb: ingestion.extractHeapMb,
+      owner: doc.tenant,
     };
     const source = await openPageSource(doc.mediaType, await this.blobs.localPath(doc.blobSha256), options, signal);
     // An abort (deleted, shutdown, timeout) stops extraction at once instead of after the window in hand.
