@@ -5,8 +5,11 @@
 // line of output is JSON: { "hybrid": {...}, "vector": {...}, "keyword": {...}, "docs": N, "queries": N }.
 //
 //   npm run bench:retrieval -- <dataset dir> [--split dev|test] [--url http://localhost:3000 --api-key <key>] [--top-k 50]
-//                               [--set NAME=VALUE]... [--one-relevant]
+//                               [--set NAME=VALUE]... [--one-relevant] [--collection NAME]
 //
+// --collection (with --url) searches a collection an earlier run ingested into that system instead of ingesting
+// again (its documents carry their BEIR id in metadata.beir_id): two api versions started on the same database
+// are then compared on the same chunks, in one run each after the other, without the minutes of ingestion.
 // Without --url it starts its own api and worker processes on a scratch database and removes them after;
 // --set configures them (e.g. --set EMBEDDING_PROVIDER=openai --set OPENAI_BASE_URL=... --set OPENAI_API_KEY=...).
 // --one-relevant judges only each query's best document (see oneRelevantPerQuery).
@@ -34,6 +37,7 @@ const { values, positionals } = parseArgs({
     concurrency: { type: 'string', default: '8' },
     set: { type: 'string', multiple: true, default: [] },
     'one-relevant': { type: 'boolean', default: false },
+    collection: { type: 'string' },
   },
 });
 
@@ -51,12 +55,17 @@ async function main(): Promise<void> {
 
   const system = await benchSystem(values.url, settingsFrom(values.set!), values['api-key']);
   try {
-    const collection = `beir-${basename(datasetDir).toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
+    if (values.collection && !values.url) throw new Error('--collection needs --url: a collection ingested into a system that outlives the run');
+    const collection = values.collection ?? `beir-${basename(datasetDir).toLowerCase().replace(/[^a-z0-9_-]/g, '-').slice(0, 40)}-${randomBytes(3).toString('hex')}`;
     const ingestStarted = Date.now();
-    const { docs, skipped, beirIds } = await ingestCorpus(system.baseUrl, datasetDir, collection, concurrency);
-    const failed = await waitUntilIngested(system.baseUrl, collection);
+    const { docs, beirIds } = values.collection
+      ? await ingestedCorpus(system.baseUrl, collection)
+      : await ingestCorpus(system.baseUrl, datasetDir, collection, concurrency).then(async ({ docs, skipped, beirIds }) => {
+          const failed = await waitUntilIngested(system.baseUrl, collection);
+          log(`ingested ${docs} documents into "${collection}" in ${((Date.now() - ingestStarted) / 1000).toFixed(1)} s (${skipped} empty skipped, ${failed} failed)`);
+          return { docs, beirIds };
+        });
     const ingestSeconds = (Date.now() - ingestStarted) / 1000;
-    log(`ingested ${docs} documents into "${collection}" in ${ingestSeconds.toFixed(1)} s (${skipped} empty skipped, ${failed} failed)`);
 
     const judged = await readQrels(datasetDir, values.split!);
     const qrels = values['one-relevant'] ? oneRelevantPerQuery(judged) : judged;
@@ -104,6 +113,22 @@ async function ingestCorpus(baseUrl: string, dir: string, collection: string, co
     beirIds.set(upload.body.document_id, doc.id);
   });
   return { docs: beirIds.size, skipped, beirIds };
+}
+
+/** The ready documents of a collection ingested earlier: Groundwork document id -> BEIR id (metadata.beir_id). */
+async function ingestedCorpus(baseUrl: string, collection: string) {
+  const beirIds = new Map<string, string>();
+  let cursor: string | null = null;
+  do {
+    const query: string = `/v1/documents?collection=${encodeURIComponent(collection)}&status=ready&limit=100${cursor ? `&cursor=${encodeURIComponent(cursor)}` : ''}`;
+    const { status, body } = await requestJson(baseUrl, query);
+    if (status !== 200) throw new Error(`listing "${collection}" answered ${status}: ${JSON.stringify(body)}`);
+    for (const doc of body.data as { id: string; metadata: { beir_id?: string } }[]) beirIds.set(doc.id, doc.metadata.beir_id ?? doc.id);
+    cursor = body.next_cursor;
+  } while (cursor);
+  if (beirIds.size === 0) throw new Error(`collection "${collection}" has no ready document`);
+  log(`searching the ${beirIds.size} ready documents already in "${collection}"`);
+  return { docs: beirIds.size, beirIds };
 }
 
 /** Waits until no document of the collection is queued or processing; returns how many failed. */

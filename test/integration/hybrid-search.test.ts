@@ -96,6 +96,29 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
     const fusedScore = (hits: typeof hybrid) => hits.find((h) => h.chunkId === chunkIds.get(alike))!.score;
     assert.ok(fusedScore(hybrid) > fusedScore(withoutFeedback));
   });
+
+  test('the vector list read through the HNSW index is the exact nearest list, and a short collection still gives every chunk', async () => {
+    // Sixty distinct passages: more than the list asks for, so the index path's list is the one returned.
+    const texts = Array.from({ length: 60 }, (_, i) => `${UNRELATED[i % UNRELATED.length]} Note ${i} about ${['pumps', 'valves', 'ledgers', 'poems'][i % 4]}.`);
+    const { collection } = await collectionOf(texts);
+    const query = (await embedder.embed(['valves and ledgers in note 12']))[0];
+    const scope = { tenant: 'default', collectionId: collection.id };
+    const hits = await chunks.searchVector({ ...scope, limit: 20 }, query);
+    // The exact order, computed by the owner without any index.
+    const exact = await db.owner.query<{ id: string }>(
+      `SELECT id::text FROM chunks WHERE collection_id = $1
+       ORDER BY embedding::vector(${embedder.dimension}) <=> $2::vector(${embedder.dimension}), id LIMIT 20`,
+      [collection.id, `[${query.join(',')}]`],
+    );
+    assert.equal(hits.length, 20);
+    assert.deepEqual(new Set(hits.map((h) => h.chunkId)), new Set(exact.rows.map((row) => row.id)));
+    assert.deepEqual(hits.map((h) => h.score), [...hits.map((h) => h.score)].sort((a, b) => b - a));
+
+    // Fewer chunks than asked for: the index path cannot fill the list, the exact list is read instead.
+    const small = await collectionOf(UNRELATED);
+    const all = await chunks.searchVector({ tenant: 'default', collectionId: small.collection.id, limit: 50 }, query);
+    assert.deepEqual(new Set(all.map((h) => h.chunkId)), new Set(small.chunkIds.values()));
+  });
 });
 
 function dot(a: Float32Array, b: Float32Array): number {

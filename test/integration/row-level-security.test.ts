@@ -197,6 +197,32 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
     assert.match(vector, new RegExp(`Index Scan using chunks_embedding_hnsw_${DIMENSION}`));
   });
 
+  test('modes and settings sent with BEGIN hold for that transaction only, and cannot replace the tenant', async () => {
+    const seen = await withTenant(
+      db.pool,
+      'acme',
+      async (client) => {
+        const { rows } = await client.query<{ isolation: string; read_only: string; jit: string; tenant: string; visible: string }>(
+          `SELECT current_setting('transaction_isolation') AS isolation, current_setting('transaction_read_only') AS read_only,
+                  current_setting('jit') AS jit, current_setting('groundwork.tenant') AS tenant,
+                  (SELECT string_agg(DISTINCT tenant, ',') FROM collections) AS visible`,
+        );
+        return rows[0];
+      },
+      { modes: 'ISOLATION LEVEL REPEATABLE READ, READ ONLY', settings: { jit: 'off', 'groundwork.tenant': '*' } },
+    );
+    assert.deepEqual(seen, { isolation: 'repeatable read', read_only: 'on', jit: 'off', tenant: 'acme', visible: 'acme' });
+    // A quote in a value stays inside its literal; a name that is not a plain setting name never reaches SQL.
+    await assert.rejects(withTenant(db.pool, 'acme', async () => undefined, { settings: { 'jit = on; RESET ROLE; --': 'off' } }), /not a setting name/);
+    const quoted = await withTenant(db.pool, 'acme', async (client) => (await client.query<{ v: string }>("SELECT current_setting('application_name') AS v")).rows[0].v, {
+      settings: { application_name: "it's" },
+    });
+    assert.equal(quoted, "it's");
+    // After the transaction, the pooled connection has its defaults again.
+    const after = await db.pool.query<{ isolation: string }>("SELECT current_setting('transaction_isolation') AS isolation");
+    assert.notEqual(after.rows[0].isolation, 'repeatable read');
+  });
+
   test('a scope that is not a tenant name is refused before it reaches PostgreSQL', async () => {
     await assert.rejects(tenantQuery(db.pool, '*', 'SELECT 1'), /not a tenant name/);
     await assert.rejects(tenantQuery(db.pool, '', 'SELECT 1'), /not a tenant name/);

@@ -63,11 +63,32 @@ export async function inTransaction<T>(pool: Pool, work: (client: PoolClient) =>
  * of migrations/0009 read the tenant set here. SET LOCAL ends with the transaction, so the next user of the
  * pooled connection starts with no tenant again. This is the one place the setting is made.
  */
-export async function withTenant<T>(pool: Pool, scope: TenantScope, work: (client: PoolClient) => Promise<T>): Promise<T> {
+export async function withTenant<T>(
+  pool: Pool,
+  scope: TenantScope,
+  work: (client: PoolClient) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
   if (scope === EVERY_TENANT || scope === '') throw new Error(`"${scope}" is not a tenant name`);
-  // SET takes no parameters, hence the quoted literal; it takes no snapshot either, so `work` may still start
-  // with SET TRANSACTION ISOLATION LEVEL. Sent with BEGIN to save a round trip.
-  return transaction(pool, `BEGIN; SET LOCAL ${TENANT_SETTING} = ${escapeLiteral(scope ?? EVERY_TENANT)}`, work);
+  // SET takes no parameters, hence the quoted literals; it takes no snapshot either, so `work` may still start
+  // with SET TRANSACTION ISOLATION LEVEL. Sent with BEGIN, as one statement, to save round trips.
+  const settings = Object.entries({ ...options.settings, [TENANT_SETTING]: scope ?? EVERY_TENANT });
+  const begin = [options.modes ? `BEGIN ${options.modes}` : 'BEGIN', ...settings.map(([name, value]) => `SET LOCAL ${settingName(name)} = ${escapeLiteral(String(value))}`)];
+  return transaction(pool, begin.join('; '), work);
+}
+
+/** How a tenant's transaction starts: its modes and settings go out with BEGIN rather than as statements of their own. */
+export interface TransactionOptions {
+  /** Transaction modes for BEGIN, e.g. `ISOLATION LEVEL REPEATABLE READ, READ ONLY` (code, never user input). */
+  modes?: string;
+  /** SET LOCAL settings by name; the tenant setting is always set last and cannot be overridden here. */
+  settings?: Record<string, string | number>;
+}
+
+/** A setting's name as SET takes it: only the plain dotted names the code uses, since names cannot be parameters. */
+function settingName(name: string): string {
+  if (!/^[a-z_][a-z0-9_]*(?:\.[a-z_][a-z0-9_]*)?$/.test(name)) throw new Error(`"${name}" is not a setting name`);
+  return name;
 }
 
 /** One statement in its own transaction scoped to `scope` (see withTenant). */

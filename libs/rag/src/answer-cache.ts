@@ -1,3 +1,4 @@
+import { endianness } from 'node:os';
 import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Logger } from 'pino';
@@ -68,9 +69,11 @@ export class AnswerCache {
         const vector = await embedding();
         const guard = meaningGuard(normalized);
         let best: { key: string; cosine: number } | null = null;
-        for (const entry of entries.map(decodeEntry)) {
+        for (const buffer of entries) {
+          const entry = decodeEntryHeader(buffer);
+          // Only entries with the same numbers and negations can match: the others' vectors are not decoded.
           if (entry.guard !== guard) continue;
-          const cosine = cosineOfUnitVectors(vector, entry.vector);
+          const cosine = cosineOfUnitVectors(vector, decodeEntryVector(buffer, entry.vectorStart));
           if (cosine >= SEMANTIC_MATCH_THRESHOLD && (!best || cosine > best.cosine)) best = { key: entry.key, cosine };
         }
         const semantic = best ? await this.redis.get(best.key) : null;
@@ -124,11 +127,22 @@ function encodeEntry(entry: SemanticEntry): Buffer {
   return out;
 }
 
-function decodeEntry(buffer: Buffer): SemanticEntry {
+/** An entry's key and guard, and where its vector starts. */
+function decodeEntryHeader(buffer: Buffer): { key: string; guard: string; vectorStart: number } {
   const headerLength = buffer.readUInt32LE(0);
   const { key, guard } = JSON.parse(buffer.subarray(4, 4 + headerLength).toString()) as { key: string; guard: string };
-  const start = 4 + headerLength;
-  const vector = new Float32Array((buffer.length - start) / 4);
-  for (let i = 0; i < vector.length; i++) vector[i] = buffer.readFloatLE(start + i * 4);
-  return { key, guard, vector };
+  return { key, guard, vectorStart: 4 + headerLength };
 }
+
+/** The vector of an entry: its bytes copied as they are on a little-endian machine (all that Node supports but a few), float by float elsewhere. */
+function decodeEntryVector(buffer: Buffer, start: number): Float32Array {
+  const vector = new Float32Array((buffer.length - start) / 4);
+  if (LITTLE_ENDIAN) {
+    new Uint8Array(vector.buffer).set(buffer.subarray(start, start + vector.length * 4));
+    return vector;
+  }
+  for (let i = 0; i < vector.length; i++) vector[i] = buffer.readFloatLE(start + i * 4);
+  return vector;
+}
+
+const LITTLE_ENDIAN = endianness() === 'LE';
