@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
+import { Client } from 'pg';
 import { writeEncryptedPdf, writeTextPdf, writeTruncatedPdf } from '../support/pdf-fixtures';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { useSystem } from '../support/test-env';
@@ -157,6 +158,26 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
     const second = await requestJson(suite.system.baseUrl, `/v1/documents?collection=paging&limit=2&cursor=${first.body.next_cursor}`);
     assert.deepEqual(second.body.data.map((d: { id: string }) => d.id), ids.slice(2));
     assert.equal(second.body.next_cursor, null);
+
+    // Documents created within one millisecond (PostgreSQL keeps microseconds): a page boundary between them
+    // must skip none. Ordered by id then, as the listing orders equal times.
+    const db = new Client({ connectionString: suite.env.config.databaseUrl });
+    await db.connect();
+    try {
+      await db.query(`UPDATE documents SET created_at = timestamptz '2026-01-01T00:00:00.001Z' + (ARRAY[300, 200, 300]::int[])[i] * interval '1 microsecond'
+                      FROM unnest($1::uuid[]) WITH ORDINALITY AS listed(id, i) WHERE documents.id = listed.id`, [ids]);
+    } finally {
+      await db.end();
+    }
+    const listedOneByOne: string[] = [];
+    for (let cursor = ''; ; ) {
+      const page = await requestJson(suite.system.baseUrl, `/v1/documents?collection=paging&limit=1${cursor ? `&cursor=${cursor}` : ''}`);
+      listedOneByOne.push(...page.body.data.map((d: { id: string }) => d.id));
+      if (!page.body.next_cursor) break;
+      cursor = page.body.next_cursor;
+    }
+    const sameTime = [ids[0], ids[2]].sort().reverse();
+    assert.deepEqual(listedOneByOne, [...sameTime, ids[1]]);
 
     const badLimit = await requestJson(suite.system.baseUrl, '/v1/documents?limit=1000');
     assert.equal(badLimit.status, 400);

@@ -49,8 +49,18 @@ export interface DocumentListQuery {
   collectionIds?: string[];
   status?: DocumentStatus;
   limit: number;
-  /** Continue after this (created_at, id) position, newest first. */
-  after?: { createdAt: Date; id: string };
+  /** Continue after this position, newest first. */
+  after?: DocumentPosition;
+}
+
+/**
+ * A document's place in a listing: its created_at in microseconds since the epoch, as PostgreSQL keeps it (a
+ * JavaScript Date holds milliseconds, so a cursor made from one skipped the documents created later in the same
+ * millisecond), and its id.
+ */
+export interface DocumentPosition {
+  createdAtMicros: bigint;
+  id: string;
 }
 
 const SELECT_DOCUMENT = `
@@ -165,24 +175,27 @@ export class DocumentsRepository {
     return rows.length ? toDocument(rows[0]) : null;
   }
 
-  /** A page of documents, newest first; fetches one extra row so the caller knows whether more follow. */
-  async list(query: DocumentListQuery): Promise<DocumentRecord[]> {
+  /** A page of documents, newest first, each with its position; fetches one extra row so the caller knows whether more follow. */
+  async list(query: DocumentListQuery): Promise<Array<{ document: DocumentRecord; position: DocumentPosition }>> {
     const where: string[] = [];
     const params: unknown[] = [];
     if (query.tenant !== null) where.push(`d.tenant = $${params.push(query.tenant)}`);
     if (query.collectionIds) where.push(`d.collection_id = ANY($${params.push(query.collectionIds)}::uuid[])`);
     if (query.status) where.push(`d.status = $${params.push(query.status)}`);
     if (query.after) {
-      where.push(`(d.created_at, d.id) < ($${params.push(query.after.createdAt)}, $${params.push(query.after.id)})`);
+      const createdAt = `timestamptz 'epoch' + $${params.push(query.after.createdAtMicros.toString())}::bigint * interval '1 microsecond'`;
+      where.push(`(d.created_at, d.id) < (${createdAt}, $${params.push(query.after.id)})`);
     }
-    const { rows } = await tenantQuery<DocumentRow>(
+    const { rows } = await tenantQuery<DocumentRow & { created_at_micros: string }>(
       this.pool,
       query.tenant,
-      `${SELECT_DOCUMENT} ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+      `SELECT d.*, c.name AS collection_name, (extract(epoch FROM d.created_at) * 1000000)::bigint AS created_at_micros
+       FROM documents d JOIN collections c ON c.id = d.collection_id
+       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
        ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.push(query.limit + 1)}`,
       params,
     );
-    return rows.map(toDocument);
+    return rows.map((row) => ({ document: toDocument(row), position: { createdAtMicros: BigInt(row.created_at_micros), id: row.id } }));
   }
 
   /** Claims the document for an ingestion attempt; false when it is gone or already finished. */

@@ -4,7 +4,7 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { CollectionsRepository, DocumentRecord, DocumentsRepository, isUuid, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
+import { CollectionsRepository, DocumentPosition, DocumentRecord, DocumentsRepository, isUuid, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError, NotFoundError, ValidationError } from '@app/errors';
 import { IngestionProducer, ingestionJobId } from '@app/queue';
@@ -24,15 +24,15 @@ export class InvalidCursorError extends AppError {
   }
 }
 
-function encodeCursor(doc: DocumentRecord): string {
-  return Buffer.from(`${doc.createdAt.toISOString()}|${doc.id}`).toString('base64url');
+function encodeCursor(position: DocumentPosition): string {
+  return Buffer.from(`${position.createdAtMicros}|${position.id}`).toString('base64url');
 }
 
-function decodeCursor(cursor: string): { createdAt: Date; id: string } {
-  const [iso, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const createdAt = new Date(iso);
-  if (!id || Number.isNaN(createdAt.getTime()) || !/^[0-9a-f-]{36}$/.test(id)) throw new InvalidCursorError();
-  return { createdAt, id };
+function decodeCursor(cursor: string): DocumentPosition {
+  const [micros, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  // 18 digits at most: always within bigint (today is 16), so the database never refuses what got past here.
+  if (!id || !/^\d{1,18}$/.test(micros) || !isUuid(id)) throw new InvalidCursorError();
+  return { createdAtMicros: BigInt(micros), id };
 }
 
 function parseMetadata(raw: string | undefined): Record<string, unknown> {
@@ -152,8 +152,8 @@ export class DocumentsService {
       limit,
       after: query.cursor ? decodeCursor(query.cursor) : undefined,
     });
-    const data = rows.slice(0, limit);
-    return { data, nextCursor: rows.length > limit ? encodeCursor(data[data.length - 1]) : null };
+    const page = rows.slice(0, limit);
+    return { data: page.map((row) => row.document), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
   }
 
   /** Cancels the document's ingestion, deletes its pages and chunks, and its blob when no other document shares it. */
