@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { IsBoolean, IsOptional } from 'class-validator';
 import { Citation, CitationNumber, QueryResult, RetrievedSource } from '@app/rag';
-import { SearchRequestDto } from '../../search/dto/search.dto';
+import { SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
 
 /** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters) plus `stream`. */
 export class QueryRequestDto extends SearchRequestDto {
@@ -48,17 +48,10 @@ export class QueryResponseDto {
   @ApiProperty({ description: 'Served from the answer cache.' }) cached!: boolean;
 }
 
-/** A retrieved source as the SSE `retrieval` event sends it. */
-export class SourceEventDto {
+/** A retrieved source as the SSE `retrieval` event sends it: a search result with its place in the list. */
+export class SourceEventDto extends SearchResultDto {
   @ApiProperty({ description: 'Place in the retrieval list, 1 = best match. Citations name it as their `rank`; it is not the `[n]` of the answer.' })
   rank!: number;
-  @ApiProperty() chunk_id!: string;
-  @ApiProperty({ format: 'uuid' }) document_id!: string;
-  @ApiProperty() title!: string;
-  @ApiProperty() text!: string;
-  @ApiProperty() page_start!: number;
-  @ApiProperty() page_end!: number;
-  @ApiProperty() score!: number;
 }
 
 /** SSE `retrieval`: the sources, sent before any model call, so before the answer numbers its citations. */
