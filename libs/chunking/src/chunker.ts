@@ -14,7 +14,8 @@ import { pageUnits, separatorTokens, TextUnit, UnitLimits, unitTail } from './te
  * yields the same ordinals and texts.
  *
  * With a PageCleaner (a PDF's pages), pages pass through it first: running headers and footers leave, broken
- * words are joined, and chunks come out a few pages later than their pages went in (finish() flushes them).
+ * words are joined, and chunks come out a few pages later than their pages went in (finish() flushes them); the
+ * cleaner's few pages and capped vocabulary add to the memory bound above.
  */
 export class Chunker {
   private readonly options: ChunkingOptions;
