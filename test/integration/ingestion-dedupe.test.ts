@@ -66,6 +66,20 @@ describe('content dedupe and the embedding cache', () => {
     assert.ok(search.body.results.every((hit: { document_id: string }) => hit.document_id === second.id));
   });
 
+  test('a twin chunked before text cleaning is not copied: the file is chunked afresh', async () => {
+    const path = await writeTextPdf(join(env.config.dataDir, 'old-twin.pdf'), distinctPageTexts(6, 'old twin'));
+    const first = await ingest(path);
+    // As ingested before migration 0013: raw chunk text, and no cleaning version.
+    await pool.query(`UPDATE chunks SET text = 'uncleaned ' || text WHERE document_id = $1`, [first.id]);
+    await pool.query('UPDATE documents SET text_cleaning = 0 WHERE id = $1', [first.id]);
+
+    const second = await ingest(path, { title: 'Uploaded after the cleaning changed' });
+    const chunks = await storedChunks(pool, second.id);
+    assert.equal(chunks.length, second.chunk_count);
+    assert.ok(chunks.every((chunk) => !chunk.text.startsWith('uncleaned ')), 'no chunk was copied from the old twin');
+    assert.deepEqual(chunks.map((chunk) => 'uncleaned ' + chunk.text), (await storedChunks(pool, first.id)).map((chunk) => chunk.text));
+  });
+
   test('a different file with unchanged text re-uses every vector, from Redis after a restart', async () => {
     const original = await writeTextPdf(join(env.config.dataDir, 'report.pdf'), distinctPageTexts(12, 'cache'));
     const first = await ingest(original);

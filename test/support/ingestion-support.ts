@@ -1,7 +1,7 @@
 import { writeFile } from 'node:fs/promises';
 import { deflateSync } from 'node:zlib';
 import { Pool } from 'pg';
-import { Chunker } from '@app/chunking';
+import { Chunker, PageCleaner } from '@app/chunking';
 import { openPdf } from '@app/pdf';
 import { JsonBody, requestJson } from './http';
 
@@ -33,7 +33,7 @@ export interface ChunkRow {
 /** The chunks a clean ingestion of the PDF at `path` produces: the same extraction and chunking, in-process. */
 export async function expectedPdfChunks(path: string, chunkTokens: number, overlapTokens: number): Promise<ChunkRow[]> {
   const pdf = await openPdf(path);
-  const chunker = new Chunker({ chunkTokens, overlapTokens });
+  const chunker = new Chunker({ chunkTokens, overlapTokens }, new PageCleaner());
   const chunks: ChunkRow[] = [];
   const keep = (batch: ReturnType<Chunker['finish']>) => chunks.push(...batch.map(({ ordinal, text, pageStart, pageEnd }) => ({ ordinal, text, pageStart, pageEnd })));
   try {

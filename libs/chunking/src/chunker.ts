@@ -1,5 +1,6 @@
 import { ValidationError } from '@app/errors';
 import { Chunk, ChunkingOptions, PageText, resolveChunkingOptions } from './chunking-options';
+import { PageCleaner } from './cleaning/page-cleaner';
 import { countTokens } from './tokenizer';
 import { pageUnits, separatorTokens, TextUnit, UnitLimits, unitTail } from './text-units';
 
@@ -11,6 +12,10 @@ import { pageUnits, separatorTokens, TextUnit, UnitLimits, unitTail } from './te
  * first starts with the trailing units of the previous one, at most `overlapTokens` of them (or the tail of
  * the last unit when that alone is longer). The output depends only on the input, so re-running an ingestion
  * yields the same ordinals and texts.
+ *
+ * With a PageCleaner (a PDF's pages), pages pass through it first: running headers and footers leave, broken
+ * words are joined, and chunks come out a few pages later than their pages went in (finish() flushes them); the
+ * cleaner's few pages and capped vocabulary add to the memory bound above.
  */
 export class Chunker {
   private readonly options: ChunkingOptions;
@@ -22,7 +27,10 @@ export class Chunker {
   private lastPageNumber = 0;
   private finished = false;
 
-  constructor(options?: Partial<ChunkingOptions>) {
+  constructor(
+    options?: Partial<ChunkingOptions>,
+    private readonly cleaner?: PageCleaner,
+  ) {
     this.options = resolveChunkingOptions(options);
     const { chunkTokens, overlapTokens } = this.options;
     // The separator between overlap and piece costs a token; with a large overlap, pieces stay at least half
@@ -46,7 +54,7 @@ export class Chunker {
     }
     this.lastPageNumber = page.pageNumber;
     const completed: Chunk[] = [];
-    for (const unit of pageUnits(page.pageNumber, page.text, this.unitLimits)) this.add(unit, completed);
+    for (const ready of this.cleaner ? this.cleaner.push(page) : [page]) this.addPage(ready, completed);
     return completed;
   }
 
@@ -54,10 +62,15 @@ export class Chunker {
     this.assertOpen();
     this.finished = true;
     const completed: Chunk[] = [];
+    for (const ready of this.cleaner?.finish() ?? []) this.addPage(ready, completed);
     // Overlap alone would repeat text the previous chunk already holds.
     if (this.units.length > this.carried) this.emit(completed);
     this.units = [];
     return completed;
+  }
+
+  private addPage(page: PageText, completed: Chunk[]): void {
+    for (const unit of pageUnits(page.pageNumber, page.text, this.unitLimits)) this.add(unit, completed);
   }
 
   private assertOpen(): void {

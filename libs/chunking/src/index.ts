@@ -7,5 +7,7 @@ export {
   PageText,
 } from './chunking-options';
 export { Chunker } from './chunker';
+export { normaliseCharacters } from './cleaning/characters';
+export { PageCleaner, TEXT_CLEANING_VERSION } from './cleaning/page-cleaner';
 export { DEFAULT_SECTION_CHARS, SectionSplitter, splitTextIntoSections } from './sections';
 export { countTokens } from './tokenizer';

@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
+import { TEXT_CLEANING_VERSION } from '@app/chunking';
 import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { unflushedTenantQuery } from './ingestion-writes';
 import { lockTenantUsage, TenantUsage } from './tenant-usage.repository';
@@ -344,6 +345,8 @@ export class DocumentsRepository {
    * A `ready` document of the same tenant with the same file, chunking settings and embedding model (through
    * its collection) as `doc`: its pages and chunks are exactly what ingesting `doc` would produce. Null when
    * there is none. Never another tenant's: how fast an upload becomes ready must not tell who else has the file.
+   * Only a twin chunked with the current text cleaning counts (migration 0013): chunks made before it still
+   * hold running headers and broken words.
    */
   async findReadyTwin(doc: DocumentRecord): Promise<DocumentRecord | null> {
     const { rows } = await tenantQuery<DocumentRow>(
@@ -353,8 +356,9 @@ export class DocumentsRepository {
        JOIN collections target ON target.id = $5
        WHERE d.status = 'ready' AND d.id <> $1 AND d.blob_sha256 = $2 AND d.chunk_tokens = $3 AND d.chunk_overlap = $4
          AND d.tenant = $6 AND c.embedding_model = target.embedding_model AND c.embedding_dim = target.embedding_dim
+         AND d.text_cleaning = $7
        ORDER BY d.finished_at DESC LIMIT 1`,
-      [doc.id, doc.blobSha256, doc.chunkTokens, doc.chunkOverlap, doc.collectionId, doc.tenant],
+      [doc.id, doc.blobSha256, doc.chunkTokens, doc.chunkOverlap, doc.collectionId, doc.tenant, TEXT_CLEANING_VERSION],
     );
     return rows.length ? toDocument(rows[0]) : null;
   }

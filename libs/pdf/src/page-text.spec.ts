@@ -76,3 +76,8 @@ test('normaliseWhitespace matches the rule spelled out character by character, o
 test('normaliseWhitespace takes linear time on adversarial text', () => {
   assertLinearTime(normaliseWhitespace);
 });
+
+test('typesetting characters are normalised as the page is assembled: ligatures, soft hyphens, zero-width and no-break spaces', () => {
+  const items = [item('e\ufb03cient \ufb01les', 0, 700), item('pro\u00ad', 0, 686, true), item('duce\u00a0these\u200b', 0, 672)];
+  assert.equal(pageTextFromItems(items), 'efficient files\nproduce these');
+});

@@ -1,3 +1,4 @@
+import { normaliseCharacters } from '@app/chunking';
 import type { TextItem, TextMarkedContent } from 'pdfjs-dist/types/src/display/api';
 
 /** The parts of a pdfjs text item that layout decisions use. */
@@ -13,6 +14,9 @@ const TOUCHING_FRACTION = 0.1;
  * Joins a page's text items into normalised text: items on one line are separated by a space (unless they
  * touch), a line break (`hasEOL` or a baseline change) becomes '\n', whitespace runs collapse to one space
  * or one '\n', control characters are dropped (PostgreSQL rejects NUL in text), and the result is trimmed.
+ * Typesetting characters (ligatures, soft hyphens, zero-width spaces) are normalised first: see
+ * normaliseCharacters. What depends on the rest of the document (running headers, line-end hyphenation) is
+ * left to the PageCleaner at chunking time, so the stored page is the page as printed.
  */
 export function pageTextFromItems(items: ReadonlyArray<PageTextItem | TextMarkedContent>): string {
   let text = '';
@@ -26,7 +30,7 @@ export function pageTextFromItems(items: ReadonlyArray<PageTextItem | TextMarked
     if (item.hasEOL) text += '\n';
     previous = item;
   }
-  return normaliseWhitespace(text);
+  return normaliseWhitespace(normaliseCharacters(text));
 }
 
 function separator(previous: PageTextItem, next: PageTextItem): string {

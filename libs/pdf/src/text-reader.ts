@@ -1,5 +1,5 @@
 import { createReadStream } from 'node:fs';
-import { SectionSplitter } from '@app/chunking';
+import { normaliseCharacters, SectionSplitter } from '@app/chunking';
 import { documentTooMuchTextError } from './pdf-errors';
 import type { PdfReader } from './pdf-reader';
 
@@ -20,6 +20,8 @@ const PROGRESS_EVERY_SECTIONS = 256;
  * are: `pageCount` up front, then each section's text by number. The file is streamed, never read whole:
  * opening makes one pass that counts the sections (and stops with 'too_much_text' as soon as the text passes
  * `maxDocumentCharacters`), and reading makes a second pass, in order. Bytes that are not UTF-8 become U+FFFD.
+ * Typesetting characters are normalised (see normaliseCharacters); line structure and Markdown are left as
+ * they are, and running headers or hyphenation, which a text file does not have, are not looked for.
  */
 export async function openTextSections(filePath: string, options: OpenTextOptions = {}): Promise<PdfReader> {
   const max = options.maxDocumentCharacters ?? Number.POSITIVE_INFINITY;
@@ -40,9 +42,9 @@ async function* streamSections(filePath: string): AsyncGenerator<string> {
   const stream = createReadStream(filePath, { highWaterMark: READ_CHUNK_BYTES });
   try {
     for await (const bytes of stream) {
-      for (const section of splitter.push(decoder.decode(bytes as Buffer, { stream: true }))) yield section.text;
+      for (const section of splitter.push(decoder.decode(bytes as Buffer, { stream: true }))) yield normaliseCharacters(section.text);
     }
-    for (const section of [...splitter.push(decoder.decode()), ...splitter.finish()]) yield section.text;
+    for (const section of [...splitter.push(decoder.decode()), ...splitter.finish()]) yield normaliseCharacters(section.text);
   } finally {
     stream.destroy();
   }

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Chunker, PageText } from '@app/chunking';
+import { Chunker, PageCleaner, PageText } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ALL_TENANTS, ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, PagesRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
@@ -96,7 +96,9 @@ export class DocumentIngestionService {
 
   private async extractAndEmbed(doc: DocumentRecord, signal: AbortSignal, log: Logger): Promise<{ pages: number; chunks: number }> {
     const { ingestion, embedding } = this.config;
-    const chunker = new Chunker({ chunkTokens: doc.chunkTokens, overlapTokens: doc.chunkOverlap });
+    // A PDF's pages carry running headers and line-end hyphenation; Markdown and text sections do not.
+    const cleaner = doc.mediaType === 'application/pdf' ? new PageCleaner() : undefined;
+    const chunker = new Chunker({ chunkTokens: doc.chunkTokens, overlapTokens: doc.chunkOverlap }, cleaner);
     const embed = new EmbedStep(
       this.embedder,
       {

@@ -1,0 +1,93 @@
+/**
+ * Running headers and footers: the lines a page layout repeats at the top or bottom of page after page (a
+ * book's title and chapter, "Page 3 of 10", a journal's citation line, a bare page number). They are
+ * recognised per document by comparing each page's edge lines with those of the pages around it, text equal
+ * up to digits, roman numerals at either end, case and spacing.
+ *
+ * The rule: of a page's first EDGE_LINES non-empty lines (and, separately, its last EDGE_LINES), a line is a
+ * running line when its key (see lineKey) is also among the same edge's lines of at least MIN_OTHER_PAGES other
+ * pages within RUNNING_WINDOW pages before or after it — MIN_OTHER_PAGES_NO_DIGITS when the line holds no digit.
+ * Lines are dropped from the edge inwards and the first line that does not recur stops the walk, so body text
+ * is never cut out of the middle of a page. A line ending in ',' or ';' is in the middle of a sentence and is
+ * never a running line ("(4) In the Operating Procedures chapter," on several pages of a Federal Register
+ * notice, each continued by the next line).
+ *
+ * Why these numbers: books alternate headers between even and odd pages ("26 FREE CULTURE" / "“PIRACY” 27"),
+ * so a header recurs on every second page; ±4 pages then always holds two more of it, at the first and last
+ * page of a document too. Two other pages (three in all), not one, because two consecutive pages can share an
+ * edge line by chance (a table continued with its caption). Almost every running line carries a page number;
+ * one without digits needs a third other page, because slides repeat a title word ("Minimum", "Largest") on a
+ * few slides in a row, and losing a title costs more than keeping a header near a document's start or end.
+ */
+export const EDGE_LINES = 2;
+export const RUNNING_WINDOW = 4;
+export const MIN_OTHER_PAGES = 2;
+export const MIN_OTHER_PAGES_NO_DIGITS = 3;
+/** A line longer than this is text, not a header; it also bounds the key a page keeps per edge line. */
+export const MAX_RUNNING_LINE_CHARS = 300;
+
+/** The normalised keys of a page's edge lines: what its neighbours compare against. */
+export interface EdgeKeys {
+  top: readonly string[];
+  bottom: readonly string[];
+}
+
+/** Indexes (into the page's lines) of the first and last EDGE_LINES non-empty lines, outermost first. */
+export function edgeLineIndexes(lines: readonly string[]): { top: number[]; bottom: number[] } {
+  const top: number[] = [];
+  for (let i = 0; i < lines.length && top.length < EDGE_LINES; i++) if (lines[i].trim()) top.push(i);
+  const bottom: number[] = [];
+  for (let i = lines.length - 1; i >= 0 && bottom.length < EDGE_LINES; i--) if (lines[i].trim()) bottom.push(i);
+  return { top, bottom };
+}
+
+export function edgeKeys(lines: readonly string[]): EdgeKeys {
+  const { top, bottom } = edgeLineIndexes(lines);
+  const keys = (indexes: number[]) => indexes.map((i) => lineKey(lines[i])).filter((key): key is string => key !== null);
+  return { top: keys(top), bottom: keys(bottom) };
+}
+
+/**
+ * A line as running-line detection compares it: lower case, every run of digits one '#', a roman numeral
+ * (i–mmm…) as the first or last word one '#' too (front matter is numbered i, ii, iii), whitespace runs one
+ * space. Null for a line too long to be a header or footer.
+ */
+export function lineKey(line: string): string | null {
+  if (line.length > MAX_RUNNING_LINE_CHARS) return null;
+  const words = line.toLowerCase().replace(DIGIT_RUN, '#').split(WHITESPACE_RUN).filter(Boolean);
+  if (words.length === 0) return null;
+  if (ROMAN_NUMERAL.test(words[0])) words[0] = '#';
+  if (ROMAN_NUMERAL.test(words[words.length - 1])) words[words.length - 1] = '#';
+  return words.join(' ');
+}
+
+const DIGIT_RUN = /\d+/g;
+const MID_SENTENCE_END = /[,;]$/;
+const WHITESPACE_RUN = /\s+/;
+const ROMAN_NUMERAL = /^[ivxlcdm]+$/;
+
+/**
+ * Which of `lines` (a page's lines) are running lines, given its own edge keys' neighbours: `others` are the
+ * edge keys of the pages within RUNNING_WINDOW of it (not itself). Returns the set of line indexes to drop.
+ */
+export function runningLineIndexes(lines: readonly string[], others: readonly EdgeKeys[]): Set<number> {
+  const dropped = new Set<number>();
+  const { top, bottom } = edgeLineIndexes(lines);
+  const recurs = (index: number, edge: 'top' | 'bottom') => {
+    const key = lineKey(lines[index]);
+    if (key === null || MID_SENTENCE_END.test(key)) return false;
+    const needed = key.includes('#') ? MIN_OTHER_PAGES : MIN_OTHER_PAGES_NO_DIGITS;
+    let pages = 0;
+    for (const other of others) if (other[edge].includes(key) && ++pages >= needed) return true;
+    return false;
+  };
+  for (const index of top) {
+    if (!recurs(index, 'top')) break;
+    dropped.add(index);
+  }
+  for (const index of bottom) {
+    if (!recurs(index, 'bottom')) break;
+    dropped.add(index);
+  }
+  return dropped;
+}
