@@ -73,6 +73,11 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
       json: { query: 'how many vacation days do new employees get', collection: 'handbook', mode: 'keyword' },
     });
     assert.match(search.body.results[0].text, /twenty-seven vacation days/);
+    // A question's typesetting characters are normalised as a document's are: a soft hyphen, a ligature.
+    for (const query of ['ba\u00ADdges', 'of\uFB01ce badges']) {
+      const typeset = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query, collection: 'handbook', mode: 'keyword' } });
+      assert.match(typeset.body.results[0]?.text ?? '', /Badges must be worn/, query);
+    }
 
     const listed = await requestJson(suite.system.baseUrl, '/v1/documents?collection=handbook');
     assert.deepEqual(listed.body.data.map((d: { id: string }) => d.id), [doc.id]);

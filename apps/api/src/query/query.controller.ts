@@ -2,6 +2,7 @@ import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/comm
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { Logger } from 'pino';
+import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
@@ -55,7 +56,8 @@ export class QueryController {
     const streamed = body.stream ?? /\btext\/event-stream\b/.test(req.headers.accept ?? '');
     const prepared = await this.queries.prepare({
       tenant: requestTenant(principal, body.tenant),
-      query: body.query,
+      // Typesetting characters go as they do from documents (see normaliseCharacters), so both sides match.
+      query: normaliseCharacters(body.query),
       collection: body.collection ?? DEFAULT_COLLECTION,
       topK: body.top_k ?? DEFAULT_TOP_K,
       mode: body.mode ?? 'hybrid',

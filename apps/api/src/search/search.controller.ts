@@ -1,5 +1,6 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { normaliseCharacters } from '@app/chunking';
 import { DEFAULT_COLLECTION, SearchService } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
@@ -18,7 +19,8 @@ export class SearchController {
   async find(@Body() body: SearchRequestDto, @CurrentPrincipal() principal: Principal): Promise<SearchResponseDto> {
     const hits = await this.search.search({
       tenant: requestTenant(principal, body.tenant),
-      query: body.query,
+      // Typesetting characters go as they do from documents (see normaliseCharacters), so both sides match.
+      query: normaliseCharacters(body.query),
       collection: body.collection ?? DEFAULT_COLLECTION,
       topK: body.top_k ?? DEFAULT_TOP_K,
       mode: body.mode ?? 'hybrid',
