@@ -33,6 +33,30 @@ test('rotated text falls back to spaces', () => {
   assert.equal(pageTextFromItems([item('Main', 0, 700), rotated]), 'Main side');
 });
 
+test('a line further down than the page usually spaces its lines starts a paragraph: a blank line', () => {
+  // Lines 14 pt apart; 30 pt before the heading and after it.
+  const items = [item('First paragraph line one', 0, 700, true), item('line two ends here.', 0, 686, true), item('Heading', 0, 656, true)];
+  items.push(item('Second paragraph line one', 0, 626, true), item('line two', 0, 612, true), item('line three.', 0, 598));
+  assert.equal(pageTextFromItems(items), 'First paragraph line one\nline two ends here.\n\nHeading\n\nSecond paragraph line one\nline two\nline three.');
+});
+
+test('a formula stacked in small steps does not make the text lines around it paragraphs; a hyphenated line end never ends one', () => {
+  // Nine formula pieces 6 pt apart (more gaps than the text has), then text lines 14 pt apart.
+  const formula = ['∑', 'n', 'k=0', '(', 'n', 'k', ')', '=', '2n'];
+  const items = formula.map((piece, i) => item(piece, 0, 700 - 6 * i, true));
+  items.push(item('Xi is count-', 0, 638, true), item('ably infinite, as the', 0, 610, true), item('text says on', 0, 596, true));
+  items.push(item('and on.', 0, 582, true), item('New paragraph.', 0, 554));
+  assert.equal(pageTextFromItems(items), `${formula.join('\n')}\nXi is count-\nably infinite, as the\ntext says on\nand on.\n\nNew paragraph.`);
+});
+
+test('double-spaced lines are not paragraphs; a jump up (a new column) and a page of two lines get none', () => {
+  const doubled = [0, 1, 2, 3, 4].map((i) => item(`line ${i}`, 0, 700 - 28 * i, true));
+  assert.equal(pageTextFromItems(doubled), 'line 0\nline 1\nline 2\nline 3\nline 4');
+  const columns = [item('left one', 0, 700, true), item('left two', 0, 686, true), item('left three', 0, 672, true), item('right one', 300, 700, true), item('right two', 300, 686)];
+  assert.equal(pageTextFromItems(columns), 'left one\nleft two\nleft three\nright one\nright two');
+  assert.equal(pageTextFromItems([item('one', 0, 700, true), item('two', 0, 600)]), 'one\ntwo');
+});
+
 test('whitespace collapses, line breaks survive once, control characters go, ends are trimmed', () => {
   assert.equal(normaliseWhitespace('  a \t b  \n\n  c\u0000d \r\n'), 'a b\ncd');
   assert.equal(pageTextFromItems([]), '');
@@ -49,7 +73,7 @@ function referenceNormalise(text: string): string {
       run += char;
       continue;
     }
-    if (run) out += run.includes('\n') ? '\n' : ' ';
+    if (run) out += run.includes('\u2029') ? '\n\n' : run.includes('\n') ? '\n' : ' ';
     run = '';
     out += char;
   }
@@ -58,7 +82,7 @@ function referenceNormalise(text: string): string {
 
 const controlled = fc.oneof(
   adversarialText(300),
-  fc.string({ unit: fc.constantFrom(...'a. \n\r\t\v\u0000\u0008\u001f\u007f\u0085\u00a0\u2028\ufeff') }),
+  fc.string({ unit: fc.constantFrom(...'a. \n\r\t\v\u0000\u0008\u001f\u007f\u0085\u00a0\u2028\u2029\ufeff') }),
 );
 
 test('normaliseWhitespace matches the rule spelled out character by character, on adversarial text', () => {
@@ -67,7 +91,7 @@ test('normaliseWhitespace matches the rule spelled out character by character, o
       const normalised = normaliseWhitespace(text);
       assert.equal(normalised, referenceNormalise(text));
       assert.equal(normalised, normalised.trim());
-      assert.ok(!/\s\s/.test(normalised), 'no whitespace run is left longer than one character');
+      assert.ok(!/\s\s/.test(normalised.replaceAll('\n\n', '\n')), 'no whitespace run is left longer than one character, but a blank line');
     }),
     { numRuns: 500 },
   );
