@@ -1,14 +1,11 @@
 import assert from 'node:assert/strict';
-import { ChildProcess } from 'node:child_process';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { createPool } from '@app/database';
-import { Pool } from 'pg';
+import { describe, test } from 'node:test';
 import { uploadFile, waitForDocument } from '../support/http';
 import { expectedPdfChunks, storedChunks, waitForDocumentState } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
-import { recentOutput, spawnApp, stopProcess } from '../support/processes';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { recentOutput } from '../support/processes';
+import { useSystemWithWorkerProcesses } from '../support/test-env';
 
 const PAGES = 400;
 const MINERALS = ['amber', 'basalt', 'cobalt', 'dolomite', 'emerald', 'feldspar', 'garnet', 'hematite', 'jasper', 'kyanite'];
@@ -34,49 +31,28 @@ function bookPage(n: number): string[] {
 }
 
 describe('clean chunk text from a PDF with running headers and hyphenation (separate worker processes)', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
-  let pool: Pool;
-  const workers: ChildProcess[] = [];
-
-  before(async () => {
-    env = await createTestEnv();
-    system = await startSystem(env.config, { worker: false });
-    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
-  });
-  after(async () => {
-    await Promise.all(workers.map((worker) => stopProcess(worker)));
-    await pool?.end();
-    await system?.close();
-    await env?.cleanup();
-  });
-
-  const startWorker = () => {
-    const worker = spawnApp('worker', env.env);
-    workers.push(worker);
-    return worker;
-  };
+  const suite = useSystemWithWorkerProcesses();
 
   test('headers, footers and broken words leave the chunks; a worker killed mid-document resumes to the same chunks', async () => {
-    const path = await writeTextPdf(join(env.config.dataDir, 'book.pdf'), Array.from({ length: PAGES }, (_, i) => bookPage(i + 1)));
-    const expected = expectedPdfChunks(path, env.config.chunking.chunkTokens, env.config.chunking.overlapTokens);
-    const upload = await uploadFile(system.baseUrl, { path });
+    const path = await writeTextPdf(join(suite.env.config.dataDir, 'book.pdf'), Array.from({ length: PAGES }, (_, i) => bookPage(i + 1)));
+    const expected = expectedPdfChunks(path, suite.env.config.chunking.chunkTokens, suite.env.config.chunking.overlapTokens);
+    const upload = await uploadFile(suite.system.baseUrl, { path });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));
     const id = upload.body.document_id;
 
     // SIGKILL after a few windows of pages are stored: the next worker replays them through a new cleaner.
-    const first = startWorker();
-    const progressed = await waitForDocumentState(system.baseUrl, id, (doc) => doc.progress.pages_done >= 48, 60_000);
+    const first = suite.startWorker();
+    const progressed = await waitForDocumentState(suite.system.baseUrl, id, (doc) => doc.progress.pages_done >= 48, 60_000);
     assert.ok(progressed.progress.pages_done < PAGES, `the document finished before the kill:\n${recentOutput(first)}`);
     first.kill('SIGKILL');
     await new Promise((resolve) => first.once('exit', resolve));
 
-    const second = startWorker();
-    const doc = await waitForDocument(system.baseUrl, id, 90_000);
+    const second = suite.startWorker();
+    const doc = await waitForDocument(suite.system.baseUrl, id, 90_000);
     assert.equal(doc.status, 'ready', `${JSON.stringify(doc.error)}\n${recentOutput(second)}`);
     assert.equal(doc.page_count, PAGES);
 
-    const stored = await storedChunks(pool, id);
+    const stored = await storedChunks(suite.owner, id);
     assert.deepEqual(stored, await expected, 'the resumed ingestion gives the chunks of an uninterrupted one');
 
     const text = stored.map((chunk) => chunk.text).join('\n');
@@ -91,7 +67,7 @@ describe('clean chunk text from a PDF with running headers and hyphenation (sepa
     assert.equal(stored[stored.length - 1].pageEnd, PAGES);
     for (const [i, chunk] of stored.entries()) if (i > 0) assert.ok(chunk.pageStart >= stored[i - 1].pageStart);
     // The stored pages are the pages as printed: headers and breaks are only left out of the chunks.
-    const { rows } = await pool.query<{ text: string }>('SELECT text FROM document_pages WHERE document_id = $1 AND page_number = 2', [id]);
+    const { rows } = await suite.owner.query<{ text: string }>('SELECT text FROM document_pages WHERE document_id = $1 AND page_number = 2', [id]);
     assert.match(rows[0].text, /^2 GROUNDWORK FIELD GUIDE\n/);
   });
 });

@@ -1,3 +1,4 @@
+import { ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before } from 'node:test';
 import { mkdtemp, rm } from 'node:fs/promises';
@@ -10,6 +11,7 @@ import { createPool, dropDatabase, prepareDatabase } from '@app/database';
 import { Pool } from 'pg';
 import { createApiApp } from '../../apps/api/src/create-api-app';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
+import { spawnApp, stopProcess } from './processes';
 import { TEST_ADMIN_KEY } from './test-keys';
 
 /**
@@ -112,6 +114,38 @@ export function useSystem(overrides: Record<string, string> = {}, options: { wor
     suite.system = await startSystem(suite.env.config, options);
   });
   after(async () => {
+    await suite.system?.close();
+    await suite.env?.cleanup();
+  });
+  return suite;
+}
+
+/** A system whose workers the suite starts itself, as separate processes it may kill; set by the suite's `before` hook. */
+export interface SuiteWithWorkerProcesses extends SuiteSystem {
+  /** The schema owner's pool: sees every row, to check what the workers stored. */
+  owner: Pool;
+  /** Starts a worker process with the suite's environment and `extraEnv`; every one is stopped after the suite. */
+  startWorker(extraEnv?: Record<string, string>): ChildProcess;
+}
+
+/** Registers the hooks of suites that crash and restart workers: an api in this process and no worker of its own. */
+export function useSystemWithWorkerProcesses(): SuiteWithWorkerProcesses {
+  const workers: ChildProcess[] = [];
+  const suite = {
+    startWorker: (extraEnv: Record<string, string> = {}) => {
+      const worker = spawnApp('worker', { ...suite.env.env, ...extraEnv });
+      workers.push(worker);
+      return worker;
+    },
+  } as SuiteWithWorkerProcesses;
+  before(async () => {
+    suite.env = await createTestEnv();
+    suite.system = await startSystem(suite.env.config, { worker: false });
+    suite.owner = createPool(suite.env.config.databaseUrl, { max: 2, owner: true });
+  });
+  after(async () => {
+    await Promise.all(workers.map((worker) => stopProcess(worker)));
+    await suite.owner?.end();
     await suite.system?.close();
     await suite.env?.cleanup();
   });
