@@ -59,7 +59,8 @@ async function main(data: ExtractionProcessData): Promise<void> {
 }
 
 // The process is started before it has a document, and may serve several one after another (see
-// IdleProcesses in extraction-process.ts): an `open` message names each. A PDF process loads pdfjs and its worker half meanwhile, the part of opening that no file decides.
+// IdleProcesses in extraction-process.ts): an `open` message names each. A PDF process loads pdfjs and its
+// worker half meanwhile, the part of opening that no file decides.
 process.once('message', (open: OpenMessage) => void main(open.data));
 // A failed preload is not this process's failure: opening loads pdfjs again and reports what goes wrong then.
 const PDFJS_WORKER_MODULE: string = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
