@@ -1,4 +1,5 @@
 import { readdirSync, readFileSync } from 'node:fs';
+import { childPids } from '../test/support/processes';
 
 /** Clock ticks per second of /proc's CPU times (USER_HZ: 100 on every Linux this runs on). */
 const TICKS_PER_SECOND = 100;
@@ -12,14 +13,6 @@ function cpuTicks(pid: number): { own: number; reaped: number } | null {
     return { own: Number(fields[11]) + Number(fields[12]), reaped: Number(fields[13]) + Number(fields[14]) };
   } catch {
     return null;
-  }
-}
-
-function children(pid: number): number[] {
-  try {
-    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
-  } catch {
-    return [];
   }
 }
 
@@ -73,11 +66,11 @@ export function sampleCpu(workerPid: number, database: string, cores: number, in
   for (const pid of backendsOf(database)) backendStart.set(pid, cpuTicks(pid)?.own ?? 0);
   sampleBackends();
   // Children alive at the start (a warm extraction process) count from where they are.
-  const childStart = new Map(children(workerPid).map((pid) => [pid, cpuTicks(pid)?.own ?? 0]));
+  const childStart = new Map(childPids(workerPid).map((pid) => [pid, cpuTicks(pid)?.own ?? 0]));
   let liveChildren = new Map<number, number>();
   const sampleChildren = () => {
     const now = new Map<number, number>();
-    for (const pid of children(workerPid)) now.set(pid, (cpuTicks(pid)?.own ?? liveChildren.get(pid) ?? 0) - (childStart.get(pid) ?? 0));
+    for (const pid of childPids(workerPid)) now.set(pid, (cpuTicks(pid)?.own ?? liveChildren.get(pid) ?? 0) - (childStart.get(pid) ?? 0));
     liveChildren = now;
   };
   const timer = setInterval(() => {

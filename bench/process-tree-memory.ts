@@ -1,4 +1,5 @@
 import { readFileSync } from 'node:fs';
+import { childPids } from '../test/support/processes';
 
 /** Resident set size of a live process in bytes, or 0 when it is gone. */
 function residentBytes(pid: number): number {
@@ -13,13 +14,7 @@ function residentBytes(pid: number): number {
 /** The process and all its descendants (Linux /proc). */
 function processTree(pid: number): number[] {
   const tree = [pid];
-  for (let i = 0; i < tree.length; i++) {
-    try {
-      for (const task of readFileSync(`/proc/${tree[i]}/task/${tree[i]}/children`, 'utf8').split(/\s+/).filter(Boolean)) tree.push(Number(task));
-    } catch {
-      continue; // gone meanwhile
-    }
-  }
+  for (let i = 0; i < tree.length; i++) tree.push(...childPids(tree[i]));
   return tree;
 }
 

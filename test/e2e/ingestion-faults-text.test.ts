@@ -11,7 +11,7 @@ import { INGESTION_QUEUE, ingestionJobId } from '@app/queue';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { waitForDocumentState } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
-import { recentOutput, spawnApp, stopProcess, workerEnvironment } from '../support/processes';
+import { childPids, recentOutput, spawnApp, stopProcess, workerEnvironment } from '../support/processes';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 
 /** `megabytes` of short numbered lines (a log), a blank line now and then; written a block of lines at a time. */
@@ -72,12 +72,6 @@ describe('large text files against a worker with its real heap caps (separate pr
   });
 });
 
-/** The children of a process (Linux /proc). */
-async function childPids(pid: number): Promise<number[]> {
-  const children = await readFile(`/proc/${pid}/task/${pid}/children`, 'utf8').catch(() => '');
-  return children.split(/\s+/).filter(Boolean).map(Number);
-}
-
 /**
  * Resolves once one of the worker's extraction processes is blocked opening a FIFO: one of its threads waits in
  * the kernel's fifo_open for a writer (its wchan is wait_for_partner).
@@ -85,7 +79,7 @@ async function childPids(pid: number): Promise<number[]> {
 async function waitUntilStuckOpening(workerPid: number, timeoutMs = 30_000): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    for (const child of await childPids(workerPid)) {
+    for (const child of childPids(workerPid)) {
       const tasks = await readdir(`/proc/${child}/task`).catch(() => []);
       for (const task of tasks) {
         const wchan = await readFile(`/proc/${child}/task/${task}/wchan`, 'utf8').catch(() => '');
@@ -157,6 +151,6 @@ describe('a PDF that hangs while opening (separate worker process)', () => {
     assert.match(doc.error.message, /could not be opened within the limits: it took longer than 4 s/);
     assert.equal(worker.exitCode, null, recentOutput(worker));
     // No extraction process is left behind, stuck or not.
-    assert.deepEqual(await childPids(worker.pid!), []);
+    assert.deepEqual(childPids(worker.pid!), []);
   });
 });

@@ -67,6 +67,15 @@ export async function stopProcess(child: ChildProcess, graceMs = 10_000): Promis
   clearTimeout(timer);
 }
 
+/** The child processes of a live process (Linux /proc); none when it is gone. */
+export function childPids(pid: number): number[] {
+  try {
+    return readFileSync(`/proc/${pid}/task/${pid}/children`, 'utf8').split(/\s+/).filter(Boolean).map(Number);
+  } catch {
+    return []; // exited meanwhile
+  }
+}
+
 /** Peak resident set size of a live process in bytes (Linux's VmHWM high-water mark), or 0 when it is gone. */
 export function peakResidentBytes(pid: number): number {
   try {
