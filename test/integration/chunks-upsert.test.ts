@@ -66,6 +66,25 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
     assert.deepEqual(emerald.map((row) => Number(row.chunk_count)), [1], 'cobalt left with the overwritten text, emerald came with it');
   });
 
+  test('keeps every chunk\'s tsvector and BM25 length in step with its text, whoever writes it', async () => {
+    const mismatched = async () =>
+      (await db.owner.query<{ ordinal: number }>(
+        `SELECT ordinal FROM chunks WHERE document_id = $1
+           AND (tsv IS DISTINCT FROM to_tsvector('english', text) OR tsv_length <> tsvector_token_count(to_tsvector('english', text)))`,
+        [documentId],
+      )).rows;
+    await chunks.upsertMany('default', documentId, collectionId, [chunk(4, 'Quartz quartz feldspar, mica and quartz.'), chunk(5, 'Obsidian.')]);
+    assert.deepEqual(await mismatched(), []);
+    // A retried batch with new text for an ordinal, and hand-written updates that change the text or try to
+    // store a tsvector of their own: the trigger analyses the text again each time.
+    await chunks.upsertMany('default', documentId, collectionId, [chunk(4, 'Pumice and basalt.')]);
+    await db.owner.query("UPDATE chunks SET text = 'Slate, shale and more slate.' WHERE document_id = $1 AND ordinal = 5", [documentId]);
+    await db.owner.query("UPDATE chunks SET tsv = to_tsvector('english', 'forged'), tsv_length = 99 WHERE document_id = $1", [documentId]);
+    assert.deepEqual(await mismatched(), []);
+    const { rows } = await db.owner.query<{ tsv_length: number }>('SELECT tsv_length FROM chunks WHERE document_id = $1 AND ordinal = 5', [documentId]);
+    assert.equal(rows[0].tsv_length, 3, "'slate' twice and 'shale'; 'and' and 'more' are stop words");
+  });
+
   test('a vector search for a stored embedding finds its chunk first', async () => {
     await db.owner.query("UPDATE documents SET status = 'ready' WHERE id = $1", [documentId]);
     const [first] = await chunks.searchVector({ tenant: 'default', collectionId, limit: 3 }, vector(2));
