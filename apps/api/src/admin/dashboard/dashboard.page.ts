@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { DASHBOARD_MARKUP } from './dashboard.markup';
-import { DASHBOARD_SCRIPT } from './dashboard.script';
 import { DASHBOARD_STYLES } from './dashboard.styles';
 
 export interface DashboardPage {
@@ -9,10 +10,14 @@ export interface DashboardPage {
   contentSecurityPolicy: string;
 }
 
+/** The browser script as tsc compiled it from dashboard.browser.ts (see tsconfig.browser.json). */
+const browserScript = () => readFileSync(join(__dirname, '..', 'browser', 'dashboard', 'dashboard.browser.js'), 'utf8');
+
 const sourceHash = (source: string) => `'sha256-${createHash('sha256').update(source, 'utf8').digest('base64')}'`;
 
-/** The admin dashboard: one self-contained HTML page (inline CSS, JS and SVG charts; no build step, no CDN). */
+/** The admin dashboard: one self-contained HTML page (inline CSS, JS and SVG charts; no CDN). */
 export function buildDashboardPage(): DashboardPage {
+  const script = browserScript();
   const html = `<!doctype html>
 <html lang="en">
 <head>
@@ -24,13 +29,13 @@ export function buildDashboardPage(): DashboardPage {
 </head>
 <body>
 ${DASHBOARD_MARKUP}
-<script>${DASHBOARD_SCRIPT}</script>
+<script>${script}</script>
 </body>
 </html>
 `;
   const contentSecurityPolicy = [
     "default-src 'none'",
-    `script-src ${sourceHash(DASHBOARD_SCRIPT)}`,
+    `script-src ${sourceHash(script)}`,
     `style-src ${sourceHash(DASHBOARD_STYLES)}`,
     "connect-src 'self'",
     "img-src 'self' data:",
