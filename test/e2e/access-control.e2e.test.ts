@@ -55,6 +55,16 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
         expected: { none: 401, revoked: 401, otherTenantMember: 200, reader: 403, member: 200, admin: 200 },
       },
       {
+        name: 'GET /v1/collections',
+        request: (caller) => call(caller, '/v1/collections'),
+        expected: { none: 401, revoked: 401, otherTenantMember: 200, reader: 200, member: 200, admin: 200 },
+      },
+      {
+        name: 'POST /v1/collections',
+        request: (caller) => call(caller, '/v1/collections', { method: 'POST', json: { name: `matrix-${caller.toLowerCase()}` } }),
+        expected: { none: 401, revoked: 401, otherTenantMember: 201, reader: 403, member: 201, admin: 201 },
+      },
+      {
         name: 'GET /v1/documents/:id',
         request: (caller) => call(caller, `/v1/documents/${acmeDoc.id}`),
         expected: { none: 401, revoked: 401, otherTenantMember: 404, reader: 403, member: 200, admin: 200 },

@@ -8,6 +8,7 @@ import { StorageModule } from '@app/storage';
 import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
+import { CollectionsModule } from './collections/collections.module';
 import { DocumentsModule } from './documents/documents.module';
 import { AppExceptionFilter } from './errors/app-exception.filter';
 import { HealthModule } from './health/health.module';
@@ -30,6 +31,7 @@ export class AppModule {
         AuthModule,
         AuditModule,
         StorageModule,
+        CollectionsModule,
         DocumentsModule,
         SearchModule,
         QueryModule,

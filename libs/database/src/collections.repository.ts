@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, NotFoundError } from '@app/errors';
 import { Pool } from 'pg';
+import { DOCUMENT_STATUSES, DocumentStatus } from './documents.repository';
 import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 export interface Collection {
@@ -29,6 +30,74 @@ const toCollection = (row: CollectionRow): Collection => ({
   embeddingDim: row.embedding_dim,
   contentVersion: Number(row.content_version),
 });
+
+/** A collection as its owner sees it: what it is, and what it holds. */
+export interface CollectionSummary {
+  tenant: string;
+  name: string;
+  description: string;
+  embeddingModel: string;
+  embeddingDim: number;
+  /** Documents by status, every status present (0 when none). */
+  documents: Record<DocumentStatus, number>;
+  /** Chunks of its ready documents: what a search can find. */
+  chunks: number;
+  /** Bytes of its documents' files, as uploaded. */
+  bytes: number;
+  createdAt: Date;
+  /** The latest change to the collection or to any of its documents. */
+  updatedAt: Date;
+}
+
+interface CollectionSummaryRow {
+  tenant: string;
+  name: string;
+  description: string;
+  embedding_model: string;
+  embedding_dim: number;
+  documents: Partial<Record<DocumentStatus, number>> | null;
+  chunks: string;
+  bytes: string;
+  created_at: Date;
+  updated_at: Date;
+}
+
+const toSummary = (row: CollectionSummaryRow): CollectionSummary => ({
+  tenant: row.tenant,
+  name: row.name,
+  description: row.description,
+  embeddingModel: row.embedding_model,
+  embeddingDim: row.embedding_dim,
+  documents: Object.fromEntries(DOCUMENT_STATUSES.map((status) => [status, row.documents?.[status] ?? 0])) as Record<DocumentStatus, number>,
+  chunks: Number(row.chunks),
+  bytes: Number(row.bytes),
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+});
+
+/**
+ * Collections with their figures, one aggregate over each collection's documents (documents_collection_created_idx
+ * finds them). Filtered and ordered by the caller's WHERE and ORDER BY, appended.
+ */
+const SELECT_SUMMARY = `
+  SELECT c.tenant, c.name, c.description, c.embedding_model, c.embedding_dim, c.created_at,
+         d.documents, coalesce(d.chunks, 0) AS chunks, coalesce(d.bytes, 0) AS bytes,
+         greatest(c.updated_at, d.updated_at) AS updated_at
+  FROM collections c
+  LEFT JOIN LATERAL (
+    SELECT jsonb_object_agg(status, documents) AS documents, sum(chunks) AS chunks, sum(bytes) AS bytes, max(updated_at) AS updated_at
+    FROM (
+      SELECT status, count(*) AS documents, sum(chunks_total) FILTER (WHERE status = 'ready') AS chunks,
+             sum(byte_size) AS bytes, max(updated_at) AS updated_at
+      FROM documents WHERE collection_id = c.id GROUP BY status
+    ) by_status
+  ) d ON true`;
+
+export class CollectionExistsError extends AppError {
+  constructor(name: string) {
+    super('collection_exists', `Collection "${name}" already exists.`, 409);
+  }
+}
 
 export class EmbeddingModelMismatchError extends AppError {
   constructor(collection: Collection, model: string, dimension: number) {
@@ -80,6 +149,52 @@ export class CollectionsRepository {
       [name, scope],
     );
     return rows.map(toCollection);
+  }
+
+  /** Creates the tenant's collection `name`; CollectionExistsError (409) when it has one by that name. */
+  async create(tenant: string, name: string, description: string, model: string, dimension: number): Promise<CollectionSummary> {
+    const { rows } = await tenantQuery<{ name: string }>(
+      this.pool,
+      tenant,
+      `INSERT INTO collections (tenant, name, description, embedding_model, embedding_dim) VALUES ($1, $2, $3, $4, $5)
+       ON CONFLICT (tenant, name) DO NOTHING RETURNING name`,
+      [tenant, name, description, model, dimension],
+    );
+    if (rows.length === 0) throw new CollectionExistsError(name);
+    return (await this.summary(tenant, name))!;
+  }
+
+  /** Sets the description of the tenant's collection `name`; null when it has none by that name. */
+  async describe(tenant: string, name: string, description: string): Promise<CollectionSummary | null> {
+    const { rowCount } = await tenantQuery(
+      this.pool,
+      tenant,
+      'UPDATE collections SET description = $3, updated_at = now() WHERE tenant = $1 AND name = $2',
+      [tenant, name, description],
+    );
+    return rowCount ? this.summary(tenant, name) : null;
+  }
+
+  /** The tenant's collection `name` with its figures, or null. */
+  async summary(tenant: string, name: string): Promise<CollectionSummary | null> {
+    const { rows } = await tenantQuery<CollectionSummaryRow>(this.pool, tenant, `${SELECT_SUMMARY} WHERE c.tenant = $1 AND c.name = $2`, [tenant, name]);
+    return rows.length ? toSummary(rows[0]) : null;
+  }
+
+  /**
+   * The collections the scope can see with their figures, by tenant and name, `limit` at most, after the
+   * position `after` (the last tenant and name of the page before).
+   */
+  async list(scope: TenantScope, limit: number, after?: { tenant: string; name: string }): Promise<CollectionSummary[]> {
+    const { rows } = await tenantQuery<CollectionSummaryRow>(
+      this.pool,
+      scope,
+      `${SELECT_SUMMARY}
+       WHERE ($1::text IS NULL OR c.tenant = $1) AND ($2::text IS NULL OR (c.tenant, c.name) > ($2, $3))
+       ORDER BY c.tenant, c.name LIMIT $4`,
+      [scope, after?.tenant ?? null, after?.name ?? null, limit],
+    );
+    return rows.map(toSummary);
   }
 
   async bumpContentVersion(scope: TenantScope, id: string): Promise<void> {

@@ -12,17 +12,12 @@ import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { BLOB_STORE, BlobStore } from '@app/storage';
 import { AuditTrail } from '../audit/audit-trail';
 import { Principal, requestTenant } from '../auth/principal';
+import { InvalidCursorError } from '../errors/invalid-cursor.error';
 import { toValidationError } from '../errors/validation';
 import { ListDocumentsQueryDto } from './dto/document.dto';
 import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
 import { admitUpload, hasQuota } from './tenant-quota';
 import { receiveUpload } from './upload/multipart-upload';
-
-export class InvalidCursorError extends AppError {
-  constructor() {
-    super('invalid_cursor', 'The cursor is not one this API returned.', 400);
-  }
-}
 
 function encodeCursor(position: DocumentPosition): string {
   return Buffer.from(`${position.createdAtMicros}|${position.id}`).toString('base64url');

@@ -1,0 +1,65 @@
+import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import { Principal } from '../auth/principal';
+import { CollectionsService } from './collections.service';
+import {
+  CollectionDto,
+  CollectionListDto,
+  CollectionTenantQueryDto,
+  CreateCollectionDto,
+  ListCollectionsQueryDto,
+  toCollectionDto,
+  UpdateCollectionDto,
+} from './dto/collection.dto';
+
+@ApiTags('collections')
+@Controller('v1/collections')
+export class CollectionsController {
+  constructor(private readonly collections: CollectionsService) {}
+
+  @Get()
+  @RequireRole('reader')
+  @ApiOperation({ summary: 'List collections with their documents by status, chunks, bytes and last change, by tenant and name' })
+  @ApiOkResponse({ type: CollectionListDto })
+  async list(@Query() query: ListCollectionsQueryDto, @CurrentPrincipal() principal: Principal): Promise<CollectionListDto> {
+    const { data, nextCursor } = await this.collections.list(query, principal);
+    return { data: data.map(toCollectionDto), next_cursor: nextCursor };
+  }
+
+  @Get(':name')
+  @RequireRole('reader')
+  @ApiOperation({ summary: 'A collection with its figures' })
+  @ApiOkResponse({ type: CollectionDto })
+  @ApiNotFoundResponse({ description: '`not_found`: the tenant has no collection by that name' })
+  async get(@Param('name') name: string, @Query() query: CollectionTenantQueryDto, @CurrentPrincipal() principal: Principal): Promise<CollectionDto> {
+    return toCollectionDto(await this.collections.get(name, principal, query.tenant));
+  }
+
+  @Post()
+  @RequireRole('member')
+  @ApiOperation({
+    summary: 'Create a collection',
+    description: 'Uploading to a collection that does not exist creates it too; this names and describes it first.',
+  })
+  @ApiCreatedResponse({ type: CollectionDto })
+  @ApiConflictResponse({ description: '`collection_exists`: the tenant has a collection by that name' })
+  @ApiBadRequestResponse({ description: '`unsupported_embedding_model`: not the model this server embeds with; `validation_failed`' })
+  async create(@Body() body: CreateCollectionDto, @CurrentPrincipal() principal: Principal): Promise<CollectionDto> {
+    return toCollectionDto(await this.collections.create(body, principal));
+  }
+
+  @Patch(':name')
+  @RequireRole('member')
+  @ApiOperation({ summary: "Change a collection's description" })
+  @ApiOkResponse({ type: CollectionDto })
+  @ApiNotFoundResponse({ description: '`not_found`: the tenant has no collection by that name' })
+  async update(
+    @Param('name') name: string,
+    @Query() query: CollectionTenantQueryDto,
+    @Body() body: UpdateCollectionDto,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<CollectionDto> {
+    return toCollectionDto(await this.collections.describe(name, body.description, principal, query.tenant));
+  }
+}

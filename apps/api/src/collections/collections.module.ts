@@ -1,0 +1,8 @@
+import { Module } from '@nestjs/common';
+import { EmbeddingsModule } from '@app/embeddings';
+import { AuditModule } from '../audit/audit.module';
+import { CollectionsController } from './collections.controller';
+import { CollectionsService } from './collections.service';
+
+@Module({ imports: [EmbeddingsModule, AuditModule], controllers: [CollectionsController], providers: [CollectionsService] })
+export class CollectionsModule {}
