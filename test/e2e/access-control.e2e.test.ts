@@ -96,6 +96,11 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
         expected: { none: 401, revoked: 401, otherTenantMember: 403, reader: 403, member: 403, admin: 200 },
       },
       {
+        name: 'GET /v1/admin/usage',
+        request: (caller) => call(caller, '/v1/admin/usage'),
+        expected: { none: 401, revoked: 401, otherTenantMember: 403, reader: 403, member: 403, admin: 200 },
+      },
+      {
         name: 'GET /v1/admin/api-keys',
         request: (caller) => call(caller, '/v1/admin/api-keys'),
         expected: { none: 401, revoked: 401, otherTenantMember: 403, reader: 403, member: 403, admin: 200 },

@@ -56,6 +56,19 @@ export interface FlaggedQuery {
   createdAt: Date;
 }
 
+/** What one tenant's queries of one UTC day used. */
+export interface DailyQueryUsage {
+  tenant: string;
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  queries: number;
+  promptTokens: number;
+  completionTokens: number;
+  /** Of the queries whose model has a price (CHAT_PRICES); 0 when none had. */
+  costUsd: number;
+  cacheHits: number;
+}
+
 /** query_logs: what every query cost and how it went. */
 @Injectable()
 export class QueryLogsRepository {
@@ -151,6 +164,31 @@ export class QueryLogsRepository {
         createdAt: row.created_at,
       })),
     };
+  }
+
+  /** Queries, tokens, cost and cache hits per tenant and UTC day, of the queries made in [from, to). */
+  async dailyUsage(scope: TenantScope, from: Date, to: Date): Promise<DailyQueryUsage[]> {
+    const { rows } = await tenantQuery<{
+      tenant: string; day: string; queries: number; prompt_tokens: string; completion_tokens: string; cost_usd: string; cache_hits: number;
+    }>(
+      this.pool,
+      scope,
+      `SELECT tenant, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS queries,
+              sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+              coalesce(sum(cost_usd), 0) AS cost_usd, count(*) FILTER (WHERE cache_hit IS NOT NULL)::int AS cache_hits
+       FROM query_logs WHERE created_at >= $1 AND created_at < $2
+       GROUP BY 1, 2`,
+      [from, to],
+    );
+    return rows.map((row) => ({
+      tenant: row.tenant,
+      day: row.day,
+      queries: row.queries,
+      promptTokens: Number(row.prompt_tokens),
+      completionTokens: Number(row.completion_tokens),
+      costUsd: Number(row.cost_usd),
+      cacheHits: row.cache_hits,
+    }));
   }
 
   /** Deletes query logs older than `before` (retention); returns how many went. */

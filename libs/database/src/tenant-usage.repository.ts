@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
-import { ALL_TENANTS, PG_POOL, tenantQuery } from './pg-pool';
+import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 /** What one tenant stores: its documents (every row not deleted, whatever its status) and their file sizes. */
 export interface TenantUsage {
@@ -12,6 +12,15 @@ export interface TenantUsage {
 export interface TenantBacklog {
   tenant: string;
   pending: number;
+}
+
+/** Documents of one tenant that became ready on one UTC day, and their pages (sections for text). */
+export interface DailyIngestion {
+  tenant: string;
+  /** YYYY-MM-DD, UTC. */
+  day: string;
+  documents: number;
+  pages: number;
 }
 
 const USAGE_SQL = 'SELECT count(*) AS documents, coalesce(sum(byte_size), 0) AS bytes FROM documents WHERE tenant = $1';
@@ -39,6 +48,23 @@ export class TenantUsageRepository {
   async usage(tenant: string): Promise<TenantUsage> {
     const { rows } = await tenantQuery<{ documents: string; bytes: string }>(this.pool, tenant, USAGE_SQL, [tenant]);
     return toUsage(rows[0]);
+  }
+
+  /**
+   * Documents ingested per tenant and UTC day in [from, to): those that became ready then and still exist (a
+   * deleted document's ingestion is no longer counted).
+   */
+  async dailyIngestion(scope: TenantScope, from: Date, to: Date): Promise<DailyIngestion[]> {
+    const { rows } = await tenantQuery<{ tenant: string; day: string; documents: number; pages: string }>(
+      this.pool,
+      scope,
+      `SELECT tenant, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS documents,
+              coalesce(sum(pages_total), 0) AS pages
+       FROM documents WHERE status = 'ready' AND finished_at >= $1 AND finished_at < $2
+       GROUP BY 1, 2`,
+      [from, to],
+    );
+    return rows.map((row) => ({ tenant: row.tenant, day: row.day, documents: row.documents, pages: Number(row.pages) }));
   }
 
   /** Null when the document is gone. Across tenants: the producer enqueues for API and worker alike. */

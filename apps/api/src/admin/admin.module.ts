@@ -5,13 +5,15 @@ import { HealthModule } from '../health/health.module';
 import { AdminDocumentsController } from './admin-documents.controller';
 import { AdminOverviewController } from './admin-overview.controller';
 import { AdminOverviewService } from './admin-overview.service';
+import { AdminUsageController } from './admin-usage.controller';
+import { AdminUsageService } from './admin-usage.service';
 import { DashboardController } from './dashboard/dashboard.controller';
 import { DocumentRetryService } from './document-retry.service';
 
 /** The admin dashboard (`GET /admin`) and its data (`/v1/admin/*`, admin keys only). */
 @Module({
   imports: [HealthModule, QueueModule.forProducer(), AuditModule],
-  controllers: [DashboardController, AdminOverviewController, AdminDocumentsController],
-  providers: [AdminOverviewService, DocumentRetryService],
+  controllers: [DashboardController, AdminOverviewController, AdminUsageController, AdminDocumentsController],
+  providers: [AdminOverviewService, AdminUsageService, DocumentRetryService],
 })
 export class AdminModule {}
