@@ -91,6 +91,16 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
         expected: { none: 401, revoked: 401, otherTenantMember: 403, reader: 403, member: 403, admin: 404 },
       },
       {
+        name: 'POST /v1/chat/completions',
+        request: (caller) => call(caller, '/v1/chat/completions', { method: 'POST', json: { model: 'groundwork:hr', messages: [{ role: 'user', content: 'launch code word' }] } }),
+        expected: { none: 401, revoked: 401, otherTenantMember: 200, reader: 200, member: 200, admin: 404 },
+      },
+      {
+        name: 'GET /v1/models',
+        request: (caller) => call(caller, '/v1/models'),
+        expected: { none: 401, revoked: 401, otherTenantMember: 200, reader: 200, member: 200, admin: 200 },
+      },
+      {
         name: 'GET /v1/admin/overview',
         request: (caller) => call(caller, '/v1/admin/overview'),
         expected: { none: 401, revoked: 401, otherTenantMember: 403, reader: 403, member: 403, admin: 200 },

@@ -14,6 +14,7 @@ import { AppExceptionFilter } from './errors/app-exception.filter';
 import { HealthModule } from './health/health.module';
 import { JobsController } from './jobs/jobs.controller';
 import { MetricsModule } from './metrics/metrics.module';
+import { OpenAiCompatibleModule } from './openai-compatible/openai-compatible.module';
 import { QueryModule } from './query/query.module';
 import { RetentionModule } from './retention/retention.module';
 import { SearchModule } from './search/search.module';
@@ -35,6 +36,7 @@ export class AppModule {
         DocumentsModule,
         SearchModule,
         QueryModule,
+        OpenAiCompatibleModule,
         HealthModule,
         MetricsModule,
         AdminModule,

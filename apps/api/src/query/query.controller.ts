@@ -4,13 +4,13 @@ import { Request, Response } from 'express';
 import { Logger } from 'pino';
 import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
-import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
+import { PreparedQuery, QueryService } from '@app/rag';
 import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
-import { ClientClosedRequestError } from './client-closed.error';
+import { abortWhenClientLeaves } from './client-abort';
+import { resultOf, streamErrorEvent } from './query-events';
 import {
   DeltaEventDto,
   DoneEventDto,
@@ -66,27 +66,13 @@ export class QueryController {
       admin: principal.role === 'admin',
     });
 
-    // A client that leaves stops the work: retrieval, generation and the model request upstream.
-    const client = new AbortController();
-    const onClose = () => {
-      if (!res.writableFinished) client.abort(new ClientClosedRequestError());
-    };
-    res.on('close', onClose);
-    // The client may already have gone while the query was being prepared.
-    if (req.socket.destroyed) onClose();
+    const client = abortWhenClientLeaves(req, res);
     try {
       if (streamed) await this.stream(prepared, res, client.signal);
-      else res.status(200).json(toQueryResponseDto(await this.answer(prepared, client.signal)));
+      else res.status(200).json(toQueryResponseDto(await resultOf(this.queries.execute(prepared, client.signal))));
     } finally {
-      res.off('close', onClose);
+      client.release();
     }
-  }
-
-  private async answer(prepared: PreparedQuery, signal: AbortSignal): Promise<QueryResult> {
-    for await (const event of this.queries.execute(prepared, signal)) {
-      if (event.type === 'done') return event.result;
-    }
-    throw new Error('the query ended without a result');
   }
 
   private async stream(prepared: PreparedQuery, res: Response, signal: AbortSignal): Promise<void> {
@@ -100,18 +86,9 @@ export class QueryController {
       }
     } catch (error) {
       // Headers are gone, so the error travels as an event; nobody reads it once the client has left.
-      if (!signal.aborted) sse.send('error', this.errorEvent(error));
+      if (!signal.aborted) sse.send('error', streamErrorEvent(error, this.logger));
     } finally {
       sse.close();
     }
-  }
-
-  private errorEvent(error: unknown): { code: string; message: string } {
-    if (error instanceof AppError) {
-      if (error.status >= 500) this.logger.error({ err: error }, 'query failed');
-      return { code: error.code, message: error.message };
-    }
-    this.logger.error({ err: error }, 'query failed');
-    return { code: 'internal_error', message: 'An unexpected error occurred.' };
   }
 }

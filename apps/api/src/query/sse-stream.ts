@@ -35,6 +35,11 @@ export class SseStream {
     this.write(`event: ${event}\ndata: ${JSON.stringify(data)}\n\n`);
   }
 
+  /** One unnamed event (the OpenAI-compatible stream's form); `line` must hold no newline. */
+  sendData(line: string): void {
+    this.write(`data: ${line}\n\n`);
+  }
+
   close(): void {
     this.stopKeepAlive();
     if (!this.res.writableEnded) this.res.end();

@@ -1,0 +1,121 @@
+import assert from 'node:assert/strict';
+import { before, describe, test } from 'node:test';
+import OpenAI from 'openai';
+import { createApiKey } from '../support/api-keys';
+import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { useSystem } from '../support/test-env';
+
+const HANDBOOK = [
+  '# Leave',
+  '',
+  'New employees receive twenty-seven vacation days per year. Unused vacation days expire at the end of March.',
+  '',
+  '# Travel',
+  '',
+  'Train travel is reimbursed in second class. Flights need the approval of a director.',
+].join('\n');
+
+/** The extension fields Groundwork adds to OpenAI's types. */
+type WithCitations = { citations?: { n: number; title: string; page_start: number; quote: string }[] };
+
+describe('OpenAI-compatible chat completions and models, through the real openai SDK (HTTP, PostgreSQL, Redis, worker)', () => {
+  const suite = useSystem();
+  let client: OpenAI;
+  let otherTenant: OpenAI;
+
+  before(async () => {
+    const reader = (await createApiKey(suite.system.baseUrl, { tenant: 'acme', role: 'reader', name: 'chat ui' })).key;
+    const member = (await createApiKey(suite.system.baseUrl, { tenant: 'acme', role: 'member', name: 'uploads' })).key;
+    const beta = (await createApiKey(suite.system.baseUrl, { tenant: 'beta', role: 'reader', name: 'beta chat' })).key;
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'handbook.md', content: HANDBOOK }, { collection: 'hr', title: 'Handbook' }, { apiKey: member });
+    assert.equal((await waitForDocument(suite.system.baseUrl, upload.body.document_id, 60_000, member)).status, 'ready');
+    client = new OpenAI({ apiKey: reader, baseURL: `${suite.system.baseUrl}/v1`, maxRetries: 0, timeout: 20_000 });
+    otherTenant = new OpenAI({ apiKey: beta, baseURL: `${suite.system.baseUrl}/v1`, maxRetries: 0, timeout: 20_000 });
+  });
+
+  test("lists the key's collections as models, and no other tenant's", async () => {
+    const ids: string[] = [];
+    for await (const model of client.models.list()) ids.push(model.id);
+    assert.deepEqual(ids, ['groundwork:hr']);
+    const theirs: string[] = [];
+    for await (const model of otherTenant.models.list()) theirs.push(model.id);
+    assert.deepEqual(theirs, []);
+  });
+
+  test('answers the last user message from the collection the model names, with references in the text and citations beside it', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'groundwork:hr',
+      messages: [
+        { role: 'system', content: 'You are a helpful assistant.' },
+        { role: 'user', content: 'How is train travel reimbursed?' },
+        { role: 'assistant', content: 'In second class.' },
+        { role: 'user', content: [{ type: 'text', text: 'How many vacation days do new employees get?' }] },
+      ],
+      temperature: 0.2,
+    });
+    assert.equal(completion.object, 'chat.completion');
+    assert.equal(completion.model, 'groundwork:hr');
+    const content = completion.choices[0].message.content ?? '';
+    assert.match(content, /twenty-seven vacation days/);
+    assert.match(content, /\[1\]/);
+    assert.match(content, /\n\nSources:\n\[1\] Handbook, pp?\. \d+/);
+    assert.equal(completion.choices[0].finish_reason, 'stop');
+    const { citations } = completion as unknown as WithCitations;
+    assert.equal(citations?.[0].n, 1);
+    assert.equal(citations?.[0].title, 'Handbook');
+    assert.match(citations?.[0].quote ?? '', /twenty-seven/);
+    assert.ok(completion.usage && completion.usage.total_tokens >= 0);
+  });
+
+  test('streams chunks whose content joined is the JSON answer, then citations, usage and [DONE]', async () => {
+    const question = { model: 'groundwork:hr', messages: [{ role: 'user' as const, content: 'Do flights need approval?' }] };
+    const whole = await client.chat.completions.create(question);
+    const stream = await client.chat.completions.create({ ...question, stream: true, stream_options: { include_usage: true } });
+    let content = '';
+    let finish: string | null = null;
+    let citations: WithCitations['citations'];
+    let usage: OpenAI.CompletionUsage | null | undefined;
+    for await (const chunk of stream) {
+      assert.equal(chunk.object, 'chat.completion.chunk');
+      assert.equal(chunk.id.startsWith('chatcmpl-'), true);
+      content += chunk.choices[0]?.delta.content ?? '';
+      finish = chunk.choices[0]?.finish_reason ?? finish;
+      citations ??= (chunk as unknown as WithCitations).citations;
+      usage ??= chunk.usage;
+    }
+    assert.equal(content, whole.choices[0].message.content);
+    assert.match(content, /approval of a director/);
+    assert.equal(finish, 'stop');
+    assert.equal(citations?.[0].title, 'Handbook');
+    assert.ok(usage, 'the usage chunk came');
+  });
+
+  test('refuses unknown models, missing or oversized questions and unknown fields with OpenAI-style errors the SDK raises', async () => {
+    const cases: [Record<string, unknown>, number, string][] = [
+      [{ model: 'gpt-4o', messages: [{ role: 'user', content: 'hi' }] }, 404, 'model_not_found'],
+      [{ model: 'groundwork:nowhere', messages: [{ role: 'user', content: 'hi' }] }, 404, 'not_found'],
+      [{ model: 'groundwork:hr', messages: [{ role: 'system', content: 'no question' }] }, 400, 'invalid_messages'],
+      [{ model: 'groundwork:hr', messages: [{ role: 'user', content: 'x'.repeat(5000) }] }, 400, 'invalid_messages'],
+      [{ model: 'groundwork:hr', messages: [{ role: 'user', content: [{ text: 'no type' }] }] }, 400, 'invalid_messages'],
+      [{ model: 'groundwork:hr', messages: [{ role: 'user', content: 42 }] }, 400, 'invalid_messages'],
+      [{ model: 'groundwork:hr', messages: [{ role: 'wizard', content: 'hi' }] }, 400, 'validation_failed'],
+      [{ model: 'groundwork:hr', messages: [] }, 400, 'validation_failed'],
+      [{ model: 'groundwork:hr', messages: [{ role: 'user', content: 'hi' }], n: 3 }, 400, 'validation_failed'],
+    ];
+    for (const [body, status, code] of cases) {
+      await assert.rejects(
+        client.chat.completions.create(body as never),
+        (error: unknown) => error instanceof OpenAI.APIError && error.status === status && error.code === code,
+        JSON.stringify(body).slice(0, 120),
+      );
+    }
+    // A member of another tenant cannot reach acme's collection by its model id.
+    await assert.rejects(otherTenant.chat.completions.create({ model: 'groundwork:hr', messages: [{ role: 'user', content: 'vacation?' }] }), { status: 404 });
+  });
+
+  test('is in OpenAPI', async () => {
+    const { body } = await requestJson(suite.system.baseUrl, '/docs-json', { apiKey: null });
+    assert.ok(body.paths['/v1/chat/completions']?.post);
+    assert.ok(body.paths['/v1/models']?.get);
+  });
+});
