@@ -147,6 +147,12 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.match(await page.locator('[data-figure="p95_ms"]').innerText(), /\b\d+ ms/);
     assert.equal(await page.locator('[data-count="queries"] .value').innerText(), '3');
     assert.equal(await page.locator('[data-count="cache_hit_rate"] .value').innerText(), '33.3 %');
+    // Usage by tenant over the last days, from /v1/admin/usage: the three queries, one of them cached.
+    const usage = page.locator('#tenant-usage tr[data-tenant="default"]');
+    await usage.waitFor();
+    const cells = await usage.locator('td').allInnerTexts();
+    assert.deepEqual(cells.slice(0, 6), ['default', '3', '0', '0.0000', '33.3 %', '1']);
+    assert.match(cells[6], /^[1-9]\d*$/, 'the ready document has pages');
 
     await saveScreenshot(page, 'admin-dashboard.png');
 

@@ -2,7 +2,8 @@ import { Get, Header, Query } from '@nestjs/common';
 import { ApiBadRequestResponse, ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { AdminController } from './admin-controller.decorator';
 import { AdminUsageService } from './admin-usage.service';
-import { AdminUsageDto, AdminUsageQueryDto } from './dto/admin-usage.dto';
+import { AdminUsageQueryDto } from './dto/admin-usage-query.dto';
+import { AdminUsageDto } from './dto/admin-usage.dto';
 
 @AdminController('v1/admin')
 export class AdminUsageController {

@@ -1,7 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { ALL_TENANTS, DailyIngestion, DailyQueryUsage, QueryLogsRepository, TenantUsageRepository } from '@app/database';
 import { AppError } from '@app/errors';
-import { AdminUsageDto, AdminUsageQueryDto, TenantDayUsageDto } from './dto/admin-usage.dto';
+import { AdminUsageQueryDto } from './dto/admin-usage-query.dto';
+import { AdminUsageDto, TenantDayUsageDto } from './dto/admin-usage.dto';
 
 const DAY_MS = 86_400_000;
 /** The longest range one request may ask for: a year, so the answer stays small (days × tenants). */

@@ -11,6 +11,8 @@
  */
 (() => {
   type Overview = import('../dto/admin-overview.dto').AdminOverviewDto;
+  type Usage = import('../dto/admin-usage.dto').AdminUsageDto;
+  type TenantDayUsage = import('../dto/admin-usage.dto').TenantDayUsageDto;
   type Dependency = import('../dto/admin-overview.dto').DependencyDto &
     Partial<import('../dto/admin-overview.dto').PostgresDependencyDto & import('../dto/admin-overview.dto').WorkersDependencyDto>;
   type QueryStats = import('../dto/admin-overview.dto').QueryStatsDto;
@@ -32,6 +34,8 @@
   const KEY_STORAGE = 'groundwork.adminKey';
   const REFRESH_MS = 5000;
   const REQUEST_TIMEOUT_MS = 8000;
+  const USAGE_DAYS = 7;
+  const DAY_MS = 86_400_000;
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const PERCENTILES: readonly Percentile[] = ['p50_ms', 'p95_ms', 'p99_ms'];
   const COLORS: Record<Percentile, string> = { p50_ms: '#2451c4', p95_ms: '#d97706', p99_ms: '#b91c1c' };
@@ -121,13 +125,15 @@
     clearTimeout(timer);
     if (!key) return;
     try {
-      const res = await api('/v1/admin/overview');
-      if (res.status === 401) {
+      const from = new Date(Date.now() - (USAGE_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
+      const [res, usage] = await Promise.all([api('/v1/admin/overview'), api(`/v1/admin/usage?from=${from}`)]);
+      if (res.status === 401 || usage.status === 401) {
         showLogin('That key was not accepted. Enter the admin API key.');
         return;
       }
       if (!res.ok) throw new Error(`the API answered ${res.status}`);
       render((await res.json()) as Overview);
+      renderTenantUsage(usage.ok ? ((await usage.json()) as Usage) : null);
       lastUpdated = new Date();
       setConnection('live', 'Live');
       $('connection').title = '';
@@ -171,6 +177,40 @@
       if (q.query_flagged) what.push('query');
       if (q.flagged_chunks > 0) what.push(count(q.flagged_chunks, 'chunk'));
       row.append(el('td', 'message', q.query), el('td', null, q.tenant), el('td', null, what.join(' · ')), el('td', 'num', ago(Date.now() - new Date(q.created_at).getTime())));
+      body.appendChild(row);
+    }
+  }
+
+  /** The usage rows of the last days summed per tenant, most queries first. */
+  function renderTenantUsage(usage: Usage | null): void {
+    const body = find<HTMLTableSectionElement>($('tenant-usage'), 'tbody');
+    body.replaceChildren();
+    if (!usage || usage.days.length === 0) {
+      showEmpty(body, 7, usage ? `No queries or ingestion since ${usage.from}.` : 'Usage unavailable.');
+      return;
+    }
+    const tenants = new Map<string, TenantDayUsage>();
+    for (const day of usage.days) {
+      const sum = tenants.get(day.tenant);
+      if (!sum) {
+        tenants.set(day.tenant, { ...day });
+        continue;
+      }
+      for (const field of ['queries', 'total_tokens', 'cost_usd', 'cache_hits', 'documents_ingested', 'pages_ingested'] as const) sum[field] += day[field];
+    }
+    for (const sum of [...tenants.values()].sort((a, b) => b.queries - a.queries || a.tenant.localeCompare(b.tenant))) {
+      const row = el('tr');
+      row.dataset.tenant = sum.tenant;
+      const rate = sum.queries ? `${Math.round((sum.cache_hits / sum.queries) * 1000) / 10} %` : '–';
+      row.append(
+        el('td', null, sum.tenant),
+        el('td', 'num', fmt(sum.queries)),
+        el('td', 'num', fmtCompact(sum.total_tokens)),
+        el('td', 'num', sum.cost_usd.toFixed(4)),
+        el('td', 'num', rate),
+        el('td', 'num', fmt(sum.documents_ingested)),
+        el('td', 'num', fmt(sum.pages_ingested)),
+      );
       body.appendChild(row);
     }
   }

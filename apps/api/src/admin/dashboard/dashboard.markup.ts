@@ -80,6 +80,16 @@ export const DASHBOARD_MARKUP = `
   </section>
 
   <section class="card span-12">
+    <h2>Usage by tenant <small>last 7 days (UTC), from GET /v1/admin/usage</small></h2>
+    <div class="table-wrap">
+      <table id="tenant-usage">
+        <thead><tr><th>Tenant</th><th class="num">Queries</th><th class="num">Tokens</th><th class="num">Cost (USD)</th><th class="num">Cache hit rate</th><th class="num">Documents ingested</th><th class="num">Pages ingested</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
+  <section class="card span-12">
     <h2>Possible prompt injections <small>last hour, heuristic</small> <span id="injection-count" class="pill idle">&ndash;</span></h2>
     <div class="table-wrap">
       <table id="flagged-queries">

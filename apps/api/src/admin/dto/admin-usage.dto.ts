@@ -1,26 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
-import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
+import { ApiProperty } from '@nestjs/swagger';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
-
-export class AdminUsageQueryDto {
-  @ApiPropertyOptional({ example: '2026-11-01', description: 'First UTC day, inclusive (default: 29 days before `to`).' })
-  @IsOptional()
-  @Matches(DAY, { message: 'from must be a date as YYYY-MM-DD' })
-  from?: string;
-
-  @ApiPropertyOptional({ example: '2026-11-30', description: 'Last UTC day, inclusive (default: today).' })
-  @IsOptional()
-  @Matches(DAY, { message: 'to must be a date as YYYY-MM-DD' })
-  to?: string;
-
-  @ApiPropertyOptional({ description: "One tenant's usage (default: every tenant's)." })
-  @IsOptional()
-  @Matches(TENANT_NAME, { message: TENANT_NAME_MESSAGE })
-  tenant?: string;
-}
-
+// The response only: the dashboard's browser script reads these types (see tsconfig.browser.json), so this
+// file imports nothing of the server's. The request is admin-usage-query.dto.ts.
 export class TenantDayUsageDto {
   @ApiProperty({ example: 'acme' }) tenant!: string;
   @ApiProperty({ example: '2026-11-30', description: 'UTC day' }) day!: string;
