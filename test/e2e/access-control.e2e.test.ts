@@ -96,6 +96,11 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
         expected: { none: 401, revoked: 401, otherTenantMember: 200, reader: 200, member: 200, admin: 404 },
       },
       {
+        name: 'POST /v1/conversations',
+        request: (caller) => call(caller, '/v1/conversations', { method: 'POST', json: {} }),
+        expected: { none: 401, revoked: 401, otherTenantMember: 201, reader: 201, member: 201, admin: 201 },
+      },
+      {
         name: 'GET /v1/models',
         request: (caller) => call(caller, '/v1/models'),
         expected: { none: 401, revoked: 401, otherTenantMember: 200, reader: 200, member: 200, admin: 200 },

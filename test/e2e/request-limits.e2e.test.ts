@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
-import { QueryLogRetention } from '../../apps/api/src/retention/query-log-retention';
+import { RetentionSweeper } from '../../apps/api/src/retention/retention.sweeper';
 import { JsonResponse, requestJson, uploadFile } from '../support/http';
 import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
@@ -119,8 +119,8 @@ describe('input validation, security headers, CORS and query-log retention', () 
          ('old question', 'hybrid', 8, 'answered', now() - interval '31 days'),
          ('recent question', 'hybrid', 8, 'answered', now() - interval '29 days')`,
     );
-    const deleted = await system.api.get(QueryLogRetention).sweep();
-    assert.equal(deleted, 1);
+    const deleted = await system.api.get(RetentionSweeper).sweep();
+    assert.equal(deleted.queryLogs, 1);
     const { rows } = await db.query('SELECT query_text FROM query_logs ORDER BY query_text');
     assert.deepEqual(rows.map((row) => row.query_text), ['recent question']);
   });

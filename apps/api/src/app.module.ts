@@ -9,6 +9,7 @@ import { AdminModule } from './admin/admin.module';
 import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CollectionsModule } from './collections/collections.module';
+import { ConversationsModule } from './conversations/conversations.module';
 import { DocumentsModule } from './documents/documents.module';
 import { AppExceptionFilter } from './errors/app-exception.filter';
 import { HealthModule } from './health/health.module';
@@ -36,6 +37,7 @@ export class AppModule {
         DocumentsModule,
         SearchModule,
         QueryModule,
+        ConversationsModule,
         OpenAiCompatibleModule,
         HealthModule,
         MetricsModule,

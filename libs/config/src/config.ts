@@ -125,6 +125,8 @@ export interface AppConfig {
     corsOrigins: string[];
     /** Query logs older than this many days are deleted. */
     queryLogRetentionDays: number;
+    /** Conversations whose last turn is older than this many days are deleted. */
+    conversationRetentionDays: number;
   };
   retrieval: {
     /** BM25 term-frequency saturation of keyword search. */
@@ -382,6 +384,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       blockPromptInjection: boolean(env, 'BLOCK_PROMPT_INJECTION', false),
       corsOrigins: origins(env, 'CORS_ORIGINS'),
       queryLogRetentionDays: integer(env, 'QUERY_LOG_RETENTION_DAYS', 30, 1, 36_500),
+      conversationRetentionDays: integer(env, 'CONVERSATION_RETENTION_DAYS', 30, 1, 36_500),
     },
     retrieval: {
       bm25K1: decimal(env, 'BM25_K1', 0.9, 0, 10),

@@ -4,6 +4,7 @@ export * from './bm25';
 export * from './bm25-candidates';
 export * from './chunks.repository';
 export * from './collections.repository';
+export * from './conversations.repository';
 export * from './database.module';
 export * from './documents.repository';
 export * from './ensure-database';

@@ -16,3 +16,4 @@ export * from './embedding-cache';
 export * from './input-token-limit';
 export * from './memory-embedding-cache';
 export * from './redis-embedding-cache';
+export * from './stop-words';

@@ -160,7 +160,7 @@ export class QueryService {
       yield { type: 'delta', text: NO_ANSWER_TEXT, cites: [] };
       return { answer: NO_ANSWER_TEXT, cited: [], model: null, usage: { promptTokens: 0, completionTokens: 0 } };
     }
-    const question = request.query;
+    const question = request.question ?? request.query;
     const messages = buildAnswerMessages(question, sources);
     const promptTokens = messages.reduce((sum, message) => sum + countTokens(message.content), 0);
     const { maxAnswerTokens } = this.generator;

@@ -5,6 +5,11 @@ import type { Citation, CitationNumber, RetrievedSource } from './retrieved-sour
 
 /** A search request (the tenant also scopes the answer cache and the query log), answered as JSON or SSE. */
 export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
+  /**
+   * The question the answer is written for, when it is not `query`, the text searched (and cached and logged):
+   * a conversation's follow-up as asked, whose search carries the words of the turn before.
+   */
+  question?: string;
   /** Answered as Server-Sent Events (recorded in the query log). */
   streamed: boolean;
   /** Asked with an admin key: answered even while the token budget cannot be checked (Redis unreachable). */

@@ -5,25 +5,15 @@ import { Logger } from 'pino';
 import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOGGER } from '@app/observability';
-import { PreparedQuery, QueryService } from '@app/rag';
+import { QueryService } from '@app/rag';
 import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
 import { abortWhenClientLeaves } from './client-abort';
-import { resultOf, streamErrorEvent } from './query-events';
-import {
-  DeltaEventDto,
-  DoneEventDto,
-  QueryRequestDto,
-  QueryResponseDto,
-  RetrievalEventDto,
-  toDeltaEventDto,
-  toDoneEventDto,
-  toQueryResponseDto,
-  toRetrievalEventDto,
-} from './dto/query.dto';
+import { resultOf } from './query-events';
+import { streamQueryEvents } from './query-sse';
+import { DeltaEventDto, DoneEventDto, QueryRequestDto, QueryResponseDto, RetrievalEventDto, toQueryResponseDto } from './dto/query.dto';
 import { DEFAULT_TOP_K } from '../search/dto/search.dto';
-import { SseStream } from './sse-stream';
 
 @ApiTags('query')
 @ApiExtraModels(RetrievalEventDto, DeltaEventDto, DoneEventDto)
@@ -68,27 +58,11 @@ export class QueryController {
 
     const client = abortWhenClientLeaves(req, res);
     try {
-      if (streamed) await this.stream(prepared, res, client.signal);
-      else res.status(200).json(toQueryResponseDto(await resultOf(this.queries.execute(prepared, client.signal))));
+      const events = this.queries.execute(prepared, client.signal);
+      if (streamed) await streamQueryEvents(events, res, { keepAliveMs: this.config.answers.sseKeepAliveMs, logger: this.logger, signal: client.signal });
+      else res.status(200).json(toQueryResponseDto(await resultOf(events)));
     } finally {
       client.release();
-    }
-  }
-
-  private async stream(prepared: PreparedQuery, res: Response, signal: AbortSignal): Promise<void> {
-    const sse = new SseStream(res, this.config.answers.sseKeepAliveMs);
-    sse.open();
-    try {
-      for await (const event of this.queries.execute(prepared, signal)) {
-        if (event.type === 'retrieval') sse.send('retrieval', toRetrievalEventDto(event.sources, event.cached));
-        else if (event.type === 'delta') sse.send('delta', toDeltaEventDto(event.text, event.cites));
-        else sse.send('done', toDoneEventDto(event.result));
-      }
-    } catch (error) {
-      // Headers are gone, so the error travels as an event; nobody reads it once the client has left.
-      if (!signal.aborted) sse.send('error', streamErrorEvent(error, this.logger));
-    } finally {
-      sse.close();
     }
   }
 }

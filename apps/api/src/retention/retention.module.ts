@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { QueryLogRetention } from './query-log-retention';
+import { RetentionSweeper } from './retention.sweeper';
 
-@Module({ providers: [QueryLogRetention] })
+@Module({ providers: [RetentionSweeper] })
 export class RetentionModule {}

@@ -1,0 +1,105 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { normaliseCharacters } from '@app/chunking';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { Conversation, ConversationPosition, ConversationsRepository, ConversationTurn, isUuid } from '@app/database';
+import { NotFoundError, ValidationError } from '@app/errors';
+import { redactPii } from '@app/privacy';
+import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
+import { DEFAULT_COLLECTION } from '@app/retrieval';
+import { Principal, requestTenant } from '../auth/principal';
+import { InvalidCursorError } from '../errors/invalid-cursor.error';
+import { toCitationDto } from '../query/dto/query.dto';
+import { DEFAULT_TOP_K } from '../search/dto/search.dto';
+import { ConversationMessageDto, CreateConversationDto, ListConversationsQueryDto } from './dto/conversation.dto';
+import { standaloneQuestion } from './follow-up';
+
+const encodeCursor = (position: ConversationPosition) => Buffer.from(`${position.updatedAt.toISOString()}|${position.id}`).toString('base64url');
+
+function decodeCursor(cursor: string): ConversationPosition {
+  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  const updatedAt = new Date(at ?? '');
+  if (rest.length || Number.isNaN(updatedAt.getTime()) || !isUuid(id ?? '')) throw new InvalidCursorError();
+  return { updatedAt, id };
+}
+
+/** A message prepared for answering: the query, and what its turn will record. */
+export interface PreparedMessage {
+  prepared: PreparedQuery;
+  conversation: Conversation;
+  question: string;
+}
+
+/**
+ * Conversations: questions asked one after another, each answered as /v1/query answers it, a follow-up
+ * searched as a standalone question (follow-up.ts), every turn stored with its citations.
+ */
+@Injectable()
+export class ConversationsService {
+  constructor(
+    private readonly conversations: ConversationsRepository,
+    private readonly queries: QueryService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+  ) {}
+
+  create(dto: CreateConversationDto, principal: Principal): Promise<Conversation> {
+    return this.conversations.create(requestTenant(principal, dto.tenant), randomUUID(), dto.title ?? '');
+  }
+
+  /** The conversation if the caller's tenant owns it (admin keys: any); 404 otherwise, as for documents. */
+  async get(id: string, principal: Principal): Promise<Conversation> {
+    const conversation = isUuid(id) ? await this.conversations.find(principal.tenant, id) : null;
+    if (!conversation) throw new NotFoundError('Conversation', id);
+    return conversation;
+  }
+
+  turns(conversation: Conversation): Promise<ConversationTurn[]> {
+    return this.conversations.turns(conversation.tenant, conversation.id);
+  }
+
+  async list(query: ListConversationsQueryDto, principal: Principal): Promise<{ data: Conversation[]; nextCursor: string | null }> {
+    const limit = query.limit ?? 20;
+    const rows = await this.conversations.list(principal.tenant, limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
+    const page = rows.slice(0, limit);
+    return { data: page, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null };
+  }
+
+  async delete(id: string, principal: Principal): Promise<void> {
+    const conversation = await this.get(id, principal);
+    await this.conversations.delete(conversation.tenant, conversation.id);
+  }
+
+  /** Checks what a message can be refused for (conversation, collection, filters, budget) before any answer streams. */
+  async prepare(id: string, message: ConversationMessageDto, principal: Principal, streamed: boolean): Promise<PreparedMessage> {
+    const conversation = await this.get(id, principal);
+    const question = normaliseCharacters(message.content).trim();
+    if (question === '') throw new ValidationError('content must not be empty.');
+    const [previous] = await this.conversations.turns(conversation.tenant, conversation.id, 1);
+    const prepared = await this.queries.prepare({
+      tenant: conversation.tenant,
+      query: standaloneQuestion(question, previous?.searchQuery ?? null),
+      question,
+      collection: message.collection ?? DEFAULT_COLLECTION,
+      topK: message.top_k ?? DEFAULT_TOP_K,
+      mode: message.mode ?? 'hybrid',
+      filters: message.filters,
+      streamed,
+      admin: principal.role === 'admin',
+    });
+    return { prepared, conversation, question };
+  }
+
+  /** Stores the answered message as the conversation's next turn; null when the conversation went meanwhile. */
+  record(message: PreparedMessage, result: QueryResult): Promise<number | null> {
+    // Questions and answers are free text and may carry personal data, as query logs do.
+    const redact = (text: string) => (this.config.security.redactPii ? redactPii(text) : text);
+    const { request } = message.prepared;
+    return this.conversations.appendTurn(message.conversation.tenant, message.conversation.id, {
+      collection: request.collection,
+      question: redact(message.question),
+      searchQuery: redact(request.query),
+      answer: redact(result.answer),
+      citations: result.citations.map(toCitationDto),
+    });
+  }
+}

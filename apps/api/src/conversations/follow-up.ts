@@ -1,0 +1,37 @@
+import { STOP_WORDS } from '@app/embeddings';
+
+/**
+ * Words that point back to the turn before: a question using one ("and what does it cost?") is not
+ * standalone, whatever its length.
+ */
+const REFERRING_WORDS: ReadonlySet<string> = new Set(
+  'it its they them their theirs that those this these he she him her his one ones former latter same there then'.split(' '),
+);
+/** A question with at least this many content words and no referring word is taken as standalone. */
+const STANDALONE_CONTENT_WORDS = 3;
+const WORD = /[\p{L}\p{N}]+/gu;
+
+/** The distinct lower-case words of `text`, in order of first use (a set, so a long repeat costs no memory). */
+function distinctWords(text: string): Set<string> {
+  const seen = new Set<string>();
+  for (const [word] of text.toLowerCase().matchAll(WORD)) seen.add(word);
+  return seen;
+}
+
+const isContentWord = (word: string) => !STOP_WORDS.has(word) && !REFERRING_WORDS.has(word);
+
+/**
+ * The question to search for a follow-up, offline (no chat model rewrites it): the message itself when it
+ * stands alone, otherwise the message followed by the content words of the previous standalone question that
+ * it does not already use. "Which plans cover dental care?" then "and what do they cost?" searches
+ * "and what do they cost? plans cover dental care". A message stands alone when it has at least three
+ * distinct content words (not stop words) and none of the referring words above.
+ */
+export function standaloneQuestion(message: string, previous: string | null): string {
+  if (previous === null) return message;
+  const own = distinctWords(message);
+  const refers = [...own].some((word) => REFERRING_WORDS.has(word));
+  if (!refers && [...own].filter(isContentWord).length >= STANDALONE_CONTENT_WORDS) return message;
+  const carried = [...distinctWords(previous)].filter((word) => !own.has(word) && isContentWord(word));
+  return carried.length ? `${message} ${carried.join(' ')}` : message;
+}
