@@ -4,9 +4,10 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '@app/config';
-import { ALL_TENANTS, DatabaseModule, DocumentsRepository } from '@app/database';
+import { ALL_TENANTS, DatabaseModule, DocumentsRepository, DocumentTransitions } from '@app/database';
 import { ObservabilityModule } from '@app/observability';
 import { IngestionJobStates, IngestionProducer } from '@app/queue';
+import { StorageModule } from '@app/storage';
 import { INGESTION_INTERRUPTED, MAX_INGESTION_ATTEMPTS } from '../../apps/worker/src/reconciler/stuck-documents.reconciler';
 import { ReconcilerModule } from '../../apps/worker/src/reconciler/reconciler.module';
 import { uploadFile } from '../support/http';
@@ -20,7 +21,7 @@ import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/t
 async function startReconciler(env: TestEnv): Promise<INestApplicationContext> {
   class ReconcilerOnly {}
   const context = await NestFactory.createApplicationContext(
-    { module: ReconcilerOnly, imports: [ConfigModule.forRoot(env.config), ObservabilityModule.forRoot('worker'), DatabaseModule, ReconcilerModule] },
+    { module: ReconcilerOnly, imports: [ConfigModule.forRoot(env.config), ObservabilityModule.forRoot('worker'), DatabaseModule, StorageModule, ReconcilerModule] },
     { logger: false },
   );
   await context.init();
@@ -45,15 +46,15 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
 
   /**
    * Uploads a document, then replays `crashes` interrupted attempts as the database sees them: each worker that
-   * took the job counted an attempt (startAttempt) and died; with `jobLost`, BullMQ no longer has a live job
+   * took the job counted an attempt (DocumentTransitions.start) and died; with `jobLost`, BullMQ no longer has a live job
    * for it (it gave up on the stalled job, or Redis lost it).
    */
   async function crashedDocument(name: string, crashes: number, jobLost: boolean): Promise<string> {
     const upload = await uploadFile(system.baseUrl, { name, content: `# ${name}\n\nA file every worker dies on.\n` });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));
     const id: string = upload.body.document_id;
-    const documents = reconciler.get(DocumentsRepository);
-    for (let i = 0; i < crashes; i++) assert.ok(await documents.startAttempt(ALL_TENANTS, id));
+    const transitions = reconciler.get(DocumentTransitions);
+    for (let i = 0; i < crashes; i++) assert.ok(await transitions.start(ALL_TENANTS, id));
     if (jobLost) await reconciler.get(IngestionProducer).cancel(id);
     return id;
   }
