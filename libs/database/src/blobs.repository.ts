@@ -128,8 +128,9 @@ export class BlobsRepository {
    * Collects one blob if nothing needs it: under its row lock, expired claims are dropped; when no document
    * names the blob and no claim is live, `removeContent` deletes the stored file and then the row goes.
    * Otherwise the mark moves to the latest live claim's expiry (or is cleared). 'busy' when another
-   * transaction holds the lock (an upload or a deletion of the same file, or another collector): that one
-   * leaves a mark of its own, and several workers may collect at once without waiting for each other.
+   * transaction holds the lock (an upload or a deletion of the same file, or another collector: each leaves a
+   * mark of its own, and several workers may collect at once without waiting for each other) or the row is
+   * already gone.
    * A `removeContent` that fails rolls everything back; the mark stays for the next pass.
    */
   async collect(sha256: string, removeContent: (sha256: string) => Promise<void>): Promise<BlobCollection> {
