@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
@@ -7,7 +8,7 @@ import { ConfigModule } from '@app/config';
 import { ALL_TENANTS, DatabaseModule, DocumentsRepository, DocumentTransitions } from '@app/database';
 import { ObservabilityModule } from '@app/observability';
 import { IngestionJobStates, IngestionProducer } from '@app/queue';
-import { StorageModule } from '@app/storage';
+import { BLOB_STORE, BlobLifecycle, BlobStore, StorageModule } from '@app/storage';
 import { INGESTION_INTERRUPTED, MAX_INGESTION_ATTEMPTS } from '../../apps/worker/src/reconciler/stuck-documents.reconciler';
 import { ReconcilerModule } from '../../apps/worker/src/reconciler/reconciler.module';
 import { uploadFile } from '../support/http';
@@ -87,5 +88,16 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
 
     assert.equal(await jobs.stateOf(waiting), 'prioritized');
     assert.equal((await documents.findById(ALL_TENANTS, waiting))?.status, 'processing');
+  });
+
+  test('on the same timer, the worker removes a file an upload published and then died without recording', async () => {
+    const store = reconciler.get<BlobStore>(BLOB_STORE);
+    const staged = await store.stage(Readable.from([Buffer.from('published, never recorded')]), 1024);
+    // Claimed for one second and published; the upload dies before inserting its document.
+    await reconciler.get(BlobLifecycle).publish(staged, 1);
+    assert.equal(await store.exists(staged.sha256), true);
+    const deadline = Date.now() + 10_000;
+    while ((await store.exists(staged.sha256)) && Date.now() < deadline) await sleep(100);
+    assert.equal(await store.exists(staged.sha256), false, 'collected once the claim expired');
   });
 });
