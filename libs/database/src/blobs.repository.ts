@@ -16,9 +16,9 @@ import { ALL_TENANTS, PG_POOL, withTenant } from './pg-pool';
  *   mark the collector finds.
  *
  * Why the content a document needs is never taken: the collector acts at transaction time T only when every
- * claim expired before T, under a lock it holds while removing the content. An upload that claimed before the
- * collector locked the row can then only redeem after T, later than its expiry, and is refused; an upload
- * that claims while the collector holds the lock waits for it and publishes the content after it. A redeemed
+ * claim expired before T, under a lock it holds while removing the content. An upload whose claim it saw
+ * expired can only redeem (under the same lock) after the collector, so later than its expiry, and is refused;
+ * an upload that claims while the collector holds the lock waits for it and publishes the content after it. A redeemed
  * claim's document holds the blob from its commit on (the foreign key refuses the row's deletion, and the
  * collector looks for documents after taking the lock, in a fresh snapshot).
  *
