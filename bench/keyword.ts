@@ -9,9 +9,10 @@ import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { ChunksRepository, CollectionsRepository, createPool, DocumentsRepository, NewChunk } from '@app/database';
+import { ChunksRepository, CollectionsRepository, createPool, NewChunk } from '@app/database';
 import { createTestEnv } from '../test/support/test-env';
 import { readCorpus, readQueries } from './beir-dataset';
+import { createTestDocument, markTestDocumentReady } from '../test/support/test-documents';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -76,7 +77,6 @@ async function main(): Promise<void> {
       for (const sentence of `${doc.title}. ${doc.text}`.split(/(?<=[.!?])\s+/)) if (sentence.length > 20) sentences.push(sentence);
     }
     const collections = new CollectionsRepository(pool);
-    const documents = new DocumentsRepository(pool);
     const chunks = new ChunksRepository(pool);
     const collection = await collections.getOrCreate('default', 'bench-keyword', 'none', 8);
     const next = random(42);
@@ -84,16 +84,16 @@ async function main(): Promise<void> {
     const started = Date.now();
     for (let written = 0; written < chunkTarget; written += CHUNKS_PER_DOCUMENT) {
       const id = randomUUID();
-      await documents.create({
+      await createTestDocument(pool, {
         id, tenant: 'default', collectionId: collection.id, title: `generated ${written}`, filename: null, mediaType: 'text/plain',
-        blobSha256: 'generated', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `bench-${id}`,
+        byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `bench-${id}`,
       });
       const batch: NewChunk[] = Array.from({ length: Math.min(CHUNKS_PER_DOCUMENT, chunkTarget - written) }, (_, ordinal) => ({
         ordinal, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding,
         text: Array.from({ length: SENTENCES_PER_CHUNK }, () => sentences[Math.floor(next() * sentences.length)]).join(' '),
       }));
       await chunks.upsertMany('default', id, collection.id, batch);
-      await documents.markReady('default', id, 1, batch.length);
+      await markTestDocumentReady(pool, 'default', id, 1, batch.length);
     }
     const ingestSeconds = (Date.now() - started) / 1000;
     // Fresh planner statistics, as autovacuum would have them on a collection this size.

@@ -24,7 +24,7 @@ describe('collections: list with figures, create, describe (real HTTP, PostgreSQ
     assert.equal(created.status, 201, JSON.stringify(created.body));
     assert.equal(created.body.tenant, 'acme');
     assert.equal(created.body.description, 'HR policies');
-    assert.deepEqual(created.body.documents, { queued: 0, processing: 0, ready: 0, failed: 0, cancelled: 0 });
+    assert.deepEqual(created.body.documents, { queued: 0, processing: 0, ready: 0, failed: 0 });
     assert.equal(created.body.chunks, 0);
 
     const good = await uploadFile(suite.system.baseUrl, { name: 'leave.txt', content: HANDBOOK }, { collection: 'hr' }, { apiKey: acme });
@@ -38,7 +38,7 @@ describe('collections: list with figures, create, describe (real HTTP, PostgreSQ
 
     const { status, body } = await call(acmeReader, '/v1/collections/hr');
     assert.equal(status, 200);
-    assert.deepEqual(body.documents, { queued: 0, processing: 0, ready: 1, failed: 1, cancelled: 0 });
+    assert.deepEqual(body.documents, { queued: 0, processing: 0, ready: 1, failed: 1 });
     assert.equal(body.chunks, ready.chunk_count);
     assert.equal(body.bytes, Buffer.byteLength(HANDBOOK) + damaged.length);
     assert.equal(body.embedding_model, created.body.embedding_model);

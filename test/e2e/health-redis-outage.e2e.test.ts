@@ -79,7 +79,7 @@ describe('health and uploads through a Redis outage (a private redis-server, sto
     assert.equal(overview.body.dependencies.queue.status, 'down');
     assert.equal(overview.body.dependencies.postgres.status, 'up');
     assert.equal(overview.body.queue, null);
-    assert.deepEqual(overview.body.documents, { queued: 0, processing: 0, ready: 0, failed: 0, cancelled: 0 });
+    assert.deepEqual(overview.body.documents, { queued: 0, processing: 0, ready: 0, failed: 0 });
 
     await openDashboard(browser.page, system.baseUrl, ADMIN_KEY);
     await browser.page.locator('[data-dep="redis"][data-status="down"]').waitFor();

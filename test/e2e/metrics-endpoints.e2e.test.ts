@@ -52,7 +52,7 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
     const stateLabels = api.labelSets('groundwork_queue_jobs').map((labels) => `${labels.queue}:${labels.state}`).sort();
     assert.deepEqual(stateLabels, ['ingestion:active', 'ingestion:completed', 'ingestion:delayed', 'ingestion:failed', 'ingestion:waiting']);
     const statuses = api.labelSets('groundwork_ingest_documents').map((labels) => labels.status).sort();
-    assert.deepEqual(statuses, ['cancelled', 'failed', 'processing', 'queued', 'ready']);
+    assert.deepEqual(statuses, ['failed', 'processing', 'queued', 'ready']);
 
     const notFound = await fetch(workerMetrics.replace('/metrics', '/other'));
     assert.equal(notFound.status, 404);

@@ -14,6 +14,7 @@ import {
 } from '@app/database';
 import { Pool } from 'pg';
 import { useDatabase } from '../support/test-env';
+import { claimTestBlob, createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
 const EMBEDDING = new Float32Array(8).fill(0.25);
 const chunk = (ordinal: number, text: string): NewChunk => ({ ordinal, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: EMBEDDING });
@@ -85,12 +86,12 @@ describe('BM25 keyword search in PostgreSQL', () => {
 
   async function addDocument(collection: Collection, texts: string[], metadata: Record<string, unknown> = {}): Promise<string> {
     const id = randomUUID();
-    await documents.create({
+    await createTestDocument(db.pool, {
       id, tenant: 'default', collectionId: collection.id, title: texts[0].slice(0, 40), filename: null, mediaType: 'text/plain',
-      blobSha256: 'test', byteSize: 0, metadata, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
+      byteSize: 0, metadata, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
     });
     await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => chunk(i, text)));
-    await documents.markReady('default', id, 1, texts.length);
+    await markTestDocumentReady(db.pool, 'default', id, 1, texts.length);
     return id;
   }
 
@@ -221,14 +222,16 @@ describe('BM25 keyword search in PostgreSQL', () => {
     assert.equal(await statisticsDrift(db.owner), 0);
     // Transactions writing several statements each (the collection's statistics stay locked between them),
     // while other documents of both collections are deleted; as the application writes, under row-level security.
+    // Every document names a blob with a row (a foreign key); these all name one.
+    const { sha256 } = await claimTestBlob(db.pool);
     const twoStatements = (collection: Collection, d: number) =>
       withTenant(db.pool, 'default', async (client) => {
         for (const offset of [0, 100]) {
           const docId = randomUUID();
           await client.query(
             `INSERT INTO documents (id, collection_id, title, media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, job_id)
-             VALUES ($1, $2, 't', 'text/plain', 'test', 0, 500, 0, $3)`,
-            [docId, collection.id, `job-${docId}`],
+             VALUES ($1, $2, 't', 'text/plain', $4, 0, 500, 0, $3)`,
+            [docId, collection.id, `job-${docId}`, sha256],
           );
           await client.query(
             `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)

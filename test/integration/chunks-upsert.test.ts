@@ -1,8 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { ChunksRepository, CollectionsRepository, DocumentsRepository, NewChunk } from '@app/database';
+import { ChunksRepository, CollectionsRepository, NewChunk } from '@app/database';
 import { useDatabase } from '../support/test-env';
+import { createTestDocument } from '../support/test-documents';
 
 const DIMENSION = 1536;
 
@@ -27,9 +28,9 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
     const collection = await new CollectionsRepository(db.pool).getOrCreate('default', 'vectors', 'test', DIMENSION);
     collectionId = collection.id;
     documentId = randomUUID();
-    await new DocumentsRepository(db.pool).create({
+    await createTestDocument(db.pool, {
       id: documentId, tenant: 'default', collectionId, title: 'vectors', filename: null, mediaType: 'text/plain',
-      blobSha256: 'test', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
+      byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
     });
   });
 

@@ -2,10 +2,11 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { AppConfig } from '@app/config';
-import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, DocumentsRepository, tenantQuery } from '@app/database';
+import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, tenantQuery } from '@app/database';
 import { LocalHashingEmbedder } from '@app/embeddings';
 import { SearchMode, SearchService } from '@app/retrieval';
 import { useDatabase } from '../support/test-env';
+import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
 // The search service as the API builds it, over chunks embedded by the local embedder: the query side of
 // hybrid search (idf-weighted question vectors, pseudo-relevance feedback from the keyword list).
@@ -13,12 +14,10 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
   const embedder = new LocalHashingEmbedder();
   const db = useDatabase();
   let collections: CollectionsRepository;
-  let documents: DocumentsRepository;
   let chunks: ChunksRepository;
 
   before(async () => {
     collections = new CollectionsRepository(db.pool);
-    documents = new DocumentsRepository(db.pool);
     chunks = new ChunksRepository(db.pool);
   });
 
@@ -26,13 +25,13 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
   async function collectionOf(texts: string[]): Promise<{ collection: Collection; chunkIds: Map<string, string> }> {
     const collection = await collections.getOrCreate('default', `hybrid-${randomUUID().slice(0, 8)}`, embedder.model, embedder.dimension);
     const id = randomUUID();
-    await documents.create({
+    await createTestDocument(db.pool, {
       id, tenant: 'default', collectionId: collection.id, title: 'notes', filename: null, mediaType: 'text/plain',
-      blobSha256: 'test', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
+      byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
     });
     const vectors = await embedder.embed(texts);
     await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => ({ ordinal: i, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: vectors[i] })));
-    await documents.markReady('default', id, 1, texts.length);
+    await markTestDocumentReady(db.pool, 'default', id, 1, texts.length);
     await chunks.ensureVectorIndex(embedder.dimension);
     const { rows } = await tenantQuery<{ id: string; text: string }>(db.pool, 'default', 'SELECT id::text, text FROM chunks WHERE document_id = $1', [id]);
     return { collection, chunkIds: new Map(rows.map((row) => [row.text, row.id])) };

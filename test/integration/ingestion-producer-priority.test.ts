@@ -1,23 +1,22 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
-import { CollectionsRepository, DocumentsRepository, TenantUsageRepository } from '@app/database';
+import { CollectionsRepository, TenantUsageRepository } from '@app/database';
 import { INGESTION_QUEUE, IngestDocumentJob, IngestionProducer, IngestionQueueMonitor } from '@app/queue';
 import { Queue } from 'bullmq';
 import { useDatabase } from '../support/test-env';
+import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
 describe('the producer orders ingestion jobs round robin over tenants (real Redis, PostgreSQL)', () => {
   const db = useDatabase();
   let queue: Queue;
   let producer: IngestionProducer;
-  let documents: DocumentsRepository;
   let collections: CollectionsRepository;
 
   before(() => {
     const { config } = db.env;
     queue = new Queue(INGESTION_QUEUE, { connection: { url: config.redisUrl }, prefix: config.redisPrefix });
     producer = new IngestionProducer(queue, config, new TenantUsageRepository(db.pool));
-    documents = new DocumentsRepository(db.pool);
     collections = new CollectionsRepository(db.pool);
   });
   after(async () => {
@@ -28,8 +27,8 @@ describe('the producer orders ingestion jobs round robin over tenants (real Redi
   async function uploaded(tenant: string): Promise<string> {
     const collection = await collections.getOrCreate(tenant, 'fair', 'test', 8);
     const id = randomUUID();
-    await documents.create({
-      id, tenant, collectionId: collection.id, title: id, filename: null, mediaType: 'text/plain', blobSha256: 'test', byteSize: 1,
+    await createTestDocument(db.pool, {
+      id, tenant, collectionId: collection.id, title: id, filename: null, mediaType: 'text/plain', byteSize: 1,
       metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
     });
     await producer.enqueue(id);
@@ -41,7 +40,7 @@ describe('the producer orders ingestion jobs round robin over tenants (real Redi
     const b = [await uploaded('b')];
     const c = [await uploaded('c'), await uploaded('c')];
     // A document that finished no longer counts: a's next upload is its 4th pending, not its 5th.
-    await documents.markReady('a', a[0], 1, 1);
+    await markTestDocumentReady(db.pool, 'a', a[0], 1, 1);
     a.push(await uploaded('a'));
 
     const jobs = await queue.getPrioritized(0, -1);

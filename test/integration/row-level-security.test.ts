@@ -14,6 +14,7 @@ import {
   withTenant,
 } from '@app/database';
 import { useDatabase } from '../support/test-env';
+import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
 const DIMENSION = 8;
 
@@ -44,7 +45,6 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
 
   before(async () => {
     const collections = new CollectionsRepository(db.pool);
-    const documents = new DocumentsRepository(db.pool);
     const pages = new PagesRepository(db.pool);
     const chunks = new ChunksRepository(db.pool);
     const queryLogs = new QueryLogsRepository(db.pool);
@@ -53,15 +53,15 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
       // Same collection name in both tenants, the way the API allows it.
       const collection = await collections.getOrCreate(tenant, 'handbook', 'test', DIMENSION);
       const documentId = randomUUID();
-      await documents.create({
+      await createTestDocument(db.pool, {
         id: documentId, tenant, collectionId: collection.id, title: `${tenant} handbook`, filename: null, mediaType: 'text/plain',
-        blobSha256: 'test', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
+        byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
       });
       await pages.saveWindow(tenant, documentId, [{ pageNumber: 1, text: `${tenant} parking rules` }, { pageNumber: 2, text: `${tenant} holidays` }]);
       await chunks.upsertMany(tenant, documentId, collection.id, [0, 1, 2].map((ordinal) => ({
         ordinal, text: `${tenant} parking is free on page ${ordinal}`, pageStart: 1, pageEnd: 1, tokenCount: 8, embedding: axis(i),
       })));
-      await documents.markReady(tenant, documentId, 2, 3);
+      await markTestDocumentReady(db.pool, tenant, documentId, 2, 3);
       await queryLogs.insert({
         tenant, collectionId: collection.id, queryText: `where does ${tenant} park?`, mode: 'hybrid', topK: 5, sourceCount: 3,
         model: null, promptTokens: 0, completionTokens: 0, costUsd: null, cacheHit: null, retrievalMs: 1, generationMs: 1,

@@ -1,12 +1,14 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
+import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '@app/config';
-import { ALL_TENANTS, DatabaseModule, DocumentsRepository } from '@app/database';
+import { ALL_TENANTS, DatabaseModule, DocumentsRepository, DocumentTransitions } from '@app/database';
 import { ObservabilityModule } from '@app/observability';
 import { IngestionJobStates, IngestionProducer } from '@app/queue';
+import { BLOB_STORE, BlobLifecycle, BlobStore, StorageModule } from '@app/storage';
 import { INGESTION_INTERRUPTED, MAX_INGESTION_ATTEMPTS } from '../../apps/worker/src/reconciler/stuck-documents.reconciler';
 import { ReconcilerModule } from '../../apps/worker/src/reconciler/reconciler.module';
 import { uploadFile } from '../support/http';
@@ -20,7 +22,7 @@ import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/t
 async function startReconciler(env: TestEnv): Promise<INestApplicationContext> {
   class ReconcilerOnly {}
   const context = await NestFactory.createApplicationContext(
-    { module: ReconcilerOnly, imports: [ConfigModule.forRoot(env.config), ObservabilityModule.forRoot('worker'), DatabaseModule, ReconcilerModule] },
+    { module: ReconcilerOnly, imports: [ConfigModule.forRoot(env.config), ObservabilityModule.forRoot('worker'), DatabaseModule, StorageModule, ReconcilerModule] },
     { logger: false },
   );
   await context.init();
@@ -45,15 +47,15 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
 
   /**
    * Uploads a document, then replays `crashes` interrupted attempts as the database sees them: each worker that
-   * took the job counted an attempt (startAttempt) and died; with `jobLost`, BullMQ no longer has a live job
+   * took the job counted an attempt (DocumentTransitions.start) and died; with `jobLost`, BullMQ no longer has a live job
    * for it (it gave up on the stalled job, or Redis lost it).
    */
   async function crashedDocument(name: string, crashes: number, jobLost: boolean): Promise<string> {
     const upload = await uploadFile(system.baseUrl, { name, content: `# ${name}\n\nA file every worker dies on.\n` });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));
     const id: string = upload.body.document_id;
-    const documents = reconciler.get(DocumentsRepository);
-    for (let i = 0; i < crashes; i++) assert.ok(await documents.startAttempt(ALL_TENANTS, id));
+    const transitions = reconciler.get(DocumentTransitions);
+    for (let i = 0; i < crashes; i++) assert.ok(await transitions.start(ALL_TENANTS, id));
     if (jobLost) await reconciler.get(IngestionProducer).cancel(id);
     return id;
   }
@@ -86,5 +88,16 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
 
     assert.equal(await jobs.stateOf(waiting), 'prioritized');
     assert.equal((await documents.findById(ALL_TENANTS, waiting))?.status, 'processing');
+  });
+
+  test('on the same timer, the worker removes a file an upload published and then died without recording', async () => {
+    const store = reconciler.get<BlobStore>(BLOB_STORE);
+    const staged = await store.stage(Readable.from([Buffer.from('published, never recorded')]), 1024);
+    // Claimed for one second and published; the upload dies before inserting its document.
+    await reconciler.get(BlobLifecycle).publish(staged, 1);
+    assert.equal(await store.exists(staged.sha256), true);
+    const deadline = Date.now() + 10_000;
+    while ((await store.exists(staged.sha256)) && Date.now() < deadline) await sleep(100);
+    assert.equal(await store.exists(staged.sha256), false, 'collected once the claim expired');
   });
 });

@@ -1,19 +1,18 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { CollectionsRepository, DocumentsRepository, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
+import { CollectionsRepository, DocumentTransitions, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
 import { useDatabase } from '../support/test-env';
+import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
 class Refused extends Error {}
 
 describe('tenant usage: quota figures, the exact quota check and the ingestion backlog (real PostgreSQL)', () => {
   const db = useDatabase({ max: 8 });
-  let documents: DocumentsRepository;
   let usage: TenantUsageRepository;
   let collections: CollectionsRepository;
 
   before(() => {
-    documents = new DocumentsRepository(db.pool);
     usage = new TenantUsageRepository(db.pool);
     collections = new CollectionsRepository(db.pool);
   });
@@ -22,15 +21,15 @@ describe('tenant usage: quota figures, the exact quota check and the ingestion b
     const collection = await collections.getOrCreate(tenant, 'quota', 'test', 8);
     const id = randomUUID();
     return {
-      id, tenant, collectionId: collection.id, title: 'doc', filename: null, mediaType: 'text/plain', blobSha256: `sha-${id}`,
+      id, tenant, collectionId: collection.id, title: 'doc', filename: null, mediaType: 'text/plain',
       byteSize, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
     };
   }
 
   test('usage counts a tenant’s documents and bytes, and only its own', async () => {
-    await documents.create(await newDocument('usage-a', 100));
-    await documents.create(await newDocument('usage-a', 250));
-    await documents.create(await newDocument('usage-b', 7));
+    await createTestDocument(db.pool, await newDocument('usage-a', 100));
+    await createTestDocument(db.pool, await newDocument('usage-a', 250));
+    await createTestDocument(db.pool, await newDocument('usage-b', 7));
     assert.deepEqual(await usage.usage('usage-a'), { documents: 2, bytes: 350 });
     assert.deepEqual(await usage.usage('usage-b'), { documents: 1, bytes: 7 });
     assert.deepEqual(await usage.usage('usage-none'), { documents: 0, bytes: 0 });
@@ -44,7 +43,7 @@ describe('tenant usage: quota figures, the exact quota check and the ingestion b
     // More creates than the pool has connections, all at once: without the per-tenant lock they read the same
     // count in parallel transactions and all insert.
     const attempts = await Promise.allSettled(
-      await Promise.all(Array.from({ length: 12 }, () => newDocument('racing', 1))).then((docs) => docs.map((doc) => documents.create(doc, admit))),
+      await Promise.all(Array.from({ length: 12 }, () => newDocument('racing', 1))).then((docs) => docs.map((doc) => createTestDocument(db.pool, doc, admit))),
     );
     const created = attempts.filter((attempt) => attempt.status === 'fulfilled').length;
     assert.equal(created, limit);
@@ -53,10 +52,10 @@ describe('tenant usage: quota figures, the exact quota check and the ingestion b
   });
 
   test('the ingestion backlog counts the tenant’s queued and processing documents; othersWaiting sees only other tenants’ queued ones', async () => {
-    const first = await documents.create(await newDocument('backlog-a', 1));
-    const second = await documents.create(await newDocument('backlog-a', 1));
+    const first = await createTestDocument(db.pool, await newDocument('backlog-a', 1));
+    const second = await createTestDocument(db.pool, await newDocument('backlog-a', 1));
     assert.deepEqual(await usage.ingestionBacklog(second.id), { tenant: 'backlog-a', pending: 2 });
-    await documents.markReady('backlog-a', first.id, 1, 1);
+    await markTestDocumentReady(db.pool, 'backlog-a', first.id, 1, 1);
     assert.deepEqual(await usage.ingestionBacklog(second.id), { tenant: 'backlog-a', pending: 1 });
     assert.equal(await usage.ingestionBacklog(randomUUID()), null);
 
@@ -66,7 +65,7 @@ describe('tenant usage: quota figures, the exact quota check and the ingestion b
     await db.owner.query(`UPDATE documents SET status = 'ready' WHERE tenant <> 'backlog-a'`);
     assert.equal(await usage.othersWaiting('backlog-a'), false);
     assert.equal(await usage.othersWaiting('usage-a'), true);
-    await documents.startAttempt('backlog-a', second.id);
+    await new DocumentTransitions(db.pool).start('backlog-a', second.id);
     assert.equal(await usage.othersWaiting('usage-a'), false);
   });
 });

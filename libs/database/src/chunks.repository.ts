@@ -187,6 +187,24 @@ export class ChunksRepository {
     );
   }
 
+  /**
+   * Content dedupe: copies the chunks of `sourceId` (embeddings included) to `target` in one statement (no row
+   * leaves the server), keeping chunks the target already has. Returns how many chunks the target has afterwards.
+   */
+  async copyFromDocument(scope: TenantScope, sourceId: string, target: { id: string; collectionId: string }): Promise<number> {
+    return withTenant(this.pool, scope, async (client) => {
+      await client.query(
+        `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
+         SELECT $2, $3, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim
+         FROM chunks WHERE document_id = $1
+         ON CONFLICT (document_id, ordinal) DO NOTHING`,
+        [sourceId, target.id, target.collectionId],
+      );
+      const { rows } = await client.query<{ chunks: number }>('SELECT count(*)::int AS chunks FROM chunks WHERE document_id = $1', [target.id]);
+      return rows[0].chunks;
+    });
+  }
+
   /** Highest stored ordinal of a document, -1 when none: where a resumed embed stage continues. */
   async maxOrdinal(scope: TenantScope, documentId: string): Promise<number> {
     const { rows } = await tenantQuery<{ max: number | null }>(

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, NotFoundError } from '@app/errors';
 import { Pool } from 'pg';
-import { DOCUMENT_STATUSES, DocumentStatus } from './documents.repository';
+import { DOCUMENT_STATUSES, DocumentStatus } from './document-record';
 import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 export interface Collection {

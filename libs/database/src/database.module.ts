@@ -3,16 +3,21 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { Pool } from 'pg';
 import { ApiKeysRepository } from './api-keys.repository';
 import { AuditLogRepository } from './audit-log.repository';
+import { BlobsRepository } from './blobs.repository';
 import { ChunksRepository } from './chunks.repository';
 import { CollectionsRepository } from './collections.repository';
 import { ConversationsRepository } from './conversations.repository';
+import { DocumentTransitions } from './document-transitions.repository';
 import { DocumentsRepository } from './documents.repository';
 import { PagesRepository } from './pages.repository';
 import { QueryLogsRepository } from './query-logs.repository';
 import { TenantUsageRepository } from './tenant-usage.repository';
 import { createPool, PG_POOL } from './pg-pool';
 
-const repositories = [CollectionsRepository, ConversationsRepository, DocumentsRepository, PagesRepository, ChunksRepository, QueryLogsRepository, ApiKeysRepository, AuditLogRepository, TenantUsageRepository];
+const repositories = [
+  CollectionsRepository, ConversationsRepository, DocumentsRepository, DocumentTransitions, BlobsRepository, PagesRepository, ChunksRepository,
+  QueryLogsRepository, ApiKeysRepository, AuditLogRepository, TenantUsageRepository,
+];
 
 /** The PostgreSQL pool and the repositories that own the SQL. Migrations run before the app starts (prepareDatabase). */
 @Global()

@@ -1,48 +1,11 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { TEXT_CLEANING_VERSION } from '@app/chunking';
-import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { BlobClaim, markBlobForCollection, redeemBlobClaim } from './blobs.repository';
+import { DocumentPosition, DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT_STATUSES, IngestionStage, NewDocument, SELECT_DOCUMENT, toDocument } from './document-record';
 import { unflushedTenantQuery } from './ingestion-writes';
+import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { lockTenantUsage, TenantUsage } from './tenant-usage.repository';
-
-export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed' | 'cancelled';
-export type IngestionStage = 'queued' | 'extract' | 'embed' | 'finalize' | 'done';
-export type MediaType = 'application/pdf' | 'text/markdown' | 'text/plain';
-export const DOCUMENT_STATUSES: readonly DocumentStatus[] = ['queued', 'processing', 'ready', 'failed', 'cancelled'];
-
-export interface DocumentRecord {
-  id: string;
-  tenant: string;
-  collectionId: string;
-  collection: string;
-  title: string;
-  filename: string | null;
-  mediaType: MediaType;
-  blobSha256: string;
-  byteSize: number;
-  metadata: Record<string, unknown>;
-  chunkTokens: number;
-  chunkOverlap: number;
-  status: DocumentStatus;
-  stage: IngestionStage;
-  jobId: string;
-  attempts: number;
-  pagesTotal: number | null;
-  pagesDone: number;
-  pagesEmbedded: number;
-  chunksTotal: number | null;
-  chunksDone: number;
-  error: { code: string; message: string } | null;
-  createdAt: Date;
-  updatedAt: Date;
-  startedAt: Date | null;
-  finishedAt: Date | null;
-}
-
-export type NewDocument = Pick<
-  DocumentRecord,
-  'id' | 'tenant' | 'collectionId' | 'title' | 'filename' | 'mediaType' | 'blobSha256' | 'byteSize' | 'metadata' | 'chunkTokens' | 'chunkOverlap' | 'jobId'
->;
 
 export interface DocumentListQuery {
   tenant: TenantScope;
@@ -54,96 +17,26 @@ export interface DocumentListQuery {
   after?: DocumentPosition;
 }
 
-/**
- * A document's place in a listing: its created_at in microseconds since the epoch, as PostgreSQL keeps it (a
- * JavaScript Date holds milliseconds, so a cursor made from one skipped the documents created later in the same
- * millisecond), and its id.
- */
-export interface DocumentPosition {
-  createdAtMicros: bigint;
-  id: string;
-}
-
-const SELECT_DOCUMENT = `
-  SELECT d.*, c.name AS collection_name
-  FROM documents d JOIN collections c ON c.id = d.collection_id`;
-
-interface DocumentRow {
-  id: string;
-  tenant: string;
-  collection_id: string;
-  collection_name: string;
-  title: string;
-  filename: string | null;
-  media_type: MediaType;
-  blob_sha256: string;
-  byte_size: string;
-  metadata: Record<string, unknown>;
-  chunk_tokens: number;
-  chunk_overlap: number;
-  status: DocumentStatus;
-  stage: IngestionStage;
-  job_id: string;
-  attempts: number;
-  pages_total: number | null;
-  pages_done: number;
-  pages_embedded: number;
-  chunks_total: number | null;
-  chunks_done: number;
-  error_code: string | null;
-  error_message: string | null;
-  created_at: Date;
-  updated_at: Date;
-  started_at: Date | null;
-  finished_at: Date | null;
-}
-
-const toDocument = (row: DocumentRow): DocumentRecord => ({
-  id: row.id,
-  tenant: row.tenant,
-  collectionId: row.collection_id,
-  collection: row.collection_name,
-  title: row.title,
-  filename: row.filename,
-  mediaType: row.media_type,
-  blobSha256: row.blob_sha256,
-  byteSize: Number(row.byte_size),
-  metadata: row.metadata,
-  chunkTokens: row.chunk_tokens,
-  chunkOverlap: row.chunk_overlap,
-  status: row.status,
-  stage: row.stage,
-  jobId: row.job_id,
-  attempts: row.attempts,
-  pagesTotal: row.pages_total,
-  pagesDone: row.pages_done,
-  pagesEmbedded: row.pages_embedded,
-  chunksTotal: row.chunks_total,
-  chunksDone: row.chunks_done,
-  error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
-  createdAt: row.created_at,
-  updatedAt: row.updated_at,
-  startedAt: row.started_at,
-  finishedAt: row.finished_at,
-});
-
 /** The documents table: one row per uploaded document, holding its ingestion state and progress. */
 @Injectable()
 export class DocumentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   /**
-   * Written in the document's own tenant: a row for any other would be refused. `admit`, when given, sees the
-   * tenant's usage under a per-tenant lock in the same transaction as the insert and may throw to refuse it.
+   * Inserts the document, `queued`, naming the blob its upload claimed: the claim is redeemed in the same
+   * transaction (see redeemBlobClaim), so from the commit on the document holds the blob. Written in the
+   * document's own tenant: a row for any other would be refused. `admit`, when given, sees the tenant's usage
+   * under a per-tenant lock in the same transaction as the insert and may throw to refuse it.
    */
-  async create(doc: NewDocument, admit?: (usage: TenantUsage) => void): Promise<DocumentRecord> {
+  async create(doc: NewDocument, blob: BlobClaim, admit?: (usage: TenantUsage) => void): Promise<DocumentRecord> {
     await withTenant(this.pool, doc.tenant, async (client) => {
       if (admit) admit(await lockTenantUsage(client, doc.tenant));
+      await redeemBlobClaim(client, blob);
       await client.query(
         `INSERT INTO documents (id, collection_id, title, filename, media_type, blob_sha256, byte_size, metadata,
                                 chunk_tokens, chunk_overlap, job_id, tenant)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
-        [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, doc.blobSha256, doc.byteSize,
+        [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, blob.sha256, doc.byteSize,
           JSON.stringify(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.tenant],
       );
     });
@@ -199,21 +92,8 @@ export class DocumentsRepository {
     return rows.map((row) => ({ document: toDocument(row), position: { createdAtMicros: BigInt(row.created_at_micros), id: row.id } }));
   }
 
-  /** Claims the document for an ingestion attempt; false when it is gone or already finished. */
-  async startAttempt(scope: TenantScope, id: string): Promise<boolean> {
-    const { rowCount } = await tenantQuery(
-      this.pool,
-      scope,
-      `UPDATE documents SET status = 'processing', attempts = attempts + 1, started_at = coalesce(started_at, now()),
-              stage = CASE WHEN stage = 'queued' THEN 'extract' ELSE stage END, updated_at = now()
-       WHERE id = $1 AND status IN ('queued', 'processing')`,
-      [id],
-    );
-    return rowCount === 1;
-  }
-
-  // The stage and progress writes of an attempt are ingestion writes (see withTenantUnflushed); the claim and
-  // the document's end are flushed.
+  // The stage and progress writes of an attempt are ingestion writes (see withTenantUnflushed); its status
+  // changes (DocumentTransitions) are flushed.
   async setStage(scope: TenantScope, id: string, stage: IngestionStage): Promise<void> {
     await unflushedTenantQuery(this.pool, scope, 'UPDATE documents SET stage = $2, updated_at = now() WHERE id = $1', [id, stage]);
   }
@@ -231,42 +111,18 @@ export class DocumentsRepository {
     );
   }
 
-  async markReady(scope: TenantScope, id: string, pageCount: number, chunkCount: number): Promise<void> {
-    await tenantQuery(
-      this.pool,
-      scope,
-      `UPDATE documents SET status = 'ready', stage = 'done', pages_total = $2, pages_done = $2, pages_embedded = $2,
-              chunks_total = $3, chunks_done = $3, error_code = NULL, error_message = NULL,
-              finished_at = now(), updated_at = now()
-       WHERE id = $1`,
-      [id, pageCount, chunkCount],
-    );
-  }
-
-  async markFailed(scope: TenantScope, id: string, code: string, message: string): Promise<void> {
-    await tenantQuery(
-      this.pool,
-      scope,
-      `UPDATE documents SET status = 'failed', error_code = $2, error_message = $3, finished_at = now(), updated_at = now()
-       WHERE id = $1`,
-      [id, code, message],
-    );
-  }
-
-  /** Deletes the document (its pages and chunks cascade); returns the row as it was, or null. */
+  /**
+   * Deletes the document (its pages and chunks cascade) and marks its blob for the collector in the same
+   * transaction; returns the row as it was, or null. The blob itself is only ever removed by the collector.
+   */
   async delete(scope: TenantScope, id: string): Promise<DocumentRecord | null> {
     return withTenant(this.pool, scope, async (client) => {
-      const { rows } = await client.query<DocumentRow>(`${SELECT_DOCUMENT} WHERE d.id = $1`, [id]);
+      const { rows } = await client.query<DocumentRow>(`DELETE FROM documents d USING collections c
+         WHERE d.id = $1 AND c.id = d.collection_id RETURNING d.*, c.name AS collection_name`, [id]);
       if (rows.length === 0) return null;
-      await client.query('DELETE FROM documents WHERE id = $1', [id]);
+      await markBlobForCollection(client, rows[0].blob_sha256);
       return toDocument(rows[0]);
     });
-  }
-
-  /** Whether any document, of any tenant, still uses the blob: blobs are content-addressed and shared. */
-  async isBlobReferenced(sha256: string): Promise<boolean> {
-    const { rowCount } = await tenantQuery(this.pool, ALL_TENANTS, 'SELECT 1 FROM documents WHERE blob_sha256 = $1 LIMIT 1', [sha256]);
-    return rowCount === 1;
   }
 
   /** The most recently failed documents, newest failure first. */
@@ -278,21 +134,6 @@ export class DocumentsRepository {
       [limit],
     );
     return rows.map(toDocument);
-  }
-
-  /**
-   * Puts a failed document back to `queued` for another ingestion run; false unless it was `failed`. Stage,
-   * stored pages and chunks stay, so the run resumes from the last checkpoint instead of starting over.
-   */
-  async resetFailedForRetry(scope: TenantScope, id: string): Promise<boolean> {
-    const { rowCount } = await tenantQuery(
-      this.pool,
-      scope,
-      `UPDATE documents SET status = 'queued', error_code = NULL, error_message = NULL, finished_at = NULL, updated_at = now()
-       WHERE id = $1 AND status = 'failed'`,
-      [id],
-    );
-    return rowCount === 1;
   }
 
   /** Documents that became ready since `since`, and their pages, per `bucketSeconds`-long bucket (empty buckets omitted). */
@@ -361,39 +202,6 @@ export class DocumentsRepository {
       [doc.id, doc.blobSha256, doc.chunkTokens, doc.chunkOverlap, doc.collectionId, doc.tenant, TEXT_CLEANING_VERSION],
     );
     return rows.length ? toDocument(rows[0]) : null;
-  }
-
-  /**
-   * Copies the stored pages and chunks (embeddings included) of `sourceId` to `target`, in one transaction
-   * and in bulk (INSERT … SELECT, no row leaves the server). Rows the target already has are kept. Returns
-   * how many pages and chunks the target has afterwards.
-   */
-  async copyIngestedContent(
-    scope: TenantScope,
-    sourceId: string,
-    target: { id: string; collectionId: string },
-  ): Promise<{ pages: number; chunks: number }> {
-    return withTenant(this.pool, scope, async (client) => {
-      await client.query(
-        `INSERT INTO document_pages (document_id, page_number, text)
-         SELECT $2, page_number, text FROM document_pages WHERE document_id = $1
-         ON CONFLICT (document_id, page_number) DO NOTHING`,
-        [sourceId, target.id],
-      );
-      await client.query(
-        `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
-         SELECT $2, $3, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim
-         FROM chunks WHERE document_id = $1
-         ON CONFLICT (document_id, ordinal) DO NOTHING`,
-        [sourceId, target.id, target.collectionId],
-      );
-      const { rows } = await client.query<{ pages: number; chunks: number }>(
-        `SELECT (SELECT count(*)::int FROM document_pages WHERE document_id = $1) AS pages,
-                (SELECT count(*)::int FROM chunks WHERE document_id = $1) AS chunks`,
-        [target.id],
-      );
-      return rows[0];
-    });
   }
 
   async countByStatus(scope: TenantScope): Promise<Record<DocumentStatus, number>> {

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { withTenantUnflushed } from './ingestion-writes';
-import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
+import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
 export interface StoredPage {
   pageNumber: number;
@@ -31,6 +31,23 @@ export class PagesRepository {
         'UPDATE documents SET pages_done = greatest(pages_done, $2), updated_at = now() WHERE id = $1',
         [documentId, pages[pages.length - 1].pageNumber],
       );
+    });
+  }
+
+  /**
+   * Content dedupe: copies the stored pages of `sourceId` to `targetId` in one statement (no row leaves the
+   * server), keeping pages the target already has. Returns how many pages the target has afterwards.
+   */
+  async copyFromDocument(scope: TenantScope, sourceId: string, targetId: string): Promise<number> {
+    return withTenant(this.pool, scope, async (client) => {
+      await client.query(
+        `INSERT INTO document_pages (document_id, page_number, text)
+         SELECT $2, page_number, text FROM document_pages WHERE document_id = $1
+         ON CONFLICT (document_id, page_number) DO NOTHING`,
+        [sourceId, targetId],
+      );
+      const { rows } = await client.query<{ pages: number }>('SELECT count(*)::int AS pages FROM document_pages WHERE document_id = $1', [targetId]);
+      return rows[0].pages;
     });
   }
 

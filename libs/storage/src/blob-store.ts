@@ -3,6 +3,8 @@ import { AppError } from '@app/errors';
 
 export const BLOB_STORE = Symbol('BLOB_STORE');
 
+export type BlobBackend = 'local' | 'postgres' | 's3';
+
 /** A blob written to staging: hashed and counted, but not visible under its hash until committed. */
 export interface StagedBlob {
   readonly sha256: string;
@@ -14,6 +16,8 @@ export interface StagedBlob {
 
 /** Content-addressed storage for uploaded files. */
 export interface BlobStore {
+  /** Which backend holds the blobs (recorded with each blob in the `blobs` table). */
+  readonly backend: BlobBackend;
   /** Streams `source` to staging while hashing it; never holds the whole content in memory. */
   stage(source: Readable, maxBytes: number): Promise<StagedBlob>;
   /** A local file path to read the blob from (what pdfjs and the text readers open). */

@@ -10,6 +10,7 @@ const SHA256_HEX = /^[0-9a-f]{64}$/;
 
 /** BlobStore on the local disk: DATA_DIR/blobs/ab/cdef… by SHA-256, staged in DATA_DIR/staging. */
 export class LocalBlobStore implements BlobStore {
+  readonly backend = 'local';
   private readonly blobsDir: string;
   private readonly stagingDir: string;
 

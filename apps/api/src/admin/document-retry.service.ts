@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { DocumentsRepository, isUuid, TenantScope } from '@app/database';
+import { DocumentsRepository, DocumentTransitions, isUuid, TenantScope } from '@app/database';
 import { AppError, NotFoundError } from '@app/errors';
 import { IngestionProducer } from '@app/queue';
 import { RetryAcceptedDto } from './dto/retry-accepted.dto';
@@ -15,6 +15,7 @@ export class NotRetryableError extends AppError {
 export class DocumentRetryService {
   constructor(
     private readonly documents: DocumentsRepository,
+    private readonly transitions: DocumentTransitions,
     private readonly producer: IngestionProducer,
   ) {}
 
@@ -25,7 +26,7 @@ export class DocumentRetryService {
     // The failed job is kept in Redis for debugging, and its id (derived from the document's) would turn
     // the new `add` into a no-op: remove it before touching the row, so a Redis outage changes nothing.
     await this.producer.cancel(doc.id);
-    if (!(await this.documents.resetFailedForRetry(doc.tenant, doc.id))) {
+    if (!(await this.transitions.retry(doc.tenant, doc.id))) {
       const current = await this.documents.findById(doc.tenant, doc.id);
       throw current ? new NotRetryableError(current.status) : new NotFoundError('Document', id);
     }
@@ -33,7 +34,7 @@ export class DocumentRetryService {
       await this.producer.enqueue(doc.id);
     } catch (error) {
       // Without a job the document would sit in `queued` forever: put the failure back and let the caller retry.
-      await this.documents.markFailed(doc.tenant, doc.id, doc.error.code, doc.error.message);
+      await this.transitions.fail(doc.tenant, doc.id, doc.error);
       throw error;
     }
     return { document_id: doc.id, job_id: doc.jobId, status: 'queued' };

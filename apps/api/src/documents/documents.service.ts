@@ -4,12 +4,12 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { CollectionsRepository, DocumentPosition, DocumentRecord, DocumentsRepository, isUuid, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
+import { BlobClaim, CollectionsRepository, DocumentPosition, DocumentRecord, DocumentsRepository, isUuid, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError, NotFoundError, ValidationError } from '@app/errors';
 import { IngestionProducer, ingestionJobId } from '@app/queue';
 import { DEFAULT_COLLECTION } from '@app/retrieval';
-import { BLOB_STORE, BlobStore } from '@app/storage';
+import { BLOB_STORE, BlobLifecycle, BlobStore } from '@app/storage';
 import { AuditTrail } from '../audit/audit-trail';
 import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
@@ -56,6 +56,7 @@ export class DocumentsService {
     private readonly usage: TenantUsageRepository,
     private readonly producer: IngestionProducer,
     private readonly audit: AuditTrail,
+    private readonly blobLifecycle: BlobLifecycle,
   ) {}
 
   /**
@@ -63,7 +64,9 @@ export class DocumentsService {
    * three times: before the body is read, the count and whether any byte is left (a tenant key's tenant is
    * known then; an admin names it in the form); both figures once the file's size is known, before it is
    * published; and both again under the tenant's lock in the transaction that inserts the row, which alone
-   * makes them exact under concurrent uploads. The first two only spare work.
+   * makes them exact under concurrent uploads. The first two only spare work. The file is published under a
+   * claim on its blob that the insert redeems (see BlobsRepository): deleting another document with the same
+   * file meanwhile cannot take the content this one is about to name.
    */
   async upload(req: Request, principal: Principal): Promise<UploadAcceptedDto> {
     const quotas = this.config.quotas;
@@ -83,16 +86,15 @@ export class DocumentsService {
       if (admit) admit(await this.usage.usage(tenant));
 
       const collection = await this.collections.getOrCreate(tenant, dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
-      await file.blob.commit();
+      const claim = await this.blobLifecycle.publish(file.blob);
       const id = randomUUID();
-      const doc = await this.createOrUnpublish(file.blob.sha256, admit, {
+      const doc = await this.createOrRelease(claim, admit, {
         id,
         tenant,
         collectionId: collection.id,
         title: dto.title ?? file.filename?.replace(/\.[^.]+$/, '') ?? 'Untitled',
         filename: file.filename,
         mediaType: file.mediaType,
-        blobSha256: file.blob.sha256,
         byteSize: file.blob.size,
         metadata,
         chunkTokens,
@@ -105,7 +107,7 @@ export class DocumentsService {
         // Without a job the document would sit in `queued` forever: undo it and let the client retry. There is
         // no job to cancel and Redis is likely down, so this must not go through the queue (`delete` does).
         await this.documents.delete(tenant, doc.id);
-        if (!(await this.documents.isBlobReferenced(doc.blobSha256))) await this.blobs.delete(doc.blobSha256);
+        await this.blobLifecycle.collect(doc.blobSha256);
         throw error;
       }
       return { document_id: doc.id, job_id: doc.jobId, status: 'queued' };
@@ -115,12 +117,12 @@ export class DocumentsService {
     }
   }
 
-  /** Inserts the row; when the insert is refused (a quota lost to a concurrent upload), the published blob goes too unless shared. */
-  private async createOrUnpublish(sha256: string, admit: ((usage: TenantUsage) => void) | undefined, doc: NewDocument): Promise<DocumentRecord> {
+  /** Inserts the row; when the insert is refused (a quota lost to a concurrent upload), the claim is released and the file goes unless shared. */
+  private async createOrRelease(claim: BlobClaim, admit: ((usage: TenantUsage) => void) | undefined, doc: NewDocument): Promise<DocumentRecord> {
     try {
-      return await this.documents.create(doc, admit);
+      return await this.documents.create(doc, claim, admit);
     } catch (error) {
-      if (!(await this.documents.isBlobReferenced(sha256))) await this.blobs.delete(sha256);
+      await this.blobLifecycle.release(claim);
       throw error;
     }
   }
@@ -151,14 +153,18 @@ export class DocumentsService {
     return { data: page.map((row) => row.document), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
   }
 
-  /** Cancels the document's ingestion, deletes its pages and chunks, and its blob when no other document shares it. */
+  /**
+   * Cancels the document's ingestion, deletes its pages and chunks, and its blob when nothing else needs it:
+   * no other document (of any tenant) and no upload of the same file in flight (see BlobsRepository).
+   */
   async delete(id: string, principal: Principal): Promise<void> {
     const doc = await this.get(id, principal);
     // A job that already started cannot be removed from the queue; the worker sees the row gone and stops.
     await this.producer.cancel(doc.id);
     await this.documents.delete(doc.tenant, doc.id);
     await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
-    if (!(await this.documents.isBlobReferenced(doc.blobSha256))) await this.blobs.delete(doc.blobSha256);
+    // The deletion marked the blob, so should this fail (or the process die first), the collector takes it later.
+    await this.blobLifecycle.collect(doc.blobSha256);
     await this.audit.record(principal, 'document.delete', `document:${doc.id}`, { tenant: doc.tenant, collection: doc.collection, title: doc.title });
   }
 }

@@ -6,13 +6,12 @@ import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { ErrorInfoDto, ProgressDto, toProgressDto } from '../documents/dto/document.dto';
 
-type JobState = 'waiting' | 'active' | 'completed' | 'failed' | 'cancelled';
+type JobState = 'waiting' | 'active' | 'completed' | 'failed';
 const STATE_BY_STATUS: Record<DocumentStatus, JobState> = {
   queued: 'waiting',
   processing: 'active',
   ready: 'completed',
   failed: 'failed',
-  cancelled: 'cancelled',
 };
 
 export class JobDto {

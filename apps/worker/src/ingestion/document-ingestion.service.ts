@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Chunker, PageCleaner, PageText } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ALL_TENANTS, ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, PagesRepository } from '@app/database';
+import { ALL_TENANTS, ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, DocumentTransitions, PagesRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { PermanentIngestionError } from '@app/errors';
 import { chunksEmbedded, LOGGER, pagesExtracted } from '@app/observability';
@@ -40,6 +40,7 @@ export class DocumentIngestionService {
     @Inject(EMBEDDING_PROVIDER) embedder: EmbeddingProvider,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly documents: DocumentsRepository,
+    private readonly transitions: DocumentTransitions,
     private readonly pages: PagesRepository,
     private readonly chunks: ChunksRepository,
     private readonly collections: CollectionsRepository,
@@ -49,8 +50,8 @@ export class DocumentIngestionService {
 
   /** One attempt; `shutdown` aborts it at the next step when the worker is stopping. */
   async ingest(documentId: string, shutdown: AbortSignal): Promise<IngestionOutcome> {
-    if (!(await this.documents.startAttempt(ALL_TENANTS, documentId))) return 'skipped';
-    const doc = await this.current(documentId);
+    const doc = await this.transitions.start(ALL_TENANTS, documentId);
+    if (!doc) return 'skipped';
     const { tenant } = doc;
     const log = this.logger.child({ documentId, jobId: doc.jobId, attempt: doc.attempts });
     const started = Date.now();
@@ -67,7 +68,7 @@ export class DocumentIngestionService {
       await this.documents.setStage(tenant, documentId, 'finalize');
       // Chunks past the last ordinal can only come from an earlier attempt with other settings.
       await this.chunks.deleteAfter(tenant, documentId, counts.chunks - 1);
-      await this.documents.markReady(tenant, documentId, counts.pages, counts.chunks);
+      if (!(await this.transitions.finish(tenant, documentId, counts.pages, counts.chunks))) return this.notFinished(doc, log);
       await this.collections.bumpContentVersion(tenant, doc.collectionId);
       log.info({ ...counts, copied: copied !== null, ms: Date.now() - started }, 'document ready');
       return 'ready';
@@ -79,19 +80,34 @@ export class DocumentIngestionService {
   }
 
   async fail(documentId: string, code: string, message: string): Promise<void> {
-    await this.documents.markFailed(ALL_TENANTS, documentId, code, message);
+    // Null when the document was deleted or already left processing (failed by the reconciler): nothing to do.
+    await this.transitions.fail(ALL_TENANTS, documentId, { code, message });
+  }
+
+  /** The attempt's content is stored but the document is no longer `processing`: deleted, or failed meanwhile by the reconciler. */
+  private async notFinished(doc: DocumentRecord, log: Logger): Promise<IngestionOutcome> {
+    if (!(await this.documents.exists(doc.tenant, doc.id))) throw new DocumentDeletedError(doc.id);
+    log.warn('document left processing during the attempt (failed by the reconciler); not marked ready');
+    return 'skipped';
   }
 
   /**
    * Content dedupe: when the same file was already ingested with the same chunking and embedding model, its
    * pages and chunks are copied over — no extraction, no embedding call. Only for a document no attempt has
    * started on, so a half-ingested document is never mixed with a copy.
+   *
+   * Pages, then chunks, each one statement (one snapshot) in its own repository: both copies keep rows the
+   * target has, so an attempt that died between them copies again. A twin deleted before the chunks' statement
+   * leaves no chunk to copy (its deletion removes all of them at once); the document is then extracted instead,
+   * overwriting any pages copied.
    */
   private async copyFromTwin(doc: DocumentRecord): Promise<{ pages: number; chunks: number } | null> {
     if (doc.stage !== 'extract' || doc.pagesDone > 0 || doc.chunksDone > 0) return null;
     const twin = await this.documents.findReadyTwin(doc);
     if (!twin) return null;
-    return this.documents.copyIngestedContent(doc.tenant, twin.id, { id: doc.id, collectionId: doc.collectionId });
+    const pages = await this.pages.copyFromDocument(doc.tenant, twin.id, doc.id);
+    const chunks = await this.chunks.copyFromDocument(doc.tenant, twin.id, { id: doc.id, collectionId: doc.collectionId });
+    return chunks > 0 ? { pages, chunks } : null;
   }
 
   private async extractAndEmbed(doc: DocumentRecord, signal: AbortSignal, log: Logger): Promise<{ pages: number; chunks: number }> {
@@ -196,11 +212,5 @@ export class DocumentIngestionService {
     if (signal.aborted) return signal.reason;
     if (isWriteForMissingDocument(error) && !(await this.documents.exists(doc.tenant, doc.id))) return new DocumentDeletedError(doc.id);
     return asPermanentEmbeddingFailure(error);
-  }
-
-  private async current(documentId: string): Promise<DocumentRecord> {
-    const doc = await this.documents.findById(ALL_TENANTS, documentId);
-    if (!doc) throw new DocumentDeletedError(documentId);
-    return doc;
   }
 }

@@ -1,9 +1,10 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ALL_TENANTS, DocumentRecord, DocumentsRepository } from '@app/database';
+import { ALL_TENANTS, DocumentRecord, DocumentsRepository, DocumentTransitions } from '@app/database';
 import { LOGGER } from '@app/observability';
 import { IngestionJobStates, IngestionProducer, isLiveJobState } from '@app/queue';
 import { Logger } from 'pino';
+import { PeriodicPass } from './periodic-pass';
 
 /**
  * Attempts after which a document whose job keeps disappearing or dying is failed instead of re-enqueued:
@@ -26,34 +27,26 @@ export type ReconcileAction = 'requeued' | 'failed';
  */
 @Injectable()
 export class StuckDocumentsReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
-  private timer: NodeJS.Timeout | undefined;
-  private running: Promise<void> | undefined;
+  private readonly timer = new PeriodicPass(
+    () => this.reconcile(),
+    (error) => this.logger.warn({ err: error }, 'reconciling stuck documents failed; trying again next interval'),
+  );
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly documents: DocumentsRepository,
+    private readonly transitions: DocumentTransitions,
     private readonly jobs: IngestionJobStates,
     private readonly producer: IngestionProducer,
   ) {}
 
   onApplicationBootstrap(): void {
-    const intervalSeconds = this.config.ingestion.reconcileIntervalSeconds;
-    if (intervalSeconds === 0) return;
-    this.timer = setInterval(() => {
-      // A pass still running (a slow Redis) is not overlapped by the next one.
-      this.running ??= this.reconcile()
-        .catch((error: unknown) => this.logger.warn({ err: error }, 'reconciling stuck documents failed; trying again next interval'))
-        .then(() => {
-          this.running = undefined;
-        });
-    }, intervalSeconds * 1000);
-    this.timer.unref();
+    this.timer.start(this.config.ingestion.reconcileIntervalSeconds);
   }
 
   async onApplicationShutdown(): Promise<void> {
-    clearInterval(this.timer);
-    await this.running;
+    await this.timer.stop();
   }
 
   /**
@@ -83,12 +76,12 @@ export class StuckDocumentsReconciler implements OnApplicationBootstrap, OnAppli
     if (isLiveJobState(state)) return null;
     const log = this.logger.child({ documentId: doc.id, jobId: doc.jobId, jobState: state, attempts: doc.attempts });
     if (doc.attempts >= MAX_INGESTION_ATTEMPTS) {
-      await this.documents.markFailed(
-        doc.tenant,
-        doc.id,
-        INGESTION_INTERRUPTED,
-        `Ingestion was interrupted ${doc.attempts} times without finishing (workers stopped while processing it); giving up.`,
-      );
+      const failed = await this.transitions.fail(doc.tenant, doc.id, {
+        code: INGESTION_INTERRUPTED,
+        message: `Ingestion was interrupted ${doc.attempts} times without finishing (workers stopped while processing it); giving up.`,
+      });
+      // Null: it finished or was deleted since the page was read.
+      if (!failed) return null;
       log.warn('document failed: ingestion kept being interrupted');
       return 'failed';
     }

@@ -48,7 +48,7 @@ export const queueJobs = new Gauge({
 /** Set at scrape time from PostgreSQL: documents per ingestion status. */
 export const ingestDocuments = new Gauge({
   name: 'groundwork_ingest_documents',
-  help: 'Documents by ingestion status (queued, processing, ready, failed, cancelled), read at scrape time.',
+  help: 'Documents by ingestion status (queued, processing, ready, failed), read at scrape time.',
   labelNames: ['status'] as const,
   registers: API,
 });

@@ -46,7 +46,7 @@ export const DASHBOARD_MARKUP = `
 
   <section class="card span-4">
     <h2>Documents</h2>
-    <div class="counts" id="document-counts">${countTile('queued', 'queued')}${countTile('processing', 'processing')}${countTile('ready', 'ready')}${countTile('failed', 'failed')}${countTile('cancelled', 'cancelled')}
+    <div class="counts" id="document-counts">${countTile('queued', 'queued')}${countTile('processing', 'processing')}${countTile('ready', 'ready')}${countTile('failed', 'failed')}
     </div>
     <p class="unavailable" id="documents-unavailable"></p>
   </section>

@@ -36,7 +36,6 @@ export class DocumentCountsDto {
   @ApiProperty() processing!: number;
   @ApiProperty() ready!: number;
   @ApiProperty() failed!: number;
-  @ApiProperty() cancelled!: number;
 }
 
 export class FailedDocumentDto {

@@ -1,0 +1,113 @@
+/** Where a document is in its life; DocumentTransitions (document-transitions.repository.ts) moves it between them. */
+export type DocumentStatus = 'queued' | 'processing' | 'ready' | 'failed';
+export type IngestionStage = 'queued' | 'extract' | 'embed' | 'finalize' | 'done';
+export type MediaType = 'application/pdf' | 'text/markdown' | 'text/plain';
+export const DOCUMENT_STATUSES: readonly DocumentStatus[] = ['queued', 'processing', 'ready', 'failed'];
+
+export interface DocumentRecord {
+  id: string;
+  tenant: string;
+  collectionId: string;
+  collection: string;
+  title: string;
+  filename: string | null;
+  mediaType: MediaType;
+  blobSha256: string;
+  byteSize: number;
+  metadata: Record<string, unknown>;
+  chunkTokens: number;
+  chunkOverlap: number;
+  status: DocumentStatus;
+  stage: IngestionStage;
+  jobId: string;
+  attempts: number;
+  pagesTotal: number | null;
+  pagesDone: number;
+  pagesEmbedded: number;
+  chunksTotal: number | null;
+  chunksDone: number;
+  error: { code: string; message: string } | null;
+  createdAt: Date;
+  updatedAt: Date;
+  startedAt: Date | null;
+  finishedAt: Date | null;
+}
+
+/** A document to insert; its blob comes from the upload's claim (see DocumentsRepository.create). */
+export type NewDocument = Pick<
+  DocumentRecord,
+  'id' | 'tenant' | 'collectionId' | 'title' | 'filename' | 'mediaType' | 'byteSize' | 'metadata' | 'chunkTokens' | 'chunkOverlap' | 'jobId'
+>;
+
+/**
+ * A document's place in a listing: its created_at in microseconds since the epoch, as PostgreSQL keeps it (a
+ * JavaScript Date holds milliseconds, so a cursor made from one skipped the documents created later in the same
+ * millisecond), and its id.
+ */
+export interface DocumentPosition {
+  createdAtMicros: bigint;
+  id: string;
+}
+
+export const SELECT_DOCUMENT = `
+  SELECT d.*, c.name AS collection_name
+  FROM documents d JOIN collections c ON c.id = d.collection_id`;
+
+export interface DocumentRow {
+  id: string;
+  tenant: string;
+  collection_id: string;
+  collection_name: string;
+  title: string;
+  filename: string | null;
+  media_type: MediaType;
+  blob_sha256: string;
+  byte_size: string;
+  metadata: Record<string, unknown>;
+  chunk_tokens: number;
+  chunk_overlap: number;
+  status: DocumentStatus;
+  stage: IngestionStage;
+  job_id: string;
+  attempts: number;
+  pages_total: number | null;
+  pages_done: number;
+  pages_embedded: number;
+  chunks_total: number | null;
+  chunks_done: number;
+  error_code: string | null;
+  error_message: string | null;
+  created_at: Date;
+  updated_at: Date;
+  started_at: Date | null;
+  finished_at: Date | null;
+}
+
+export const toDocument = (row: DocumentRow): DocumentRecord => ({
+  id: row.id,
+  tenant: row.tenant,
+  collectionId: row.collection_id,
+  collection: row.collection_name,
+  title: row.title,
+  filename: row.filename,
+  mediaType: row.media_type,
+  blobSha256: row.blob_sha256,
+  byteSize: Number(row.byte_size),
+  metadata: row.metadata,
+  chunkTokens: row.chunk_tokens,
+  chunkOverlap: row.chunk_overlap,
+  status: row.status,
+  stage: row.stage,
+  jobId: row.job_id,
+  attempts: row.attempts,
+  pagesTotal: row.pages_total,
+  pagesDone: row.pages_done,
+  pagesEmbedded: row.pages_embedded,
+  chunksTotal: row.chunks_total,
+  chunksDone: row.chunks_done,
+  error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+  createdAt: row.created_at,
+  updatedAt: row.updated_at,
+  startedAt: row.started_at,
+  finishedAt: row.finished_at,
+});

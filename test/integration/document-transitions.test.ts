@@ -1,0 +1,90 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { before, describe, test } from 'node:test';
+import { CollectionsRepository, DOCUMENT_STATUSES, DOCUMENT_TRANSITIONS, DocumentRecord, DocumentStatus, DocumentTransition, DocumentTransitions } from '@app/database';
+import { useDatabase } from '../support/test-env';
+import { createTestDocument } from '../support/test-documents';
+
+/** The document status machine against real PostgreSQL: every transition from every status, and races between them. */
+describe('document transitions: guarded status changes (real PostgreSQL)', () => {
+  const db = useDatabase({ max: 6 });
+  let transitions: DocumentTransitions;
+  let collectionId: string;
+
+  before(async () => {
+    transitions = new DocumentTransitions(db.pool);
+    collectionId = (await new CollectionsRepository(db.pool).getOrCreate('machine', 'docs', 'test', 8)).id;
+  });
+
+  /** A document in `status`, put there behind the application's back (the point is what happens next). */
+  async function documentIn(status: DocumentStatus, tenant = 'machine'): Promise<string> {
+    const collection = tenant === 'machine' ? collectionId : (await new CollectionsRepository(db.pool).getOrCreate(tenant, 'docs', 'test', 8)).id;
+    const id = randomUUID();
+    await createTestDocument(db.pool, {
+      id, tenant, collectionId: collection, title: 'doc', filename: null, mediaType: 'text/plain', byteSize: 1, metadata: {},
+      chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
+    });
+    await db.owner.query('UPDATE documents SET status = $2 WHERE id = $1', [id, status]);
+    return id;
+  }
+
+  const apply = (transition: DocumentTransition, tenant: string | null, id: string): Promise<DocumentRecord | null> => {
+    switch (transition) {
+      case 'start':
+        return transitions.start(tenant, id);
+      case 'finish':
+        return transitions.finish(tenant, id, 2, 3);
+      case 'fail':
+        return transitions.fail(tenant, id, { code: 'broken', message: 'it broke' });
+      case 'retry':
+        return transitions.retry(tenant, id);
+    }
+  };
+
+  async function statusOf(id: string): Promise<DocumentStatus> {
+    const { rows } = await db.owner.query<{ status: DocumentStatus }>('SELECT status FROM documents WHERE id = $1', [id]);
+    return rows[0].status;
+  }
+
+  for (const [transition, { from, to }] of Object.entries(DOCUMENT_TRANSITIONS) as [DocumentTransition, (typeof DOCUMENT_TRANSITIONS)[DocumentTransition]][]) {
+    test(`${transition}: applies from ${from.join(' or ')} only, and is refused from every other status`, async () => {
+      for (const status of DOCUMENT_STATUSES) {
+        const id = await documentIn(status);
+        const result = await apply(transition, 'machine', id);
+        const allowed = (from as readonly DocumentStatus[]).includes(status);
+        assert.equal(result !== null, allowed, `${transition} from ${status}`);
+        assert.equal(await statusOf(id), allowed ? to : status, `status after ${transition} from ${status}`);
+        if (result) assert.equal(result.status, to, 'the document is returned as it now is');
+      }
+    });
+  }
+
+  test('what each transition writes besides the status', async () => {
+    const id = await documentIn('queued');
+    const started = await transitions.start('machine', id);
+    assert.deepEqual([started?.attempts, started?.stage, started?.startedAt instanceof Date], [1, 'extract', true]);
+    const failed = await transitions.fail('machine', id, { code: 'broken', message: 'it broke' });
+    assert.deepEqual(failed?.error, { code: 'broken', message: 'it broke' });
+    const retried = await transitions.retry('machine', id);
+    assert.deepEqual([retried?.error, retried?.finishedAt, retried?.stage], [null, null, 'extract'], 'a retry keeps the stage it resumes from');
+    await transitions.start('machine', id);
+    const ready = await transitions.finish('machine', id, 2, 3);
+    assert.deepEqual([ready?.stage, ready?.pagesTotal, ready?.chunksTotal, ready?.attempts, ready?.error], ['done', 2, 3, 2, null]);
+  });
+
+  test('a missing document, or one of another tenant, is refused like an illegal transition', async () => {
+    assert.equal(await transitions.start('machine', randomUUID()), null);
+    const theirs = await documentIn('queued', 'someone-else');
+    assert.equal(await transitions.start('machine', theirs), null);
+    assert.equal(await statusOf(theirs), 'queued');
+  });
+
+  test('a worker finishing and the reconciler failing the same document at once: exactly one wins', async () => {
+    for (let round = 0; round < 10; round++) {
+      const id = await documentIn('processing');
+      const [finished, failed] = await Promise.all([transitions.finish('machine', id, 1, 1), apply('fail', null, id)]);
+      assert.equal([finished, failed].filter((result) => result !== null).length, 1, `round ${round}`);
+      assert.equal(await statusOf(id), finished ? 'ready' : 'failed');
+    }
+  });
+});
