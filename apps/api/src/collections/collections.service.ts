@@ -6,6 +6,7 @@ import { AuditTrail } from '../audit/audit-trail';
 import { Principal, requestTenant } from '../auth/principal';
 import { TENANT_NAME } from '../auth/tenant-name';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
+import { DEFAULT_PAGE_SIZE } from '../pagination/page-query.dto';
 import { COLLECTION_NAME } from '../documents/dto/upload-document.dto';
 import { CreateCollectionDto, ListCollectionsQueryDto } from './dto/collection.dto';
 
@@ -48,7 +49,7 @@ export class CollectionsService {
   async list(query: ListCollectionsQueryDto, principal: Principal): Promise<{ data: CollectionSummary[]; nextCursor: string | null }> {
     // Admin keys see every tenant unless they name one; a tenant key sees its own (naming another is 403).
     const scope = principal.tenant === null && query.tenant === undefined ? ALL_TENANTS : requestTenant(principal, query.tenant);
-    const limit = query.limit ?? 50;
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.collections.list(scope, limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
     const page = rows.slice(0, limit);
     return { data: page, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null };

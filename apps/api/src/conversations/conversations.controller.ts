@@ -19,10 +19,10 @@ import {
   ConversationMessageDto,
   ConversationWithTurnsDto,
   CreateConversationDto,
-  ListConversationsQueryDto,
   toConversationDto,
   toConversationTurnDto,
 } from './dto/conversation.dto';
+import { PageQueryDto } from '../pagination/page-query.dto';
 
 @ApiTags('conversations')
 @RequireRole('reader')
@@ -45,7 +45,7 @@ export class ConversationsController {
   @Get()
   @ApiOperation({ summary: 'Conversations, most recently continued first, with cursor pagination' })
   @ApiOkResponse({ type: ConversationListDto })
-  async list(@Query() query: ListConversationsQueryDto, @CurrentPrincipal() principal: Principal): Promise<ConversationListDto> {
+  async list(@Query() query: PageQueryDto, @CurrentPrincipal() principal: Principal): Promise<ConversationListDto> {
     const { data, nextCursor } = await this.conversations.list(query, principal);
     return { data: data.map(toConversationDto), next_cursor: nextCursor };
   }

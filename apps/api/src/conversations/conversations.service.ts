@@ -11,7 +11,8 @@ import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
 import { toCitationDto } from '../query/dto/query.dto';
 import { DEFAULT_TOP_K } from '../search/dto/search.dto';
-import { ConversationMessageDto, CreateConversationDto, ListConversationsQueryDto } from './dto/conversation.dto';
+import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../pagination/page-query.dto';
+import { ConversationMessageDto, CreateConversationDto } from './dto/conversation.dto';
 import { standaloneQuestion } from './follow-up';
 
 const encodeCursor = (position: ConversationPosition) => Buffer.from(`${position.updatedAt.toISOString()}|${position.id}`).toString('base64url');
@@ -57,8 +58,8 @@ export class ConversationsService {
     return this.conversations.turns(conversation.tenant, conversation.id);
   }
 
-  async list(query: ListConversationsQueryDto, principal: Principal): Promise<{ data: Conversation[]; nextCursor: string | null }> {
-    const limit = query.limit ?? 20;
+  async list(query: PageQueryDto, principal: Principal): Promise<{ data: Conversation[]; nextCursor: string | null }> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.conversations.list(principal.tenant, limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
     const page = rows.slice(0, limit);
     return { data: page, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null };

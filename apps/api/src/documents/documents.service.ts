@@ -13,6 +13,7 @@ import { BLOB_STORE, BlobLifecycle, BlobStore } from '@app/storage';
 import { AuditTrail } from '../audit/audit-trail';
 import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
+import { DEFAULT_PAGE_SIZE } from '../pagination/page-query.dto';
 import { toValidationError } from '../errors/validation';
 import { ListDocumentsQueryDto } from './dto/document.dto';
 import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
@@ -135,7 +136,7 @@ export class DocumentsService {
   }
 
   async list(query: ListDocumentsQueryDto, principal: Principal): Promise<{ data: DocumentRecord[]; nextCursor: string | null }> {
-    const limit = query.limit ?? 20;
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     let collectionIds: string[] | undefined;
     if (query.collection) {
       const collections = await this.collections.findByName(principal.tenant, query.collection);

@@ -1,8 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CollectionSummary } from '@app/database';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
+import { PageQueryDto } from '../../pagination/page-query.dto';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../../documents/dto/upload-document.dto';
 
 const DESCRIPTION_MAX = 2000;
@@ -40,25 +40,12 @@ export class CollectionTenantQueryDto {
   tenant?: string;
 }
 
-export class ListCollectionsQueryDto {
+export class ListCollectionsQueryDto extends PageQueryDto {
   @ApiPropertyOptional({ description: "Admin keys only: one tenant's collections (default: every tenant's)." })
   @IsOptional()
   @Matches(TENANT_NAME, { message: TENANT_NAME_MESSAGE })
   tenant?: string;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 50 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The next_cursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(300)
-  cursor?: string;
 }
 
 export class CreateCollectionDto {

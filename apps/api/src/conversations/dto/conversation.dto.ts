@@ -1,7 +1,6 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Conversation, ConversationTurn } from '@app/database';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { CitationDto, QueryRequestDto, QueryResponseDto } from '../../query/dto/query.dto';
 
@@ -39,22 +38,6 @@ export class ConversationListDto {
   @ApiProperty({ type: [ConversationDto] }) data!: ConversationDto[];
   @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` to get the next page; null on the last page.' })
   next_cursor!: string | null;
-}
-
-export class ListConversationsQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The next_cursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 export class ConversationTurnDto {

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { DOCUMENT_STATUSES, DocumentRecord, DocumentStatus } from '@app/database';
-import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsOptional, Matches } from 'class-validator';
+import { PageQueryDto } from '../../pagination/page-query.dto';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from './upload-document.dto';
 
 export class ErrorInfoDto {
@@ -43,7 +43,7 @@ export class DocumentListDto {
   next_cursor!: string | null;
 }
 
-export class ListDocumentsQueryDto {
+export class ListDocumentsQueryDto extends PageQueryDto {
   @ApiPropertyOptional()
   @IsOptional()
   @Matches(COLLECTION_NAME, { message: COLLECTION_NAME_MESSAGE })
@@ -54,19 +54,6 @@ export class ListDocumentsQueryDto {
   @IsIn(DOCUMENT_STATUSES)
   status?: DocumentStatus;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(100)
-  limit?: number;
-
-  @ApiPropertyOptional({ description: 'The next_cursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(200)
-  cursor?: string;
 }
 
 /** Overall progress: extraction is the first half of the work, embedding the second. */
