@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { fromSql, toSql } from 'pgvector';
+import { toSql } from 'pgvector';
 import { escapeLiteral, Pool, PoolClient, QueryResult } from 'pg';
 import { Bm25Parameters, bm25Idf, DEFAULT_BM25 } from './bm25';
 import {
@@ -54,12 +54,20 @@ export interface ChunkSearch extends CollectionScope {
   filter?: SqlFilter;
 }
 
+/**
+ * Pseudo-relevance feedback for a vector list: the mean embedding of these chunks, times `weight`, is added to
+ * the query vector. Chunks missing from the collection are left out; when none is there the query goes alone.
+ */
+export interface VectorFeedback {
+  chunkIds: string[];
+  weight: number;
+}
+
 /** One search's statements over one collection, on one connection and one snapshot (see ChunksRepository.read). */
 export interface ChunkReader {
   searchKeyword(search: ListSearch, query: string, bm25?: Bm25Parameters): Promise<ChunkHit[]>;
-  searchVector(search: ListSearch, embedding: Float32Array): Promise<ChunkHit[]>;
+  searchVector(search: ListSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<ChunkHit[]>;
   wordIdf(words: string[]): Promise<Map<string, number>>;
-  meanEmbedding(chunkIds: string[]): Promise<Float32Array | null>;
 }
 
 /** A list's depth and filter; the reader already knows the collection. */
@@ -100,16 +108,41 @@ const HIT_COLUMNS = `c.id::text AS chunk_id, c.document_id, d.title, c.text, c.p
 
 /**
  * The nearest `limit` ready chunks of a collection by cosine distance, best first. `values` are the collection,
- * the query vector and the limit, as placeholders or literals; `filterSql` an extra condition (or '').
+ * the query vector (an expression of type vector(dim)) and the limit, as placeholders or literals; `filterSql`
+ * an extra condition (or ''). The distance is computed once and named, so the vector appears once in the text.
+ * The outer order is by score, not distance: an iterative index scan returns rows only roughly in order
+ * (relaxed_order), and ordering by the inner query's own key would let the planner skip the sort.
  */
 function nearestChunksSql(dim: number, [collection, vector, limit]: readonly [string, string, string], filterSql: string): string {
-  return `SELECT * FROM (
-         SELECT ${HIT_COLUMNS}, 1 - (c.embedding::vector(${dim}) <=> ${vector}::vector(${dim})) AS score
+  return `SELECT chunk_id, document_id, title, text, page_start, page_end, ordinal, 1 - distance AS score FROM (
+         SELECT ${HIT_COLUMNS}, c.embedding::vector(${dim}) <=> ${vector} AS distance
          FROM chunks c JOIN documents d ON d.id = c.document_id
          WHERE c.collection_id = ${collection} AND c.embedding_dim = ${dim} AND d.status = 'ready' ${filterSql}
-         ORDER BY c.embedding::vector(${dim}) <=> ${vector}::vector(${dim})
+         ORDER BY distance
          LIMIT ${limit}) hits
        ORDER BY score DESC`;
+}
+
+/**
+ * The query vector of a vector list as SQL: `vector` (a literal or placeholder) alone, or with feedback the
+ * vector plus the weighted mean of the feedback chunks, computed by the statement that searches with it rather
+ * than read out and sent back (a round trip, and 1,000-odd numbers printed and parsed each way). Cosine distance
+ * ignores length, so q + w·mean is searched as q/w + mean: the caller divides, the SQL only adds (pgvector's
+ * sum skips the mean when no feedback chunk is there). A scalar subquery is evaluated once, before the scan, so
+ * the HNSW index still orders by it.
+ */
+function queryVectorSql(dim: number, collection: string, vector: string, chunkIds: string | null): string {
+  if (chunkIds === null) return `${vector}::vector(${dim})`;
+  return `(SELECT sum(v)::vector(${dim}) FROM (
+           SELECT ${vector}::vector AS v
+           UNION ALL
+           SELECT avg(embedding) FROM chunks WHERE collection_id = ${collection} AND id = ANY(${chunkIds}::bigint[])) terms)`;
+}
+
+/** The vector a list searches with: the query itself, or the query scaled for queryVectorSql's sum. */
+function searchedVector(embedding: Float32Array, feedback: VectorFeedback | undefined): number[] {
+  const scale = feedback ? 1 / feedback.weight : 1;
+  return Array.from(embedding, (value) => value * scale);
 }
 
 interface HitRow {
@@ -133,6 +166,11 @@ const toHit = (row: HitRow): ChunkHit => ({
   ordinal: row.ordinal,
   score: Number(row.score),
 });
+
+/** Feedback that changes the query: none when it names no chunk or weighs nothing (the vector is then q/0). */
+function usefulFeedback(feedback: VectorFeedback | undefined): VectorFeedback | undefined {
+  return feedback && feedback.chunkIds.length > 0 && feedback.weight > 0 ? feedback : undefined;
+}
 
 /** The best `limit` distinct hits, ordered as keyword search orders them: score descending, then chunk id. */
 function topHits(hits: ChunkHit[], limit: number): ChunkHit[] {
@@ -215,15 +253,14 @@ export class ChunksRepository {
       const { collectionId } = scope;
       return work({
         searchKeyword: (search, query, bm25 = DEFAULT_BM25) => this.keywordSearch(client, { ...search, ...scope }, query, bm25),
-        searchVector: async (search, embedding) => {
+        searchVector: async (search, embedding, feedback) => {
           if (efSearch !== efSearchFor(search.limit)) {
             efSearch = efSearchFor(search.limit);
             await client.query(efSearchSetting(search.limit));
           }
-          return this.vectorSearch(client, { ...search, ...scope }, embedding);
+          return this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback));
         },
         wordIdf: (words) => this.wordIdfOn(client, collectionId, words),
-        meanEmbedding: (chunkIds) => this.meanEmbeddingOn(client, collectionId, chunkIds),
       });
     }, { modes: READ_MODES, settings });
   }
@@ -252,11 +289,6 @@ export class ChunksRepository {
     return withTenant(this.pool, scope.tenant, (client) => this.wordIdfOn(client, scope.collectionId, words));
   }
 
-  /** The mean of the collection's chunks' embeddings (pgvector's avg), or null when none of them is there. */
-  async meanEmbedding(scope: CollectionScope, chunkIds: string[]): Promise<Float32Array | null> {
-    return withTenant(this.pool, scope.tenant, (client) => this.meanEmbeddingOn(client, scope.collectionId, chunkIds));
-  }
-
   /**
    * The vector list. Without a metadata filter it walks the HNSW index of the query's dimension: the planner
    * prices the exact scan as cheap, but each of its rows reads a 4 KiB vector out of TOAST (three chunks and
@@ -269,15 +301,19 @@ export class ChunksRepository {
    * allows. With a filter the planner chooses, as a selective one is cheaper scanned exactly than found by
    * walking the graph past every chunk it excludes.
    */
-  private async vectorSearch(client: PoolClient, search: ChunkSearch, embedding: Float32Array): Promise<ChunkHit[]> {
+  private async vectorSearch(client: PoolClient, search: ChunkSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<ChunkHit[]> {
+    const vector = searchedVector(embedding, feedback);
     if (!search.filter) {
-      const hits = await this.nearestByIndex(client, search, embedding);
+      const hits = await this.nearestByIndex(client, search, vector, feedback);
       if (hits.length === search.limit) return hits;
     }
-    const params: unknown[] = [search.collectionId, toSql(Array.from(embedding)), search.limit];
+    const dim = vector.length;
+    const params: unknown[] = [search.collectionId, toSql(vector), search.limit];
+    if (feedback) params.push(feedback.chunkIds);
+    const queryVector = queryVectorSql(dim, '$1', '$2', feedback ? '$4' : null);
     const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
     if (search.filter) params.push(...search.filter.params);
-    const { rows } = await client.query<HitRow>(nearestChunksSql(embedding.length, ['$1', '$2', '$3'], filterSql), params);
+    const { rows } = await client.query<HitRow>(nearestChunksSql(dim, ['$1', queryVector, '$3'], filterSql), params);
     return rows.map(toHit);
   }
 
@@ -286,9 +322,12 @@ export class ChunksRepository {
    * statement. The three statements go out as one batch, one round trip rather than three; a batch takes no
    * parameters, so its values are literals: the collection's uuid quoted, the vector's numbers, an integer.
    */
-  private async nearestByIndex(client: PoolClient, search: ChunkSearch, embedding: Float32Array): Promise<ChunkHit[]> {
-    const values = [escapeLiteral(search.collectionId), escapeLiteral(toSql(Array.from(embedding)) as string), String(Math.trunc(search.limit))] as const;
-    const batch = `SET LOCAL enable_sort = off; ${nearestChunksSql(embedding.length, values, '')}; SET LOCAL enable_sort = on`;
+  private async nearestByIndex(client: PoolClient, search: ChunkSearch, vector: number[], feedback?: VectorFeedback): Promise<ChunkHit[]> {
+    const dim = vector.length;
+    const collection = escapeLiteral(search.collectionId);
+    const chunkIds = feedback ? escapeLiteral(`{${feedback.chunkIds.join(',')}}`) : null;
+    const queryVector = queryVectorSql(dim, collection, escapeLiteral(toSql(vector) as string), chunkIds);
+    const batch = `SET LOCAL enable_sort = off; ${nearestChunksSql(dim, [collection, queryVector, String(Math.trunc(search.limit))], '')}; SET LOCAL enable_sort = on`;
     const results = (await client.query(batch)) as unknown as QueryResult<HitRow>[];
     return results[1].rows.map(toHit);
   }
@@ -328,14 +367,6 @@ export class ChunksRepository {
       [collectionId, words],
     );
     return new Map(rows.map((row) => [row.word, bm25Idf(Number(row.chunk_count), Number(row.word_chunks ?? 0))]));
-  }
-
-  private async meanEmbeddingOn(client: PoolClient, collectionId: string, chunkIds: string[]): Promise<Float32Array | null> {
-    const { rows } = await client.query<{ mean: string | null }>(
-      'SELECT avg(embedding)::text AS mean FROM chunks WHERE collection_id = $1 AND id = ANY($2::bigint[])',
-      [collectionId, chunkIds],
-    );
-    return rows[0].mean === null ? null : Float32Array.from(fromSql(rows[0].mean) as number[]);
   }
 
   /** The collection's size and average length, and per query lexeme its chunk counts per occurrence level. */
