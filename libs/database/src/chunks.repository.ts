@@ -25,8 +25,14 @@ export interface NewChunk {
   embedding: Float32Array;
 }
 
-/** A chunk found by search, with its document's title and the score of the list it came from. */
-export interface ChunkHit {
+/** A chunk's place in one list: its id and that list's score. */
+export interface RankedChunk {
+  chunkId: string;
+  score: number;
+}
+
+/** A chunk as search shows it, with its document's title. */
+export interface ChunkPassage {
   chunkId: string;
   documentId: string;
   title: string;
@@ -34,8 +40,10 @@ export interface ChunkHit {
   pageStart: number;
   pageEnd: number;
   ordinal: number;
-  score: number;
 }
+
+/** A chunk found by search, with the score of the list it came from. */
+export interface ChunkHit extends ChunkPassage, RankedChunk {}
 
 /** A compiled metadata filter: a SQL boolean expression over `d.metadata` with its parameters, numbered from 1. */
 export interface SqlFilter {
@@ -67,6 +75,14 @@ export interface VectorFeedback {
 export interface ChunkReader {
   searchKeyword(search: ListSearch, query: string, bm25?: Bm25Parameters): Promise<ChunkHit[]>;
   searchVector(search: ListSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<ChunkHit[]>;
+  /**
+   * The lists as ids and scores, for fusion: it keeps fewer chunks than its lists hold, so it reads the passages
+   * of those it keeps (passages) rather than every list reading and sending the text of all of its own.
+   */
+  rankKeyword(search: ListSearch, query: string, bm25?: Bm25Parameters): Promise<RankedChunk[]>;
+  rankVector(search: ListSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<RankedChunk[]>;
+  /** The passages of these chunks of the collection, in no particular order. */
+  passages(chunkIds: string[]): Promise<ChunkPassage[]>;
   wordIdf(words: string[]): Promise<Map<string, number>>;
 }
 
@@ -107,15 +123,30 @@ const MAX_CANDIDATE_OPERANDS = 32;
 const HIT_COLUMNS = `c.id::text AS chunk_id, c.document_id, d.title, c.text, c.page_start, c.page_end, c.ordinal`;
 
 /**
+ * What a list's rows carry: `columns` over chunks `c` and documents `d` (the vector list), `fromRanked` the
+ * keyword statement's last SELECT over its `ranked` ids and scores, and how a row becomes an item.
+ */
+interface ListShape<T extends RankedChunk> {
+  columns: string;
+  fromRanked: string;
+  toItem(row: HitRow): T;
+}
+
+/**
  * The nearest `limit` ready chunks of a collection by cosine distance, best first. `values` are the collection,
  * the query vector (an expression of type vector(dim)) and the limit, as placeholders or literals; `filterSql`
  * an extra condition (or ''). The distance is computed once and named, so the vector appears once in the text.
  * The outer order is by score, not distance: an iterative index scan returns rows only roughly in order
  * (relaxed_order), and ordering by the inner query's own key would let the planner skip the sort.
  */
-function nearestChunksSql(dim: number, [collection, vector, limit]: readonly [string, string, string], filterSql: string): string {
-  return `SELECT chunk_id, document_id, title, text, page_start, page_end, ordinal, 1 - distance AS score FROM (
-         SELECT ${HIT_COLUMNS}, c.embedding::vector(${dim}) <=> ${vector} AS distance
+function nearestChunksSql(
+  dim: number,
+  [collection, vector, limit]: readonly [string, string, string],
+  filterSql: string,
+  columns: string,
+): string {
+  return `SELECT *, 1 - distance AS score FROM (
+         SELECT ${columns}, c.embedding::vector(${dim}) <=> ${vector} AS distance
          FROM chunks c JOIN documents d ON d.id = c.document_id
          WHERE c.collection_id = ${collection} AND c.embedding_dim = ${dim} AND d.status = 'ready' ${filterSql}
          ORDER BY distance
@@ -156,7 +187,7 @@ interface HitRow {
   score: number;
 }
 
-const toHit = (row: HitRow): ChunkHit => ({
+const toPassage = (row: Omit<HitRow, 'score'>): ChunkPassage => ({
   chunkId: row.chunk_id,
   documentId: row.document_id,
   title: row.title,
@@ -164,8 +195,22 @@ const toHit = (row: HitRow): ChunkHit => ({
   pageStart: row.page_start,
   pageEnd: row.page_end,
   ordinal: row.ordinal,
-  score: Number(row.score),
 });
+
+const HITS: ListShape<ChunkHit> = {
+  columns: HIT_COLUMNS,
+  fromRanked: `SELECT ${HIT_COLUMNS}, ranked.score
+       FROM ranked
+       JOIN chunks c ON c.id = ranked.id
+       JOIN documents d ON d.id = c.document_id
+       ORDER BY ranked.score DESC, c.id`,
+  toItem: (row) => ({ ...toPassage(row), score: Number(row.score) }),
+};
+const RANKS: ListShape<RankedChunk> = {
+  columns: 'c.id::text AS chunk_id',
+  fromRanked: 'SELECT ranked.id::text AS chunk_id, ranked.score FROM ranked ORDER BY ranked.score DESC, ranked.id',
+  toItem: (row) => ({ chunkId: row.chunk_id, score: Number(row.score) }),
+};
 
 /** Feedback that changes the query: none when it names no chunk or weighs nothing (the vector is then q/0). */
 function usefulFeedback(feedback: VectorFeedback | undefined): VectorFeedback | undefined {
@@ -173,7 +218,7 @@ function usefulFeedback(feedback: VectorFeedback | undefined): VectorFeedback | 
 }
 
 /** The best `limit` distinct hits, ordered as keyword search orders them: score descending, then chunk id. */
-function topHits(hits: ChunkHit[], limit: number): ChunkHit[] {
+function topHits<T extends RankedChunk>(hits: T[], limit: number): T[] {
   const distinct = [...new Map(hits.map((hit) => [hit.chunkId, hit])).values()];
   return distinct.sort((a, b) => b.score - a.score || Number(a.chunkId) - Number(b.chunkId)).slice(0, limit);
 }
@@ -251,15 +296,21 @@ export class ChunksRepository {
     const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
     return withTenant(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
+      const keyword = <T extends RankedChunk>(search: ListSearch, query: string, bm25: Bm25Parameters, shape: ListShape<T>) =>
+        this.keywordSearch(client, { ...search, ...scope }, query, bm25, shape);
+      const vector = async <T extends RankedChunk>(search: ListSearch, embedding: Float32Array, feedback: VectorFeedback | undefined, shape: ListShape<T>) => {
+        if (efSearch !== efSearchFor(search.limit)) {
+          efSearch = efSearchFor(search.limit);
+          await client.query(efSearchSetting(search.limit));
+        }
+        return this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape);
+      };
       return work({
-        searchKeyword: (search, query, bm25 = DEFAULT_BM25) => this.keywordSearch(client, { ...search, ...scope }, query, bm25),
-        searchVector: async (search, embedding, feedback) => {
-          if (efSearch !== efSearchFor(search.limit)) {
-            efSearch = efSearchFor(search.limit);
-            await client.query(efSearchSetting(search.limit));
-          }
-          return this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback));
-        },
+        searchKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, HITS),
+        searchVector: (search, embedding, feedback) => vector(search, embedding, feedback, HITS),
+        rankKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, RANKS),
+        rankVector: (search, embedding, feedback) => vector(search, embedding, feedback, RANKS),
+        passages: (chunkIds) => this.passagesOn(client, collectionId, chunkIds),
         wordIdf: (words) => this.wordIdfOn(client, collectionId, words),
       });
     }, { modes: READ_MODES, settings });
@@ -301,10 +352,16 @@ export class ChunksRepository {
    * allows. With a filter the planner chooses, as a selective one is cheaper scanned exactly than found by
    * walking the graph past every chunk it excludes.
    */
-  private async vectorSearch(client: PoolClient, search: ChunkSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<ChunkHit[]> {
+  private async vectorSearch<T extends RankedChunk>(
+    client: PoolClient,
+    search: ChunkSearch,
+    embedding: Float32Array,
+    feedback: VectorFeedback | undefined,
+    shape: ListShape<T>,
+  ): Promise<T[]> {
     const vector = searchedVector(embedding, feedback);
     if (!search.filter) {
-      const hits = await this.nearestByIndex(client, search, vector, feedback);
+      const hits = await this.nearestByIndex(client, search, vector, feedback, shape);
       if (hits.length === search.limit) return hits;
     }
     const dim = vector.length;
@@ -313,8 +370,8 @@ export class ChunksRepository {
     const queryVector = queryVectorSql(dim, '$1', '$2', feedback ? '$4' : null);
     const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
     if (search.filter) params.push(...search.filter.params);
-    const { rows } = await client.query<HitRow>(nearestChunksSql(dim, ['$1', queryVector, '$3'], filterSql), params);
-    return rows.map(toHit);
+    const { rows } = await client.query<HitRow>(nearestChunksSql(dim, ['$1', queryVector, '$3'], filterSql, shape.columns), params);
+    return rows.map(shape.toItem);
   }
 
   /**
@@ -322,23 +379,36 @@ export class ChunksRepository {
    * statement. The three statements go out as one batch, one round trip rather than three; a batch takes no
    * parameters, so its values are literals: the collection's uuid quoted, the vector's numbers, an integer.
    */
-  private async nearestByIndex(client: PoolClient, search: ChunkSearch, vector: number[], feedback?: VectorFeedback): Promise<ChunkHit[]> {
+  private async nearestByIndex<T extends RankedChunk>(
+    client: PoolClient,
+    search: ChunkSearch,
+    vector: number[],
+    feedback: VectorFeedback | undefined,
+    shape: ListShape<T>,
+  ): Promise<T[]> {
     const dim = vector.length;
     const collection = escapeLiteral(search.collectionId);
     const chunkIds = feedback ? escapeLiteral(`{${feedback.chunkIds.join(',')}}`) : null;
     const queryVector = queryVectorSql(dim, collection, escapeLiteral(toSql(vector) as string), chunkIds);
-    const batch = `SET LOCAL enable_sort = off; ${nearestChunksSql(dim, [collection, queryVector, String(Math.trunc(search.limit))], '')}; SET LOCAL enable_sort = on`;
+    const nearest = nearestChunksSql(dim, [collection, queryVector, String(Math.trunc(search.limit))], '', shape.columns);
+    const batch = `SET LOCAL enable_sort = off; ${nearest}; SET LOCAL enable_sort = on`;
     const results = (await client.query(batch)) as unknown as QueryResult<HitRow>[];
-    return results[1].rows.map(toHit);
+    return results[1].rows.map(shape.toItem);
   }
 
-  private async keywordSearch(client: PoolClient, search: ChunkSearch, query: string, bm25: Bm25Parameters): Promise<ChunkHit[]> {
+  private async keywordSearch<T extends RankedChunk>(
+    client: PoolClient,
+    search: ChunkSearch,
+    query: string,
+    bm25: Bm25Parameters,
+    shape: ListShape<T>,
+  ): Promise<T[]> {
     const statistics = await this.keywordStatistics(client, search.collectionId, query);
     if (!statistics) return [];
     const terms = buildQueryTerms(statistics.lexemes, statistics.collection, bm25);
     if (terms.length === 0) return [];
     const rounds = new ThresholdRounds(terms, statistics.collection.chunkCount, search.limit);
-    let best: ChunkHit[] = [];
+    let best: T[] = [];
     let scored: string | null = null;
     for (let threshold = rounds.first(); ; ) {
       const candidates = threshold > 0
@@ -347,13 +417,22 @@ export class ChunksRepository {
       // A lower threshold admits mostly the chunks the previous round already scored: those that did not make
       // its top k cannot make this one, so only the new ones are scored and merged with the previous best.
       const unscored = scored === null ? candidates : `( ${candidates} ) & !( ${scored} )`;
-      const hits = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25);
+      const hits = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25, shape);
       best = topHits([...best, ...hits], search.limit);
       const next = rounds.next(threshold, best.map((hit) => hit.score));
       if (next === null) return best;
       threshold = next;
       scored = candidates;
     }
+  }
+
+  private async passagesOn(client: PoolClient, collectionId: string, chunkIds: string[]): Promise<ChunkPassage[]> {
+    const { rows } = await client.query<HitRow>(
+      `SELECT ${HIT_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
+       WHERE c.collection_id = $1 AND c.id = ANY($2::bigint[])`,
+      [collectionId, chunkIds],
+    );
+    return rows.map(toPassage);
   }
 
   private async wordIdfOn(client: PoolClient, collectionId: string, words: string[]): Promise<Map<string, number>> {
@@ -417,14 +496,15 @@ export class ChunksRepository {
    * Exact BM25 of the chunks matching `candidates` (a tsquery over bm25_collection_terms), best `limit` first.
    * A chunk's term frequencies come from its tsvector: setweight marks the query lexemes, ts_filter keeps them.
    */
-  private async scoreCandidates(
+  private async scoreCandidates<T extends RankedChunk>(
     client: PoolClient,
     search: ChunkSearch,
     candidates: string,
     terms: QueryTerm[],
     averageLength: number,
     bm25: Bm25Parameters,
-  ): Promise<ChunkHit[]> {
+    shape: ListShape<T>,
+  ): Promise<T[]> {
     const params: unknown[] = [
       candidates,
       search.limit,
@@ -455,13 +535,9 @@ export class ChunksRepository {
          ORDER BY score DESC, c.id
          LIMIT $2
        )
-       SELECT ${HIT_COLUMNS}, ranked.score
-       FROM ranked
-       JOIN chunks c ON c.id = ranked.id
-       JOIN documents d ON d.id = c.document_id
-       ORDER BY ranked.score DESC, c.id`,
+       ${shape.fromRanked}`,
       params,
     );
-    return rows.map(toHit);
+    return rows.map(shape.toItem);
   }
 }
