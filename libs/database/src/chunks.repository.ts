@@ -98,11 +98,13 @@ export interface ReadOptions {
  * A search's transaction, its settings sent with BEGIN (see withTenant). One snapshot for the BM25 statistics
  * and the chunks, so a concurrent ingest cannot make them disagree (and both lists of a hybrid search see the
  * same chunks). Candidate queries look expensive to the planner; compiling them with JIT costs more than
- * running them. Iterative scans keep filtered vector queries returning `limit` rows: without them HNSW stops
- * after ef_search candidates, and a selective filter leaves fewer than asked.
+ * running them, and for the same reason no parallel workers: past a few thousand chunks the planner sent the
+ * candidate scan of a few hundred rows to a worker process, whose start cost more than the scan. Iterative
+ * scans keep filtered vector queries returning `limit` rows: without them HNSW stops after ef_search
+ * candidates, and a selective filter leaves fewer than asked.
  */
 const READ_MODES = 'ISOLATION LEVEL REPEATABLE READ, READ ONLY';
-const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order' };
+const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_parallel_workers_per_gather: 0 };
 
 /** HNSW candidates per vector query: at least 400 (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
 const efSearchFor = (limit: number) => Math.max(400, Math.min(1000, limit * 2));
@@ -525,12 +527,13 @@ export class ChunksRepository {
        ), ranked AS (
          SELECT c.id, sum(w.weight * t.tf / (t.tf + $3::float8 * (1 - $4::float8 + $4::float8 * c.tsv_length / $5::float8))) AS score
          FROM candidates c
-         JOIN documents d ON d.id = c.document_id
+         -- Each candidate's document looked up by its key (OFFSET 0 keeps the planner from turning this into a
+         -- join): joined, it hashed every ready document of every collection to keep a few hundred candidates.
+         CROSS JOIN LATERAL (SELECT FROM documents d WHERE d.id = c.document_id AND d.status = 'ready' ${filterSql} OFFSET 0) ready
          CROSS JOIN LATERAL (
            SELECT lexeme, cardinality(positions) AS tf FROM unnest(ts_filter(setweight(c.tsv, 'A', $6::text[]), '{a}'))
          ) t
          JOIN unnest($6::text[], $7::float8[]) AS w (lexeme, weight) ON w.lexeme = t.lexeme
-         WHERE d.status = 'ready' ${filterSql}
          GROUP BY c.id
          ORDER BY score DESC, c.id
          LIMIT $2
