@@ -96,6 +96,37 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
     assert.ok(fusedScore(hybrid) > fusedScore(withoutFeedback));
   });
 
+  test('feedback computed by the vector statement is the query plus the weighted mean, and hybrid hits carry their passages', async () => {
+    const texts = Array.from({ length: 60 }, (_, i) => `${UNRELATED[i % UNRELATED.length]} Note ${i} about ${['pumps', 'valves', 'ledgers', 'poems'][i % 4]}.`);
+    const { collection, chunkIds } = await collectionOf(texts);
+    const scope = { tenant: 'default', collectionId: collection.id };
+    const [query, ...fed] = await embedder.embed(['valves and ledgers in note 12', texts[3], texts[17]]);
+    const weight = 2.5;
+    // The same query shifted in JavaScript: q + w · mean of the two feedback chunks.
+    const shifted = query.map((value, i) => value + (weight * (fed[0][i] + fed[1][i])) / 2);
+    const feedback = { chunkIds: [chunkIds.get(texts[3])!, chunkIds.get(texts[17])!], weight };
+    const [withFeedback, expected, ranked] = await chunks.read(scope, async (reader) => [
+      await reader.searchVector({ limit: 20 }, query, feedback),
+      await reader.searchVector({ limit: 20 }, shifted),
+      await reader.rankVector({ limit: 20 }, query, feedback),
+    ] as const, { vectorLimit: 20 });
+    assert.deepEqual(withFeedback.map((hit) => hit.chunkId), expected.map((hit) => hit.chunkId));
+    withFeedback.forEach((hit, i) => assert.ok(Math.abs(hit.score - expected[i].score) < 1e-5));
+    assert.deepEqual(ranked.map((hit) => hit.chunkId), expected.map((hit) => hit.chunkId));
+    // A feedback chunk that is not in the collection leaves the query alone.
+    const alone = await chunks.read(scope, (reader) => reader.searchVector({ limit: 20 }, query, { chunkIds: ['0'], weight }), { vectorLimit: 20 });
+    assert.deepEqual(alone.map((hit) => hit.chunkId), (await chunks.searchVector({ ...scope, limit: 20 }, query)).map((hit) => hit.chunkId));
+
+    // Hybrid reads the passages of the chunks it keeps: each hit has its own text and the document's title.
+    const hybrid = await search(searchService(), collection, 'valves and ledgers in note 12', 'hybrid');
+    assert.equal(hybrid.length, 10);
+    for (const hit of hybrid) {
+      assert.equal(chunkIds.get(hit.text), hit.chunkId);
+      assert.equal(hit.title, 'notes');
+    }
+    assert.deepEqual(hybrid.map((hit) => hit.score), [...hybrid.map((hit) => hit.score)].sort((a, b) => b - a));
+  });
+
   test('the vector list read through the HNSW index is the exact nearest list, and a short collection still gives every chunk', async () => {
     // Sixty distinct passages: more than the list asks for, so the index path's list is the one returned.
     const texts = Array.from({ length: 60 }, (_, i) => `${UNRELATED[i % UNRELATED.length]} Note ${i} about ${['pumps', 'valves', 'ledgers', 'poems'][i % 4]}.`);

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { fromSql, toSql } from 'pgvector';
+import { toSql } from 'pgvector';
 import { escapeLiteral, Pool, PoolClient, QueryResult } from 'pg';
 import { Bm25Parameters, bm25Idf, DEFAULT_BM25 } from './bm25';
 import {
@@ -25,8 +25,14 @@ export interface NewChunk {
   embedding: Float32Array;
 }
 
-/** A chunk found by search, with its document's title and the score of the list it came from. */
-export interface ChunkHit {
+/** A chunk's place in one list: its id and that list's score. */
+export interface RankedChunk {
+  chunkId: string;
+  score: number;
+}
+
+/** A chunk as search shows it, with its document's title. */
+export interface ChunkPassage {
   chunkId: string;
   documentId: string;
   title: string;
@@ -34,8 +40,10 @@ export interface ChunkHit {
   pageStart: number;
   pageEnd: number;
   ordinal: number;
-  score: number;
 }
+
+/** A chunk found by search, with the score of the list it came from. */
+export interface ChunkHit extends ChunkPassage, RankedChunk {}
 
 /** A compiled metadata filter: a SQL boolean expression over `d.metadata` with its parameters, numbered from 1. */
 export interface SqlFilter {
@@ -54,12 +62,28 @@ export interface ChunkSearch extends CollectionScope {
   filter?: SqlFilter;
 }
 
+/**
+ * Pseudo-relevance feedback for a vector list: the mean embedding of these chunks, times `weight`, is added to
+ * the query vector. Chunks missing from the collection are left out; when none is there the query goes alone.
+ */
+export interface VectorFeedback {
+  chunkIds: string[];
+  weight: number;
+}
+
 /** One search's statements over one collection, on one connection and one snapshot (see ChunksRepository.read). */
 export interface ChunkReader {
   searchKeyword(search: ListSearch, query: string, bm25?: Bm25Parameters): Promise<ChunkHit[]>;
-  searchVector(search: ListSearch, embedding: Float32Array): Promise<ChunkHit[]>;
+  searchVector(search: ListSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<ChunkHit[]>;
+  /**
+   * The lists as ids and scores, for fusion: it keeps fewer chunks than its lists hold, so it reads the passages
+   * of those it keeps (passages) rather than every list reading and sending the text of all of its own.
+   */
+  rankKeyword(search: ListSearch, query: string, bm25?: Bm25Parameters): Promise<RankedChunk[]>;
+  rankVector(search: ListSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<RankedChunk[]>;
+  /** The passages of these chunks of the collection, in no particular order. */
+  passages(chunkIds: string[]): Promise<ChunkPassage[]>;
   wordIdf(words: string[]): Promise<Map<string, number>>;
-  meanEmbedding(chunkIds: string[]): Promise<Float32Array | null>;
 }
 
 /** A list's depth and filter; the reader already knows the collection. */
@@ -74,11 +98,13 @@ export interface ReadOptions {
  * A search's transaction, its settings sent with BEGIN (see withTenant). One snapshot for the BM25 statistics
  * and the chunks, so a concurrent ingest cannot make them disagree (and both lists of a hybrid search see the
  * same chunks). Candidate queries look expensive to the planner; compiling them with JIT costs more than
- * running them. Iterative scans keep filtered vector queries returning `limit` rows: without them HNSW stops
- * after ef_search candidates, and a selective filter leaves fewer than asked.
+ * running them, and for the same reason no parallel workers: past a few thousand chunks the planner sent the
+ * candidate scan of a few hundred rows to a worker process, whose start cost more than the scan. Iterative
+ * scans keep filtered vector queries returning `limit` rows: without them HNSW stops after ef_search
+ * candidates, and a selective filter leaves fewer than asked.
  */
 const READ_MODES = 'ISOLATION LEVEL REPEATABLE READ, READ ONLY';
-const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order' };
+const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_parallel_workers_per_gather: 0 };
 
 /** HNSW candidates per vector query: at least 400 (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
 const efSearchFor = (limit: number) => Math.max(400, Math.min(1000, limit * 2));
@@ -99,17 +125,57 @@ const MAX_CANDIDATE_OPERANDS = 32;
 const HIT_COLUMNS = `c.id::text AS chunk_id, c.document_id, d.title, c.text, c.page_start, c.page_end, c.ordinal`;
 
 /**
- * The nearest `limit` ready chunks of a collection by cosine distance, best first. `values` are the collection,
- * the query vector and the limit, as placeholders or literals; `filterSql` an extra condition (or '').
+ * What a list's rows carry: `columns` over chunks `c` and documents `d` (the vector list), `fromRanked` the
+ * keyword statement's last SELECT over its `ranked` ids and scores, and how a row becomes an item.
  */
-function nearestChunksSql(dim: number, [collection, vector, limit]: readonly [string, string, string], filterSql: string): string {
-  return `SELECT * FROM (
-         SELECT ${HIT_COLUMNS}, 1 - (c.embedding::vector(${dim}) <=> ${vector}::vector(${dim})) AS score
+interface ListShape<T extends RankedChunk> {
+  columns: string;
+  fromRanked: string;
+  toItem(row: HitRow): T;
+}
+
+/**
+ * The nearest `limit` ready chunks of a collection by cosine distance, best first. `values` are the collection,
+ * the query vector (an expression of type vector(dim)) and the limit, as placeholders or literals; `filterSql`
+ * an extra condition (or ''). The distance is computed once and named, so the vector appears once in the text.
+ * The outer order is by score, not distance: an iterative index scan returns rows only roughly in order
+ * (relaxed_order), and ordering by the inner query's own key would let the planner skip the sort.
+ */
+function nearestChunksSql(
+  dim: number,
+  [collection, vector, limit]: readonly [string, string, string],
+  filterSql: string,
+  columns: string,
+): string {
+  return `SELECT *, 1 - distance AS score FROM (
+         SELECT ${columns}, c.embedding::vector(${dim}) <=> ${vector} AS distance
          FROM chunks c JOIN documents d ON d.id = c.document_id
          WHERE c.collection_id = ${collection} AND c.embedding_dim = ${dim} AND d.status = 'ready' ${filterSql}
-         ORDER BY c.embedding::vector(${dim}) <=> ${vector}::vector(${dim})
+         ORDER BY distance
          LIMIT ${limit}) hits
        ORDER BY score DESC`;
+}
+
+/**
+ * The query vector of a vector list as SQL: `vector` (a literal or placeholder) alone, or with feedback the
+ * vector plus the weighted mean of the feedback chunks, computed by the statement that searches with it rather
+ * than read out and sent back (a round trip, and 1,000-odd numbers printed and parsed each way). Cosine distance
+ * ignores length, so q + w·mean is searched as q/w + mean: the caller divides, the SQL only adds (pgvector's
+ * sum skips the mean when no feedback chunk is there). A scalar subquery is evaluated once, before the scan, so
+ * the HNSW index still orders by it.
+ */
+function queryVectorSql(dim: number, collection: string, vector: string, chunkIds: string | null): string {
+  if (chunkIds === null) return `${vector}::vector(${dim})`;
+  return `(SELECT sum(v)::vector(${dim}) FROM (
+           SELECT ${vector}::vector AS v
+           UNION ALL
+           SELECT avg(embedding) FROM chunks WHERE collection_id = ${collection} AND id = ANY(${chunkIds}::bigint[])) terms)`;
+}
+
+/** The vector a list searches with: the query itself, or the query scaled for queryVectorSql's sum. */
+function searchedVector(embedding: Float32Array, feedback: VectorFeedback | undefined): number[] {
+  const scale = feedback ? 1 / feedback.weight : 1;
+  return Array.from(embedding, (value) => value * scale);
 }
 
 interface HitRow {
@@ -123,7 +189,7 @@ interface HitRow {
   score: number;
 }
 
-const toHit = (row: HitRow): ChunkHit => ({
+const toPassage = (row: Omit<HitRow, 'score'>): ChunkPassage => ({
   chunkId: row.chunk_id,
   documentId: row.document_id,
   title: row.title,
@@ -131,11 +197,30 @@ const toHit = (row: HitRow): ChunkHit => ({
   pageStart: row.page_start,
   pageEnd: row.page_end,
   ordinal: row.ordinal,
-  score: Number(row.score),
 });
 
+const HITS: ListShape<ChunkHit> = {
+  columns: HIT_COLUMNS,
+  fromRanked: `SELECT ${HIT_COLUMNS}, ranked.score
+       FROM ranked
+       JOIN chunks c ON c.id = ranked.id
+       JOIN documents d ON d.id = c.document_id
+       ORDER BY ranked.score DESC, c.id`,
+  toItem: (row) => ({ ...toPassage(row), score: Number(row.score) }),
+};
+const RANKS: ListShape<RankedChunk> = {
+  columns: 'c.id::text AS chunk_id',
+  fromRanked: 'SELECT ranked.id::text AS chunk_id, ranked.score FROM ranked ORDER BY ranked.score DESC, ranked.id',
+  toItem: (row) => ({ chunkId: row.chunk_id, score: Number(row.score) }),
+};
+
+/** Feedback that changes the query: none when it names no chunk or weighs nothing (the vector is then q/0). */
+function usefulFeedback(feedback: VectorFeedback | undefined): VectorFeedback | undefined {
+  return feedback && feedback.chunkIds.length > 0 && feedback.weight > 0 ? feedback : undefined;
+}
+
 /** The best `limit` distinct hits, ordered as keyword search orders them: score descending, then chunk id. */
-function topHits(hits: ChunkHit[], limit: number): ChunkHit[] {
+function topHits<T extends RankedChunk>(hits: T[], limit: number): T[] {
   const distinct = [...new Map(hits.map((hit) => [hit.chunkId, hit])).values()];
   return distinct.sort((a, b) => b.score - a.score || Number(a.chunkId) - Number(b.chunkId)).slice(0, limit);
 }
@@ -231,17 +316,22 @@ export class ChunksRepository {
     const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
     return withTenant(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
+      const keyword = <T extends RankedChunk>(search: ListSearch, query: string, bm25: Bm25Parameters, shape: ListShape<T>) =>
+        this.keywordSearch(client, { ...search, ...scope }, query, bm25, shape);
+      const vector = async <T extends RankedChunk>(search: ListSearch, embedding: Float32Array, feedback: VectorFeedback | undefined, shape: ListShape<T>) => {
+        if (efSearch !== efSearchFor(search.limit)) {
+          efSearch = efSearchFor(search.limit);
+          await client.query(efSearchSetting(search.limit));
+        }
+        return this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape);
+      };
       return work({
-        searchKeyword: (search, query, bm25 = DEFAULT_BM25) => this.keywordSearch(client, { ...search, ...scope }, query, bm25),
-        searchVector: async (search, embedding) => {
-          if (efSearch !== efSearchFor(search.limit)) {
-            efSearch = efSearchFor(search.limit);
-            await client.query(efSearchSetting(search.limit));
-          }
-          return this.vectorSearch(client, { ...search, ...scope }, embedding);
-        },
+        searchKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, HITS),
+        searchVector: (search, embedding, feedback) => vector(search, embedding, feedback, HITS),
+        rankKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, RANKS),
+        rankVector: (search, embedding, feedback) => vector(search, embedding, feedback, RANKS),
+        passages: (chunkIds) => this.passagesOn(client, collectionId, chunkIds),
         wordIdf: (words) => this.wordIdfOn(client, collectionId, words),
-        meanEmbedding: (chunkIds) => this.meanEmbeddingOn(client, collectionId, chunkIds),
       });
     }, { modes: READ_MODES, settings });
   }
@@ -270,11 +360,6 @@ export class ChunksRepository {
     return withTenant(this.pool, scope.tenant, (client) => this.wordIdfOn(client, scope.collectionId, words));
   }
 
-  /** The mean of the collection's chunks' embeddings (pgvector's avg), or null when none of them is there. */
-  async meanEmbedding(scope: CollectionScope, chunkIds: string[]): Promise<Float32Array | null> {
-    return withTenant(this.pool, scope.tenant, (client) => this.meanEmbeddingOn(client, scope.collectionId, chunkIds));
-  }
-
   /**
    * The vector list. Without a metadata filter it walks the HNSW index of the query's dimension: the planner
    * prices the exact scan as cheap, but each of its rows reads a 4 KiB vector out of TOAST (three chunks and
@@ -287,16 +372,26 @@ export class ChunksRepository {
    * allows. With a filter the planner chooses, as a selective one is cheaper scanned exactly than found by
    * walking the graph past every chunk it excludes.
    */
-  private async vectorSearch(client: PoolClient, search: ChunkSearch, embedding: Float32Array): Promise<ChunkHit[]> {
+  private async vectorSearch<T extends RankedChunk>(
+    client: PoolClient,
+    search: ChunkSearch,
+    embedding: Float32Array,
+    feedback: VectorFeedback | undefined,
+    shape: ListShape<T>,
+  ): Promise<T[]> {
+    const vector = searchedVector(embedding, feedback);
     if (!search.filter) {
-      const hits = await this.nearestByIndex(client, search, embedding);
+      const hits = await this.nearestByIndex(client, search, vector, feedback, shape);
       if (hits.length === search.limit) return hits;
     }
-    const params: unknown[] = [search.collectionId, toSql(Array.from(embedding)), search.limit];
+    const dim = vector.length;
+    const params: unknown[] = [search.collectionId, toSql(vector), search.limit];
+    if (feedback) params.push(feedback.chunkIds);
+    const queryVector = queryVectorSql(dim, '$1', '$2', feedback ? '$4' : null);
     const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
     if (search.filter) params.push(...search.filter.params);
-    const { rows } = await client.query<HitRow>(nearestChunksSql(embedding.length, ['$1', '$2', '$3'], filterSql), params);
-    return rows.map(toHit);
+    const { rows } = await client.query<HitRow>(nearestChunksSql(dim, ['$1', queryVector, '$3'], filterSql, shape.columns), params);
+    return rows.map(shape.toItem);
   }
 
   /**
@@ -304,20 +399,36 @@ export class ChunksRepository {
    * statement. The three statements go out as one batch, one round trip rather than three; a batch takes no
    * parameters, so its values are literals: the collection's uuid quoted, the vector's numbers, an integer.
    */
-  private async nearestByIndex(client: PoolClient, search: ChunkSearch, embedding: Float32Array): Promise<ChunkHit[]> {
-    const values = [escapeLiteral(search.collectionId), escapeLiteral(toSql(Array.from(embedding)) as string), String(Math.trunc(search.limit))] as const;
-    const batch = `SET LOCAL enable_sort = off; ${nearestChunksSql(embedding.length, values, '')}; SET LOCAL enable_sort = on`;
+  private async nearestByIndex<T extends RankedChunk>(
+    client: PoolClient,
+    search: ChunkSearch,
+    vector: number[],
+    feedback: VectorFeedback | undefined,
+    shape: ListShape<T>,
+  ): Promise<T[]> {
+    const dim = vector.length;
+    const collection = escapeLiteral(search.collectionId);
+    const chunkIds = feedback ? escapeLiteral(`{${feedback.chunkIds.join(',')}}`) : null;
+    const queryVector = queryVectorSql(dim, collection, escapeLiteral(toSql(vector) as string), chunkIds);
+    const nearest = nearestChunksSql(dim, [collection, queryVector, String(Math.trunc(search.limit))], '', shape.columns);
+    const batch = `SET LOCAL enable_sort = off; ${nearest}; SET LOCAL enable_sort = on`;
     const results = (await client.query(batch)) as unknown as QueryResult<HitRow>[];
-    return results[1].rows.map(toHit);
+    return results[1].rows.map(shape.toItem);
   }
 
-  private async keywordSearch(client: PoolClient, search: ChunkSearch, query: string, bm25: Bm25Parameters): Promise<ChunkHit[]> {
+  private async keywordSearch<T extends RankedChunk>(
+    client: PoolClient,
+    search: ChunkSearch,
+    query: string,
+    bm25: Bm25Parameters,
+    shape: ListShape<T>,
+  ): Promise<T[]> {
     const statistics = await this.keywordStatistics(client, search.collectionId, query);
     if (!statistics) return [];
     const terms = buildQueryTerms(statistics.lexemes, statistics.collection, bm25);
     if (terms.length === 0) return [];
     const rounds = new ThresholdRounds(terms, statistics.collection.chunkCount, search.limit);
-    let best: ChunkHit[] = [];
+    let best: T[] = [];
     let scored: string | null = null;
     for (let threshold = rounds.first(); ; ) {
       const candidates = threshold > 0
@@ -326,13 +437,22 @@ export class ChunksRepository {
       // A lower threshold admits mostly the chunks the previous round already scored: those that did not make
       // its top k cannot make this one, so only the new ones are scored and merged with the previous best.
       const unscored = scored === null ? candidates : `( ${candidates} ) & !( ${scored} )`;
-      const hits = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25);
+      const hits = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25, shape);
       best = topHits([...best, ...hits], search.limit);
       const next = rounds.next(threshold, best.map((hit) => hit.score));
       if (next === null) return best;
       threshold = next;
       scored = candidates;
     }
+  }
+
+  private async passagesOn(client: PoolClient, collectionId: string, chunkIds: string[]): Promise<ChunkPassage[]> {
+    const { rows } = await client.query<HitRow>(
+      `SELECT ${HIT_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
+       WHERE c.collection_id = $1 AND c.id = ANY($2::bigint[])`,
+      [collectionId, chunkIds],
+    );
+    return rows.map(toPassage);
   }
 
   private async wordIdfOn(client: PoolClient, collectionId: string, words: string[]): Promise<Map<string, number>> {
@@ -346,14 +466,6 @@ export class ChunksRepository {
       [collectionId, words],
     );
     return new Map(rows.map((row) => [row.word, bm25Idf(Number(row.chunk_count), Number(row.word_chunks ?? 0))]));
-  }
-
-  private async meanEmbeddingOn(client: PoolClient, collectionId: string, chunkIds: string[]): Promise<Float32Array | null> {
-    const { rows } = await client.query<{ mean: string | null }>(
-      'SELECT avg(embedding)::text AS mean FROM chunks WHERE collection_id = $1 AND id = ANY($2::bigint[])',
-      [collectionId, chunkIds],
-    );
-    return rows[0].mean === null ? null : Float32Array.from(fromSql(rows[0].mean) as number[]);
   }
 
   /** The collection's size and average length, and per query lexeme its chunk counts per occurrence level. */
@@ -404,14 +516,15 @@ export class ChunksRepository {
    * Exact BM25 of the chunks matching `candidates` (a tsquery over bm25_collection_terms), best `limit` first.
    * A chunk's term frequencies come from its tsvector: setweight marks the query lexemes, ts_filter keeps them.
    */
-  private async scoreCandidates(
+  private async scoreCandidates<T extends RankedChunk>(
     client: PoolClient,
     search: ChunkSearch,
     candidates: string,
     terms: QueryTerm[],
     averageLength: number,
     bm25: Bm25Parameters,
-  ): Promise<ChunkHit[]> {
+    shape: ListShape<T>,
+  ): Promise<T[]> {
     const params: unknown[] = [
       candidates,
       search.limit,
@@ -432,23 +545,20 @@ export class ChunksRepository {
        ), ranked AS (
          SELECT c.id, sum(w.weight * t.tf / (t.tf + $3::float8 * (1 - $4::float8 + $4::float8 * c.tsv_length / $5::float8))) AS score
          FROM candidates c
-         JOIN documents d ON d.id = c.document_id
+         -- Each candidate's document looked up by its key (OFFSET 0 keeps the planner from turning this into a
+         -- join): joined, it hashed every ready document of every collection to keep a few hundred candidates.
+         CROSS JOIN LATERAL (SELECT FROM documents d WHERE d.id = c.document_id AND d.status = 'ready' ${filterSql} OFFSET 0) ready
          CROSS JOIN LATERAL (
            SELECT lexeme, cardinality(positions) AS tf FROM unnest(ts_filter(setweight(c.tsv, 'A', $6::text[]), '{a}'))
          ) t
          JOIN unnest($6::text[], $7::float8[]) AS w (lexeme, weight) ON w.lexeme = t.lexeme
-         WHERE d.status = 'ready' ${filterSql}
          GROUP BY c.id
          ORDER BY score DESC, c.id
          LIMIT $2
        )
-       SELECT ${HIT_COLUMNS}, ranked.score
-       FROM ranked
-       JOIN chunks c ON c.id = ranked.id
-       JOIN documents d ON d.id = c.document_id
-       ORDER BY ranked.score DESC, c.id`,
+       ${shape.fromRanked}`,
       params,
     );
-    return rows.map(toHit);
+    return rows.map(shape.toItem);
   }
 }

@@ -1,6 +1,17 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Bm25Parameters, ChunkHit, ChunkReader, ChunksRepository, Collection, CollectionScope, CollectionsRepository, SqlFilter } from '@app/database';
+import {
+  Bm25Parameters,
+  ChunkHit,
+  ChunkReader,
+  ChunksRepository,
+  Collection,
+  CollectionScope,
+  CollectionsRepository,
+  RankedChunk,
+  SqlFilter,
+  VectorFeedback,
+} from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { compileMetadataFilter, MetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
@@ -86,8 +97,10 @@ export class SearchService {
 
   /**
    * Runs a planned search in one read-only transaction: the keyword list, the question's word weights, the
-   * feedback vector and the vector list share one connection and one snapshot, so a hybrid search is one
-   * transaction whose statements follow each other without waiting for another connection.
+   * feedback vector, the vector list and the fused chunks' passages share one connection and one snapshot, so a
+   * hybrid search is one transaction whose statements follow each other without waiting for another connection.
+   * Its lists are ids and scores: only the passages fusion keeps are read and sent (top_k of up to twice
+   * HYBRID_CANDIDATES).
    */
   async run(plan: SearchPlan): Promise<SearchResult[]> {
     const { request, filter } = plan;
@@ -110,25 +123,25 @@ export class SearchService {
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
     const depth = Math.max(this.fusion.candidates, request.topK);
     const list = { limit: depth, filter };
-    const [vector, keyword] = await this.chunks.read(
+    return this.chunks.read(
       plan.scope,
       async (reader) => {
         // Both settle before the transaction ends, even when one fails: the other may still be using the connection.
         const [embedding, keyword] = await settleBoth(
           early ?? this.wordEmbedding(reader, request),
-          reader.searchKeyword(list, request.query, this.bm25),
+          reader.rankKeyword(list, request.query, this.bm25),
         );
-        const vectorQuery = await this.withFeedback(reader, embedding, keyword);
-        return [await reader.searchVector(list, vectorQuery), keyword] as const;
+        const vector = await reader.rankVector(list, embedding, this.feedbackFrom(keyword));
+        const fused = reciprocalRankFusion([
+          { items: vector, weight: this.fusion.vectorWeight },
+          { items: keyword, weight: this.fusion.keywordWeight },
+        ]).slice(0, request.topK);
+        const passages = new Map((await reader.passages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
+        // Every fused chunk was in a list of this snapshot, so its passage is there.
+        return fused.map(({ item, score }) => ({ ...passages.get(item.chunkId)!, score }));
       },
       { vectorLimit: depth },
     );
-    return reciprocalRankFusion([
-      { items: vector, weight: this.fusion.vectorWeight },
-      { items: keyword, weight: this.fusion.keywordWeight },
-    ])
-      .slice(0, request.topK)
-      .map(({ item, score }) => ({ ...item, score }));
   }
 
   /** The question's vector from a model built from words: each word weighed by its idf in this collection (rare words lead, as in BM25). */
@@ -144,13 +157,13 @@ export class SearchService {
   /**
    * Pseudo-relevance feedback (Rocchio): the query vector plus the mean embedding of the best keyword hits,
    * so the vector list also finds passages like those BM25 ranks first, worded differently. On NFCorpus dev
-   * this lifts hybrid nDCG@10 more than any fusion weight does (README, "Retrieval quality").
+   * this lifts hybrid nDCG@10 more than any fusion weight does (README, "Retrieval quality"). The vector
+   * statement computes the mean itself (see VectorFeedback).
    */
-  private async withFeedback(reader: ChunkReader, query: Float32Array, keyword: ChunkHit[]): Promise<Float32Array> {
+  private feedbackFrom(keyword: RankedChunk[]): VectorFeedback | undefined {
     const { feedbackChunks, feedbackWeight } = this.fusion;
-    if (feedbackChunks === 0 || feedbackWeight === 0 || keyword.length === 0) return query;
-    const mean = await reader.meanEmbedding(keyword.slice(0, feedbackChunks).map((hit) => hit.chunkId));
-    return mean ? addScaled(query, mean, feedbackWeight) : query;
+    if (feedbackChunks === 0 || feedbackWeight === 0 || keyword.length === 0) return undefined;
+    return { chunkIds: keyword.slice(0, feedbackChunks).map((hit) => hit.chunkId), weight: feedbackWeight };
   }
 }
 
@@ -160,9 +173,4 @@ async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
   if (first.status === 'rejected') throw first.reason;
   if (second.status === 'rejected') throw second.reason;
   return [first.value, second.value];
-}
-
-/** a + weight · b, as a new vector (cosine search does not need it normalised). */
-function addScaled(a: Float32Array, b: Float32Array, weight: number): Float32Array {
-  return a.map((value, i) => value + weight * b[i]);
 }
