@@ -174,6 +174,14 @@ describe('blob stores', () => {
     assert.deepEqual(await s3.objectKeys(), []);
   });
 
+  test('s3: a store that cannot be reached fails an upload in progress instead of leaving it waiting', async () => {
+    const unreachable = new S3BlobStore({ ...loadConfig(s3.env).blobStore.s3!, endpoint: 'http://127.0.0.1:1' });
+    const source = chunked(randomBytes(12 * MiB));
+    await assert.rejects(unreachable.stage(source, 20 * MiB), /ECONNREFUSED/);
+    // lib-storage stops reading the body when the upload fails (its async iterator is returned), which ends the pipeline.
+    assert.ok(source.destroyed, 'the client stream is released');
+  });
+
   test('hostile: 200 MB through the postgres store, in and out, without the process growing with it', async () => {
     const size = 200 * MiB;
     const block = randomBytes(MiB);
