@@ -64,6 +64,11 @@ export class PostgresBlobStore implements BlobStore {
     return rows[0].found;
   }
 
+  /** Ends the store's pool (the one it was given: StorageModule gives it one of its own). */
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+
   async sweepStaging(olderThan: Date): Promise<string[]> {
     const { rows } = await this.pool.query<{ id: string }>('DELETE FROM blob_contents WHERE sha256 IS NULL AND written_at < $1 RETURNING id', [olderThan]);
     return rows.map((row) => row.id);
