@@ -18,7 +18,10 @@ COPY --from=build /app/node_modules node_modules
 COPY --from=build /app/dist dist
 COPY package.json ./
 COPY migrations migrations
-VOLUME /data
+# The process's own files (the worker's temporary copies of the files it extracts; the blobs themselves only
+# with BLOB_STORE=local, which needs a volume here shared by the api and the worker): writable by `node`. No
+# VOLUME: with the default BLOB_STORE=postgres nothing here outlives the container.
+RUN mkdir -p /data && chown node:node /data
 EXPOSE 3000
 USER node
 CMD ["node", "dist/apps/api/src/main.js"]

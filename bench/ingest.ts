@@ -5,6 +5,7 @@
 //                           [--file real.pdf | --dir folder/]
 //                           [--chunk-tokens 500 --chunk-overlap 80]
 //                           [--embedding-latency-ms 0] [--set NAME=VALUE]... [--worker-flags="..."] [--no-peer]
+//                           [--workers 1,2]
 // --source: a real PDF, concatenated with qpdf until it has --pages pages (default: a generated text PDF).
 // --file: one real PDF, ingested as it is (--pages is ignored).
 // --dir: every PDF in a folder (e.g. ../shared/datasets/pdfs), uploaded to Groundwork as one batch and given to
@@ -14,6 +15,10 @@
 // --set: an environment variable for Groundwork's processes (e.g. --set PDF_EXTRACT_PROCESSES=2); it also
 //        overrides the worker's runtime settings from apps/worker/worker.env (e.g. --set MALLOC_ARENA_MAX=8).
 // --worker-flags: extra Node flags on the worker's command line (they win over NODE_OPTIONS from worker.env).
+// --workers N[,M...]: worker processes ingesting together, each with its own DATA_DIR as on its own machine
+//        (sharing only PostgreSQL and Redis); a list runs once per count, each on a fresh database (a file
+//        ingested before would be copied, not ingested), and `scale_out` gives pages/s per count and the ratio
+//        of the last to the first. `groundwork` (and the peer comparison) is the first count's run.
 // --text-mb N: ingests a generated plain-text file of N MB of short lines instead of a PDF (no peer run); the
 //        figures then include the document's outcome (ready, or failed with its code, e.g. too_much_text past
 //        MAX_DOCUMENT_CHARACTERS) and whether the worker process survived.
@@ -50,8 +55,11 @@ const { values } = parseArgs({
     'worker-flags': { type: 'string', default: '' },
     'no-peer': { type: 'boolean', default: false },
     'text-mb': { type: 'string' },
+    workers: { type: 'string', default: '1' },
   },
 });
+const workerCounts = values.workers!.split(',').map((count) => Number(count.trim()));
+if (workerCounts.some((count) => !Number.isInteger(count) || count < 1 || count > 16)) throw new Error(`--workers takes counts from 1 to 16, got "${values.workers}"`);
 const textMb = values['text-mb'] === undefined ? null : Number(values['text-mb']);
 const settings = settingsFrom(values.set!);
 const pageCount = Number(values.pages);
@@ -119,13 +127,21 @@ interface Figures extends Omit<PeerFigures, 'failed'> {
   worker_process_peak_rss_mb: number;
   embedding_requests: number;
   embedded_inputs: number;
-  /** CPU seconds of the worker, its extraction processes and its database's backends while ingesting. */
+  /**
+   * CPU seconds of the worker, its extraction processes and its database's backends while ingesting; null
+   * with several workers (the database's backends serve them all and could not be told apart).
+   */
   cpu: CpuFigures | null;
 }
 
-async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<ReturnType<typeof startEmbeddingServer>>): Promise<Figures> {
+async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<ReturnType<typeof startEmbeddingServer>>, workerCount: number): Promise<Figures> {
   const api = spawnApp('api', env.env);
-  const worker = spawnApp('worker', env.env, values['worker-flags']!.split(/\s+/).filter(Boolean));
+  // Each worker on its own DATA_DIR, as on a machine of its own: the blobs come from the shared store.
+  const workers = Array.from({ length: workerCount }, (_, i) =>
+    spawnApp('worker', { ...env.env, DATA_DIR: join(env.config.dataDir, `worker-${i + 1}`) }, values['worker-flags']!.split(/\s+/).filter(Boolean)),
+  );
+  // Memory and CPU are the first worker's (and, for CPU, the database's backends: only with one worker).
+  const worker = workers[0];
   const baseUrl = `http://127.0.0.1:${env.config.port}`;
   try {
     await waitForHttp(`${baseUrl}/health/ready`, api);
@@ -134,7 +150,7 @@ async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<Retu
     if (values['chunk-overlap']) fields.chunk_overlap = values['chunk-overlap'];
     const before = await server.stats();
     const memory = sampleProcessTreeRss(worker.pid!);
-    const cpu = sampleCpu(worker.pid!, new URL(env.config.databaseUrl).pathname.slice(1), availableParallelism());
+    const cpu = workerCount === 1 ? sampleCpu(worker.pid!, new URL(env.config.databaseUrl).pathname.slice(1), availableParallelism()) : null;
     const started = Date.now();
     // All uploads first, then the wait: a batch, as a client sending a folder would.
     const ids: string[] = [];
@@ -144,11 +160,11 @@ async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<Retu
       ids.push(upload.body.document_id);
     }
     // A worker that dies (out of memory) never finishes the documents: its exit ends the wait.
-    const exited = new Promise<string>((resolve) => worker.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)));
+    const exited = Promise.race(workers.map((each) => new Promise<string>((resolve) => each.once('exit', (code, signal) => resolve(`code ${code}, signal ${signal}`)))));
     const outcome = await Promise.race([waitForAll(baseUrl, ids), exited]);
     const seconds = (Date.now() - started) / 1000;
     const peakTreeRss = memory.stop();
-    const cpuFigures = cpu.stop();
+    const cpuFigures = cpu?.stop() ?? null;
     const peakRss = peakResidentBytes(worker.pid!);
     if (typeof outcome === 'string') {
       const fatal = /FATAL ERROR[^\n]*|JavaScript heap out of memory/.exec(recentOutput(worker))?.[0] ?? '';
@@ -180,7 +196,7 @@ async function runGroundwork(env: TestEnv, paths: string[], server: Awaited<Retu
       cpu: cpuFigures,
     };
   } finally {
-    await Promise.all([stopProcess(api), stopProcess(worker)]);
+    await Promise.all([stopProcess(api), ...workers.map((each) => stopProcess(each))]);
   }
 }
 
@@ -196,9 +212,9 @@ function emptyFigures(seconds: number, peakTreeRss: number): Omit<Figures, 'stat
   return { documents: 0, documents_per_second: 0, pages: 0, chunks: 0, seconds: round(seconds, 2), pages_per_second: 0, chunks_per_second: 0, peak_rss_mb: peak, worker_process_peak_rss_mb: peak, embedding_requests: 0, embedded_inputs: 0, cpu: null };
 }
 
-async function main(): Promise<void> {
-  const server = await startEmbeddingServer();
-  const env = await createTestEnv({
+/** A fresh database, Redis prefix and DATA_DIR for one run of Groundwork. */
+async function groundworkEnv(server: Awaited<ReturnType<typeof startEmbeddingServer>>): Promise<TestEnv> {
+  return createTestEnv({
     PORT: String(await freePort()),
     LOG_LEVEL: 'error',
     MAX_UPLOAD_BYTES: String(1024 ** 3),
@@ -210,10 +226,21 @@ async function main(): Promise<void> {
     LLM_PROVIDER: 'extractive',
     ...settings,
   });
+}
+
+async function main(): Promise<void> {
+  const server = await startEmbeddingServer();
+  const envs = [await groundworkEnv(server)];
+  const env = envs[0];
   const peerEnv = values['no-peer'] || textMb !== null ? null : await createTestEnv();
   try {
     const paths = await benchFiles(env);
-    const groundwork = await runGroundwork(env, paths, server);
+    const runs: Array<Figures & { workers: number }> = [];
+    for (const [i, workerCount] of workerCounts.entries()) {
+      if (i > 0) envs.push(await groundworkEnv(server));
+      runs.push({ workers: workerCount, ...(await runGroundwork(envs[i], paths, server, workerCount)) });
+    }
+    const groundwork = runs[0];
     let peer: (PeerFigures & { embedding_requests: number; embedded_inputs: number }) | null = null;
     if (peerEnv) {
       const before = await server.stats();
@@ -234,6 +261,13 @@ async function main(): Promise<void> {
       worker_environment: { ...workerEnvironment(), ...pick(settings, Object.keys(workerEnvironment())) },
       worker_flags: values['worker-flags'],
       groundwork,
+      scale_out:
+        runs.length > 1
+          ? {
+              runs: runs.map((run) => ({ workers: run.workers, documents: run.documents, pages: run.pages, seconds: run.seconds, pages_per_second: run.pages_per_second, failed: run.failed.length })),
+              pages_per_second_ratio: round(runs[runs.length - 1].pages_per_second / runs[0].pages_per_second, 2),
+            }
+          : null,
       langchain: peer,
       ratio: peer
         ? {
@@ -245,7 +279,7 @@ async function main(): Promise<void> {
     }, null, 2));
   } finally {
     server.process.kill('SIGTERM');
-    await env.cleanup();
+    for (const each of envs) await each.cleanup();
     await peerEnv?.cleanup();
   }
 }

@@ -35,7 +35,8 @@ describe('health and uploads through a Redis outage (a private redis-server, sto
 
   before(async () => {
     redis = await startPrivateRedis();
-    env = await createTestEnv({ REDIS_URL: redis.url });
+    // BLOB_STORE=local: this suite looks at the upload's files in DATA_DIR (staging, blobs).
+    env = await createTestEnv({ BLOB_STORE: 'local', REDIS_URL: redis.url });
     system = await startSystem(env.config);
     browser = await launchBrowser();
   });

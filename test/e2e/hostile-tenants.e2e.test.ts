@@ -77,7 +77,8 @@ class HostileSystem {
   }
 
   static async start(overrides: Record<string, string>): Promise<HostileSystem> {
-    const system = new HostileSystem(await createTestEnv(overrides), await freePort());
+    // BLOB_STORE=local: this suite looks at the upload's files in DATA_DIR (staging, blobs).
+    const system = new HostileSystem(await createTestEnv({ BLOB_STORE: 'local', ...overrides }), await freePort());
     system.api = spawnApp('api', { ...system.env.env, PORT: String(system.port) });
     system.worker = spawnApp('worker', system.env.env);
     try {

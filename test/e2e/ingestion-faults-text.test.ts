@@ -97,7 +97,8 @@ describe('a PDF that hangs while opening (separate worker process)', () => {
   let worker: ChildProcess | undefined;
 
   before(async () => {
-    env = await createTestEnv({ PDF_PAGE_TIMEOUT_SECONDS: '4' });
+    // BLOB_STORE=local: the stored file is replaced by a FIFO in DATA_DIR, which the worker then opens in place.
+    env = await createTestEnv({ BLOB_STORE: 'local', PDF_PAGE_TIMEOUT_SECONDS: '4' });
     system = await startSystem(env.config, { worker: false });
   });
   after(async () => {

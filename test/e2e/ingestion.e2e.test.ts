@@ -13,7 +13,8 @@ const filler = (n: number) =>
   Array.from({ length: 12 }, (_, i) => `Paragraph ${i} of page ${n} describes routine operations, logistics and scheduling in plain words.`).join('\n');
 
 describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
-  const suite = useSystem({ MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) });
+  // BLOB_STORE=local: this suite looks at the upload's files in DATA_DIR (staging, blobs).
+  const suite = useSystem({ BLOB_STORE: 'local', MAX_UPLOAD_BYTES: String(2 * 1024 * 1024) });
 
 
   test('a multi-page PDF is accepted at once, polled to 100 %, and searchable page by page', async () => {

@@ -10,7 +10,8 @@ const MAX_DOCUMENTS = 3;
 const MAX_BYTES = 1_000;
 
 describe('per-tenant quotas: MAX_DOCUMENTS_PER_TENANT and MAX_BYTES_PER_TENANT (real HTTP, PostgreSQL, Redis)', () => {
-  const suite = useSystem({ MAX_DOCUMENTS_PER_TENANT: String(MAX_DOCUMENTS), MAX_BYTES_PER_TENANT: String(MAX_BYTES) });
+  // BLOB_STORE=local: this suite looks at the upload's files in DATA_DIR (staging, blobs).
+  const suite = useSystem({ BLOB_STORE: 'local', MAX_DOCUMENTS_PER_TENANT: String(MAX_DOCUMENTS), MAX_BYTES_PER_TENANT: String(MAX_BYTES) });
   const keys: Record<string, string> = {};
 
   before(async () => {

@@ -47,7 +47,8 @@ describe('uploads cut off or stalled by the client leave nothing behind (real ap
   const leftover = (name: string) => join(env.config.dataDir, 'staging', name);
 
   before(async () => {
-    env = await createTestEnv({ UPLOAD_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) });
+    // BLOB_STORE=local: this suite looks at the upload's files in DATA_DIR (staging, blobs).
+    env = await createTestEnv({ BLOB_STORE: 'local', UPLOAD_IDLE_TIMEOUT_MS: String(IDLE_TIMEOUT_MS) });
     // Leftovers of a crashed API: one written long ago (swept at start), one that could still be another
     // API process's upload in progress (kept).
     mkdirSync(join(env.config.dataDir, 'staging'), { recursive: true });

@@ -18,12 +18,14 @@ export function workerEnvironment(): Record<string, string> {
 }
 
 /**
- * Starts the compiled api or worker as a separate process with the given environment. A worker also gets the
- * runtime settings deployments give it (`workerEnvironment`), unless `env` sets them otherwise.
+ * Starts the compiled api or worker as a separate process with the given environment (and working directory,
+ * this process's unless `cwd` says otherwise). A worker also gets the runtime settings deployments give it
+ * (`workerEnvironment`), unless `env` sets them otherwise.
  */
-export function spawnApp(app: AppName, env: Record<string, string>, nodeArgs: string[] = []): ChildProcess {
+export function spawnApp(app: AppName, env: Record<string, string>, nodeArgs: string[] = [], cwd?: string): ChildProcess {
   const child = spawn(process.execPath, [...nodeArgs, join(DIST, 'apps', app, 'src', 'main.js')], {
     env: { PATH: process.env.PATH ?? '', ...(app === 'worker' ? workerEnvironment() : {}), ...env },
+    cwd,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   return keepRecentOutput(child);

@@ -11,6 +11,23 @@ test('defaults work offline: local embedder and extractive answers', () => {
   assert.equal(config.workerConcurrency, 2);
 });
 
+test('blobs go to PostgreSQL by default; BLOB_STORE=s3 reads the S3 variables', () => {
+  assert.deepEqual(loadConfig({}).blobStore, { backend: 'postgres', s3: null });
+  assert.deepEqual(loadConfig({ BLOB_STORE: 'local', S3_BUCKET: 'ignored' }).blobStore, { backend: 'local', s3: null });
+  const s3 = loadConfig({
+    BLOB_STORE: 's3',
+    S3_ENDPOINT: 'http://minio:9000',
+    S3_BUCKET: 'groundwork-blobs',
+    S3_ACCESS_KEY_ID: 'id',
+    S3_SECRET_ACCESS_KEY: 'secret',
+    S3_FORCE_PATH_STYLE: 'true',
+  }).blobStore;
+  assert.deepEqual(s3, {
+    backend: 's3',
+    s3: { endpoint: 'http://minio:9000', bucket: 'groundwork-blobs', region: 'us-east-1', accessKeyId: 'id', secretAccessKey: 'secret', forcePathStyle: true },
+  });
+});
+
 test('an OpenAI key switches both providers to openai', () => {
   const config = loadConfig({ OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' });
   assert.equal(config.embedding.provider, 'openai');
@@ -35,6 +52,13 @@ test('a bad value stops boot with a message naming the variable', () => {
     [{ AUTH_FAILURES_PER_MINUTE: '0' }, /AUTH_FAILURES_PER_MINUTE must be between/],
     [{ TRUST_PROXY: 'everyone' }, /TRUST_PROXY must be true, false, a number of hops/],
     [{ LLM_MAX_ANSWER_TOKENS: '8' }, /LLM_MAX_ANSWER_TOKENS must be between 16/],
+    [{ BLOB_STORE: 'disk' }, /BLOB_STORE must be one of postgres, s3, local/],
+    [{ BLOB_STORE: 's3' }, /S3_BUCKET is required when BLOB_STORE is "s3"/],
+    [{ BLOB_STORE: 's3', S3_BUCKET: 'My_Bucket' }, /S3_BUCKET must be a bucket name/],
+    [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', S3_ENDPOINT: 'minio:9000' }, /S3_ENDPOINT must use http: or https:/],
+    [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', S3_ACCESS_KEY_ID: 'id' }, /S3_SECRET_ACCESS_KEY must be set together/],
+    [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', S3_FORCE_PATH_STYLE: 'yes' }, /S3_FORCE_PATH_STYLE must be true or false/],
+    [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', MAX_UPLOAD_BYTES: String(6 * 1024 ** 3) }, /MAX_UPLOAD_BYTES must be between 1 and 5368709120/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));

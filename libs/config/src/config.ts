@@ -2,6 +2,21 @@ import { resolve } from 'node:path';
 
 export type EmbeddingProviderName = 'local' | 'openai';
 export type LlmProviderName = 'extractive' | 'openai';
+/** Where uploaded files are kept (see libs/storage): PostgreSQL, an S3-compatible store, or DATA_DIR on one machine. */
+export type BlobStoreName = 'local' | 'postgres' | 's3';
+
+/** An S3-compatible object store (AWS S3, MinIO, SeaweedFS, ...) for BLOB_STORE=s3. */
+export interface S3Settings {
+  /** The store's URL; null: AWS S3 itself, by region. */
+  endpoint: string | null;
+  bucket: string;
+  region: string;
+  /** Both null: the AWS SDK's own credential chain (instance role, AWS_* variables, profile). */
+  accessKeyId: string | null;
+  secretAccessKey: string | null;
+  /** bucket in the path (http://host/bucket/key) instead of the host name: MinIO, SeaweedFS and most self-hosted stores need it. */
+  forcePathStyle: boolean;
+}
 
 /** Price of a chat model in USD per million tokens. */
 export interface ChatModelPrice {
@@ -16,7 +31,16 @@ export interface AppConfig {
   redisUrl: string;
   /** Prefix of every Redis key Groundwork writes (BullMQ and caches), so several deployments can share a Redis. */
   redisPrefix: string;
+  /**
+   * The machine's own files: the local blob store (BLOB_STORE=local) and the worker's temporary copies of the
+   * files it is extracting. Never shared between machines.
+   */
   dataDir: string;
+  blobStore: {
+    backend: BlobStoreName;
+    /** Set when the backend is s3. */
+    s3: S3Settings | null;
+  };
   maxUploadBytes: number;
   /**
    * Longest an upload may go without sending a byte before it is answered 408 `upload_timeout` and its staging
@@ -288,6 +312,30 @@ function origins(env: Env, name: string): string[] {
   });
 }
 
+/** The S3_* variables, required when BLOB_STORE=s3 (S3_BUCKET at least) and ignored otherwise. */
+function s3Settings(env: Env): S3Settings {
+  const bucket = read(env, 'S3_BUCKET');
+  if (bucket === undefined) throw new ConfigError('S3_BUCKET', 'is required when BLOB_STORE is "s3"');
+  // S3's bucket naming rules (3-63 lower-case letters, digits, dots and hyphens), checked here so a typo fails at boot.
+  if (!/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/.test(bucket)) throw new ConfigError('S3_BUCKET', `must be a bucket name (3-63 lower-case letters, digits, "." or "-"), got "${bucket}"`);
+  const accessKeyId = read(env, 'S3_ACCESS_KEY_ID') ?? null;
+  const secretAccessKey = read(env, 'S3_SECRET_ACCESS_KEY') ?? null;
+  if ((accessKeyId === null) !== (secretAccessKey === null)) {
+    throw new ConfigError(accessKeyId === null ? 'S3_ACCESS_KEY_ID' : 'S3_SECRET_ACCESS_KEY', 'must be set together with the other S3 key variable');
+  }
+  return {
+    endpoint: url(env, 'S3_ENDPOINT', null, ['http:', 'https:']),
+    bucket,
+    region: read(env, 'S3_REGION') ?? 'us-east-1',
+    accessKeyId,
+    secretAccessKey,
+    forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
+  };
+}
+
+/** S3's limit for one CopyObject, with which the S3 blob store publishes an upload under its hash. */
+const S3_MAX_COPY_BYTES = 5 * 1024 ** 3;
+
 const DEFAULT_OPENAI_EMBEDDING_DIMENSIONS: Record<string, number> = {
   'text-embedding-3-small': 1536,
   'text-embedding-3-large': 3072,
@@ -313,6 +361,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const overlapTokens = integer(env, 'CHUNK_OVERLAP_TOKENS', 80, 0, 2000);
   if (overlapTokens >= chunkTokens) throw new ConfigError('CHUNK_OVERLAP_TOKENS', `must be smaller than CHUNK_TOKENS (${chunkTokens})`);
 
+  const blobStore = oneOf<BlobStoreName>(env, 'BLOB_STORE', ['postgres', 's3', 'local'], 'postgres');
+  const maxUploadBytes = integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, blobStore === 's3' ? S3_MAX_COPY_BYTES : Number.MAX_SAFE_INTEGER);
+
   const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'groundwork';
   if (!/^[\w.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
 
@@ -322,7 +373,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     redisPrefix,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),
-    maxUploadBytes: integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, Number.MAX_SAFE_INTEGER),
+    blobStore: { backend: blobStore, s3: blobStore === 's3' ? s3Settings(env) : null },
+    maxUploadBytes,
     uploadIdleTimeoutMs: integer(env, 'UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),

@@ -27,13 +27,15 @@ export interface PoolOptions {
    * Otherwise every connection runs as APP_ROLE from its first statement.
    */
   owner?: boolean;
+  /** Longest a query waits for a free connection (or a new one) before it fails; 5 s unless said otherwise. */
+  connectionTimeoutMs?: number;
 }
 
-export function createPool(databaseUrl: string, { max = 10, owner = false }: PoolOptions = {}): Pool {
+export function createPool(databaseUrl: string, { max = 10, owner = false, connectionTimeoutMs = 5000 }: PoolOptions = {}): Pool {
   const pool = new Pool({
     connectionString: owner ? databaseUrl : withStartupRole(databaseUrl, APP_ROLE),
     max,
-    connectionTimeoutMillis: 5000,
+    connectionTimeoutMillis: connectionTimeoutMs,
     idleTimeoutMillis: 30_000,
   });
   // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.

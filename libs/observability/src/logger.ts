@@ -13,6 +13,8 @@ const REDACT_PATHS = [
   '*.password',
   'openai.apiKey',
   'adminApiKey',
+  '*.secretAccessKey',
+  'blobStore.s3.secretAccessKey',
 ];
 
 /** Nested fields walked when redacting personal data: log objects are shallow, errors one level down. */

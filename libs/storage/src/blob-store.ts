@@ -20,12 +20,15 @@ export interface BlobStore {
   readonly backend: BlobBackend;
   /** Streams `source` to staging while hashing it; never holds the whole content in memory. */
   stage(source: Readable, maxBytes: number): Promise<StagedBlob>;
-  /** A local file path to read the blob from (what pdfjs and the text readers open). */
-  localPath(sha256: string): Promise<string>;
+  /**
+   * The committed blob's content as a stream, fetched in bounded pieces as it is consumed (never the whole
+   * file in memory). Fails with BlobNotFoundError when no blob has that hash.
+   */
+  read(sha256: string): Readable;
   delete(sha256: string): Promise<void>;
   exists(sha256: string): Promise<boolean>;
   /**
-   * Removes staging files last written before `olderThan`: uploads that a crashed process never finished.
+   * Removes staged blobs last written before `olderThan`: uploads that a crashed process never finished.
    * Files written since may be another process's upload in progress and are kept. Returns the names removed.
    */
   sweepStaging(olderThan: Date): Promise<string[]>;
@@ -35,4 +38,18 @@ export class BlobTooLargeError extends AppError {
   constructor(maxBytes: number) {
     super('payload_too_large', `The file is larger than the upload limit of ${maxBytes} bytes.`, 413, { max_bytes: maxBytes });
   }
+}
+
+/** The blob a document names is not in the store (deleted, or the store is not the one the api wrote to). */
+export class BlobNotFoundError extends AppError {
+  constructor(sha256: string) {
+    super('blob_not_found', `No stored file has the SHA-256 ${sha256}.`, 404, { sha256 });
+  }
+}
+
+const SHA256_HEX = /^[0-9a-f]{64}$/;
+
+/** Refuses anything but a lower-case SHA-256 hex digest: hashes become file names and object keys. */
+export function assertSha256(sha256: string): void {
+  if (!SHA256_HEX.test(sha256)) throw new Error(`not a SHA-256 hex digest: ${sha256}`);
 }

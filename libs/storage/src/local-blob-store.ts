@@ -1,14 +1,16 @@
-import { createHash, randomUUID } from 'node:crypto';
-import { createWriteStream, mkdirSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { createReadStream, createWriteStream, mkdirSync } from 'node:fs';
 import { access, mkdir, readdir, rename, rm, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { Readable, Transform } from 'node:stream';
+import { PassThrough, Readable } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
-import { BlobStore, BlobTooLargeError, StagedBlob } from './blob-store';
+import { createBlobMeter } from './blob-meter';
+import { assertSha256, BlobNotFoundError, BlobStore, StagedBlob } from './blob-store';
 
-const SHA256_HEX = /^[0-9a-f]{64}$/;
-
-/** BlobStore on the local disk: DATA_DIR/blobs/ab/cdef… by SHA-256, staged in DATA_DIR/staging. */
+/**
+ * BlobStore on the local disk: DATA_DIR/blobs/ab/cdef… by SHA-256, staged in DATA_DIR/staging. For one machine:
+ * a worker elsewhere does not see these files.
+ */
 export class LocalBlobStore implements BlobStore {
   readonly backend = 'local';
   private readonly blobsDir: string;
@@ -25,27 +27,18 @@ export class LocalBlobStore implements BlobStore {
     mkdirSync(this.stagingDir, { recursive: true });
     // The staging name is ours, never the client's file name.
     const stagingPath = join(this.stagingDir, randomUUID());
-    const hash = createHash('sha256');
-    let size = 0;
-    const meter = new Transform({
-      transform(chunk: Buffer, _encoding, callback) {
-        size += chunk.length;
-        if (size > maxBytes) return callback(new BlobTooLargeError(maxBytes));
-        hash.update(chunk);
-        callback(null, chunk);
-      },
-    });
+    const meter = createBlobMeter(maxBytes);
     try {
-      await pipeline(source, meter, createWriteStream(stagingPath));
+      await pipeline(source, meter.stream, createWriteStream(stagingPath));
     } catch (error) {
       await rm(stagingPath, { force: true });
       throw error;
     }
-    const sha256 = hash.digest('hex');
-    const finalPath = this.pathFor(sha256);
+    const sha256 = meter.digest();
+    const finalPath = this.pathOf(sha256);
     return {
       sha256,
-      size,
+      size: meter.size,
       commit: async () => {
         await mkdir(join(this.blobsDir, sha256.slice(0, 2)), { recursive: true });
         // rename is atomic: readers see the whole blob or none; identical content simply replaces itself.
@@ -55,16 +48,19 @@ export class LocalBlobStore implements BlobStore {
     };
   }
 
-  async localPath(sha256: string): Promise<string> {
-    return this.pathFor(sha256);
+  read(sha256: string): Readable {
+    const out = new PassThrough();
+    const file = createReadStream(this.pathOf(sha256));
+    file.on('error', (error: NodeJS.ErrnoException) => out.destroy(error.code === 'ENOENT' ? new BlobNotFoundError(sha256) : error));
+    return file.pipe(out);
   }
 
   async delete(sha256: string): Promise<void> {
-    await rm(this.pathFor(sha256), { force: true });
+    await rm(this.pathOf(sha256), { force: true });
   }
 
   async exists(sha256: string): Promise<boolean> {
-    return access(this.pathFor(sha256)).then(
+    return access(this.pathOf(sha256)).then(
       () => true,
       () => false,
     );
@@ -90,8 +86,9 @@ export class LocalBlobStore implements BlobStore {
     return removed;
   }
 
-  private pathFor(sha256: string): string {
-    if (!SHA256_HEX.test(sha256)) throw new Error(`not a SHA-256 hex digest: ${sha256}`);
+  /** The committed blob's file: on this machine already, so a worker of a single-machine setup reads it in place. */
+  pathOf(sha256: string): string {
+    assertSha256(sha256);
     return join(this.blobsDir, sha256.slice(0, 2), sha256);
   }
 }

@@ -6,7 +6,7 @@ import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { PermanentIngestionError } from '@app/errors';
 import { chunksEmbedded, LOGGER, pagesExtracted } from '@app/observability';
 import { documentTooMuchTextError } from '@app/pdf';
-import { BLOB_STORE, BlobStore } from '@app/storage';
+import { BlobCheckouts } from '@app/storage';
 import { Logger } from 'pino';
 import { withEmbeddingMetrics } from '../metrics/embedding-metrics';
 import { EmbedStep } from './embed.step';
@@ -36,7 +36,6 @@ export class DocumentIngestionService {
 
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(BLOB_STORE) private readonly blobs: BlobStore,
     @Inject(EMBEDDING_PROVIDER) embedder: EmbeddingProvider,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly documents: DocumentsRepository,
@@ -44,6 +43,7 @@ export class DocumentIngestionService {
     private readonly pages: PagesRepository,
     private readonly chunks: ChunksRepository,
     private readonly collections: CollectionsRepository,
+    private readonly checkouts: BlobCheckouts,
   ) {
     this.embedder = withEmbeddingMetrics(embedder);
   }
@@ -169,6 +169,16 @@ export class DocumentIngestionService {
    * signal reaches the opening too: a PDF that stalls its parser is stopped by a deletion or the timeout.
    */
   private async extract(doc: DocumentRecord, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
+    // The file on this machine (a temporary copy unless the store is local), removed however extraction ends.
+    const file = await this.checkouts.checkout(doc.blobSha256, signal);
+    try {
+      return await this.extractFile(doc, file.path, signal, chunkPages);
+    } finally {
+      await file.release();
+    }
+  }
+
+  private async extractFile(doc: DocumentRecord, path: string, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
     const { ingestion } = this.config;
     const options = {
       processes: ingestion.extractProcesses,
@@ -180,7 +190,7 @@ export class DocumentIngestionService {
       heapLimitMb: ingestion.extractHeapMb,
       owner: doc.tenant,
     };
-    const source = await openPageSource(doc.mediaType, await this.blobs.localPath(doc.blobSha256), options, signal);
+    const source = await openPageSource(doc.mediaType, path, options, signal);
     // An abort (deleted, shutdown, timeout) stops extraction at once instead of after the window in hand.
     const stop = () => void source.terminate(signal.reason as Error);
     signal.addEventListener('abort', stop, { once: true });

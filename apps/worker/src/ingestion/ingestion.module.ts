@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
 import { EmbeddingsModule } from '@app/embeddings';
 import { QueueModule } from '@app/queue';
+import { BlobCheckouts } from '@app/storage';
 import { ReconcilerModule } from '../reconciler/reconciler.module';
 import { DocumentIngestionService } from './document-ingestion.service';
 import { IngestionProcessor } from './ingestion.processor';
 
 @Module({
   imports: [QueueModule.forConsumer(), EmbeddingsModule, ReconcilerModule],
-  providers: [DocumentIngestionService, IngestionProcessor],
+  providers: [DocumentIngestionService, IngestionProcessor, BlobCheckouts],
 })
 export class IngestionModule {}
