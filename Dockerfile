@@ -7,9 +7,10 @@ COPY tsconfig.json tsconfig.build.json nest-cli.json ./
 COPY apps apps
 COPY libs libs
 COPY scripts scripts
+# Tests and benchmarks are compiled with the rest (spec files import test helpers), then left out of the image.
 COPY test test
 COPY bench bench
-RUN npm run build && npm prune --omit=dev
+RUN npm run build && rm -rf dist/test dist/bench && find dist -name '*.spec.js*' -delete && npm prune --omit=dev
 
 FROM node:24-bookworm-slim
 ENV NODE_ENV=production DATA_DIR=/data
