@@ -1,4 +1,6 @@
 import assert from 'node:assert/strict';
+import { execFileSync } from 'node:child_process';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
@@ -27,5 +29,17 @@ describe('tokenizer', () => {
   // timeout catches a regression of the guard; speed itself belongs in a benchmark.
   it('counts a very long run without whitespace', { timeout: 60_000 }, () => {
     assert.ok(countTokens('a'.repeat(100_000)) > 0);
+  });
+
+  // The PDF extraction process imports this library for its character normalisation; the 2 MB rank file must
+  // not sit on its capped heap. A fresh process shows what importing alone loads.
+  it('loads the rank file when the first token is counted, not when the library is imported', () => {
+    const script = `
+      const loaded = () => Object.keys(require.cache).some((path) => path.includes('cl100k_base'));
+      const chunking = require(${JSON.stringify(join(__dirname, 'index.js'))});
+      const before = loaded();
+      chunking.countTokens('hello');
+      console.log(JSON.stringify({ before, after: loaded() }));`;
+    assert.deepEqual(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })), { before: false, after: true });
   });
 });

@@ -1,5 +1,13 @@
-import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
-import { BytePairEncoder } from './byte-pair-encoder';
+import { createRequire } from 'node:module';
+import { BytePairEncoder, TiktokenRanks } from './byte-pair-encoder';
+
+/**
+ * cl100k_base's rank file, loaded when the first token is counted rather than when this library is imported:
+ * it is 2 MB of strings that stay on the heap for the life of the process, and the PDF extraction process
+ * imports this library for its character normalisation only. There, under a 48 MB heap cap, those 2 MB made
+ * the garbage collector run more often.
+ */
+const loadRanks = (): TiktokenRanks => createRequire(__filename)('js-tiktoken/ranks/cl100k_base') as TiktokenRanks;
 
 /**
  * tiktoken's byte-pair merge is roughly cubic in the length of one pre-tokenised piece (a 10,000-letter run
@@ -27,7 +35,10 @@ let encoder: Encoder | undefined;
 
 /** Building the rank table takes most of a second, so it happens on first use, once per process. */
 function getEncoder(): Encoder {
-  encoder ??= { bpe: new BytePairEncoder(cl100kBase), pieces: new RegExp(cl100kBase.pat_str, 'gu'), cache: new Map() };
+  if (encoder === undefined) {
+    const ranks = loadRanks();
+    encoder = { bpe: new BytePairEncoder(ranks), pieces: new RegExp(ranks.pat_str, 'gu'), cache: new Map() };
+  }
   return encoder;
 }
 
