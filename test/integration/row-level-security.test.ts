@@ -6,6 +6,7 @@ import {
   ChunksRepository,
   Collection,
   CollectionsRepository,
+  ConversationsRepository,
   createPool,
   DocumentsRepository,
   PagesRepository,
@@ -30,6 +31,8 @@ const TENANT_TABLES = [
   { table: 'query_logs', key: 'id::text', owned: 'tenant = $1' },
   { table: 'bm25_collection_stats', key: 'collection_id::text', owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
   { table: 'bm25_lexeme_stats', key: "collection_id || ':' || lexeme", owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
+  { table: 'conversations', key: 'id::text', owned: 'tenant = $1' },
+  { table: 'conversation_turns', key: "conversation_id || ':' || turn", owned: 'conversation_id IN (SELECT id FROM conversations WHERE tenant = $1)' },
 ];
 
 const isPolicyViolation = (error: unknown) => (error as { code?: string }).code === '42501' && /row-level security/.test((error as Error).message);
@@ -67,6 +70,11 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
         model: null, promptTokens: 0, completionTokens: 0, costUsd: null, cacheHit: null, retrievalMs: 1, generationMs: 1,
         totalMs: 2, streamed: false, outcome: 'answered', errorCode: null, queryFlagged: false, flaggedChunks: 0,
       });
+      const conversations = new ConversationsRepository(db.pool);
+      const conversation = await conversations.create(tenant, randomUUID(), `${tenant} questions`);
+      await conversations.appendTurn(tenant, conversation.id, {
+        collection: 'handbook', question: 'parking?', searchQuery: 'parking?', answer: `${tenant} parking is free`, citations: [],
+      });
       seeded.set(tenant, { collection, documentId });
     }
   });
@@ -74,7 +82,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
   test('the application runs as a role that row-level security binds, on every tenant-owned table', async () => {
     const { rows: [me] } = await db.pool.query('SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user');
     assert.deepEqual(me, { role: 'groundwork_app', rolsuper: false, rolbypassrls: false });
-    // Any table that names a tenant, collection or document is tenant-owned: a new one without policies fails here.
+    // Any table that names a tenant, collection, document or conversation is tenant-owned: a new one without policies fails here.
     const { rows } = await db.owner.query<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
       `SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
               (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
@@ -82,7 +90,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
        WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname NOT IN ('api_keys', 'audit_log')
          AND EXISTS (SELECT 1 FROM information_schema.columns col
                      WHERE col.table_schema = 'public' AND col.table_name = c.relname
-                       AND col.column_name IN ('tenant', 'collection_id', 'document_id'))
+                       AND col.column_name IN ('tenant', 'collection_id', 'document_id', 'conversation_id'))
        ORDER BY 1`,
     );
     assert.deepEqual(rows.map((row) => row.table), TENANT_TABLES.map((t) => t.table).sort());

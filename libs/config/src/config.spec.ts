@@ -78,6 +78,7 @@ test('security settings: generous limits, PII redaction on, CORS closed, 30-day 
     blockPromptInjection: false,
     corsOrigins: [],
     queryLogRetentionDays: 30,
+    conversationRetentionDays: 30,
   });
   assert.deepEqual(loadConfig({ CORS_ORIGINS: 'https://a.example.com, http://localhost:5173' }).security.corsOrigins, ['https://a.example.com', 'http://localhost:5173']);
 });
