@@ -4,7 +4,7 @@ import { BytePairEncoder, TiktokenRanks } from './byte-pair-encoder';
 /**
  * cl100k_base's rank file, loaded when the first token is counted rather than when this library is imported:
  * it is 2 MB of strings that stay on the heap for the life of the process, and the PDF extraction process
- * imports this library for its character normalisation only. There, under a 48 MB heap cap, those 2 MB made
+ * imports this library for its character normalisation only. There, under a capped heap, those 2 MB made
  * the garbage collector run more often.
  */
 const loadRanks = (): TiktokenRanks => createRequire(__filename)('js-tiktoken/ranks/cl100k_base') as TiktokenRanks;
