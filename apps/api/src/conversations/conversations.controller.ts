@@ -10,7 +10,7 @@ import { Principal } from '../auth/principal';
 import { abortWhenClientLeaves } from '../query/client-abort';
 import { toDoneEventDto, toQueryResponseDto } from '../query/dto/query.dto';
 import { resultOf } from '../query/query-events';
-import { streamQueryEvents } from '../query/query-sse';
+import { streamQueryEvents, wantsEventStream } from '../query/query-sse';
 import { ConversationsService } from './conversations.service';
 import {
   ConversationAnswerDto,
@@ -86,7 +86,7 @@ export class ConversationsController {
     @Res() res: Response,
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
-    const streamed = body.stream ?? /\btext\/event-stream\b/.test(req.headers.accept ?? '');
+    const streamed = wantsEventStream(body.stream, req);
     const message = await this.conversations.prepare(id, body, principal, streamed);
     const client = abortWhenClientLeaves(req, res);
     // The turn is stored once the answer is whole, before the client hears `done`, so it can ask the next at once.

@@ -6,11 +6,10 @@ import { Conversation, ConversationPosition, ConversationsRepository, Conversati
 import { NotFoundError, ValidationError } from '@app/errors';
 import { redactPii } from '@app/privacy';
 import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
-import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
 import { toCitationDto } from '../query/dto/query.dto';
-import { DEFAULT_TOP_K } from '../search/dto/search.dto';
+import { searchSettings } from '../search/dto/search.dto';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../pagination/page-query.dto';
 import { ConversationMessageDto, CreateConversationDto } from './dto/conversation.dto';
 import { standaloneQuestion } from './follow-up';
@@ -80,10 +79,7 @@ export class ConversationsService {
       tenant: conversation.tenant,
       query: standaloneQuestion(question, previous?.searchQuery ?? null),
       question,
-      collection: message.collection ?? DEFAULT_COLLECTION,
-      topK: message.top_k ?? DEFAULT_TOP_K,
-      mode: message.mode ?? 'hybrid',
-      filters: message.filters,
+      ...searchSettings(message),
       streamed,
       admin: principal.role === 'admin',
     });

@@ -1,9 +1,14 @@
-import { Response } from 'express';
+import { Request, Response } from 'express';
 import { Logger } from 'pino';
 import { QueryEvent, QueryResult } from '@app/rag';
 import { toDeltaEventDto, toDoneEventDto, toRetrievalEventDto } from './dto/query.dto';
 import { streamErrorEvent } from './query-events';
 import { SseStream } from './sse-stream';
+
+/** Whether to answer as Server-Sent Events: the body's `stream` when given, else the Accept header. */
+export function wantsEventStream(stream: boolean | undefined, req: Request): boolean {
+  return stream ?? /\btext\/event-stream\b/.test(req.headers.accept ?? '');
+}
 
 /**
  * Streams a query's events as /v1/query's Server-Sent Events: `retrieval`, the `delta`s, then `done` — whose

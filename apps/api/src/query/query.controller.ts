@@ -6,14 +6,13 @@ import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOGGER } from '@app/observability';
 import { QueryService } from '@app/rag';
-import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
 import { abortWhenClientLeaves } from './client-abort';
 import { resultOf } from './query-events';
-import { streamQueryEvents } from './query-sse';
+import { streamQueryEvents, wantsEventStream } from './query-sse';
 import { DeltaEventDto, DoneEventDto, QueryRequestDto, QueryResponseDto, RetrievalEventDto, toQueryResponseDto } from './dto/query.dto';
-import { DEFAULT_TOP_K } from '../search/dto/search.dto';
+import { searchSettings } from '../search/dto/search.dto';
 
 @ApiTags('query')
 @ApiExtraModels(RetrievalEventDto, DeltaEventDto, DoneEventDto)
@@ -43,15 +42,12 @@ export class QueryController {
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: QueryResponseDto })
   async query(@Body() body: QueryRequestDto, @Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
-    const streamed = body.stream ?? /\btext\/event-stream\b/.test(req.headers.accept ?? '');
+    const streamed = wantsEventStream(body.stream, req);
     const prepared = await this.queries.prepare({
       tenant: requestTenant(principal, body.tenant),
       // Typesetting characters go as they do from documents (see normaliseCharacters), so both sides match.
       query: normaliseCharacters(body.query),
-      collection: body.collection ?? DEFAULT_COLLECTION,
-      topK: body.top_k ?? DEFAULT_TOP_K,
-      mode: body.mode ?? 'hybrid',
-      filters: body.filters,
+      ...searchSettings(body),
       streamed,
       admin: principal.role === 'admin',
     });

@@ -1,10 +1,10 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { normaliseCharacters } from '@app/chunking';
-import { DEFAULT_COLLECTION, SearchService } from '@app/retrieval';
+import { SearchService } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
-import { DEFAULT_TOP_K, SearchRequestDto, SearchResponseDto, toSearchResultDto } from './dto/search.dto';
+import { searchSettings, SearchRequestDto, SearchResponseDto, toSearchResultDto } from './dto/search.dto';
 
 @ApiTags('search')
 @RequireRole('reader')
@@ -21,10 +21,7 @@ export class SearchController {
       tenant: requestTenant(principal, body.tenant),
       // Typesetting characters go as they do from documents (see normaliseCharacters), so both sides match.
       query: normaliseCharacters(body.query),
-      collection: body.collection ?? DEFAULT_COLLECTION,
-      topK: body.top_k ?? DEFAULT_TOP_K,
-      mode: body.mode ?? 'hybrid',
-      filters: body.filters,
+      ...searchSettings(body),
     });
     return { results: hits.map(toSearchResultDto) };
   }

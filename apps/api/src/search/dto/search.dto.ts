@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { SEARCH_MODES, SearchMode, SearchResult } from '@app/retrieval';
+import { DEFAULT_COLLECTION, SEARCH_MODES, SearchMode, SearchRequest, SearchResult } from '@app/retrieval';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../../documents/dto/upload-document.dto';
 
@@ -9,6 +9,11 @@ export const MAX_QUERY_CHARS = 4000;
 
 /** Chunks returned (search) or given to the answerer (query) when a request names no `top_k`. */
 export const DEFAULT_TOP_K = 8;
+
+/** The search settings a request names, with the defaults for those it leaves out (search, query, conversations). */
+export function searchSettings(body: Pick<SearchRequestDto, 'collection' | 'top_k' | 'mode' | 'filters'>): Pick<SearchRequest, 'collection' | 'topK' | 'mode' | 'filters'> {
+  return { collection: body.collection ?? DEFAULT_COLLECTION, topK: body.top_k ?? DEFAULT_TOP_K, mode: body.mode ?? 'hybrid', filters: body.filters };
+}
 
 export class SearchRequestDto {
   @ApiProperty({ example: 'How many vacation days do new employees get?', maxLength: MAX_QUERY_CHARS })
