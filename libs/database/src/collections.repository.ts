@@ -197,6 +197,17 @@ export class CollectionsRepository {
     return rows.map(toSummary);
   }
 
+  /** The tenant's collections by name, `limit` at most, without the figures `list` adds up (GET /v1/models). */
+  async names(tenant: string, limit: number): Promise<{ tenant: string; name: string; createdAt: Date }[]> {
+    const { rows } = await tenantQuery<{ tenant: string; name: string; created_at: Date }>(
+      this.pool,
+      tenant,
+      'SELECT tenant, name, created_at FROM collections WHERE tenant = $1 ORDER BY name LIMIT $2',
+      [tenant, limit],
+    );
+    return rows.map((row) => ({ tenant: row.tenant, name: row.name, createdAt: row.created_at }));
+  }
+
   async bumpContentVersion(scope: TenantScope, id: string): Promise<void> {
     await tenantQuery(this.pool, scope, 'UPDATE collections SET content_version = content_version + 1 WHERE id = $1', [id]);
   }

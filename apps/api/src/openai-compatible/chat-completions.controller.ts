@@ -77,7 +77,7 @@ export class ChatCompletionsController {
   @ApiOkResponse({ type: ModelListDto })
   async models(@Query() query: CollectionTenantQueryDto, @CurrentPrincipal() principal: Principal): Promise<ModelListDto> {
     const tenant = requestTenant(principal, query.tenant);
-    const collections = await this.collections.list(tenant, MAX_MODELS);
+    const collections = await this.collections.names(tenant, MAX_MODELS);
     return {
       object: 'list',
       data: collections.map((collection) => ({
