@@ -28,6 +28,11 @@ export interface ChatModelPrice {
 export interface AppConfig {
   port: number;
   databaseUrl: string;
+  /**
+   * Connections each process keeps to PostgreSQL, and how long a statement waits for one before the request is
+   * answered 503 `database_unavailable` (a queue that never ends is worse than a refusal the client retries).
+   */
+  databasePool: { size: number; waitMs: number };
   redisUrl: string;
   /** Prefix of every Redis key Groundwork writes (BullMQ and caches), so several deployments can share a Redis. */
   redisPrefix: string;
@@ -374,6 +379,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/groundwork', ['postgres:', 'postgresql:'])!,
+    databasePool: { size: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500), waitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 10, 600_000) },
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     redisPrefix,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),

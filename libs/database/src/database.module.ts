@@ -23,7 +23,11 @@ const repositories = [
 @Global()
 @Module({
   providers: [
-    { provide: PG_POOL, inject: [APP_CONFIG], useFactory: (config: AppConfig) => createPool(config.databaseUrl) },
+    {
+      provide: PG_POOL,
+      inject: [APP_CONFIG],
+      useFactory: ({ databaseUrl, databasePool }: AppConfig) => createPool(databaseUrl, { max: databasePool.size, connectionTimeoutMs: databasePool.waitMs }),
+    },
     ...repositories,
   ],
   exports: [PG_POOL, ...repositories],

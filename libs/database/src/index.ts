@@ -6,6 +6,7 @@ export * from './bm25-candidates';
 export * from './chunks.repository';
 export * from './collections.repository';
 export * from './conversations.repository';
+export * from './database-unavailable';
 export * from './database.module';
 export * from './document-record';
 export * from './document-transitions.repository';

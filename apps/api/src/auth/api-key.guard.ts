@@ -1,6 +1,5 @@
 import { CanActivate, ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { Response } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import type { ApiKeyRole } from '@app/database';
 import { bearerToken } from './api-key';
@@ -36,10 +35,7 @@ export class ApiKeyGuard implements CanActivate {
     // req.ip follows TRUST_PROXY: behind a proxy that is not trusted, every client shares the proxy's address.
     const address = request.ip ?? request.socket.remoteAddress ?? 'unknown';
     const blockedSeconds = await this.failures.secondsBlocked(address);
-    if (blockedSeconds > 0) {
-      context.switchToHttp().getResponse<Response>().setHeader('Retry-After', String(blockedSeconds));
-      throw new TooManyAuthFailuresError(blockedSeconds);
-    }
+    if (blockedSeconds > 0) throw new TooManyAuthFailuresError(blockedSeconds);
     const principal = await this.authenticator.authenticate(key);
     if (!principal) {
       await this.failures.recordFailure(address);

@@ -3,6 +3,7 @@ import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
 import { Response } from 'express';
 import { Logger } from 'pino';
+import { asClientError } from './database-unavailable.error';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -21,20 +22,25 @@ const CODES_BY_STATUS: Record<number, string> = {
   503: 'service_unavailable',
 };
 
-/** The one place errors become HTTP responses: `{ error: { code, message, details? } }` with the right status. */
+/**
+ * The one place errors become HTTP responses: `{ error: { code, message, details? } }` with the right status, and
+ * Retry-After when the details say when to retry.
+ */
 @Catch()
 export class AppExceptionFilter implements ExceptionFilter {
   constructor(@Inject(LOGGER) private readonly logger: Logger) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
-    const [status, body] = this.toResponse(exception);
+    const [status, body] = this.toResponse(asClientError(exception));
     if (status >= 500) this.logger.error({ err: exception }, 'request failed');
     if (response.headersSent) {
       // A streaming response already started; the stream's own error event reports it.
       response.end();
       return;
     }
+    const retryAfter = (body.error.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
+    if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     response.status(status).json(body);
   }
 

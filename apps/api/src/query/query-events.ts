@@ -1,6 +1,7 @@
 import { AppError } from '@app/errors';
 import { QueryEvent, QueryResult } from '@app/rag';
 import { Logger } from 'pino';
+import { asClientError } from '../errors/database-unavailable.error';
 
 /** The result of a query's events, run to the end (the JSON answer). */
 export async function resultOf(events: AsyncIterable<QueryEvent>): Promise<QueryResult> {
@@ -11,7 +12,8 @@ export async function resultOf(events: AsyncIterable<QueryEvent>): Promise<Query
 }
 
 /** What a stream says when its query fails after the headers went out; unexpected failures are logged. */
-export function streamErrorEvent(error: unknown, logger: Logger): { code: string; message: string } {
+export function streamErrorEvent(failure: unknown, logger: Logger): { code: string; message: string } {
+  const error = asClientError(failure);
   if (error instanceof AppError) {
     if (error.status >= 500) logger.error({ err: error }, 'query failed');
     return { code: error.code, message: error.message };

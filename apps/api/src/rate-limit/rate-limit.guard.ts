@@ -55,10 +55,8 @@ export class RateLimitGuard implements CanActivate {
     response.setHeader('RateLimit-Limit', String(decision.limit));
     response.setHeader('RateLimit-Remaining', String(decision.remaining));
     response.setHeader('RateLimit-Reset', String(decision.resetSeconds));
-    if (!decision.allowed) {
-      response.setHeader('Retry-After', String(decision.retryAfterSeconds));
-      throw new RateLimitedError(decision.retryAfterSeconds);
-    }
+    // Retry-After comes from the error's details (AppExceptionFilter).
+    if (!decision.allowed) throw new RateLimitedError(decision.retryAfterSeconds);
     return true;
   }
 }

@@ -1,0 +1,29 @@
+/**
+ * Whether `error` means PostgreSQL cannot take a request now — every pooled connection busy past the pool's
+ * wait, the server unreachable, restarting or out of connections — rather than a fault of the request or the
+ * code. The api answers these 503 `database_unavailable` with Retry-After, so clients back off instead of
+ * reporting a bug. pg gives no error classes for them: the pool's and client's own messages, the socket's
+ * codes and the server's SQLSTATEs are what can be recognised.
+ */
+export function isDatabaseUnavailable(error: unknown): boolean {
+  if (!(error instanceof Error)) return false;
+  if (POOL_MESSAGES.has(error.message)) return true;
+  const code = (error as { code?: unknown }).code;
+  return typeof code === 'string' && UNAVAILABLE_CODES.has(code);
+}
+
+const POOL_MESSAGES = new Set([
+  // pg-pool: no connection became free within connectionTimeoutMillis.
+  'timeout exceeded when trying to connect',
+  // pg: a new connection did not finish its handshake in time.
+  'Connection terminated due to connection timeout',
+]);
+
+const UNAVAILABLE_CODES = new Set([
+  'ECONNREFUSED',
+  'ECONNRESET',
+  'ETIMEDOUT',
+  '53300', // too_many_connections
+  '57P01', // admin_shutdown
+  '57P03', // cannot_connect_now (starting up or recovering)
+]);
