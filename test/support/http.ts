@@ -53,7 +53,12 @@ export async function uploadFile(
 export async function waitForDocument(baseUrl: string, id: string, timeoutMs = 60_000, apiKey?: string): Promise<JsonBody> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
-    const { status, body } = await requestJson(baseUrl, `/v1/documents/${id}`, { apiKey });
+    const { status, headers, body } = await requestJson(baseUrl, `/v1/documents/${id}`, { apiKey });
+    if (status === 503 && body?.error?.code === 'database_unavailable') {
+      // What a client is told to do: wait as long as Retry-After says, then ask again.
+      await new Promise((resolve) => setTimeout(resolve, Number(headers.get('retry-after')) * 1000));
+      continue;
+    }
     if (status !== 200) throw new Error(`GET /v1/documents/${id} answered ${status}: ${JSON.stringify(body)}`);
     if (body.status !== 'queued' && body.status !== 'processing') return body;
     if (Date.now() > deadline) throw new Error(`document ${id} still ${body.status} after ${timeoutMs} ms: ${JSON.stringify(body.progress)}`);
