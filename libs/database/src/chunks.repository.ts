@@ -42,6 +42,15 @@ export interface ChunkPassage {
   ordinal: number;
 }
 
+/** A chunk next to a retrieved one, for an answer's context "neighbors". */
+export interface NeighbourChunk {
+  documentId: string;
+  ordinal: number;
+  text: string;
+  pageStart: number;
+  pageEnd: number;
+}
+
 /** A chunk found by search, with the score of the list it came from. */
 export interface ChunkHit extends ChunkPassage, RankedChunk {}
 
@@ -334,6 +343,26 @@ export class ChunksRepository {
         wordIdf: (words) => this.wordIdfOn(client, collectionId, words),
       });
     }, { modes: READ_MODES, settings });
+  }
+
+  /**
+   * The chunks up to `radius` places before and after each of these (same document, adjacent ordinals, the
+   * chunks themselves included) in one statement, each chunk once: the unique (document_id, ordinal) index
+   * finds each range.
+   */
+  async neighbours(scope: CollectionScope, chunks: { documentId: string; ordinal: number }[], radius: number): Promise<NeighbourChunk[]> {
+    if (chunks.length === 0) return [];
+    const { rows } = await tenantQuery<{ document_id: string; ordinal: number; text: string; page_start: number; page_end: number }>(
+      this.pool,
+      scope.tenant,
+      `SELECT DISTINCT ON (c.document_id, c.ordinal) c.document_id, c.ordinal, c.text, c.page_start, c.page_end
+       FROM unnest($2::uuid[], $3::int[]) AS w (document_id, ordinal)
+       JOIN chunks c ON c.document_id = w.document_id AND c.ordinal BETWEEN w.ordinal - $4 AND w.ordinal + $4
+       WHERE c.collection_id = $1
+       ORDER BY c.document_id, c.ordinal`,
+      [scope.collectionId, chunks.map((c) => c.documentId), chunks.map((c) => c.ordinal), Math.trunc(radius)],
+    );
+    return rows.map((row) => ({ documentId: row.document_id, ordinal: row.ordinal, text: row.text, pageStart: row.page_start, pageEnd: row.page_end }));
   }
 
   /** Nearest chunks by cosine distance, through the HNSW index of the query's dimension. */

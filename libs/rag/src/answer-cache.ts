@@ -18,6 +18,8 @@ export interface CachedAnswer {
   sources: RetrievedSource[];
   model: string | null;
   outcome: 'answered' | 'no_sources';
+  /** Retrieved sources that did not fit the model's context window. */
+  sourcesLeftOut: number;
 }
 
 export type CacheHit = { kind: 'exact' | 'semantic'; answer: CachedAnswer };

@@ -1,6 +1,7 @@
 import type { Collection } from '@app/database';
 import type { SearchPlan, SearchRequest } from '@app/retrieval';
 import type { AnswerCacheScope } from './answer-cache-keys';
+import type { ContextMode } from './context-expansion';
 import type { Citation, CitationNumber, RetrievedSource } from './retrieved-source';
 
 /** A search request (the tenant also scopes the answer cache and the query log), answered as JSON or SSE. */
@@ -10,6 +11,8 @@ export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
    * a conversation's follow-up as asked, whose search carries the words of the turn before.
    */
   question?: string;
+  /** What the answer is generated from (default DEFAULT_CONTEXT_MODE): the chunks, with their neighbours, or their pages. */
+  context?: ContextMode;
   /** Answered as Server-Sent Events (recorded in the query log). */
   streamed: boolean;
   /** Asked with an admin key: answered even while the token budget cannot be checked (Redis unreachable). */
@@ -38,6 +41,11 @@ export interface QueryResult {
   /** The model that answered; null when none was asked (nothing retrieved). */
   model: string | null;
   cached: boolean;
+  /**
+   * Retrieved sources left out of the prompt because the model's context window (CHAT_CONTEXT_TOKENS) was spent
+   * by better ones; 0 when all fitted (always offline, where no prompt is sent).
+   */
+  sourcesLeftOut: number;
 }
 
 /** What a query produces, in this order: one `retrieval`, any number of `delta`, one `done`. */

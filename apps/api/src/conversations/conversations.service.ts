@@ -80,6 +80,7 @@ export class ConversationsService {
       query: standaloneQuestion(question, previous?.searchQuery ?? null),
       question,
       ...searchSettings(message),
+      context: message.context,
       streamed,
       admin: principal.role === 'admin',
     });

@@ -1,10 +1,23 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional } from 'class-validator';
-import { Citation, CitationNumber, QueryResult, RetrievedSource } from '@app/rag';
+import { IsBoolean, IsIn, IsOptional } from 'class-validator';
+import { Citation, CitationNumber, CONTEXT_MODES, ContextMode, DEFAULT_CONTEXT_MODE, QueryResult, RetrievedSource } from '@app/rag';
 import { SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
 
-/** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters) plus `stream`. */
+/** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters) plus `stream` and `context`. */
 export class QueryRequestDto extends SearchRequestDto {
+  @ApiPropertyOptional({
+    enum: CONTEXT_MODES,
+    default: DEFAULT_CONTEXT_MODE,
+    description:
+      'What the answer is generated from: the retrieved chunks (`chunks`), each with the chunk before and after it in its document ' +
+      '(`neighbors`), or the whole pages each sits on (`pages`, at most 8 per chunk). A source whose chunk or pages a better source already ' +
+      'holds is merged into it. Citations give the pages of the quoted sentences. The prompt still fits the model\'s context window ' +
+      '(see `sources_left_out`).',
+  })
+  @IsOptional()
+  @IsIn(CONTEXT_MODES)
+  context?: ContextMode;
+
   @ApiPropertyOptional({ default: false, description: 'Answer as Server-Sent Events (also chosen by `Accept: text/event-stream`).' })
   @IsOptional()
   @IsBoolean()
@@ -46,6 +59,12 @@ export class QueryResponseDto {
   @ApiProperty({ nullable: true, type: String, description: 'The model that answered (`extractive` offline); null when nothing was retrieved.' })
   model!: string | null;
   @ApiProperty({ description: 'Served from the answer cache.' }) cached!: boolean;
+  @ApiProperty({
+    description:
+      "Retrieved sources left out of the prompt: the model's context window (CHAT_CONTEXT_TOKENS, less the longest answer) was spent by " +
+      'better ones. 0 when every source fitted, and always offline (the extractive answerer sends no prompt).',
+  })
+  sources_left_out!: number;
 }
 
 /** A retrieved source as the SSE `retrieval` event sends it: a search result with its place in the list. */
@@ -83,6 +102,7 @@ export class DoneEventDto {
   @ApiProperty({ type: TimingsDto }) timings!: TimingsDto;
   @ApiProperty({ nullable: true, type: String }) model!: string | null;
   @ApiProperty() cached!: boolean;
+  @ApiProperty({ description: "Retrieved sources the model's context window had no room for (see the JSON answer)." }) sources_left_out!: number;
 }
 
 export function toCitationDto(citation: Citation): CitationDto {
@@ -137,5 +157,12 @@ export function toDeltaEventDto(text: string, cites: CitationNumber[]): DeltaEve
 }
 
 export function toDoneEventDto(result: QueryResult): DoneEventDto {
-  return { citations: result.citations.map(toCitationDto), usage: toUsageDto(result), timings: toTimingsDto(result), model: result.model, cached: result.cached };
+  return {
+    citations: result.citations.map(toCitationDto),
+    usage: toUsageDto(result),
+    timings: toTimingsDto(result),
+    model: result.model,
+    cached: result.cached,
+    sources_left_out: result.sourcesLeftOut,
+  };
 }
