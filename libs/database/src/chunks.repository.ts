@@ -13,6 +13,7 @@ import {
   ThresholdRounds,
 } from './bm25-candidates';
 import { unflushedTenantQuery } from './ingestion-writes';
+import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
 import { asSchemaOwner, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { vectorToBinary } from './vector-binary';
 
@@ -54,12 +55,6 @@ export interface NeighbourChunk {
 /** A chunk found by search, with the score of the list it came from. */
 export interface ChunkHit extends ChunkPassage, RankedChunk {}
 
-/** A compiled metadata filter: a SQL boolean expression over `d.metadata` with its parameters, numbered from 1. */
-export interface SqlFilter {
-  sql: string;
-  params: unknown[];
-}
-
 /** One collection, read as the caller's tenant: row-level security hides every other tenant's chunks. */
 export interface CollectionScope {
   tenant: TenantScope;
@@ -68,7 +63,8 @@ export interface CollectionScope {
 
 export interface ChunkSearch extends CollectionScope {
   limit: number;
-  filter?: SqlFilter;
+  /** Documents whose metadata match; compiled to SQL by the statement that searches (see compileMetadataFilter). */
+  filter?: MetadataFilterNode;
 }
 
 /**
@@ -118,11 +114,6 @@ const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_
 /** HNSW candidates per vector query: at least 400 (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
 const efSearchFor = (limit: number) => Math.max(400, Math.min(1000, limit * 2));
 const efSearchSetting = (limit: number) => `SET LOCAL hnsw.ef_search = ${efSearchFor(limit)}`;
-
-/** Renumbers a filter's `$n` placeholders to follow `offset` parameters already in the query. */
-function shiftPlaceholders(sql: string, offset: number): string {
-  return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-}
 
 /**
  * Operands of one candidate tsquery. The GIN index evaluates the query once per chunk in its posting lists,
@@ -417,8 +408,7 @@ export class ChunksRepository {
     const params: unknown[] = [search.collectionId, toSql(vector), search.limit];
     if (feedback) params.push(feedback.chunkIds);
     const queryVector = queryVectorSql(dim, '$1', '$2', feedback ? '$4' : null);
-    const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
-    if (search.filter) params.push(...search.filter.params);
+    const filterSql = search.filter ? `AND (${compileMetadataFilter(search.filter, params)})` : '';
     const { rows } = await client.query<HitRow>(nearestChunksSql(dim, ['$1', queryVector, '$3'], filterSql, shape.columns), params);
     return rows.map(shape.toItem);
   }
@@ -563,8 +553,7 @@ export class ChunksRepository {
       terms.map((t) => t.lexeme),
       terms.map((t) => t.weight),
     ];
-    const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
-    if (search.filter) params.push(...search.filter.params);
+    const filterSql = search.filter ? `AND (${compileMetadataFilter(search.filter, params)})` : '';
     const { rows } = await client.query<HitRow>(
       `WITH candidates AS MATERIALIZED (
          -- Every operand names the collection, so the index alone scopes the search. Materialised so the index

@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError } from '@app/errors';
 import { ANSWER_GENERATOR, AnswerGenerator, contextWindowOf, costUsd, detectPromptInjection, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
-import { compileSearchFilter, SearchService } from '@app/retrieval';
+import { parseSearchFilter, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
 import { buildCitations } from './citations';
@@ -54,8 +54,8 @@ export class QueryService {
   async prepare(request: QueryRequest): Promise<PreparedQuery> {
     const startedAt = performance.now();
     try {
-      // Compiled once, here, so a bad filter is a 400, not an error event mid-stream.
-      const filter = compileSearchFilter(request.filters);
+      // Checked once, here, so a bad filter is a 400, not an error event mid-stream.
+      const filter = parseSearchFilter(request.filters);
       const injection = detectPromptInjection(request.query);
       // Flagged queries are always recorded (the query log has the flag); refusing them is the operator's choice.
       if (injection.flagged && this.config.security.blockPromptInjection) throw new PromptInjectionError(injection.reasons);

@@ -59,7 +59,7 @@ export type QueryEvent =
 export interface PreparedQuery {
   request: QueryRequest;
   collection: Collection;
-  /** The search, planned once: filter compiled, collection found. */
+  /** The search, planned once: filter checked, collection found. */
   search: SearchPlan;
   cacheScope: AnswerCacheScope;
   /** performance.now() when the request arrived. */
