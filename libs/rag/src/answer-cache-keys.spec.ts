@@ -19,8 +19,8 @@ test('canonical JSON ignores key order at every level', () => {
 test('keys change with every part of the scope, and live under the prefix, answer format, collection and version', () => {
   const keys = answerCacheKeys('gw', scope);
   // Format 2: citations numbered in reading order. Answers cached as format 1 (gw:answers:c1:3:…) are never read.
-  assert.match(keys.exact('q'), /^gw:answers:v2:c1:3:exact:[0-9a-f]{64}$/);
-  assert.match(keys.semantic, /^gw:answers:v2:c1:3:semantic:[0-9a-f]{64}$/);
+  assert.match(keys.exact('q'), /^gw:answers:v3:c1:3:exact:[0-9a-f]{64}$/);
+  assert.match(keys.semantic, /^gw:answers:v3:c1:3:semantic:[0-9a-f]{64}$/);
   assert.equal(answerCacheKeys('gw', { ...scope, filters: { team: 'hr', year: { $gte: 2024 } } }).exact('q'), keys.exact('q'));
   for (const changed of [{ contentVersion: 4 }, { filters: undefined }, { mode: 'vector' }, { topK: 9 }, { context: 'pages' }, { generator: 'openai:gpt-4o-mini' }, { collectionId: 'c2' }]) {
     assert.notEqual(answerCacheKeys('gw', { ...scope, ...changed }).exact('q'), keys.exact('q'), JSON.stringify(changed));
