@@ -106,6 +106,8 @@ export interface AppConfig {
     cacheTtlSeconds: number;
     /** Interval of SSE keep-alive comments while a model is silent, so proxies do not close the stream. */
     sseKeepAliveMs: number;
+    /** Tokens of earlier turns a chat model sees when it rewrites a conversation's follow-up (newest turns kept). */
+    conversationHistoryTokens: number;
   };
   openai: {
     apiKey: string | null;
@@ -459,6 +461,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     answers: {
       cacheTtlSeconds: integer(env, 'ANSWER_CACHE_TTL_SECONDS', 86_400, 0, 30 * 86_400),
       sseKeepAliveMs: integer(env, 'SSE_KEEPALIVE_MS', 15_000, 100, 300_000),
+      conversationHistoryTokens: integer(env, 'CONVERSATION_HISTORY_TOKENS', 2_000, 50, 100_000),
     },
     openai: { apiKey, baseUrl: url(env, 'OPENAI_BASE_URL', null, ['http:', 'https:']) },
     chunking: { chunkTokens, overlapTokens },

@@ -8,5 +8,6 @@ export { contentTerms, stem } from './extractive/terms';
 export * from './llm-errors';
 export * from './llm.module';
 export { OpenAIAnswerGenerator, OpenAIAnswerGeneratorOptions } from './openai/openai-answer-generator';
+export * from './openai/question-rewriter';
 export * from './pricing';
 export * from './prompt-injection';
