@@ -14,14 +14,16 @@ const BENEFITS = [
   'Glasses are reimbursed up to 150 euros every two years.',
 ].join('\n');
 
-/** The rewrite (a non-streamed request) and the answer (streamed) of the fake model. */
+/** The rewrites (non-streamed requests) and the answer (streamed) of the fake model. */
 const reply = (body: ChatRequestBody) => {
   if (body.stream) return 'Smile costs 12 euros a month [1].';
   const prompt = String(body.messages?.[1]?.content ?? '');
+  // Numbered, repeated and echoing the question, as models do: one new wording survives.
+  if (/other wordings/.test(prompt)) return '1. What is the spectacles allowance?\n2. How much are glasses reimbursed?\n- How much are glasses reimbursed?';
   return /Last message: and what do they cost\?/.test(prompt) ? 'How much do the Smile dental plans cost per month?\nI resolved "they".' : 'Unrelated rewrite?';
 };
 
-describe('conversations with a chat model: follow-ups rewritten from a truncated history, the offline rule when the model fails (fake OpenAI-compatible server)', () => {
+describe('query rewriting with a chat model: conversation follow-ups from a truncated history, multi-query; offline rules and fallbacks (fake OpenAI-compatible server)', () => {
   const fake = new FakeOpenAI({ chatReply: reply });
   let env: TestEnv;
   let system: RunningSystem;
@@ -42,8 +44,12 @@ describe('conversations with a chat model: follow-ups rewritten from a truncated
       CONVERSATION_HISTORY_TOKENS: '120',
     });
     system = await startSystem(env.config);
-    const upload = await uploadFile(system.baseUrl, { name: 'benefits.md', content: BENEFITS }, { collection: 'benefits' });
-    assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
+    const uploads = [
+      await uploadFile(system.baseUrl, { name: 'benefits.md', content: BENEFITS }, { collection: 'benefits' }),
+      await uploadFile(system.baseUrl, { name: 'dental.md', content: BENEFITS.split('# Vision')[0] }, { collection: 'split' }),
+      await uploadFile(system.baseUrl, { name: 'vision.md', content: `# Vision${BENEFITS.split('# Vision')[1]}` }, { collection: 'split' }),
+    ];
+    for (const upload of uploads) assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
   });
   after(async () => {
     await system?.close();
@@ -84,5 +90,45 @@ describe('conversations with a chat model: follow-ups rewritten from a truncated
     assert.equal(followUp.status, 200, JSON.stringify(followUp.body));
     assert.equal(followUp.body.search_query, 'and what do they cost? plans cover dental care');
     assert.match(followUp.body.answer, /12 euros/);
+  });
+
+  test('multi_query: the model\'s other wordings are searched too and fused, so a question worded unlike the documents still finds them', async () => {
+    const question = { query: 'What is the spectacles allowance?', collection: 'split', mode: 'keyword', top_k: 3 };
+    const alone = await call('/v1/query', question);
+    assert.equal(alone.status, 200, JSON.stringify(alone.body));
+    assert.deepEqual(alone.body.citations, [], 'no document says "spectacles"');
+    assert.equal(alone.body.multi_query, undefined, 'no report when not asked for');
+
+    fake.reset();
+    const fused = await call('/v1/query', { ...question, multi_query: 2 });
+    assert.equal(fused.status, 200, JSON.stringify(fused.body));
+    assert.deepEqual(fused.body.multi_query, { requested: 2, queries: ['How much are glasses reimbursed?'], skipped: null });
+    const [variants] = rewrites();
+    assert.match(String((variants.body as ChatRequestBody).messages?.[1]?.content), /Write 2 other wordings of this question:\n<question>\nWhat is the spectacles allowance\?/);
+    assert.equal(fused.body.citations.length, 1);
+    assert.equal(fused.body.citations[0].title, 'vision');
+
+    fake.reset();
+    fake.failNext(1, { status: 500, path: '/v1/chat/completions' });
+    const failed = await call('/v1/query', { ...question, multi_query: 2 });
+    assert.equal(failed.status, 200, JSON.stringify(failed.body));
+    assert.deepEqual(failed.body.multi_query, { requested: 2, queries: [], skipped: 'model_failed' });
+  });
+
+  test('multi_query offline is a no-op that says so; out of range is a 400', async () => {
+    const offline = await startSystem({ ...env.config, llm: { ...env.config.llm, provider: 'extractive' } }, { worker: false });
+    try {
+      const { status, body } = await requestJson(offline.baseUrl, '/v1/query', { method: 'POST', json: { query: 'How much are glasses reimbursed?', collection: 'benefits', multi_query: 3 } });
+      assert.equal(status, 200, JSON.stringify(body));
+      assert.deepEqual(body.multi_query, { requested: 3, queries: [], skipped: 'offline' });
+      assert.match(body.answer, /150 euros/);
+    } finally {
+      await offline.close();
+    }
+    for (const multi of [6, -1, 1.5, 'two']) {
+      const { status, body } = await call('/v1/query', { query: 'x', collection: 'benefits', multi_query: multi });
+      assert.equal(status, 400, String(multi));
+      assert.equal(body.error.code, 'validation_failed');
+    }
   });
 });

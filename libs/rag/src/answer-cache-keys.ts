@@ -10,6 +10,8 @@ export interface AnswerCacheScope {
   topK: number;
   /** What the answer was generated from: chunks, their neighbours or their pages. */
   context: string;
+  /** Other wordings searched (multi-query); 0 or absent for none. */
+  multiQuery?: number;
   /** The answer backend and its models (AnswerGenerator.cacheIdentity). */
   generator: string;
 }
@@ -61,7 +63,7 @@ export const CACHED_ANSWER_FORMAT = 3;
  */
 export function answerCacheKeys(prefix: string, scope: AnswerCacheScope) {
   const base = `${prefix}:answers:v${CACHED_ANSWER_FORMAT}:${scope.collectionId}:${scope.contentVersion}`;
-  const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, context: scope.context, generator: scope.generator }));
+  const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, context: scope.context, multiQuery: scope.multiQuery ?? 0, generator: scope.generator }));
   return {
     exact: (normalizedQuery: string) => `${base}:exact:${sha256(`${scopeHash}\n${normalizedQuery}`)}`,
     /** The list of (question, embedding) entries searched for semantic hits. */

@@ -3,15 +3,26 @@ import { countTokens } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError } from '@app/errors';
-import { ANSWER_GENERATOR, AnswerGenerator, contextWindowOf, costUsd, detectPromptInjection, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
-import { parseSearchFilter, SearchService } from '@app/retrieval';
+import type { ChunkHit } from '@app/database';
+import {
+  ANSWER_GENERATOR,
+  AnswerGenerator,
+  contextWindowOf,
+  costUsd,
+  detectPromptInjection,
+  ModelUsage,
+  NO_ANSWER_TEXT,
+  QUESTION_REWRITER,
+  QuestionRewriter,
+} from '@app/llm';
+import { parseSearchFilter, reciprocalRankFusion, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
 import { buildCitations } from './citations';
 import { ContextExpander, DEFAULT_CONTEXT_MODE } from './context-expansion';
 import { FittedPrompt, fitAnswerPrompt, PromptWindow } from './prompt-window';
 import { QueryRecorder } from './query-recorder';
-import { PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
+import { MultiQueryReport, PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
 import { CitationNumber, RetrievedSource } from './retrieved-source';
 import { TokenBudget } from './token-budget';
 
@@ -43,6 +54,7 @@ export class QueryService {
     private readonly expander: ContextExpander,
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     @Inject(ANSWER_GENERATOR) private readonly generator: AnswerGenerator,
+    @Inject(QUESTION_REWRITER) private readonly rewriter: QuestionRewriter | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {
     this.promptWindow = answerPromptWindow(config, generator);
@@ -73,6 +85,7 @@ export class QueryService {
         mode: request.mode,
         topK: request.topK,
         context: request.context ?? DEFAULT_CONTEXT_MODE,
+        multiQuery: request.multiQuery ?? 0,
         generator: this.generator.cacheIdentity,
       };
       return { request, collection, search, cacheScope, startedAt };
@@ -111,7 +124,7 @@ export class QueryService {
         return;
       }
 
-      const hits = await this.search.run({ ...prepared.search, request: { ...request, embedQuery } });
+      const { hits, multiQuery } = await this.retrieve(prepared, embedQuery, signal);
       signal.throwIfAborted();
       const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
       retrievalMs = elapsedSince(startedAt);
@@ -133,13 +146,14 @@ export class QueryService {
         model,
         cached: false,
         sourcesLeftOut,
+        multiQuery,
       };
       // The log is written while the answer goes out; the cache is written first, so the same question asked
       // as soon as this answer arrives finds it.
       this.recorder.answeredInBackground(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
       recorded = true;
       if (!signal.aborted) {
-        await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome, sourcesLeftOut });
+        await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome, sourcesLeftOut, multiQuery });
       }
       yield { type: 'done', result };
     } catch (error) {
@@ -159,6 +173,37 @@ export class QueryService {
         });
       }
     }
+  }
+
+  /**
+   * The question's search, and with multi-query (a chat model configured) the searches of up to `multiQuery`
+   * other wordings the model writes, fused by reciprocal rank: a passage worded unlike the question but like
+   * one of its rewordings still ranks. The question's own search runs while the model writes. Offline, or
+   * when the model fails, the question's search alone, and the report says why.
+   */
+  private async retrieve(prepared: PreparedQuery, embedQuery: () => Promise<Float32Array>, signal: AbortSignal): Promise<{ hits: ChunkHit[]; multiQuery: MultiQueryReport | null }> {
+    const { request } = prepared;
+    const own = this.search.run({ ...prepared.search, request: { ...request, embedQuery } });
+    const requested = request.multiQuery ?? 0;
+    if (requested === 0) return { hits: await own, multiQuery: null };
+    if (!this.rewriter) return { hits: await own, multiQuery: { requested, queries: [], skipped: 'offline' } };
+    // Awaited below whichever way the model call goes; marked handled in case that call throws first.
+    own.catch(() => undefined);
+    let queries: string[];
+    try {
+      queries = await this.rewriter.variants(request.query, requested, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { hits: await own, multiQuery: { requested, queries: [], skipped: 'model_failed' } };
+    }
+    const lists = [await own];
+    // One after another: each search holds a connection, and one question should not take six at once.
+    for (const query of queries) {
+      signal.throwIfAborted();
+      lists.push(await this.search.run({ ...prepared.search, request: { ...request, query, embedQuery: undefined } }));
+    }
+    const fused = reciprocalRankFusion(lists.map((items) => ({ items }))).slice(0, request.topK);
+    return { hits: fused.map(({ item, score }) => ({ ...item, score })), multiQuery: { requested, queries, skipped: null } };
   }
 
   /**
@@ -225,7 +270,7 @@ export class QueryService {
   }
 
   private cachedResult(hit: CacheHit, totalMs: number): QueryResult {
-    const { answer, citations, model, sourcesLeftOut } = hit.answer;
+    const { answer, citations, model, sourcesLeftOut, multiQuery } = hit.answer;
     return {
       answer,
       citations,
@@ -235,6 +280,7 @@ export class QueryService {
       model,
       cached: true,
       sourcesLeftOut,
+      multiQuery,
     };
   }
 

@@ -11,6 +11,8 @@ export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
    * a conversation's follow-up as asked, whose search carries the words of the turn before.
    */
   question?: string;
+  /** Other wordings of the question a chat model writes, each searched and the lists fused (0-5; offline none). */
+  multiQuery?: number;
   /** What the answer is generated from (default DEFAULT_CONTEXT_MODE): the chunks, with their neighbours, or their pages. */
   context?: ContextMode;
   /** Answered as Server-Sent Events (recorded in the query log). */
@@ -46,6 +48,17 @@ export interface QueryResult {
    * by better ones; 0 when all fitted (always offline, where no prompt is sent).
    */
   sourcesLeftOut: number;
+  /** What multi-query did, when it was asked for (`multiQuery` > 0); null otherwise. */
+  multiQuery: MultiQueryReport | null;
+}
+
+/** The wordings a multi-query searched besides the question, or why it searched none. */
+export interface MultiQueryReport {
+  requested: number;
+  /** The other wordings searched, each a list fused with the question's (reciprocal rank fusion). */
+  queries: string[];
+  /** Why none was searched: no chat model is configured (offline), or the model failed; null when they were. */
+  skipped: 'offline' | 'model_failed' | null;
 }
 
 /** What a query produces, in this order: one `retrieval`, any number of `delta`, one `done`. */

@@ -86,6 +86,7 @@ export class ConversationsService {
       question,
       ...searchSettings(message),
       context: message.context,
+      multiQuery: message.multi_query,
       streamed,
       admin: principal.role === 'admin',
     });

@@ -50,6 +50,7 @@ export class QueryController {
       query: normaliseCharacters(body.query),
       ...searchSettings(body),
       context: body.context,
+      multiQuery: body.multi_query,
       streamed,
       admin: principal.role === 'admin',
     });
