@@ -180,7 +180,7 @@ describe('BM25 keyword search in PostgreSQL', () => {
     const all = await chunks.searchKeyword({ tenant: 'default', collectionId: mine.id, limit: 10 }, 'lentils');
     assert.equal(all.length, 2);
     const filtered = await chunks.searchKeyword(
-      { tenant: 'default', collectionId: mine.id, limit: 10, filter: { sql: 'd.metadata @> $1::jsonb', params: ['{"year":2024}'] } },
+      { tenant: 'default', collectionId: mine.id, limit: 10, filter: { kind: 'equals', field: 'year', value: 2024, negated: false } },
       'lentils',
     );
     assert.deepEqual(filtered.map((h) => h.documentId), [kept]);

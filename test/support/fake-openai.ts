@@ -1,5 +1,6 @@
 import { createServer, IncomingHttpHeaders, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { AddressInfo } from 'node:net';
+import { countTokens } from '@app/chunking';
 
 /**
  * A small OpenAI-compatible HTTP server for tests (OpenAI itself is unreachable from CI). It speaks the wire
@@ -47,6 +48,11 @@ export interface FakeOpenAIOptions {
   chatReply?: string | ((body: ChatRequestBody) => string);
   /** Pause between SSE chunks, to test streaming clients. Default 0. */
   streamChunkDelayMs?: number;
+  /**
+   * The model's context window: a chat request whose messages (counted with cl100k_base) plus `max_tokens`
+   * exceed it is refused with 400 `context_length_exceeded`, as OpenAI and vLLM do. Default: no limit.
+   */
+  contextTokens?: number;
 }
 
 export interface ChatRequestBody {
@@ -64,6 +70,7 @@ export class FakeOpenAI {
   embeddingDimension: number;
   chatReply: string | ((body: ChatRequestBody) => string);
   streamChunkDelayMs: number;
+  contextTokens: number | null;
 
   private server: Server | null = null;
   private readonly script: Scripted[] = [];
@@ -75,6 +82,7 @@ export class FakeOpenAI {
     this.embeddingDimension = options.embeddingDimension ?? 64;
     this.chatReply = options.chatReply ?? 'This is a fake answer grounded in [1].';
     this.streamChunkDelayMs = options.streamChunkDelayMs ?? 0;
+    this.contextTokens = options.contextTokens ?? null;
     this.route('POST', '/v1/embeddings', (request, res) => this.embeddings(request, res));
     this.route('POST', '/v1/chat/completions', (request, res) => this.chatCompletions(request, res));
   }
@@ -196,6 +204,13 @@ export class FakeOpenAI {
 
   private async chatCompletions(request: RecordedRequest, res: ServerResponse): Promise<void> {
     const body = (request.body ?? {}) as ChatRequestBody;
+    if (this.contextTokens !== null) {
+      const requested = (body.messages ?? []).reduce((sum, message) => sum + countTokens(String(message.content)), 0) + Number(body.max_tokens ?? 0);
+      if (requested > this.contextTokens) {
+        const message = `This model's maximum context length is ${this.contextTokens} tokens. However, you requested ${requested} tokens. Please reduce the length of the messages.`;
+        return sendJson(res, 400, errorBody(message, 'invalid_request_error', 'messages', 'context_length_exceeded'));
+      }
+    }
     const reply = typeof this.chatReply === 'function' ? this.chatReply(body) : this.chatReply;
     const model = body.model ?? 'gpt-4o-mini';
     const id = `chatcmpl-fake-${this.requests.length}`;

@@ -9,6 +9,7 @@ import { createAppLogger, PinoNestLogger } from '@app/observability';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './errors/validation';
 import { applyHttpHardening } from './security/http-hardening';
+import { refuseDeepJson } from './security/json-depth';
 
 /** JSON request bodies are small (queries, searches); uploads are multipart and streamed, not parsed here. */
 const JSON_BODY_LIMIT = '256kb';
@@ -20,7 +21,9 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
     bodyParser: false,
   });
   applyHttpHardening(app, config);
-  app.useBodyParser('json', { limit: JSON_BODY_LIMIT });
+  // Nest's option type leaves out body-parser's `verify` (it sets it itself, for rawBody only), but passes it on.
+  const jsonOptions = { limit: JSON_BODY_LIMIT, verify: refuseDeepJson };
+  app.useBodyParser('json', jsonOptions);
   // Idle keep-alive sockets must outlive the client's and any load balancer's idle timeout (commonly 60 s);
   // otherwise the server closes a socket just as a client reuses it and the request fails with ECONNRESET.
   const server = app.getHttpServer();

@@ -10,4 +10,4 @@ export { Chunker } from './chunker';
 export { normaliseCharacters } from './cleaning/characters';
 export { PageCleaner, TEXT_CLEANING_VERSION } from './cleaning/page-cleaner';
 export { DEFAULT_SECTION_CHARS, SectionSplitter, splitTextIntoSections } from './sections';
-export { countTokens } from './tokenizer';
+export { countTokens, countTokensWithin, TokensWithin } from './tokenizer';

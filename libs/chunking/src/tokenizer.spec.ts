@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { Tiktoken } from 'js-tiktoken/lite';
 import cl100kBase from 'js-tiktoken/ranks/cl100k_base';
-import { countTokens, decodeTokens, encodeTokens } from './tokenizer';
+import { countTokens, countTokensWithin, decodeTokens, encodeTokens } from './tokenizer';
 
 describe('tokenizer', () => {
   it('matches js-tiktoken cl100k_base on ordinary text', () => {
@@ -42,4 +42,18 @@ describe('tokenizer', () => {
       console.log(JSON.stringify({ before, after: loaded() }));`;
     assert.deepEqual(JSON.parse(execFileSync(process.execPath, ['-e', script], { encoding: 'utf8' })), { before: false, after: true });
   });
+});
+
+it('countTokensWithin: the exact count when the text fits; otherwise the longest prefix within the limit, counting no further', () => {
+  const text = 'The copper valve opens at dawn. The brass lever locks at dusk. '.repeat(20);
+  const total = countTokens(text);
+  assert.deepEqual(countTokensWithin(text, total), { tokens: total, fits: true, end: text.length });
+  for (const limit of [0, 1, 7, 50, total - 1]) {
+    const within = countTokensWithin(text, limit);
+    assert.equal(within.fits, false);
+    assert.ok(within.tokens <= limit);
+    assert.equal(countTokens(text.slice(0, within.end)), within.tokens, `limit ${limit}`);
+    // One piece more would not have fitted.
+    assert.ok(countTokens(text.slice(0, within.end + 8)) > limit || within.end + 8 >= text.length);
+  }
 });

@@ -100,3 +100,31 @@ export function encodeTokens(text: string): number[] {
 export function decodeTokens(tokens: readonly number[]): string {
   return getEncoder().bpe.decode(tokens);
 }
+
+/** How much of a text fits in a number of tokens (see countTokensWithin). */
+export interface TokensWithin {
+  /** The exact count when the whole text fits; otherwise the count of the part that fits. */
+  tokens: number;
+  /** Whether the whole text fits in the limit. */
+  fits: boolean;
+  /** Length of the longest prefix, cut between pieces, whose tokens fit: `text.length` when it all fits. */
+  end: number;
+}
+
+/**
+ * Counts `text`'s tokens up to `limit` and stops there: a prompt budget needs to know only whether a text fits,
+ * and where to cut it if not, so a 200,000-character page costs no more than the room left for it.
+ */
+export function countTokensWithin(text: string, limit: number): TokensWithin {
+  const enc = getEncoder();
+  let tokens = 0;
+  for (const match of text.matchAll(enc.pieces)) {
+    const piece = match[0];
+    let pieceTokens = 0;
+    if (piece.length <= LONG_PIECE_CHARS) pieceTokens = encodePiece(enc, piece).length;
+    else for (const slice of codePointSlices(piece, PIECE_SLICE_CHARS)) pieceTokens += enc.bpe.encode(slice).length;
+    if (tokens + pieceTokens > limit) return { tokens, fits: false, end: match.index };
+    tokens += pieceTokens;
+  }
+  return { tokens, fits: true, end: text.length };
+}

@@ -109,3 +109,14 @@ test('fair queues and quotas: one document per tenant at a time while others wai
   assert.throws(() => loadConfig({ MAX_BYTES_PER_TENANT: '1GB' }), /MAX_BYTES_PER_TENANT must be a whole number/);
   assert.throws(() => loadConfig({ WORKER_TENANT_CONCURRENCY: '0' }), /WORKER_TENANT_CONCURRENCY must be between 1 and 64/);
 });
+
+test('CHAT_CONTEXT_TOKENS: unset (the per-model table), one number, or a JSON object per model; each must leave room', () => {
+  assert.deepEqual(loadConfig({}).llm.contextTokens, { all: null, models: {} });
+  assert.deepEqual(loadConfig({ CHAT_CONTEXT_TOKENS: '32768' }).llm.contextTokens, { all: 32_768, models: {} });
+  assert.deepEqual(loadConfig({ CHAT_CONTEXT_TOKENS: '{"my-model":16384}' }).llm.contextTokens, { all: null, models: { 'my-model': 16_384 } });
+  for (const bad of ['1000', '{"m":1000}', '{"m":"big"}', '[8192]', 'lots']) {
+    assert.throws(() => loadConfig({ CHAT_CONTEXT_TOKENS: bad }), (error: unknown) => error instanceof ConfigError && error.variable === 'CHAT_CONTEXT_TOKENS', bad);
+  }
+  // The room is counted beyond the longest answer.
+  assert.throws(() => loadConfig({ CHAT_CONTEXT_TOKENS: '4000', LLM_MAX_ANSWER_TOKENS: '2000' }), /CHAT_CONTEXT_TOKENS/);
+});

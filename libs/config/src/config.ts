@@ -18,6 +18,15 @@ export interface S3Settings {
   forcePathStyle: boolean;
 }
 
+/**
+ * CHAT_CONTEXT_TOKENS: the context window (prompt plus answer) the answer prompt is fitted to. `all` when one
+ * number was given (every model); otherwise per-model entries that add to or override @app/llm's table.
+ */
+export interface ContextTokenSettings {
+  all: number | null;
+  models: Record<string, number>;
+}
+
 /** Price of a chat model in USD per million tokens. */
 export interface ChatModelPrice {
   input: number;
@@ -94,12 +103,16 @@ export interface AppConfig {
     maxAnswerTokens: number;
     /** USD per million tokens by model name; a model missing here gets no cost figure. */
     prices: Record<string, ChatModelPrice>;
+    /** The context window the answer prompt must fit, per model (see contextWindowOf in @app/llm). */
+    contextTokens: ContextTokenSettings;
   };
   answers: {
     /** How long cached answers live; 0 turns the answer cache off. */
     cacheTtlSeconds: number;
     /** Interval of SSE keep-alive comments while a model is silent, so proxies do not close the stream. */
     sseKeepAliveMs: number;
+    /** Tokens of earlier turns a chat model sees when it rewrites a conversation's follow-up (newest turns kept). */
+    conversationHistoryTokens: number;
   };
   openai: {
     apiKey: string | null;
@@ -271,6 +284,38 @@ function chatPrices(env: Env, name: string): Record<string, ChatModelPrice> {
   return prices;
 }
 
+/** The least room a context window must leave besides the answer: the rules, a 4,000-character question and some sources. */
+const MIN_PROMPT_ROOM_TOKENS = 2_048;
+
+/**
+ * CHAT_CONTEXT_TOKENS: one number of tokens for every model, or a JSON object `{ "<model>": <tokens> }` adding to
+ * the per-model table. Each must leave MIN_PROMPT_ROOM_TOKENS besides the longest answer.
+ */
+function contextTokens(env: Env, name: string, maxAnswerTokens: number): ContextTokenSettings {
+  const raw = read(env, name);
+  if (raw === undefined) return { all: null, models: {} };
+  const least = maxAnswerTokens + MIN_PROMPT_ROOM_TOKENS;
+  if (/^\d+$/.test(raw)) {
+    const all = integer(env, name, 0, least, 100_000_000);
+    return { all, models: {} };
+  }
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    throw new ConfigError(name, 'must be a number of tokens or a JSON object like {"my-model":32768}');
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) throw new ConfigError(name, 'must be a number or a JSON object');
+  const models: Record<string, number> = {};
+  for (const [model, tokens] of Object.entries(parsed)) {
+    if (!Number.isInteger(tokens) || (tokens as number) < least || (tokens as number) > 100_000_000) {
+      throw new ConfigError(name, `needs a whole number of tokens from ${least} (LLM_MAX_ANSWER_TOKENS + ${MIN_PROMPT_ROOM_TOKENS}) for "${model}"`);
+    }
+    models[model] = tokens as number;
+  }
+  return { all: null, models };
+}
+
 /** TRUST_PROXY: true, false, a number of proxy hops, or comma-separated addresses, subnets and Express's names. */
 function trustProxy(env: Env, name: string): boolean | number | string {
   const raw = read(env, name);
@@ -373,6 +418,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const blobStore = oneOf<BlobStoreName>(env, 'BLOB_STORE', ['postgres', 's3', 'local'], 'postgres');
   const maxUploadBytes = integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, blobStore === 's3' ? S3_MAX_COPY_BYTES : Number.MAX_SAFE_INTEGER);
 
+  const maxAnswerTokens = integer(env, 'LLM_MAX_ANSWER_TOKENS', 1_024, 16, 1_000_000);
+
   const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'groundwork';
   if (!/^[\w.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
 
@@ -413,12 +460,14 @@ export function loadConfig(env: Env = process.env): AppConfig {
       fallbackModel: read(env, 'CHAT_FALLBACK_MODEL') ?? null,
       timeoutMs: integer(env, 'LLM_TIMEOUT_MS', 30_000, 100, 600_000),
       maxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
-      maxAnswerTokens: integer(env, 'LLM_MAX_ANSWER_TOKENS', 1_024, 16, 1_000_000),
+      maxAnswerTokens,
       prices: chatPrices(env, 'CHAT_PRICES'),
+      contextTokens: contextTokens(env, 'CHAT_CONTEXT_TOKENS', maxAnswerTokens),
     },
     answers: {
       cacheTtlSeconds: integer(env, 'ANSWER_CACHE_TTL_SECONDS', 86_400, 0, 30 * 86_400),
       sseKeepAliveMs: integer(env, 'SSE_KEEPALIVE_MS', 15_000, 100, 300_000),
+      conversationHistoryTokens: integer(env, 'CONVERSATION_HISTORY_TOKENS', 2_000, 50, 100_000),
     },
     openai: { apiKey, baseUrl: url(env, 'OPENAI_BASE_URL', null, ['http:', 'https:']) },
     chunking: { chunkTokens, overlapTokens },

@@ -13,6 +13,7 @@ import {
   ThresholdRounds,
 } from './bm25-candidates';
 import { unflushedTenantQuery } from './ingestion-writes';
+import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
 import { asSchemaOwner, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { vectorToBinary } from './vector-binary';
 
@@ -42,14 +43,17 @@ export interface ChunkPassage {
   ordinal: number;
 }
 
+/** A chunk next to a retrieved one, for an answer's context "neighbors". */
+export interface NeighbourChunk {
+  documentId: string;
+  ordinal: number;
+  text: string;
+  pageStart: number;
+  pageEnd: number;
+}
+
 /** A chunk found by search, with the score of the list it came from. */
 export interface ChunkHit extends ChunkPassage, RankedChunk {}
-
-/** A compiled metadata filter: a SQL boolean expression over `d.metadata` with its parameters, numbered from 1. */
-export interface SqlFilter {
-  sql: string;
-  params: unknown[];
-}
 
 /** One collection, read as the caller's tenant: row-level security hides every other tenant's chunks. */
 export interface CollectionScope {
@@ -59,7 +63,8 @@ export interface CollectionScope {
 
 export interface ChunkSearch extends CollectionScope {
   limit: number;
-  filter?: SqlFilter;
+  /** Documents whose metadata match; compiled to SQL by the statement that searches (see compileMetadataFilter). */
+  filter?: MetadataFilterNode;
 }
 
 /**
@@ -109,11 +114,6 @@ const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_
 /** HNSW candidates per vector query: at least 400 (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
 const efSearchFor = (limit: number) => Math.max(400, Math.min(1000, limit * 2));
 const efSearchSetting = (limit: number) => `SET LOCAL hnsw.ef_search = ${efSearchFor(limit)}`;
-
-/** Renumbers a filter's `$n` placeholders to follow `offset` parameters already in the query. */
-function shiftPlaceholders(sql: string, offset: number): string {
-  return sql.replace(/\$(\d+)/g, (_, n: string) => `$${Number(n) + offset}`);
-}
 
 /**
  * Operands of one candidate tsquery. The GIN index evaluates the query once per chunk in its posting lists,
@@ -336,6 +336,26 @@ export class ChunksRepository {
     }, { modes: READ_MODES, settings });
   }
 
+  /**
+   * The chunks up to `radius` places before and after each of these (same document, adjacent ordinals, the
+   * chunks themselves included) in one statement, each chunk once: the unique (document_id, ordinal) index
+   * finds each range.
+   */
+  async neighbours(scope: CollectionScope, chunks: { documentId: string; ordinal: number }[], radius: number): Promise<NeighbourChunk[]> {
+    if (chunks.length === 0) return [];
+    const { rows } = await tenantQuery<{ document_id: string; ordinal: number; text: string; page_start: number; page_end: number }>(
+      this.pool,
+      scope.tenant,
+      `SELECT DISTINCT ON (c.document_id, c.ordinal) c.document_id, c.ordinal, c.text, c.page_start, c.page_end
+       FROM unnest($2::uuid[], $3::int[]) AS w (document_id, ordinal)
+       JOIN chunks c ON c.document_id = w.document_id AND c.ordinal BETWEEN w.ordinal - $4 AND w.ordinal + $4
+       WHERE c.collection_id = $1
+       ORDER BY c.document_id, c.ordinal`,
+      [scope.collectionId, chunks.map((c) => c.documentId), chunks.map((c) => c.ordinal), Math.trunc(radius)],
+    );
+    return rows.map((row) => ({ documentId: row.document_id, ordinal: row.ordinal, text: row.text, pageStart: row.page_start, pageEnd: row.page_end }));
+  }
+
   /** Nearest chunks by cosine distance, through the HNSW index of the query's dimension. */
   async searchVector(search: ChunkSearch, embedding: Float32Array): Promise<ChunkHit[]> {
     return this.read(search, (reader) => reader.searchVector(search, embedding), { vectorLimit: search.limit });
@@ -388,8 +408,7 @@ export class ChunksRepository {
     const params: unknown[] = [search.collectionId, toSql(vector), search.limit];
     if (feedback) params.push(feedback.chunkIds);
     const queryVector = queryVectorSql(dim, '$1', '$2', feedback ? '$4' : null);
-    const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
-    if (search.filter) params.push(...search.filter.params);
+    const filterSql = search.filter ? `AND (${compileMetadataFilter(search.filter, params)})` : '';
     const { rows } = await client.query<HitRow>(nearestChunksSql(dim, ['$1', queryVector, '$3'], filterSql, shape.columns), params);
     return rows.map(shape.toItem);
   }
@@ -534,8 +553,7 @@ export class ChunksRepository {
       terms.map((t) => t.lexeme),
       terms.map((t) => t.weight),
     ];
-    const filterSql = search.filter ? `AND (${shiftPlaceholders(search.filter.sql, params.length)})` : '';
-    if (search.filter) params.push(...search.filter.params);
+    const filterSql = search.filter ? `AND (${compileMetadataFilter(search.filter, params)})` : '';
     const { rows } = await client.query<HitRow>(
       `WITH candidates AS MATERIALIZED (
          -- Every operand names the collection, so the index alone scopes the search. Materialised so the index

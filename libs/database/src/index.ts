@@ -4,6 +4,7 @@ export * from './blobs.repository';
 export * from './bm25';
 export * from './bm25-candidates';
 export * from './chunks.repository';
+export * from './metadata-filter-sql';
 export * from './collections.repository';
 export * from './conversations.repository';
 export * from './database-unavailable';

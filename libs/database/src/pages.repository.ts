@@ -8,6 +8,18 @@ export interface StoredPage {
   text: string;
 }
 
+/** A stored page of a document, as an answer's context reads it. */
+export interface SourcePage extends StoredPage {
+  documentId: string;
+}
+
+/** Pages `pageStart` to `pageEnd` of a document. */
+export interface PageSpan {
+  documentId: string;
+  pageStart: number;
+  pageEnd: number;
+}
+
 /** document_pages: the extracted text of each page, which is also the extraction checkpoint. */
 @Injectable()
 export class PagesRepository {
@@ -71,5 +83,23 @@ export class PagesRepository {
       [documentId],
     );
     return Number(rows[0].n ?? 0);
+  }
+
+  /**
+   * The stored pages of several spans in one statement (an answer's context "pages"), each page once and at most
+   * its first `maxChars` characters (a page may hold hundreds of thousands). Pages not stored are left out.
+   */
+  async pagesOf(scope: TenantScope, spans: PageSpan[], maxChars: number): Promise<SourcePage[]> {
+    if (spans.length === 0) return [];
+    const { rows } = await tenantQuery<{ document_id: string; page_number: number; text: string }>(
+      this.pool,
+      scope,
+      `SELECT DISTINCT ON (p.document_id, p.page_number) p.document_id, p.page_number, left(p.text, $4) AS text
+       FROM unnest($1::uuid[], $2::int[], $3::int[]) AS s (document_id, page_start, page_end)
+       JOIN document_pages p ON p.document_id = s.document_id AND p.page_number BETWEEN s.page_start AND s.page_end
+       ORDER BY p.document_id, p.page_number`,
+      [spans.map((s) => s.documentId), spans.map((s) => s.pageStart), spans.map((s) => s.pageEnd), maxChars],
+    );
+    return rows.map((row) => ({ documentId: row.document_id, pageNumber: row.page_number, text: row.text }));
   }
 }

@@ -4,7 +4,7 @@ import fc from 'fast-check';
 import { adversarialText, assertLinearTime } from '../../../test/support/linear-time';
 import { answerCacheKeys, AnswerCacheScope, canonicalJson, cosineOfUnitVectors, MAX_CACHED_QUERY_CHARS, meaningGuard, normalizeQuery } from './answer-cache-keys';
 
-const scope: AnswerCacheScope = { collectionId: 'c1', contentVersion: 3, filters: { year: { $gte: 2024 }, team: 'hr' }, mode: 'hybrid', topK: 8, generator: 'extractive-v1' };
+const scope: AnswerCacheScope = { collectionId: 'c1', contentVersion: 3, filters: { year: { $gte: 2024 }, team: 'hr' }, mode: 'hybrid', topK: 8, context: 'chunks', generator: 'extractive-v1' };
 
 test('questions differing only in case, spacing and end punctuation normalise alike', () => {
   assert.equal(normalizeQuery('  How many  Vacation\tdays?? '), 'how many vacation days');
@@ -19,10 +19,10 @@ test('canonical JSON ignores key order at every level', () => {
 test('keys change with every part of the scope, and live under the prefix, answer format, collection and version', () => {
   const keys = answerCacheKeys('gw', scope);
   // Format 2: citations numbered in reading order. Answers cached as format 1 (gw:answers:c1:3:…) are never read.
-  assert.match(keys.exact('q'), /^gw:answers:v2:c1:3:exact:[0-9a-f]{64}$/);
-  assert.match(keys.semantic, /^gw:answers:v2:c1:3:semantic:[0-9a-f]{64}$/);
+  assert.match(keys.exact('q'), /^gw:answers:v3:c1:3:exact:[0-9a-f]{64}$/);
+  assert.match(keys.semantic, /^gw:answers:v3:c1:3:semantic:[0-9a-f]{64}$/);
   assert.equal(answerCacheKeys('gw', { ...scope, filters: { team: 'hr', year: { $gte: 2024 } } }).exact('q'), keys.exact('q'));
-  for (const changed of [{ contentVersion: 4 }, { filters: undefined }, { mode: 'vector' }, { topK: 9 }, { generator: 'openai:gpt-4o-mini' }, { collectionId: 'c2' }]) {
+  for (const changed of [{ contentVersion: 4 }, { filters: undefined }, { mode: 'vector' }, { topK: 9 }, { context: 'pages' }, { generator: 'openai:gpt-4o-mini' }, { collectionId: 'c2' }]) {
     assert.notEqual(answerCacheKeys('gw', { ...scope, ...changed }).exact('q'), keys.exact('q'), JSON.stringify(changed));
   }
   assert.notEqual(keys.exact('q1'), keys.exact('q2'));

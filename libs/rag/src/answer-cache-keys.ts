@@ -8,6 +8,10 @@ export interface AnswerCacheScope {
   filters: Record<string, unknown> | undefined;
   mode: string;
   topK: number;
+  /** What the answer was generated from: chunks, their neighbours or their pages. */
+  context: string;
+  /** Other wordings searched (multi-query); 0 or absent for none. */
+  multiQuery?: number;
   /** The answer backend and its models (AnswerGenerator.cacheIdentity). */
   generator: string;
 }
@@ -49,9 +53,9 @@ function sha256(text: string): string {
 /**
  * The shape and meaning of a cached answer (CachedAnswer). Bump it when they change, so answers cached before are
  * never served in the new form: 2 numbers citations in reading order and gives each its source's `rank` (format 1
- * numbered them by retrieval rank).
+ * numbered them by retrieval rank); 3 adds the sources left out of the prompt and the context mode to the scope.
  */
-export const CACHED_ANSWER_FORMAT = 2;
+export const CACHED_ANSWER_FORMAT = 3;
 
 /**
  * Redis keys of one scope, under the deployment's prefix. Answer format, collection and version lead, so a
@@ -59,7 +63,7 @@ export const CACHED_ANSWER_FORMAT = 2;
  */
 export function answerCacheKeys(prefix: string, scope: AnswerCacheScope) {
   const base = `${prefix}:answers:v${CACHED_ANSWER_FORMAT}:${scope.collectionId}:${scope.contentVersion}`;
-  const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, generator: scope.generator }));
+  const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, context: scope.context, multiQuery: scope.multiQuery ?? 0, generator: scope.generator }));
   return {
     exact: (normalizedQuery: string) => `${base}:exact:${sha256(`${scopeHash}\n${normalizedQuery}`)}`,
     /** The list of (question, embedding) entries searched for semantic hits. */

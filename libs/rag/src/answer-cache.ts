@@ -6,6 +6,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { cacheRequests, LOGGER } from '@app/observability';
 import { REDIS } from '@app/redis';
 import { answerCacheKeys, AnswerCacheScope, cosineOfUnitVectors, meaningGuard, normalizeQuery } from './answer-cache-keys';
+import type { MultiQueryReport } from './query.types';
 import { Citation, RetrievedSource } from './retrieved-source';
 
 /**
@@ -18,6 +19,9 @@ export interface CachedAnswer {
   sources: RetrievedSource[];
   model: string | null;
   outcome: 'answered' | 'no_sources';
+  /** Retrieved sources that did not fit the model's context window. */
+  sourcesLeftOut: number;
+  multiQuery: MultiQueryReport | null;
 }
 
 export type CacheHit = { kind: 'exact' | 'semantic'; answer: CachedAnswer };

@@ -29,7 +29,11 @@ export class CitationMarkerFilter {
   /** Prompt number → reading-order number; at most one entry per source. */
   private readonly numberOf = new Map<number, number>();
 
-  constructor(private readonly sourceCount: number) {}
+  /** `inPrompt`: the numbers of the sources in the prompt, when not every number up to `sourceCount` is. */
+  constructor(
+    private readonly sourceCount: number,
+    private readonly inPrompt?: ReadonlySet<number>,
+  ) {}
 
   /** The prompt numbers of the sources cited so far, in order of first citation: the answer's `[k]` is `cited[k - 1]`. */
   get cited(): readonly number[] {
@@ -106,7 +110,7 @@ export class CitationMarkerFilter {
   private renumber(sources: number[]): number[] {
     const numbers = new Set<number>();
     for (const source of sources) {
-      if (source < 1 || source > this.sourceCount) continue;
+      if (source < 1 || source > this.sourceCount || (this.inPrompt && !this.inPrompt.has(source))) continue;
       let n = this.numberOf.get(source);
       if (n === undefined) {
         this.citedSources.push(source);

@@ -40,15 +40,17 @@ export function buildCitations(answer: string, citedSources: readonly RetrievedS
   for (const [n, cited] of statements) {
     const source = citedSources[n - 1];
     if (!source) continue; // clean markers only name cited sources; anything else is not a citation
+    const quote = quoteFor(source.text, cited);
+    const pages = quotedPages(source, quote.offsets);
     citations.push({
       n,
       rank: source.n,
       chunkId: source.chunkId,
       documentId: source.documentId,
       title: source.title,
-      pageStart: source.pageStart,
-      pageEnd: source.pageEnd,
-      quote: quoteFor(source.text, cited),
+      pageStart: pages.pageStart,
+      pageEnd: pages.pageEnd,
+      quote: quote.text,
       score: source.score,
     });
   }
@@ -60,10 +62,10 @@ export function buildCitations(answer: string, citedSources: readonly RetrievedS
  * For each statement, the chunk sentence sharing the most words with it (Jaccard over stems); joined in chunk
  * order. Reads at most the chunk's first MAX_SPLIT_CHARS characters (see splitSentences).
  */
-function quoteFor(chunkText: string, statements: string[]): string {
+function quoteFor(chunkText: string, statements: string[]): { text: string; offsets: number[] } {
   const sentences = splitSentences(chunkText)
     .filter((s) => !s.heading)
-    .map((s) => ({ text: s.text, terms: contentTerms(s.text) }));
+    .map((s) => ({ text: s.text, start: s.start, terms: contentTerms(s.text) }));
   const picked = new Set<number>();
   for (const statement of [...new Set(statements)].slice(0, MAX_QUOTED_STATEMENTS)) {
     const terms = contentTerms(statement);
@@ -75,8 +77,28 @@ function quoteFor(chunkText: string, statements: string[]): string {
     });
     if (best >= 0) picked.add(best);
   }
-  if (picked.size === 0) return opening(chunkText.slice(0, MAX_SPLIT_CHARS));
-  return [...picked].sort((a, b) => a - b).map((i) => sentences[i].text).join(' … ');
+  if (picked.size === 0) return { text: opening(chunkText.slice(0, MAX_SPLIT_CHARS)), offsets: [0] };
+  const ordered = [...picked].sort((a, b) => a - b);
+  return { text: ordered.map((i) => sentences[i].text).join(' … '), offsets: ordered.map((i) => sentences[i].start) };
+}
+
+/**
+ * The pages a quote comes from: the source's pages, or for an expanded source (neighbouring chunks, whole pages)
+ * those of the parts its quoted sentences start in, so a citation points at the page of its quote.
+ */
+function quotedPages(source: RetrievedSource, offsets: number[]): { pageStart: number; pageEnd: number } {
+  const segments = source.segments;
+  if (!segments || segments.length === 0) return { pageStart: source.pageStart, pageEnd: source.pageEnd };
+  let pageStart = Infinity;
+  let pageEnd = -Infinity;
+  for (const offset of offsets) {
+    // The last segment starting at or before the offset holds it.
+    let holder = segments[0];
+    for (const segment of segments) if (segment.start <= offset) holder = segment;
+    pageStart = Math.min(pageStart, holder.pageStart);
+    pageEnd = Math.max(pageEnd, holder.pageEnd);
+  }
+  return { pageStart, pageEnd };
 }
 
 /** Walks the smaller set: scoring a statement against every sentence then costs at most the chunk's own words, however long the statement. */

@@ -31,14 +31,20 @@ function pages(source: AnswerSource): string {
   return source.pageStart === source.pageEnd ? String(source.pageStart) : `${source.pageStart}-${source.pageEnd}`;
 }
 
+/** One source as the prompt shows it: a delimited block with its number, title and pages. */
+export function sourceBlock(source: AnswerSource): string {
+  return `<source n="${source.n}" title="${attribute(source.title)}" pages="${pages(source)}">\n${defuseTags(source.text)}\n</source>`;
+}
+
+/** The user message: the source blocks (already built, see sourceBlock), then the question. */
+export function answerUserMessage(question: string, blocks: string[]): string {
+  return [`Sources (untrusted data):`, '', ...blocks, '', `Question: ${question}`].join('\n');
+}
+
 /** The chat prompt for a grounded answer: the rules as the system message, the numbered sources and the question as the user message. */
 export function buildAnswerMessages(question: string, sources: AnswerSource[]): ChatMessage[] {
-  const blocks = sources.map(
-    (source) => `<source n="${source.n}" title="${attribute(source.title)}" pages="${pages(source)}">\n${defuseTags(source.text)}\n</source>`,
-  );
-  const user = [`Sources (untrusted data):`, '', ...blocks, '', `Question: ${question}`].join('\n');
   return [
     { role: 'system', content: ANSWER_SYSTEM_PROMPT },
-    { role: 'user', content: user },
+    { role: 'user', content: answerUserMessage(question, sources.map(sourceBlock)) },
   ];
 }

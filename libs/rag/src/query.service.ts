@@ -3,14 +3,26 @@ import { countTokens } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError } from '@app/errors';
-import { ANSWER_GENERATOR, AnswerGenerator, costUsd, detectPromptInjection, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
-import { compileSearchFilter, SearchService } from '@app/retrieval';
+import type { ChunkHit } from '@app/database';
+import {
+  ANSWER_GENERATOR,
+  AnswerGenerator,
+  contextWindowOf,
+  costUsd,
+  detectPromptInjection,
+  ModelUsage,
+  NO_ANSWER_TEXT,
+  QUESTION_REWRITER,
+  QuestionRewriter,
+} from '@app/llm';
+import { parseSearchFilter, reciprocalRankFusion, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
 import { buildCitations } from './citations';
-import { buildAnswerMessages } from './prompt-builder';
+import { ContextExpander, DEFAULT_CONTEXT_MODE } from './context-expansion';
+import { FittedPrompt, fitAnswerPrompt, PromptWindow } from './prompt-window';
 import { QueryRecorder } from './query-recorder';
-import { PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
+import { MultiQueryReport, PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
 import { CitationNumber, RetrievedSource } from './retrieved-source';
 import { TokenBudget } from './token-budget';
 
@@ -23,6 +35,8 @@ interface GeneratedAnswer {
   /** Null when no model was asked. */
   model: string | null;
   usage: ModelUsage;
+  /** Retrieved sources the prompt had no room for. */
+  sourcesLeftOut: number;
 }
 
 /**
@@ -37,16 +51,23 @@ export class QueryService {
     private readonly cache: AnswerCache,
     private readonly recorder: QueryRecorder,
     private readonly budget: TokenBudget,
+    private readonly expander: ContextExpander,
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     @Inject(ANSWER_GENERATOR) private readonly generator: AnswerGenerator,
+    @Inject(QUESTION_REWRITER) private readonly rewriter: QuestionRewriter | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.promptWindow = answerPromptWindow(config, generator);
+  }
+
+  /** The context window answer prompts are fitted to; null for a backend that sends none (extractive). */
+  private readonly promptWindow: PromptWindow | null;
 
   async prepare(request: QueryRequest): Promise<PreparedQuery> {
     const startedAt = performance.now();
     try {
-      // Compiled once, here, so a bad filter is a 400, not an error event mid-stream.
-      const filter = compileSearchFilter(request.filters);
+      // Checked once, here, so a bad filter is a 400, not an error event mid-stream.
+      const filter = parseSearchFilter(request.filters);
       const injection = detectPromptInjection(request.query);
       // Flagged queries are always recorded (the query log has the flag); refusing them is the operator's choice.
       if (injection.flagged && this.config.security.blockPromptInjection) throw new PromptInjectionError(injection.reasons);
@@ -63,6 +84,8 @@ export class QueryService {
         filters: request.filters,
         mode: request.mode,
         topK: request.topK,
+        context: request.context ?? DEFAULT_CONTEXT_MODE,
+        multiQuery: request.multiQuery ?? 0,
         generator: this.generator.cacheIdentity,
       };
       return { request, collection, search, cacheScope, startedAt };
@@ -101,7 +124,7 @@ export class QueryService {
         return;
       }
 
-      const hits = await this.search.run({ ...prepared.search, request: { ...request, embedQuery } });
+      const { hits, multiQuery } = await this.retrieve(prepared, embedQuery, signal);
       signal.throwIfAborted();
       const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
       retrievalMs = elapsedSince(startedAt);
@@ -109,7 +132,10 @@ export class QueryService {
       yield { type: 'retrieval', sources, cached: false };
 
       const generationStart = performance.now();
-      const { answer, cited, model, usage } = yield* this.generateAnswer(request, sources, signal);
+      // The answer's context: the chunks, or their neighbours or pages, read after the retrieval event went out.
+      const context = await this.expander.expand(prepared.search.scope, sources, request.context ?? DEFAULT_CONTEXT_MODE);
+      signal.throwIfAborted();
+      const { answer, cited, model, usage, sourcesLeftOut } = yield* this.generateAnswer(request, context, signal);
       const citations = buildCitations(answer, cited);
       const outcome = citations.length > 0 ? 'answered' : 'no_sources';
       const result: QueryResult = {
@@ -119,13 +145,15 @@ export class QueryService {
         timings: { retrievalMs, generationMs: elapsedSince(generationStart), totalMs: elapsedSince(startedAt) },
         model,
         cached: false,
+        sourcesLeftOut,
+        multiQuery,
       };
       // The log is written while the answer goes out; the cache is written first, so the same question asked
       // as soon as this answer arrives finds it.
       this.recorder.answeredInBackground(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
       recorded = true;
       if (!signal.aborted) {
-        await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome });
+        await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome, sourcesLeftOut, multiQuery });
       }
       yield { type: 'done', result };
     } catch (error) {
@@ -148,24 +176,59 @@ export class QueryService {
   }
 
   /**
+   * The question's search, and with multi-query (a chat model configured) the searches of up to `multiQuery`
+   * other wordings the model writes, fused by reciprocal rank: a passage worded unlike the question but like
+   * one of its rewordings still ranks. The question's own search runs while the model writes. Offline, or
+   * when the model fails, the question's search alone, and the report says why.
+   */
+  private async retrieve(prepared: PreparedQuery, embedQuery: () => Promise<Float32Array>, signal: AbortSignal): Promise<{ hits: ChunkHit[]; multiQuery: MultiQueryReport | null }> {
+    const { request } = prepared;
+    const own = this.search.run({ ...prepared.search, request: { ...request, embedQuery } });
+    const requested = request.multiQuery ?? 0;
+    if (requested === 0) return { hits: await own, multiQuery: null };
+    if (!this.rewriter) return { hits: await own, multiQuery: { requested, queries: [], skipped: 'offline' } };
+    // Awaited below whichever way the model call goes; marked handled in case that call throws first.
+    own.catch(() => undefined);
+    let queries: string[];
+    try {
+      queries = await this.rewriter.variants(request.query, requested, signal);
+    } catch (error) {
+      if (signal.aborted) throw error;
+      return { hits: await own, multiQuery: { requested, queries: [], skipped: 'model_failed' } };
+    }
+    const lists = [await own];
+    // One after another: each search holds a connection, and one question should not take six at once.
+    for (const query of queries) {
+      signal.throwIfAborted();
+      lists.push(await this.search.run({ ...prepared.search, request: { ...request, query, embedQuery: undefined } }));
+    }
+    const fused = reciprocalRankFusion(lists.map((items) => ({ items }))).slice(0, request.topK);
+    return { hits: fused.map(({ item, score }) => ({ ...item, score })), multiQuery: { requested, queries, skipped: null } };
+  }
+
+  /**
    * Streams the answer's deltas (citation markers cleaned and numbered in reading order, each delta naming the
    * numbers it uses first); returns the whole answer, the sources it cites, its model and usage.
+   * The prompt holds the sources, best first, that fit the model's context window (see fitAnswerPrompt).
    * The tenant's budget is charged what was spent however generation ends: a reservation of the prompt and
    * the longest answer allowed before the model is asked, settled to the provider's count (or, when it sent
    * none, the prompt and the text generated so far) after it finished, failed or its client left.
    */
-  private async *generateAnswer(request: QueryRequest, sources: RetrievedSource[], signal: AbortSignal): AsyncGenerator<QueryEvent, GeneratedAnswer> {
-    if (sources.length === 0) {
+  private async *generateAnswer(request: QueryRequest, context: RetrievedSource[], signal: AbortSignal): AsyncGenerator<QueryEvent, GeneratedAnswer> {
+    if (context.length === 0) {
       // Nothing to ground an answer in: no model is asked, so none can guess.
       yield { type: 'delta', text: NO_ANSWER_TEXT, cites: [] };
-      return { answer: NO_ANSWER_TEXT, cited: [], model: null, usage: { promptTokens: 0, completionTokens: 0 } };
+      return { answer: NO_ANSWER_TEXT, cited: [], model: null, usage: { promptTokens: 0, completionTokens: 0 }, sourcesLeftOut: 0 };
     }
     const question = request.question ?? request.query;
-    const messages = buildAnswerMessages(question, sources);
-    const promptTokens = messages.reduce((sum, message) => sum + countTokens(message.content), 0);
+    const prompt: FittedPrompt<RetrievedSource> = fitAnswerPrompt(question, context, this.promptWindow);
+    const { messages, sources, promptTokens } = prompt;
     const { maxAnswerTokens } = this.generator;
     const reservation = maxAnswerTokens === undefined ? null : await this.budget.reserve(request.tenant, promptTokens + maxAnswerTokens, request);
-    const markers = new CitationMarkerFilter(sources.length);
+    // Sources keep their retrieval rank as their number, so the prompt's numbers may have gaps (merged sources):
+    // only numbers in the prompt are citations.
+    const inPrompt = new Map(sources.map((source) => [source.n, source]));
+    const markers = new CitationMarkerFilter(Math.max(...inPrompt.keys()), new Set(inPrompt.keys()));
     let answer = '';
     // The model's text as sent, markers and all: what the provider bills when it reports no usage.
     let generated = '';
@@ -202,12 +265,12 @@ export class QueryService {
       answer = NO_ANSWER_TEXT;
       yield { type: 'delta', text: answer, cites: [] };
     }
-    // The filter's numbers are prompt numbers, and source n is sources[n - 1] (numbered in execute).
-    return { answer, cited: markers.cited.map((n) => sources[n - 1]), model, usage: spent() };
+    // The filter's numbers are prompt numbers: each source's retrieval rank (numbered in execute).
+    return { answer, cited: markers.cited.map((n) => inPrompt.get(n)!), model, usage: spent(), sourcesLeftOut: prompt.leftOut };
   }
 
   private cachedResult(hit: CacheHit, totalMs: number): QueryResult {
-    const { answer, citations, model } = hit.answer;
+    const { answer, citations, model, sourcesLeftOut, multiQuery } = hit.answer;
     return {
       answer,
       citations,
@@ -216,6 +279,8 @@ export class QueryService {
       timings: { retrievalMs: totalMs, generationMs: 0, totalMs },
       model,
       cached: true,
+      sourcesLeftOut,
+      multiQuery,
     };
   }
 
@@ -230,6 +295,17 @@ export class PromptInjectionError extends AppError {
   constructor(reasons: string[]) {
     super('prompt_injection', 'The query looks like a prompt injection and was refused.', 400, { reasons });
   }
+}
+
+/**
+ * The window of the configured chat models: the smaller of the model's and the fallback's, since the same prompt
+ * goes to either. The answer's share is the longest answer allowed (LLM_MAX_ANSWER_TOKENS, sent as max_tokens).
+ */
+function answerPromptWindow(config: AppConfig, generator: AnswerGenerator): PromptWindow | null {
+  if (generator.maxAnswerTokens === undefined) return null;
+  const models = [config.llm.chatModel, ...(config.llm.fallbackModel ? [config.llm.fallbackModel] : [])];
+  const contextTokens = Math.min(...models.map((model) => contextWindowOf(model, config.llm.contextTokens)));
+  return { contextTokens, answerTokens: generator.maxAnswerTokens };
 }
 
 /** Retrieved chunks that look like prompt injections: still answered from (inside the untrusted block), but recorded. */

@@ -1,6 +1,7 @@
 import type { Collection } from '@app/database';
 import type { SearchPlan, SearchRequest } from '@app/retrieval';
 import type { AnswerCacheScope } from './answer-cache-keys';
+import type { ContextMode } from './context-expansion';
 import type { Citation, CitationNumber, RetrievedSource } from './retrieved-source';
 
 /** A search request (the tenant also scopes the answer cache and the query log), answered as JSON or SSE. */
@@ -10,6 +11,10 @@ export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
    * a conversation's follow-up as asked, whose search carries the words of the turn before.
    */
   question?: string;
+  /** Other wordings of the question a chat model writes, each searched and the lists fused (0-5; offline none). */
+  multiQuery?: number;
+  /** What the answer is generated from (default DEFAULT_CONTEXT_MODE): the chunks, with their neighbours, or their pages. */
+  context?: ContextMode;
   /** Answered as Server-Sent Events (recorded in the query log). */
   streamed: boolean;
   /** Asked with an admin key: answered even while the token budget cannot be checked (Redis unreachable). */
@@ -38,6 +43,22 @@ export interface QueryResult {
   /** The model that answered; null when none was asked (nothing retrieved). */
   model: string | null;
   cached: boolean;
+  /**
+   * Retrieved sources left out of the prompt because the model's context window (CHAT_CONTEXT_TOKENS) was spent
+   * by better ones; 0 when all fitted (always offline, where no prompt is sent).
+   */
+  sourcesLeftOut: number;
+  /** What multi-query did, when it was asked for (`multiQuery` > 0); null otherwise. */
+  multiQuery: MultiQueryReport | null;
+}
+
+/** The wordings a multi-query searched besides the question, or why it searched none. */
+export interface MultiQueryReport {
+  requested: number;
+  /** The other wordings searched, each a list fused with the question's (reciprocal rank fusion). */
+  queries: string[];
+  /** Why none was searched: no chat model is configured (offline), or the model failed; null when they were. */
+  skipped: 'offline' | 'model_failed' | null;
 }
 
 /** What a query produces, in this order: one `retrieval`, any number of `delta`, one `done`. */
@@ -51,7 +72,7 @@ export type QueryEvent =
 export interface PreparedQuery {
   request: QueryRequest;
   collection: Collection;
-  /** The search, planned once: filter compiled, collection found. */
+  /** The search, planned once: filter checked, collection found. */
   search: SearchPlan;
   cacheScope: AnswerCacheScope;
   /** performance.now() when the request arrived. */

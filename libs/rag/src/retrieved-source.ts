@@ -6,6 +6,19 @@ import type { ChunkHit } from '@app/database';
  */
 export interface RetrievedSource extends ChunkHit {
   n: number;
+  /**
+   * Where the text's parts sit, when the text is more than the chunk (context "neighbors" or "pages"): each part
+   * from `start` (an offset in `text`) to the next part's start, on pages `pageStart`-`pageEnd`. A citation gives the
+   * pages of the parts its quote comes from.
+   */
+  segments?: SourceSegment[];
+}
+
+/** A part of an expanded source's text: a chunk or a page. */
+export interface SourceSegment {
+  start: number;
+  pageStart: number;
+  pageEnd: number;
 }
 
 /** A checkable reference behind one `[n]` of an answer. */

@@ -8,12 +8,12 @@ import {
   Collection,
   CollectionScope,
   CollectionsRepository,
+  MetadataFilterNode,
   RankedChunk,
-  SqlFilter,
   VectorFeedback,
 } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
-import { compileMetadataFilter, MetadataFilter } from './metadata-filter';
+import { MetadataFilter, parseMetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
 
 export type SearchMode = 'hybrid' | 'vector' | 'keyword';
@@ -34,17 +34,17 @@ export interface SearchRequest {
 
 export type SearchResult = ChunkHit;
 
-/** A search checked and resolved once (filter compiled, collection found), ready to run. */
+/** A search checked and resolved once (filter checked, collection found), ready to run. */
 export interface SearchPlan {
   request: SearchRequest;
   collection: Collection;
   scope: CollectionScope;
-  filter?: SqlFilter;
+  filter?: MetadataFilterNode;
 }
 
-/** The filter as SQL, or undefined for none; throws InvalidFilterError (400) for a bad one. */
-export function compileSearchFilter(filters: MetadataFilter | undefined): SqlFilter | undefined {
-  return filters ? compileMetadataFilter(filters) : undefined;
+/** The filter as a checked tree (@app/database compiles it to SQL), or undefined for none; throws InvalidFilterError (400) for a bad one. */
+export function parseSearchFilter(filters: MetadataFilter | undefined): MetadataFilterNode | undefined {
+  return filters ? parseMetadataFilter(filters) : undefined;
 }
 
 /**
@@ -87,10 +87,10 @@ export class SearchService {
   }
 
   /**
-   * Compiles the filter (unless the caller already did) and finds the collection: what a search can be
+   * Checks the filter (unless the caller already did) and finds the collection: what a search can be
    * refused for (400, 404, 409), done once, before anything runs.
    */
-  async plan(request: SearchRequest, filter = compileSearchFilter(request.filters)): Promise<SearchPlan> {
+  async plan(request: SearchRequest, filter = parseSearchFilter(request.filters)): Promise<SearchPlan> {
     const collection = await this.collections.getForQuery(request.tenant, request.collection, this.embedder.model, this.embedder.dimension);
     return { request, collection, scope: { tenant: request.tenant, collectionId: collection.id }, filter };
   }

@@ -73,7 +73,8 @@ export class ConversationsController {
   @ApiOperation({
     summary: 'Ask the next question: answered as /v1/query answers (JSON or SSE), stored as the next turn',
     description:
-      'A follow-up that leans on the turn before ("and what do they cost?") is searched with the previous question\'s words ' +
+      'A follow-up that leans on the turn before ("and what do they cost?") is searched as a standalone question: with a chat model, its ' +
+      'rewrite from the newest turns (CONVERSATION_HISTORY_TOKENS); offline, or when the model fails, with the previous question\'s words ' +
       '(`search_query`, README "Conversations"). The JSON answer, and the SSE `done` event, add `conversation_id`, `turn` and `search_query`. ' +
       'Errors as /v1/query, and 404 not_found for the conversation.',
   })

@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
+import { LlmModule } from '@app/llm';
 import { RagModule } from '@app/rag';
 import { ConversationsController } from './conversations.controller';
 import { ConversationsService } from './conversations.service';
 
-@Module({ imports: [RagModule], controllers: [ConversationsController], providers: [ConversationsService] })
+@Module({ imports: [RagModule, LlmModule], controllers: [ConversationsController], providers: [ConversationsService] })
 export class ConversationsModule {}

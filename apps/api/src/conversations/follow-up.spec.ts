@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADVERSARIAL_SHAPES, assertLinearTime } from '../../../../test/support/linear-time';
-import { standaloneQuestion } from './follow-up';
+import { recentHistory, standaloneQuestion } from './follow-up';
 
 test('a first question, and a follow-up that stands alone, are searched as asked', () => {
   assert.equal(standaloneQuestion('Which plans cover dental care?', null), 'Which plans cover dental care?');
@@ -25,4 +25,19 @@ test('nothing to carry leaves the follow-up as it is', () => {
 test('takes time linear in the message and in the previous question, whatever their shape', () => {
   assertLinearTime((text) => standaloneQuestion(text, 'Which plans cover dental care?'), ADVERSARIAL_SHAPES);
   assertLinearTime((text) => standaloneQuestion('and it?', text), ADVERSARIAL_SHAPES);
+});
+
+test('the history a model sees: newest turns kept within the token budget, oldest first; the newest answer cut when it alone is over', () => {
+  const turns = [
+    { question: 'first question about vision', answer: 'first answer '.repeat(50) },
+    { question: 'second question', answer: 'second answer' },
+    { question: 'third question', answer: 'third answer' },
+  ];
+  assert.deepEqual(recentHistory(turns, 20).map((t) => t.question), ['second question', 'third question']);
+  assert.deepEqual(recentHistory(turns, 1_000).map((t) => t.question), turns.map((t) => t.question));
+  const cut = recentHistory([{ question: 'q', answer: 'long answer '.repeat(1_000) }], 30);
+  assert.equal(cut.length, 1);
+  assert.ok(cut[0].answer.length > 0 && cut[0].answer.length < 200);
+  assert.deepEqual(recentHistory([{ question: 'why '.repeat(100), answer: 'a' }], 30), []);
+  assert.deepEqual(recentHistory([], 30), []);
 });

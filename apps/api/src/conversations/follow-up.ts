@@ -1,4 +1,6 @@
+import { countTokensWithin } from '@app/chunking';
 import { STOP_WORDS } from '@app/embeddings';
+import type { HistoryTurn } from '@app/llm';
 
 /**
  * Words that point back to the turn before: a question using one ("and what does it cost?") is not
@@ -35,4 +37,28 @@ export function standaloneQuestion(message: string, previous: string | null): st
   if (!refers && [...own].filter(isContentWord).length >= STANDALONE_CONTENT_WORDS) return message;
   const carried = [...distinctWords(previous)].filter((word) => !own.has(word) && isContentWord(word));
   return carried.length ? `${message} ${carried.join(' ')}` : message;
+}
+
+/** Earlier turns read for a rewrite: more would not fit any sensible history budget. */
+export const MAX_HISTORY_TURNS = 20;
+
+/**
+ * The turns a chat model sees when it rewrites a follow-up: the newest first kept, oldest dropped, until
+ * `maxTokens` (question and answer counted together) is spent; the newest turn's answer is cut to fit when that
+ * turn alone is over. Returned oldest first, as a transcript reads.
+ */
+export function recentHistory(turns: readonly HistoryTurn[], maxTokens: number): HistoryTurn[] {
+  const kept: HistoryTurn[] = [];
+  let room = maxTokens;
+  for (let i = turns.length - 1; i >= 0; i--) {
+    const { question, answer } = turns[i];
+    const asked = countTokensWithin(question, room);
+    if (!asked.fits) break;
+    const answered = countTokensWithin(answer, room - asked.tokens);
+    if (!answered.fits && kept.length > 0) break;
+    kept.unshift({ question, answer: answered.fits ? answer : answer.slice(0, answered.end) });
+    room -= asked.tokens + answered.tokens;
+    if (!answered.fits) break;
+  }
+  return kept;
 }

@@ -3,6 +3,7 @@ import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
 import { Response } from 'express';
 import { Logger } from 'pino';
+import { JSON_TOO_DEEP, MAX_JSON_DEPTH } from '../security/json-depth';
 import { asClientError } from './database-unavailable.error';
 
 interface ErrorBody {
@@ -53,6 +54,9 @@ export class AppExceptionFilter implements ExceptionFilter {
     if (isBodyParserError(bodyError)) {
       if (bodyError.type === 'entity.parse.failed') {
         return [400, { error: { code: 'invalid_json', message: 'The request body is not valid JSON.' } }];
+      }
+      if (bodyError.type === JSON_TOO_DEEP) {
+        return [400, { error: { code: 'json_too_deep', message: `The request body is nested deeper than ${MAX_JSON_DEPTH} levels.` } }];
       }
       if (bodyError.type === 'entity.too.large') {
         return [413, { error: { code: 'payload_too_large', message: 'The request body is too large.' } }];

@@ -32,11 +32,12 @@ export class QueryController {
     description:
       'With `stream: true` or `Accept: text/event-stream` the answer streams as SSE: `retrieval` (RetrievalEventDto: the sources in retrieval ' +
       'order, each with its `rank`, before any model call), `delta` pieces (DeltaEventDto: { text, cites? }), then `done` (DoneEventDto: ' +
-      '{ citations, usage, timings, model, cached }); on failure one `error` ({ code, message }) and the stream ends. ' +
+      '{ citations, usage, timings, model, cached, sources_left_out }); on failure one `error` ({ code, message }) and the stream ends. ' +
       'Citations are numbered in reading order: the answer\'s first `[n]` is `[1]`, the next new one `[2]`; each citation (and each ' +
       'first use of a number in a delta, as `cites`) names the `rank` of the source it cites. The deltas joined are the JSON `answer`, and ' +
       '`done` has the JSON `citations`. ' +
-      '400 invalid_filter / validation_failed, 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
+      '`sources_left_out` counts retrieved sources the model\'s context window (CHAT_CONTEXT_TOKENS) had no room for. ' +
+      '400 invalid_filter / validation_failed / question_too_long (no room for any source in the context window), 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
       'TOKENS_PER_DAY is spent), 502 embedding_failed, 503 llm_unavailable, 503 dependency_unavailable (Redis unreachable; tenant keys only).',
   })
   @ApiProduces('application/json', 'text/event-stream')
@@ -48,6 +49,8 @@ export class QueryController {
       // Typesetting characters go as they do from documents (see normaliseCharacters), so both sides match.
       query: normaliseCharacters(body.query),
       ...searchSettings(body),
+      context: body.context,
+      multiQuery: body.multi_query,
       streamed,
       admin: principal.role === 'admin',
     });

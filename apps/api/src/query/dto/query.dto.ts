@@ -1,10 +1,40 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional } from 'class-validator';
-import { Citation, CitationNumber, QueryResult, RetrievedSource } from '@app/rag';
+import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Citation, CitationNumber, CONTEXT_MODES, ContextMode, DEFAULT_CONTEXT_MODE, MultiQueryReport, QueryResult, RetrievedSource } from '@app/rag';
 import { SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
 
-/** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters) plus `stream`. */
+/** Other wordings a multi-query may ask for. */
+export const MAX_MULTI_QUERY = 5;
+
+/** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters) plus `stream`, `context` and `multi_query`. */
 export class QueryRequestDto extends SearchRequestDto {
+  @ApiPropertyOptional({
+    enum: CONTEXT_MODES,
+    default: DEFAULT_CONTEXT_MODE,
+    description:
+      'What the answer is generated from: the retrieved chunks (`chunks`), each with the chunk before and after it in its document ' +
+      '(`neighbors`), or the whole pages each sits on (`pages`, at most 8 per chunk). A source whose chunk or pages a better source already ' +
+      'holds is merged into it. Citations give the pages of the quoted sentences. The prompt still fits the model\'s context window ' +
+      '(see `sources_left_out`).',
+  })
+  @IsOptional()
+  @IsIn(CONTEXT_MODES)
+  context?: ContextMode;
+
+  @ApiPropertyOptional({
+    minimum: 0,
+    maximum: MAX_MULTI_QUERY,
+    default: 0,
+    description:
+      'Multi-query: with a chat model configured, it writes this many other wordings of the question; each is searched and the lists are ' +
+      'fused (reciprocal rank fusion) before the answer. Offline (no chat model) it does nothing, and `multi_query.skipped` says so.',
+  })
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(MAX_MULTI_QUERY)
+  multi_query?: number;
+
   @ApiPropertyOptional({ default: false, description: 'Answer as Server-Sent Events (also chosen by `Accept: text/event-stream`).' })
   @IsOptional()
   @IsBoolean()
@@ -32,6 +62,18 @@ export class UsageDto {
   @ApiProperty({ nullable: true, type: Number, description: 'USD, from the price table; null when the model has no price.' }) cost_usd!: number | null;
 }
 
+export class MultiQueryDto {
+  @ApiProperty({ description: 'The `multi_query` asked for.' }) requested!: number;
+  @ApiProperty({ type: [String], description: "The chat model's other wordings of the question that were searched and fused with it." }) queries!: string[];
+  @ApiProperty({
+    nullable: true,
+    type: String,
+    enum: ['offline', 'model_failed'],
+    description: 'Why no other wording was searched: no chat model is configured (`offline`), or it failed (`model_failed`); null when they were.',
+  })
+  skipped!: 'offline' | 'model_failed' | null;
+}
+
 export class TimingsDto {
   @ApiProperty() retrieval_ms!: number;
   @ApiProperty() generation_ms!: number;
@@ -46,6 +88,14 @@ export class QueryResponseDto {
   @ApiProperty({ nullable: true, type: String, description: 'The model that answered (`extractive` offline); null when nothing was retrieved.' })
   model!: string | null;
   @ApiProperty({ description: 'Served from the answer cache.' }) cached!: boolean;
+  @ApiProperty({
+    description:
+      "Retrieved sources left out of the prompt: the model's context window (CHAT_CONTEXT_TOKENS, less the longest answer) was spent by " +
+      'better ones. 0 when every source fitted, and always offline (the extractive answerer sends no prompt).',
+  })
+  sources_left_out!: number;
+  @ApiPropertyOptional({ type: MultiQueryDto, description: 'Only when `multi_query` was asked for: the wordings searched, or why none was.' })
+  multi_query?: MultiQueryDto;
 }
 
 /** A retrieved source as the SSE `retrieval` event sends it: a search result with its place in the list. */
@@ -83,6 +133,8 @@ export class DoneEventDto {
   @ApiProperty({ type: TimingsDto }) timings!: TimingsDto;
   @ApiProperty({ nullable: true, type: String }) model!: string | null;
   @ApiProperty() cached!: boolean;
+  @ApiProperty({ description: "Retrieved sources the model's context window had no room for (see the JSON answer)." }) sources_left_out!: number;
+  @ApiPropertyOptional({ type: MultiQueryDto, description: 'Only when `multi_query` was asked for (see the JSON answer).' }) multi_query?: MultiQueryDto;
 }
 
 export function toCitationDto(citation: Citation): CitationDto {
@@ -137,5 +189,17 @@ export function toDeltaEventDto(text: string, cites: CitationNumber[]): DeltaEve
 }
 
 export function toDoneEventDto(result: QueryResult): DoneEventDto {
-  return { citations: result.citations.map(toCitationDto), usage: toUsageDto(result), timings: toTimingsDto(result), model: result.model, cached: result.cached };
+  return {
+    citations: result.citations.map(toCitationDto),
+    usage: toUsageDto(result),
+    timings: toTimingsDto(result),
+    model: result.model,
+    cached: result.cached,
+    sources_left_out: result.sourcesLeftOut,
+    ...(result.multiQuery ? { multi_query: toMultiQueryDto(result.multiQuery) } : {}),
+  };
+}
+
+function toMultiQueryDto(report: MultiQueryReport): MultiQueryDto {
+  return { requested: report.requested, queries: report.queries, skipped: report.skipped };
 }
