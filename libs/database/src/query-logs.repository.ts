@@ -4,8 +4,21 @@ import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 export type QueryOutcome = 'answered' | 'no_sources' | 'failed' | 'client_closed';
 
+/** What one citation of an answer named, kept with its query log (the dashboard shows a rated answer's sources). */
+export interface CitedSource {
+  n: number;
+  documentId: string;
+  title: string;
+  pageStart: number;
+  pageEnd: number;
+}
+
 export interface NewQueryLog {
+  /** The answer's public id (feedback names it). */
+  queryId: string;
   tenant: string;
+  /** The api_keys row that asked; null for the ADMIN_API_KEY from the environment and for system work. */
+  apiKeyId: string | null;
   collectionId: string | null;
   queryText: string;
   mode: string;
@@ -26,6 +39,8 @@ export interface NewQueryLog {
   queryFlagged: boolean;
   /** Retrieved chunks that looked like prompt injections. */
   flaggedChunks: number;
+  /** One per citation of the answer; empty when it cited nothing or failed. */
+  citedSources: CitedSource[];
 }
 
 export interface QueryStats {
@@ -81,11 +96,11 @@ export class QueryLogsRepository {
       log.tenant,
       `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,
                                cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code,
-                               tenant, query_flagged, flagged_chunks)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+                               tenant, query_flagged, flagged_chunks, query_id, api_key_id, cited_sources)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
       [log.collectionId, log.queryText, log.mode, log.topK, log.sourceCount, log.model, log.promptTokens, log.completionTokens,
         log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode,
-        log.tenant, log.queryFlagged, log.flaggedChunks],
+        log.tenant, log.queryFlagged, log.flaggedChunks, log.queryId, log.apiKeyId, JSON.stringify(log.citedSources)],
     );
   }
 

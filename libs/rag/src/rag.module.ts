@@ -8,5 +8,5 @@ import { QueryService } from './query.service';
 import { TokenBudget } from './token-budget';
 
 /** Grounded answers: retrieval + answer generation + answer cache + query log. */
-@Module({ imports: [RetrievalModule, EmbeddingsModule, LlmModule], providers: [QueryService, AnswerCache, QueryRecorder, TokenBudget], exports: [QueryService] })
+@Module({ imports: [RetrievalModule, EmbeddingsModule, LlmModule], providers: [QueryService, AnswerCache, QueryRecorder, TokenBudget], exports: [QueryService, QueryRecorder] })
 export class RagModule {}

@@ -82,6 +82,7 @@ export class ConversationsService {
       ...searchSettings(message),
       streamed,
       admin: principal.role === 'admin',
+      apiKeyId: principal.keyId,
     });
     return { prepared, conversation, question };
   }

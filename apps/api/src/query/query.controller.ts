@@ -50,6 +50,7 @@ export class QueryController {
       ...searchSettings(body),
       streamed,
       admin: principal.role === 'admin',
+      apiKeyId: principal.keyId,
     });
 
     const client = abortWhenClientLeaves(req, res);
