@@ -2,7 +2,8 @@ import { Get, Header, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation } from '@nestjs/swagger';
 import { ALL_TENANTS, QueryFeedbackRepository } from '@app/database';
 import { AdminController } from './admin-controller.decorator';
-import { AdminFeedbackDto, AdminFeedbackQueryDto, DEFAULT_FEEDBACK_WINDOW_DAYS, RECENT_DOWN_LIMIT } from './dto/admin-feedback.dto';
+import { AdminFeedbackQueryDto, DEFAULT_FEEDBACK_WINDOW_DAYS } from './dto/admin-feedback-query.dto';
+import { AdminFeedbackDto, RECENT_DOWN_LIMIT } from './dto/admin-feedback.dto';
 
 const DAY_MS = 86_400_000;
 

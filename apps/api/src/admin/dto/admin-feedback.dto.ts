@@ -1,26 +1,7 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
-import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
+import { ApiProperty } from '@nestjs/swagger';
 
-export const DEFAULT_FEEDBACK_WINDOW_DAYS = 7;
 /** "down" answers listed at most: the dashboard shows the latest, not an archive. */
 export const RECENT_DOWN_LIMIT = 20;
-
-export class AdminFeedbackQueryDto {
-  @ApiPropertyOptional({ minimum: 1, maximum: 90, default: DEFAULT_FEEDBACK_WINDOW_DAYS, description: 'Ratings given in the last `days` days.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(1)
-  @Max(90)
-  days?: number;
-
-  @ApiPropertyOptional({ description: "One tenant's ratings (default: every tenant's)." })
-  @IsOptional()
-  @Matches(TENANT_NAME, { message: TENANT_NAME_MESSAGE })
-  tenant?: string;
-}
 
 export class RatedSourceDto {
   @ApiProperty({ description: 'The `[n]` the answer cited it by.' }) n!: number;
