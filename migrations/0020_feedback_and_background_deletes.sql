@@ -10,6 +10,9 @@ ALTER TABLE query_logs
   ADD COLUMN api_key_id uuid REFERENCES api_keys (id) ON DELETE SET NULL,
   ADD COLUMN cited_sources jsonb NOT NULL DEFAULT '[]'::jsonb;
 CREATE UNIQUE INDEX query_logs_query_id_idx ON query_logs (query_id);
+-- A conversation's turn keeps the id of its answer, so a conversation read back can still be rated. No foreign
+-- key: turns and query logs have retentions of their own.
+ALTER TABLE conversation_turns ADD COLUMN query_id uuid;
 
 -- One rating per answer: a second POST replaces the first (people change their minds; the latest counts).
 -- Goes with its query log (retention), since a rating without its question says nothing.

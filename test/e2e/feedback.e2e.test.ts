@@ -94,6 +94,8 @@ describe('feedback on answers: query ids everywhere, POST /v1/queries/:id/feedba
     assert.equal(message.status, 200, JSON.stringify(message.body));
     assert.match(message.body.query_id, UUID);
     assert.equal((await rate(acme.key, message.body.query_id, { rating: 'up' })).status, 200);
+    const readBack = await call(acme.key, `/v1/conversations/${conversation.body.id}`);
+    assert.deepEqual(readBack.body.messages.map((turn: { query_id: string }) => turn.query_id), [message.body.query_id]);
 
     const completion = await call(acme.key, '/v1/chat/completions', {
       method: 'POST', json: { model: 'groundwork:hr', messages: [{ role: 'user', content: 'How many days of paid leave?' }] },

@@ -81,7 +81,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
       const conversations = new ConversationsRepository(db.pool);
       const conversation = await conversations.create(tenant, randomUUID(), `${tenant} questions`);
       await conversations.appendTurn(tenant, conversation.id, {
-        collection: 'handbook', question: 'parking?', searchQuery: 'parking?', answer: `${tenant} parking is free`, citations: [],
+        collection: 'handbook', question: 'parking?', searchQuery: 'parking?', answer: `${tenant} parking is free`, citations: [], queryId,
       });
       seeded.set(tenant, { collection, documentId });
     }

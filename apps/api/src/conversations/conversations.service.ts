@@ -98,6 +98,7 @@ export class ConversationsService {
       searchQuery: redact(request.query),
       answer: redact(result.answer),
       citations: result.citations.map(toCitationDto),
+      queryId: result.queryId,
     });
   }
 }
