@@ -27,6 +27,7 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
   let browser: HeadlessBrowser;
   let failedId: string;
   let readyId: string;
+  let downRatedId: string;
 
   before(async () => {
     env = await createTestEnv();
@@ -40,9 +41,16 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.equal((await waitForDocument(system.baseUrl, failedId)).status, 'failed');
     assert.equal((await waitForDocument(system.baseUrl, readyId)).status, 'ready');
     // Three queries (the last one repeats the first, so the answer cache hits) give the latency chart data.
+    const answers: string[] = [];
     for (const query of ['When does the cafeteria open?', 'Where do I park?', 'When does the cafeteria open?']) {
-      assert.equal((await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query } })).status, 200);
+      const answer = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query } });
+      assert.equal(answer.status, 200);
+      answers.push(answer.body.query_id);
     }
+    // Two answers rated up, one down with a comment: the feedback panel shows 66.7 % and the "down" answer.
+    const ratings: [string, object][] = [[answers[0], { rating: 'up' }], [answers[2], { rating: 'up' }], [answers[1], { rating: 'down', comment: 'Wrong <b>lot</b>' }]];
+    for (const [id, json] of ratings) assert.equal((await requestJson(system.baseUrl, `/v1/queries/${id}/feedback`, { method: 'POST', json })).status, 200);
+    downRatedId = answers[1];
   });
   after(async () => {
     await browser?.close();
@@ -154,6 +162,21 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.deepEqual(cells.slice(0, 6), ['default', '3', '0', '0.0000', '33.3 %', '1']);
     assert.match(cells[6], /^[1-9]\d*$/, 'the ready document has pages');
 
+    // Feedback, from /v1/admin/feedback: two up, one down; the down answer with its question, source and comment (as text, not HTML).
+    assert.equal(await page.locator('#feedback-counts [data-count="up"] .value').innerText(), '2');
+    assert.equal(await page.locator('#feedback-counts [data-count="down"] .value').innerText(), '1');
+    assert.equal(await page.locator('#feedback-counts [data-count="satisfaction_rate"] .value').innerText(), '66.7 %');
+    assert.match(await page.locator('#satisfaction').innerText(), /66\.7 % satisfied/i);
+    const down = page.locator(`#down-answers tr[data-query-id="${downRatedId}"]`);
+    await down.waitFor();
+    const downCells = await down.locator('td').allInnerTexts();
+    assert.equal(downCells[0], 'Where do I park?');
+    assert.equal(downCells[1], 'default · default');
+    assert.match(downCells[2], /^\[1\] notes, pp?\. \d+/);
+    assert.equal(await down.locator(`.source[data-document-id="${readyId}"]`).count() > 0, true);
+    assert.equal(downCells[3], 'Wrong <b>lot</b>');
+    assert.equal(await down.locator('b').count(), 0, 'the comment is text, never markup');
+
     await saveScreenshot(page, 'admin-dashboard.png');
 
     // The key is kept for the tab: a reload goes straight to the dashboard.
@@ -179,6 +202,13 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
   test('OpenAPI documents the admin endpoints with their DTOs', async () => {
     const openapi = (await requestJson(system.baseUrl, '/docs-json')).body;
     assert.ok(openapi.paths['/v1/admin/overview']?.get);
+    assert.ok(openapi.paths['/v1/admin/feedback']?.get);
+    assert.ok(openapi.paths['/v1/queries/{id}/feedback']?.post);
+    assert.ok(openapi.paths['/v1/collections/{name}']?.delete);
+    assert.ok(openapi.paths['/v1/documents']?.delete);
+    for (const schema of ['AdminFeedbackDto', 'DownRatedAnswerDto', 'FeedbackRequestDto', 'FeedbackDto', 'DeletionJobDto']) {
+      assert.ok(openapi.components.schemas[schema], `${schema} missing`);
+    }
     assert.ok(openapi.paths['/v1/admin/documents/{id}/retry']?.post);
     for (const schema of ['AdminOverviewDto', 'DependenciesDto', 'FailedDocumentDto', 'QueryStatsDto', 'RetryAcceptedDto']) {
       assert.ok(openapi.components.schemas[schema], `${schema} missing`);

@@ -41,12 +41,15 @@ describe('GET /v1/admin/usage: per tenant and UTC day (real HTTP, PostgreSQL, Re
       ['2026-03-01', 'beta', 1, 330, 0.0003, 0, 0],
       ['2026-03-02', 'acme', 1, 0, 0, 1, 1],
     ]);
+    // Logs without a key (written before keys were recorded, or by ADMIN_API_KEY) are one row of their own.
+    assert.deepEqual(body.days[0].keys.map((key: { api_key_id: string | null; queries: number }) => [key.api_key_id, key.queries]), [[null, 2]]);
     const beta = await requestJson(suite.system.baseUrl, '/v1/admin/usage?from=2026-03-01&to=2026-03-02&tenant=beta');
     assert.deepEqual(beta.body.days.map((d: { tenant: string }) => d.tenant), ['beta']);
   });
 
   test("counts today's real ingestion and queries, by default over the last 30 days", async () => {
-    const member = (await createApiKey(suite.system.baseUrl, { tenant: 'gamma', role: 'member', name: 'gamma' })).key;
+    const created = await createApiKey(suite.system.baseUrl, { tenant: 'gamma', role: 'member', name: 'gamma' });
+    const member = created.key;
     const upload = await uploadFile(suite.system.baseUrl, { name: 'notes.md', content: '# One\n\nFirst section.\n\n# Two\n\nSecond section about usage.' }, {}, { apiKey: member });
     const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id, 60_000, member);
     assert.equal(doc.status, 'ready');
@@ -61,6 +64,10 @@ describe('GET /v1/admin/usage: per tenant and UTC day (real HTTP, PostgreSQL, Re
       if (!gamma?.queries) await new Promise((resolve) => setTimeout(resolve, 100));
     }
     assert.deepEqual([gamma?.queries, gamma?.documents_ingested, gamma?.pages_ingested], [1, 1, doc.page_count]);
+    // Per API key too: the member key that asked, by id, prefix and name.
+    const keys = gamma?.keys as { api_key_id: string; prefix: string; name: string; queries: number }[];
+    assert.deepEqual(keys.map((key) => [key.api_key_id, key.name, key.queries]), [[created.id, 'gamma', 1]]);
+    assert.ok(created.key.startsWith(keys[0].prefix));
   });
 
   test('refuses days that do not exist, reversed or too long ranges, and non-admin keys', async () => {

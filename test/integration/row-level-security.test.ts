@@ -8,8 +8,10 @@ import {
   CollectionsRepository,
   ConversationsRepository,
   createPool,
+  DeletionJobsRepository,
   DocumentsRepository,
   PagesRepository,
+  QueryFeedbackRepository,
   QueryLogsRepository,
   tenantQuery,
   withTenant,
@@ -33,6 +35,8 @@ const TENANT_TABLES = [
   { table: 'bm25_lexeme_stats', key: "collection_id || ':' || lexeme", owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
   { table: 'conversations', key: 'id::text', owned: 'tenant = $1' },
   { table: 'conversation_turns', key: "conversation_id || ':' || turn", owned: 'conversation_id IN (SELECT id FROM conversations WHERE tenant = $1)' },
+  { table: 'query_feedback', key: 'query_id::text', owned: 'tenant = $1' },
+  { table: 'deletion_jobs', key: 'id', owned: 'tenant = $1' },
 ];
 
 const isPolicyViolation = (error: unknown) => (error as { code?: string }).code === '42501' && /row-level security/.test((error as Error).message);
@@ -65,15 +69,19 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
         ordinal, text: `${tenant} parking is free on page ${ordinal}`, pageStart: 1, pageEnd: 1, tokenCount: 8, embedding: axis(i),
       })));
       await markTestDocumentReady(db.pool, tenant, documentId, 2, 3);
+      const queryId = randomUUID();
       await queryLogs.insert({
+        queryId, apiKeyId: null, citedSources: [],
         tenant, collectionId: collection.id, queryText: `where does ${tenant} park?`, mode: 'hybrid', topK: 5, sourceCount: 3,
         model: null, promptTokens: 0, completionTokens: 0, costUsd: null, cacheHit: null, retrievalMs: 1, generationMs: 1,
         totalMs: 2, streamed: false, outcome: 'answered', errorCode: null, queryFlagged: false, flaggedChunks: 0,
       });
+      assert.ok(await new QueryFeedbackRepository(db.pool).record(tenant, { queryId, rating: 'down', comment: null, apiKeyId: null }));
+      await new DeletionJobsRepository(db.pool).createForDocuments(tenant, collection, { lang: 'xx' }, { kind: 'equals', field: 'lang', value: 'xx', negated: false });
       const conversations = new ConversationsRepository(db.pool);
       const conversation = await conversations.create(tenant, randomUUID(), `${tenant} questions`);
       await conversations.appendTurn(tenant, conversation.id, {
-        collection: 'handbook', question: 'parking?', searchQuery: 'parking?', answer: `${tenant} parking is free`, citations: [],
+        collection: 'handbook', question: 'parking?', searchQuery: 'parking?', answer: `${tenant} parking is free`, citations: [], queryId,
       });
       seeded.set(tenant, { collection, documentId });
     }
@@ -151,6 +159,11 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
         [acme.documentId, globex.collection.id, `[${axis(0).join(',')}]`],
       ],
       'a query log': ["INSERT INTO query_logs (tenant, query_text, mode, top_k, outcome) VALUES ('globex', 'planted', 'hybrid', 5, 'answered')", []],
+      'a rating': ["INSERT INTO query_feedback (query_id, tenant, rating) SELECT query_id, 'globex', 'up' FROM query_logs LIMIT 1", []],
+      'a deletion job': [
+        "INSERT INTO deletion_jobs (id, tenant, kind, collection_id, collection_name) VALUES ('delete-planted', 'globex', 'collection', $1, 'handbook')",
+        [globex.collection.id],
+      ],
       'a document moved to another tenant': ["UPDATE documents SET tenant = 'globex' WHERE id = $1", [acme.documentId]],
       'chunks moved to another collection': ['UPDATE chunks SET collection_id = $1 WHERE document_id = $2', [globex.collection.id, acme.documentId]],
     };

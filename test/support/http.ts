@@ -65,3 +65,20 @@ export async function waitForDocument(baseUrl: string, id: string, timeoutMs = 6
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
 }
+
+/** Polls GET /v1/jobs/:id until `done(job)` holds (by default: completed or failed); fails the test after `timeoutMs`. */
+export async function waitForJob(
+  baseUrl: string,
+  id: string,
+  options: { apiKey?: string; timeoutMs?: number; done?: (job: JsonBody) => boolean } = {},
+): Promise<JsonBody> {
+  const { apiKey, timeoutMs = 60_000, done = (job: JsonBody) => job.state === 'completed' || job.state === 'failed' } = options;
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const { status, body } = await requestJson(baseUrl, `/v1/jobs/${id}`, { apiKey });
+    if (status !== 200) throw new Error(`GET /v1/jobs/${id} answered ${status}: ${JSON.stringify(body)}`);
+    if (done(body)) return body;
+    if (Date.now() > deadline) throw new Error(`job ${id} still ${body.state} after ${timeoutMs} ms: ${JSON.stringify(body.progress)}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}

@@ -10,8 +10,10 @@ import { AuditModule } from './audit/audit.module';
 import { AuthModule } from './auth/auth.module';
 import { CollectionsModule } from './collections/collections.module';
 import { ConversationsModule } from './conversations/conversations.module';
+import { DeleteByFilterModule } from './documents/delete-by-filter/delete-by-filter.module';
 import { DocumentsModule } from './documents/documents.module';
 import { AppExceptionFilter } from './errors/app-exception.filter';
+import { FeedbackModule } from './feedback/feedback.module';
 import { HealthModule } from './health/health.module';
 import { JobsController } from './jobs/jobs.controller';
 import { MetricsModule } from './metrics/metrics.module';
@@ -35,9 +37,11 @@ export class AppModule {
         StorageModule,
         CollectionsModule,
         DocumentsModule,
+        DeleteByFilterModule,
         SearchModule,
         QueryModule,
         ConversationsModule,
+        FeedbackModule,
         OpenAiCompatibleModule,
         HealthModule,
         MetricsModule,

@@ -3,6 +3,7 @@ import { AppConfig, ConfigModule } from '@app/config';
 import { DatabaseModule } from '@app/database';
 import { ObservabilityModule } from '@app/observability';
 import { StorageModule } from '@app/storage';
+import { DeletionModule } from './deletion/deletion.module';
 import { IngestionModule } from './ingestion/ingestion.module';
 import { WorkerMetricsModule } from './metrics/worker-metrics.module';
 
@@ -11,7 +12,7 @@ export class WorkerModule {
   static forRoot(config: AppConfig): DynamicModule {
     return {
       module: WorkerModule,
-      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot('worker'), DatabaseModule, StorageModule, IngestionModule, WorkerMetricsModule],
+      imports: [ConfigModule.forRoot(config), ObservabilityModule.forRoot('worker'), DatabaseModule, StorageModule, IngestionModule, DeletionModule, WorkerMetricsModule],
     };
   }
 }

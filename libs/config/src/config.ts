@@ -65,6 +65,8 @@ export interface AppConfig {
   /** Documents of one tenant a worker runs at once while another tenant's documents wait. */
   workerTenantConcurrency: number;
   workerMetricsPort: number;
+  /** Documents a background deletion removes per transaction (DELETE /v1/collections/:name, DELETE /v1/documents?filter=). */
+  deletionBatchSize: number;
   /** What one tenant may store; null: unlimited. An upload past either answers 429 `quota_exceeded`. */
   quotas: {
     maxDocumentsPerTenant: number | null;
@@ -436,6 +438,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
+    deletionBatchSize: integer(env, 'DELETION_BATCH_SIZE', 50, 1, 1000),
     quotas: {
       maxDocumentsPerTenant: unlimitedUnlessSet(env, 'MAX_DOCUMENTS_PER_TENANT'),
       maxBytesPerTenant: unlimitedUnlessSet(env, 'MAX_BYTES_PER_TENANT'),

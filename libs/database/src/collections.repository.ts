@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { AppError, NotFoundError } from '@app/errors';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { DOCUMENT_STATUSES, DocumentStatus } from './document-record';
 import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
@@ -20,6 +20,7 @@ interface CollectionRow {
   embedding_model: string;
   embedding_dim: number;
   content_version: string;
+  deletion_job_id?: string | null;
 }
 
 const toCollection = (row: CollectionRow): Collection => ({
@@ -99,6 +100,33 @@ export class CollectionExistsError extends AppError {
   }
 }
 
+/** The collection is being deleted (DELETE /v1/collections/:name): refused by name until its deletion job has removed it. */
+export class CollectionDeletingError extends AppError {
+  constructor(name: string, jobId: string) {
+    super('collection_deleting', `Collection "${name}" is being deleted; its name is free again once job ${jobId} has finished.`, 409, { job_id: jobId });
+  }
+}
+
+/** A collection being deleted is refused by name; one that is not passes through. */
+function usable<T extends { name: string }>(row: T & { deletion_job_id?: string | null }): T {
+  if (row.deletion_job_id) throw new CollectionDeletingError(row.name, row.deletion_job_id);
+  return row;
+}
+
+/** The collection's id and deletion mark, locked for the caller's transaction that is about to delete it. */
+export async function findCollectionForDeletion(client: PoolClient, tenant: string, name: string): Promise<{ id: string; deletionJobId: string | null } | null> {
+  const { rows } = await client.query<{ id: string; deletion_job_id: string | null }>(
+    'SELECT id, deletion_job_id FROM collections WHERE tenant = $1 AND name = $2 FOR UPDATE',
+    [tenant, name],
+  );
+  return rows.length ? { id: rows[0].id, deletionJobId: rows[0].deletion_job_id } : null;
+}
+
+/** Marks the collection as being deleted by `jobId`, in the caller's transaction that creates the job. */
+export async function markCollectionDeleting(client: PoolClient, id: string, jobId: string): Promise<void> {
+  await client.query('UPDATE collections SET deletion_job_id = $2, updated_at = now() WHERE id = $1', [id, jobId]);
+}
+
 export class EmbeddingModelMismatchError extends AppError {
   constructor(collection: Collection, model: string, dimension: number) {
     super(
@@ -121,37 +149,48 @@ export class CollectionsRepository {
       tenant,
       `INSERT INTO collections (tenant, name, embedding_model, embedding_dim) VALUES ($1, $2, $3, $4)
        ON CONFLICT (tenant, name) DO UPDATE SET name = EXCLUDED.name
-       RETURNING id, tenant, name, embedding_model, embedding_dim, content_version`,
+       RETURNING id, tenant, name, embedding_model, embedding_dim, content_version, deletion_job_id`,
       [tenant, name, model, dimension],
     );
-    return this.checkModel(toCollection(rows[0]), model, dimension);
+    return this.checkModel(toCollection(usable(rows[0])), model, dimension);
   }
 
-  /** The tenant's existing collection `name` for querying with `model`; 404 when it does not exist. */
+  /** The tenant's existing collection `name` for querying with `model`; 404 when it does not exist, 409 while it is being deleted. */
   async getForQuery(tenant: string, name: string, model: string, dimension: number): Promise<Collection> {
+    return this.checkModel(await this.getUsable(tenant, name), model, dimension);
+  }
+
+  /** The tenant's existing collection `name`; NotFoundError (404) when it has none, CollectionDeletingError (409) while it is being deleted. */
+  async getUsable(tenant: string, name: string): Promise<Collection> {
     const { rows } = await tenantQuery<CollectionRow>(
       this.pool,
       tenant,
-      'SELECT id, tenant, name, embedding_model, embedding_dim, content_version FROM collections WHERE tenant = $1 AND name = $2',
+      'SELECT id, tenant, name, embedding_model, embedding_dim, content_version, deletion_job_id FROM collections WHERE tenant = $1 AND name = $2',
       [tenant, name],
     );
     if (rows.length === 0) throw new NotFoundError('Collection', name);
-    return this.checkModel(toCollection(rows[0]), model, dimension);
+    return toCollection(usable(rows[0]));
   }
 
-  /** The collections named `name` the scope can see: one for a tenant, one per tenant having it for admins. */
+  /**
+   * The collections named `name` the scope can see: one for a tenant, one per tenant having it for admins.
+   * Collections being deleted are not among them.
+   */
   async findByName(scope: TenantScope, name: string): Promise<Collection[]> {
     const { rows } = await tenantQuery<CollectionRow>(
       this.pool,
       scope,
       `SELECT id, tenant, name, embedding_model, embedding_dim, content_version FROM collections
-       WHERE name = $1 AND ($2::text IS NULL OR tenant = $2)`,
+       WHERE name = $1 AND ($2::text IS NULL OR tenant = $2) AND deletion_job_id IS NULL`,
       [name, scope],
     );
     return rows.map(toCollection);
   }
 
-  /** Creates the tenant's collection `name`; CollectionExistsError (409) when it has one by that name. */
+  /**
+   * Creates the tenant's collection `name`; CollectionExistsError (409) when it has one by that name, and
+   * CollectionDeletingError (409) while one by that name is being deleted.
+   */
   async create(tenant: string, name: string, description: string, model: string, dimension: number): Promise<CollectionSummary> {
     const { rows } = await tenantQuery<{ name: string }>(
       this.pool,
@@ -160,7 +199,11 @@ export class CollectionsRepository {
        ON CONFLICT (tenant, name) DO NOTHING RETURNING name`,
       [tenant, name, description, model, dimension],
     );
-    if (rows.length === 0) throw new CollectionExistsError(name);
+    if (rows.length === 0) {
+      const [taken] = await this.findAny(tenant, name);
+      if (taken) usable(taken);
+      throw new CollectionExistsError(name);
+    }
     return (await this.summary(tenant, name))!;
   }
 
@@ -169,15 +212,20 @@ export class CollectionsRepository {
     const { rowCount } = await tenantQuery(
       this.pool,
       tenant,
-      'UPDATE collections SET description = $3, updated_at = now() WHERE tenant = $1 AND name = $2',
+      'UPDATE collections SET description = $3, updated_at = now() WHERE tenant = $1 AND name = $2 AND deletion_job_id IS NULL',
       [tenant, name, description],
     );
     return rowCount ? this.summary(tenant, name) : null;
   }
 
-  /** The tenant's collection `name` with its figures, or null. */
+  /** The tenant's collection `name` with its figures, or null (also while it is being deleted). */
   async summary(tenant: string, name: string): Promise<CollectionSummary | null> {
-    const { rows } = await tenantQuery<CollectionSummaryRow>(this.pool, tenant, `${SELECT_SUMMARY} WHERE c.tenant = $1 AND c.name = $2`, [tenant, name]);
+    const { rows } = await tenantQuery<CollectionSummaryRow>(
+      this.pool,
+      tenant,
+      `${SELECT_SUMMARY} WHERE c.tenant = $1 AND c.name = $2 AND c.deletion_job_id IS NULL`,
+      [tenant, name],
+    );
     return rows.length ? toSummary(rows[0]) : null;
   }
 
@@ -190,7 +238,7 @@ export class CollectionsRepository {
       this.pool,
       scope,
       `${SELECT_SUMMARY}
-       WHERE ($1::text IS NULL OR c.tenant = $1) AND ($2::text IS NULL OR (c.tenant, c.name) > ($2, $3))
+       WHERE ($1::text IS NULL OR c.tenant = $1) AND ($2::text IS NULL OR (c.tenant, c.name) > ($2, $3)) AND c.deletion_job_id IS NULL
        ORDER BY c.tenant, c.name LIMIT $4`,
       [scope, after?.tenant ?? null, after?.name ?? null, limit],
     );
@@ -202,10 +250,35 @@ export class CollectionsRepository {
     const { rows } = await tenantQuery<{ tenant: string; name: string; created_at: Date }>(
       this.pool,
       tenant,
-      'SELECT tenant, name, created_at FROM collections WHERE tenant = $1 ORDER BY name LIMIT $2',
+      'SELECT tenant, name, created_at FROM collections WHERE tenant = $1 AND deletion_job_id IS NULL ORDER BY name LIMIT $2',
       [tenant, limit],
     );
     return rows.map((row) => ({ tenant: row.tenant, name: row.name, createdAt: row.created_at }));
+  }
+
+  /**
+   * Removes the collection once it holds no documents (its deletion job's last step); false while some remain,
+   * such as an upload that got the collection just before it was marked. Its BM25 statistics go with it.
+   */
+  async deleteEmpty(tenant: string, id: string): Promise<boolean> {
+    const { rowCount } = await tenantQuery(
+      this.pool,
+      tenant,
+      'DELETE FROM collections c WHERE c.id = $1 AND NOT EXISTS (SELECT 1 FROM documents d WHERE d.collection_id = c.id)',
+      [id],
+    );
+    return rowCount === 1;
+  }
+
+  /** The tenant's collection `name` whatever its state (deleting included), for telling apart why a name is taken. */
+  private async findAny(tenant: string, name: string): Promise<{ name: string; deletion_job_id: string | null }[]> {
+    const { rows } = await tenantQuery<{ name: string; deletion_job_id: string | null }>(
+      this.pool,
+      tenant,
+      'SELECT name, deletion_job_id FROM collections WHERE tenant = $1 AND name = $2',
+      [tenant, name],
+    );
+    return rows;
   }
 
   async bumpContentVersion(scope: TenantScope, id: string): Promise<void> {

@@ -20,6 +20,8 @@ export interface ConversationTurn {
   answer: string;
   /** The answer's citations as the API returned them. */
   citations: unknown[];
+  /** The answer's id (POST /v1/queries/:id/feedback); null for turns stored before answers had one. */
+  queryId: string | null;
   createdAt: Date;
 }
 
@@ -90,12 +92,12 @@ export class ConversationsRepository {
   /** The turns in order, at most `limit` of the latest when given (what a follow-up needs is the last). */
   async turns(scope: TenantScope, id: string, limit?: number): Promise<ConversationTurn[]> {
     const { rows } = await tenantQuery<{
-      turn: number; collection: string; question: string; search_query: string; answer: string; citations: unknown[]; created_at: Date;
+      turn: number; collection: string; question: string; search_query: string; answer: string; citations: unknown[]; query_id: string | null; created_at: Date;
     }>(
       this.pool,
       scope,
       `SELECT * FROM (
-         SELECT turn, collection, question, search_query, answer, citations, created_at FROM conversation_turns
+         SELECT turn, collection, question, search_query, answer, citations, query_id, created_at FROM conversation_turns
          WHERE conversation_id = $1 ORDER BY turn DESC LIMIT $2
        ) latest ORDER BY turn`,
       [id, limit ?? null],
@@ -107,6 +109,7 @@ export class ConversationsRepository {
       searchQuery: row.search_query,
       answer: row.answer,
       citations: row.citations,
+      queryId: row.query_id,
       createdAt: row.created_at,
     }));
   }
@@ -120,10 +123,10 @@ export class ConversationsRepository {
       const locked = await client.query('UPDATE conversations SET updated_at = now() WHERE id = $1 RETURNING id', [id]);
       if (locked.rowCount === 0) return null;
       const { rows } = await client.query<{ turn: number }>(
-        `INSERT INTO conversation_turns (conversation_id, turn, collection, question, search_query, answer, citations)
-         SELECT $1, coalesce(max(turn), 0) + 1, $2, $3, $4, $5, $6 FROM conversation_turns WHERE conversation_id = $1
+        `INSERT INTO conversation_turns (conversation_id, turn, collection, question, search_query, answer, citations, query_id)
+         SELECT $1, coalesce(max(turn), 0) + 1, $2, $3, $4, $5, $6, $7 FROM conversation_turns WHERE conversation_id = $1
          RETURNING turn`,
-        [id, turn.collection, turn.question, turn.searchQuery, turn.answer, JSON.stringify(turn.citations)],
+        [id, turn.collection, turn.question, turn.searchQuery, turn.answer, JSON.stringify(turn.citations), turn.queryId],
       );
       return rows[0].turn;
     });

@@ -10,13 +10,15 @@ import { ConversationsRepository } from './conversations.repository';
 import { DocumentTransitions } from './document-transitions.repository';
 import { DocumentsRepository } from './documents.repository';
 import { PagesRepository } from './pages.repository';
+import { DeletionJobsRepository } from './deletion-jobs.repository';
+import { QueryFeedbackRepository } from './query-feedback.repository';
 import { QueryLogsRepository } from './query-logs.repository';
 import { TenantUsageRepository } from './tenant-usage.repository';
 import { createPool, PG_POOL } from './pg-pool';
 
 const repositories = [
   CollectionsRepository, ConversationsRepository, DocumentsRepository, DocumentTransitions, BlobsRepository, PagesRepository, ChunksRepository,
-  QueryLogsRepository, ApiKeysRepository, AuditLogRepository, TenantUsageRepository,
+  QueryLogsRepository, QueryFeedbackRepository, DeletionJobsRepository, ApiKeysRepository, AuditLogRepository, TenantUsageRepository,
 ];
 
 /** The PostgreSQL pool and the repositories that own the SQL. Migrations run before the app starts (prepareDatabase). */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { TEXT_CLEANING_VERSION } from '@app/chunking';
 import { BlobClaim, markBlobForCollection, redeemBlobClaim } from './blobs.repository';
+import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
 import { DocumentPosition, DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT_STATUSES, IngestionStage, NewDocument, SELECT_DOCUMENT, toDocument } from './document-record';
 import { unflushedTenantQuery } from './ingestion-writes';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
@@ -122,6 +123,30 @@ export class DocumentsRepository {
       if (rows.length === 0) return null;
       await markBlobForCollection(client, rows[0].blob_sha256);
       return toDocument(rows[0]);
+    });
+  }
+
+  /**
+   * Deletes up to `limit` documents of the collection (those matching `filter` and created before
+   * `createdBefore`, when given) with their pages and chunks, marking their blobs for the collector in the same
+   * transaction; returns how many went and the blobs they named. A background deletion calls it until it returns fewer than
+   * `limit`. Small batches keep each transaction (and the BM25 statistics it updates) short.
+   */
+  async deleteBatch(tenant: string, collectionId: string, limit: number, match: { filter?: MetadataFilterNode; createdBefore?: Date } = {}): Promise<{ deleted: number; blobs: string[] }> {
+    return withTenant(this.pool, tenant, async (client) => {
+      const params: unknown[] = [];
+      const where = [`d.collection_id = $${params.push(collectionId)}`];
+      if (match.filter) where.push(compileMetadataFilter(match.filter, params));
+      if (match.createdBefore) where.push(`d.created_at < $${params.push(match.createdBefore)}`);
+      const { rows } = await client.query<{ blob_sha256: string }>(
+        `DELETE FROM documents WHERE id IN (
+           SELECT d.id FROM documents d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${params.push(limit)}
+         ) RETURNING blob_sha256`,
+        params,
+      );
+      const blobs = [...new Set(rows.map((row) => row.blob_sha256))];
+      for (const sha256 of blobs) await markBlobForCollection(client, sha256);
+      return { deleted: rows.length, blobs };
     });
   }
 

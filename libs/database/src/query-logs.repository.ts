@@ -4,8 +4,21 @@ import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 export type QueryOutcome = 'answered' | 'no_sources' | 'failed' | 'client_closed';
 
+/** What one citation of an answer named, kept with its query log (the dashboard shows a rated answer's sources). */
+export interface CitedSource {
+  n: number;
+  documentId: string;
+  title: string;
+  pageStart: number;
+  pageEnd: number;
+}
+
 export interface NewQueryLog {
+  /** The answer's public id (feedback names it). */
+  queryId: string;
   tenant: string;
+  /** The api_keys row that asked; null for the ADMIN_API_KEY from the environment and for system work. */
+  apiKeyId: string | null;
   collectionId: string | null;
   queryText: string;
   mode: string;
@@ -26,6 +39,8 @@ export interface NewQueryLog {
   queryFlagged: boolean;
   /** Retrieved chunks that looked like prompt injections. */
   flaggedChunks: number;
+  /** One per citation of the answer; empty when it cited nothing or failed. */
+  citedSources: CitedSource[];
 }
 
 export interface QueryStats {
@@ -56,6 +71,18 @@ export interface FlaggedQuery {
   createdAt: Date;
 }
 
+/** What one API key's queries of one tenant and UTC day used. */
+export interface KeyQueryUsage {
+  /** Null for the ADMIN_API_KEY from the environment (and for queries logged before keys were recorded). */
+  apiKeyId: string | null;
+  /** The key's public prefix and name; null with apiKeyId. */
+  keyPrefix: string | null;
+  keyName: string | null;
+  queries: number;
+  totalTokens: number;
+  costUsd: number;
+}
+
 /** What one tenant's queries of one UTC day used. */
 export interface DailyQueryUsage {
   tenant: string;
@@ -67,6 +94,8 @@ export interface DailyQueryUsage {
   /** Of the queries whose model has a price (CHAT_PRICES); 0 when none had. */
   costUsd: number;
   cacheHits: number;
+  /** The same, per API key, most queries first. */
+  keys: KeyQueryUsage[];
 }
 
 /** query_logs: what every query cost and how it went. */
@@ -81,11 +110,11 @@ export class QueryLogsRepository {
       log.tenant,
       `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,
                                cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code,
-                               tenant, query_flagged, flagged_chunks)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+                               tenant, query_flagged, flagged_chunks, query_id, api_key_id, cited_sources)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
       [log.collectionId, log.queryText, log.mode, log.topK, log.sourceCount, log.model, log.promptTokens, log.completionTokens,
         log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode,
-        log.tenant, log.queryFlagged, log.flaggedChunks],
+        log.tenant, log.queryFlagged, log.flaggedChunks, log.queryId, log.apiKeyId, JSON.stringify(log.citedSources)],
     );
   }
 
@@ -168,15 +197,25 @@ export class QueryLogsRepository {
 
   /** Queries, tokens, cost and cache hits per tenant and UTC day, of the queries made in [from, to). */
   async dailyUsage(scope: TenantScope, from: Date, to: Date): Promise<DailyQueryUsage[]> {
+    // Grouped by key first (a handful of keys per tenant and day), then summed per tenant and day: one scan.
     const { rows } = await tenantQuery<{
       tenant: string; day: string; queries: number; prompt_tokens: string; completion_tokens: string; cost_usd: string; cache_hits: number;
+      keys: { api_key_id: string | null; prefix: string | null; name: string | null; queries: number; total_tokens: number; cost_usd: number }[];
     }>(
       this.pool,
       scope,
-      `SELECT tenant, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS queries,
-              sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
-              coalesce(sum(cost_usd), 0) AS cost_usd, count(*) FILTER (WHERE cache_hit IS NOT NULL)::int AS cache_hits
-       FROM query_logs WHERE created_at >= $1 AND created_at < $2
+      `SELECT p.tenant, p.day, sum(p.queries)::int AS queries, sum(p.prompt_tokens) AS prompt_tokens,
+              sum(p.completion_tokens) AS completion_tokens, sum(p.cost_usd) AS cost_usd, sum(p.cache_hits)::int AS cache_hits,
+              jsonb_agg(jsonb_build_object('api_key_id', p.api_key_id, 'prefix', k.prefix, 'name', k.name, 'queries', p.queries,
+                                           'total_tokens', p.prompt_tokens + p.completion_tokens, 'cost_usd', p.cost_usd)
+                        ORDER BY p.queries DESC, p.api_key_id) AS keys
+       FROM (
+         SELECT tenant, to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, api_key_id, count(*) AS queries,
+                sum(prompt_tokens) AS prompt_tokens, sum(completion_tokens) AS completion_tokens,
+                coalesce(sum(cost_usd), 0) AS cost_usd, count(*) FILTER (WHERE cache_hit IS NOT NULL) AS cache_hits
+         FROM query_logs WHERE created_at >= $1 AND created_at < $2
+         GROUP BY 1, 2, 3
+       ) p LEFT JOIN api_keys k ON k.id = p.api_key_id
        GROUP BY 1, 2`,
       [from, to],
     );
@@ -188,6 +227,14 @@ export class QueryLogsRepository {
       completionTokens: Number(row.completion_tokens),
       costUsd: Number(row.cost_usd),
       cacheHits: row.cache_hits,
+      keys: row.keys.map((key) => ({
+        apiKeyId: key.api_key_id,
+        keyPrefix: key.prefix,
+        keyName: key.name,
+        queries: Number(key.queries),
+        totalTokens: Number(key.total_tokens),
+        costUsd: Number(key.cost_usd),
+      })),
     }));
   }
 

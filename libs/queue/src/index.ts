@@ -1,3 +1,4 @@
+export * from './deletion.producer';
 export * from './ingestion.producer';
 export * from './ingestion-queue.monitor';
 export * from './queue.constants';

@@ -54,3 +54,37 @@ export const INGESTION_WORKER_OPTIONS: Partial<WorkerOptions> = {
   stalledInterval: 5_000,
   maxStalledCount: 2,
 };
+
+/** Background deletions (DELETE /v1/collections/:name, DELETE /v1/documents?filter=); do not rename. */
+export const DELETION_QUEUE = 'deletion';
+
+export enum DeletionJobName {
+  RunDeletion = 'run-deletion',
+}
+
+/** Payload of DeletionJobName.RunDeletion: what to delete is in the deletion_jobs row, which this names. */
+export interface RunDeletionJob {
+  deletionJobId: string;
+}
+
+export interface DeletionJobs {
+  [DeletionJobName.RunDeletion]: RunDeletionJob;
+}
+
+/**
+ * A deletion is idempotent (each batch deletes what is still there), so a failed attempt is retried from where
+ * PostgreSQL says it is; the BullMQ job id is the deletion job's id, so asking twice does not enqueue twice.
+ */
+export const DELETION_JOB_OPTIONS: JobsOptions = {
+  attempts: 5,
+  backoff: { type: 'exponential', delay: 1_000 },
+  removeOnComplete: { age: 3_600, count: 1_000 },
+  removeOnFail: { age: 7 * 24 * 3_600, count: 5_000 },
+};
+
+/** Short locks, as for ingestion: a worker that died mid-deletion has its job taken up again within seconds. */
+export const DELETION_WORKER_OPTIONS: Partial<WorkerOptions> = {
+  lockDuration: 10_000,
+  stalledInterval: 5_000,
+  maxStalledCount: 2,
+};

@@ -4,7 +4,8 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { RedisOptions } from 'ioredis';
 import { IngestionProducer } from './ingestion.producer';
 import { IngestionQueueMonitor } from './ingestion-queue.monitor';
-import { INGESTION_QUEUE } from './queue.constants';
+import { DeletionProducer } from './deletion.producer';
+import { DELETION_QUEUE, INGESTION_QUEUE } from './queue.constants';
 
 type ConnectionOptions = (config: AppConfig) => RedisOptions & { url: string };
 
@@ -42,7 +43,7 @@ function queueModule(connection: ConnectionOptions, providers: Provider[]): Dyna
         inject: [APP_CONFIG],
         useFactory: (config: AppConfig) => ({ connection: connection(config), prefix: config.redisPrefix }),
       }),
-      BullModule.registerQueue({ name: INGESTION_QUEUE }),
+      BullModule.registerQueue({ name: INGESTION_QUEUE }, { name: DELETION_QUEUE }),
     ],
     providers,
     exports: [BullModule, ...providers],
@@ -53,12 +54,12 @@ function queueModule(connection: ConnectionOptions, providers: Provider[]): Dyna
 let producer: DynamicModule | undefined;
 let consumer: DynamicModule | undefined;
 
-/** BullMQ's Redis connection (with the deployment's key prefix) and the ingestion queue, for either side. */
+/** BullMQ's Redis connection (with the deployment's key prefix) and the ingestion and deletion queues, for either side. */
 @Module({})
 export class QueueModule {
   /** For the API: adds and inspects jobs, failing fast while Redis is down. */
   static forProducer(): DynamicModule {
-    producer ??= queueModule(producerConnection, [IngestionProducer, IngestionQueueMonitor]);
+    producer ??= queueModule(producerConnection, [IngestionProducer, IngestionQueueMonitor, DeletionProducer]);
     return producer;
   }
 

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -18,6 +19,8 @@ export interface AnswerRecord {
 }
 
 export interface FailureRecord {
+  /** The prepared query's id; a query refused before it had one gets a fresh id. */
+  queryId?: string;
   collectionId: string | null;
   outcome: Extract<QueryOutcome, 'failed' | 'client_closed'>;
   errorCode: string | null;
@@ -32,8 +35,8 @@ export interface FailureRecord {
  */
 @Injectable()
 export class QueryRecorder implements BeforeApplicationShutdown {
-  /** Records written after their answer was sent; shutdown waits for them before the pool closes. */
-  private readonly pending = new Set<Promise<void>>();
+  /** Records written after their answer was sent, by query id; shutdown waits for them before the pool closes. */
+  private readonly pending = new Map<string, Promise<void>>();
 
   constructor(
     private readonly logs: QueryLogsRepository,
@@ -46,6 +49,7 @@ export class QueryRecorder implements BeforeApplicationShutdown {
     llmTokens.inc({ kind: 'prompt' }, result.usage.promptTokens);
     llmTokens.inc({ kind: 'completion' }, result.usage.completionTokens);
     await this.write(request, {
+      queryId: result.queryId,
       collectionId: record.collectionId,
       sourceCount: record.sourceCount,
       model: result.model,
@@ -58,6 +62,7 @@ export class QueryRecorder implements BeforeApplicationShutdown {
       totalMs: result.timings.totalMs,
       outcome: record.outcome,
       flaggedChunks: record.flaggedChunks,
+      citedSources: result.citations.map(({ n, documentId, title, pageStart, pageEnd }) => ({ n, documentId, title, pageStart, pageEnd })),
     });
   }
 
@@ -66,24 +71,35 @@ export class QueryRecorder implements BeforeApplicationShutdown {
    * a commit the user need not wait for). Failures are logged as in answered(); shutdown waits for the write.
    */
   answeredInBackground(request: QueryRequest, record: AnswerRecord): void {
+    const { queryId } = record.result;
     const write: Promise<void> = this.answered(request, record)
       .catch((error: unknown) => this.logger.error({ err: error, outcome: record.outcome }, 'could not record a query'))
-      .finally(() => this.pending.delete(write));
-    this.pending.add(write);
+      .finally(() => this.pending.delete(queryId));
+    this.pending.set(queryId, write);
+  }
+
+  /**
+   * Settles once this process's background write of the query's log row (if one is in flight) has ended: feedback
+   * sent the moment its answer arrived waits for the row it names rather than finding none.
+   */
+  async settled(queryId: string): Promise<void> {
+    await this.pending.get(queryId);
   }
 
   async beforeApplicationShutdown(): Promise<void> {
-    await Promise.all(this.pending);
+    await Promise.all(this.pending.values());
   }
 
   async failed(request: QueryRequest, record: FailureRecord): Promise<void> {
     await this.write(request, record);
   }
 
-  private async write(request: QueryRequest, entry: Partial<NewQueryLog> & Pick<NewQueryLog, 'collectionId' | 'outcome' | 'totalMs'>): Promise<void> {
+  private async write(request: QueryRequest, { queryId, ...entry }: Partial<NewQueryLog> & Pick<NewQueryLog, 'collectionId' | 'outcome' | 'totalMs'>): Promise<void> {
     queryDuration.observe({ outcome: entry.outcome }, entry.totalMs / 1000);
     const log: NewQueryLog = {
+      queryId: queryId ?? randomUUID(),
       tenant: request.tenant,
+      apiKeyId: request.apiKeyId ?? null,
       // Questions are free text and may carry personal data; the log keeps what is needed to debug, not that.
       queryText: this.config.security.redactPii ? redactPii(request.query) : request.query,
       queryFlagged: detectPromptInjection(request.query).flagged,
@@ -100,6 +116,7 @@ export class QueryRecorder implements BeforeApplicationShutdown {
       retrievalMs: 0,
       generationMs: 0,
       errorCode: null,
+      citedSources: [],
       ...entry,
     };
     try {

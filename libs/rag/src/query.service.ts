@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { countTokens } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -88,7 +89,7 @@ export class QueryService {
         multiQuery: request.multiQuery ?? 0,
         generator: this.generator.cacheIdentity,
       };
-      return { request, collection, search, cacheScope, startedAt };
+      return { request, queryId: randomUUID(), collection, search, cacheScope, startedAt };
     } catch (error) {
       await this.recorder.failed(request, { collectionId: null, outcome: 'failed', errorCode: errorCode(error), retrievalMs: 0, totalMs: elapsedSince(startedAt) });
       throw error;
@@ -108,7 +109,7 @@ export class QueryService {
 
       const hit = await this.cache.find(prepared.cacheScope, request.query, embedQuery);
       if (hit) {
-        const result = this.cachedResult(hit, elapsedSince(startedAt));
+        const result = this.cachedResult(prepared.queryId, hit, elapsedSince(startedAt));
         this.recorder.answeredInBackground(request, {
           collectionId: prepared.collection.id,
           result,
@@ -139,6 +140,7 @@ export class QueryService {
       const citations = buildCitations(answer, cited);
       const outcome = citations.length > 0 ? 'answered' : 'no_sources';
       const result: QueryResult = {
+        queryId: prepared.queryId,
         answer,
         citations,
         usage: this.priced(model, usage),
@@ -164,6 +166,7 @@ export class QueryService {
       if (!recorded) {
         const outcome = signal.aborted || failure === null ? 'client_closed' : 'failed';
         await this.recorder.failed(request, {
+          queryId: prepared.queryId,
           collectionId: prepared.collection.id,
           outcome,
           errorCode: outcome === 'failed' ? errorCode(failure) : null,
@@ -269,9 +272,11 @@ export class QueryService {
     return { answer, cited: markers.cited.map((n) => inPrompt.get(n)!), model, usage: spent(), sourcesLeftOut: prompt.leftOut };
   }
 
-  private cachedResult(hit: CacheHit, totalMs: number): QueryResult {
+  /** A cached answer under the new query's own id: feedback on it is feedback on this asking. */
+  private cachedResult(queryId: string, hit: CacheHit, totalMs: number): QueryResult {
     const { answer, citations, model, sourcesLeftOut, multiQuery } = hit.answer;
     return {
+      queryId,
       answer,
       citations,
       // Nothing was spent on this answer: the tokens were paid for when it was first made.

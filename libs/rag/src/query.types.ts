@@ -19,6 +19,8 @@ export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
   streamed: boolean;
   /** Asked with an admin key: answered even while the token budget cannot be checked (Redis unreachable). */
   admin: boolean;
+  /** The api_keys row that asked, recorded in the query log; null for the ADMIN_API_KEY and system work. */
+  apiKeyId?: string | null;
 }
 
 export interface QueryUsage {
@@ -36,6 +38,8 @@ export interface QueryTimings {
 }
 
 export interface QueryResult {
+  /** The answer's public id (POST /v1/queries/:id/feedback): chosen before it is sent, while its log row is written in the background. */
+  queryId: string;
   answer: string;
   citations: Citation[];
   usage: QueryUsage;
@@ -71,6 +75,8 @@ export type QueryEvent =
 /** A query whose collection exists and whose filters are valid: what can still fail is retrieval or generation. */
 export interface PreparedQuery {
   request: QueryRequest;
+  /** The id the answer and its query log row carry (QueryResult.queryId). */
+  queryId: string;
   collection: Collection;
   /** The search, planned once: filter checked, collection found. */
   search: SearchPlan;

@@ -53,7 +53,7 @@ function mergeDays(queries: DailyQueryUsage[], ingestion: DailyIngestion[]): Ten
     if (!found) {
       found = {
         tenant, day, queries: 0, prompt_tokens: 0, completion_tokens: 0, total_tokens: 0, cost_usd: 0, cache_hits: 0,
-        cache_hit_rate: null, documents_ingested: 0, pages_ingested: 0,
+        cache_hit_rate: null, documents_ingested: 0, pages_ingested: 0, keys: [],
       };
       rows.set(key, found);
     }
@@ -68,6 +68,9 @@ function mergeDays(queries: DailyQueryUsage[], ingestion: DailyIngestion[]): Ten
       cost_usd: q.costUsd,
       cache_hits: q.cacheHits,
       cache_hit_rate: q.queries ? q.cacheHits / q.queries : null,
+      keys: q.keys.map((key) => ({
+        api_key_id: key.apiKeyId, prefix: key.keyPrefix, name: key.keyName, queries: key.queries, total_tokens: key.totalTokens, cost_usd: key.costUsd,
+      })),
     });
   }
   for (const i of ingestion) Object.assign(row(i.tenant, i.day), { documents_ingested: i.documents, pages_ingested: i.pages });

@@ -3,6 +3,7 @@ import { QueueModule } from '@app/queue';
 import { AuditModule } from '../audit/audit.module';
 import { HealthModule } from '../health/health.module';
 import { AdminDocumentsController } from './admin-documents.controller';
+import { AdminFeedbackController } from './admin-feedback.controller';
 import { AdminOverviewController } from './admin-overview.controller';
 import { AdminOverviewService } from './admin-overview.service';
 import { AdminUsageController } from './admin-usage.controller';
@@ -13,7 +14,7 @@ import { DocumentRetryService } from './document-retry.service';
 /** The admin dashboard (`GET /admin`) and its data (`/v1/admin/*`, admin keys only). */
 @Module({
   imports: [HealthModule, QueueModule.forProducer(), AuditModule],
-  controllers: [DashboardController, AdminOverviewController, AdminUsageController, AdminDocumentsController],
+  controllers: [DashboardController, AdminOverviewController, AdminUsageController, AdminDocumentsController, AdminFeedbackController],
   providers: [AdminOverviewService, AdminUsageService, DocumentRetryService],
 })
 export class AdminModule {}

@@ -1,7 +1,8 @@
-import { Body, Controller, Get, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiServiceUnavailableResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
+import { DeletionJobDto, toDeletionJobDto } from '../jobs/dto/deletion-job.dto';
 import { CollectionsService } from './collections.service';
 import {
   CollectionDto,
@@ -43,7 +44,7 @@ export class CollectionsController {
     description: 'Uploading to a collection that does not exist creates it too; this names and describes it first.',
   })
   @ApiCreatedResponse({ type: CollectionDto })
-  @ApiConflictResponse({ description: '`collection_exists`: the tenant has a collection by that name' })
+  @ApiConflictResponse({ description: '`collection_exists`: the tenant has a collection by that name; `collection_deleting`: one by that name is being deleted' })
   @ApiBadRequestResponse({ description: '`unsupported_embedding_model`: not the model this server embeds with; `validation_failed`' })
   async create(@Body() body: CreateCollectionDto, @CurrentPrincipal() principal: Principal): Promise<CollectionDto> {
     return toCollectionDto(await this.collections.create(body, principal));
@@ -61,5 +62,23 @@ export class CollectionsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<CollectionDto> {
     return toCollectionDto(await this.collections.describe(name, body.description, principal, query.tenant));
+  }
+
+  @Delete(':name')
+  @HttpCode(202)
+  @RequireRole('member')
+  @ApiOperation({
+    summary: 'Delete a collection in the background',
+    description:
+      'Answers 202 with the deletion job at once. From then on the collection is gone from listings and GET, and searching, querying, ' +
+      'uploading to it or creating one by its name answer 409 `collection_deleting` (with `details.job_id`), while a worker removes its ' +
+      'documents, pages, chunks and files in batches. Poll GET /v1/jobs/:id for progress; the name can be used again once the job is ' +
+      '`completed`. Asking again while it runs returns the same job.',
+  })
+  @ApiAcceptedResponse({ type: DeletionJobDto })
+  @ApiNotFoundResponse({ description: '`not_found`: the tenant has no collection by that name' })
+  @ApiServiceUnavailableResponse({ description: '`queue_unavailable`: Redis is unreachable; the collection is already refused, and repeating the DELETE queues its job' })
+  async delete(@Param('name') name: string, @Query() query: CollectionTenantQueryDto, @CurrentPrincipal() principal: Principal): Promise<DeletionJobDto> {
+    return toDeletionJobDto(await this.collections.delete(name, principal, query.tenant));
   }
 }

@@ -1,8 +1,9 @@
 import { Module } from '@nestjs/common';
 import { EmbeddingsModule } from '@app/embeddings';
+import { QueueModule } from '@app/queue';
 import { AuditModule } from '../audit/audit.module';
 import { CollectionsController } from './collections.controller';
 import { CollectionsService } from './collections.service';
 
-@Module({ imports: [EmbeddingsModule, AuditModule], controllers: [CollectionsController], providers: [CollectionsService] })
+@Module({ imports: [EmbeddingsModule, AuditModule, QueueModule.forProducer()], controllers: [CollectionsController], providers: [CollectionsService] })
 export class CollectionsModule {}

@@ -1,7 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { ALL_TENANTS, CollectionsRepository, CollectionSummary } from '@app/database';
+import { ALL_TENANTS, CollectionsRepository, CollectionSummary, DeletionJob, DeletionJobsRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError, NotFoundError } from '@app/errors';
+import { DeletionProducer } from '@app/queue';
 import { AuditTrail } from '../audit/audit-trail';
 import { Principal, requestTenant } from '../auth/principal';
 import { TENANT_NAME } from '../auth/tenant-name';
@@ -43,6 +44,8 @@ export class CollectionsService {
   constructor(
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     private readonly collections: CollectionsRepository,
+    private readonly deletions: DeletionJobsRepository,
+    private readonly deletionQueue: DeletionProducer,
     private readonly audit: AuditTrail,
   ) {}
 
@@ -77,5 +80,21 @@ export class CollectionsService {
     if (!collection) throw new NotFoundError('Collection', name);
     await this.audit.record(principal, 'collection.update', `collection:${owner}/${name}`, { tenant: owner, name });
     return collection;
+  }
+
+  /**
+   * Starts deleting the collection in the background: from this call's commit it is refused by name (409
+   * collection_deleting) while a worker removes its documents, pages, chunks and files; the name is free again
+   * when the job completes. Asking again while it runs returns the same job (and retries it if it failed).
+   */
+  async delete(name: string, principal: Principal, tenant?: string): Promise<DeletionJob> {
+    const owner = requestTenant(principal, tenant);
+    const request = COLLECTION_NAME.test(name) ? await this.deletions.createForCollection(owner, name) : null;
+    if (!request) throw new NotFoundError('Collection', name);
+    // Marked first, queued second: if Redis cannot take the job, the collection stays refused and a repeated
+    // DELETE queues the same job again.
+    await this.deletionQueue.enqueue(request.job.id);
+    if (request.created) await this.audit.record(principal, 'collection.delete', `collection:${owner}/${name}`, { tenant: owner, name, job_id: request.job.id });
+    return request.job;
   }
 }

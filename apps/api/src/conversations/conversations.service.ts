@@ -89,6 +89,7 @@ export class ConversationsService {
       multiQuery: message.multi_query,
       streamed,
       admin: principal.role === 'admin',
+      apiKeyId: principal.keyId,
     });
     return { prepared, conversation, question };
   }
@@ -125,6 +126,7 @@ export class ConversationsService {
       searchQuery: redact(request.query),
       answer: redact(result.answer),
       citations: result.citations.map(toCitationDto),
+      queryId: result.queryId,
     });
   }
 }

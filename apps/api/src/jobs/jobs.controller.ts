@@ -1,10 +1,11 @@
 import { Controller, Get, Param } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
-import { DocumentRecord, DocumentsRepository, DocumentStatus } from '@app/database';
+import { ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProperty, ApiTags, getSchemaPath } from '@nestjs/swagger';
+import { DeletionJobsRepository, DocumentRecord, DocumentsRepository, DocumentStatus, isDeletionJobId } from '@app/database';
 import { NotFoundError } from '@app/errors';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { ErrorInfoDto, ProgressDto, toProgressDto } from '../documents/dto/document.dto';
+import { DeletionJobDto, toDeletionJobDto } from './dto/deletion-job.dto';
 
 type JobState = 'waiting' | 'active' | 'completed' | 'failed';
 const STATE_BY_STATUS: Record<DocumentStatus, JobState> = {
@@ -42,17 +43,30 @@ const toJobDto = (doc: DocumentRecord): JobDto => ({
   updated_at: doc.updatedAt.toISOString(),
 });
 
-/** Ingestion jobs for polling, read from PostgreSQL: Redis may already have dropped a finished job. */
+/** Ingestion and deletion jobs for polling, read from PostgreSQL: Redis may already have dropped a finished job. */
 @ApiTags('jobs')
+@ApiExtraModels(JobDto, DeletionJobDto)
 @RequireRole('member')
 @Controller('v1/jobs')
 export class JobsController {
-  constructor(private readonly documents: DocumentsRepository) {}
+  constructor(
+    private readonly documents: DocumentsRepository,
+    private readonly deletions: DeletionJobsRepository,
+  ) {}
 
   @Get(':id')
-  @ApiOperation({ summary: 'An ingestion job: state, stage and progress' })
-  @ApiOkResponse({ type: JobDto })
-  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<JobDto> {
+  @ApiOperation({
+    summary: 'A job: an ingestion (state, stage and progress) or a background deletion (state and documents removed)',
+    description: 'Ingestion job ids start with `ingest-` (JobDto); deletion job ids with `delete-` (DeletionJobDto).',
+  })
+  @ApiOkResponse({ schema: { oneOf: [{ $ref: getSchemaPath(JobDto) }, { $ref: getSchemaPath(DeletionJobDto) }] } })
+  @ApiNotFoundResponse({ description: '`not_found`: no such job in the key\'s tenant' })
+  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<JobDto | DeletionJobDto> {
+    if (id.length <= 100 && isDeletionJobId(id)) {
+      const deletion = await this.deletions.find(principal.tenant, id);
+      if (deletion) return toDeletionJobDto(deletion);
+      throw new NotFoundError('Job', id);
+    }
     const doc = id.length <= 100 ? await this.documents.findByJobId(principal.tenant, id) : null;
     if (!doc) throw new NotFoundError('Job', id);
     return toJobDto(doc);

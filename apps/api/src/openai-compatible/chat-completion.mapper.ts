@@ -33,6 +33,7 @@ export function toChatCompletion(identity: CompletionIdentity, result: QueryResu
     choices: [{ index: 0, message: { role: 'assistant', content: result.answer + referencesText(result.citations) }, finish_reason: 'stop' }],
     usage: toChatUsage(result),
     citations: result.citations.map(toCitationDto),
+    query_id: result.queryId,
   };
 }
 

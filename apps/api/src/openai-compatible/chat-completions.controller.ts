@@ -44,8 +44,8 @@ export class ChatCompletionsController {
     summary: "A grounded answer in OpenAI's chat completion format (JSON, or SSE chunks with `stream: true`)",
     description:
       '`model` is `groundwork:<collection>`; the last `user` message is the question. The answer is /v1/query\'s, with its `[n]` markers ' +
-      'and a "Sources:" list appended to the text, and the citations in the extension field `citations` (on the last chunk when ' +
-      'streaming). `stream_options.include_usage` adds a last chunk with `usage`. Errors use the `{ error: { code, message } }` body: ' +
+      'and a "Sources:" list appended to the text, and the citations in the extension field `citations` and the answer\'s id (for ' +
+      'POST /v1/queries/:id/feedback) in the extension field `query_id` (both on the finishing chunk when streaming). `stream_options.include_usage` adds a last chunk with `usage`. Errors use the `{ error: { code, message } }` body: ' +
       '404 model_not_found / not_found, 400 invalid_messages / validation_failed, and those of /v1/query.',
   })
   @ApiProduces('application/json', 'text/event-stream')
@@ -61,6 +61,7 @@ export class ChatCompletionsController {
       mode: 'hybrid',
       streamed,
       admin: principal.role === 'admin',
+      apiKeyId: principal.keyId,
     });
     const identity: CompletionIdentity = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
     const client = abortWhenClientLeaves(req, res);
@@ -101,7 +102,7 @@ export class ChatCompletionsController {
         const { result } = event;
         const references = referencesText(result.citations);
         if (references) sse.sendData(chatChunk(identity, { delta: { content: references }, finish_reason: null }));
-        sse.sendData(chatChunk(identity, { delta: {}, finish_reason: 'stop' }, { citations: result.citations.map(toCitationDto) }));
+        sse.sendData(chatChunk(identity, { delta: {}, finish_reason: 'stop' }, { citations: result.citations.map(toCitationDto), query_id: result.queryId }));
         if (includeUsage) sse.sendData(chatChunk(identity, null, { usage: toChatUsage(result) }));
       }
       sse.sendData('[DONE]');

@@ -53,6 +53,7 @@ export class QueryController {
       multiQuery: body.multi_query,
       streamed,
       admin: principal.role === 'admin',
+      apiKeyId: principal.keyId,
     });
 
     const client = abortWhenClientLeaves(req, res);

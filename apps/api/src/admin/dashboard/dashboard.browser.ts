@@ -13,6 +13,7 @@
   type Overview = import('../dto/admin-overview.dto').AdminOverviewDto;
   type Usage = import('../dto/admin-usage.dto').AdminUsageDto;
   type TenantDayUsage = import('../dto/admin-usage.dto').TenantDayUsageDto;
+  type Feedback = import('../dto/admin-feedback.dto').AdminFeedbackDto;
   type Dependency = import('../dto/admin-overview.dto').DependencyDto &
     Partial<import('../dto/admin-overview.dto').PostgresDependencyDto & import('../dto/admin-overview.dto').WorkersDependencyDto>;
   type QueryStats = import('../dto/admin-overview.dto').QueryStatsDto;
@@ -35,6 +36,7 @@
   const REFRESH_MS = 5000;
   const REQUEST_TIMEOUT_MS = 8000;
   const USAGE_DAYS = 7;
+  const FEEDBACK_DAYS = 7;
   const DAY_MS = 86_400_000;
   const SVG_NS = 'http://www.w3.org/2000/svg';
   const PERCENTILES: readonly Percentile[] = ['p50_ms', 'p95_ms', 'p99_ms'];
@@ -126,14 +128,19 @@
     if (!key) return;
     try {
       const from = new Date(Date.now() - (USAGE_DAYS - 1) * DAY_MS).toISOString().slice(0, 10);
-      const [res, usage] = await Promise.all([api('/v1/admin/overview'), api(`/v1/admin/usage?from=${from}`)]);
-      if (res.status === 401 || usage.status === 401) {
+      const [res, usage, feedback] = await Promise.all([
+        api('/v1/admin/overview'),
+        api(`/v1/admin/usage?from=${from}`),
+        api(`/v1/admin/feedback?days=${FEEDBACK_DAYS}`),
+      ]);
+      if (res.status === 401 || usage.status === 401 || feedback.status === 401) {
         showLogin('That key was not accepted. Enter the admin API key.');
         return;
       }
       if (!res.ok) throw new Error(`the API answered ${res.status}`);
       render((await res.json()) as Overview);
       renderTenantUsage(usage.ok ? ((await usage.json()) as Usage) : null);
+      renderFeedback(feedback.ok ? ((await feedback.json()) as Feedback) : null);
       lastUpdated = new Date();
       setConnection('live', 'Live');
       $('connection').title = '';
@@ -177,6 +184,47 @@
       if (q.query_flagged) what.push('query');
       if (q.flagged_chunks > 0) what.push(count(q.flagged_chunks, 'chunk'));
       row.append(el('td', 'message', q.query), el('td', null, q.tenant), el('td', null, what.join(' · ')), el('td', 'num', ago(Date.now() - new Date(q.created_at).getTime())));
+      body.appendChild(row);
+    }
+  }
+
+  const percent = (rate: number | null) => (rate === null ? '–' : `${Math.round(rate * 1000) / 10} %`);
+
+  /** Ratings of the last days: up, down, the satisfaction rate, and the latest answers rated down with what they cited. */
+  function renderFeedback(feedback: Feedback | null): void {
+    const values = feedback && { up: feedback.up, down: feedback.down, satisfaction_rate: null };
+    renderCounts('feedback-counts', 'feedback-unavailable', values, 'Feedback unavailable.');
+    find($('feedback-counts'), '[data-count="satisfaction_rate"] .value').textContent = feedback ? percent(feedback.satisfaction_rate) : '–';
+    const pill = $('satisfaction');
+    pill.textContent = feedback && feedback.satisfaction_rate !== null ? `${percent(feedback.satisfaction_rate)} satisfied` : 'no ratings';
+    // Below two thirds satisfied, the pill turns the colour of a stale connection: worth a look.
+    pill.className = `pill ${feedback && feedback.satisfaction_rate !== null ? (feedback.satisfaction_rate < 2 / 3 ? 'stale' : 'live') : 'idle'}`;
+    const body = find<HTMLTableSectionElement>($('down-answers'), 'tbody');
+    body.replaceChildren();
+    if (!feedback || feedback.recent_down.length === 0) {
+      showEmpty(body, 5, feedback ? 'No answers rated down.' : 'Feedback unavailable.');
+      return;
+    }
+    for (const answer of feedback.recent_down) {
+      const row = el('tr');
+      row.dataset.queryId = answer.query_id;
+      const sources = el('td', 'sources');
+      if (answer.sources.length === 0) sources.textContent = 'none';
+      for (const source of answer.sources) {
+        const pages = source.page_start === source.page_end ? `p. ${source.page_start}` : `pp. ${source.page_start}–${source.page_end}`;
+        const item = el('div', 'source', `[${source.n}] ${source.title}, ${pages}`);
+        item.dataset.documentId = source.document_id;
+        sources.appendChild(item);
+      }
+      const when = el('td', 'num', ago(Date.now() - new Date(answer.rated_at).getTime()));
+      when.title = new Date(answer.rated_at).toLocaleString();
+      row.append(
+        el('td', 'message question', answer.question),
+        el('td', null, `${answer.tenant} · ${answer.collection ?? '(deleted)'}`),
+        sources,
+        el('td', 'message comment', answer.comment ?? ''),
+        when,
+      );
       body.appendChild(row);
     }
   }

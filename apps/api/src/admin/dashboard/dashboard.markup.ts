@@ -90,6 +90,19 @@ export const DASHBOARD_MARKUP = `
   </section>
 
   <section class="card span-12">
+    <h2>Answer feedback <small>last 7 days, from GET /v1/admin/feedback</small> <span id="satisfaction" class="pill idle">&ndash;</span></h2>
+    <div class="counts" id="feedback-counts">${countTile('up', 'rated up')}${countTile('down', 'rated down')}${countTile('satisfaction_rate', 'satisfaction')}
+    </div>
+    <p class="unavailable" id="feedback-unavailable"></p>
+    <div class="table-wrap">
+      <table id="down-answers">
+        <thead><tr><th>Question rated down</th><th>Tenant · collection</th><th>Sources cited</th><th>Comment</th><th>When</th></tr></thead>
+        <tbody></tbody>
+      </table>
+    </div>
+  </section>
+
+  <section class="card span-12">
     <h2>Possible prompt injections <small>last hour, heuristic</small> <span id="injection-count" class="pill idle">&ndash;</span></h2>
     <div class="table-wrap">
       <table id="flagged-queries">

@@ -85,6 +85,8 @@ td .sub { font-size: 12px; color: var(--muted); overflow-wrap: anywhere; }
 td code { padding: 1px 6px; border-radius: 4px; background: var(--down-soft); color: var(--down); font-size: 12px; }
 td .message { margin-top: 3px; color: var(--ink); overflow-wrap: anywhere; }
 td.actions { text-align: right; }
+td.message, td .source { overflow-wrap: anywhere; }
+td .source { font-size: 12px; }
 .col-document { width: 30%; } .col-failed { width: 13%; } .col-attempts { width: 8%; } .col-actions { width: 10%; }
 .empty-row { padding: 18px 10px; color: var(--muted); }
 

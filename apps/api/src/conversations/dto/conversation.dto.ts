@@ -47,6 +47,7 @@ export class ConversationTurnDto {
   @ApiProperty({ description: 'What was searched: the question, or a follow-up completed from the turn before' }) search_query!: string;
   @ApiProperty() answer!: string;
   @ApiProperty({ type: [CitationDto] }) citations!: CitationDto[];
+  @ApiProperty({ nullable: true, type: String, format: 'uuid', description: 'The answer\'s id, for POST /v1/queries/{query_id}/feedback' }) query_id!: string | null;
   @ApiProperty() created_at!: string;
 }
 
@@ -80,6 +81,7 @@ export function toConversationTurnDto(turn: ConversationTurn): ConversationTurnD
     search_query: turn.searchQuery,
     answer: turn.answer,
     citations: turn.citations as CitationDto[],
+    query_id: turn.queryId,
     created_at: turn.createdAt.toISOString(),
   };
 }

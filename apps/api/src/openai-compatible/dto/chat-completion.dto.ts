@@ -96,6 +96,8 @@ export class ChatCompletionResponseDto {
   @ApiProperty({ type: [ChatCompletionChoiceDto] }) choices!: ChatCompletionChoiceDto[];
   @ApiProperty({ type: ChatCompletionUsageDto }) usage!: ChatCompletionUsageDto;
   @ApiProperty({ type: [CitationDto], description: 'Extension: the citations of /v1/query, one per `[n]` in the answer.' }) citations!: CitationDto[];
+  @ApiProperty({ format: 'uuid', description: 'Extension: the answer\'s id, for POST /v1/queries/{query_id}/feedback (also on the finishing chunk when streaming).' })
+  query_id!: string;
 }
 
 export class ModelDto {

@@ -81,6 +81,7 @@ export class TimingsDto {
 }
 
 export class QueryResponseDto {
+  @ApiProperty({ format: 'uuid', description: 'This answer\'s id: rate it with POST /v1/queries/{query_id}/feedback.' }) query_id!: string;
   @ApiProperty({ description: 'The answer; every `[n]` in it has one entry in `citations`, numbered by first appearance (`[1]` first).' }) answer!: string;
   @ApiProperty({ type: [CitationDto], description: 'One per number cited in the answer, in order of `n`.' }) citations!: CitationDto[];
   @ApiProperty({ type: UsageDto }) usage!: UsageDto;
@@ -128,6 +129,7 @@ export class DeltaEventDto {
 
 /** SSE `done`: the same citations, usage, timings, model and cache flag as the JSON answer. */
 export class DoneEventDto {
+  @ApiProperty({ format: 'uuid', description: 'The answer\'s id: rate it with POST /v1/queries/{query_id}/feedback.' }) query_id!: string;
   @ApiProperty({ type: [CitationDto] }) citations!: CitationDto[];
   @ApiProperty({ type: UsageDto }) usage!: UsageDto;
   @ApiProperty({ type: TimingsDto }) timings!: TimingsDto;
@@ -190,6 +192,7 @@ export function toDeltaEventDto(text: string, cites: CitationNumber[]): DeltaEve
 
 export function toDoneEventDto(result: QueryResult): DoneEventDto {
   return {
+    query_id: result.queryId,
     citations: result.citations.map(toCitationDto),
     usage: toUsageDto(result),
     timings: toTimingsDto(result),
