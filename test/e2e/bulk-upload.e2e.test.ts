@@ -73,9 +73,10 @@ describe('bulk upload (HTTP, real PostgreSQL, Redis and worker)', () => {
       [
         { name: 'alpha.txt', content: 'Alpha policy: the first good file of the batch.\n' },
         { name: 'invoice.pdf', content: PNG },
+        // Refused part-way through its bytes: the rest of its part is read past, and the next file goes on.
+        { name: 'huge.txt', content: 'x'.repeat(4 * MAX_BYTES) },
         { name: 'empty.txt', content: '' },
         { name: 'beta.md', content: '# Beta\n\nThe second good file of the batch.\n' },
-        { name: 'huge.txt', content: 'x'.repeat(MAX_BYTES + 1) },
       ],
       { collection: 'bulk', metadata: '{"batch":1}' },
     );
@@ -87,12 +88,12 @@ describe('bulk upload (HTTP, real PostgreSQL, Redis and worker)', () => {
       [
         [0, 'alpha.txt', 202, null],
         [1, 'invoice.pdf', 415, 'unsupported_media_type'],
-        [2, 'empty.txt', 400, 'empty_file'],
-        [3, 'beta.md', 202, null],
-        [4, 'huge.txt', 413, 'payload_too_large'],
+        [2, 'huge.txt', 413, 'payload_too_large'],
+        [3, 'empty.txt', 400, 'empty_file'],
+        [4, 'beta.md', 202, null],
       ],
     );
-    for (const result of [results[0], results[3]]) {
+    for (const result of [results[0], results[4]]) {
       assert.equal(result.status, 'queued');
       const doc = await waitForDocument(suite.system.baseUrl, result.document_id);
       assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
@@ -102,7 +103,7 @@ describe('bulk upload (HTTP, real PostgreSQL, Redis and worker)', () => {
       assert.equal(doc.replaced_at, null);
       assert.equal((await requestJson(suite.system.baseUrl, `/v1/jobs/${result.job_id}`)).body.document_id, result.document_id);
     }
-    assert.deepEqual([results[0].document_id !== results[3].document_id, (await requestJson(suite.system.baseUrl, '/v1/documents?collection=bulk')).body.data.length], [true, 2]);
+    assert.deepEqual([results[0].document_id !== results[4].document_id, (await requestJson(suite.system.baseUrl, '/v1/documents?collection=bulk')).body.data.length], [true, 2]);
     assert.equal((await blobFiles()).length, 2, 'only the accepted files are stored');
     assert.equal(stagingFiles(suite.env.config.dataDir).length, 0);
     assert.equal(await count('SELECT count(*) AS n FROM blob_claims'), 0);
