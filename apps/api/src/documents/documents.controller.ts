@@ -12,6 +12,7 @@ import {
   ApiResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
+  ApiUnsupportedMediaTypeResponse,
 } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { DocumentDto, DocumentListDto, ListDocumentsQueryDto, toDocumentDto } from './dto/document.dto';
@@ -78,6 +79,9 @@ export class DocumentsController {
   @ApiAcceptedResponse({ type: UploadAcceptedDto, description: 'The document\'s id and the new version\'s job.' })
   @ApiNotFoundResponse({ description: '`not_found`' })
   @ApiConflictResponse({ description: '`document_busy`: the document is queued or processing.' })
+  @ApiPayloadTooLargeResponse({ description: '`payload_too_large` over MAX_UPLOAD_BYTES; `too_many_files` for more than one `file` part.' })
+  @ApiUnsupportedMediaTypeResponse({ description: '`unsupported_media_type`: neither PDF nor UTF-8 text (decided by content).' })
+  @ApiTooManyRequestsResponse({ description: '`quota_exceeded` (bytes): both versions are stored until the swap.' })
   async replace(@Param('id') id: string, @Req() req: Request, @CurrentPrincipal() principal: Principal): Promise<UploadAcceptedDto> {
     return this.documents.replace(id, req, principal);
   }
