@@ -38,8 +38,27 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
         return transitions.fail(tenant, id, { code: 'broken', message: 'it broke' });
       case 'retry':
         return transitions.retry(tenant, id);
+      case 'replace':
+        return replaceWithPendingVersion(tenant, id);
     }
   };
+
+  /** Gives the document a pending version that finished ingesting (same blob) and swaps it in. */
+  async function replaceWithPendingVersion(tenant: string | null, id: string): Promise<DocumentRecord | null> {
+    const pendingId = randomUUID();
+    await db.owner.query(
+      `INSERT INTO documents (id, collection_id, title, media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, job_id, tenant, replaces, status)
+       SELECT $1::uuid, collection_id, 'new title', media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, 'ingest-' || $1::text, tenant, id, 'processing'
+       FROM documents WHERE id = $2`,
+      [pendingId, id],
+    );
+    const outcome = await transitions.replace(tenant, pendingId, 2, 3);
+    if (outcome.outcome !== 'replaced') return null;
+    assert.equal(outcome.document.version, 2);
+    assert.equal(outcome.document.title, 'new title');
+    assert.equal(outcome.document.jobId, `ingest-${pendingId}`);
+    return outcome.document;
+  }
 
   async function statusOf(id: string): Promise<DocumentStatus> {
     const { rows } = await db.owner.query<{ status: DocumentStatus }>('SELECT status FROM documents WHERE id = $1', [id]);

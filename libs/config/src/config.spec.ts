@@ -8,6 +8,7 @@ test('defaults work offline: local embedder and extractive answers', () => {
   assert.equal(config.embedding.provider, 'local');
   assert.equal(config.llm.provider, 'extractive');
   assert.equal(config.maxUploadBytes, 104_857_600);
+  assert.equal(config.maxFilesPerUpload, 100);
   assert.equal(config.workerConcurrency, 2);
 });
 
@@ -59,6 +60,8 @@ test('a bad value stops boot with a message naming the variable', () => {
     [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', S3_ACCESS_KEY_ID: 'id' }, /S3_SECRET_ACCESS_KEY must be set together/],
     [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', S3_FORCE_PATH_STYLE: 'yes' }, /S3_FORCE_PATH_STYLE must be true or false/],
     [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', MAX_UPLOAD_BYTES: String(6 * 1024 ** 3) }, /MAX_UPLOAD_BYTES must be between 1 and 5368709120/],
+    [{ MAX_FILES_PER_UPLOAD: '0' }, /MAX_FILES_PER_UPLOAD must be between 1 and 1000/],
+    [{ MAX_FILES_PER_UPLOAD: 'many' }, /MAX_FILES_PER_UPLOAD/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));

@@ -56,6 +56,8 @@ export interface AppConfig {
     s3: S3Settings | null;
   };
   maxUploadBytes: number;
+  /** `file` parts one POST /v1/documents may carry (a bulk upload answers 207, one result per file); more is 413 `too_many_files`. */
+  maxFilesPerUpload: number;
   /**
    * Longest an upload may go without sending a byte before it is answered 408 `upload_timeout` and its staging
    * file removed; staging files older than this (plus a margin) are leftovers, swept at start.
@@ -434,6 +436,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),
     blobStore: { backend: blobStore, s3: blobStore === 's3' ? s3Settings(env) : null },
     maxUploadBytes,
+    maxFilesPerUpload: integer(env, 'MAX_FILES_PER_UPLOAD', 100, 1, 1000),
     uploadIdleTimeoutMs: integer(env, 'UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),

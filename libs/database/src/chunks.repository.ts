@@ -225,6 +225,18 @@ function topHits<T extends RankedChunk>(hits: T[], limit: number): T[] {
   return distinct.sort((a, b) => b.score - a.score || Number(a.chunkId) - Number(b.chunkId)).slice(0, limit);
 }
 
+/**
+ * In the caller's transaction (DocumentTransitions.replace, the swap of a replaced document's versions): the
+ * chunks of `targetId` are deleted and those of `sourceId` become its own. Neither text nor collection changes,
+ * so the BM25 statistics change only by the deleted chunks (the update trigger skips unchanged rows) and no
+ * text is analysed again; every moved row does get new index entries (document_id is indexed), HNSW's
+ * included, which costs about what the dedupe copy of as many chunks does.
+ */
+export async function moveChunksToDocument(client: PoolClient, sourceId: string, targetId: string): Promise<void> {
+  await client.query('DELETE FROM chunks WHERE document_id = $1', [targetId]);
+  await client.query('UPDATE chunks SET document_id = $2 WHERE document_id = $1', [sourceId, targetId]);
+}
+
 /** chunks: embedded passages of documents, searched by vector similarity and by full text. */
 @Injectable()
 export class ChunksRepository {

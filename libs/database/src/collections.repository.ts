@@ -90,7 +90,8 @@ const SELECT_SUMMARY = `
     FROM (
       SELECT status, count(*) AS documents, sum(chunks_total) FILTER (WHERE status = 'ready') AS chunks,
              sum(byte_size) AS bytes, max(updated_at) AS updated_at
-      FROM documents WHERE collection_id = c.id GROUP BY status
+      -- A new version being ingested (replaces) is not a document of its own until it is swapped in.
+      FROM documents WHERE collection_id = c.id AND replaces IS NULL GROUP BY status
     ) by_status
   ) d ON true`;
 

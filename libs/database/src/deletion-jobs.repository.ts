@@ -111,7 +111,7 @@ export class DeletionJobsRepository {
       this.pool,
       tenant,
       `INSERT INTO deletion_jobs (id, tenant, kind, collection_id, collection_name, filter, documents_total)
-       VALUES ($1, $2, 'documents', $3, $4, $5, (SELECT count(*) FROM documents d WHERE d.collection_id = $3 AND ${matches}))
+       VALUES ($1, $2, 'documents', $3, $4, $5, (SELECT count(*) FROM documents d WHERE d.collection_id = $3 AND d.replaces IS NULL AND ${matches}))
        RETURNING *`,
       params,
     );

@@ -27,6 +27,12 @@ export interface DocumentRecord {
   chunksTotal: number | null;
   chunksDone: number;
   error: { code: string; message: string } | null;
+  /** 1 for a first upload, one more for each replacement swapped in (see DocumentTransitions.replace). */
+  version: number;
+  /** When the last replacement was swapped in; null before any. */
+  replacedAt: Date | null;
+  /** Set on a pending version only: the document it will replace once ready. Such a row is never shown as a document. */
+  replaces: string | null;
   createdAt: Date;
   updatedAt: Date;
   startedAt: Date | null;
@@ -38,6 +44,12 @@ export type NewDocument = Pick<
   DocumentRecord,
   'id' | 'tenant' | 'collectionId' | 'title' | 'filename' | 'mediaType' | 'byteSize' | 'metadata' | 'chunkTokens' | 'chunkOverlap' | 'jobId'
 >;
+
+/**
+ * A pending version to insert (PUT /v1/documents/:id): its collection and tenant are those of the document it
+ * replaces; its title, metadata and chunking settings are what the document will have once it is swapped in.
+ */
+export type NewReplacement = Omit<NewDocument, 'collectionId'> & { replaces: string };
 
 /**
  * A document's place in a listing: its created_at in microseconds since the epoch, as PostgreSQL keeps it (a
@@ -66,6 +78,7 @@ export interface DocumentRow {
   metadata: Record<string, unknown>;
   chunk_tokens: number;
   chunk_overlap: number;
+  text_cleaning: number;
   status: DocumentStatus;
   stage: IngestionStage;
   job_id: string;
@@ -77,6 +90,9 @@ export interface DocumentRow {
   chunks_done: number;
   error_code: string | null;
   error_message: string | null;
+  version: number;
+  replaced_at: Date | null;
+  replaces: string | null;
   created_at: Date;
   updated_at: Date;
   started_at: Date | null;
@@ -106,6 +122,9 @@ export const toDocument = (row: DocumentRow): DocumentRecord => ({
   chunksTotal: row.chunks_total,
   chunksDone: row.chunks_done,
   error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
+  version: row.version,
+  replacedAt: row.replaced_at,
+  replaces: row.replaces,
   createdAt: row.created_at,
   updatedAt: row.updated_at,
   startedAt: row.started_at,

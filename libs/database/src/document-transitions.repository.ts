@@ -1,7 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Pool } from 'pg';
-import { DocumentRecord, DocumentRow, DocumentStatus, toDocument } from './document-record';
-import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
+import { Pool, PoolClient } from 'pg';
+import { markBlobForCollection } from './blobs.repository';
+import { moveChunksToDocument } from './chunks.repository';
+import { DocumentRecord, DocumentRow, DocumentStatus, SELECT_DOCUMENT, toDocument } from './document-record';
+import { movePagesToDocument } from './pages.repository';
+import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
 /**
  * Every change of a document's status, and the statuses each may start from. A document is inserted `queued`
@@ -13,15 +16,30 @@ import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
  * - fail: a permanent failure, the last retry, or the reconciler giving up; from `queued` as well, for a
  *   document whose job was lost before any worker took it, or whose retry could not be enqueued.
  * - retry: an admin sends a failed document through ingestion again.
+ * - replace: a pending version (PUT /v1/documents/:id, migrations/0019) finished its ingestion: the document it
+ *   replaces takes its file, pages and chunks and is `ready` with them, and the pending version's row goes.
+ *   A pending version itself is never `ready`: it would show in search beside the document it replaces.
  */
 export const DOCUMENT_TRANSITIONS = {
   start: { from: ['queued', 'processing'], to: 'processing' },
   finish: { from: ['processing'], to: 'ready' },
   fail: { from: ['queued', 'processing'], to: 'failed' },
   retry: { from: ['failed'], to: 'queued' },
+  replace: { from: ['ready', 'failed'], to: 'ready' },
 } as const satisfies Record<string, { from: readonly DocumentStatus[]; to: DocumentStatus }>;
 
 export type DocumentTransition = keyof typeof DOCUMENT_TRANSITIONS;
+
+/**
+ * What a swap did: `replaced`, the document now at its new version (and the blob its old version named, marked
+ * for the collector); `gone`, the pending version or its document was deleted (or superseded by a newer PUT);
+ * `conflict`, the document was in a status it cannot be replaced from (an admin retry of its failed first
+ * version running meanwhile), the pending version left `processing` for its caller to fail.
+ */
+export type ReplaceOutcome =
+  | { outcome: 'replaced'; document: DocumentRecord; previousBlobSha256: string }
+  | { outcome: 'gone' }
+  | { outcome: 'conflict'; status: DocumentStatus };
 
 /**
  * The one writer of documents.status. Each transition is one guarded `UPDATE … RETURNING`: it applies only
@@ -43,6 +61,7 @@ export class DocumentTransitions {
     );
   }
 
+  /** A pending version is never finished (see `replace`): null for one. */
   async finish(scope: TenantScope, id: string, pageCount: number, chunkCount: number): Promise<DocumentRecord | null> {
     return this.apply(
       scope,
@@ -51,7 +70,76 @@ export class DocumentTransitions {
       `stage = 'done', pages_total = $3, pages_done = $3, pages_embedded = $3, chunks_total = $4, chunks_done = $4,
        error_code = NULL, error_message = NULL, finished_at = now()`,
       [pageCount, chunkCount],
+      'd.replaces IS NULL',
     );
+  }
+
+  /**
+   * Swaps a finished pending version in, in one transaction: the replaced document's pages and chunks are
+   * deleted, the pending version's become the document's, the document takes its file, title, metadata,
+   * settings and counts, `version` one more, `replaced_at` now, and is `ready`; the pending row is deleted and
+   * the old file's blob marked for the collector (the caller collects it at once; BlobLifecycle alone deletes).
+   * Search reads one snapshot (ChunksRepository.read) and shows only chunks of `ready` documents, which a
+   * pending version never is: a search sees the old chunks before this commits and the new ones after, never
+   * both and never neither. The document's id, and so every chunk's document_id a client sees, stays the same.
+   *
+   * Concurrency. The replaced document's row is locked first, then the pending version's, the order a PUT
+   * (DocumentsRepository.createReplacement) and a DELETE (DocumentsRepository.delete) take them in: a deletion
+   * or a newer PUT that commits first leaves this nothing to swap (`gone`); one that comes later waits and then
+   * deletes or supersedes the new version like any other.
+   *
+   * Crashes. A worker killed before the commit leaves everything as it was (one transaction): the old version
+   * answers, the pending version is `processing` with its pages and chunks stored, and the job's retry (or the
+   * stuck-documents reconciler) resumes it from its checkpoint to this swap again. A worker killed after the
+   * commit leaves the swap done and the old blob marked: the collector's periodic pass takes it; the retried
+   * job finds no pending row and is skipped. An api killed mid-PUT leaves at most a staged file (swept at start)
+   * or a claim (expires, then collected); killed after the pending row's insert but before its job was added,
+   * the reconciler enqueues it. A pending version that fails is `failed` with its error, shown on the
+   * document (GET /v1/documents/:id `replacement`), and the old version keeps answering until a newer PUT or a
+   * DELETE removes both.
+   */
+  async replace(scope: TenantScope, pendingId: string, pageCount: number, chunkCount: number): Promise<ReplaceOutcome> {
+    return withTenant(this.pool, scope, async (client) => {
+      const { rows: named } = await client.query<{ replaces: string | null }>('SELECT replaces FROM documents WHERE id = $1', [pendingId]);
+      const documentId = named[0]?.replaces;
+      if (!documentId) return { outcome: 'gone' };
+      const { rows: current } = await client.query<{ status: DocumentStatus }>('SELECT status FROM documents WHERE id = $1 FOR UPDATE', [documentId]);
+      if (current.length === 0) return { outcome: 'gone' };
+      const { rows: pending } = await client.query<DocumentRow>(
+        `SELECT * FROM documents WHERE id = $1 AND replaces = $2 AND status = ANY($3::text[]) FOR UPDATE`,
+        [pendingId, documentId, DOCUMENT_TRANSITIONS.finish.from],
+      );
+      if (pending.length === 0) return { outcome: 'gone' };
+      if (!(DOCUMENT_TRANSITIONS.replace.from as readonly DocumentStatus[]).includes(current[0].status)) {
+        return { outcome: 'conflict', status: current[0].status };
+      }
+      await movePagesToDocument(client, pendingId, documentId);
+      await moveChunksToDocument(client, pendingId, documentId);
+      // The pending row goes before the document takes its job id (unique).
+      await client.query('DELETE FROM documents WHERE id = $1', [pendingId]);
+      const previousBlobSha256 = await this.swapInVersion(client, documentId, pending[0], pageCount, chunkCount);
+      await markBlobForCollection(client, previousBlobSha256);
+      const { rows } = await client.query<DocumentRow>(`${SELECT_DOCUMENT} WHERE d.id = $1`, [documentId]);
+      return { outcome: 'replaced', document: toDocument(rows[0]), previousBlobSha256 };
+    });
+  }
+
+  /** The document takes the pending version's file, fields and counts; returns the blob it named before. */
+  private async swapInVersion(client: PoolClient, documentId: string, pending: DocumentRow, pageCount: number, chunkCount: number): Promise<string> {
+    const { to } = DOCUMENT_TRANSITIONS.replace;
+    const { rows } = await client.query<{ previous_blob: string }>(
+      `UPDATE documents d SET status = '${to}', stage = 'done', blob_sha256 = $2, byte_size = $3, filename = $4, media_type = $5,
+         title = $6, metadata = $7, chunk_tokens = $8, chunk_overlap = $9, text_cleaning = $10, job_id = $11,
+         attempts = $12, started_at = $13, pages_total = $14, pages_done = $14, pages_embedded = $14,
+         chunks_total = $15, chunks_done = $15, error_code = NULL, error_message = NULL,
+         version = d.version + 1, replaced_at = now(), finished_at = now(), updated_at = now()
+       FROM documents old WHERE d.id = $1 AND old.id = d.id
+       RETURNING old.blob_sha256 AS previous_blob`,
+      [documentId, pending.blob_sha256, pending.byte_size, pending.filename, pending.media_type, pending.title,
+        JSON.stringify(pending.metadata), pending.chunk_tokens, pending.chunk_overlap, pending.text_cleaning,
+        pending.job_id, pending.attempts, pending.started_at, pageCount, chunkCount],
+    );
+    return rows[0].previous_blob;
   }
 
   async fail(scope: TenantScope, id: string, error: { code: string; message: string }): Promise<DocumentRecord | null> {
@@ -66,15 +154,22 @@ export class DocumentTransitions {
     return this.apply(scope, id, 'retry', 'error_code = NULL, error_message = NULL, finished_at = NULL');
   }
 
-  /** `set` assigns the columns besides status and updated_at, its parameters numbered from $3. */
-  private async apply(scope: TenantScope, id: string, transition: DocumentTransition, set: string, params: unknown[] = []): Promise<DocumentRecord | null> {
+  /** `set` assigns the columns besides status and updated_at, its parameters numbered from $3; `where` adds a condition on `d`. */
+  private async apply(
+    scope: TenantScope,
+    id: string,
+    transition: Exclude<DocumentTransition, 'replace'>,
+    set: string,
+    params: unknown[] = [],
+    where = 'true',
+  ): Promise<DocumentRecord | null> {
     const { from, to } = DOCUMENT_TRANSITIONS[transition];
     const { rows } = await tenantQuery<DocumentRow>(
       this.pool,
       scope,
       `UPDATE documents d SET status = '${to}', ${set}, updated_at = now()
        FROM collections c
-       WHERE d.id = $1 AND d.status = ANY($2::text[]) AND c.id = d.collection_id
+       WHERE d.id = $1 AND d.status = ANY($2::text[]) AND c.id = d.collection_id AND ${where}
        RETURNING d.*, c.name AS collection_name`,
       [id, from, ...params],
     );

@@ -3,7 +3,7 @@ import { Pool } from 'pg';
 import { TEXT_CLEANING_VERSION } from '@app/chunking';
 import { BlobClaim, markBlobForCollection, redeemBlobClaim } from './blobs.repository';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
-import { DocumentPosition, DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT_STATUSES, IngestionStage, NewDocument, SELECT_DOCUMENT, toDocument } from './document-record';
+import { DocumentPosition, DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT_STATUSES, IngestionStage, NewDocument, NewReplacement, SELECT_DOCUMENT, toDocument } from './document-record';
 import { unflushedTenantQuery } from './ingestion-writes';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { lockTenantUsage, TenantUsage } from './tenant-usage.repository';
@@ -18,7 +18,21 @@ export interface DocumentListQuery {
   after?: DocumentPosition;
 }
 
-/** The documents table: one row per uploaded document, holding its ingestion state and progress. */
+/** A deleted document as it was, with the pending version (see migrations/0019) deleted with it, if any. */
+export interface DeletedDocument extends DocumentRecord {
+  pendingVersion: DocumentRecord | null;
+}
+
+/** What inserting a pending version did: the row inserted, and the older pending version it superseded, if any. */
+export interface CreatedReplacement {
+  pending: DocumentRecord;
+  superseded: DocumentRecord | null;
+}
+
+/**
+ * The documents table: one row per uploaded document, holding its ingestion state and progress, and one more
+ * per document being replaced (its pending version, `replaces` set), which listings and reads by id leave out.
+ */
 @Injectable()
 export class DocumentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -44,6 +58,55 @@ export class DocumentsRepository {
     return (await this.findById(doc.tenant, doc.id))!;
   }
 
+  /**
+   * Inserts the pending version of `doc.replaces` (PUT /v1/documents/:id), `queued`, redeeming its upload's
+   * claim as create does. Under the replaced document's row lock, taken first as every writer of both rows
+   * does (deletion, the swap in DocumentTransitions.replace), so the three serialise without deadlocks:
+   * `check` sees the replaced document as it now is and may throw to refuse; an older pending version is
+   * deleted (the newest PUT wins; its ingestion sees the row gone and stops) and its blob marked for the
+   * collector; `admit` sees the tenant's usage without it. Null when the replaced document is gone.
+   */
+  async createReplacement(
+    doc: NewReplacement,
+    blob: BlobClaim,
+    check: (current: DocumentRecord) => void,
+    admit?: (usage: TenantUsage) => void,
+  ): Promise<CreatedReplacement | null> {
+    const superseded = await withTenant(this.pool, doc.tenant, async (client) => {
+      const { rows: current } = await client.query<DocumentRow>(
+        `${SELECT_DOCUMENT} WHERE d.id = $1 AND d.replaces IS NULL FOR UPDATE OF d`,
+        [doc.replaces],
+      );
+      if (current.length === 0) return undefined;
+      check(toDocument(current[0]));
+      const { rows: older } = await client.query<DocumentRow>(
+        `DELETE FROM documents d USING collections c WHERE d.replaces = $1 AND c.id = d.collection_id
+         RETURNING d.*, c.name AS collection_name`,
+        [doc.replaces],
+      );
+      for (const row of older) await markBlobForCollection(client, row.blob_sha256);
+      if (admit) admit(await lockTenantUsage(client, doc.tenant));
+      await redeemBlobClaim(client, blob);
+      await client.query(
+        `INSERT INTO documents (id, collection_id, title, filename, media_type, blob_sha256, byte_size, metadata,
+                                chunk_tokens, chunk_overlap, job_id, tenant, replaces)
+         SELECT $1, collection_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, tenant, id FROM documents WHERE id = $11`,
+        [doc.id, doc.title, doc.filename, doc.mediaType, blob.sha256, doc.byteSize, JSON.stringify(doc.metadata),
+          doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.replaces],
+      );
+      return older.length ? toDocument(older[0]) : null;
+    });
+    if (superseded === undefined) return null;
+    return { pending: (await this.findById(doc.tenant, doc.id))!, superseded };
+  }
+
+  /** The pending versions (see migrations/0019) of these documents, by the id of the document each replaces. */
+  async pendingVersionsOf(scope: TenantScope, ids: string[]): Promise<Map<string, DocumentRecord>> {
+    if (ids.length === 0) return new Map();
+    const { rows } = await tenantQuery<DocumentRow>(this.pool, scope, `${SELECT_DOCUMENT} WHERE d.replaces = ANY($1::uuid[])`, [ids]);
+    return new Map(rows.map((row) => [row.replaces!, toDocument(row)]));
+  }
+
   async findById(scope: TenantScope, id: string): Promise<DocumentRecord | null> {
     const { rows } = await tenantQuery<DocumentRow>(this.pool, scope, `${SELECT_DOCUMENT} WHERE d.id = $1`, [id]);
     return rows.length ? toDocument(rows[0]) : null;
@@ -54,7 +117,7 @@ export class DocumentsRepository {
     const { rows } = await tenantQuery<DocumentRow>(
       this.pool,
       scope,
-      `${SELECT_DOCUMENT} WHERE d.id = $1 AND ($2::text IS NULL OR d.tenant = $2)`,
+      `${SELECT_DOCUMENT} WHERE d.id = $1 AND ($2::text IS NULL OR d.tenant = $2) AND d.replaces IS NULL`,
       [id, scope],
     );
     return rows.length ? toDocument(rows[0]) : null;
@@ -72,7 +135,8 @@ export class DocumentsRepository {
 
   /** A page of documents, newest first, each with its position; fetches one extra row so the caller knows whether more follow. */
   async list(query: DocumentListQuery): Promise<Array<{ document: DocumentRecord; position: DocumentPosition }>> {
-    const where: string[] = [];
+    // A pending version is part of the document it replaces, not a document of its own.
+    const where: string[] = ['d.replaces IS NULL'];
     const params: unknown[] = [];
     if (query.tenant !== null) where.push(`d.tenant = $${params.push(query.tenant)}`);
     if (query.collectionIds) where.push(`d.collection_id = ANY($${params.push(query.collectionIds)}::uuid[])`);
@@ -86,7 +150,7 @@ export class DocumentsRepository {
       query.tenant,
       `SELECT d.*, c.name AS collection_name, (extract(epoch FROM d.created_at) * 1000000)::bigint AS created_at_micros
        FROM documents d JOIN collections c ON c.id = d.collection_id
-       ${where.length ? `WHERE ${where.join(' AND ')}` : ''}
+       WHERE ${where.join(' AND ')}
        ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.push(query.limit + 1)}`,
       params,
     );
@@ -113,40 +177,49 @@ export class DocumentsRepository {
   }
 
   /**
-   * Deletes the document (its pages and chunks cascade) and marks its blob for the collector in the same
-   * transaction; returns the row as it was, or null. The blob itself is only ever removed by the collector.
+   * Deletes the document (its pages and chunks cascade) and its pending version if it has one, and marks their
+   * blobs for the collector in the same transaction; returns the row as it was, or null. The blob itself is
+   * only ever removed by the collector. The document's row is locked first, as every writer of a document and
+   * its pending version does (see createReplacement), so a deletion racing a swap waits for it or goes first,
+   * never deadlocks with it.
    */
-  async delete(scope: TenantScope, id: string): Promise<DocumentRecord | null> {
+  async delete(scope: TenantScope, id: string): Promise<DeletedDocument | null> {
     return withTenant(this.pool, scope, async (client) => {
+      const locked = await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [id]);
+      if (locked.rowCount === 0) return null;
       const { rows } = await client.query<DocumentRow>(`DELETE FROM documents d USING collections c
-         WHERE d.id = $1 AND c.id = d.collection_id RETURNING d.*, c.name AS collection_name`, [id]);
-      if (rows.length === 0) return null;
-      await markBlobForCollection(client, rows[0].blob_sha256);
-      return toDocument(rows[0]);
+         WHERE (d.id = $1 OR d.replaces = $1) AND c.id = d.collection_id RETURNING d.*, c.name AS collection_name`, [id]);
+      const deleted = rows.find((row) => row.id === id);
+      if (!deleted) return null;
+      for (const row of rows) await markBlobForCollection(client, row.blob_sha256);
+      const pending = rows.find((row) => row.id !== id);
+      return { ...toDocument(deleted), pendingVersion: pending ? toDocument(pending) : null };
     });
   }
 
   /**
    * Deletes up to `limit` documents of the collection (those matching `filter` and created before
-   * `createdBefore`, when given) with their pages and chunks, marking their blobs for the collector in the same
-   * transaction; returns how many went and the blobs they named. A background deletion calls it until it returns fewer than
-   * `limit`. Small batches keep each transaction (and the BM25 statistics it updates) short.
+   * `createdBefore`, when given) with their pages and chunks, and the new versions being ingested to replace
+   * them, marking their blobs for the collector in the same transaction; returns how many documents went and
+   * the blobs they named. A background deletion calls it until it returns fewer than `limit`. Small batches
+   * keep each transaction (and the BM25 statistics it updates) short.
    */
   async deleteBatch(tenant: string, collectionId: string, limit: number, match: { filter?: MetadataFilterNode; createdBefore?: Date } = {}): Promise<{ deleted: number; blobs: string[] }> {
     return withTenant(this.pool, tenant, async (client) => {
       const params: unknown[] = [];
-      const where = [`d.collection_id = $${params.push(collectionId)}`];
+      // Pending versions go with the document they replace (their foreign key would refuse them going apart).
+      const where = [`d.collection_id = $${params.push(collectionId)}`, 'd.replaces IS NULL'];
       if (match.filter) where.push(compileMetadataFilter(match.filter, params));
       if (match.createdBefore) where.push(`d.created_at < $${params.push(match.createdBefore)}`);
-      const { rows } = await client.query<{ blob_sha256: string }>(
-        `DELETE FROM documents WHERE id IN (
-           SELECT d.id FROM documents d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${params.push(limit)}
-         ) RETURNING blob_sha256`,
+      const { rows } = await client.query<{ blob_sha256: string; replaces: string | null }>(
+        `WITH batch AS (SELECT d.id FROM documents d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${params.push(limit)})
+         DELETE FROM documents WHERE id IN (SELECT id FROM batch) OR replaces IN (SELECT id FROM batch)
+         RETURNING blob_sha256, replaces`,
         params,
       );
       const blobs = [...new Set(rows.map((row) => row.blob_sha256))];
       for (const sha256 of blobs) await markBlobForCollection(client, sha256);
-      return { deleted: rows.length, blobs };
+      return { deleted: rows.filter((row) => row.replaces === null).length, blobs };
     });
   }
 
@@ -233,7 +306,8 @@ export class DocumentsRepository {
     const { rows } = await tenantQuery<{ status: DocumentStatus; n: string }>(
       this.pool,
       scope,
-      'SELECT status, count(*) AS n FROM documents GROUP BY status',
+      // New versions being ingested (replaces) are not documents of their own.
+      'SELECT status, count(*) AS n FROM documents WHERE replaces IS NULL GROUP BY status',
     );
     const counts = Object.fromEntries(DOCUMENT_STATUSES.map((s) => [s, 0])) as Record<DocumentStatus, number>;
     for (const row of rows) counts[row.status] = Number(row.n);

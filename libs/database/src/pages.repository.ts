@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { withTenantUnflushed } from './ingestion-writes';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
@@ -18,6 +18,15 @@ export interface PageSpan {
   documentId: string;
   pageStart: number;
   pageEnd: number;
+}
+
+/**
+ * In the caller's transaction (DocumentTransitions.replace): the stored pages of `targetId` are deleted and
+ * those of `sourceId` become its own.
+ */
+export async function movePagesToDocument(client: PoolClient, sourceId: string, targetId: string): Promise<void> {
+  await client.query('DELETE FROM document_pages WHERE document_id = $1', [targetId]);
+  await client.query('UPDATE document_pages SET document_id = $2 WHERE document_id = $1', [sourceId, targetId]);
 }
 
 /** document_pages: the extracted text of each page, which is also the extraction checkpoint. */

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
-/** What one tenant stores: its documents (every row not deleted, whatever its status) and their file sizes. */
+/** What one tenant stores: its documents (every row not deleted, whatever its status) and their file sizes, pending versions' included. */
 export interface TenantUsage {
   documents: number;
   bytes: number;
@@ -23,7 +23,10 @@ export interface DailyIngestion {
   pages: number;
 }
 
-const USAGE_SQL = 'SELECT count(*) AS documents, coalesce(sum(byte_size), 0) AS bytes FROM documents WHERE tenant = $1';
+// A pending version (a replacement being ingested, migrations/0019) is no document of its own, but its file is
+// stored: counted in bytes, not in documents.
+const USAGE_SQL = `SELECT count(*) FILTER (WHERE replaces IS NULL) AS documents, coalesce(sum(byte_size), 0) AS bytes
+                   FROM documents WHERE tenant = $1`;
 
 const toUsage = (row: { documents: string; bytes: string }): TenantUsage => ({ documents: Number(row.documents), bytes: Number(row.bytes) });
 

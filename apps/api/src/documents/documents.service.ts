@@ -4,8 +4,21 @@ import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { Request } from 'express';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { BlobClaim, CollectionsRepository, DocumentPosition, DocumentRecord, DocumentsRepository, isUuid, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
+import {
+  BlobClaim,
+  CollectionsRepository,
+  CreatedReplacement,
+  DocumentPosition,
+  DocumentRecord,
+  DocumentsRepository,
+  isUuid,
+  NewDocument,
+  TenantUsage,
+  TenantUsageRepository,
+} from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
+import { LOGGER } from '@app/observability';
+import { Logger } from 'pino';
 import { AppError, NotFoundError, ValidationError } from '@app/errors';
 import { IngestionProducer, ingestionJobId } from '@app/queue';
 import { DEFAULT_COLLECTION } from '@app/retrieval';
@@ -16,9 +29,45 @@ import { InvalidCursorError } from '../errors/invalid-cursor.error';
 import { DEFAULT_PAGE_SIZE } from '../pagination/page-query.dto';
 import { toValidationError } from '../errors/validation';
 import { ListDocumentsQueryDto } from './dto/document.dto';
-import { UploadAcceptedDto, UploadDocumentDto } from './dto/upload-document.dto';
-import { admitUpload, hasQuota } from './tenant-quota';
-import { receiveUpload } from './upload/multipart-upload';
+import { BulkUploadDto, REPLACE_FIELDS, ReplaceDocumentDto, UploadAcceptedDto, UploadDocumentDto, UploadResultDto } from './dto/upload-document.dto';
+import { admitReplacement, admitUpload, hasQuota } from './tenant-quota';
+import { receiveUpload, StagedFile, StagedFileHandler, UPLOAD_FIELDS, UploadLimits } from './upload/multipart-upload';
+
+/** What an upload answers: one document (202), or one result per file (207). */
+export type UploadOutcome = { bulk: false; accepted: UploadAcceptedDto } | { bulk: true; result: BulkUploadDto };
+
+/** A staged file published under its blob claim, waiting for its document row. */
+interface PublishedFile {
+  claim: BlobClaim;
+  file: StagedFile;
+}
+
+/** The form's fields as every file of one upload gets them. */
+interface UploadSettings {
+  tenant: string;
+  collectionId: string;
+  title: string | undefined;
+  metadata: Record<string, unknown>;
+  chunkTokens: number;
+  chunkOverlap: number;
+}
+
+export class DocumentNotReplaceableError extends AppError {
+  constructor(status: string) {
+    super('document_busy', `The document is ${status}: it can be replaced once it is ready (or failed).`, 409, { status });
+  }
+}
+
+/** Only a document at rest is replaced: one being ingested would keep writing the chunks the swap replaces. */
+function assertReplaceable(doc: DocumentRecord): void {
+  if (doc.status !== 'ready' && doc.status !== 'failed') throw new DocumentNotReplaceableError(doc.status);
+}
+
+/** A refused file's result in a bulk upload: the status and error body it would have had alone. */
+function failedResult(error: unknown): Pick<UploadResultDto, 'http_status' | 'error'> {
+  if (error instanceof AppError) return { http_status: error.status, error: { code: error.code, message: error.message, details: error.details } };
+  return { http_status: 500, error: { code: 'internal_error', message: 'An unexpected error occurred.' } };
+}
 
 function encodeCursor(position: DocumentPosition): string {
   return Buffer.from(`${position.createdAtMicros}|${position.id}`).toString('base64url');
@@ -58,64 +107,180 @@ export class DocumentsService {
     private readonly producer: IngestionProducer,
     private readonly audit: AuditTrail,
     private readonly blobLifecycle: BlobLifecycle,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
+  /** Each staged file is published under a claim as soon as it is staged, and released if its request fails. */
+  private readonly publisher: StagedFileHandler<PublishedFile> = {
+    accept: async (file) => ({ claim: await this.blobLifecycle.publish(file.blob), file }),
+    release: ({ claim }) => this.blobLifecycle.release(claim),
+  };
+
   /**
-   * Streams the upload to the blob store, records the document and enqueues its ingestion. Quotas are checked
-   * three times: before the body is read, the count and whether any byte is left (a tenant key's tenant is
-   * known then; an admin names it in the form); both figures once the file's size is known, before it is
-   * published; and both again under the tenant's lock in the transaction that inserts the row, which alone
-   * makes them exact under concurrent uploads. The first two only spare work. The file is published under a
-   * claim on its blob that the insert redeems (see BlobsRepository): deleting another document with the same
-   * file meanwhile cannot take the content this one is about to name.
+   * Streams the upload's files to the blob store, records a document for each and enqueues its ingestion.
+   * Each file is published under a claim on its blob as soon as it is staged (BlobLifecycle.publish), while
+   * the next one streams in; the documents are recorded once the whole body is read, since the fields may
+   * come after the files. Quotas are checked before the body is read (the count, and whether any byte is
+   * left: a tenant key's tenant is known then; an admin names it in the form), which only spares work, and
+   * exactly under the tenant's lock in the transaction that inserts each row. The insert redeems the claim
+   * (see BlobsRepository): deleting another document with the same file meanwhile cannot take the content
+   * this one is about to name. A request that fails as a whole releases every claim it made.
+   *
+   * One file, unless `bulk`: the document, or that file's error as the response (as before bulk uploads
+   * existed). Several files, or `bulk`: one result per file, a refused file not refusing the others.
    */
-  async upload(req: Request, principal: Principal): Promise<UploadAcceptedDto> {
+  async upload(req: Request, principal: Principal, bulk: boolean): Promise<UploadOutcome> {
     const quotas = this.config.quotas;
     if (hasQuota(quotas) && principal.tenant !== null) admitUpload(quotas, await this.usage.usage(principal.tenant));
-    const { fields, file } = await receiveUpload(req, this.blobs, this.config.maxUploadBytes, this.config.uploadIdleTimeoutMs);
+    const { fields, files } = await receiveUpload(req, this.blobs, this.uploadLimits(this.config.maxFilesPerUpload, UPLOAD_FIELDS), this.publisher);
+    const published = files.flatMap((file) => (file.ok ? [file.accepted] : []));
+    let settings: UploadSettings;
     try {
-      const dto = plainToInstance(UploadDocumentDto, fields);
-      const errors = await validate(dto, { forbidUnknownValues: false });
-      if (errors.length) throw toValidationError(errors);
-      const metadata = parseMetadata(dto.metadata);
-      const chunkTokens = dto.chunk_tokens ?? this.config.chunking.chunkTokens;
-      const chunkOverlap = dto.chunk_overlap ?? Math.min(this.config.chunking.overlapTokens, chunkTokens - 1);
-      if (chunkOverlap >= chunkTokens) throw new ValidationError('chunk_overlap must be smaller than chunk_tokens.');
-      const tenant = requestTenant(principal, dto.tenant);
-
-      const admit = hasQuota(quotas) ? (usage: TenantUsage) => admitUpload(quotas, usage, file.blob.size) : undefined;
-      if (admit) admit(await this.usage.usage(tenant));
-
-      const collection = await this.collections.getOrCreate(tenant, dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
-      const claim = await this.blobLifecycle.publish(file.blob);
-      const id = randomUUID();
-      const doc = await this.createOrRelease(claim, admit, {
-        id,
-        tenant,
-        collectionId: collection.id,
-        title: dto.title ?? file.filename?.replace(/\.[^.]+$/, '') ?? 'Untitled',
-        filename: file.filename,
-        mediaType: file.mediaType,
-        byteSize: file.blob.size,
-        metadata,
-        chunkTokens,
-        chunkOverlap,
-        jobId: ingestionJobId(id),
-      });
-      try {
-        await this.producer.enqueue(doc.id);
-      } catch (error) {
-        // Without a job the document would sit in `queued` forever: undo it and let the client retry. There is
-        // no job to cancel and Redis is likely down, so this must not go through the queue (`delete` does).
-        await this.documents.delete(tenant, doc.id);
-        await this.blobLifecycle.collect(doc.blobSha256);
-        throw error;
-      }
-      return { document_id: doc.id, job_id: doc.jobId, status: 'queued' };
+      settings = await this.uploadSettings(fields, principal, files.length);
     } catch (error) {
-      await file.blob.discard();
+      await this.releaseAll(published);
       throw error;
     }
+    if (files.length === 1 && !bulk) {
+      const [file] = files;
+      if (!file.ok) throw file.error;
+      return { bulk: false, accepted: await this.record(file.accepted, settings) };
+    }
+    const results: UploadResultDto[] = [];
+    for (const file of files) {
+      const head = { index: file.index, filename: file.filename };
+      if (!file.ok) {
+        results.push({ ...head, ...failedResult(file.error) });
+        continue;
+      }
+      try {
+        results.push({ ...head, http_status: 202, ...(await this.record(file.accepted, settings)) });
+      } catch (error) {
+        if (!(error instanceof AppError)) this.logger.error({ err: error, file: file.index }, 'recording one file of a bulk upload failed');
+        results.push({ ...head, ...failedResult(error) });
+      }
+    }
+    const accepted = results.filter((result) => result.http_status === 202).length;
+    return { bulk: true, result: { results, accepted, failed: results.length - accepted } };
+  }
+
+  /** The form's fields, checked once for every file of the request. */
+  private async uploadSettings(fields: Record<string, string>, principal: Principal, fileCount: number): Promise<UploadSettings> {
+    const dto = plainToInstance(UploadDocumentDto, fields);
+    const errors = await validate(dto, { forbidUnknownValues: false });
+    if (errors.length) throw toValidationError(errors);
+    if (fileCount > 1 && dto.title !== undefined) throw new ValidationError('title names one document: leave it out when sending several files (each takes its file name).');
+    const metadata = parseMetadata(dto.metadata);
+    const chunkTokens = dto.chunk_tokens ?? this.config.chunking.chunkTokens;
+    const chunkOverlap = dto.chunk_overlap ?? Math.min(this.config.chunking.overlapTokens, chunkTokens - 1);
+    if (chunkOverlap >= chunkTokens) throw new ValidationError('chunk_overlap must be smaller than chunk_tokens.');
+    const tenant = requestTenant(principal, dto.tenant);
+    const collection = await this.collections.getOrCreate(tenant, dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
+    return { tenant, collectionId: collection.id, title: dto.title, metadata, chunkTokens, chunkOverlap };
+  }
+
+  /** Records one published file as a queued document and enqueues it; on any failure its claim is released. */
+  private async record({ claim, file }: PublishedFile, settings: UploadSettings): Promise<UploadAcceptedDto> {
+    const quotas = this.config.quotas;
+    const admit = hasQuota(quotas) ? (usage: TenantUsage) => admitUpload(quotas, usage, file.blob.size) : undefined;
+    const id = randomUUID();
+    const doc = await this.createOrRelease(claim, admit, {
+      id,
+      tenant: settings.tenant,
+      collectionId: settings.collectionId,
+      title: settings.title ?? file.filename?.replace(/\.[^.]+$/, '') ?? 'Untitled',
+      filename: file.filename,
+      mediaType: file.mediaType,
+      byteSize: file.blob.size,
+      metadata: settings.metadata,
+      chunkTokens: settings.chunkTokens,
+      chunkOverlap: settings.chunkOverlap,
+      jobId: ingestionJobId(id),
+    });
+    await this.enqueueOrUndo(doc);
+    return { document_id: doc.id, job_id: doc.jobId, status: 'queued' };
+  }
+
+  /**
+   * Without a job the document (or pending version) would sit in `queued` forever: undo it and let the client
+   * retry. There is no job to cancel and Redis is likely down, so this must not go through the queue (`delete` does).
+   */
+  private async enqueueOrUndo(doc: DocumentRecord): Promise<void> {
+    try {
+      await this.producer.enqueue(doc.id);
+    } catch (error) {
+      await this.documents.delete(doc.tenant, doc.id);
+      await this.blobLifecycle.collect(doc.blobSha256);
+      throw error;
+    }
+  }
+
+  private async releaseAll(published: PublishedFile[]): Promise<void> {
+    for (const { claim } of published) await this.blobLifecycle.release(claim);
+  }
+
+  private uploadLimits(maxFiles: number, fields: readonly string[]): UploadLimits {
+    return { maxBytes: this.config.maxUploadBytes, maxFiles, idleTimeoutMs: this.config.uploadIdleTimeoutMs, fields };
+  }
+
+  /**
+   * Starts replacing the document with a new file (PUT /v1/documents/:id): the file is streamed and published
+   * as an upload's is, and recorded as the document's pending version (DocumentsRepository.createReplacement),
+   * which the worker ingests while the document keeps answering with its current version, then swaps in
+   * (DocumentTransitions.replace). A newer PUT supersedes a pending version not yet swapped in. Only a
+   * document at rest (ready, or failed) can be replaced: one still being ingested is 409.
+   */
+  async replace(id: string, req: Request, principal: Principal): Promise<UploadAcceptedDto> {
+    // Checked before the body is read to spare it; checked again under the document's lock.
+    const current = await this.get(id, principal);
+    assertReplaceable(current);
+    const { fields, files } = await receiveUpload(req, this.blobs, this.uploadLimits(1, REPLACE_FIELDS), this.publisher);
+    const [file] = files;
+    if (!file.ok) throw file.error;
+    const { claim } = file.accepted;
+    let created: CreatedReplacement | null;
+    try {
+      const dto = plainToInstance(ReplaceDocumentDto, fields);
+      const errors = await validate(dto, { forbidUnknownValues: false });
+      if (errors.length) throw toValidationError(errors);
+      const chunkTokens = dto.chunk_tokens ?? current.chunkTokens;
+      const chunkOverlap = dto.chunk_overlap ?? Math.min(current.chunkOverlap, chunkTokens - 1);
+      if (chunkOverlap >= chunkTokens) throw new ValidationError('chunk_overlap must be smaller than chunk_tokens.');
+      const quotas = this.config.quotas;
+      const size = file.accepted.file.blob.size;
+      const pendingId = randomUUID();
+      created = await this.documents.createReplacement(
+        {
+          id: pendingId,
+          replaces: current.id,
+          tenant: current.tenant,
+          title: dto.title ?? current.title,
+          filename: file.filename,
+          mediaType: file.accepted.file.mediaType,
+          byteSize: size,
+          metadata: dto.metadata === undefined ? current.metadata : parseMetadata(dto.metadata),
+          chunkTokens,
+          chunkOverlap,
+          jobId: ingestionJobId(pendingId),
+        },
+        claim,
+        assertReplaceable,
+        hasQuota(quotas) ? (usage) => admitReplacement(quotas, usage, size) : undefined,
+      );
+      if (!created) throw new NotFoundError('Document', id);
+    } catch (error) {
+      await this.blobLifecycle.release(claim);
+      throw error;
+    }
+    const { pending, superseded } = created;
+    if (superseded) {
+      // Its ingestion, if running, sees its row gone and stops; a job still waiting is removed.
+      await this.producer.cancel(superseded.id);
+      await this.blobLifecycle.collect(superseded.blobSha256);
+    }
+    await this.enqueueOrUndo(pending);
+    await this.audit.record(principal, 'document.replace', `document:${current.id}`, { tenant: current.tenant, collection: current.collection, title: pending.title });
+    return { document_id: current.id, job_id: pending.jobId, status: 'queued' };
   }
 
   /** Inserts the row; when the insert is refused (a quota lost to a concurrent upload), the claim is released and the file goes unless shared. */
@@ -133,6 +298,12 @@ export class DocumentsService {
     const doc = isUuid(id) ? await this.documents.findVisible(principal.tenant, id) : null;
     if (!doc) throw new NotFoundError('Document', id);
     return doc;
+  }
+
+  /** The pending versions (new files being ingested, or failed) of these documents, by document id. */
+  async pendingVersions(docs: DocumentRecord[]): Promise<Map<string, DocumentRecord>> {
+    const scope = docs.length > 0 && docs.every((doc) => doc.tenant === docs[0].tenant) ? docs[0].tenant : null;
+    return this.documents.pendingVersionsOf(scope, docs.map((doc) => doc.id));
   }
 
   async list(query: ListDocumentsQueryDto, principal: Principal): Promise<{ data: DocumentRecord[]; nextCursor: string | null }> {
@@ -162,10 +333,13 @@ export class DocumentsService {
     const doc = await this.get(id, principal);
     // A job that already started cannot be removed from the queue; the worker sees the row gone and stops.
     await this.producer.cancel(doc.id);
-    await this.documents.delete(doc.tenant, doc.id);
+    const deleted = await this.documents.delete(doc.tenant, doc.id);
+    // A pending version went with it: its job, if waiting, is removed (a running one sees its row gone and stops).
+    if (deleted?.pendingVersion) await this.producer.cancel(deleted.pendingVersion.id);
     await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
-    // The deletion marked the blob, so should this fail (or the process die first), the collector takes it later.
+    // The deletion marked the blobs, so should this fail (or the process die first), the collector takes them later.
     await this.blobLifecycle.collect(doc.blobSha256);
+    if (deleted?.pendingVersion) await this.blobLifecycle.collect(deleted.pendingVersion.blobSha256);
     await this.audit.record(principal, 'document.delete', `document:${doc.id}`, { tenant: doc.tenant, collection: doc.collection, title: doc.title });
   }
 }

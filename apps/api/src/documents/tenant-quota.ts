@@ -43,3 +43,12 @@ export function admitUpload(quotas: TenantQuotas, usage: TenantUsage, uploadByte
     );
   }
 }
+
+/**
+ * Throws QuotaExceededError when a new version of `uploadBytes` would take the tenant past MAX_BYTES_PER_TENANT.
+ * A replacement adds no document; until it is swapped in both versions' files are stored, so both count
+ * (`usage` already includes the current version, and leaves out a pending version the replacement supersedes).
+ */
+export function admitReplacement(quotas: TenantQuotas, usage: TenantUsage, uploadBytes: number): void {
+  admitUpload({ ...quotas, maxDocumentsPerTenant: null }, usage, uploadBytes);
+}

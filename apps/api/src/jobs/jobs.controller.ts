@@ -31,7 +31,8 @@ export class JobDto {
 
 const toJobDto = (doc: DocumentRecord): JobDto => ({
   id: doc.jobId,
-  document_id: doc.id,
+  // A new version's job (PUT /v1/documents/:id) belongs to the document it replaces; its own row is internal.
+  document_id: doc.replaces ?? doc.id,
   state: STATE_BY_STATUS[doc.status],
   stage: doc.stage,
   attempts: doc.attempts,

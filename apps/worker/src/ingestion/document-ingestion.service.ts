@@ -6,7 +6,7 @@ import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { PermanentIngestionError } from '@app/errors';
 import { chunksEmbedded, LOGGER, pagesExtracted } from '@app/observability';
 import { documentTooMuchTextError } from '@app/pdf';
-import { BlobCheckouts } from '@app/storage';
+import { BlobCheckouts, BlobLifecycle } from '@app/storage';
 import { Logger } from 'pino';
 import { withEmbeddingMetrics } from '../metrics/embedding-metrics';
 import { EmbedStep } from './embed.step';
@@ -44,6 +44,7 @@ export class DocumentIngestionService {
     private readonly chunks: ChunksRepository,
     private readonly collections: CollectionsRepository,
     private readonly checkouts: BlobCheckouts,
+    private readonly blobLifecycle: BlobLifecycle,
   ) {
     this.embedder = withEmbeddingMetrics(embedder);
   }
@@ -68,6 +69,7 @@ export class DocumentIngestionService {
       await this.documents.setStage(tenant, documentId, 'finalize');
       // Chunks past the last ordinal can only come from an earlier attempt with other settings.
       await this.chunks.deleteAfter(tenant, documentId, counts.chunks - 1);
+      if (doc.replaces !== null) return await this.swapIn(doc, counts, log);
       if (!(await this.transitions.finish(tenant, documentId, counts.pages, counts.chunks))) return this.notFinished(doc, log);
       await this.collections.bumpContentVersion(tenant, doc.collectionId);
       log.info({ ...counts, copied: copied !== null, ms: Date.now() - started }, 'document ready');
@@ -82,6 +84,26 @@ export class DocumentIngestionService {
   async fail(documentId: string, code: string, message: string): Promise<void> {
     // Null when the document was deleted or already left processing (failed by the reconciler): nothing to do.
     await this.transitions.fail(ALL_TENANTS, documentId, { code, message });
+  }
+
+  /**
+   * A pending version (PUT /v1/documents/:id) is ready: it is swapped in for the document it replaces, in one
+   * transaction (DocumentTransitions.replace, which argues crashes and races), and the old version's file is
+   * collected at once unless something else needs it (should this fail, the swap marked it for the collector).
+   */
+  private async swapIn(doc: DocumentRecord, counts: { pages: number; chunks: number }, log: Logger): Promise<IngestionOutcome> {
+    const swap = await this.transitions.replace(doc.tenant, doc.id, counts.pages, counts.chunks);
+    if (swap.outcome === 'gone') throw new DocumentDeletedError(doc.id);
+    if (swap.outcome === 'conflict') {
+      throw new PermanentIngestionError(
+        'replace_conflict',
+        `The new version was ready, but the document was ${swap.status} (ingested again meanwhile), so it was not replaced; send the file again.`,
+      );
+    }
+    await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
+    log.info({ ...counts, documentId: swap.document.id, version: swap.document.version }, 'new version swapped in; document ready');
+    await this.blobLifecycle.collect(swap.previousBlobSha256);
+    return 'ready';
   }
 
   /** The attempt's content is stored but the document is no longer `processing`: deleted, or failed meanwhile by the reconciler. */

@@ -1,13 +1,13 @@
 import { Module } from '@nestjs/common';
 import { EmbeddingsModule } from '@app/embeddings';
 import { QueueModule } from '@app/queue';
-import { BlobCheckouts } from '@app/storage';
+import { BlobCheckouts, BlobLifecycle } from '@app/storage';
 import { ReconcilerModule } from '../reconciler/reconciler.module';
 import { DocumentIngestionService } from './document-ingestion.service';
 import { IngestionProcessor } from './ingestion.processor';
 
 @Module({
   imports: [QueueModule.forConsumer(), EmbeddingsModule, ReconcilerModule],
-  providers: [DocumentIngestionService, IngestionProcessor, BlobCheckouts],
+  providers: [DocumentIngestionService, IngestionProcessor, BlobCheckouts, BlobLifecycle],
 })
 export class IngestionModule {}

@@ -18,6 +18,19 @@ export class ProgressDto {
   @ApiProperty({ minimum: 0, maximum: 100 }) percent!: number;
 }
 
+/** A new version being ingested (PUT /v1/documents/:id), or the one that failed: the document answers with its current version meanwhile. */
+export class ReplacementDto {
+  @ApiProperty({ enum: ['queued', 'processing', 'failed'], description: 'failed: the new version was not swapped in; `error` says why and the current version stays.' })
+  status!: DocumentStatus;
+  @ApiProperty() job_id!: string;
+  @ApiProperty({ nullable: true, type: String }) filename!: string | null;
+  @ApiProperty() byte_size!: number;
+  @ApiProperty() sha256!: string;
+  @ApiProperty({ type: ProgressDto }) progress!: ProgressDto;
+  @ApiProperty({ type: ErrorInfoDto, nullable: true }) error!: ErrorInfoDto | null;
+  @ApiProperty() created_at!: string;
+}
+
 export class DocumentDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() title!: string;
@@ -33,6 +46,10 @@ export class DocumentDto {
   @ApiProperty({ type: ProgressDto }) progress!: ProgressDto;
   @ApiProperty({ type: ErrorInfoDto, nullable: true }) error!: ErrorInfoDto | null;
   @ApiProperty() job_id!: string;
+  @ApiProperty({ minimum: 1, description: '1 for a first upload, one more each time a new version (PUT) is swapped in.' }) version!: number;
+  @ApiProperty({ nullable: true, type: String, description: 'When the last new version was swapped in; null before any.' }) replaced_at!: string | null;
+  @ApiProperty({ type: ReplacementDto, nullable: true, description: 'The new version being ingested, or the last one that failed; null otherwise.' })
+  replacement!: ReplacementDto | null;
   @ApiProperty() created_at!: string;
   @ApiProperty() updated_at!: string;
 }
@@ -75,7 +92,21 @@ export function toProgressDto(doc: DocumentRecord): ProgressDto {
   };
 }
 
-export function toDocumentDto(doc: DocumentRecord): DocumentDto {
+function toReplacementDto(pending: DocumentRecord): ReplacementDto {
+  return {
+    status: pending.status,
+    job_id: pending.jobId,
+    filename: pending.filename,
+    byte_size: pending.byteSize,
+    sha256: pending.blobSha256,
+    progress: toProgressDto(pending),
+    error: pending.error,
+    created_at: pending.createdAt.toISOString(),
+  };
+}
+
+/** The document as clients see it; `pending` is its pending version (see DocumentsRepository.pendingVersionsOf), if any. */
+export function toDocumentDto(doc: DocumentRecord, pending?: DocumentRecord): DocumentDto {
   return {
     id: doc.id,
     title: doc.title,
@@ -91,6 +122,9 @@ export function toDocumentDto(doc: DocumentRecord): DocumentDto {
     progress: toProgressDto(doc),
     error: doc.error,
     job_id: doc.jobId,
+    version: doc.version,
+    replaced_at: doc.replacedAt?.toISOString() ?? null,
+    replacement: pending ? toReplacementDto(pending) : null,
     created_at: doc.createdAt.toISOString(),
     updated_at: doc.updatedAt.toISOString(),
   };
