@@ -156,4 +156,22 @@ describe('document versions: the swap, and what races it', () => {
       }
     }
   });
+  test('a background deletion takes a pending version with its document, in the same batch', async () => {
+    const doc = await readyDocument();
+    const pending = await ingestedVersion(doc);
+    const countRows = async (sql: string) => Number((await db.owner.query<{ n: string }>(sql, [collectionId])).rows[0].n);
+    const documentsBefore = await countRows('SELECT count(*) AS n FROM documents WHERE collection_id = $1 AND replaces IS NULL');
+    let deleted = 0;
+    // One document a batch: a batch holding the document but not its pending version would break the foreign key.
+    for (;;) {
+      const batch = await documents.deleteBatch(TENANT, collectionId, 1);
+      assert.ok(batch.deleted <= 1);
+      deleted += batch.deleted;
+      if (batch.deleted < 1) break;
+    }
+    assert.equal(deleted, documentsBefore);
+    assert.equal(await countRows('SELECT count(*) AS n FROM documents WHERE collection_id = $1'), 0);
+    assert.equal(await documents.findById(TENANT, pending.id), null);
+    assert.equal(await chunkCount(), 0);
+  });
 });
