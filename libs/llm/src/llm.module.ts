@@ -19,6 +19,7 @@ export function createAnswerGenerator(config: AppConfig): AnswerGenerator {
         timeoutMs: config.llm.timeoutMs,
         maxRetries: config.llm.maxRetries,
         maxAnswerTokens: config.llm.maxAnswerTokens,
+        prices: config.llm.prices,
       });
     default: {
       const unknown: never = config.llm.provider;
