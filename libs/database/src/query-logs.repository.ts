@@ -26,6 +26,13 @@ export interface NewQueryLog {
   queryFlagged: boolean;
   /** Retrieved chunks that looked like prompt injections. */
   flaggedChunks: number;
+  /** The model, temperature and max_tokens the request named; null when it left them to the configuration. */
+  requestedModel?: string | null;
+  temperature?: number | null;
+  maxTokens?: number | null;
+  /** Whether the sources were reranked; null when no rerank was asked for. */
+  reranked?: boolean | null;
+  rerankMs?: number;
 }
 
 export interface QueryStats {
@@ -81,11 +88,11 @@ export class QueryLogsRepository {
       log.tenant,
       `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,
                                cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code,
-                               tenant, query_flagged, flagged_chunks)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19)`,
+                               tenant, query_flagged, flagged_chunks, requested_model, temperature, max_tokens, reranked, rerank_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24)`,
       [log.collectionId, log.queryText, log.mode, log.topK, log.sourceCount, log.model, log.promptTokens, log.completionTokens,
         log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode,
-        log.tenant, log.queryFlagged, log.flaggedChunks],
+        log.tenant, log.queryFlagged, log.flaggedChunks, log.requestedModel ?? null, log.temperature ?? null, log.maxTokens ?? null, log.reranked ?? null, log.rerankMs ?? 0],
     );
   }
 

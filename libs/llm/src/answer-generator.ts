@@ -1,4 +1,4 @@
-import type { ChatEvent, ChatMessage, ModelUsage } from '@app/models';
+import type { ChatEvent, ChatMessage } from '@app/models';
 
 export type { ChatMessage, ModelUsage } from '@app/models';
 

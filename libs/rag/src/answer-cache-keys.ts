@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { GenerationControls } from '@app/llm';
 
 /** Everything besides the question that decides an answer. Two queries share cached answers only when all of it is equal. */
 export interface AnswerCacheScope {
@@ -10,6 +11,10 @@ export interface AnswerCacheScope {
   topK: number;
   /** The answer backend and its models (AnswerGenerator.cacheIdentity). */
   generator: string;
+  /** The sources were reranked (answers whose rerank failed are not cached: QueryService). */
+  rerank?: boolean;
+  /** The request's own model, temperature and answer length. */
+  generation?: GenerationControls;
 }
 
 /**
@@ -59,7 +64,7 @@ export const CACHED_ANSWER_FORMAT = 2;
  */
 export function answerCacheKeys(prefix: string, scope: AnswerCacheScope) {
   const base = `${prefix}:answers:v${CACHED_ANSWER_FORMAT}:${scope.collectionId}:${scope.contentVersion}`;
-  const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, generator: scope.generator }));
+  const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, generator: scope.generator, rerank: scope.rerank || undefined, generation: scope.generation }));
   return {
     exact: (normalizedQuery: string) => `${base}:exact:${sha256(`${scopeHash}\n${normalizedQuery}`)}`,
     /** The list of (question, embedding) entries searched for semantic hits. */

@@ -2,6 +2,7 @@ export * from './answer-cache';
 export * from './answer-cache-keys';
 export * from './citation-markers';
 export * from './citations';
+export * from './generation-controls';
 export * from './prompt-builder';
 export * from './query-recorder';
 export * from './query.service';

@@ -58,6 +58,9 @@ export class QueryRecorder implements BeforeApplicationShutdown {
       totalMs: result.timings.totalMs,
       outcome: record.outcome,
       flaggedChunks: record.flaggedChunks,
+      // A cached answer was not reranked now; whether it was when made is not known here.
+      reranked: result.rerank.reason === 'not_requested' || result.rerank.reason === 'not_configured' || result.rerank.reason === 'cached' ? null : result.rerank.reranked,
+      rerankMs: result.timings.rerankMs,
     });
   }
 
@@ -100,6 +103,11 @@ export class QueryRecorder implements BeforeApplicationShutdown {
       retrievalMs: 0,
       generationMs: 0,
       errorCode: null,
+      requestedModel: request.generation?.model ?? null,
+      temperature: request.generation?.temperature ?? null,
+      maxTokens: request.generation?.maxTokens ?? null,
+      reranked: null,
+      rerankMs: 0,
       ...entry,
     };
     try {

@@ -4,10 +4,11 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError } from '@app/errors';
 import { ANSWER_GENERATOR, AnswerGenerator, costUsd, detectPromptInjection, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
-import { compileSearchFilter, SearchService } from '@app/retrieval';
+import { compileSearchFilter, RerankedSearch, RerankReport, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
 import { buildCitations } from './citations';
+import { checkGenerationControls } from './generation-controls';
 import { buildAnswerMessages } from './prompt-builder';
 import { QueryRecorder } from './query-recorder';
 import { PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
@@ -34,6 +35,7 @@ interface GeneratedAnswer {
 export class QueryService {
   constructor(
     private readonly search: SearchService,
+    private readonly ranked: RerankedSearch,
     private readonly cache: AnswerCache,
     private readonly recorder: QueryRecorder,
     private readonly budget: TokenBudget,
@@ -47,6 +49,7 @@ export class QueryService {
     try {
       // Compiled once, here, so a bad filter is a 400, not an error event mid-stream.
       const filter = compileSearchFilter(request.filters);
+      checkGenerationControls(request.generation, this.config);
       const injection = detectPromptInjection(request.query);
       // Flagged queries are always recorded (the query log has the flag); refusing them is the operator's choice.
       if (injection.flagged && this.config.security.blockPromptInjection) throw new PromptInjectionError(injection.reasons);
@@ -64,6 +67,9 @@ export class QueryService {
         mode: request.mode,
         topK: request.topK,
         generator: this.generator.cacheIdentity,
+        // Reranked sources and another model or temperature make another answer.
+        rerank: this.ranked.wants(request),
+        generation: request.generation,
       };
       return { request, collection, search, cacheScope, startedAt };
     } catch (error) {
@@ -101,7 +107,7 @@ export class QueryService {
         return;
       }
 
-      const hits = await this.search.run({ ...prepared.search, request: { ...request, embedQuery } });
+      const { hits, rerank } = await this.ranked.run({ ...prepared.search, request: { ...request, embedQuery } }, signal);
       signal.throwIfAborted();
       const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
       retrievalMs = elapsedSince(startedAt);
@@ -116,15 +122,17 @@ export class QueryService {
         answer,
         citations,
         usage: this.priced(model, usage),
-        timings: { retrievalMs, generationMs: elapsedSince(generationStart), totalMs: elapsedSince(startedAt) },
+        timings: { retrievalMs, rerankMs: rerank.ms, generationMs: elapsedSince(generationStart), totalMs: elapsedSince(startedAt) },
         model,
         cached: false,
+        rerank: rerankSummary(rerank),
       };
       // The log is written while the answer goes out; the cache is written first, so the same question asked
       // as soon as this answer arrives finds it.
       this.recorder.answeredInBackground(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
       recorded = true;
-      if (!signal.aborted) {
+      // An answer from fused sources because the reranker failed is not kept for the reranked scope it was asked in.
+      if (!signal.aborted && (rerank.reranked || !prepared.cacheScope.rerank)) {
         await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome });
       }
       yield { type: 'done', result };
@@ -163,7 +171,9 @@ export class QueryService {
     const question = request.question ?? request.query;
     const messages = buildAnswerMessages(question, sources);
     const promptTokens = messages.reduce((sum, message) => sum + countTokens(message.content), 0);
-    const { maxAnswerTokens } = this.generator;
+    const controls = request.generation;
+    // A request's own max_tokens (checked against LLM_MAX_ANSWER_TOKENS in prepare) is what it reserves.
+    const maxAnswerTokens = this.generator.maxAnswerTokens === undefined ? undefined : (controls?.maxTokens ?? this.generator.maxAnswerTokens);
     const reservation = maxAnswerTokens === undefined ? null : await this.budget.reserve(request.tenant, promptTokens + maxAnswerTokens, request);
     const markers = new CitationMarkerFilter(sources.length);
     let answer = '';
@@ -174,7 +184,7 @@ export class QueryService {
     // Servers that do not report usage (some local ones while streaming) are counted with our tokenizer.
     const spent = (): ModelUsage => providerUsage ?? { promptTokens, completionTokens: countTokens(generated) };
     try {
-      for await (const event of this.generator.generate({ question, sources, messages }, signal)) {
+      for await (const event of this.generator.generate({ question, sources, messages, controls }, signal)) {
         if (event.type === 'end') {
           model = event.model;
           providerUsage = event.usage;
@@ -213,9 +223,10 @@ export class QueryService {
       citations,
       // Nothing was spent on this answer: the tokens were paid for when it was first made.
       usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
-      timings: { retrievalMs: totalMs, generationMs: 0, totalMs },
+      timings: { retrievalMs: totalMs, rerankMs: 0, generationMs: 0, totalMs },
       model,
       cached: true,
+      rerank: { reranked: false, reason: 'cached' },
     };
   }
 
@@ -230,6 +241,10 @@ export class PromptInjectionError extends AppError {
   constructor(reasons: string[]) {
     super('prompt_injection', 'The query looks like a prompt injection and was refused.', 400, { reasons });
   }
+}
+
+function rerankSummary(report: RerankReport): QueryResult['rerank'] {
+  return { reranked: report.reranked, reason: report.reason };
 }
 
 /** Retrieved chunks that look like prompt injections: still answered from (inside the untrusted block), but recorded. */

@@ -1,5 +1,6 @@
 import type { Collection } from '@app/database';
-import type { SearchPlan, SearchRequest } from '@app/retrieval';
+import type { GenerationControls } from '@app/llm';
+import type { RerankSkipReason, SearchPlan, SearchRequest } from '@app/retrieval';
 import type { AnswerCacheScope } from './answer-cache-keys';
 import type { Citation, CitationNumber, RetrievedSource } from './retrieved-source';
 
@@ -14,6 +15,8 @@ export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
   streamed: boolean;
   /** Asked with an admin key: answered even while the token budget cannot be checked (Redis unreachable). */
   admin: boolean;
+  /** The request's own model (one of CHAT_MODELS), temperature and answer length. */
+  generation?: GenerationControls;
 }
 
 export interface QueryUsage {
@@ -26,6 +29,8 @@ export interface QueryUsage {
 
 export interface QueryTimings {
   retrievalMs: number;
+  /** Part of retrievalMs: waiting for the reranker (0 when it was not asked). */
+  rerankMs: number;
   generationMs: number;
   totalMs: number;
 }
@@ -38,6 +43,8 @@ export interface QueryResult {
   /** The model that answered; null when none was asked (nothing retrieved). */
   model: string | null;
   cached: boolean;
+  /** Whether the sources are in the reranker's order, and why not (null when they are). */
+  rerank: { reranked: boolean; reason: RerankSkipReason | 'cached' | null };
 }
 
 /** What a query produces, in this order: one `retrieval`, any number of `delta`, one `done`. */

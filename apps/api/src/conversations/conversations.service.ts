@@ -8,7 +8,7 @@ import { redactPii } from '@app/privacy';
 import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
 import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
-import { toCitationDto } from '../query/dto/query.dto';
+import { generationControls, toCitationDto } from '../query/dto/query.dto';
 import { searchSettings } from '../search/dto/search.dto';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../pagination/page-query.dto';
 import { ConversationMessageDto, CreateConversationDto } from './dto/conversation.dto';
@@ -80,6 +80,7 @@ export class ConversationsService {
       query: standaloneQuestion(question, previous?.searchQuery ?? null),
       question,
       ...searchSettings(message),
+      generation: generationControls(message),
       streamed,
       admin: principal.role === 'admin',
     });

@@ -11,7 +11,7 @@ import { Principal, requestTenant } from '../auth/principal';
 import { abortWhenClientLeaves } from './client-abort';
 import { resultOf } from './query-events';
 import { streamQueryEvents, wantsEventStream } from './query-sse';
-import { DeltaEventDto, DoneEventDto, QueryRequestDto, QueryResponseDto, RetrievalEventDto, toQueryResponseDto } from './dto/query.dto';
+import { DeltaEventDto, DoneEventDto, generationControls, QueryRequestDto, QueryResponseDto, RetrievalEventDto, toQueryResponseDto } from './dto/query.dto';
 import { searchSettings } from '../search/dto/search.dto';
 
 @ApiTags('query')
@@ -36,7 +36,7 @@ export class QueryController {
       'Citations are numbered in reading order: the answer\'s first `[n]` is `[1]`, the next new one `[2]`; each citation (and each ' +
       'first use of a number in a delta, as `cites`) names the `rank` of the source it cites. The deltas joined are the JSON `answer`, and ' +
       '`done` has the JSON `citations`. ' +
-      '400 invalid_filter / validation_failed, 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
+      '400 invalid_filter / validation_failed / model_not_allowed (`model` not in CHAT_MODELS) / max_tokens_too_large, 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
       'TOKENS_PER_DAY is spent), 502 embedding_failed, 503 llm_unavailable, 503 dependency_unavailable (Redis unreachable; tenant keys only).',
   })
   @ApiProduces('application/json', 'text/event-stream')
@@ -48,6 +48,7 @@ export class QueryController {
       // Typesetting characters go as they do from documents (see normaliseCharacters), so both sides match.
       query: normaliseCharacters(body.query),
       ...searchSettings(body),
+      generation: generationControls(body),
       streamed,
       admin: principal.role === 'admin',
     });

@@ -1,14 +1,53 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsOptional } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { GenerationControls } from '@app/llm';
 import { Citation, CitationNumber, QueryResult, RetrievedSource } from '@app/rag';
-import { SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
+import { RERANK_REASONS, SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
 
-/** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters) plus `stream`. */
+/** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters, rerank) plus `stream` and the generation controls. */
 export class QueryRequestDto extends SearchRequestDto {
   @ApiPropertyOptional({ default: false, description: 'Answer as Server-Sent Events (also chosen by `Accept: text/event-stream`).' })
   @IsOptional()
   @IsBoolean()
   stream?: boolean;
+
+  @ApiPropertyOptional({
+    maxLength: 200,
+    example: 'gpt-4o-mini',
+    description: 'The chat model to answer with; one of CHAT_MODELS (default CHAT_MODEL). Any other: 400 `model_not_allowed`.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  model?: string;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 2, example: 0.2, description: "Sampling temperature (default: the model server's)." })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    example: 300,
+    description: 'Longest answer in tokens (default and maximum LLM_MAX_ANSWER_TOKENS; more: 400 `max_tokens_too_large`). Also what the query reserves of the token budget.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  max_tokens?: number;
+}
+
+/** The generation controls a request names (checked against CHAT_MODELS and LLM_MAX_ANSWER_TOKENS by the query service). */
+export function generationControls(body: Pick<QueryRequestDto, 'model' | 'temperature' | 'max_tokens'>): GenerationControls | undefined {
+  if (body.model === undefined && body.temperature === undefined && body.max_tokens === undefined) return undefined;
+  return { model: body.model, temperature: body.temperature, maxTokens: body.max_tokens };
 }
 
 export class CitationDto {
@@ -34,6 +73,7 @@ export class UsageDto {
 
 export class TimingsDto {
   @ApiProperty() retrieval_ms!: number;
+  @ApiProperty({ description: 'Part of retrieval_ms: waiting for the reranker (0 when it was not asked).' }) rerank_ms!: number;
   @ApiProperty() generation_ms!: number;
   @ApiProperty() total_ms!: number;
 }
@@ -46,6 +86,9 @@ export class QueryResponseDto {
   @ApiProperty({ nullable: true, type: String, description: 'The model that answered (`extractive` offline); null when nothing was retrieved.' })
   model!: string | null;
   @ApiProperty({ description: 'Served from the answer cache.' }) cached!: boolean;
+  @ApiProperty({ description: "The sources were put in the reranker's order." }) reranked!: boolean;
+  @ApiProperty({ enum: [...RERANK_REASONS, 'cached'], nullable: true, type: String, description: 'Why the sources keep the fused order; null when reranked.' })
+  rerank_reason!: string | null;
 }
 
 /** A retrieved source as the SSE `retrieval` event sends it: a search result with its place in the list. */
@@ -83,6 +126,8 @@ export class DoneEventDto {
   @ApiProperty({ type: TimingsDto }) timings!: TimingsDto;
   @ApiProperty({ nullable: true, type: String }) model!: string | null;
   @ApiProperty() cached!: boolean;
+  @ApiProperty() reranked!: boolean;
+  @ApiProperty({ enum: [...RERANK_REASONS, 'cached'], nullable: true, type: String }) rerank_reason!: string | null;
 }
 
 export function toCitationDto(citation: Citation): CitationDto {
@@ -119,8 +164,8 @@ export function toUsageDto(result: QueryResult): UsageDto {
 }
 
 export function toTimingsDto(result: QueryResult): TimingsDto {
-  const { retrievalMs, generationMs, totalMs } = result.timings;
-  return { retrieval_ms: retrievalMs, generation_ms: generationMs, total_ms: totalMs };
+  const { retrievalMs, rerankMs, generationMs, totalMs } = result.timings;
+  return { retrieval_ms: retrievalMs, rerank_ms: rerankMs, generation_ms: generationMs, total_ms: totalMs };
 }
 
 /** The JSON answer: the SSE `done` event's fields, after the whole answer text. */
@@ -137,5 +182,13 @@ export function toDeltaEventDto(text: string, cites: CitationNumber[]): DeltaEve
 }
 
 export function toDoneEventDto(result: QueryResult): DoneEventDto {
-  return { citations: result.citations.map(toCitationDto), usage: toUsageDto(result), timings: toTimingsDto(result), model: result.model, cached: result.cached };
+  return {
+    citations: result.citations.map(toCitationDto),
+    usage: toUsageDto(result),
+    timings: toTimingsDto(result),
+    model: result.model,
+    cached: result.cached,
+    reranked: result.rerank.reranked,
+    rerank_reason: result.rerank.reason,
+  };
 }
