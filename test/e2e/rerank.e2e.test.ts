@@ -36,7 +36,7 @@ describe('reranking: the fused candidates go to an OpenAI-compatible /rerank ser
       RERANK_BASE_URL: baseUrl,
       RERANK_MODEL: 'fake-reranker',
       RERANK_CANDIDATES: '6',
-      RERANK_TIMEOUT_MS: '300',
+      RERANK_TIMEOUT_MS: '1500',
       // Every query here must retrieve (and rerank) again.
       ANSWER_CACHE_TTL_SECONDS: '0',
     });
