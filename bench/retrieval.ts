@@ -72,6 +72,7 @@ async function main(): Promise<void> {
     const qrels = values['one-relevant'] ? oneRelevantPerQuery(judged) : judged;
     const queries = await readQueries(datasetDir, new Set(qrels.keys()));
     const results = {} as Record<(typeof MODES)[number], QueryScores>;
+    const rerankedCount = {} as Record<(typeof MODES)[number], number>;
     for (const mode of MODES) {
       const started = Date.now();
       const perQuery: QueryScores[] = [];
@@ -88,11 +89,13 @@ async function main(): Promise<void> {
         perQuery.push(scoreQuery(ranked, qrels.get(query.id)!));
       });
       results[mode] = meanScores(perQuery);
+      rerankedCount[mode] = reranked;
       const ms = (Date.now() - started) / Math.max(1, queries.length);
       log(`${mode.padEnd(8)} ${Object.entries(results[mode]).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}  (${ms.toFixed(1)} ms/query${reranked > 0 ? `, ${reranked}/${queries.length} reranked` : ''})`);
     }
     log(`split ${values.split}, ${queries.length} queries, top_k ${topK}; ingest ${ingestSeconds.toFixed(1)} s`);
-    log(JSON.stringify({ hybrid: results.hybrid, vector: results.vector, keyword: results.keyword, docs, queries: queries.length }));
+    const reranked = Object.values(rerankedCount).some((n) => n > 0) ? { reranked: rerankedCount } : {};
+    log(JSON.stringify({ hybrid: results.hybrid, vector: results.vector, keyword: results.keyword, docs, queries: queries.length, ...reranked }));
   } finally {
     await system.stop();
   }
