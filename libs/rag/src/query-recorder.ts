@@ -58,8 +58,8 @@ export class QueryRecorder implements BeforeApplicationShutdown {
       totalMs: result.timings.totalMs,
       outcome: record.outcome,
       flaggedChunks: record.flaggedChunks,
-      // A cached answer was not reranked now; whether it was when made is not known here.
-      reranked: result.rerank.reason === 'not_requested' || result.rerank.reason === 'not_configured' || result.rerank.reason === 'cached' ? null : result.rerank.reranked,
+      // Null when no rerank was asked for (or none is configured); a cached answer's sources were reranked when it was made.
+      reranked: result.rerank.reason === 'not_requested' || result.rerank.reason === 'not_configured' ? null : result.rerank.reranked,
       rerankMs: result.timings.rerankMs,
     });
   }

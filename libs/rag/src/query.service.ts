@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError } from '@app/errors';
 import { ANSWER_GENERATOR, AnswerGenerator, costUsd, detectPromptInjection, ModelUsage, NO_ANSWER_TEXT } from '@app/llm';
-import { compileSearchFilter, RerankedSearch, RerankReport, SearchService } from '@app/retrieval';
+import { compileSearchFilter, RerankedSearch, RerankReport, RerankSkipReason, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
 import { buildCitations } from './citations';
@@ -68,7 +68,7 @@ export class QueryService {
         topK: request.topK,
         generator: this.generator.cacheIdentity,
         // Reranked sources and another model or temperature make another answer.
-        rerank: this.ranked.wants(request),
+        rerank: this.ranked.skipReason(request) === null,
         generation: request.generation,
       };
       return { request, collection, search, cacheScope, startedAt };
@@ -91,7 +91,7 @@ export class QueryService {
 
       const hit = await this.cache.find(prepared.cacheScope, request.query, embedQuery);
       if (hit) {
-        const result = this.cachedResult(hit, elapsedSince(startedAt));
+        const result = this.cachedResult(hit, elapsedSince(startedAt), this.ranked.skipReason(request));
         this.recorder.answeredInBackground(request, {
           collectionId: prepared.collection.id,
           result,
@@ -216,7 +216,8 @@ export class QueryService {
     return { answer, cited: markers.cited.map((n) => sources[n - 1]), model, usage: spent() };
   }
 
-  private cachedResult(hit: CacheHit, totalMs: number): QueryResult {
+  /** `skipped`: why the scope is not a reranked one; null when it is (only answers from reranked sources are cached in it). */
+  private cachedResult(hit: CacheHit, totalMs: number, skipped: RerankSkipReason | null): QueryResult {
     const { answer, citations, model } = hit.answer;
     return {
       answer,
@@ -226,7 +227,7 @@ export class QueryService {
       timings: { retrievalMs: totalMs, rerankMs: 0, generationMs: 0, totalMs },
       model,
       cached: true,
-      rerank: { reranked: false, reason: 'cached' },
+      rerank: { reranked: skipped === null, reason: skipped },
     };
   }
 

@@ -44,7 +44,7 @@ export interface QueryResult {
   model: string | null;
   cached: boolean;
   /** Whether the sources are in the reranker's order, and why not (null when they are). */
-  rerank: { reranked: boolean; reason: RerankSkipReason | 'cached' | null };
+  rerank: { reranked: boolean; reason: RerankSkipReason | null };
 }
 
 /** What a query produces, in this order: one `retrieval`, any number of `delta`, one `done`. */

@@ -57,6 +57,12 @@ export class RerankedSearch {
     return request.rerank ?? this.reranker !== null;
   }
 
+  /** Why a request will not be reranked before anything is asked (not wanted, or no reranker); null when it will be tried. */
+  skipReason(request: Pick<SearchRequest, 'rerank'>): RerankSkipReason | null {
+    if (!this.wants(request)) return 'not_requested';
+    return this.reranker === null ? 'not_configured' : null;
+  }
+
   async find(request: SearchRequest): Promise<RankedHits> {
     return this.run(await this.search.plan(request));
   }
@@ -64,9 +70,9 @@ export class RerankedSearch {
   /** Runs a planned search, reranked when the request wants it and a reranker is configured. */
   async run(plan: SearchPlan, signal?: AbortSignal): Promise<RankedHits> {
     const { request } = plan;
-    if (!this.wants(request) || this.reranker === null) {
-      const reason: RerankSkipReason = this.wants(request) ? 'not_configured' : 'not_requested';
-      return { hits: await this.search.run(plan), rerank: { reranked: false, reason, ms: 0 } };
+    const skipped = this.skipReason(request);
+    if (skipped !== null || this.reranker === null) {
+      return { hits: await this.search.run(plan), rerank: { reranked: false, reason: skipped ?? 'not_configured', ms: 0 } };
     }
     // The reranker sees more than it returns: a passage fusion put 30th may be the best answer.
     const fused = await this.search.run({ ...plan, request: { ...request, topK: Math.max(request.topK, this.candidates) } });

@@ -87,7 +87,7 @@ export class QueryResponseDto {
   model!: string | null;
   @ApiProperty({ description: 'Served from the answer cache.' }) cached!: boolean;
   @ApiProperty({ description: "The sources were put in the reranker's order." }) reranked!: boolean;
-  @ApiProperty({ enum: [...RERANK_REASONS, 'cached'], nullable: true, type: String, description: 'Why the sources keep the fused order; null when reranked.' })
+  @ApiProperty({ enum: RERANK_REASONS, nullable: true, type: String, description: 'Why the sources keep the fused order; null when reranked (a cached answer: its sources were reranked when it was made).' })
   rerank_reason!: string | null;
 }
 
@@ -127,7 +127,7 @@ export class DoneEventDto {
   @ApiProperty({ nullable: true, type: String }) model!: string | null;
   @ApiProperty() cached!: boolean;
   @ApiProperty() reranked!: boolean;
-  @ApiProperty({ enum: [...RERANK_REASONS, 'cached'], nullable: true, type: String }) rerank_reason!: string | null;
+  @ApiProperty({ enum: RERANK_REASONS, nullable: true, type: String }) rerank_reason!: string | null;
 }
 
 export function toCitationDto(citation: Citation): CitationDto {
