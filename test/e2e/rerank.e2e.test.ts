@@ -5,6 +5,7 @@ import { createPool } from '@app/database';
 import { FakeReranker } from '../support/fake-reranker';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { until } from '../support/until';
 
 const QUESTION = 'How many vacation days do employees get?';
 
@@ -37,8 +38,6 @@ describe('reranking: the fused candidates go to an OpenAI-compatible /rerank ser
       RERANK_MODEL: 'fake-reranker',
       RERANK_CANDIDATES: '6',
       RERANK_TIMEOUT_MS: '1500',
-      // Every query here must retrieve (and rerank) again.
-      ANSWER_CACHE_TTL_SECONDS: '0',
     });
     system = await startSystem(env.config);
     pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
@@ -94,8 +93,15 @@ describe('reranking: the fused candidates go to an OpenAI-compatible /rerank ser
     // Each citation's rank is its source's place in the reranked list.
     assert.ok(body.citations.length > 0, JSON.stringify(body));
     for (const citation of body.citations) assert.equal(citation.chunk_id, reranked[citation.rank - 1], JSON.stringify(citation));
-    const { rows } = await pool.query(`SELECT reranked, rerank_ms FROM query_logs WHERE outcome = 'answered' ORDER BY created_at DESC LIMIT 1`);
+    await until(async () => (await pool.query(`SELECT 1 FROM query_logs WHERE outcome = 'answered'`)).rowCount === 1);
+    const { rows } = await pool.query(`SELECT reranked, rerank_ms FROM query_logs WHERE outcome = 'answered'`);
     assert.deepEqual([rows[0].reranked, rows[0].rerank_ms], [true, body.timings.rerank_ms]);
+
+    // Asked again: the cached answer, whose sources were reranked when it was made; the reranker is not asked.
+    const again = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr', top_k: 3 } });
+    assert.deepEqual([again.body.cached, again.body.reranked, again.body.rerank_reason, again.body.timings.rerank_ms], [true, true, null, 0]);
+    assert.deepEqual(again.body.citations, body.citations);
+    assert.equal(reranker.requests.length, 1);
   });
 
   test('a validated request field: rerank must be a boolean', async () => {
@@ -146,8 +152,11 @@ describe('reranking: the fused candidates go to an OpenAI-compatible /rerank ser
     assert.deepEqual([body.reranked, body.rerank_reason], [false, 'circuit_open']);
     assert.deepEqual(texts(body), texts(fused.body));
     assert.equal(reranker.requests.length, 0);
-    const query = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr' } });
-    assert.equal(query.status, 200, JSON.stringify(query.body));
-    assert.deepEqual([query.body.reranked, query.body.rerank_reason], [false, 'circuit_open']);
+    // A query answers from the fused sources, and that answer is not cached for the reranked scope it was asked in.
+    for (let i = 0; i < 2; i++) {
+      const query = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr' } });
+      assert.equal(query.status, 200, JSON.stringify(query.body));
+      assert.deepEqual([query.body.reranked, query.body.rerank_reason, query.body.cached], [false, 'circuit_open', false]);
+    }
   });
 });
