@@ -11,7 +11,8 @@
 // again (its documents carry their BEIR id in metadata.beir_id): two api versions started on the same database
 // are then compared on the same chunks, in one run each after the other, without the minutes of ingestion.
 // Without --url it starts its own api and worker processes on a scratch database and removes them after;
-// --set configures them (e.g. --set EMBEDDING_PROVIDER=openai --set OPENAI_BASE_URL=... --set OPENAI_API_KEY=...).
+// --set configures them (e.g. --set EMBEDDING_PROVIDER=openai --set OPENAI_BASE_URL=... --set OPENAI_API_KEY=...; a reranker:
+// --set RERANK_PROVIDER=openai-compatible --set RERANK_BASE_URL=... --set RERANK_MODEL=...).
 // --one-relevant judges only each query's best document (see oneRelevantPerQuery).
 import { randomBytes } from 'node:crypto';
 import { basename, resolve } from 'node:path';
@@ -71,24 +72,30 @@ async function main(): Promise<void> {
     const qrels = values['one-relevant'] ? oneRelevantPerQuery(judged) : judged;
     const queries = await readQueries(datasetDir, new Set(qrels.keys()));
     const results = {} as Record<(typeof MODES)[number], QueryScores>;
+    const rerankedCount = {} as Record<(typeof MODES)[number], number>;
     for (const mode of MODES) {
       const started = Date.now();
       const perQuery: QueryScores[] = [];
+      // With RERANK_* set, how many searches the reranker ordered (the others fell back to the fused order).
+      let reranked = 0;
       await forEachConcurrently(queries, concurrency, async (query) => {
         const { status, body } = await requestJson(system.baseUrl, '/v1/search', {
           method: 'POST',
           json: { query: query.text.slice(0, MAX_QUERY_CHARS), collection, mode, top_k: topK },
         });
         if (status !== 200) throw new Error(`search for query ${query.id} answered ${status}: ${JSON.stringify(body)}`);
+        if (body.reranked) reranked++;
         const ranked = rankDocuments(body.results.map((hit: { document_id: string }) => beirIds.get(hit.document_id) ?? hit.document_id));
         perQuery.push(scoreQuery(ranked, qrels.get(query.id)!));
       });
       results[mode] = meanScores(perQuery);
+      rerankedCount[mode] = reranked;
       const ms = (Date.now() - started) / Math.max(1, queries.length);
-      log(`${mode.padEnd(8)} ${Object.entries(results[mode]).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}  (${ms.toFixed(1)} ms/query)`);
+      log(`${mode.padEnd(8)} ${Object.entries(results[mode]).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}  (${ms.toFixed(1)} ms/query${reranked > 0 ? `, ${reranked}/${queries.length} reranked` : ''})`);
     }
     log(`split ${values.split}, ${queries.length} queries, top_k ${topK}; ingest ${ingestSeconds.toFixed(1)} s`);
-    log(JSON.stringify({ hybrid: results.hybrid, vector: results.vector, keyword: results.keyword, docs, queries: queries.length }));
+    const reranked = Object.values(rerankedCount).some((n) => n > 0) ? { reranked: rerankedCount } : {};
+    log(JSON.stringify({ hybrid: results.hybrid, vector: results.vector, keyword: results.keyword, docs, queries: queries.length, ...reranked }));
   } finally {
     await system.stop();
   }

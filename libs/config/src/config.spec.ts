@@ -123,3 +123,31 @@ test('CHAT_CONTEXT_TOKENS: unset (the per-model table), one number, or a JSON ob
   // The room is counted beyond the longest answer.
   assert.throws(() => loadConfig({ CHAT_CONTEXT_TOKENS: '4000', LLM_MAX_ANSWER_TOKENS: '2000' }), /CHAT_CONTEXT_TOKENS/);
 });
+
+test('reranking is off by default; openai-compatible needs a base URL and a model', () => {
+  assert.deepEqual(loadConfig({}).rerank, { provider: 'none', baseUrl: null, model: '', apiKey: null, candidates: 50, timeoutMs: 2_000 });
+  const on = loadConfig({
+    RERANK_PROVIDER: 'openai-compatible',
+    RERANK_BASE_URL: 'http://tei:8080',
+    RERANK_MODEL: 'BAAI/bge-reranker-v2-m3',
+    RERANK_CANDIDATES: '100',
+    RERANK_TIMEOUT_MS: '800',
+  }).rerank;
+  assert.deepEqual(on, { provider: 'openai-compatible', baseUrl: 'http://tei:8080', model: 'BAAI/bge-reranker-v2-m3', apiKey: null, candidates: 100, timeoutMs: 800 });
+  const cases: [Record<string, string>, RegExp][] = [
+    [{ RERANK_PROVIDER: 'cohere' }, /RERANK_PROVIDER must be one of none, openai-compatible/],
+    [{ RERANK_PROVIDER: 'openai-compatible', RERANK_MODEL: 'm' }, /RERANK_BASE_URL is required/],
+    [{ RERANK_PROVIDER: 'openai-compatible', RERANK_BASE_URL: 'http://tei:8080' }, /RERANK_MODEL is required/],
+    [{ RERANK_BASE_URL: 'ftp://tei' }, /RERANK_BASE_URL must use http: or https:/],
+    [{ RERANK_CANDIDATES: '0' }, /RERANK_CANDIDATES must be between 1 and 1000/],
+    [{ RERANK_TIMEOUT_MS: 'fast' }, /RERANK_TIMEOUT_MS must be a whole number/],
+  ];
+  for (const [env, message] of cases) assert.throws(() => loadConfig(env), message);
+});
+
+test('CHAT_MODELS is the allow-list of per-request models; CHAT_MODEL is always on it, first', () => {
+  assert.deepEqual(loadConfig({}).llm.allowedModels, ['extractive']);
+  const config = loadConfig({ OPENAI_API_KEY: 'sk-test', CHAT_MODEL: 'gpt-4o-mini', CHAT_MODELS: 'gpt-4.1-mini, gpt-4o-mini,gpt-4.1' });
+  assert.deepEqual(config.llm.allowedModels, ['gpt-4o-mini', 'gpt-4.1-mini', 'gpt-4.1']);
+  assert.throws(() => loadConfig({ CHAT_MODELS: 'a,,b' }), /CHAT_MODELS must be comma-separated model names/);
+});

@@ -2,6 +2,7 @@ import { resolve } from 'node:path';
 
 export type EmbeddingProviderName = 'local' | 'openai';
 export type LlmProviderName = 'extractive' | 'openai';
+export type RerankProviderName = 'none' | 'openai-compatible';
 /** Where uploaded files are kept (see libs/storage): PostgreSQL, an S3-compatible store, or DATA_DIR on one machine. */
 export type BlobStoreName = 'local' | 'postgres' | 's3';
 
@@ -105,10 +106,24 @@ export interface AppConfig {
     maxRetries: number;
     /** Most tokens one answer may have (the request's `max_tokens`); also what a query reserves of the budget for it. */
     maxAnswerTokens: number;
-    /** USD per million tokens by model name; a model missing here gets no cost figure. */
+    /** Models a request may name (`model`); the first is CHAT_MODEL. */
+    allowedModels: string[];
+    /** USD per million tokens by model name (chat, embedding and rerank models); a model missing here gets no cost figure. */
     prices: Record<string, ChatModelPrice>;
     /** The context window the answer prompt must fit, per model (see contextWindowOf in @app/llm). */
     contextTokens: ContextTokenSettings;
+  };
+  /** The second stage of retrieval: fused candidates reordered by a reranker. */
+  rerank: {
+    provider: RerankProviderName;
+    /** `POST {baseUrl}/rerank`; set when the provider is not 'none'. */
+    baseUrl: string | null;
+    model: string;
+    apiKey: string | null;
+    /** Fused candidates sent to the reranker; at least the request's top_k. */
+    candidates: number;
+    /** Longest wait for the reranker; slower answers keep the fused order. */
+    timeoutMs: number;
   };
   answers: {
     /** How long cached answers live; 0 turns the answer cache off. */
@@ -265,7 +280,36 @@ const DEFAULT_CHAT_PRICES: Record<string, ChatModelPrice> = {
   'gpt-4.1-nano': { input: 0.1, output: 0.4 },
   'gpt-4.1-mini': { input: 0.4, output: 1.6 },
   'gpt-4.1': { input: 2, output: 8 },
+  // Embedding models have input prices only.
+  'text-embedding-3-small': { input: 0.02, output: 0 },
+  'text-embedding-3-large': { input: 0.13, output: 0 },
+  'text-embedding-ada-002': { input: 0.1, output: 0 },
 };
+
+/** CHAT_MODELS: comma-separated model names a request may choose; CHAT_MODEL is always allowed and comes first. */
+function chatModels(env: Env, name: string, chatModel: string): string[] {
+  const raw = read(env, name);
+  const listed = raw === undefined ? [] : raw.split(',').map((model) => model.trim());
+  if (listed.some((model) => model === '' || model.length > 200)) throw new ConfigError(name, `must be comma-separated model names, got "${raw}"`);
+  return [...new Set([chatModel, ...listed])];
+}
+
+/** The RERANK_* variables; RERANK_BASE_URL and RERANK_MODEL are required unless the provider is 'none'. */
+function rerankSettings(env: Env): AppConfig['rerank'] {
+  const provider = oneOf<RerankProviderName>(env, 'RERANK_PROVIDER', ['none', 'openai-compatible'], 'none');
+  const baseUrl = url(env, 'RERANK_BASE_URL', null, ['http:', 'https:']);
+  const model = read(env, 'RERANK_MODEL') ?? '';
+  if (provider !== 'none' && baseUrl === null) throw new ConfigError('RERANK_BASE_URL', `is required when RERANK_PROVIDER is "${provider}"`);
+  if (provider !== 'none' && model === '') throw new ConfigError('RERANK_MODEL', `is required when RERANK_PROVIDER is "${provider}"`);
+  return {
+    provider,
+    baseUrl,
+    model,
+    apiKey: read(env, 'RERANK_API_KEY') ?? null,
+    candidates: integer(env, 'RERANK_CANDIDATES', 50, 1, 1_000),
+    timeoutMs: integer(env, 'RERANK_TIMEOUT_MS', 2_000, 10, 600_000),
+  };
+}
 
 /** CHAT_PRICES: a JSON object `{ "<model>": { "input": <usd per 1M>, "output": <usd per 1M> } }`. */
 function chatPrices(env: Env, name: string): Record<string, ChatModelPrice> {
@@ -423,6 +467,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const maxUploadBytes = integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, blobStore === 's3' ? S3_MAX_COPY_BYTES : Number.MAX_SAFE_INTEGER);
 
   const maxAnswerTokens = integer(env, 'LLM_MAX_ANSWER_TOKENS', 1_024, 16, 1_000_000);
+  const chatModel = read(env, 'CHAT_MODEL') ?? (llmProvider === 'openai' ? 'gpt-4o-mini' : 'extractive');
 
   const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'groundwork';
   if (!/^[\w.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
@@ -462,14 +507,16 @@ export function loadConfig(env: Env = process.env): AppConfig {
     },
     llm: {
       provider: llmProvider,
-      chatModel: read(env, 'CHAT_MODEL') ?? (llmProvider === 'openai' ? 'gpt-4o-mini' : 'extractive'),
+      chatModel,
       fallbackModel: read(env, 'CHAT_FALLBACK_MODEL') ?? null,
       timeoutMs: integer(env, 'LLM_TIMEOUT_MS', 30_000, 100, 600_000),
       maxRetries: integer(env, 'LLM_MAX_RETRIES', 2, 0, 10),
       maxAnswerTokens,
+      allowedModels: chatModels(env, 'CHAT_MODELS', chatModel),
       prices: chatPrices(env, 'CHAT_PRICES'),
       contextTokens: contextTokens(env, 'CHAT_CONTEXT_TOKENS', maxAnswerTokens),
     },
+    rerank: rerankSettings(env),
     answers: {
       cacheTtlSeconds: integer(env, 'ANSWER_CACHE_TTL_SECONDS', 86_400, 0, 30 * 86_400),
       sseKeepAliveMs: integer(env, 'SSE_KEEPALIVE_MS', 15_000, 100, 300_000),

@@ -41,6 +41,13 @@ export interface NewQueryLog {
   flaggedChunks: number;
   /** One per citation of the answer; empty when it cited nothing or failed. */
   citedSources: CitedSource[];
+  /** The model, temperature and max_tokens the request named; null when it left them to the configuration. */
+  requestedModel?: string | null;
+  temperature?: number | null;
+  maxTokens?: number | null;
+  /** Whether the sources were reranked; null when no rerank was asked for. */
+  reranked?: boolean | null;
+  rerankMs?: number;
 }
 
 export interface QueryStats {
@@ -110,11 +117,13 @@ export class QueryLogsRepository {
       log.tenant,
       `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,
                                cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code,
-                               tenant, query_flagged, flagged_chunks, query_id, api_key_id, cited_sources)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22)`,
+                               tenant, query_flagged, flagged_chunks, query_id, api_key_id, cited_sources,
+                               requested_model, temperature, max_tokens, reranked, rerank_ms)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)`,
       [log.collectionId, log.queryText, log.mode, log.topK, log.sourceCount, log.model, log.promptTokens, log.completionTokens,
         log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode,
-        log.tenant, log.queryFlagged, log.flaggedChunks, log.queryId, log.apiKeyId, JSON.stringify(log.citedSources)],
+        log.tenant, log.queryFlagged, log.flaggedChunks, log.queryId, log.apiKeyId, JSON.stringify(log.citedSources),
+        log.requestedModel ?? null, log.temperature ?? null, log.maxTokens ?? null, log.reranked ?? null, log.rerankMs ?? 0],
     );
   }
 

@@ -28,6 +28,7 @@ export function embeddingSettingsFrom(config: AppConfig): EmbeddingProviderSetti
       maxBatchTokens,
       concurrency,
       maxRetries,
+      prices: config.llm.prices,
     },
   };
 }

@@ -1,4 +1,3 @@
-export * from './backoff';
 export * from './embedding-provider';
 export * from './embedding-provider.factory';
 export * from './embeddings.module';

@@ -1,17 +1,11 @@
-import OpenAI, { APIConnectionError, APIError } from 'openai';
+import type { ChatModelPrice } from '@app/config';
 import { AppError, ValidationError } from '@app/errors';
-import { backoffDelayMs } from './backoff';
+import { EmbeddingsClient, EmbeddingsResponse, ModelCallError, RetryInfo } from '@app/models';
 import { planBatches } from './embedding-batches';
 import { decodeVector } from './embedding-cache';
 import { EmbeddingProvider, EmbedOptions, l2NormalizeInPlace } from './embedding-provider';
 
-export interface RetryInfo {
-  /** 1 for the first retry. */
-  attempt: number;
-  /** HTTP status of the failed attempt; undefined for timeouts and connection errors. */
-  status?: number;
-  delayMs: number;
-}
+export type { RetryInfo } from '@app/models';
 
 export interface OpenAIEmbedderOptions {
   apiKey: string;
@@ -33,6 +27,8 @@ export interface OpenAIEmbedderOptions {
   /** Default 20,000. */
   maxDelayMs?: number;
   onRetry?: (info: RetryInfo) => void;
+  /** USD per million tokens, for the model cost metric. */
+  prices?: Readonly<Record<string, ChatModelPrice>>;
 }
 
 export const OPENAI_MAX_BATCH_SIZE = 2048;
@@ -64,25 +60,19 @@ export class EmbeddingProviderError extends AppError {
   }
 }
 
-/** 408 and 409 are transient by OpenAI's own definition (its SDK retries them too); 429 and 5xx are load. */
-function isRetryableStatus(status: number): boolean {
-  return status === 408 || status === 409 || status === 429 || status >= 500;
-}
-
 /**
- * Embeddings through any OpenAI-compatible API. Retries are done here, not by the SDK (`maxRetries: 0`), so
- * that only the failed batch is re-sent, Retry-After is honoured, the backoff has full jitter and every retry
- * is reported through `onRetry`.
+ * Embeddings through any OpenAI-compatible API: batching, concurrency and decoding here; each batch is one call
+ * through the model gateway (@app/models), which retries only that batch (backoff with full jitter, Retry-After
+ * honoured), reports every retry through `onRetry`, and records the model metrics.
  */
 export class OpenAIEmbedder implements EmbeddingProvider {
   readonly name = 'openai';
   readonly model: string;
   readonly dimension: number;
-  private readonly client: OpenAI;
+  private readonly client: EmbeddingsClient;
   private readonly settings: Settings;
   /** Only text-embedding-3 and later accept `dimensions`; older or other models reject the field. */
   private readonly sendDimensions: boolean;
-  private readonly onRetry?: (info: RetryInfo) => void;
 
   constructor(options: OpenAIEmbedderOptions) {
     const settings: Settings = { ...DEFAULTS };
@@ -92,12 +82,13 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     this.dimension = options.dimension;
     this.settings = settings;
     this.sendDimensions = options.model.startsWith('text-embedding-3');
-    this.onRetry = options.onRetry;
-    this.client = new OpenAI({
+    this.client = new EmbeddingsClient({
       apiKey: options.apiKey,
       baseURL: options.baseURL,
-      timeout: settings.timeoutMs,
-      maxRetries: 0,
+      timeoutMs: settings.timeoutMs,
+      retry: { maxRetries: settings.maxRetries, baseDelayMs: settings.baseDelayMs, maxDelayMs: settings.maxDelayMs },
+      prices: options.prices,
+      onRetry: options.onRetry,
     });
   }
 
@@ -139,41 +130,20 @@ export class OpenAIEmbedder implements EmbeddingProvider {
   }
 
   private async embedBatch(input: string[], signal: AbortSignal): Promise<Float32Array[]> {
-    for (let attempt = 0; ; attempt++) {
-      signal.throwIfAborted();
-      try {
-        const response = await this.client.embeddings.create(
-          {
-            model: this.model,
-            input,
-            // Little-endian float32 in base64: a quarter of the bytes of JSON floats, decoded straight into a
-            // Float32Array with no number[] in between (the SDK's own default decodes into number[]; asking
-            // explicitly hands us the string). Servers that ignore the field and send floats still work.
-            encoding_format: 'base64',
-            ...(this.sendDimensions ? { dimensions: this.dimension } : {}),
-          },
-          { signal },
-        );
-        return this.toVectors(response, input.length);
-      } catch (error) {
-        if (signal.aborted) throw signal.reason;
-        if (!(error instanceof APIError)) throw error;
-        const status = error.status;
-        const retryable = status === undefined ? error instanceof APIConnectionError : isRetryableStatus(status);
-        if (!retryable || attempt >= this.settings.maxRetries) throw this.failed(error, attempt + 1, retryable);
-        const delayMs = backoffDelayMs(attempt + 1, {
-          baseDelayMs: this.settings.baseDelayMs,
-          maxDelayMs: this.settings.maxDelayMs,
-          retryAfter: retryAfterHeader(error),
-        });
-        this.onRetry?.({ attempt: attempt + 1, status, delayMs });
-        await sleep(delayMs, signal);
-      }
+    try {
+      const response = await this.client.create(
+        { model: this.model, input, ...(this.sendDimensions ? { dimensions: this.dimension } : {}) },
+        signal,
+      );
+      return this.toVectors(response, input.length);
+    } catch (error) {
+      if (error instanceof ModelCallError) throw this.failed(error);
+      throw error;
     }
   }
 
   /** The response's embeddings in input order; typed loosely, as a server that ignores the encoding sends floats. */
-  private toVectors(response: { data?: { index: number; embedding: unknown }[] }, expected: number): Float32Array[] {
+  private toVectors(response: EmbeddingsResponse, expected: number): Float32Array[] {
     const data = Array.isArray(response?.data) ? [...response.data].sort((a, b) => a.index - b.index) : [];
     if (data.length !== expected || data.some((item, i) => item.index !== i)) {
       throw new AppError(
@@ -209,42 +179,17 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     );
   }
 
-  private failed(error: APIError, attempts: number, retryable: boolean): EmbeddingProviderError {
-    const status = error.status;
+  private failed(error: ModelCallError): EmbeddingProviderError {
+    const { status } = error.failure;
+    const attempts = error.attempts;
     const message =
       status === undefined
         ? `The embedding provider could not be reached (gave up after ${attempts} attempts).`
-        : retryable
+        : error.transient
           ? `The embedding provider failed (HTTP ${status}; gave up after ${attempts} attempts).`
           : `The embedding provider refused the request (HTTP ${status}).`;
-    return new EmbeddingProviderError(message, { model: this.model, status, attempts }, error.message);
+    return new EmbeddingProviderError(message, { model: this.model, status, attempts }, error.failure.providerMessage);
   }
-}
-
-/** OpenAI also sends retry-after-ms, more precise than the standard header; prefer it. */
-function retryAfterHeader(error: APIError): string | null {
-  const headers = error.headers;
-  if (!headers) return null;
-  const milliseconds = Number(headers.get('retry-after-ms'));
-  if (headers.get('retry-after-ms') !== null && Number.isFinite(milliseconds) && milliseconds >= 0) {
-    return String(milliseconds / 1000);
-  }
-  return headers.get('retry-after');
-}
-
-function sleep(ms: number, signal: AbortSignal): Promise<void> {
-  return new Promise((resolve, reject) => {
-    if (signal.aborted) return reject(signal.reason);
-    const onAbort = () => {
-      clearTimeout(timer);
-      reject(signal.reason);
-    };
-    const timer = setTimeout(() => {
-      signal.removeEventListener('abort', onAbort);
-      resolve();
-    }, ms);
-    signal.addEventListener('abort', onAbort, { once: true });
-  });
 }
 
 function validateOptions(options: OpenAIEmbedderOptions, settings: Settings): void {

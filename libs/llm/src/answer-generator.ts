@@ -1,3 +1,7 @@
+import type { ChatEvent, ChatMessage } from '@app/models';
+
+export type { ChatMessage, ModelUsage } from '@app/models';
+
 /** Nest injection token for the configured AnswerGenerator. */
 export const ANSWER_GENERATOR = Symbol('ANSWER_GENERATOR');
 
@@ -10,9 +14,13 @@ export interface AnswerSource {
   pageEnd: number;
 }
 
-export interface ChatMessage {
-  role: 'system' | 'user' | 'assistant';
-  content: string;
+/** What a request may choose of its answer's generation; absent fields take the configured defaults. */
+export interface GenerationControls {
+  /** One of CHAT_MODELS (checked before generation). */
+  model?: string;
+  temperature?: number;
+  /** Longest answer in tokens, at most LLM_MAX_ANSWER_TOKENS. */
+  maxTokens?: number;
 }
 
 /** Everything a backend may need; each uses what fits it (a chat model the messages, the extractive one the sources). */
@@ -21,21 +29,15 @@ export interface AnswerInput {
   sources: AnswerSource[];
   /** The chat prompt built from question and sources (see @app/rag's prompt builder). */
   messages: ChatMessage[];
-}
-
-/** Token counts as the provider reported them. */
-export interface ModelUsage {
-  promptTokens: number;
-  completionTokens: number;
+  /** The request's own model, temperature and answer length (chat backends only). */
+  controls?: GenerationControls;
 }
 
 /**
  * What a generation produces, in order: `delta` events (text pieces to show as they come), then exactly one
  * `end` with the model that answered and the provider's usage (null when it reported none).
  */
-export type GenerationEvent =
-  | { type: 'delta'; text: string }
-  | { type: 'end'; model: string; usage: ModelUsage | null };
+export type GenerationEvent = ChatEvent;
 
 export interface AnswerGenerator {
   /** 'extractive' | 'openai' */

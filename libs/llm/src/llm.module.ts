@@ -20,6 +20,7 @@ export function createAnswerGenerator(config: AppConfig): AnswerGenerator {
         timeoutMs: config.llm.timeoutMs,
         maxRetries: config.llm.maxRetries,
         maxAnswerTokens: config.llm.maxAnswerTokens,
+        prices: config.llm.prices,
       });
     default: {
       const unknown: never = config.llm.provider;
@@ -31,7 +32,7 @@ export function createAnswerGenerator(config: AppConfig): AnswerGenerator {
 /** The chat model that rewrites conversation follow-ups, when one is configured; null offline. */
 export function createQuestionRewriter(config: AppConfig): QuestionRewriter | null {
   if (config.llm.provider !== 'openai') return null;
-  return new ChatQuestionRewriter({ apiKey: config.openai.apiKey!, baseURL: config.openai.baseUrl, model: config.llm.chatModel, timeoutMs: config.llm.timeoutMs });
+  return new ChatQuestionRewriter({ apiKey: config.openai.apiKey!, baseURL: config.openai.baseUrl, model: config.llm.chatModel, timeoutMs: config.llm.timeoutMs, prices: config.llm.prices });
 }
 
 /**

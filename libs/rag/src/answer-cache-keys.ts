@@ -1,4 +1,5 @@
 import { createHash } from 'node:crypto';
+import type { GenerationControls } from '@app/llm';
 
 /** Everything besides the question that decides an answer. Two queries share cached answers only when all of it is equal. */
 export interface AnswerCacheScope {
@@ -14,6 +15,10 @@ export interface AnswerCacheScope {
   multiQuery?: number;
   /** The answer backend and its models (AnswerGenerator.cacheIdentity). */
   generator: string;
+  /** The sources were reranked (answers whose rerank failed are not cached: QueryService). */
+  rerank?: boolean;
+  /** The request's own model, temperature and answer length. */
+  generation?: GenerationControls;
 }
 
 /**
@@ -63,7 +68,10 @@ export const CACHED_ANSWER_FORMAT = 3;
  */
 export function answerCacheKeys(prefix: string, scope: AnswerCacheScope) {
   const base = `${prefix}:answers:v${CACHED_ANSWER_FORMAT}:${scope.collectionId}:${scope.contentVersion}`;
-  const scopeHash = sha256(canonicalJson({ filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, context: scope.context, multiQuery: scope.multiQuery ?? 0, generator: scope.generator }));
+  const scopeHash = sha256(canonicalJson({
+    filters: scope.filters ?? null, mode: scope.mode, topK: scope.topK, context: scope.context, multiQuery: scope.multiQuery ?? 0,
+    generator: scope.generator, rerank: scope.rerank || undefined, generation: scope.generation,
+  }));
   return {
     exact: (normalizedQuery: string) => `${base}:exact:${sha256(`${scopeHash}\n${normalizedQuery}`)}`,
     /** The list of (question, embedding) entries searched for semantic hits. */

@@ -3,6 +3,7 @@ export * from './answer-cache-keys';
 export * from './citation-markers';
 export * from './citations';
 export * from './context-expansion';
+export * from './generation-controls';
 export * from './prompt-builder';
 export * from './prompt-window';
 export * from './query-recorder';

@@ -63,6 +63,9 @@ export class QueryRecorder implements BeforeApplicationShutdown {
       outcome: record.outcome,
       flaggedChunks: record.flaggedChunks,
       citedSources: result.citations.map(({ n, documentId, title, pageStart, pageEnd }) => ({ n, documentId, title, pageStart, pageEnd })),
+      // Null when no rerank was asked for (or none is configured); a cached answer's sources were reranked when it was made.
+      reranked: result.rerank.reason === 'not_requested' || result.rerank.reason === 'not_configured' ? null : result.rerank.reranked,
+      rerankMs: result.timings.rerankMs,
     });
   }
 
@@ -117,6 +120,11 @@ export class QueryRecorder implements BeforeApplicationShutdown {
       generationMs: 0,
       errorCode: null,
       citedSources: [],
+      requestedModel: request.generation?.model ?? null,
+      temperature: request.generation?.temperature ?? null,
+      maxTokens: request.generation?.maxTokens ?? null,
+      reranked: null,
+      rerankMs: 0,
       ...entry,
     };
     try {

@@ -16,11 +16,12 @@ import {
   QUESTION_REWRITER,
   QuestionRewriter,
 } from '@app/llm';
-import { parseSearchFilter, reciprocalRankFusion, SearchService } from '@app/retrieval';
+import { parseSearchFilter, reciprocalRankFusion, RerankedSearch, RerankReport, RerankSkipReason, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
 import { buildCitations } from './citations';
 import { ContextExpander, DEFAULT_CONTEXT_MODE } from './context-expansion';
+import { checkGenerationControls } from './generation-controls';
 import { FittedPrompt, fitAnswerPrompt, PromptWindow } from './prompt-window';
 import { QueryRecorder } from './query-recorder';
 import { MultiQueryReport, PreparedQuery, QueryEvent, QueryRequest, QueryResult, QueryUsage } from './query.types';
@@ -49,6 +50,7 @@ interface GeneratedAnswer {
 export class QueryService {
   constructor(
     private readonly search: SearchService,
+    private readonly ranked: RerankedSearch,
     private readonly cache: AnswerCache,
     private readonly recorder: QueryRecorder,
     private readonly budget: TokenBudget,
@@ -57,18 +59,14 @@ export class QueryService {
     @Inject(ANSWER_GENERATOR) private readonly generator: AnswerGenerator,
     @Inject(QUESTION_REWRITER) private readonly rewriter: QuestionRewriter | null,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {
-    this.promptWindow = answerPromptWindow(config, generator);
-  }
-
-  /** The context window answer prompts are fitted to; null for a backend that sends none (extractive). */
-  private readonly promptWindow: PromptWindow | null;
+  ) {}
 
   async prepare(request: QueryRequest): Promise<PreparedQuery> {
     const startedAt = performance.now();
     try {
       // Checked once, here, so a bad filter is a 400, not an error event mid-stream.
       const filter = parseSearchFilter(request.filters);
+      checkGenerationControls(request.generation, this.config);
       const injection = detectPromptInjection(request.query);
       // Flagged queries are always recorded (the query log has the flag); refusing them is the operator's choice.
       if (injection.flagged && this.config.security.blockPromptInjection) throw new PromptInjectionError(injection.reasons);
@@ -88,6 +86,9 @@ export class QueryService {
         context: request.context ?? DEFAULT_CONTEXT_MODE,
         multiQuery: request.multiQuery ?? 0,
         generator: this.generator.cacheIdentity,
+        // Reranked sources and another model or temperature make another answer.
+        rerank: this.ranked.skipReason(request) === null,
+        generation: request.generation,
       };
       return { request, queryId: randomUUID(), collection, search, cacheScope, startedAt };
     } catch (error) {
@@ -109,7 +110,7 @@ export class QueryService {
 
       const hit = await this.cache.find(prepared.cacheScope, request.query, embedQuery);
       if (hit) {
-        const result = this.cachedResult(prepared.queryId, hit, elapsedSince(startedAt));
+        const result = this.cachedResult(prepared.queryId, hit, elapsedSince(startedAt), this.ranked.skipReason(request));
         this.recorder.answeredInBackground(request, {
           collectionId: prepared.collection.id,
           result,
@@ -125,7 +126,7 @@ export class QueryService {
         return;
       }
 
-      const { hits, multiQuery } = await this.retrieve(prepared, embedQuery, signal);
+      const { hits, multiQuery, rerank } = await this.retrieve(prepared, embedQuery, signal);
       signal.throwIfAborted();
       const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
       retrievalMs = elapsedSince(startedAt);
@@ -144,17 +145,19 @@ export class QueryService {
         answer,
         citations,
         usage: this.priced(model, usage),
-        timings: { retrievalMs, generationMs: elapsedSince(generationStart), totalMs: elapsedSince(startedAt) },
+        timings: { retrievalMs, rerankMs: rerank.ms, generationMs: elapsedSince(generationStart), totalMs: elapsedSince(startedAt) },
         model,
         cached: false,
         sourcesLeftOut,
         multiQuery,
+        rerank: rerankSummary(rerank),
       };
       // The log is written while the answer goes out; the cache is written first, so the same question asked
       // as soon as this answer arrives finds it.
       this.recorder.answeredInBackground(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
       recorded = true;
-      if (!signal.aborted) {
+      // An answer from fused sources because the reranker failed is not kept for the reranked scope it was asked in.
+      if (!signal.aborted && (rerank.reranked || !prepared.cacheScope.rerank)) {
         await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome, sourcesLeftOut, multiQuery });
       }
       yield { type: 'done', result };
@@ -184,12 +187,20 @@ export class QueryService {
    * one of its rewordings still ranks. The question's own search runs while the model writes. Offline, or
    * when the model fails, the question's search alone, and the report says why.
    */
-  private async retrieve(prepared: PreparedQuery, embedQuery: () => Promise<Float32Array>, signal: AbortSignal): Promise<{ hits: ChunkHit[]; multiQuery: MultiQueryReport | null }> {
+  /**
+   * The sources: the question's own search (reranked when asked and configured), fused by RRF with the searches
+   * of a multi-query's other wordings when there are any; the rerank report is the question's own list's.
+   */
+  private async retrieve(
+    prepared: PreparedQuery,
+    embedQuery: () => Promise<Float32Array>,
+    signal: AbortSignal,
+  ): Promise<{ hits: ChunkHit[]; multiQuery: MultiQueryReport | null; rerank: RerankReport }> {
     const { request } = prepared;
-    const own = this.search.run({ ...prepared.search, request: { ...request, embedQuery } });
+    const own = this.ranked.run({ ...prepared.search, request: { ...request, embedQuery } }, signal);
     const requested = request.multiQuery ?? 0;
-    if (requested === 0) return { hits: await own, multiQuery: null };
-    if (!this.rewriter) return { hits: await own, multiQuery: { requested, queries: [], skipped: 'offline' } };
+    if (requested === 0) return { ...(await own), multiQuery: null };
+    if (!this.rewriter) return { ...(await own), multiQuery: { requested, queries: [], skipped: 'offline' } };
     // Awaited below whichever way the model call goes; marked handled in case that call throws first.
     own.catch(() => undefined);
     let queries: string[];
@@ -197,17 +208,19 @@ export class QueryService {
       queries = await this.rewriter.variants(request.query, requested, signal);
     } catch (error) {
       if (signal.aborted) throw error;
-      return { hits: await own, multiQuery: { requested, queries: [], skipped: 'model_failed' } };
+      return { ...(await own), multiQuery: { requested, queries: [], skipped: 'model_failed' } };
     }
-    const lists = [await own];
+    const { hits, rerank } = await own;
+    const lists = [hits];
     // One after another: each search holds a connection, and one question should not take six at once.
     for (const query of queries) {
       signal.throwIfAborted();
       lists.push(await this.search.run({ ...prepared.search, request: { ...request, query, embedQuery: undefined } }));
     }
     const fused = reciprocalRankFusion(lists.map((items) => ({ items }))).slice(0, request.topK);
-    return { hits: fused.map(({ item, score }) => ({ ...item, score })), multiQuery: { requested, queries, skipped: null } };
+    return { hits: fused.map(({ item, score }) => ({ ...item, score })), multiQuery: { requested, queries, skipped: null }, rerank };
   }
+
 
   /**
    * Streams the answer's deltas (citation markers cleaned and numbered in reading order, each delta naming the
@@ -224,9 +237,12 @@ export class QueryService {
       return { answer: NO_ANSWER_TEXT, cited: [], model: null, usage: { promptTokens: 0, completionTokens: 0 }, sourcesLeftOut: 0 };
     }
     const question = request.question ?? request.query;
-    const prompt: FittedPrompt<RetrievedSource> = fitAnswerPrompt(question, context, this.promptWindow);
+    const controls = request.generation;
+    // A request's own max_tokens (checked against LLM_MAX_ANSWER_TOKENS in prepare) is what it reserves.
+    const maxAnswerTokens = this.generator.maxAnswerTokens === undefined ? undefined : (controls?.maxTokens ?? this.generator.maxAnswerTokens);
+    const window = answerPromptWindow(this.config, controls?.model, maxAnswerTokens);
+    const prompt: FittedPrompt<RetrievedSource> = fitAnswerPrompt(question, context, window);
     const { messages, sources, promptTokens } = prompt;
-    const { maxAnswerTokens } = this.generator;
     const reservation = maxAnswerTokens === undefined ? null : await this.budget.reserve(request.tenant, promptTokens + maxAnswerTokens, request);
     // Sources keep their retrieval rank as their number, so the prompt's numbers may have gaps (merged sources):
     // only numbers in the prompt are citations.
@@ -240,7 +256,7 @@ export class QueryService {
     // Servers that do not report usage (some local ones while streaming) are counted with our tokenizer.
     const spent = (): ModelUsage => providerUsage ?? { promptTokens, completionTokens: countTokens(generated) };
     try {
-      for await (const event of this.generator.generate({ question, sources, messages }, signal)) {
+      for await (const event of this.generator.generate({ question, sources, messages, controls }, signal)) {
         if (event.type === 'end') {
           model = event.model;
           providerUsage = event.usage;
@@ -272,8 +288,11 @@ export class QueryService {
     return { answer, cited: markers.cited.map((n) => inPrompt.get(n)!), model, usage: spent(), sourcesLeftOut: prompt.leftOut };
   }
 
-  /** A cached answer under the new query's own id: feedback on it is feedback on this asking. */
-  private cachedResult(queryId: string, hit: CacheHit, totalMs: number): QueryResult {
+  /**
+   * A cached answer under the new query's own id (feedback on it is feedback on this asking). `skipped`: why the
+   * scope is not a reranked one; null when it is (only answers from reranked sources are cached in it).
+   */
+  private cachedResult(queryId: string, hit: CacheHit, totalMs: number, skipped: RerankSkipReason | null): QueryResult {
     const { answer, citations, model, sourcesLeftOut, multiQuery } = hit.answer;
     return {
       queryId,
@@ -281,11 +300,12 @@ export class QueryService {
       citations,
       // Nothing was spent on this answer: the tokens were paid for when it was first made.
       usage: { promptTokens: 0, completionTokens: 0, totalTokens: 0, costUsd: 0 },
-      timings: { retrievalMs: totalMs, generationMs: 0, totalMs },
+      timings: { retrievalMs: totalMs, rerankMs: 0, generationMs: 0, totalMs },
       model,
       cached: true,
       sourcesLeftOut,
       multiQuery,
+      rerank: { reranked: skipped === null, reason: skipped },
     };
   }
 
@@ -303,14 +323,19 @@ export class PromptInjectionError extends AppError {
 }
 
 /**
- * The window of the configured chat models: the smaller of the model's and the fallback's, since the same prompt
- * goes to either. The answer's share is the longest answer allowed (LLM_MAX_ANSWER_TOKENS, sent as max_tokens).
+ * The window the answer prompt must fit: the smaller of the request's model's (or CHAT_MODEL's) and the
+ * fallback's, since the same prompt goes to either; the answer's share is the longest answer allowed (the
+ * request's max_tokens or LLM_MAX_ANSWER_TOKENS, sent as max_tokens). Null offline: no prompt is sent.
  */
-function answerPromptWindow(config: AppConfig, generator: AnswerGenerator): PromptWindow | null {
-  if (generator.maxAnswerTokens === undefined) return null;
-  const models = [config.llm.chatModel, ...(config.llm.fallbackModel ? [config.llm.fallbackModel] : [])];
+function answerPromptWindow(config: AppConfig, requestedModel: string | undefined, answerTokens: number | undefined): PromptWindow | null {
+  if (answerTokens === undefined) return null;
+  const models = [requestedModel ?? config.llm.chatModel, ...(config.llm.fallbackModel ? [config.llm.fallbackModel] : [])];
   const contextTokens = Math.min(...models.map((model) => contextWindowOf(model, config.llm.contextTokens)));
-  return { contextTokens, answerTokens: generator.maxAnswerTokens };
+  return { contextTokens, answerTokens };
+}
+
+function rerankSummary(report: RerankReport): QueryResult['rerank'] {
+  return { reranked: report.reranked, reason: report.reason };
 }
 
 /** Retrieved chunks that look like prompt injections: still answered from (inside the untrusted block), but recorded. */

@@ -1,5 +1,6 @@
 import type { Collection } from '@app/database';
-import type { SearchPlan, SearchRequest } from '@app/retrieval';
+import type { GenerationControls } from '@app/llm';
+import type { RerankSkipReason, SearchPlan, SearchRequest } from '@app/retrieval';
 import type { AnswerCacheScope } from './answer-cache-keys';
 import type { ContextMode } from './context-expansion';
 import type { Citation, CitationNumber, RetrievedSource } from './retrieved-source';
@@ -21,6 +22,8 @@ export interface QueryRequest extends Omit<SearchRequest, 'embedQuery'> {
   admin: boolean;
   /** The api_keys row that asked, recorded in the query log; null for the ADMIN_API_KEY and system work. */
   apiKeyId?: string | null;
+  /** The request's own model (one of CHAT_MODELS), temperature and answer length. */
+  generation?: GenerationControls;
 }
 
 export interface QueryUsage {
@@ -33,6 +36,8 @@ export interface QueryUsage {
 
 export interface QueryTimings {
   retrievalMs: number;
+  /** Part of retrievalMs: waiting for the reranker (0 when it was not asked). */
+  rerankMs: number;
   generationMs: number;
   totalMs: number;
 }
@@ -54,6 +59,8 @@ export interface QueryResult {
   sourcesLeftOut: number;
   /** What multi-query did, when it was asked for (`multiQuery` > 0); null otherwise. */
   multiQuery: MultiQueryReport | null;
+  /** Whether the sources are in the reranker's order, and why not (null when they are). */
+  rerank: { reranked: boolean; reason: RerankSkipReason | null };
 }
 
 /** The wordings a multi-query searched besides the question, or why it searched none. */

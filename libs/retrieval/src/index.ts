@@ -1,4 +1,5 @@
 export * from './metadata-filter';
+export * from './reranked-search';
 export * from './retrieval.module';
 export * from './rrf';
 export * from './search.service';

@@ -28,6 +28,8 @@ export interface SearchRequest {
   topK: number;
   mode: SearchMode;
   filters?: MetadataFilter;
+  /** Reorder the fused candidates with the reranker (RerankedSearch); default: yes when one is configured. */
+  rerank?: boolean;
   /** The query's embedding when the caller already has it (the answer cache embeds it first): embedded once. */
   embedQuery?: () => Promise<Float32Array>;
 }

@@ -11,7 +11,7 @@ import { redactPii } from '@app/privacy';
 import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
 import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
-import { toCitationDto } from '../query/dto/query.dto';
+import { generationControls, toCitationDto } from '../query/dto/query.dto';
 import { searchSettings } from '../search/dto/search.dto';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../pagination/page-query.dto';
 import { ConversationMessageDto, CreateConversationDto } from './dto/conversation.dto';
@@ -87,6 +87,7 @@ export class ConversationsService {
       ...searchSettings(message),
       context: message.context,
       multiQuery: message.multi_query,
+      generation: generationControls(message),
       streamed,
       admin: principal.role === 'admin',
       apiKeyId: principal.keyId,

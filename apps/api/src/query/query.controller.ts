@@ -11,7 +11,7 @@ import { Principal, requestTenant } from '../auth/principal';
 import { abortWhenClientLeaves } from './client-abort';
 import { resultOf } from './query-events';
 import { streamQueryEvents, wantsEventStream } from './query-sse';
-import { DeltaEventDto, DoneEventDto, QueryRequestDto, QueryResponseDto, RetrievalEventDto, toQueryResponseDto } from './dto/query.dto';
+import { DeltaEventDto, DoneEventDto, generationControls, QueryRequestDto, QueryResponseDto, RetrievalEventDto, toQueryResponseDto } from './dto/query.dto';
 import { searchSettings } from '../search/dto/search.dto';
 
 @ApiTags('query')
@@ -37,7 +37,7 @@ export class QueryController {
       'first use of a number in a delta, as `cites`) names the `rank` of the source it cites. The deltas joined are the JSON `answer`, and ' +
       '`done` has the JSON `citations`. ' +
       '`sources_left_out` counts retrieved sources the model\'s context window (CHAT_CONTEXT_TOKENS) had no room for. ' +
-      '400 invalid_filter / validation_failed / question_too_long (no room for any source in the context window), 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
+      '400 invalid_filter / validation_failed / question_too_long (no room for any source in the context window) / model_not_allowed (`model` not in CHAT_MODELS) / max_tokens_too_large, 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
       'TOKENS_PER_DAY is spent), 502 embedding_failed, 503 llm_unavailable, 503 dependency_unavailable (Redis unreachable; tenant keys only).',
   })
   @ApiProduces('application/json', 'text/event-stream')
@@ -51,6 +51,7 @@ export class QueryController {
       ...searchSettings(body),
       context: body.context,
       multiQuery: body.multi_query,
+      generation: generationControls(body),
       streamed,
       admin: principal.role === 'admin',
       apiKeyId: principal.keyId,

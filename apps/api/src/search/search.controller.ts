@@ -1,28 +1,28 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { normaliseCharacters } from '@app/chunking';
-import { SearchService } from '@app/retrieval';
+import { RerankedSearch } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
-import { searchSettings, SearchRequestDto, SearchResponseDto, toSearchResultDto } from './dto/search.dto';
+import { searchSettings, SearchRequestDto, SearchResponseDto, toSearchResponseDto } from './dto/search.dto';
 
 @ApiTags('search')
 @RequireRole('reader')
 @Controller('v1/search')
 export class SearchController {
-  constructor(private readonly search: SearchService) {}
+  constructor(private readonly search: RerankedSearch) {}
 
   @Post()
   @HttpCode(200)
-  @ApiOperation({ summary: 'Find passages: hybrid (default), vector or keyword search within a collection' })
+  @ApiOperation({ summary: 'Find passages: hybrid (default), vector or keyword search within a collection, reranked when a reranker is configured' })
   @ApiOkResponse({ type: SearchResponseDto })
   async find(@Body() body: SearchRequestDto, @CurrentPrincipal() principal: Principal): Promise<SearchResponseDto> {
-    const hits = await this.search.search({
+    const ranked = await this.search.find({
       tenant: requestTenant(principal, body.tenant),
       // Typesetting characters go as they do from documents (see normaliseCharacters), so both sides match.
       query: normaliseCharacters(body.query),
       ...searchSettings(body),
     });
-    return { results: hits.map(toSearchResultDto) };
+    return toSearchResponseDto(ranked);
   }
 }

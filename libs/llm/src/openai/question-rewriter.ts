@@ -1,4 +1,5 @@
-import OpenAI from 'openai';
+import type { ChatModelPrice } from '@app/config';
+import { ChatClient } from '@app/models';
 import { ChatMessage } from '../answer-generator';
 
 /** Nest injection token of the QuestionRewriter, or null when no chat model is configured (offline). */
@@ -24,6 +25,8 @@ export interface ChatQuestionRewriterOptions {
   model: string;
   /** The rewrite is on the way to the answer: a slow model is given up on and the offline rule used instead. */
   timeoutMs: number;
+  /** USD per million tokens, for the gateway's cost metric. */
+  prices?: Readonly<Record<string, ChatModelPrice>>;
 }
 
 const REWRITE_SYSTEM_PROMPT = [
@@ -45,15 +48,24 @@ const MAX_REWRITE_CHARS = 4_000;
 const MAX_REWRITE_TOKENS = 200;
 
 /**
- * Asks an OpenAI-compatible chat model, in one short non-streamed request without retries: on any failure the
- * caller falls back to the offline rule rather than making the user wait. A separate small client so as not to
- * entangle the answer generator's streaming, retry and fallback logic with this one-shot call.
+ * Asks an OpenAI-compatible chat model through the model gateway (metrics, breaker, prices), one short request
+ * without retries or fallback model: on any failure the caller falls back to the offline rule rather than making
+ * the user wait. A client of its own, so the answer generator's retries and breaker state are not this call's.
  */
 export class ChatQuestionRewriter implements QuestionRewriter {
-  private readonly client: OpenAI;
+  private readonly client: ChatClient;
 
-  constructor(private readonly options: ChatQuestionRewriterOptions) {
-    this.client = new OpenAI({ apiKey: options.apiKey, baseURL: options.baseURL ?? undefined, maxRetries: 0, timeout: options.timeoutMs });
+  constructor(options: ChatQuestionRewriterOptions) {
+    this.client = new ChatClient({ ...options, fallbackModel: null, maxRetries: 0 });
+  }
+
+  /** The model's whole reply to `messages`. */
+  private async complete(messages: ChatMessage[], maxTokens: number, signal?: AbortSignal): Promise<string> {
+    let text = '';
+    for await (const event of this.client.stream({ messages, maxTokens, temperature: 0 }, signal ?? new AbortController().signal)) {
+      if (event.type === 'delta') text += event.text;
+    }
+    return text;
   }
 
   async standalone(history: HistoryTurn[], message: string, signal?: AbortSignal): Promise<string | null> {
@@ -62,11 +74,7 @@ export class ChatQuestionRewriter implements QuestionRewriter {
       { role: 'system', content: REWRITE_SYSTEM_PROMPT },
       { role: 'user', content: `<conversation>\n${transcript}\n</conversation>\n\nLast message: ${message}` },
     ];
-    const completion = await this.client.chat.completions.create(
-      { model: this.options.model, messages, max_tokens: MAX_REWRITE_TOKENS, temperature: 0 },
-      { signal },
-    );
-    const text = (completion.choices[0]?.message?.content ?? '').trim();
+    const text = (await this.complete(messages, MAX_REWRITE_TOKENS, signal)).trim();
     if (text === '' || text.length > MAX_REWRITE_CHARS) return null;
     // One line: a model that explains itself after the question is cut to the question.
     return text.split('\n', 1)[0].trim() || null;
@@ -77,11 +85,7 @@ export class ChatQuestionRewriter implements QuestionRewriter {
       { role: 'system', content: VARIANTS_SYSTEM_PROMPT },
       { role: 'user', content: `Write ${count} other wordings of this question:\n<question>\n${question}\n</question>` },
     ];
-    const completion = await this.client.chat.completions.create(
-      { model: this.options.model, messages, max_tokens: MAX_REWRITE_TOKENS * count, temperature: 0 },
-      { signal },
-    );
-    const lines = (completion.choices[0]?.message?.content ?? '').slice(0, MAX_REWRITE_CHARS * count).split('\n');
+    const lines = (await this.complete(messages, MAX_REWRITE_TOKENS * count, signal)).slice(0, MAX_REWRITE_CHARS * count).split('\n');
     const seen = new Set([question.trim().toLowerCase()]);
     const variants: string[] = [];
     for (const line of lines) {

@@ -1,12 +1,14 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsBoolean, IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import type { GenerationControls } from '@app/llm';
 import { Citation, CitationNumber, CONTEXT_MODES, ContextMode, DEFAULT_CONTEXT_MODE, MultiQueryReport, QueryResult, RetrievedSource } from '@app/rag';
-import { SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
+import { RERANK_REASONS, SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
 
 /** Other wordings a multi-query may ask for. */
 export const MAX_MULTI_QUERY = 5;
 
-/** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters) plus `stream`, `context` and `multi_query`. */
+/** The search fields (query 1-4,000 characters, collection, top_k 1-50, mode, filters, rerank) plus `stream`, `context`, `multi_query` and the generation controls. */
 export class QueryRequestDto extends SearchRequestDto {
   @ApiPropertyOptional({
     enum: CONTEXT_MODES,
@@ -39,6 +41,43 @@ export class QueryRequestDto extends SearchRequestDto {
   @IsOptional()
   @IsBoolean()
   stream?: boolean;
+
+  @ApiPropertyOptional({
+    maxLength: 200,
+    example: 'gpt-4o-mini',
+    description: 'The chat model to answer with; one of CHAT_MODELS (default CHAT_MODEL). Any other: 400 `model_not_allowed`.',
+  })
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  @MaxLength(200)
+  model?: string;
+
+  @ApiPropertyOptional({ minimum: 0, maximum: 2, example: 0.2, description: "Sampling temperature (default: the model server's)." })
+  @IsOptional()
+  @Type(() => Number)
+  @IsNumber({ allowNaN: false, allowInfinity: false })
+  @Min(0)
+  @Max(2)
+  temperature?: number;
+
+  @ApiPropertyOptional({
+    minimum: 1,
+    example: 300,
+    description: 'Longest answer in tokens (default and maximum LLM_MAX_ANSWER_TOKENS; more: 400 `max_tokens_too_large`). Also what the query reserves of the token budget.',
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(1_000_000)
+  max_tokens?: number;
+}
+
+/** The generation controls a request names (checked against CHAT_MODELS and LLM_MAX_ANSWER_TOKENS by the query service). */
+export function generationControls(body: Pick<QueryRequestDto, 'model' | 'temperature' | 'max_tokens'>): GenerationControls | undefined {
+  if (body.model === undefined && body.temperature === undefined && body.max_tokens === undefined) return undefined;
+  return { model: body.model, temperature: body.temperature, maxTokens: body.max_tokens };
 }
 
 export class CitationDto {
@@ -76,6 +115,7 @@ export class MultiQueryDto {
 
 export class TimingsDto {
   @ApiProperty() retrieval_ms!: number;
+  @ApiProperty({ description: 'Part of retrieval_ms: waiting for the reranker (0 when it was not asked).' }) rerank_ms!: number;
   @ApiProperty() generation_ms!: number;
   @ApiProperty() total_ms!: number;
 }
@@ -97,6 +137,9 @@ export class QueryResponseDto {
   sources_left_out!: number;
   @ApiPropertyOptional({ type: MultiQueryDto, description: 'Only when `multi_query` was asked for: the wordings searched, or why none was.' })
   multi_query?: MultiQueryDto;
+  @ApiProperty({ description: "The sources were put in the reranker's order." }) reranked!: boolean;
+  @ApiProperty({ enum: RERANK_REASONS, nullable: true, type: String, description: 'Why the sources keep the fused order; null when reranked (a cached answer: its sources were reranked when it was made).' })
+  rerank_reason!: string | null;
 }
 
 /** A retrieved source as the SSE `retrieval` event sends it: a search result with its place in the list. */
@@ -137,6 +180,8 @@ export class DoneEventDto {
   @ApiProperty() cached!: boolean;
   @ApiProperty({ description: "Retrieved sources the model's context window had no room for (see the JSON answer)." }) sources_left_out!: number;
   @ApiPropertyOptional({ type: MultiQueryDto, description: 'Only when `multi_query` was asked for (see the JSON answer).' }) multi_query?: MultiQueryDto;
+  @ApiProperty() reranked!: boolean;
+  @ApiProperty({ enum: RERANK_REASONS, nullable: true, type: String }) rerank_reason!: string | null;
 }
 
 export function toCitationDto(citation: Citation): CitationDto {
@@ -173,8 +218,8 @@ export function toUsageDto(result: QueryResult): UsageDto {
 }
 
 export function toTimingsDto(result: QueryResult): TimingsDto {
-  const { retrievalMs, generationMs, totalMs } = result.timings;
-  return { retrieval_ms: retrievalMs, generation_ms: generationMs, total_ms: totalMs };
+  const { retrievalMs, rerankMs, generationMs, totalMs } = result.timings;
+  return { retrieval_ms: retrievalMs, rerank_ms: rerankMs, generation_ms: generationMs, total_ms: totalMs };
 }
 
 /** The JSON answer: the SSE `done` event's fields, after the whole answer text. */
@@ -198,6 +243,8 @@ export function toDoneEventDto(result: QueryResult): DoneEventDto {
     timings: toTimingsDto(result),
     model: result.model,
     cached: result.cached,
+    reranked: result.rerank.reranked,
+    rerank_reason: result.rerank.reason,
     sources_left_out: result.sourcesLeftOut,
     ...(result.multiQuery ? { multi_query: toMultiQueryDto(result.multiQuery) } : {}),
   };

@@ -1,7 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
-import { DEFAULT_COLLECTION, SEARCH_MODES, SearchMode, SearchRequest, SearchResult } from '@app/retrieval';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { DEFAULT_COLLECTION, RankedHits, SEARCH_MODES, SearchMode, SearchRequest, SearchResult } from '@app/retrieval';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../../documents/dto/upload-document.dto';
 
@@ -11,8 +11,10 @@ export const MAX_QUERY_CHARS = 4000;
 export const DEFAULT_TOP_K = 8;
 
 /** The search settings a request names, with the defaults for those it leaves out (search, query, conversations). */
-export function searchSettings(body: Pick<SearchRequestDto, 'collection' | 'top_k' | 'mode' | 'filters'>): Pick<SearchRequest, 'collection' | 'topK' | 'mode' | 'filters'> {
-  return { collection: body.collection ?? DEFAULT_COLLECTION, topK: body.top_k ?? DEFAULT_TOP_K, mode: body.mode ?? 'hybrid', filters: body.filters };
+export function searchSettings(
+  body: Pick<SearchRequestDto, 'collection' | 'top_k' | 'mode' | 'filters' | 'rerank'>,
+): Pick<SearchRequest, 'collection' | 'topK' | 'mode' | 'filters' | 'rerank'> {
+  return { collection: body.collection ?? DEFAULT_COLLECTION, topK: body.top_k ?? DEFAULT_TOP_K, mode: body.mode ?? 'hybrid', filters: body.filters, rerank: body.rerank };
 }
 
 export class SearchRequestDto {
@@ -54,6 +56,16 @@ export class SearchRequestDto {
   @IsOptional()
   @IsObject()
   filters?: Record<string, unknown>;
+
+  @ApiPropertyOptional({
+    type: Boolean,
+    description:
+      'Reorder the fused top RERANK_CANDIDATES with the configured reranker (default: true when RERANK_PROVIDER is set). ' +
+      'A reranker that is not configured, down, slow or refusing never fails the request: results keep the fused order, with `reranked: false` and `rerank_reason`.',
+  })
+  @IsOptional()
+  @IsBoolean()
+  rerank?: boolean;
 }
 
 export class SearchResultDto {
@@ -63,11 +75,26 @@ export class SearchResultDto {
   @ApiProperty() text!: string;
   @ApiProperty() page_start!: number;
   @ApiProperty() page_end!: number;
-  @ApiProperty({ description: 'Cosine similarity (vector), text rank (keyword) or fused RRF score (hybrid).' }) score!: number;
+  @ApiProperty({ description: 'Cosine similarity (vector), text rank (keyword) or fused RRF score (hybrid); the reranker\'s relevance score when reranked.' }) score!: number;
+}
+
+/** Why results were not reranked; null when they were. */
+export const RERANK_REASONS = ['not_requested', 'not_configured', 'circuit_open', 'timeout', 'unavailable', 'refused', 'invalid_response'] as const;
+
+export class SearchTimingsDto {
+  @ApiProperty({ description: 'Time spent waiting for the reranker; 0 when it was not asked.' }) rerank_ms!: number;
 }
 
 export class SearchResponseDto {
   @ApiProperty({ type: [SearchResultDto] }) results!: SearchResultDto[];
+  @ApiProperty({ description: "The results are in the reranker's order, and `score` is its relevance score." }) reranked!: boolean;
+  @ApiProperty({ enum: RERANK_REASONS, nullable: true, type: String, description: 'Why the results keep the fused order; null when reranked.' })
+  rerank_reason!: string | null;
+  @ApiProperty({ type: SearchTimingsDto }) timings!: SearchTimingsDto;
+}
+
+export function toSearchResponseDto({ hits, rerank }: RankedHits): SearchResponseDto {
+  return { results: hits.map(toSearchResultDto), reranked: rerank.reranked, rerank_reason: rerank.reason, timings: { rerank_ms: rerank.ms } };
 }
 
 export function toSearchResultDto(hit: SearchResult): SearchResultDto {

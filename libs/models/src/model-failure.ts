@@ -1,18 +1,18 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
-import { parseRetryAfterMs } from '@app/embeddings';
+import { parseRetryAfterMs } from './backoff';
 
 /**
- * How a failed chat request is handled:
+ * How a failed request to a model (chat, embeddings, rerank) is handled:
  * - `transient`: overload or a flaky network (408, 409, 429, 5xx, timeouts, connection errors) — retry with
  *   backoff, and count it against the model's circuit breaker;
  * - `request`: the request itself was refused (400, 413, 422, e.g. a context too long) — retrying cannot help
  *   and it says nothing about the model's health, but another model may accept it;
  * - `model`: the model cannot be used (401, 403, 404, …) — no retry, counts against the breaker, fall back.
  */
-export type ChatFailureKind = 'transient' | 'request' | 'model';
+export type ModelFailureKind = 'transient' | 'request' | 'model';
 
-export interface ChatFailure {
-  kind: ChatFailureKind;
+export interface ModelFailure {
+  kind: ModelFailureKind;
   /**
    * What a client may be told: the status or the kind of failure ("refused (HTTP 401)", "no token within
    * 30000 ms"), never the provider's text, which can quote the key it was sent.
@@ -23,12 +23,14 @@ export interface ChatFailure {
   /** Milliseconds the server asked us to wait (Retry-After), or null. */
   retryAfterMs: number | null;
   timedOut: boolean;
+  /** The HTTP status the server answered; undefined when it sent none (timeouts, connection errors). */
+  status?: number;
 }
 
 const REQUEST_STATUSES = new Set([400, 413, 422]);
 
-/** Classifies an error from one chat request; `timedOutAfterMs` is set when our own timer aborted it. */
-export function classifyChatFailure(error: unknown, timedOutAfterMs: number | null): ChatFailure {
+/** Classifies an error from one model request; `timedOutAfterMs` is set when our own timer aborted it. */
+export function classifyModelFailure(error: unknown, timedOutAfterMs: number | null): ModelFailure {
   const providerMessage = error instanceof Error ? error.message : String(error);
   if (timedOutAfterMs !== null) {
     return { kind: 'transient', description: `no token within ${timedOutAfterMs} ms`, providerMessage, retryAfterMs: null, timedOut: true };
@@ -40,8 +42,8 @@ export function classifyChatFailure(error: unknown, timedOutAfterMs: number | nu
   if (error instanceof APIError && typeof error.status === 'number') {
     const status = error.status;
     const transient = status === 408 || status === 409 || status === 429 || status >= 500;
-    const kind: ChatFailureKind = transient ? 'transient' : REQUEST_STATUSES.has(status) ? 'request' : 'model';
-    return { kind, description: providerStatus(status), providerMessage, retryAfterMs: retryAfterMs(error.headers), timedOut: false };
+    const kind: ModelFailureKind = transient ? 'transient' : REQUEST_STATUSES.has(status) ? 'request' : 'model';
+    return { kind, description: providerStatus(status), providerMessage, retryAfterMs: retryAfterMs(error.headers), timedOut: false, status };
   }
   return { kind: 'model', description: 'failed', providerMessage, retryAfterMs: null, timedOut: false };
 }

@@ -1,8 +1,9 @@
 import type { ChatModelPrice } from '@app/config';
-import { ModelUsage } from './answer-generator';
+import { ModelUsage } from './model-usage';
 
 /**
- * Cost of one answer in USD from a per-million-token price table, or null when the model has no price
+ * Cost of one call in USD from a per-million-token price table (input and output; embedding and rerank calls
+ * have input only), or null when the model has no price
  * (a local model, an unknown name). Dated model names ("gpt-4o-mini-2024-07-18") fall back to their base name.
  */
 export function costUsd(model: string, usage: ModelUsage, prices: Readonly<Record<string, ChatModelPrice>>): number | null {

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { costUsd } from './pricing';
+import { costUsd } from './model-prices';
 
 const prices = { 'gpt-4o-mini': { input: 0.15, output: 0.6 }, free: { input: 0, output: 0 } };
 

@@ -1,0 +1,66 @@
+import OpenAI from 'openai';
+import { countTokens } from '@app/chunking';
+import type { ChatModelPrice } from '@app/config';
+import { ModelMeter } from './model-meter';
+import { createOpenAIClient, ModelServer } from './openai-client';
+import { callWithRetries, RetryInfo, RetryPolicy } from './retry';
+
+export interface EmbeddingsClientOptions extends ModelServer {
+  retry: RetryPolicy;
+  prices?: Readonly<Record<string, ChatModelPrice>>;
+  onRetry?: (info: RetryInfo) => void;
+}
+
+export interface EmbeddingsRequest {
+  model: string;
+  input: string[];
+  /** Only text-embedding-3 and later accept it; leave it out for other models. */
+  dimensions?: number;
+}
+
+/** The response as it may come from any server: typed loosely, since one that ignores the encoding sends floats. */
+export interface EmbeddingsResponse {
+  data?: { index: number; embedding: unknown }[];
+  usage?: { prompt_tokens?: number };
+}
+
+/** Embedding requests through the gateway: retries with backoff and Retry-After, timeouts, metrics. */
+export class EmbeddingsClient {
+  private readonly client: OpenAI;
+  private readonly meter: ModelMeter;
+
+  constructor(private readonly options: EmbeddingsClientOptions) {
+    this.client = createOpenAIClient(options);
+    this.meter = new ModelMeter('embedding', options.prices);
+  }
+
+  /** One batch; throws ModelCallError when the server refused it or kept failing. */
+  create(request: EmbeddingsRequest, signal: AbortSignal): Promise<EmbeddingsResponse> {
+    const { model, input, dimensions } = request;
+    const send = async (): Promise<EmbeddingsResponse> => {
+      const requestEnded = this.meter.startRequest(model);
+      let response: EmbeddingsResponse;
+      try {
+        response = await this.client.embeddings.create(
+          {
+            model,
+            input,
+            // Little-endian float32 in base64: a quarter of the bytes of JSON floats, decoded straight into a
+            // Float32Array with no number[] in between (the SDK's own default decodes into number[]; asking
+            // explicitly hands us the string). Servers that ignore the field and send floats still work.
+            encoding_format: 'base64',
+            ...(dimensions === undefined ? {} : { dimensions }),
+          },
+          { signal },
+        );
+      } finally {
+        requestEnded();
+      }
+      // Servers that report no usage (some local ones) are counted with our tokenizer.
+      const inputTokens = response?.usage?.prompt_tokens ?? input.reduce((sum, text) => sum + countTokens(text), 0);
+      this.meter.recordUsage(model, { promptTokens: inputTokens, completionTokens: 0 });
+      return response;
+    };
+    return callWithRetries(send, { kind: 'embedding', model, policy: this.options.retry, signal, onRetry: this.options.onRetry });
+  }
+}

@@ -1,0 +1,76 @@
+import { setTimeout as delay } from 'node:timers/promises';
+import { APIError } from 'openai';
+import { backoffDelayMs } from './backoff';
+import { classifyModelFailure, ModelFailure } from './model-failure';
+import { ModelKind } from './model-usage';
+
+export interface RetryPolicy {
+  /** Retries after the first attempt. */
+  maxRetries: number;
+  /** Backoff without Retry-After: full jitter over base * 2^(attempt - 1). */
+  baseDelayMs: number;
+  /** Longest wait before a retry; a longer Retry-After is capped to it. */
+  maxDelayMs: number;
+  /** Uniform [0, 1) for the jitter; injectable so tests are exact. */
+  random?: () => number;
+}
+
+export interface RetryInfo {
+  /** 1 for the first retry. */
+  attempt: number;
+  /** HTTP status of the failed attempt; undefined for timeouts and connection errors. */
+  status?: number;
+  delayMs: number;
+}
+
+/**
+ * A call to a model that failed for good: refused, or still failing after its retries. `failure.description`
+ * may be shown to a client; `failure.providerMessage` (which can quote the key it was sent) only logged.
+ */
+export class ModelCallError extends Error {
+  constructor(
+    readonly kind: ModelKind,
+    readonly model: string,
+    readonly failure: ModelFailure,
+    readonly attempts: number,
+  ) {
+    super(`The ${kind} model ${model} ${failure.description} (${attempts} attempt${attempts === 1 ? '' : 's'}).`);
+    this.name = 'ModelCallError';
+  }
+
+  /** Whether the failure was transient (overload, network), so a later call may succeed. */
+  get transient(): boolean {
+    return this.failure.kind === 'transient';
+  }
+}
+
+/**
+ * Sends one request until it succeeds, retrying transient failures (408, 409, 429, 5xx, timeouts, connection
+ * errors) with backoff that honours Retry-After. Errors that are not the server's (a bug, our own parsing) pass
+ * through unchanged; aborting `signal` stops at once with its reason.
+ */
+export async function callWithRetries<T>(
+  send: () => Promise<T>,
+  context: { kind: ModelKind; model: string; policy: RetryPolicy; signal: AbortSignal; onRetry?: (info: RetryInfo) => void },
+): Promise<T> {
+  const { policy, signal } = context;
+  for (let attempt = 0; ; attempt++) {
+    signal.throwIfAborted();
+    try {
+      return await send();
+    } catch (error) {
+      if (signal.aborted) throw signal.reason;
+      if (!(error instanceof APIError)) throw error;
+      const failure = classifyModelFailure(error, null);
+      if (failure.kind !== 'transient' || attempt >= policy.maxRetries) throw new ModelCallError(context.kind, context.model, failure, attempt + 1);
+      const delayMs = backoffDelayMs(attempt + 1, {
+        baseDelayMs: policy.baseDelayMs,
+        maxDelayMs: policy.maxDelayMs,
+        retryAfter: failure.retryAfterMs === null ? null : String(failure.retryAfterMs / 1000),
+        random: policy.random,
+      });
+      context.onRetry?.({ attempt: attempt + 1, status: failure.status, delayMs });
+      await delay(delayMs, undefined, { signal }).catch(() => signal.throwIfAborted());
+    }
+  }
+}
