@@ -14,9 +14,12 @@ const BENEFITS = [
   'Glasses are reimbursed up to 150 euros every two years.',
 ].join('\n');
 
-/** The rewrites (non-streamed requests) and the answer (streamed) of the fake model. */
+/** A request for a rewrite (its system prompt asks to rewrite or reword), not for an answer. */
+const isRewrite = (body: ChatRequestBody) => /^You (?:rewrite|write other wordings)/.test(String(body.messages?.[0]?.content ?? ''));
+
+/** The rewrites and the answer of the fake model. */
 const reply = (body: ChatRequestBody) => {
-  if (body.stream) return 'Smile costs 12 euros a month [1].';
+  if (!isRewrite(body)) return 'Smile costs 12 euros a month [1].';
   const prompt = String(body.messages?.[1]?.content ?? '');
   // Numbered, repeated and echoing the question, as models do: one new wording survives.
   if (/other wordings/.test(prompt)) return '1. What is the spectacles allowance?\n2. How much are glasses reimbursed?\n- How much are glasses reimbursed?';
@@ -28,7 +31,7 @@ describe('query rewriting with a chat model: conversation follow-ups from a trun
   let env: TestEnv;
   let system: RunningSystem;
   const call = (path: string, json?: unknown) => requestJson(system.baseUrl, path, json === undefined ? {} : { method: 'POST', json });
-  const rewrites = () => fake.requestsTo('/v1/chat/completions').filter((r) => !(r.body as ChatRequestBody).stream);
+  const rewrites = () => fake.requestsTo('/v1/chat/completions').filter((r) => isRewrite(r.body as ChatRequestBody));
 
   before(async () => {
     const baseUrl = await fake.start();

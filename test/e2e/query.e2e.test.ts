@@ -173,7 +173,8 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
       { query: 'ok', top_k: 51 },
       { query: 'ok', mode: 'fuzzy' },
       { query: 'ok', stream: 'yes' },
-      { query: 'ok', temperature: 1 },
+      { query: 'ok', temperature: 3 },
+      { query: 'ok', colour: 'red' },
     ];
     for (const json of cases) {
       const { status, body } = await ask(system, json);
