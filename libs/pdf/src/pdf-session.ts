@@ -1,11 +1,12 @@
 import type { FileHandle } from 'node:fs/promises';
 import { AppError } from '@app/errors';
-import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
+import type { PDFDocumentLoadingTask, PDFDocumentProxy, PDFPageProxy, PDFWorker } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import type { TextItem, TextMarkedContent } from 'pdfjs-dist/types/src/display/api';
 import { createFileRangeTransport, FileRangeTransport } from './file-range-transport';
 import { pageTextFromItems } from './page-text';
 import { classifyPdfjsError, pageTooMuchTextError } from './pdf-errors';
-import { loadPdfjs, pdfjsAssetPaths } from './pdfjs';
+import { loadPdfjs, loadPdfjsWorker, Pdfjs, pdfjsAssetPaths } from './pdfjs';
+import { SameThreadPort } from './same-thread-port';
 
 // The unit in which pdfjs asks for byte ranges. Its default, 64 KiB, made a page of a real book (embedded
 // fonts, large content streams) several reads, each a round trip through pdfjs's message loop: 1 MiB measured
@@ -27,6 +28,7 @@ export class PdfSession {
   private pagesSinceCleanup = 0;
 
   private constructor(
+    private readonly worker: PdfWorkerOverPort,
     private readonly loadingTask: PDFDocumentLoadingTask,
     private readonly document: PDFDocumentProxy,
     private readonly transport: FileRangeTransport,
@@ -45,8 +47,10 @@ export class PdfSession {
    */
   static async open(file: FileHandle, size: number, maxPageCharacters = Number.POSITIVE_INFINITY, rangeChunkSize = RANGE_CHUNK_SIZE): Promise<PdfSession> {
     const pdfjs = await loadPdfjs();
+    const worker = await PdfWorkerOverPort.start(pdfjs);
     const transport = createFileRangeTransport(pdfjs, file, size);
     const loadingTask = pdfjs.getDocument({
+      worker: worker.pdfWorker,
       range: transport,
       rangeChunkSize,
       // Fetch only the ranges that are asked for, instead of streaming or prefetching the rest of the file.
@@ -62,9 +66,10 @@ export class PdfSession {
       const document = await loadingTask.promise;
       // Zeros that stood in for a failed read can still parse; the read error is the truth then.
       if (transport.readError !== undefined) throw transport.readError;
-      return new PdfSession(loadingTask, document, transport, maxPageCharacters);
+      return new PdfSession(worker, loadingTask, document, transport, maxPageCharacters);
     } catch (error) {
       await loadingTask.destroy();
+      worker.destroy();
       throw transport.readError ?? classifyPdfjsError(error);
     }
   }
@@ -85,8 +90,12 @@ export class PdfSession {
   }
 
   /** Ends the pdfjs document; the file handle stays open (it belongs to the reader). */
-  destroy(): Promise<void> {
-    return this.loadingTask.destroy();
+  async destroy(): Promise<void> {
+    try {
+      await this.loadingTask.destroy();
+    } finally {
+      this.worker.destroy();
+    }
   }
 
   private async extractText(pageNumber: number): Promise<string> {
@@ -127,5 +136,31 @@ export class PdfSession {
     }
     if (characters > this.maxPageCharacters) throw pageTooMuchTextError(pageNumber, this.maxPageCharacters);
     return items;
+  }
+}
+
+/**
+ * pdfjs's worker half in this process, joined to the document side by a SameThreadPort instead of pdfjs's
+ * own fake worker (the same arrangement, without a structuredClone of every message). One per session, ended
+ * with it: pdfjs destroys a worker it was given only when its owner does.
+ */
+class PdfWorkerOverPort {
+  private constructor(
+    readonly pdfWorker: PDFWorker,
+    private readonly port: SameThreadPort,
+  ) {}
+
+  static async start(pdfjs: Pdfjs): Promise<PdfWorkerOverPort> {
+    const { WorkerMessageHandler } = await loadPdfjsWorker();
+    const port = new SameThreadPort();
+    // The worker half listens first; its "ready" is delivered after the document half below has subscribed.
+    WorkerMessageHandler.initializeFromPort(port);
+    // Its types admit no port (a browser's worker ports are all they expect); any object with postMessage does.
+    return new PdfWorkerOverPort(new pdfjs.PDFWorker({ port: port as unknown as null }), port);
+  }
+
+  destroy(): void {
+    this.pdfWorker.destroy();
+    this.port.terminate();
   }
 }

@@ -17,6 +17,24 @@ export function loadPdfjs(): Promise<Pdfjs> {
   return loading;
 }
 
+/** The worker half of pdfjs (its parser), as far as this project drives it. */
+export interface PdfjsWorkerModule {
+  WorkerMessageHandler: { initializeFromPort(port: unknown): void };
+}
+
+// A string variable, so tsc leaves the import alone (the module ships no types).
+const PDFJS_WORKER_MODULE: string = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
+let loadingWorker: Promise<PdfjsWorkerModule> | undefined;
+
+/** Loads pdfjs's worker half once per process (see loadPdfjs); a failed load is not cached. */
+export function loadPdfjsWorker(): Promise<PdfjsWorkerModule> {
+  loadingWorker ??= (import(PDFJS_WORKER_MODULE) as Promise<PdfjsWorkerModule>).catch((error: unknown) => {
+    loadingWorker = undefined;
+    throw error;
+  });
+  return loadingWorker;
+}
+
 /**
  * The package's own standard-font and CMap directories. In Node pdfjs reads these "URLs" with fs, so they
  * are plain paths; they must end with a separator because pdfjs appends file names to them.

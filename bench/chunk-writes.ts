@@ -1,0 +1,126 @@
+// What PostgreSQL spends writing a real document's chunks, and on what: the chunks of a PDF (extracted and
+// chunked as ingestion does) are upserted through ChunksRepository.upsertMany in ingestion's batches, with
+// deterministic random unit vectors, into a scratch database shaped one way per --variant; prints JSON with the
+// CPU seconds of the database's backends (from /proc) per variant. Variants change the scratch database only:
+//   full       the schema as migrated
+//   nohnsw     without the HNSW index            nogin      without the BM25 terms index
+//   nostats    without the BM25 statistics trigger
+//   ef32 / m8  the HNSW index with ef_construction 32 / m 8 (a recall trade: a ranking decision, not made here)
+//   half       the HNSW index over halfvec
+// Run variants alternately (the machine is shared) and compare them within one run.
+//   npm run bench:chunk-writes -- --file real.pdf [--variants full,nohnsw,nogin,ef32,m8] [--documents 1] [--rounds 2]
+import { randomUUID } from 'node:crypto';
+import { availableParallelism, loadavg } from 'node:os';
+import { parseArgs } from 'node:util';
+import { Chunk, Chunker, PageCleaner } from '@app/chunking';
+import { ChunksRepository, CollectionsRepository, createPool } from '@app/database';
+import { PageExtractor } from '@app/pdf';
+import { createTestDocument } from '../test/support/test-documents';
+import { createTestEnv } from '../test/support/test-env';
+import { sampleCpu } from './process-cpu';
+
+const { values } = parseArgs({
+  options: {
+    file: { type: 'string' },
+    variants: { type: 'string', default: 'full,nohnsw,nogin,nostats' },
+    documents: { type: 'string', default: '1' },
+    rounds: { type: 'string', default: '2' },
+    batch: { type: 'string', default: '64' },
+  },
+});
+const DIMENSION = 1536;
+
+const VARIANTS: Record<string, string[]> = {
+  full: [],
+  nohnsw: [`DROP INDEX chunks_embedding_hnsw_${DIMENSION}`],
+  nogin: ['DROP INDEX chunks_bm25_terms_idx'],
+  nostats: ['ALTER TABLE chunks DISABLE TRIGGER chunks_bm25_insert'],
+  ef32: hnsw('vector', 'WITH (ef_construction = 32)'),
+  m8: hnsw('vector', 'WITH (m = 8)'),
+  half: hnsw('halfvec', ''),
+};
+
+function hnsw(type: 'vector' | 'halfvec', options: string): string[] {
+  return [
+    `DROP INDEX chunks_embedding_hnsw_${DIMENSION}`,
+    `CREATE INDEX chunks_embedding_variant ON chunks USING hnsw ((embedding::${type}(${DIMENSION})) ${type}_cosine_ops) ${options} WHERE embedding_dim = ${DIMENSION}`,
+  ];
+}
+
+async function chunksOf(path: string): Promise<Chunk[]> {
+  const extractor = await PageExtractor.open({ path, format: 'pdf' }, { processes: 1, pageTimeoutMs: 60_000, heapLimitMb: 96 }, 16);
+  const chunker = new Chunker({ chunkTokens: 500, overlapTokens: 80 }, new PageCleaner());
+  const chunks: Chunk[] = [];
+  for await (const window of extractor.windows(0, 16)) for (const page of window) chunks.push(...chunker.push(page));
+  chunks.push(...chunker.finish());
+  await extractor.close();
+  return chunks;
+}
+
+/** A unit vector from a seed (a linear congruential generator), the same on every run. */
+function unitVector(seed: number): Float32Array {
+  const vector = new Float32Array(DIMENSION);
+  let state = (seed * 2654435761) >>> 0;
+  let norm = 0;
+  for (let i = 0; i < DIMENSION; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    vector[i] = state / 2 ** 32 - 0.5;
+    norm += vector[i] * vector[i];
+  }
+  norm = Math.sqrt(norm);
+  for (let i = 0; i < DIMENSION; i++) vector[i] /= norm;
+  return vector;
+}
+
+async function runVariant(variant: string, chunks: Chunk[], documents: number, batchSize: number) {
+  const env = await createTestEnv({ LOG_LEVEL: 'error' });
+  const pool = createPool(env.config.databaseUrl);
+  const owner = createPool(env.config.databaseUrl, { owner: true });
+  try {
+    const repository = new ChunksRepository(pool);
+    await repository.ensureVectorIndex(DIMENSION);
+    const collection = await new CollectionsRepository(pool).getOrCreate('default', 'bench', 'bench', DIMENSION);
+    for (const statement of VARIANTS[variant]) await owner.query(statement);
+    const ids: string[] = [];
+    for (let i = 0; i < documents; i++) {
+      const id = randomUUID();
+      await createTestDocument(pool, {
+        id, tenant: 'default', collectionId: collection.id, title: 'bench', filename: null, mediaType: 'application/pdf',
+        byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 80, jobId: `bench-${id}`,
+      });
+      ids.push(id);
+    }
+    const cpu = sampleCpu(process.pid, new URL(env.config.databaseUrl).pathname.slice(1), availableParallelism(), 100);
+    const started = Date.now();
+    for (const [d, id] of ids.entries()) {
+      for (let at = 0; at < chunks.length; at += batchSize) {
+        const batch = chunks.slice(at, at + batchSize).map((chunk) => ({ ...chunk, embedding: unitVector(d * 1_000_003 + chunk.ordinal) }));
+        await repository.upsertMany('default', id, collection.id, batch);
+      }
+    }
+    const seconds = (Date.now() - started) / 1000;
+    const figures = cpu.stop();
+    return { variant, chunks: chunks.length * documents, seconds, postgres_cpu_s: figures.postgres_cpu_s, postgres_ms_per_chunk: Number(((figures.postgres_cpu_s * 1000) / (chunks.length * documents)).toFixed(2)), load: loadavg()[0] };
+  } finally {
+    await pool.end();
+    await owner.end();
+    await env.cleanup();
+  }
+}
+
+async function main(): Promise<void> {
+  if (!values.file) throw new Error('--file real.pdf is required');
+  const variants = values.variants!.split(',');
+  for (const variant of variants) if (!(variant in VARIANTS)) throw new Error(`unknown variant "${variant}" (${Object.keys(VARIANTS).join(', ')})`);
+  const chunks = await chunksOf(values.file);
+  const runs = [];
+  for (let round = 0; round < Number(values.rounds); round++) {
+    for (const variant of variants) runs.push(await runVariant(variant, chunks, Number(values.documents), Number(values.batch)));
+  }
+  console.log(JSON.stringify({ file: values.file, runs }, null, 2));
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});
