@@ -92,6 +92,8 @@ export type ListSearch = Pick<ChunkSearch, 'limit' | 'filter'>;
 export interface ReadOptions {
   /** The deepest vector list the reader will be asked for: its HNSW setting is made with the others, saving a round trip. */
   vectorLimit?: number;
+  /** The least ef_search of its vector lists (HNSW_EF_SEARCH; DEFAULT_EF_SEARCH when not given). */
+  minEfSearch?: number;
 }
 
 /**
@@ -106,9 +108,10 @@ export interface ReadOptions {
 const READ_MODES = 'ISOLATION LEVEL REPEATABLE READ, READ ONLY';
 const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_parallel_workers_per_gather: 0 };
 
-/** HNSW candidates per vector query: at least 400 (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
-const efSearchFor = (limit: number) => Math.max(400, Math.min(1000, limit * 2));
-const efSearchSetting = (limit: number) => `SET LOCAL hnsw.ef_search = ${efSearchFor(limit)}`;
+/** The least HNSW ef_search of a vector list unless the reader is told otherwise (see vectorSearch). */
+export const DEFAULT_EF_SEARCH = 400;
+/** HNSW candidates per vector query: at least `least` (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
+const efSearchFor = (limit: number, least: number) => Math.max(Math.trunc(least), Math.min(1000, limit * 2));
 
 /** Renumbers a filter's `$n` placeholders to follow `offset` parameters already in the query. */
 function shiftPlaceholders(sql: string, offset: number): string {
@@ -312,16 +315,17 @@ export class ChunksRepository {
    * concurrently (the connection queues them); `work` must not return before they settle.
    */
   async read<T>(scope: CollectionScope, work: (reader: ChunkReader) => Promise<T>, options: ReadOptions = {}): Promise<T> {
-    let efSearch: number | null = options.vectorLimit === undefined ? null : efSearchFor(options.vectorLimit);
+    const least = options.minEfSearch ?? DEFAULT_EF_SEARCH;
+    let efSearch: number | null = options.vectorLimit === undefined ? null : efSearchFor(options.vectorLimit, least);
     const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
     return withTenant(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
       const keyword = <T extends RankedChunk>(search: ListSearch, query: string, bm25: Bm25Parameters, shape: ListShape<T>) =>
         this.keywordSearch(client, { ...search, ...scope }, query, bm25, shape);
       const vector = async <T extends RankedChunk>(search: ListSearch, embedding: Float32Array, feedback: VectorFeedback | undefined, shape: ListShape<T>) => {
-        if (efSearch !== efSearchFor(search.limit)) {
-          efSearch = efSearchFor(search.limit);
-          await client.query(efSearchSetting(search.limit));
+        if (efSearch !== efSearchFor(search.limit, least)) {
+          efSearch = efSearchFor(search.limit, least);
+          await client.query(`SET LOCAL hnsw.ef_search = ${efSearch}`);
         }
         return this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape);
       };

@@ -2,3 +2,4 @@ export * from './metadata-filter';
 export * from './retrieval.module';
 export * from './rrf';
 export * from './search.service';
+export * from './score-fusion';

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { APP_CONFIG, AppConfig } from '@app/config';
+import { APP_CONFIG, AppConfig, HybridFusion } from '@app/config';
 import {
   Bm25Parameters,
   ChunkHit,
@@ -15,6 +15,7 @@ import {
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { compileMetadataFilter, MetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
+import { convexScoreFusion } from './score-fusion';
 
 export type SearchMode = 'hybrid' | 'vector' | 'keyword';
 export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'vector', 'keyword'];
@@ -48,11 +49,14 @@ export function compileSearchFilter(filters: MetadataFilter | undefined): SqlFil
 }
 
 /**
- * Hybrid search: how many chunks each list contributes to reciprocal rank fusion and each list's weight, and
- * the pseudo-relevance feedback the vector query gets from the keyword list (chunks and weight).
+ * Hybrid search: how many chunks each list contributes to fusion, how they are fused (rank or score based,
+ * see fuse()) and each list's weight, and the pseudo-relevance feedback the vector query gets from the keyword
+ * list (chunks and weight).
  */
 interface FusionSettings {
   candidates: number;
+  method: HybridFusion;
+  rrfK: number;
   vectorWeight: number;
   keywordWeight: number;
   feedbackChunks: number;
@@ -64,6 +68,7 @@ interface FusionSettings {
 export class SearchService {
   private readonly bm25: Bm25Parameters;
   private readonly fusion: FusionSettings;
+  private readonly minEfSearch: number;
 
   constructor(
     private readonly collections: CollectionsRepository,
@@ -71,10 +76,13 @@ export class SearchService {
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    const { bm25K1, bm25B, ...hybrid } = config.retrieval;
+    const { bm25K1, bm25B, hnswEfSearch, ...hybrid } = config.retrieval;
     this.bm25 = { k1: bm25K1, b: bm25B };
+    this.minEfSearch = hnswEfSearch;
     this.fusion = {
       candidates: hybrid.hybridCandidates,
+      method: hybrid.hybridFusion,
+      rrfK: hybrid.hybridRrfK,
       vectorWeight: hybrid.hybridVectorWeight,
       keywordWeight: hybrid.hybridKeywordWeight,
       feedbackChunks: hybrid.hybridFeedbackChunks,
@@ -117,7 +125,7 @@ export class SearchService {
       return this.chunks.read(
         plan.scope,
         async (reader) => reader.searchVector({ limit: request.topK, filter }, ready ?? (await this.wordEmbedding(reader, request))),
-        { vectorLimit: request.topK },
+        { vectorLimit: request.topK, minEfSearch: this.minEfSearch },
       );
     }
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
@@ -132,16 +140,25 @@ export class SearchService {
           reader.rankKeyword(list, request.query, this.bm25),
         );
         const vector = await reader.rankVector(list, embedding, this.feedbackFrom(keyword));
-        const fused = reciprocalRankFusion([
-          { items: vector, weight: this.fusion.vectorWeight },
-          { items: keyword, weight: this.fusion.keywordWeight },
-        ]).slice(0, request.topK);
+        const fused = this.fuse(vector, keyword).slice(0, request.topK);
         const passages = new Map((await reader.passages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
         // Every fused chunk was in a list of this snapshot, so its passage is there.
         return fused.map(({ item, score }) => ({ ...passages.get(item.chunkId)!, score }));
       },
-      { vectorLimit: depth },
+      { vectorLimit: depth, minEfSearch: this.minEfSearch },
     );
+  }
+
+  /**
+   * The two lists as one: by rank (reciprocal rank fusion, HYBRID_FUSION=rrf) or by score (a convex combination
+   * of min-max normalised BM25 and cosine scores, HYBRID_FUSION=convex), each list weighted by its setting.
+   */
+  private fuse(vector: RankedChunk[], keyword: RankedChunk[]): { item: RankedChunk; score: number }[] {
+    const lists = [
+      { items: vector, weight: this.fusion.vectorWeight },
+      { items: keyword, weight: this.fusion.keywordWeight },
+    ];
+    return this.fusion.method === 'convex' ? convexScoreFusion(lists) : reciprocalRankFusion(lists, this.fusion.rrfK);
   }
 
   /** The question's vector from a model built from words: each word weighed by its idf in this collection (rare words lead, as in BM25). */
