@@ -178,8 +178,13 @@ export interface AppConfig {
     hybridFeedbackChunks: number;
     /** Weight of that mean against the query's own vector. */
     hybridFeedbackWeight: number;
-    /** The least HNSW ef_search of a vector list (candidates the graph walk keeps): higher finds more true neighbours, slower. */
-    hnswEfSearch: number;
+    /** Questions with more words than this get no feedback (a paragraph already carries its own vocabulary). */
+    hybridFeedbackMaxWords: number;
+    /**
+     * The least HNSW ef_search of hybrid's vector list (candidates the graph walk keeps): higher finds more true
+     * neighbours, slower. The vector mode keeps 400 (its list is all the search has).
+     */
+    hybridEfSearch: number;
   };
   logLevel: string;
 }
@@ -455,14 +460,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     retrieval: {
       bm25K1: decimal(env, 'BM25_K1', 0.9, 0, 10),
       bm25B: decimal(env, 'BM25_B', 0.4, 0, 1),
-      hybridCandidates: integer(env, 'HYBRID_CANDIDATES', 100, 1, 1_000),
-      hybridFusion: oneOf<HybridFusion>(env, 'HYBRID_FUSION', ['rrf', 'convex'], 'rrf'),
+      hybridCandidates: integer(env, 'HYBRID_CANDIDATES', 50, 1, 1_000),
+      hybridFusion: oneOf<HybridFusion>(env, 'HYBRID_FUSION', ['rrf', 'convex'], 'convex'),
       hybridRrfK: integer(env, 'HYBRID_RRF_K', 60, 1, 10_000),
       hybridVectorWeight: decimal(env, 'HYBRID_VECTOR_WEIGHT', 1, 0, 100),
-      hybridKeywordWeight: decimal(env, 'HYBRID_KEYWORD_WEIGHT', 1, 0, 100),
+      hybridKeywordWeight: decimal(env, 'HYBRID_KEYWORD_WEIGHT', 1.5, 0, 100),
       hybridFeedbackChunks: integer(env, 'HYBRID_FEEDBACK_CHUNKS', 5, 0, 50),
       hybridFeedbackWeight: decimal(env, 'HYBRID_FEEDBACK_WEIGHT', 1, 0, 100),
-      hnswEfSearch: integer(env, 'HNSW_EF_SEARCH', 400, 10, 1_000),
+      hybridFeedbackMaxWords: integer(env, 'HYBRID_FEEDBACK_MAX_WORDS', 32, 0, 1_000),
+      hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 100, 10, 1_000),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

@@ -92,7 +92,7 @@ export type ListSearch = Pick<ChunkSearch, 'limit' | 'filter'>;
 export interface ReadOptions {
   /** The deepest vector list the reader will be asked for: its HNSW setting is made with the others, saving a round trip. */
   vectorLimit?: number;
-  /** The least ef_search of its vector lists (HNSW_EF_SEARCH; DEFAULT_EF_SEARCH when not given). */
+  /** The least ef_search of its vector lists (DEFAULT_EF_SEARCH when not given; hybrid passes HYBRID_EF_SEARCH). */
   minEfSearch?: number;
 }
 
@@ -370,7 +370,9 @@ export class ChunksRepository {
    * their index), which made the exact list 3 to 6 times slower than the index at a few thousand chunks, and it
    * grows with the collection where the index does not. ef_search is at least 400: at 100 for a list of 50,
    * NFCorpus dev vector nDCG@10 fell by 0.011 (the graph misses neighbours of short idf-weighted questions),
-   * at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. When the index yields
+   * at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. Hybrid search asks for
+   * less (HYBRID_EF_SEARCH, 100 with a 50-deep list): its keyword list makes up for neighbours the walk misses,
+   * NFCorpus dev hybrid nDCG@10 moved by 0.002, and the walk was most of what hybrid cost beyond keyword. When the index yields
    * fewer than `limit` rows (a collection with few chunks in a large table: the iterative scan gives up after
    * hnsw.max_scan_tuples), the exact list is read instead, so the list is never shorter than the collection
    * allows. With a filter the planner chooses, as a selective one is cheaper scanned exactly than found by
