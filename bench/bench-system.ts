@@ -7,6 +7,11 @@ export interface BenchSystem {
   baseUrl: string;
   /** Stops what the benchmark started (nothing, for a system it was pointed at). */
   stop(): Promise<void>;
+  /**
+   * Restarts the api with `env` added to the settings it started with (the worker and the data stay), so one
+   * ingested corpus can be searched under several settings. Only for a system the benchmark started.
+   */
+  restartApi(env: Record<string, string>): Promise<void>;
 }
 
 /**
@@ -18,7 +23,13 @@ export async function benchSystem(url: string | undefined, env: Record<string, s
   if (url) {
     if (!apiKey) throw new Error('--url needs --api-key <key> (a member or admin key of that system)');
     useDefaultApiKey(apiKey);
-    return { baseUrl: url.replace(/\/$/, ''), stop: async () => undefined };
+    return {
+      baseUrl: url.replace(/\/$/, ''),
+      stop: async () => undefined,
+      restartApi: async () => {
+        throw new Error('a system given by --url cannot be restarted with other settings');
+      },
+    };
   }
   const testEnv = await createTestEnv({
     PORT: String(await freePort()),
@@ -29,12 +40,17 @@ export async function benchSystem(url: string | undefined, env: Record<string, s
     RATE_LIMIT_GLOBAL_PER_MINUTE: '10000000',
     ...env,
   });
-  const api = spawnApp('api', testEnv.env);
+  let api = spawnApp('api', testEnv.env);
   const worker = spawnApp('worker', testEnv.env);
   const baseUrl = `http://127.0.0.1:${testEnv.config.port}`;
   const stop = async () => {
     await Promise.all([stopProcess(api), stopProcess(worker)]);
     await testEnv.cleanup();
+  };
+  const restartApi = async (variant: Record<string, string>) => {
+    await stopProcess(api);
+    api = spawnApp('api', { ...testEnv.env, ...variant });
+    await waitForHttp(`${baseUrl}/health/live`, api);
   };
   try {
     await waitForHttp(`${baseUrl}/health/live`, api);
@@ -42,7 +58,7 @@ export async function benchSystem(url: string | undefined, env: Record<string, s
     await stop();
     throw error;
   }
-  return { baseUrl, stop };
+  return { baseUrl, stop, restartApi };
 }
 
 /** `--set NAME=VALUE` options as configuration variables for the processes a benchmark starts. */

@@ -6,6 +6,14 @@
 //
 //   npm run bench:retrieval -- <dataset dir> [--split dev|test] [--url http://localhost:3000 --api-key <key>] [--top-k 50]
 //                               [--set NAME=VALUE]... [--one-relevant] [--collection NAME]
+//                               [--modes hybrid,keyword] [--variant NAME=VALUE,NAME=VALUE]...
+//
+// As BEIR's evaluation does ("ignore identical ids"), a document whose id is the query's own is left out of that
+// query's ranking: in ArguAna every query is also a document of the corpus, and would otherwise rank itself first.
+//
+// --variant (repeatable) searches the same ingested corpus again under other api settings: after the run with the
+// --set settings, the api is restarted with each variant's settings added and every mode runs again (ingestion
+// is not repeated, so a sweep of search settings costs minutes, not an ingest each). --modes runs only those.
 //
 // --collection (with --url) searches a collection an earlier run ingested into that system instead of ingesting
 // again (its documents carry their BEIR id in metadata.beir_id): two api versions started on the same database
@@ -23,6 +31,7 @@ import { forEachConcurrently, oneRelevantPerQuery, readCorpus, readQrels, readQu
 import { meanScores, QueryScores, rankDocuments, scoreQuery } from './retrieval-metrics';
 
 const MODES = ['hybrid', 'vector', 'keyword'] as const;
+type Mode = (typeof MODES)[number];
 /** The API's limits: top_k at most 50, questions at most 4,000 characters, titles at most 300. */
 const MAX_TOP_K = 50;
 const MAX_QUERY_CHARS = 4000;
@@ -39,6 +48,8 @@ const { values, positionals } = parseArgs({
     set: { type: 'string', multiple: true, default: [] },
     'one-relevant': { type: 'boolean', default: false },
     collection: { type: 'string' },
+    modes: { type: 'string', default: MODES.join(',') },
+    variant: { type: 'string', multiple: true, default: [] },
   },
 });
 
@@ -71,31 +82,44 @@ async function main(): Promise<void> {
     const judged = await readQrels(datasetDir, values.split!);
     const qrels = values['one-relevant'] ? oneRelevantPerQuery(judged) : judged;
     const queries = await readQueries(datasetDir, new Set(qrels.keys()));
-    const results = {} as Record<(typeof MODES)[number], QueryScores>;
-    const rerankedCount = {} as Record<(typeof MODES)[number], number>;
-    for (const mode of MODES) {
-      const started = Date.now();
-      const perQuery: QueryScores[] = [];
-      // With RERANK_* set, how many searches the reranker ordered (the others fell back to the fused order).
-      let reranked = 0;
-      await forEachConcurrently(queries, concurrency, async (query) => {
-        const { status, body } = await requestJson(system.baseUrl, '/v1/search', {
-          method: 'POST',
-          json: { query: query.text.slice(0, MAX_QUERY_CHARS), collection, mode, top_k: topK },
+    const modes = values.modes!.split(',').map((mode) => {
+      if (!(MODES as readonly string[]).includes(mode)) throw new Error(`--modes takes ${MODES.join(', ')}; got "${mode}"`);
+      return mode as Mode;
+    });
+    const variants = values.variant!.map((variant) => settingsFrom(variant.split(',')));
+    const summaries: Record<string, unknown>[] = [];
+    for (const variant of [null, ...variants]) {
+      if (variant) {
+        await system.restartApi(variant);
+        log(`variant ${JSON.stringify(variant)}`);
+      }
+      const results: Partial<Record<Mode, QueryScores & { 'ms/query': number; reranked?: number }>> = {};
+      for (const mode of modes) {
+        const started = Date.now();
+        const perQuery: QueryScores[] = [];
+        // With RERANK_* set, how many searches the reranker ordered (the others fell back to the fused order).
+        let reranked = 0;
+        await forEachConcurrently(queries, concurrency, async (query) => {
+          const { status, body } = await requestJson(system.baseUrl, '/v1/search', {
+            method: 'POST',
+            json: { query: query.text.slice(0, MAX_QUERY_CHARS), collection, mode, top_k: topK },
+          });
+          if (status !== 200) throw new Error(`search for query ${query.id} answered ${status}: ${JSON.stringify(body)}`);
+          if (body.reranked) reranked++;
+          const documents = body.results.map((hit: { document_id: string }) => beirIds.get(hit.document_id) ?? hit.document_id);
+          const ranked = rankDocuments(documents).filter((id) => id !== query.id);
+          perQuery.push(scoreQuery(ranked, qrels.get(query.id)!));
         });
-        if (status !== 200) throw new Error(`search for query ${query.id} answered ${status}: ${JSON.stringify(body)}`);
-        if (body.reranked) reranked++;
-        const ranked = rankDocuments(body.results.map((hit: { document_id: string }) => beirIds.get(hit.document_id) ?? hit.document_id));
-        perQuery.push(scoreQuery(ranked, qrels.get(query.id)!));
-      });
-      results[mode] = meanScores(perQuery);
-      rerankedCount[mode] = reranked;
-      const ms = (Date.now() - started) / Math.max(1, queries.length);
-      log(`${mode.padEnd(8)} ${Object.entries(results[mode]).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}  (${ms.toFixed(1)} ms/query${reranked > 0 ? `, ${reranked}/${queries.length} reranked` : ''})`);
+        const ms = (Date.now() - started) / Math.max(1, queries.length);
+        results[mode] = { ...meanScores(perQuery), 'ms/query': Math.round(ms * 10) / 10, ...(reranked > 0 ? { reranked } : {}) };
+        log(`${mode.padEnd(8)} ${Object.entries(results[mode]).map(([k, v]) => `${k} ${v.toFixed(4)}`).join('  ')}`);
+      }
+      const ratio = results.hybrid && results.keyword ? Math.round((results.hybrid['ms/query'] / results.keyword['ms/query']) * 100) / 100 : undefined;
+      if (ratio !== undefined) log(`hybrid costs ${ratio}× a keyword search in this run`);
+      summaries.push({ ...(variant ? { variant } : {}), ...results, ...(ratio !== undefined ? { 'hybrid/keyword time': ratio } : {}) });
     }
     log(`split ${values.split}, ${queries.length} queries, top_k ${topK}; ingest ${ingestSeconds.toFixed(1)} s`);
-    const reranked = Object.values(rerankedCount).some((n) => n > 0) ? { reranked: rerankedCount } : {};
-    log(JSON.stringify({ hybrid: results.hybrid, vector: results.vector, keyword: results.keyword, docs, queries: queries.length, ...reranked }));
+    log(JSON.stringify(variants.length === 0 ? { ...summaries[0], docs, queries: queries.length } : { runs: summaries, docs, queries: queries.length }));
   } finally {
     await system.stop();
   }

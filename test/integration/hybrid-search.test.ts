@@ -96,6 +96,21 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
     assert.ok(fusedScore(hybrid) > fusedScore(withoutFeedback));
   });
 
+  test('a question of more than HYBRID_FEEDBACK_MAX_WORDS words gets no feedback', async () => {
+    const hit = 'Zinc deficiency weakens the immune response of elderly patients in care homes.';
+    const alike = 'A deficiency of this trace mineral weakens the immune response of elderly patients in care homes.';
+    const { collection } = await collectionOf([hit, alike, ...UNRELATED]);
+    const question = 'zinc';
+    const alikeScore = async (retrieval: Partial<AppConfig['retrieval']>) => {
+      const hits = await search(searchService(retrieval), collection, question, 'hybrid');
+      return hits.find((h) => h.text === alike)!.score;
+    };
+    const without = await alikeScore({ hybridFeedbackChunks: 0 });
+    // One word: within a limit of 1 the passage gains from feedback; past a limit of 0 it scores as without it.
+    assert.ok((await alikeScore({ hybridFeedbackMaxWords: 1 })) > without);
+    assert.equal(await alikeScore({ hybridFeedbackMaxWords: 0 }), without);
+  });
+
   test('feedback computed by the vector statement is the query plus the weighted mean, and hybrid hits carry their passages', async () => {
     const texts = Array.from({ length: 60 }, (_, i) => `${UNRELATED[i % UNRELATED.length]} Note ${i} about ${['pumps', 'valves', 'ledgers', 'poems'][i % 4]}.`);
     const { collection, chunkIds } = await collectionOf(texts);

@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 
 export type EmbeddingProviderName = 'local' | 'openai';
+export type HybridFusion = 'rrf' | 'convex';
 export type LlmProviderName = 'extractive' | 'openai';
 export type RerankProviderName = 'none' | 'openai-compatible';
 /** Where uploaded files are kept (see libs/storage): PostgreSQL, an S3-compatible store, or DATA_DIR on one machine. */
@@ -200,13 +201,27 @@ export interface AppConfig {
     bm25B: number;
     /** Chunks each list (vector, keyword) contributes to hybrid fusion; at least top_k. */
     hybridCandidates: number;
-    /** Weights of the vector and the keyword list in hybrid reciprocal rank fusion. */
+    /**
+     * How hybrid search fuses its lists: 'rrf' (reciprocal rank fusion, ranks only) or 'convex' (a weighted sum
+     * of each list's min-max normalised scores).
+     */
+    hybridFusion: HybridFusion;
+    /** Reciprocal rank fusion's damping constant k (each list adds weight / (k + rank)). */
+    hybridRrfK: number;
+    /** Weights of the vector and the keyword list in hybrid fusion (for 'convex', only their ratio matters). */
     hybridVectorWeight: number;
     hybridKeywordWeight: number;
     /** Top keyword hits whose mean embedding is added to the query vector in hybrid search (0 turns it off). */
     hybridFeedbackChunks: number;
     /** Weight of that mean against the query's own vector. */
     hybridFeedbackWeight: number;
+    /** Questions with more words than this get no feedback (a paragraph already carries its own vocabulary). */
+    hybridFeedbackMaxWords: number;
+    /**
+     * The least HNSW ef_search of hybrid's vector list (candidates the graph walk keeps): higher finds more true
+     * neighbours, slower. The vector mode keeps 400 (its list is all the search has).
+     */
+    hybridEfSearch: number;
   };
   logLevel: string;
 }
@@ -553,11 +568,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
     retrieval: {
       bm25K1: decimal(env, 'BM25_K1', 0.9, 0, 10),
       bm25B: decimal(env, 'BM25_B', 0.4, 0, 1),
-      hybridCandidates: integer(env, 'HYBRID_CANDIDATES', 100, 1, 1_000),
+      hybridCandidates: integer(env, 'HYBRID_CANDIDATES', 50, 1, 1_000),
+      hybridFusion: oneOf<HybridFusion>(env, 'HYBRID_FUSION', ['rrf', 'convex'], 'convex'),
+      hybridRrfK: integer(env, 'HYBRID_RRF_K', 60, 1, 10_000),
       hybridVectorWeight: decimal(env, 'HYBRID_VECTOR_WEIGHT', 1, 0, 100),
-      hybridKeywordWeight: decimal(env, 'HYBRID_KEYWORD_WEIGHT', 1, 0, 100),
+      hybridKeywordWeight: decimal(env, 'HYBRID_KEYWORD_WEIGHT', 1.5, 0, 100),
       hybridFeedbackChunks: integer(env, 'HYBRID_FEEDBACK_CHUNKS', 5, 0, 50),
       hybridFeedbackWeight: decimal(env, 'HYBRID_FEEDBACK_WEIGHT', 1, 0, 100),
+      hybridFeedbackMaxWords: integer(env, 'HYBRID_FEEDBACK_MAX_WORDS', 32, 0, 1_000),
+      hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 100, 10, 1_000),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

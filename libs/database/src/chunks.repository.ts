@@ -97,6 +97,8 @@ export type ListSearch = Pick<ChunkSearch, 'limit' | 'filter'>;
 export interface ReadOptions {
   /** The deepest vector list the reader will be asked for: its HNSW setting is made with the others, saving a round trip. */
   vectorLimit?: number;
+  /** The least ef_search of its vector lists (DEFAULT_EF_SEARCH when not given; hybrid passes HYBRID_EF_SEARCH). */
+  minEfSearch?: number;
 }
 
 /**
@@ -111,9 +113,10 @@ export interface ReadOptions {
 const READ_MODES = 'ISOLATION LEVEL REPEATABLE READ, READ ONLY';
 const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_parallel_workers_per_gather: 0 };
 
-/** HNSW candidates per vector query: at least 400 (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
-const efSearchFor = (limit: number) => Math.max(400, Math.min(1000, limit * 2));
-const efSearchSetting = (limit: number) => `SET LOCAL hnsw.ef_search = ${efSearchFor(limit)}`;
+/** The least HNSW ef_search of a vector list unless the reader is told otherwise (see vectorSearch). */
+export const DEFAULT_EF_SEARCH = 400;
+/** HNSW candidates per vector query: at least `least` (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
+const efSearchFor = (limit: number, least: number) => Math.max(Math.trunc(least), Math.min(1000, limit * 2));
 
 /**
  * Operands of one candidate tsquery. The GIN index evaluates the query once per chunk in its posting lists,
@@ -324,16 +327,17 @@ export class ChunksRepository {
    * concurrently (the connection queues them); `work` must not return before they settle.
    */
   async read<T>(scope: CollectionScope, work: (reader: ChunkReader) => Promise<T>, options: ReadOptions = {}): Promise<T> {
-    let efSearch: number | null = options.vectorLimit === undefined ? null : efSearchFor(options.vectorLimit);
+    const least = options.minEfSearch ?? DEFAULT_EF_SEARCH;
+    let efSearch: number | null = options.vectorLimit === undefined ? null : efSearchFor(options.vectorLimit, least);
     const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
     return withTenant(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
       const keyword = <T extends RankedChunk>(search: ListSearch, query: string, bm25: Bm25Parameters, shape: ListShape<T>) =>
         this.keywordSearch(client, { ...search, ...scope }, query, bm25, shape);
       const vector = async <T extends RankedChunk>(search: ListSearch, embedding: Float32Array, feedback: VectorFeedback | undefined, shape: ListShape<T>) => {
-        if (efSearch !== efSearchFor(search.limit)) {
-          efSearch = efSearchFor(search.limit);
-          await client.query(efSearchSetting(search.limit));
+        if (efSearch !== efSearchFor(search.limit, least)) {
+          efSearch = efSearchFor(search.limit, least);
+          await client.query(`SET LOCAL hnsw.ef_search = ${efSearch}`);
         }
         return this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape);
       };
@@ -398,7 +402,9 @@ export class ChunksRepository {
    * their index), which made the exact list 3 to 6 times slower than the index at a few thousand chunks, and it
    * grows with the collection where the index does not. ef_search is at least 400: at 100 for a list of 50,
    * NFCorpus dev vector nDCG@10 fell by 0.011 (the graph misses neighbours of short idf-weighted questions),
-   * at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. When the index yields
+   * at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. Hybrid search asks for
+   * less (HYBRID_EF_SEARCH, 100 with a 50-deep list): its keyword list makes up for neighbours the walk misses,
+   * NFCorpus dev hybrid nDCG@10 moved by 0.002, and the walk was most of what hybrid cost beyond keyword. When the index yields
    * fewer than `limit` rows (a collection with few chunks in a large table: the iterative scan gives up after
    * hnsw.max_scan_tuples), the exact list is read instead, so the list is never shorter than the collection
    * allows. With a filter the planner chooses, as a selective one is cheaper scanned exactly than found by

@@ -3,3 +3,4 @@ export * from './reranked-search';
 export * from './retrieval.module';
 export * from './rrf';
 export * from './search.service';
+export * from './score-fusion';
