@@ -1,14 +1,12 @@
 import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
-import { connect } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createPool } from '@app/database';
 import { Pool } from 'pg';
-import { requestJson, waitForDocument } from '../support/http';
+import { requestJson, startRawUpload, waitForDocument } from '../support/http';
 import { stagingFiles } from '../support/staging';
 import { useSystem } from '../support/test-env';
-import { authHeaders } from '../support/test-keys';
 import { until } from '../support/until';
 
 const MAX_FILES = 5;
@@ -172,17 +170,7 @@ describe('bulk upload (HTTP, real PostgreSQL, Redis and worker)', () => {
     const port = new URL(suite.system.baseUrl).port;
     const first = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="whole.txt"\r\nContent-Type: text/plain\r\n\r\nA complete first file.\r\n`;
     const second = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\nContent-Type: text/plain\r\n\r\n`;
-    const socket = connect(Number(port), '127.0.0.1');
-    await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-    socket.on('error', () => undefined); // a reset after we give up on the upload is expected
-    const headers = [
-      'POST /v1/documents HTTP/1.1',
-      `Host: 127.0.0.1:${port}`,
-      `Authorization: ${authHeaders().Authorization}`,
-      `Content-Type: multipart/form-data; boundary=${boundary}`,
-      `Content-Length: ${first.length + second.length + MAX_BYTES}`,
-    ];
-    socket.write(`${headers.join('\r\n')}\r\n\r\n${first}${second}`);
+    const socket = await startRawUpload(Number(port), boundary, first.length + second.length + MAX_BYTES, first + second);
     socket.write(Buffer.alloc(MAX_BYTES / 2, 'a'));
     // The first file is published (a blob and its claim) while the second streams in.
     await until(async () => (await count('SELECT count(*) AS n FROM blob_claims')) === 1, 10_000, 'the first file was never published');

@@ -1,9 +1,10 @@
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import { mkdirSync, utimesSync, writeFileSync } from 'node:fs';
-import { connect, Socket } from 'node:net';
+import { Socket } from 'node:net';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { startRawUpload } from '../support/http';
 import { freePort } from '../support/ports';
 import { openFileDescriptors, recentOutput, spawnApp, stopProcess, waitForHttp } from '../support/processes';
 import { stagingFiles } from '../support/staging';
@@ -23,17 +24,7 @@ const SENT_BYTES = 1024 * 1024;
 async function startUpload(port: number, dataDir: string): Promise<Socket> {
   const before = stagingFiles(dataDir).length;
   const head = `--${BOUNDARY}\r\nContent-Disposition: form-data; name="file"; filename="cut.txt"\r\nContent-Type: text/plain\r\n\r\n`;
-  const socket = connect(port, '127.0.0.1');
-  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
-  socket.on('error', () => undefined); // a reset after we give up on the upload is expected
-  const headers = [
-    'POST /v1/documents HTTP/1.1',
-    `Host: 127.0.0.1:${port}`,
-    `Authorization: ${authHeaders().Authorization}`,
-    `Content-Type: multipart/form-data; boundary=${BOUNDARY}`,
-    `Content-Length: ${head.length + 4 * 1024 * 1024}`,
-  ];
-  socket.write(`${headers.join('\r\n')}\r\n\r\n${head}`);
+  const socket = await startRawUpload(port, BOUNDARY, head.length + 4 * 1024 * 1024, head);
   socket.write(Buffer.alloc(SENT_BYTES, 'a'));
   await until(() => stagingFiles(dataDir).length > before, 10_000, 'the API never started staging the upload');
   return socket;

@@ -1,4 +1,5 @@
 import { readFile } from 'node:fs/promises';
+import { connect, Socket } from 'node:net';
 import { basename } from 'node:path';
 import { authHeaders } from './test-keys';
 
@@ -81,4 +82,24 @@ export async function waitForJob(
     if (Date.now() > deadline) throw new Error(`job ${id} still ${body.state} after ${timeoutMs} ms: ${JSON.stringify(body.progress)}`);
     await new Promise((resolve) => setTimeout(resolve, 50));
   }
+}
+
+/**
+ * Opens a raw connection to the api at `port` and sends a multipart upload's request head, declaring
+ * `contentLength` bytes of body, then `body`: how tests send an upload that stalls or is cut off mid-body,
+ * which fetch cannot. The socket stays open; resets after the test gives up on it are ignored.
+ */
+export async function startRawUpload(port: number, boundary: string, contentLength: number, body: string): Promise<Socket> {
+  const socket = connect(port, '127.0.0.1');
+  await new Promise<void>((resolve, reject) => socket.once('connect', resolve).once('error', reject));
+  socket.on('error', () => undefined);
+  const headers = [
+    'POST /v1/documents HTTP/1.1',
+    `Host: 127.0.0.1:${port}`,
+    `Authorization: ${authHeaders().Authorization}`,
+    `Content-Type: multipart/form-data; boundary=${boundary}`,
+    `Content-Length: ${contentLength}`,
+  ];
+  socket.write(`${headers.join('\r\n')}\r\n\r\n${body}`);
+  return socket;
 }
