@@ -1,9 +1,11 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import OpenAI from 'openai';
+import { Client } from 'pg';
 import { createApiKey } from '../support/api-keys';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { useSystem } from '../support/test-env';
+import { until } from '../support/until';
 
 const HANDBOOK = [
   '# Leave',
@@ -65,6 +67,33 @@ describe('OpenAI-compatible chat completions and models, through the real openai
     assert.equal(citations?.[0].title, 'Handbook');
     assert.match(citations?.[0].quote ?? '', /twenty-seven/);
     assert.ok(completion.usage && completion.usage.total_tokens >= 0);
+  });
+
+  test('a follow-up is searched with the conversation before it (offline: the previous question\'s words carried over)', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'groundwork:hr',
+      messages: [
+        { role: 'user', content: 'How many vacation days do new employees get?' },
+        { role: 'assistant', content: 'Twenty-seven a year.' },
+        { role: 'user', content: 'and when do they expire?' },
+      ],
+      max_tokens: 100_000,
+    });
+    assert.match(completion.choices[0].message.content ?? '', /expire at the end of March/);
+    const db = new Client({ connectionString: suite.env.config.databaseUrl });
+    await db.connect();
+    try {
+      // The log is written while the answer goes out: wait for its row.
+      const logged = async () =>
+        (await db.query<{ query_text: string; max_tokens: number | null }>("SELECT query_text, max_tokens FROM query_logs WHERE query_text LIKE 'and when do they expire?%'")).rows;
+      await until(async () => (await logged()).length === 1, 10_000, 'the follow-up was never logged');
+      const [row] = await logged();
+      assert.match(row.query_text, /^and when do they expire\? .*vacation days.*employees/);
+      // An OpenAI client's max_tokens is lowered to LLM_MAX_ANSWER_TOKENS, not refused.
+      assert.equal(row.max_tokens, suite.env.config.llm.maxAnswerTokens);
+    } finally {
+      await db.end();
+    }
   });
 
   test('streams chunks whose content joined is the JSON answer, then citations, usage and [DONE]', async () => {

@@ -4,9 +4,6 @@ import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Conversation, ConversationPosition, ConversationsRepository, ConversationTurn, isUuid } from '@app/database';
 import { NotFoundError, ValidationError } from '@app/errors';
-import { QUESTION_REWRITER, QuestionRewriter } from '@app/llm';
-import { LOGGER } from '@app/observability';
-import { Logger } from 'pino';
 import { redactPii } from '@app/privacy';
 import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
 import { Principal, requestTenant } from '../auth/principal';
@@ -15,7 +12,8 @@ import { generationControls, toCitationDto } from '../query/dto/query.dto';
 import { searchSettings } from '../search/dto/search.dto';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../pagination/page-query.dto';
 import { ConversationMessageDto, CreateConversationDto } from './dto/conversation.dto';
-import { MAX_HISTORY_TURNS, recentHistory, standaloneQuestion } from './follow-up';
+import { MAX_HISTORY_TURNS } from './follow-up';
+import { FollowUpSearch } from './follow-up-search';
 
 const encodeCursor = (position: ConversationPosition) => Buffer.from(`${position.updatedAt.toISOString()}|${position.id}`).toString('base64url');
 
@@ -35,16 +33,15 @@ export interface PreparedMessage {
 
 /**
  * Conversations: questions asked one after another, each answered as /v1/query answers it, a follow-up
- * searched as a standalone question (follow-up.ts), every turn stored with its citations.
+ * searched as a standalone question (FollowUpSearch), every turn stored with its citations.
  */
 @Injectable()
 export class ConversationsService {
   constructor(
     private readonly conversations: ConversationsRepository,
     private readonly queries: QueryService,
+    private readonly followUps: FollowUpSearch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(QUESTION_REWRITER) private readonly rewriter: QuestionRewriter | null,
-    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   create(dto: CreateConversationDto, principal: Principal): Promise<Conversation> {
@@ -79,10 +76,10 @@ export class ConversationsService {
     const conversation = await this.get(id, principal);
     const question = normaliseCharacters(message.content).trim();
     if (question === '') throw new ValidationError('content must not be empty.');
-    const history = await this.conversations.turns(conversation.tenant, conversation.id, this.rewriter ? MAX_HISTORY_TURNS : 1);
+    const history = await this.conversations.turns(conversation.tenant, conversation.id, this.followUps.readsHistory ? MAX_HISTORY_TURNS : 1);
     const prepared = await this.queries.prepare({
       tenant: conversation.tenant,
-      query: await this.searchQuestion(question, history),
+      query: await this.followUps.searchQuestion(question, history),
       question,
       ...searchSettings(message),
       context: message.context,
@@ -93,27 +90,6 @@ export class ConversationsService {
       apiKeyId: principal.keyId,
     });
     return { prepared, conversation, question };
-  }
-
-  /**
-   * What a message is searched as: the message itself first in a conversation; after that, with a chat model,
-   * the model's standalone rewrite from the recent turns (CONVERSATION_HISTORY_TOKENS, newest kept), and offline,
-   * or when the model fails or gives nothing, the documented rule (standaloneQuestion).
-   */
-  private async searchQuestion(question: string, history: ConversationTurn[]): Promise<string> {
-    const previous = history.at(-1);
-    if (!previous) return question;
-    if (this.rewriter) {
-      try {
-        const recent = recentHistory(history.map((turn) => ({ question: turn.question, answer: turn.answer })), this.config.answers.conversationHistoryTokens);
-        const rewritten = await this.rewriter.standalone(recent, question);
-        if (rewritten) return rewritten;
-      } catch (error) {
-        // A follow-up is still answered: searched by the offline rule, as without a model.
-        this.logger.warn({ err: error }, 'follow-up rewrite failed; the offline rule is used');
-      }
-    }
-    return standaloneQuestion(question, previous.searchQuery);
   }
 
   /** Stores the answered message as the conversation's next turn; null when the conversation went meanwhile. */

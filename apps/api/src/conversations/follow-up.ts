@@ -14,10 +14,16 @@ const STANDALONE_CONTENT_WORDS = 3;
 /** What separates words; splitting allocates only the words, not a match object each (long inputs stay cheap). */
 const NON_WORD = /[^\p{L}\p{N}]+/u;
 
-/** The distinct lower-case words of `text`, in order of first use (a set, so a long repeat costs no memory). */
+/**
+ * Characters of a message or previous question read for words: twice a question's limit (a follow-up completed
+ * with the words it carried). Callers' limits keep inputs below it; the bound keeps the work small if not.
+ */
+const MAX_READ_CHARS = 8_000;
+
+/** The distinct lower-case words of `text`'s first MAX_READ_CHARS, in order of first use. */
 function distinctWords(text: string): Set<string> {
   const seen = new Set<string>();
-  for (const word of text.toLowerCase().split(NON_WORD)) if (word) seen.add(word);
+  for (const word of text.slice(0, MAX_READ_CHARS).toLowerCase().split(NON_WORD)) if (word) seen.add(word);
   return seen;
 }
 

@@ -17,7 +17,8 @@ import { resultOf, streamErrorEvent } from '../query/query-events';
 import { SseStream } from '../query/sse-stream';
 import { DEFAULT_TOP_K } from '../search/dto/search.dto';
 import { chatChunk, CompletionIdentity, referencesText, toChatCompletion, toChatUsage } from './chat-completion.mapper';
-import { collectionOfModel, modelId, questionOf } from './chat-messages';
+import { FollowUpSearch } from '../conversations/follow-up-search';
+import { chatGenerationControls, collectionOfModel, conversationOf, modelId } from './chat-messages';
 import { ChatCompletionRequestDto, ChatCompletionResponseDto, ModelListDto } from './dto/chat-completion.dto';
 
 /** The most collections GET /v1/models lists (OpenAI's list has no pages). */
@@ -34,6 +35,7 @@ export class ChatCompletionsController {
   constructor(
     private readonly queries: QueryService,
     private readonly collections: CollectionsRepository,
+    private readonly followUps: FollowUpSearch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
   ) {}
@@ -43,7 +45,9 @@ export class ChatCompletionsController {
   @ApiOperation({
     summary: "A grounded answer in OpenAI's chat completion format (JSON, or SSE chunks with `stream: true`)",
     description:
-      '`model` is `groundwork:<collection>`; the last `user` message is the question. The answer is /v1/query\'s, with its `[n]` markers ' +
+      '`model` is `groundwork:<collection>`; the last `user` message is the question, and the earlier `user`/`assistant` messages the ' +
+      'conversation it is searched in (a follow-up is rewritten into a standalone question as in POST /v1/conversations/:id/messages). ' +
+      '`temperature` and `max_tokens` (or `max_completion_tokens`, lowered to LLM_MAX_ANSWER_TOKENS) go to the chat model. The answer is /v1/query\'s, with its `[n]` markers ' +
       'and a "Sources:" list appended to the text, and the citations in the extension field `citations` and the answer\'s id (for ' +
       'POST /v1/queries/:id/feedback) in the extension field `query_id` (both on the finishing chunk when streaming). `stream_options.include_usage` adds a last chunk with `usage`. Errors use the `{ error: { code, message } }` body: ' +
       '404 model_not_found / not_found, 400 invalid_messages / validation_failed, and those of /v1/query.',
@@ -53,9 +57,13 @@ export class ChatCompletionsController {
   @ApiNotFoundResponse({ description: '`model_not_found`: not a groundwork model id; `not_found`: no such collection' })
   async create(@Body() body: ChatCompletionRequestDto, @Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
     const streamed = body.stream ?? false;
+    const { question, earlier } = conversationOf(body.messages);
+    const asked = normaliseCharacters(question);
     const prepared = await this.queries.prepare({
       tenant: requestTenant(principal, body.tenant),
-      query: normaliseCharacters(questionOf(body.messages)),
+      query: await this.followUps.searchQuestion(asked, earlier),
+      question: asked,
+      generation: chatGenerationControls(body, this.config.llm.maxAnswerTokens),
       collection: collectionOfModel(body.model),
       topK: DEFAULT_TOP_K,
       mode: 'hybrid',

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsNumber, IsObject, IsOptional, IsString, Matches, MaxLength, ValidateNested } from 'class-validator';
+import { Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { CitationDto } from '../../query/dto/query.dto';
 
@@ -58,10 +58,10 @@ export class ChatCompletionRequestDto {
   tenant?: string;
 
   // Sent by OpenAI clients and chat UIs; accepted so they work unchanged, not used (see the class comment).
-  @ApiPropertyOptional() @IsOptional() @IsNumber() temperature?: number;
+  @ApiPropertyOptional({ minimum: 0, maximum: 2, description: 'Passed to the chat model that writes the answer.' }) @IsOptional() @IsNumber() @Min(0) @Max(2) temperature?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() top_p?: number;
-  @ApiPropertyOptional() @IsOptional() @IsNumber() max_tokens?: number;
-  @ApiPropertyOptional() @IsOptional() @IsNumber() max_completion_tokens?: number;
+  @ApiPropertyOptional({ minimum: 1, description: 'Longest answer, lowered to LLM_MAX_ANSWER_TOKENS.' }) @IsOptional() @IsInt() @Min(1) max_tokens?: number;
+  @ApiPropertyOptional({ minimum: 1, description: 'As `max_tokens` (OpenAI\'s newer name); wins when both are sent.' }) @IsOptional() @IsInt() @Min(1) max_completion_tokens?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() presence_penalty?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() frequency_penalty?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() seed?: number;
