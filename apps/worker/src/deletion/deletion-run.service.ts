@@ -37,6 +37,9 @@ export class DeletionRunService {
     const log = this.logger.child({ deletionJobId, kind: job.kind, tenant: job.tenant, attempt: job.attempts });
     if (job.kind === 'collection') await this.deleteCollection(job, shutdown);
     else await this.deleteMatching(job, shutdown);
+    // A resumed job does not know the blobs its dead attempt marked and never collected: one pass over every
+    // blob due frees them now, rather than at the periodic collector's next turn.
+    if (job.attempts > 1) await this.blobs.collectDue();
     await this.jobs.complete(job.tenant, job.id);
     log.info({ documents: job.documentsTotal }, 'deletion finished');
     return 'completed';
