@@ -1,7 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { TEXT_CLEANING_VERSION } from '@app/chunking';
+import { NotFoundError } from '@app/errors';
 import { BlobClaim, markBlobForCollection, redeemBlobClaim } from './blobs.repository';
+import { CollectionDeletingError } from './collections.repository';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
 import { DocumentPosition, DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT_STATUSES, IngestionStage, NewDocument, NewReplacement, SELECT_DOCUMENT, toDocument } from './document-record';
 import { unflushedTenantQuery } from './ingestion-writes';
@@ -45,6 +47,15 @@ export class DocumentsRepository {
    */
   async create(doc: NewDocument, blob: BlobClaim, admit?: (usage: TenantUsage) => void): Promise<DocumentRecord> {
     await withTenant(this.pool, doc.tenant, async (client) => {
+      // The collection was looked up before the upload streamed in; it may have been marked for deletion (or
+      // deleted) since. Its row is share-locked, so a deletion marking it waits for this insert (and then
+      // deletes the document) or has marked it already (and the upload is refused, 409, not a foreign-key 500).
+      const { rows: [collection] } = await client.query<{ name: string; deletion_job_id: string | null }>(
+        'SELECT name, deletion_job_id FROM collections WHERE id = $1 FOR SHARE',
+        [doc.collectionId],
+      );
+      if (!collection) throw new NotFoundError('Collection', doc.collectionId);
+      if (collection.deletion_job_id) throw new CollectionDeletingError(collection.name, collection.deletion_job_id);
       if (admit) admit(await lockTenantUsage(client, doc.tenant));
       await redeemBlobClaim(client, blob);
       await client.query(
