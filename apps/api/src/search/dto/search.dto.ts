@@ -75,7 +75,7 @@ export class SearchResultDto {
   @ApiProperty() text!: string;
   @ApiProperty() page_start!: number;
   @ApiProperty() page_end!: number;
-  @ApiProperty({ description: 'Cosine similarity (vector), text rank (keyword) or fused RRF score (hybrid); the reranker\'s relevance score when reranked.' }) score!: number;
+  @ApiProperty({ description: 'Cosine similarity (vector), BM25 score (keyword) or the fused score (hybrid: the weighted sum of the two lists\' normalised scores, or RRF with HYBRID_FUSION=rrf); the reranker\'s relevance score when reranked.' }) score!: number;
 }
 
 /** Why results were not reranked; null when they were. */
