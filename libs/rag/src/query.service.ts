@@ -182,14 +182,11 @@ export class QueryService {
   }
 
   /**
-   * The question's search, and with multi-query (a chat model configured) the searches of up to `multiQuery`
-   * other wordings the model writes, fused by reciprocal rank: a passage worded unlike the question but like
-   * one of its rewordings still ranks. The question's own search runs while the model writes. Offline, or
-   * when the model fails, the question's search alone, and the report says why.
-   */
-  /**
-   * The sources: the question's own search (reranked when asked and configured), fused by RRF with the searches
-   * of a multi-query's other wordings when there are any; the rerank report is the question's own list's.
+   * The question's search (reranked when asked and a reranker is configured), and with multi-query (a chat
+   * model configured) the searches of up to `multiQuery` other wordings the model writes, fused by reciprocal
+   * rank: a passage worded unlike the question but like one of its rewordings still ranks. The question's own
+   * search runs while the model writes. Offline, or when the model fails, the question's search alone, and the
+   * report says why. The rerank report is the question's own list's.
    */
   private async retrieve(
     prepared: PreparedQuery,
