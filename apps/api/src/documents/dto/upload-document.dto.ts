@@ -1,10 +1,23 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { applyDecorators } from '@nestjs/common';
+import { ApiProperty, ApiPropertyOptional, ApiPropertyOptions } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 
 export const COLLECTION_NAME = /^[a-z0-9][a-z0-9_-]{0,62}$/;
 export const COLLECTION_NAME_MESSAGE = 'collection must be 1-63 lowercase letters, digits, "_" or "-", starting with a letter or digit';
+
+/*
+ * The fields an upload and a replacement share, each with its bounds in one place (the chunk sizes are those
+ * CHUNK_TOKENS and CHUNK_OVERLAP_TOKENS allow); each DTO gives its own description and default.
+ */
+const TitleField = (options: ApiPropertyOptions) =>
+  applyDecorators(ApiPropertyOptional({ maxLength: 300, ...options }), IsOptional(), IsString(), MinLength(1), MaxLength(300));
+const MetadataField = (options: ApiPropertyOptions) => applyDecorators(ApiPropertyOptional(options), IsOptional(), IsString(), MaxLength(8192));
+const ChunkTokensField = (options: ApiPropertyOptions) =>
+  applyDecorators(ApiPropertyOptional({ minimum: 50, maximum: 4000, ...options }), IsOptional(), Type(() => Number), IsInt(), Min(50), Max(4000));
+const ChunkOverlapField = (options: ApiPropertyOptions) =>
+  applyDecorators(ApiPropertyOptional({ minimum: 0, maximum: 2000, ...options }), IsOptional(), Type(() => Number), IsInt(), Min(0), Max(2000));
 
 /** The text fields of a multipart upload (the `file` parts are streamed separately). */
 export class UploadDocumentDto {
@@ -22,17 +35,10 @@ export class UploadDocumentDto {
   @Matches(COLLECTION_NAME, { message: COLLECTION_NAME_MESSAGE })
   collection?: string;
 
-  @ApiPropertyOptional({ example: 'Employee handbook 2026', maxLength: 300, description: 'Defaults to the file name. Only with a single file: several files each take their own name.' })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(300)
+  @TitleField({ example: 'Employee handbook 2026', description: 'Defaults to the file name. Only with a single file: several files each take their own name.' })
   title?: string;
 
-  @ApiPropertyOptional({ example: '{"team":"hr","year":2026}', description: 'A JSON object (at most 8 KiB) to filter searches by.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(8192)
+  @MetadataField({ example: '{"team":"hr","year":2026}', description: 'A JSON object (at most 8 KiB) to filter searches by.' })
   metadata?: string;
 
   @ApiPropertyOptional({ example: 'acme', pattern: TENANT_NAME.source, description: "Admin keys only: the tenant to upload into (default: 'default'). Other keys upload into their own tenant." })
@@ -40,20 +46,10 @@ export class UploadDocumentDto {
   @Matches(TENANT_NAME, { message: TENANT_NAME_MESSAGE })
   tenant?: string;
 
-  @ApiPropertyOptional({ minimum: 50, maximum: 4000, default: 500, description: 'Chunk size in tokens.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(50)
-  @Max(4000)
+  @ChunkTokensField({ default: 500, description: 'Chunk size in tokens.' })
   chunk_tokens?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 2000, default: 80, description: 'Tokens shared by consecutive chunks.' })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(2000)
+  @ChunkOverlapField({ default: 80, description: 'Tokens shared by consecutive chunks.' })
   chunk_overlap?: number;
 }
 
@@ -100,33 +96,16 @@ export class ReplaceDocumentDto {
   @ApiProperty({ type: 'string', format: 'binary', description: 'The new version: PDF, Markdown or UTF-8 text (exactly one file).' })
   file!: unknown;
 
-  @ApiPropertyOptional({ example: 'Employee handbook 2027', maxLength: 300, description: 'The title once the new version is swapped in; default: unchanged.' })
-  @IsOptional()
-  @IsString()
-  @MinLength(1)
-  @MaxLength(300)
+  @TitleField({ example: 'Employee handbook 2027', description: 'The title once the new version is swapped in; default: unchanged.' })
   title?: string;
 
-  @ApiPropertyOptional({ example: '{"team":"hr","year":2027}', description: 'A JSON object replacing the metadata once swapped in; default: unchanged.' })
-  @IsOptional()
-  @IsString()
-  @MaxLength(8192)
+  @MetadataField({ example: '{"team":"hr","year":2027}', description: 'A JSON object replacing the metadata once swapped in; default: unchanged.' })
   metadata?: string;
 
-  @ApiPropertyOptional({ minimum: 50, maximum: 4000, description: "Chunk size in tokens; default: the document's." })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(50)
-  @Max(4000)
+  @ChunkTokensField({ description: "Chunk size in tokens; default: the document's." })
   chunk_tokens?: number;
 
-  @ApiPropertyOptional({ minimum: 0, maximum: 2000, description: "Tokens shared by consecutive chunks; default: the document's." })
-  @IsOptional()
-  @Type(() => Number)
-  @IsInt()
-  @Min(0)
-  @Max(2000)
+  @ChunkOverlapField({ description: "Tokens shared by consecutive chunks; default: the document's." })
   chunk_overlap?: number;
 }
 
