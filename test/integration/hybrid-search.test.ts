@@ -42,8 +42,8 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
     return new SearchService(collections, chunks, embedder, config);
   }
 
-  const search = (service: SearchService, collection: Collection, query: string, mode: SearchMode) =>
-    service.search({ tenant: 'default', collection: collection.name, query, topK: 10, mode });
+  const search = async (service: SearchService, collection: Collection, query: string, mode: SearchMode) =>
+    service.run(await service.plan({ tenant: 'default', collection: collection.name, query, topK: 10, mode }));
 
   const UNRELATED = [
     'Quarterly revenue grew in the northern sales region.',

@@ -95,10 +95,6 @@ export class SearchService {
     };
   }
 
-  async search(request: SearchRequest): Promise<SearchResult[]> {
-    return this.run(await this.plan(request));
-  }
-
   /**
    * Checks the filter (unless the caller already did) and finds the collection: what a search can be
    * refused for (400, 404, 409), done once, before anything runs.
