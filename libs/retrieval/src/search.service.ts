@@ -180,11 +180,8 @@ export class SearchService {
    * questions of at most HYBRID_FEEDBACK_MAX_WORDS words: expansion helps a short question that names its
    * subject in a word or two, while a paragraph already carries its own vocabulary and feedback pulls it toward
    * passages that merely repeat it (ArguAna dev, questions of 47 to 784 words: hybrid nDCG@10 0.384 with
-   * feedback, 0.406 without; NFCorpus dev, 1 to 15 words: 0.308 with, 0.297 without). The default mean is of
-   * 10 hits at half the question's weight rather than 5 at full weight: a mean over more hits leans less on any
-   * one of them, and the question keeps the lead (NFCorpus dev at keyword weight 1.5: 0.3131 before, 0.3150 after;
-   * with one judged passage per question 0.1453 and 0.1477). The vector statement computes the mean itself (see
-   * VectorFeedback).
+   * feedback, 0.406 without; NFCorpus dev, 1 to 15 words: 0.308 with, 0.297 without). The vector statement
+   * computes the mean itself (see VectorFeedback).
    */
   private feedbackFrom(question: string, keyword: RankedChunk[]): VectorFeedback | undefined {
     const { feedbackChunks, feedbackWeight, feedbackMaxWords } = this.fusion;
