@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { toSql } from 'pgvector';
-import { escapeLiteral, Pool, PoolClient, QueryResult } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { Bm25Parameters, bm25Idf, DEFAULT_BM25 } from './bm25';
 import {
   anyTermQuery,
@@ -14,7 +14,7 @@ import {
 } from './bm25-candidates';
 import { unflushedTenantQuery } from './ingestion-writes';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
-import { asSchemaOwner, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { asSchemaOwner, PG_POOL, SqlRunner, tenantQuery, TenantScope, withTenant, withTenantBatched } from './pg-pool';
 import { vectorToBinary } from './vector-binary';
 
 export interface NewChunk {
@@ -86,8 +86,11 @@ export interface ChunkReader {
    */
   rankKeyword(search: ListSearch, query: string, bm25?: Bm25Parameters): Promise<RankedChunk[]>;
   rankVector(search: ListSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<RankedChunk[]>;
-  /** The passages of these chunks of the collection, in no particular order. */
-  passages(chunkIds: string[]): Promise<ChunkPassage[]>;
+  /**
+   * The passages of these chunks of the collection, in no particular order: the search's last statement, sent
+   * with COMMIT (no statement of the reader may follow it).
+   */
+  lastPassages(chunkIds: string[]): Promise<ChunkPassage[]>;
   wordIdf(words: string[]): Promise<Map<string, number>>;
 }
 
@@ -323,30 +326,34 @@ export class ChunksRepository {
 
   /**
    * Runs `work` with a reader over one collection: every statement of one search in one read-only
-   * transaction on one connection, its settings sent as one statement. The reader's methods may be called
-   * concurrently (the connection queues them); `work` must not return before they settle.
+   * transaction on one connection. The reader's methods may be called concurrently; `work` must not return
+   * before they settle. Statements asked for together travel together (see withTenantBatched): a hybrid
+   * search's keyword statistics and word weights go out with BEGIN and the settings, one round trip for four
+   * statements, and a vector list with its sort settings.
    */
   async read<T>(scope: CollectionScope, work: (reader: ChunkReader) => Promise<T>, options: ReadOptions = {}): Promise<T> {
     const least = options.minEfSearch ?? DEFAULT_EF_SEARCH;
     let efSearch: number | null = options.vectorLimit === undefined ? null : efSearchFor(options.vectorLimit, least);
     const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
-    return withTenant(this.pool, scope.tenant, async (client) => {
+    return withTenantBatched(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
       const keyword = <T extends RankedChunk>(search: ListSearch, query: string, bm25: Bm25Parameters, shape: ListShape<T>) =>
         this.keywordSearch(client, { ...search, ...scope }, query, bm25, shape);
       const vector = async <T extends RankedChunk>(search: ListSearch, embedding: Float32Array, feedback: VectorFeedback | undefined, shape: ListShape<T>) => {
-        if (efSearch !== efSearchFor(search.limit, least)) {
-          efSearch = efSearchFor(search.limit, least);
-          await client.query(`SET LOCAL hnsw.ef_search = ${efSearch}`);
-        }
-        return this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape);
+        // Asked for with the list's own statements, so it goes out in their batch.
+        const setting = efSearch === efSearchFor(search.limit, least) ? null : client.query(`SET LOCAL hnsw.ef_search = ${(efSearch = efSearchFor(search.limit, least))}`);
+        const [, hits] = await Promise.all([setting, this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape)]);
+        return hits;
       };
       return work({
         searchKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, HITS),
         searchVector: (search, embedding, feedback) => vector(search, embedding, feedback, HITS),
         rankKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, RANKS),
         rankVector: (search, embedding, feedback) => vector(search, embedding, feedback, RANKS),
-        passages: (chunkIds) => this.passagesOn(client, collectionId, chunkIds),
+        lastPassages: async (chunkIds) => {
+          const [passages] = await Promise.all([this.passagesOn(client, collectionId, chunkIds), client.commit()]);
+          return passages;
+        },
         wordIdf: (words) => this.wordIdfOn(client, collectionId, words),
       });
     }, { modes: READ_MODES, settings });
@@ -411,7 +418,7 @@ export class ChunksRepository {
    * walking the graph past every chunk it excludes.
    */
   private async vectorSearch<T extends RankedChunk>(
-    client: PoolClient,
+    client: SqlRunner,
     search: ChunkSearch,
     embedding: Float32Array,
     feedback: VectorFeedback | undefined,
@@ -433,28 +440,30 @@ export class ChunksRepository {
 
   /**
    * The unfiltered list through the index: sorting, which the exact list needs, is disallowed for this one
-   * statement. The three statements go out as one batch, one round trip rather than three; a batch takes no
-   * parameters, so its values are literals: the collection's uuid quoted, the vector's numbers, an integer.
+   * statement. The three statements are asked for together, so the reader sends them as one batch (see
+   * withTenantBatched), one round trip rather than three.
    */
   private async nearestByIndex<T extends RankedChunk>(
-    client: PoolClient,
+    client: SqlRunner,
     search: ChunkSearch,
     vector: number[],
     feedback: VectorFeedback | undefined,
     shape: ListShape<T>,
   ): Promise<T[]> {
     const dim = vector.length;
-    const collection = escapeLiteral(search.collectionId);
-    const chunkIds = feedback ? escapeLiteral(`{${feedback.chunkIds.join(',')}}`) : null;
-    const queryVector = queryVectorSql(dim, collection, escapeLiteral(toSql(vector) as string), chunkIds);
-    const nearest = nearestChunksSql(dim, [collection, queryVector, String(Math.trunc(search.limit))], '', shape.columns);
-    const batch = `SET LOCAL enable_sort = off; ${nearest}; SET LOCAL enable_sort = on`;
-    const results = (await client.query(batch)) as unknown as QueryResult<HitRow>[];
-    return results[1].rows.map(shape.toItem);
+    const params: unknown[] = [search.collectionId, toSql(vector), Math.trunc(search.limit)];
+    if (feedback) params.push(feedback.chunkIds);
+    const queryVector = queryVectorSql(dim, '$1', '$2', feedback ? '$4' : null);
+    const [, { rows }] = await Promise.all([
+      client.query('SET LOCAL enable_sort = off'),
+      client.query<HitRow>(nearestChunksSql(dim, ['$1', queryVector, '$3'], '', shape.columns), params),
+      client.query('SET LOCAL enable_sort = on'),
+    ]);
+    return rows.map(shape.toItem);
   }
 
   private async keywordSearch<T extends RankedChunk>(
-    client: PoolClient,
+    client: SqlRunner,
     search: ChunkSearch,
     query: string,
     bm25: Bm25Parameters,
@@ -483,7 +492,7 @@ export class ChunksRepository {
     }
   }
 
-  private async passagesOn(client: PoolClient, collectionId: string, chunkIds: string[]): Promise<ChunkPassage[]> {
+  private async passagesOn(client: SqlRunner, collectionId: string, chunkIds: string[]): Promise<ChunkPassage[]> {
     const { rows } = await client.query<HitRow>(
       `SELECT ${HIT_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
        WHERE c.collection_id = $1 AND c.id = ANY($2::bigint[])`,
@@ -492,7 +501,7 @@ export class ChunksRepository {
     return rows.map(toPassage);
   }
 
-  private async wordIdfOn(client: PoolClient, collectionId: string, words: string[]): Promise<Map<string, number>> {
+  private async wordIdfOn(client: SqlRunner, collectionId: string, words: string[]): Promise<Map<string, number>> {
     const { rows } = await client.query<{ word: string; chunk_count: string; word_chunks: string | null }>(
       `SELECT w.word, c.chunk_count, s.chunk_count AS word_chunks
        FROM bm25_collection_stats c
@@ -506,7 +515,7 @@ export class ChunksRepository {
   }
 
   /** The collection's size and average length, and per query lexeme its chunk counts per occurrence level. */
-  private async keywordStatistics(client: PoolClient, collectionId: string, query: string) {
+  private async keywordStatistics(client: SqlRunner, collectionId: string, query: string) {
     const { rows } = await client.query<{
       lexeme: string | null;
       query_tf: number | null;
@@ -554,7 +563,7 @@ export class ChunksRepository {
    * A chunk's term frequencies come from its tsvector: setweight marks the query lexemes, ts_filter keeps them.
    */
   private async scoreCandidates<T extends RankedChunk>(
-    client: PoolClient,
+    client: SqlRunner,
     search: ChunkSearch,
     candidates: string,
     terms: QueryTerm[],

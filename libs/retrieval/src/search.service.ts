@@ -142,7 +142,7 @@ export class SearchService {
         );
         const vector = await reader.rankVector(list, embedding, this.feedbackFrom(request.query, keyword));
         const fused = this.fuse(vector, keyword).slice(0, request.topK);
-        const passages = new Map((await reader.passages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
+        const passages = new Map((await reader.lastPassages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
         // Every fused chunk was in a list of this snapshot, so its passage is there.
         return fused.map(({ item, score }) => ({ ...passages.get(item.chunkId)!, score }));
       },
