@@ -4,11 +4,14 @@
 // last line.
 //
 //   npm run bench:query -- [--queries 300] [--concurrency 4] [--docs 200] [--dataset <BEIR dir>] [--url http://host:port --api-key <key>]
-//                           [--set NAME=VALUE]...
+//                           [--set NAME=VALUE]... [--collection NAME]
 //
 // The corpus is generated (--docs documents of 40 sentences) unless --dataset names a BEIR directory, whose
 // corpus and queries are used instead. Without --url it starts its own api and worker processes, configured by
-// --set (e.g. --set NODE_OPTIONS=--cpu-prof to profile them).
+// --set (e.g. --set NODE_OPTIONS=--cpu-prof to profile them). --collection (with --url and --dataset) asks the
+// dataset's questions of a collection already loaded into that system (bench/load-beir.ts loads one in minutes,
+// where uploading thousands of documents through the pipeline takes an hour), so two api versions can be
+// compared on the same corpus one after the other.
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -25,6 +28,7 @@ const { values } = parseArgs({
     dataset: { type: 'string' },
     url: { type: 'string' },
     'api-key': { type: 'string' },
+    collection: { type: 'string' },
     set: { type: 'string', multiple: true, default: [] },
   },
 });
@@ -59,8 +63,11 @@ async function main(): Promise<void> {
   const concurrency = Number(values.concurrency);
   const system = await benchSystem(values.url, settingsFrom(values.set!), values['api-key']);
   try {
-    const collection = `bench-query-${randomBytes(3).toString('hex')}`;
-    const { docs, questions } = values.dataset
+    if (values.collection && !(values.url && values.dataset)) throw new Error('--collection needs --url and --dataset: the questions of a corpus loaded into a running system');
+    const collection = values.collection ?? `bench-query-${randomBytes(3).toString('hex')}`;
+    const { docs, questions } = values.collection
+      ? await loadedDataset(system.baseUrl, resolve(values.dataset!), collection, total)
+      : values.dataset
       ? await ingestDataset(system.baseUrl, resolve(values.dataset), collection, concurrency, total)
       : await ingestGenerated(system.baseUrl, collection, Number(values.docs), concurrency, total);
     console.log(`ingested ${docs} documents into "${collection}"; asking ${questions.length} questions, ${concurrency} at a time`);
@@ -158,8 +165,21 @@ async function ingestDataset(baseUrl: string, dir: string, collection: string, c
     ids.push(upload.body.document_id);
   });
   await forEachConcurrently(ids, concurrency, async (id) => void (await waitForDocument(baseUrl, id, 30 * 60_000)));
+  return { docs: ids.length, questions: await datasetQuestions(dir, questionCount) };
+}
+
+/** The questions of a dataset whose corpus is already in `collection` (see --collection), and how many documents it holds. */
+async function loadedDataset(baseUrl: string, dir: string, collection: string, questionCount: number) {
+  // Older versions have no such route: the count is then unknown (null), and a missing collection shows as errors.
+  const { status, body } = await requestJson(baseUrl, `/v1/collections/${encodeURIComponent(collection)}`);
+  const docs: number | null = status === 200 ? (body.documents?.ready ?? null) : null;
+  return { docs, questions: await datasetQuestions(dir, questionCount) };
+}
+
+/** The dataset's distinct questions, cut to the API's 4,000 characters, `count` at most. */
+async function datasetQuestions(dir: string, count: number): Promise<string[]> {
   const queries = await readQueries(dir);
-  return { docs: ids.length, questions: [...new Set(queries.map((q) => q.text.slice(0, 4000)))].slice(0, questionCount) };
+  return [...new Set(queries.map((q) => q.text.slice(0, 4000)))].slice(0, count);
 }
 
 main().catch((error) => {

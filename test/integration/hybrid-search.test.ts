@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { AppConfig } from '@app/config';
-import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, tenantQuery } from '@app/database';
+import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, DEFAULT_BM25, feedbackFrom, tenantQuery } from '@app/database';
 import { LocalHashingEmbedder } from '@app/embeddings';
 import { SearchMode, SearchService } from '@app/retrieval';
+import { countingRoundTrips } from '../support/round-trips';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
@@ -163,6 +164,30 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
     const small = await collectionOf(UNRELATED);
     const all = await chunks.searchVector({ tenant: 'default', collectionId: small.collection.id, limit: 50 }, query);
     assert.deepEqual(new Set(all.map((h) => h.chunkId)), new Set(small.chunkIds.values()));
+  });
+  test('rankBoth gives the lists rankKeyword and rankVector give, the vector list read with the keyword statement', async () => {
+    const texts = Array.from({ length: 60 }, (_, i) => `${UNRELATED[i % UNRELATED.length]} Note ${i} about ${['pumps', 'valves', 'ledgers', 'poems'][i % 4]}.`);
+    const { collection } = await collectionOf(texts);
+    const scope = { tenant: 'default', collectionId: collection.id };
+    const list = { limit: 20 };
+    const questions = ['valves and ledgers in note 12', 'sourdough', 'no word of this is there: xylophone quasar', 'the'];
+    const rules = [{ chunks: 5, weight: 1 }, { chunks: 3, weight: 2.5 }, undefined];
+    for (const question of questions) {
+      for (const rule of rules) {
+        const [embedding] = await embedder.embed([question]);
+        const apart = await chunks.read(scope, async (reader) => {
+          const keyword = await reader.rankKeyword(list, question, DEFAULT_BM25);
+          return { keyword, vector: await reader.rankVector(list, embedding, feedbackFrom(rule, keyword)) };
+        }, { vectorLimit: 20 });
+        const { result: both, roundTrips } = await countingRoundTrips(() =>
+          chunks.read(scope, (reader) => reader.rankBoth(list, question, DEFAULT_BM25, Promise.resolve(embedding), rule), { vectorLimit: 20 }),
+        );
+        assert.deepEqual(both, apart, `${question} with ${JSON.stringify(rule)}`);
+        // BEGIN with the keyword statistics, the keyword list with the vector list (or the vector list alone when
+        // no question word is in the collection), COMMIT.
+        assert.equal(roundTrips, 3, question);
+      }
+    }
   });
 });
 

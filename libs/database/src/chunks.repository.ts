@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { toSql } from 'pgvector';
-import { escapeLiteral, Pool, PoolClient, QueryResult } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { Bm25Parameters, bm25Idf, DEFAULT_BM25 } from './bm25';
 import {
   anyTermQuery,
@@ -14,7 +14,7 @@ import {
 } from './bm25-candidates';
 import { unflushedTenantQuery } from './ingestion-writes';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
-import { asSchemaOwner, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { asSchemaOwner, PG_POOL, SqlRunner, tenantQuery, TenantScope, withTenant, withTenantBatched } from './pg-pool';
 import { vectorToBinary } from './vector-binary';
 
 export interface NewChunk {
@@ -86,9 +86,46 @@ export interface ChunkReader {
    */
   rankKeyword(search: ListSearch, query: string, bm25?: Bm25Parameters): Promise<RankedChunk[]>;
   rankVector(search: ListSearch, embedding: Float32Array, feedback?: VectorFeedback): Promise<RankedChunk[]>;
-  /** The passages of these chunks of the collection, in no particular order. */
-  passages(chunkIds: string[]): Promise<ChunkPassage[]>;
+  /**
+   * Both lists of a hybrid search, as rankKeyword then rankVector would give them with `feedback` drawn from
+   * the keyword list's top chunks, in fewer round trips: the keyword statistics go with the statements that
+   * weigh the question's words (when `embedding` asks for them in the same turn), and the keyword list's
+   * statement also walks the vector index, its feedback taken from the keyword list by the statement itself.
+   * Most questions need one keyword round; one that needs more has its vector list read after the last round.
+   */
+  rankBoth(search: ListSearch, query: string, bm25: Bm25Parameters, embedding: Promise<Float32Array>, feedback?: FeedbackRule): Promise<BothLists>;
+  /**
+   * The passages of these chunks of the collection, in no particular order: the search's last statement, sent
+   * with COMMIT (no statement of the reader may follow it).
+   */
+  lastPassages(chunkIds: string[]): Promise<ChunkPassage[]>;
   wordIdf(words: string[]): Promise<Map<string, number>>;
+}
+
+/** Pseudo-relevance feedback by rule: the keyword list's top `chunks`, with `weight` (see VectorFeedback). */
+export interface FeedbackRule {
+  chunks: number;
+  weight: number;
+}
+
+export interface BothLists {
+  keyword: RankedChunk[];
+  vector: RankedChunk[];
+}
+
+/** The feedback a rule draws from a keyword list: none when the list is empty. */
+export function feedbackFrom(rule: FeedbackRule | undefined, keyword: RankedChunk[]): VectorFeedback | undefined {
+  if (!rule || rule.chunks === 0 || rule.weight === 0 || keyword.length === 0) return undefined;
+  return { chunkIds: keyword.slice(0, rule.chunks).map((hit) => hit.chunkId), weight: rule.weight };
+}
+
+/** A vector list asked for in the statement of a keyword list's first round (see ChunkReader.rankBoth). */
+interface VectorAlongside {
+  /** The query vector as searched (scaled for feedback, see searchedVector). */
+  vector: number[];
+  limit: number;
+  /** Feedback from this many of the round's best chunks (0: none). */
+  feedbackChunks: number;
 }
 
 /** A list's depth and filter; the reader already knows the collection. */
@@ -222,6 +259,20 @@ function usefulFeedback(feedback: VectorFeedback | undefined): VectorFeedback | 
   return feedback && feedback.chunkIds.length > 0 && feedback.weight > 0 ? feedback : undefined;
 }
 
+/** What keywordStatistics reads: per query lexeme its chunk counts per level, and the collection's size. */
+interface KeywordStatistics {
+  lexemes: LexemeStatistics[];
+  collection: { chunkCount: number; averageLength: number };
+}
+
+/** Like Promise.all for two, but waits for both to settle before it rejects (with the first failure): both use the connection. */
+async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
+  const [first, second] = await Promise.allSettled([a, b]);
+  if (first.status === 'rejected') throw first.reason;
+  if (second.status === 'rejected') throw second.reason;
+  return [first.value, second.value];
+}
+
 /** The best `limit` distinct hits, ordered as keyword search orders them: score descending, then chunk id. */
 function topHits<T extends RankedChunk>(hits: T[], limit: number): T[] {
   const distinct = [...new Map(hits.map((hit) => [hit.chunkId, hit])).values()];
@@ -323,30 +374,49 @@ export class ChunksRepository {
 
   /**
    * Runs `work` with a reader over one collection: every statement of one search in one read-only
-   * transaction on one connection, its settings sent as one statement. The reader's methods may be called
-   * concurrently (the connection queues them); `work` must not return before they settle.
+   * transaction on one connection. The reader's methods may be called concurrently; `work` must not return
+   * before they settle. Statements asked for together travel together (see withTenantBatched): a hybrid
+   * search's keyword statistics and word weights go out with BEGIN and the settings, one round trip for four
+   * statements, and a vector list with its sort settings.
    */
   async read<T>(scope: CollectionScope, work: (reader: ChunkReader) => Promise<T>, options: ReadOptions = {}): Promise<T> {
     const least = options.minEfSearch ?? DEFAULT_EF_SEARCH;
     let efSearch: number | null = options.vectorLimit === undefined ? null : efSearchFor(options.vectorLimit, least);
     const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
-    return withTenant(this.pool, scope.tenant, async (client) => {
+    return withTenantBatched(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
-      const keyword = <T extends RankedChunk>(search: ListSearch, query: string, bm25: Bm25Parameters, shape: ListShape<T>) =>
-        this.keywordSearch(client, { ...search, ...scope }, query, bm25, shape);
+      const keyword = async <T extends RankedChunk>(search: ListSearch, query: string, bm25: Bm25Parameters, shape: ListShape<T>) =>
+        (await this.keywordRounds(client, { ...search, ...scope }, await this.keywordStatistics(client, collectionId, query), bm25, shape)).hits;
       const vector = async <T extends RankedChunk>(search: ListSearch, embedding: Float32Array, feedback: VectorFeedback | undefined, shape: ListShape<T>) => {
-        if (efSearch !== efSearchFor(search.limit, least)) {
-          efSearch = efSearchFor(search.limit, least);
-          await client.query(`SET LOCAL hnsw.ef_search = ${efSearch}`);
-        }
-        return this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape);
+        // Asked for with the list's own statements, so it goes out in their batch.
+        const setting = efSearch === efSearchFor(search.limit, least) ? null : client.query(`SET LOCAL hnsw.ef_search = ${(efSearch = efSearchFor(search.limit, least))}`);
+        const [, hits] = await Promise.all([setting, this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape)]);
+        return hits;
       };
       return work({
         searchKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, HITS),
         searchVector: (search, embedding, feedback) => vector(search, embedding, feedback, HITS),
         rankKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, RANKS),
         rankVector: (search, embedding, feedback) => vector(search, embedding, feedback, RANKS),
-        passages: (chunkIds) => this.passagesOn(client, collectionId, chunkIds),
+        rankBoth: async (search, query, bm25, embedding, rule) => {
+          const [statistics, queryVector] = await settleBoth(this.keywordStatistics(client, collectionId, query), embedding);
+          // A filtered list, or one needing another ef_search, goes the ordinary way (rare: hybrid asks with its planned depth).
+          const merged = !search.filter && efSearch === efSearchFor(search.limit, least);
+          const useful = rule && rule.chunks > 0 && rule.weight > 0 ? rule : undefined;
+          const alongside = merged
+            ? { vector: searchedVector(queryVector, useful && { chunkIds: [], weight: useful.weight }), limit: search.limit, feedbackChunks: useful?.chunks ?? 0 }
+            : undefined;
+          const rounds = await this.keywordRounds(client, { ...search, ...scope }, statistics, bm25, RANKS, alongside);
+          // The statement's list stands when its feedback is what rankVector would have used: from the keyword
+          // list when it has chunks; with none, the query alone, which the scaled vector equals only at weight 1.
+          const stands = rounds.vector !== null && rounds.vector.length === search.limit && (rounds.hits.length > 0 || !useful || useful.weight === 1);
+          if (stands) return { keyword: rounds.hits, vector: rounds.vector! };
+          return { keyword: rounds.hits, vector: await vector(search, queryVector, feedbackFrom(useful, rounds.hits), RANKS) };
+        },
+        lastPassages: async (chunkIds) => {
+          const [passages] = await Promise.all([this.passagesOn(client, collectionId, chunkIds), client.commit()]);
+          return passages;
+        },
         wordIdf: (words) => this.wordIdfOn(client, collectionId, words),
       });
     }, { modes: READ_MODES, settings });
@@ -411,7 +481,7 @@ export class ChunksRepository {
    * walking the graph past every chunk it excludes.
    */
   private async vectorSearch<T extends RankedChunk>(
-    client: PoolClient,
+    client: SqlRunner,
     search: ChunkSearch,
     embedding: Float32Array,
     feedback: VectorFeedback | undefined,
@@ -433,37 +503,44 @@ export class ChunksRepository {
 
   /**
    * The unfiltered list through the index: sorting, which the exact list needs, is disallowed for this one
-   * statement. The three statements go out as one batch, one round trip rather than three; a batch takes no
-   * parameters, so its values are literals: the collection's uuid quoted, the vector's numbers, an integer.
+   * statement. The three statements are asked for together, so the reader sends them as one batch (see
+   * withTenantBatched), one round trip rather than three.
    */
   private async nearestByIndex<T extends RankedChunk>(
-    client: PoolClient,
+    client: SqlRunner,
     search: ChunkSearch,
     vector: number[],
     feedback: VectorFeedback | undefined,
     shape: ListShape<T>,
   ): Promise<T[]> {
     const dim = vector.length;
-    const collection = escapeLiteral(search.collectionId);
-    const chunkIds = feedback ? escapeLiteral(`{${feedback.chunkIds.join(',')}}`) : null;
-    const queryVector = queryVectorSql(dim, collection, escapeLiteral(toSql(vector) as string), chunkIds);
-    const nearest = nearestChunksSql(dim, [collection, queryVector, String(Math.trunc(search.limit))], '', shape.columns);
-    const batch = `SET LOCAL enable_sort = off; ${nearest}; SET LOCAL enable_sort = on`;
-    const results = (await client.query(batch)) as unknown as QueryResult<HitRow>[];
-    return results[1].rows.map(shape.toItem);
+    const params: unknown[] = [search.collectionId, toSql(vector), Math.trunc(search.limit)];
+    if (feedback) params.push(feedback.chunkIds);
+    const queryVector = queryVectorSql(dim, '$1', '$2', feedback ? '$4' : null);
+    const [, { rows }] = await Promise.all([
+      client.query('SET LOCAL enable_sort = off'),
+      client.query<HitRow>(nearestChunksSql(dim, ['$1', queryVector, '$3'], '', shape.columns), params),
+      client.query('SET LOCAL enable_sort = on'),
+    ]);
+    return rows.map(shape.toItem);
   }
 
-  private async keywordSearch<T extends RankedChunk>(
-    client: PoolClient,
+  /**
+   * The keyword list's rounds (see bm25-candidates.ts) over the statistics read for its question. With
+   * `alongside`, the first round's statement also reads that vector list (see scoreCandidates): returned
+   * when that round was the last, null otherwise (its feedback would have come from a list that changed).
+   */
+  private async keywordRounds<T extends RankedChunk>(
+    client: SqlRunner,
     search: ChunkSearch,
-    query: string,
+    statistics: KeywordStatistics | null,
     bm25: Bm25Parameters,
     shape: ListShape<T>,
-  ): Promise<T[]> {
-    const statistics = await this.keywordStatistics(client, search.collectionId, query);
-    if (!statistics) return [];
+    alongside?: VectorAlongside,
+  ): Promise<{ hits: T[]; vector: RankedChunk[] | null }> {
+    if (!statistics) return { hits: [], vector: null };
     const terms = buildQueryTerms(statistics.lexemes, statistics.collection, bm25);
-    if (terms.length === 0) return [];
+    if (terms.length === 0) return { hits: [], vector: null };
     const rounds = new ThresholdRounds(terms, statistics.collection.chunkCount, search.limit);
     let best: T[] = [];
     let scored: string | null = null;
@@ -474,16 +551,17 @@ export class ChunksRepository {
       // A lower threshold admits mostly the chunks the previous round already scored: those that did not make
       // its top k cannot make this one, so only the new ones are scored and merged with the previous best.
       const unscored = scored === null ? candidates : `( ${candidates} ) & !( ${scored} )`;
-      const hits = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25, shape);
-      best = topHits([...best, ...hits], search.limit);
+      const round = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25, shape, scored === null ? alongside : undefined);
+      best = topHits([...best, ...round.hits], search.limit);
       const next = rounds.next(threshold, best.map((hit) => hit.score));
-      if (next === null) return best;
+      // The first round's vector list stands only when that round was the last.
+      if (next === null) return { hits: best, vector: scored === null ? round.vector : null };
       threshold = next;
       scored = candidates;
     }
   }
 
-  private async passagesOn(client: PoolClient, collectionId: string, chunkIds: string[]): Promise<ChunkPassage[]> {
+  private async passagesOn(client: SqlRunner, collectionId: string, chunkIds: string[]): Promise<ChunkPassage[]> {
     const { rows } = await client.query<HitRow>(
       `SELECT ${HIT_COLUMNS} FROM chunks c JOIN documents d ON d.id = c.document_id
        WHERE c.collection_id = $1 AND c.id = ANY($2::bigint[])`,
@@ -492,7 +570,7 @@ export class ChunksRepository {
     return rows.map(toPassage);
   }
 
-  private async wordIdfOn(client: PoolClient, collectionId: string, words: string[]): Promise<Map<string, number>> {
+  private async wordIdfOn(client: SqlRunner, collectionId: string, words: string[]): Promise<Map<string, number>> {
     const { rows } = await client.query<{ word: string; chunk_count: string; word_chunks: string | null }>(
       `SELECT w.word, c.chunk_count, s.chunk_count AS word_chunks
        FROM bm25_collection_stats c
@@ -506,7 +584,7 @@ export class ChunksRepository {
   }
 
   /** The collection's size and average length, and per query lexeme its chunk counts per occurrence level. */
-  private async keywordStatistics(client: PoolClient, collectionId: string, query: string) {
+  private async keywordStatistics(client: SqlRunner, collectionId: string, query: string): Promise<KeywordStatistics | null> {
     const { rows } = await client.query<{
       lexeme: string | null;
       query_tf: number | null;
@@ -552,16 +630,22 @@ export class ChunksRepository {
   /**
    * Exact BM25 of the chunks matching `candidates` (a tsquery over bm25_collection_terms), best `limit` first.
    * A chunk's term frequencies come from its tsvector: setweight marks the query lexemes, ts_filter keeps them.
+   * With `alongside` (ids and scores only) the statement also returns that vector list, its feedback the mean
+   * of the ranked chunks' best (as queryVectorSql computes it from ids): both lists in one round trip. Sorting
+   * is off for it, as for nearestByIndex, so the vector list walks the index; the keyword list has no plan
+   * without its top-k sort, so it keeps it.
    */
   private async scoreCandidates<T extends RankedChunk>(
-    client: PoolClient,
+    client: SqlRunner,
     search: ChunkSearch,
     candidates: string,
     terms: QueryTerm[],
     averageLength: number,
     bm25: Bm25Parameters,
     shape: ListShape<T>,
-  ): Promise<T[]> {
+    alongside?: VectorAlongside,
+  ): Promise<{ hits: T[]; vector: RankedChunk[] | null }> {
+    if (alongside && (shape as ListShape<RankedChunk>) !== RANKS) throw new Error('a vector list goes only with a ranked keyword list');
     const params: unknown[] = [
       candidates,
       search.limit,
@@ -572,8 +656,7 @@ export class ChunksRepository {
       terms.map((t) => t.weight),
     ];
     const filterSql = search.filter ? `AND (${compileMetadataFilter(search.filter, params)})` : '';
-    const { rows } = await client.query<HitRow>(
-      `WITH candidates AS MATERIALIZED (
+    const statement = `WITH candidates AS MATERIALIZED (
          -- Every operand names the collection, so the index alone scopes the search. Materialised so the index
          -- is read once: joined directly, the planner may probe it once per document.
          SELECT id, document_id, tsv, tsv_length FROM chunks
@@ -592,9 +675,30 @@ export class ChunksRepository {
          ORDER BY score DESC, c.id
          LIMIT $2
        )
-       ${shape.fromRanked}`,
-      params,
-    );
-    return rows.map(shape.toItem);
+       `;
+    if (!alongside) {
+      const { rows } = await client.query<HitRow>(statement + shape.fromRanked, params);
+      return { hits: rows.map(shape.toItem), vector: null };
+    }
+    const dim = alongside.vector.length;
+    const at = params.push(search.collectionId, toSql(alongside.vector), Math.trunc(alongside.limit));
+    const feedbackIds = alongside.feedbackChunks > 0
+      ? `(SELECT array_agg(id) FROM (SELECT id FROM ranked ORDER BY score DESC, id LIMIT ${Math.trunc(alongside.feedbackChunks)}) best)`
+      : null;
+    const queryVector = queryVectorSql(dim, `$${at - 2}`, `$${at - 1}`, feedbackIds);
+    const nearest = nearestChunksSql(dim, [`$${at - 2}`, queryVector, `$${at}`], '', RANKS.columns);
+    // Each branch keeps its order: the union appends the second to the first.
+    const both = `(SELECT 'keyword' AS list, k.* FROM (${shape.fromRanked}) k)
+       UNION ALL
+       (SELECT 'vector' AS list, v.chunk_id, v.score FROM (${nearest}) v)`;
+    const [, { rows }] = await Promise.all([
+      client.query('SET LOCAL enable_sort = off'),
+      client.query<HitRow & { list: 'keyword' | 'vector' }>(statement + both, params),
+      client.query('SET LOCAL enable_sort = on'),
+    ]);
+    return {
+      hits: rows.filter((row) => row.list === 'keyword').map(shape.toItem),
+      vector: rows.filter((row) => row.list === 'vector').map(RANKS.toItem),
+    };
   }
 }

@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { AppError, NotFoundError } from '@app/errors';
 import { Pool, PoolClient } from 'pg';
 import { DOCUMENT_STATUSES, DocumentStatus } from './document-record';
-import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
+import { PG_POOL, tenantQuery, TenantScope, tenantStatement } from './pg-pool';
 
 export interface Collection {
   id: string;
@@ -163,7 +163,8 @@ export class CollectionsRepository {
 
   /** The tenant's existing collection `name`; NotFoundError (404) when it has none, CollectionDeletingError (409) while it is being deleted. */
   async getUsable(tenant: string, name: string): Promise<Collection> {
-    const { rows } = await tenantQuery<CollectionRow>(
+    // Every question looks its collection up: one round trip (tenantStatement), not BEGIN, SELECT and COMMIT.
+    const { rows } = await tenantStatement<CollectionRow>(
       this.pool,
       tenant,
       'SELECT id, tenant, name, embedding_model, embedding_dim, content_version, deletion_job_id FROM collections WHERE tenant = $1 AND name = $2',

@@ -17,6 +17,7 @@ export * from './ensure-database';
 export * from './ingestion-writes';
 export * from './migrator';
 export * from './pages.repository';
+export * from './inline-parameters';
 export * from './pg-pool';
 export * from './prepare-database';
 export * from './query-feedback.repository';

@@ -1,4 +1,5 @@
 import { escapeLiteral, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { inlineParameters } from './inline-parameters';
 
 export const PG_POOL = Symbol('PG_POOL');
 
@@ -71,12 +72,135 @@ export async function withTenant<T>(
   work: (client: PoolClient) => Promise<T>,
   options: TransactionOptions = {},
 ): Promise<T> {
+  return transaction(pool, beginStatements(scope, options).join('; '), work);
+}
+
+/**
+ * BEGIN and the transaction's settings, the tenant's last. SET takes no parameters, hence the quoted literals;
+ * it takes no snapshot either, so a transaction may still start with SET TRANSACTION ISOLATION LEVEL. Sent
+ * with BEGIN, as one round trip, rather than as statements of their own.
+ */
+function beginStatements(scope: TenantScope, options: TransactionOptions): string[] {
   if (scope === EVERY_TENANT || scope === '') throw new Error(`"${scope}" is not a tenant name`);
-  // SET takes no parameters, hence the quoted literals; it takes no snapshot either, so `work` may still start
-  // with SET TRANSACTION ISOLATION LEVEL. Sent with BEGIN, as one statement, to save round trips.
   const settings = Object.entries({ ...options.settings, [TENANT_SETTING]: scope ?? EVERY_TENANT });
-  const begin = [options.modes ? `BEGIN ${options.modes}` : 'BEGIN', ...settings.map(([name, value]) => `SET LOCAL ${settingName(name)} = ${escapeLiteral(String(value))}`)];
-  return transaction(pool, begin.join('; '), work);
+  return [options.modes ? `BEGIN ${options.modes}` : 'BEGIN', ...settings.map(([name, value]) => `SET LOCAL ${settingName(name)} = ${escapeLiteral(String(value))}`)];
+}
+
+/** What runs statements: a pooled client, or a transaction's batches (see withTenantBatched). */
+export interface SqlRunner {
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params?: unknown[]): Promise<QueryResult<R>>;
+}
+
+/** A batched transaction's statements (see withTenantBatched). */
+export interface BatchedTransaction extends SqlRunner {
+  /**
+   * Ends the transaction with the statements asked for in this turn: COMMIT goes in their batch, saving its
+   * round trip. Asking for a statement afterwards throws (it would run outside the transaction, as no tenant).
+   */
+  commit(): Promise<void>;
+}
+
+/**
+ * Like withTenant, but `work`'s statements travel in batches: those it asks for in one turn of the event loop
+ * (before anything is awaited, e.g. two lists started together) go out as one simple query, and the first
+ * batch carries BEGIN and the settings too. A search whose first two statements are independent then opens
+ * its transaction and runs both in one round trip rather than three. Each statement is a single statement
+ * whose parameters are inlined as literals (see inlineParameters); a statement of a failed batch fails with
+ * the batch's error (the transaction is aborted either way). A transaction that ran no statement sends none.
+ */
+export async function withTenantBatched<T>(
+  pool: Pool,
+  scope: TenantScope,
+  work: (transaction: BatchedTransaction) => Promise<T>,
+  options: TransactionOptions = {},
+): Promise<T> {
+  const begin = beginStatements(scope, options);
+  const client = await pool.connect();
+  const batches = new StatementBatches(client, begin);
+  try {
+    const result = await work(batches);
+    if (batches.begun && !batches.committed) await client.query('COMMIT');
+    return result;
+  } catch (error) {
+    if (batches.begun) await client.query('ROLLBACK').catch(() => undefined);
+    throw error;
+  } finally {
+    client.release();
+  }
+}
+
+interface PendingStatement {
+  sql: string;
+  resolve(result: QueryResult): void;
+  reject(error: unknown): void;
+}
+
+/** The batching of withTenantBatched: statements asked for before the next microtask are sent together. */
+class StatementBatches implements BatchedTransaction {
+  private pending: PendingStatement[] = [];
+  private head: string[];
+  begun = false;
+  committed = false;
+
+  constructor(
+    private readonly client: PoolClient,
+    begin: string[],
+  ) {
+    this.head = begin;
+  }
+
+  query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
+    if (this.committed) throw new Error('the transaction has been committed: no statement may follow');
+    return this.ask<R>(inlineParameters(sql, params));
+  }
+
+  async commit(): Promise<void> {
+    if (this.committed) return;
+    const committing = this.ask('COMMIT');
+    this.committed = true;
+    await committing;
+  }
+
+  private ask<R extends QueryResultRow>(inlined: string): Promise<QueryResult<R>> {
+    return new Promise<QueryResult<R>>((resolve, reject) => {
+      this.pending.push({ sql: inlined, resolve: resolve as (result: QueryResult) => void, reject });
+      if (this.pending.length === 1) queueMicrotask(() => void this.flush());
+    });
+  }
+
+  /** Sends what is pending as one simple query (the client queues it behind a batch still running). */
+  private async flush(): Promise<void> {
+    const batch = this.pending;
+    this.pending = [];
+    const head = this.head;
+    this.head = [];
+    this.begun = true;
+    try {
+      const results = await this.client.query([...head, ...batch.map((statement) => statement.sql)].join(';\n'));
+      // One statement gives one result; several give one each, the head's first.
+      const all = (Array.isArray(results) ? results : [results]) as QueryResult[];
+      batch.forEach((statement, i) => statement.resolve(all[head.length + i]));
+    } catch (error) {
+      for (const statement of batch) statement.reject(error);
+    }
+  }
+}
+
+/**
+ * One statement scoped to `scope` in one round trip: the tenant setting and the statement go out as one simple
+ * query, which PostgreSQL runs as one implicit transaction (SET LOCAL lasts until it ends, an error rolls it
+ * back). For statements on a hot path, where withTenant's BEGIN and COMMIT would be two more round trips;
+ * parameters are inlined (see inlineParameters), so no binary ones.
+ */
+export async function tenantStatement<R extends QueryResultRow = QueryResultRow>(
+  pool: Pool,
+  scope: TenantScope,
+  sql: string,
+  params: unknown[] = [],
+): Promise<QueryResult<R>> {
+  const [, ...settings] = beginStatements(scope, {});
+  const results = (await pool.query([...settings, inlineParameters(sql, params)].join(';\n'))) as unknown as QueryResult<R>[];
+  return results[results.length - 1];
 }
 
 /** How a tenant's transaction starts: its modes and settings go out with BEGIN rather than as statements of their own. */

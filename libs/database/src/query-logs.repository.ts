@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
-import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
+import { PG_POOL, tenantQuery, TenantScope, tenantStatement } from './pg-pool';
 
 export type QueryOutcome = 'answered' | 'no_sources' | 'failed' | 'client_closed';
 
@@ -112,7 +112,8 @@ export class QueryLogsRepository {
 
   /** Written in the log's own tenant. */
   async insert(log: NewQueryLog): Promise<void> {
-    await tenantQuery(
+    // One round trip (tenantStatement): written for every question, on the pool the questions search with.
+    await tenantStatement(
       this.pool,
       log.tenant,
       `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,

@@ -26,6 +26,16 @@ export interface CachedAnswer {
 
 export type CacheHit = { kind: 'exact' | 'semantic'; answer: CachedAnswer };
 
+/**
+ * The exact answer when there is one, else the scope's semantic entries: a miss (most questions) reads both in
+ * one round trip rather than two, and a hit does not read the entries it does not need.
+ */
+const FIND_SCRIPT = `
+local answer = redis.call('GET', KEYS[1])
+if answer then return {1, answer} end
+return {0, redis.call('LRANGE', KEYS[2], 0, -1)}
+`;
+
 /** Embedding cosine at or above which two questions count as the same question. */
 export const SEMANTIC_MATCH_THRESHOLD = 0.95;
 /**
@@ -66,9 +76,9 @@ export class AnswerCache {
     const keys = answerCacheKeys(this.prefix, scope);
     const normalized = normalizeQuery(query);
     try {
-      const exact = await this.redis.get(keys.exact(normalized));
-      if (exact) return this.hit('exact', exact);
-      const entries = await this.redis.lrangeBuffer(keys.semantic, 0, -1);
+      const [found, value] = (await this.redis.callBuffer('EVAL', FIND_SCRIPT, 2, keys.exact(normalized), keys.semantic)) as [number, Buffer | Buffer[]];
+      if (found === 1) return this.hit('exact', (value as Buffer).toString());
+      const entries = value as Buffer[];
       if (entries.length > 0) {
         const vector = await embedding();
         const guard = meaningGuard(normalized);

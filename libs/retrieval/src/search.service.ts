@@ -8,9 +8,9 @@ import {
   Collection,
   CollectionScope,
   CollectionsRepository,
+  FeedbackRule,
   MetadataFilterNode,
   RankedChunk,
-  VectorFeedback,
 } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { MetadataFilter, parseMetadataFilter } from './metadata-filter';
@@ -135,14 +135,10 @@ export class SearchService {
     return this.chunks.read(
       plan.scope,
       async (reader) => {
-        // Both settle before the transaction ends, even when one fails: the other may still be using the connection.
-        const [embedding, keyword] = await settleBoth(
-          early ?? this.wordEmbedding(reader, request),
-          reader.rankKeyword(list, request.query, this.bm25),
-        );
-        const vector = await reader.rankVector(list, embedding, this.feedbackFrom(request.query, keyword));
+        // The embedding asks for its word weights in this turn, so they go with the keyword statistics.
+        const { vector, keyword } = await reader.rankBoth(list, request.query, this.bm25, early ?? this.wordEmbedding(reader, request), this.feedbackRule(request.query));
         const fused = this.fuse(vector, keyword).slice(0, request.topK);
-        const passages = new Map((await reader.passages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
+        const passages = new Map((await reader.lastPassages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
         // Every fused chunk was in a list of this snapshot, so its passage is there.
         return fused.map(({ item, score }) => ({ ...passages.get(item.chunkId)!, score }));
       },
@@ -181,13 +177,13 @@ export class SearchService {
    * subject in a word or two, while a paragraph already carries its own vocabulary and feedback pulls it toward
    * passages that merely repeat it (ArguAna dev, questions of 47 to 784 words: hybrid nDCG@10 0.384 with
    * feedback, 0.406 without; NFCorpus dev, 1 to 15 words: 0.308 with, 0.297 without). The vector statement
-   * computes the mean itself (see VectorFeedback).
+   * computes the mean itself (see VectorFeedback), of the keyword list's top chunks (none when it is empty).
    */
-  private feedbackFrom(question: string, keyword: RankedChunk[]): VectorFeedback | undefined {
+  private feedbackRule(question: string): FeedbackRule | undefined {
     const { feedbackChunks, feedbackWeight, feedbackMaxWords } = this.fusion;
-    if (feedbackChunks === 0 || feedbackWeight === 0 || keyword.length === 0) return undefined;
+    if (feedbackChunks === 0 || feedbackWeight === 0) return undefined;
     if (countWords(question, feedbackMaxWords + 1) > feedbackMaxWords) return undefined;
-    return { chunkIds: keyword.slice(0, feedbackChunks).map((hit) => hit.chunkId), weight: feedbackWeight };
+    return { chunks: feedbackChunks, weight: feedbackWeight };
   }
 }
 
@@ -199,12 +195,4 @@ export function countWords(text: string, atMost: number): number {
   let count = 0;
   while (count < atMost && !words.next().done) count++;
   return count;
-}
-
-/** Like Promise.all for two, but waits for both to settle before it rejects (with the first failure). */
-async function settleBoth<A, B>(a: Promise<A>, b: Promise<B>): Promise<[A, B]> {
-  const [first, second] = await Promise.allSettled([a, b]);
-  if (first.status === 'rejected') throw first.reason;
-  if (second.status === 'rejected') throw second.reason;
-  return [first.value, second.value];
 }
