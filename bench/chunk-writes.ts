@@ -2,10 +2,11 @@
 // chunked as ingestion does) are upserted through ChunksRepository.upsertMany in ingestion's batches, with
 // deterministic random unit vectors, into a scratch database shaped one way per --variant; prints JSON with the
 // CPU seconds of the database's backends (from /proc) per variant. Variants change the scratch database only:
-//   full       the schema as migrated
+//   full       the schema as migrated (HNSW_M, HNSW_EF_CONSTRUCTION: m 12, ef_construction 64)
 //   nohnsw     without the HNSW index            nogin      without the BM25 terms index
 //   nostats    without the BM25 statistics trigger
 //   ef32 / m8  the HNSW index with ef_construction 32 / m 8 (a recall trade: a ranking decision, not made here)
+//   m<M>ef<EF> the HNSW index built WITH (m = M, ef_construction = EF), e.g. m8ef40, m16ef64 (pgvector's own defaults)
 //   half       the HNSW index over halfvec
 // Run variants alternately (the machine is shared) and compare them within one run.
 //   npm run bench:chunk-writes -- --file real.pdf [--variants full,nohnsw,nogin,ef32,m8] [--documents 1] [--rounds 2]
@@ -39,6 +40,13 @@ const VARIANTS: Record<string, string[]> = {
   m8: hnsw('vector', 'WITH (m = 8)'),
   half: hnsw('halfvec', ''),
 };
+
+/** A named variant, or m<M>ef<EF>: the HNSW index with those build parameters. */
+function statementsOf(variant: string): string[] | undefined {
+  if (variant in VARIANTS) return VARIANTS[variant];
+  const built = /^m(\d+)ef(\d+)$/.exec(variant);
+  return built ? hnsw('vector', `WITH (m = ${built[1]}, ef_construction = ${built[2]})`) : undefined;
+}
 
 function hnsw(type: 'vector' | 'halfvec', options: string): string[] {
   return [
@@ -80,7 +88,7 @@ async function runVariant(variant: string, chunks: Chunk[], documents: number, b
     const repository = new ChunksRepository(pool);
     await repository.ensureVectorIndex(DIMENSION);
     const collection = await new CollectionsRepository(pool).getOrCreate('default', 'bench', 'bench', DIMENSION);
-    for (const statement of VARIANTS[variant]) await owner.query(statement);
+    for (const statement of statementsOf(variant)!) await owner.query(statement);
     const ids: string[] = [];
     for (let i = 0; i < documents; i++) {
       const id = randomUUID();
@@ -111,7 +119,7 @@ async function runVariant(variant: string, chunks: Chunk[], documents: number, b
 async function main(): Promise<void> {
   if (!values.file) throw new Error('--file real.pdf is required');
   const variants = values.variants!.split(',');
-  for (const variant of variants) if (!(variant in VARIANTS)) throw new Error(`unknown variant "${variant}" (${Object.keys(VARIANTS).join(', ')})`);
+  for (const variant of variants) if (!statementsOf(variant)) throw new Error(`unknown variant "${variant}" (${Object.keys(VARIANTS).join(', ')}, m<M>ef<EF>)`);
   const chunks = await chunksOf(values.file);
   const runs = [];
   for (let round = 0; round < Number(values.rounds); round++) {
