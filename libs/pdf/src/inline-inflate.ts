@@ -15,7 +15,10 @@ type BufferSource = ArrayBufferView | ArrayBuffer;
  * bytes out, and an error for what Node's own rejects — a truncated or corrupt stream, and data after the
  * stream's end (pdfjs then decodes the stream with its own, more forgiving decoder). Other formats (gzip,
  * brotli) go to Node's. Inflating is as bounded as before: the input is a stream of a file the extraction
- * process's limits already bound, and pdfjs kept the whole output of Node's stream too.
+ * process's limits already bound, and pdfjs kept the whole output of Node's stream too. The price is memory
+ * that waits for the next collection: each call's zlib buffers are outside the heap, and more of them pile up
+ * between collections than with the stream (bench:ingest, 3,500 pages of the book: peak RSS of the worker and
+ * its processes 292 → 304–325 MB in alternating runs; 268 against 275 MB at 350 pages).
  */
 export function inflateFlateStreamsInline(): void {
   const Native = globalThis.DecompressionStream;
