@@ -5,12 +5,16 @@
 //   npm run bench:extract -- --file real.pdf [--processes 1] [--heap-mb 48] [--window-pages 16]
 //                            [--pdfjs-flags="--max-old-space-size=96 --max-semi-space-size=4"] [--only extractor|pdfjs]
 // peak_rss_mb: the extractor's processes (this process excluded, it only receives text), sampled every 50 ms;
-// for pdfjs, the high-water mark (VmHWM) of the process that ran it.
+// for pdfjs, the high-water mark (VmHWM) of the process that ran it. cpu_seconds: CPU time (user + system) of
+// the extraction processes, live and exited, for the extractor (receiving_cpu_seconds: this process, the
+// worker's side of it); of the whole process for pdfjs. CPU time, unlike seconds, hardly depends on what else
+// the machine is running.
 import { spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { PageExtractor } from '@app/pdf';
+import { childPids } from '../test/support/processes';
 import { sampleProcessTreeRss } from './process-tree-memory';
 
 const { values } = parseArgs({
@@ -32,6 +36,8 @@ interface Figures {
   seconds: number;
   pages_per_second: number;
   peak_rss_mb: number;
+  cpu_seconds: number;
+  receiving_cpu_seconds?: number;
 }
 
 /** Bare pdfjs-dist as the issue measured it: the whole file in memory, every page's text content in turn. */
@@ -52,7 +58,15 @@ async function bareTextContent(path: string): Promise<Figures> {
   const pages = document.numPages;
   await loadingTask.destroy();
   const hwm = /VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))!;
-  return { pages, characters, seconds: round(seconds, 2), pages_per_second: round(pages / seconds, 1), peak_rss_mb: round(Number(hwm[1]) / 1024, 1) };
+  const cpu = process.cpuUsage();
+  return {
+    pages,
+    characters,
+    seconds: round(seconds, 2),
+    pages_per_second: round(pages / seconds, 1),
+    peak_rss_mb: round(Number(hwm[1]) / 1024, 1),
+    cpu_seconds: round((cpu.user + cpu.system) / 1e6, 2),
+  };
 }
 
 async function runBarePdfjs(path: string): Promise<Figures> {
@@ -68,6 +82,8 @@ async function runBarePdfjs(path: string): Promise<Figures> {
 async function runExtractor(path: string): Promise<Figures> {
   const windowPages = Number(values['window-pages']);
   const ownRss = sampleProcessTreeRss(process.pid);
+  const childrenCpuAtStart = childrenCpuSeconds();
+  const ownCpuAtStart = process.cpuUsage();
   const started = performance.now();
   const extractor = await PageExtractor.open(
     { path, format: 'pdf' },
@@ -85,11 +101,41 @@ async function runExtractor(path: string): Promise<Figures> {
     await extractor.close();
   }
   const seconds = (performance.now() - started) / 1000;
+  const ownCpu = process.cpuUsage(ownCpuAtStart);
+  const childrenCpu = childrenCpuSeconds() - childrenCpuAtStart;
   const treePeak = ownRss.stop();
   const ownPeak = Number(/VmHWM:\s+(\d+) kB/.exec(readFileSync('/proc/self/status', 'utf8'))![1]) * 1024;
   // The tree's peak includes this process; its own high-water mark is subtracted (an upper bound on its share).
   const peak = Math.max(0, treePeak - ownPeak);
-  return { pages, characters, seconds: round(seconds, 2), pages_per_second: round(pages / seconds, 1), peak_rss_mb: round(peak / 1024 / 1024, 1) };
+  return {
+    pages,
+    characters,
+    seconds: round(seconds, 2),
+    pages_per_second: round(pages / seconds, 1),
+    peak_rss_mb: round(peak / 1024 / 1024, 1),
+    cpu_seconds: round(childrenCpu, 2),
+    receiving_cpu_seconds: round((ownCpu.user + ownCpu.system) / 1e6, 2),
+  };
+}
+
+/**
+ * CPU seconds of this process's children: the exited ones (cutime + cstime of /proc/self/stat: Node waits for
+ * its children) and the live ones (an idle extraction process kept for the next document).
+ */
+function childrenCpuSeconds(): number {
+  const ticks = (pid: number | 'self', first: number) => {
+    try {
+      const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+      // The command name (field 2) may hold spaces: count fields after the last ')'.
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      return Number(fields[first]) + Number(fields[first + 1]);
+    } catch {
+      return 0; // exited meanwhile: counted as reaped once Node has waited for it
+    }
+  };
+  // Fields 14–15 (utime, stime) and 16–17 (cutime, cstime), 0-based 11 and 13 after the command name; USER_HZ is 100.
+  const live = childPids(process.pid).reduce((sum, pid) => sum + ticks(pid, 11), 0);
+  return (ticks('self', 13) + live) / 100;
 }
 
 async function main(): Promise<void> {
@@ -107,7 +153,14 @@ async function main(): Promise<void> {
     pdfjs_flags: values['pdfjs-flags'],
     extractor,
     pdfjs,
-    ratio: extractor && pdfjs ? { pages_per_second: round(extractor.pages_per_second / pdfjs.pages_per_second, 2), peak_rss: round(extractor.peak_rss_mb / pdfjs.peak_rss_mb, 2) } : null,
+    ratio:
+      extractor && pdfjs
+        ? {
+            pages_per_second: round(extractor.pages_per_second / pdfjs.pages_per_second, 2),
+            peak_rss: round(extractor.peak_rss_mb / pdfjs.peak_rss_mb, 2),
+            cpu_seconds: round(extractor.cpu_seconds / pdfjs.cpu_seconds, 2),
+          }
+        : null,
   }, null, 2));
 }
 

@@ -6,12 +6,14 @@
 // limit is no such boundary: Node aborts the whole process when a thread runs out of heap while allocating a
 // large block.)
 import { keepPdfjsFromLoadingCanvas } from './canvas-stub';
+import { inflateFlateStreamsInline } from './inline-inflate';
 import { ExtractionMessage, ExtractionProcessData, ExtractionRequest, OpenMessage, ReadPagesMessage, serializeError } from './extraction-process.messages';
 import { openPdf, PdfReader } from './pdf-reader';
 import { loadPdfjs } from './pdfjs';
 import { openTextSections } from './text-reader';
 
 keepPdfjsFromLoadingCanvas();
+inflateFlateStreamsInline();
 
 const post = (message: ExtractionMessage) => process.send!(message);
 

