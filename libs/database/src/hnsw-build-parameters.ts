@@ -10,10 +10,7 @@
  * long_infdesc_626p.pdf × 5 (3,750 chunks, 1,536-dimension random unit vectors), PostgreSQL CPU ms per chunk
  * with m/ef_construction 16/64 → 12/64 in five same-run pairs: 6.38 → 4.27, 5.09 → 3.61, 7.01 → 4.44,
  * 6.71 → 4.47, 5.59 → 3.31 (0.59–0.71 of it); without any HNSW index 0.82. 16/32 saved almost nothing (5.0);
- * 8/40 saved most (2.0–2.3) but lost ranking. bench:ingest --source long_infdesc_626p.pdf --pages 3500 shows
- * no difference beyond noise (PostgreSQL 9.5 and 10.5 CPU-s with m 16, 9.8 and 9.2 with m 12, alternated):
- * its 4,191 chunks are the same 626 pages repeated, so most of their vectors are already in the graph, and
- * pgvector adds a duplicate to the existing element without linking anything.
+ * 8/40 saved most (2.0–2.3) but lost ranking.
  *
  * Ranking, dev splits, the same chunks (bench/load-beir.ts) searched before and after a rebuild, nDCG@10
  * vector / hybrid: NFCorpus 0.2636 / 0.3122 → 0.2642 / 0.3113 (exact search 0.2659 / 0.3124); ArguAna
