@@ -2,7 +2,7 @@
 // chunked as ingestion does) are upserted through ChunksRepository.upsertMany in ingestion's batches, with
 // deterministic random unit vectors, into a scratch database shaped one way per --variant; prints JSON with the
 // CPU seconds of the database's backends (from /proc) per variant. Variants change the scratch database only:
-//   full       the schema as migrated (HNSW_M, HNSW_EF_CONSTRUCTION: m 12, ef_construction 64)
+//   full       the schema as migrated
 //   nohnsw     without the HNSW index            nogin      without the BM25 terms index
 //   nostats    without the BM25 statistics trigger
 //   ef32 / m8  the HNSW index with ef_construction 32 / m 8 (a recall trade: a ranking decision, not made here)

@@ -12,7 +12,6 @@ import {
   TF_LEVELS,
   ThresholdRounds,
 } from './bm25-candidates';
-import { HNSW_EF_CONSTRUCTION, HNSW_M } from './hnsw-build-parameters';
 import { unflushedTenantQuery } from './ingestion-writes';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
 import { asSchemaOwner, PG_POOL, SqlRunner, tenantQuery, TenantScope, withTenant, withTenantBatched } from './pg-pool';
@@ -299,8 +298,7 @@ export class ChunksRepository {
 
   /**
    * Creates the HNSW index for one embedding dimension. The column is untyped (collections may use different
-   * models), so each dimension gets a partial expression index that vector searches match exactly. Built
-   * with HNSW_M and HNSW_EF_CONSTRUCTION: see hnsw-build-parameters.ts for why not pgvector's defaults.
+   * models), so each dimension gets a partial expression index that vector searches match exactly.
    */
   async ensureVectorIndex(dimension: number): Promise<void> {
     const dim = Math.trunc(dimension);
@@ -310,8 +308,7 @@ export class ChunksRepository {
       await client.query('SELECT pg_advisory_xact_lock(7201312)');
       await client.query(
         `CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_${dim} ON chunks
-         USING hnsw ((embedding::vector(${dim})) vector_cosine_ops)
-         WITH (m = ${HNSW_M}, ef_construction = ${HNSW_EF_CONSTRUCTION}) WHERE embedding_dim = ${dim}`,
+         USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) WHERE embedding_dim = ${dim}`,
       );
     });
   }

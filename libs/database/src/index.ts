@@ -14,7 +14,6 @@ export * from './document-record';
 export * from './document-transitions.repository';
 export * from './documents.repository';
 export * from './ensure-database';
-export * from './hnsw-build-parameters';
 export * from './ingestion-writes';
 export * from './migrator';
 export * from './pages.repository';
