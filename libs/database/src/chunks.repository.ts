@@ -299,6 +299,13 @@ export class ChunksRepository {
   /**
    * Creates the HNSW index for one embedding dimension. The column is untyped (collections may use different
    * models), so each dimension gets a partial expression index that vector searches match exactly.
+   *
+   * Built with pgvector's defaults (m 16, ef_construction 64) on purpose. m 12 costs about a third less
+   * PostgreSQL CPU per distinct vector written (`npm run bench:chunk-writes -- --file … --variants
+   * m16ef64,m12ef64`: 0.59–0.71 of m 16's in five pairs), but it lost ranking once the graph held more than one
+   * corpus: NFCorpus and ArguAna in one index (12,784 chunks), the same chunks, nDCG@10 hybrid m 16 → m 12:
+   * ArguAna dev 0.4078 → 0.4047, NFCorpus vector dev 0.2599 → 0.2566 (and on test, measured once: NFCorpus
+   * hybrid 0.3339 → 0.3314, ArguAna 0.4050 → 0.4010). With one corpus per index the loss had stayed within 0.002.
    */
   async ensureVectorIndex(dimension: number): Promise<void> {
     const dim = Math.trunc(dimension);
