@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { createApiKey } from '../support/api-keys';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { useSystem } from '../support/test-env';
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -50,9 +50,7 @@ describe('GET /v1/admin/usage: per tenant and UTC day (real HTTP, PostgreSQL, Re
   test("counts today's real ingestion and queries, by default over the last 30 days", async () => {
     const created = await createApiKey(suite.system.baseUrl, { tenant: 'gamma', role: 'member', name: 'gamma' });
     const member = created.key;
-    const upload = await uploadFile(suite.system.baseUrl, { name: 'notes.md', content: '# One\n\nFirst section.\n\n# Two\n\nSecond section about usage.' }, {}, { apiKey: member });
-    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id, 60_000, member);
-    assert.equal(doc.status, 'ready');
+    const doc = await uploadReady(suite.system.baseUrl, { name: 'notes.md', content: '# One\n\nFirst section.\n\n# Two\n\nSecond section about usage.' }, {}, { apiKey: member });
     const asked = await requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'what is the second section about?' }, apiKey: member });
     assert.equal(asked.status, 200);
     // The log is written while the answer goes out: give it a moment.

@@ -8,7 +8,7 @@ import { countTokens } from '@app/chunking';
 import { AppConfig } from '@app/config';
 import { createPool } from '@app/database';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { postSse } from '../support/sse';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
@@ -85,9 +85,8 @@ describe('answer prompts fit the model context window; context expansion (fake O
     system = await startSystem(env.config);
     owner = createPool(env.config.databaseUrl, { max: 2, owner: true });
     dir = await mkdtemp(join(tmpdir(), 'context-window-'));
-    const manual = await uploadFile(system.baseUrl, { name: 'manual.md', content: MANUAL }, { collection: 'manual' });
-    const pdf = await uploadFile(system.baseUrl, { path: await writeTextPdf(join(dir, 'harbour.pdf'), PDF_PAGES) }, { collection: 'harbour' });
-    for (const upload of [manual, pdf]) assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
+    await uploadReady(system.baseUrl, { name: 'manual.md', content: MANUAL }, { collection: 'manual' });
+    await uploadReady(system.baseUrl, { path: await writeTextPdf(join(dir, 'harbour.pdf'), PDF_PAGES) }, { collection: 'harbour' });
   });
   after(async () => {
     await owner?.end();

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 
 const BENEFITS = [
@@ -47,12 +47,9 @@ describe('query rewriting with a chat model: conversation follow-ups from a trun
       CONVERSATION_HISTORY_TOKENS: '120',
     });
     system = await startSystem(env.config);
-    const uploads = [
-      await uploadFile(system.baseUrl, { name: 'benefits.md', content: BENEFITS }, { collection: 'benefits' }),
-      await uploadFile(system.baseUrl, { name: 'dental.md', content: BENEFITS.split('# Vision')[0] }, { collection: 'split' }),
-      await uploadFile(system.baseUrl, { name: 'vision.md', content: `# Vision${BENEFITS.split('# Vision')[1]}` }, { collection: 'split' }),
-    ];
-    for (const upload of uploads) assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
+    await uploadReady(system.baseUrl, { name: 'benefits.md', content: BENEFITS }, { collection: 'benefits' });
+    await uploadReady(system.baseUrl, { name: 'dental.md', content: BENEFITS.split('# Vision')[0] }, { collection: 'split' });
+    await uploadReady(system.baseUrl, { name: 'vision.md', content: `# Vision${BENEFITS.split('# Vision')[1]}` }, { collection: 'split' });
   });
   after(async () => {
     await system?.close();

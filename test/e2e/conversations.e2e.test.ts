@@ -3,7 +3,7 @@ import { before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { RetentionSweeper } from '../../apps/api/src/retention/retention.sweeper';
 import { createApiKey } from '../support/api-keys';
-import { requestJson, RequestOptions, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, RequestOptions, uploadReady } from '../support/http';
 import { postSse } from '../support/sse';
 import { useSystem } from '../support/test-env';
 
@@ -26,8 +26,7 @@ describe('conversations: follow-ups searched as standalone questions, turns stor
   before(async () => {
     acme = (await createApiKey(suite.system.baseUrl, { tenant: 'acme', role: 'member', name: 'acme' })).key;
     beta = (await createApiKey(suite.system.baseUrl, { tenant: 'beta', role: 'reader', name: 'beta' })).key;
-    const upload = await uploadFile(suite.system.baseUrl, { name: 'benefits.md', content: BENEFITS }, { collection: 'benefits', title: 'Benefits' }, { apiKey: acme });
-    assert.equal((await waitForDocument(suite.system.baseUrl, upload.body.document_id, 60_000, acme)).status, 'ready');
+    await uploadReady(suite.system.baseUrl, { name: 'benefits.md', content: BENEFITS }, { collection: 'benefits', title: 'Benefits' }, { apiKey: acme });
   });
 
   test('a follow-up carries the previous question, in JSON and SSE, and the turns read back with their citations', async () => {

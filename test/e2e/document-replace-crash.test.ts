@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { JsonBody, requestJson, uploadFile, waitForDocument } from '../support/http';
+import { JsonBody, requestJson, uploadReady } from '../support/http';
 import { distinctPageTexts, waitForDocumentState } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { recentOutput } from '../support/processes';
@@ -25,10 +25,7 @@ describe('a worker killed mid-way through a new version (separate worker process
 
   test('the old version answers while the new one is interrupted; a new worker finishes and swaps it in', { timeout: 300_000 }, async () => {
     const first = suite.startWorker();
-    const uploaded = await uploadFile(suite.system.baseUrl, { name: 'old.md', content: '# Old\n\nThe aardvark rules of the old version.\n' }, { collection: 'crash' });
-    assert.equal(uploaded.status, 202, JSON.stringify(uploaded.body));
-    const id = uploaded.body.document_id;
-    assert.equal((await waitForDocument(suite.system.baseUrl, id, 60_000)).status, 'ready');
+    const { id } = await uploadReady(suite.system.baseUrl, { name: 'old.md', content: '# Old\n\nThe aardvark rules of the old version.\n' }, { collection: 'crash' });
 
     const path = await writeTextPdf(join(suite.env.config.dataDir, 'new.pdf'), distinctPageTexts(PAGES, ' zeppelin'));
     const form = new FormData();

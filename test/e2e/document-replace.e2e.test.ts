@@ -7,7 +7,7 @@ import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
 import { createApiKey } from '../support/api-keys';
-import { JsonBody, requestJson, uploadFile, waitForDocument } from '../support/http';
+import { JsonBody, requestJson, uploadFile, uploadReady } from '../support/http';
 import { useSystem } from '../support/test-env';
 import { until } from '../support/until';
 
@@ -64,11 +64,7 @@ describe('replacing a document with a new version (HTTP, real PostgreSQL, Redis 
 
   async function readyDocument(collection: string, content: string): Promise<JsonBody> {
     await startWorker();
-    const uploaded = await uploadFile(suite.system.baseUrl, { name: 'handbook.md', content }, { collection, title: 'Handbook' });
-    assert.equal(uploaded.status, 202, JSON.stringify(uploaded.body));
-    const doc = await waitForDocument(suite.system.baseUrl, uploaded.body.document_id);
-    assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
-    return doc;
+    return uploadReady(suite.system.baseUrl, { name: 'handbook.md', content }, { collection, title: 'Handbook' });
   }
 
   test('the old version answers while the new one is ingested; once ready only the new one does, under the same id', { timeout: 120_000 }, async () => {
@@ -179,10 +175,7 @@ describe('replacing a document with a new version (HTTP, real PostgreSQL, Redis 
     const ownerKey = await createApiKey(suite.system.baseUrl, { tenant: 'tenant-a', role: 'member', name: 'a' });
     const otherKey = await createApiKey(suite.system.baseUrl, { tenant: 'tenant-b', role: 'member', name: 'b' });
     await startWorker();
-    const uploaded = await uploadFile(suite.system.baseUrl, { name: 'mine.md', content: version(OLD_WORD, 3) }, {}, { apiKey: ownerKey.key });
-    assert.equal(uploaded.status, 202);
-    const id = uploaded.body.document_id;
-    assert.equal((await waitForDocument(suite.system.baseUrl, id, 30_000, ownerKey.key)).status, 'ready');
+    const { id } = await uploadReady(suite.system.baseUrl, { name: 'mine.md', content: version(OLD_WORD, 3) }, {}, { apiKey: ownerKey.key, timeoutMs: 30_000 });
 
     const theirs = await replaceFile(suite.system.baseUrl, id, { name: 'theirs.md', content: version(NEW_WORD, 3) }, {}, otherKey.key);
     assert.deepEqual([theirs.status, theirs.body.error.code], [404, 'not_found']);

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { createApiKey } from '../support/api-keys';
-import { requestJson, RequestOptions, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, RequestOptions, uploadReady } from '../support/http';
 import { postSse } from '../support/sse';
 import { useSystem } from '../support/test-env';
 
@@ -29,10 +29,7 @@ describe('feedback on answers: query ids everywhere, POST /v1/queries/:id/feedba
     acme = await createApiKey(suite.system.baseUrl, { tenant: 'acme', role: 'reader', name: 'acme reader' });
     beta = await createApiKey(suite.system.baseUrl, { tenant: 'beta', role: 'member', name: 'beta member' });
     const member = (await createApiKey(suite.system.baseUrl, { tenant: 'acme', role: 'member', name: 'acme member' })).key;
-    const upload = await uploadFile(suite.system.baseUrl, { name: 'leave.txt', content: HANDBOOK }, { collection: 'hr', title: 'Leave policy' }, { apiKey: member });
-    assert.equal(upload.status, 202, JSON.stringify(upload.body));
-    documentId = upload.body.document_id;
-    assert.equal((await waitForDocument(suite.system.baseUrl, documentId, 60_000, member)).status, 'ready');
+    documentId = (await uploadReady(suite.system.baseUrl, { name: 'leave.txt', content: HANDBOOK }, { collection: 'hr', title: 'Leave policy' }, { apiKey: member })).id;
   });
   after(async () => owner?.end());
 

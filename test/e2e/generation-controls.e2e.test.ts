@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { Pool } from 'pg';
 import { createPool } from '@app/database';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { Scrape, scrape } from '../support/prometheus';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 import { until } from '../support/until';
@@ -44,8 +44,7 @@ describe('generation controls (model from the CHAT_MODELS allow-list, temperatur
     });
     system = await startSystem(env.config);
     pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    const upload = await uploadFile(system.baseUrl, { name: 'time-off.md', content: POLICY }, { collection: 'gc' });
-    assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
+    await uploadReady(system.baseUrl, { name: 'time-off.md', content: POLICY }, { collection: 'gc' });
   });
   beforeEach(() => fake.reset());
   after(async () => {

@@ -3,7 +3,7 @@ import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeadlessBrowser, launchBrowser, openDashboard } from '../support/browser';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadFile, uploadReady } from '../support/http';
 import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
@@ -105,10 +105,7 @@ describe('health and uploads through a Redis outage (a private redis-server, sto
     assert.equal(ready.body.details.redis.status, 'up');
     assert.ok(ready.body.details.workers.online >= 1);
 
-    const upload = await uploadFile(system.baseUrl, { name: 'after-outage.txt', content: 'Written after Redis came back.' });
-    assert.equal(upload.status, 202, JSON.stringify(upload.body));
-    const doc = await waitForDocument(system.baseUrl, upload.body.document_id, 20_000);
-    assert.equal(doc.status, 'ready');
+    await uploadReady(system.baseUrl, { name: 'after-outage.txt', content: 'Written after Redis came back.' }, {}, { timeoutMs: 20_000 });
 
     await browser.page.locator('[data-dep="redis"][data-status="up"]').waitFor({ timeout: 15_000 });
     await browser.page.locator('[data-dep="workers"][data-status="up"]').waitFor({ timeout: 15_000 });

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady, waitForDocument } from '../support/http';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
 import { until } from '../support/until';
@@ -40,8 +40,7 @@ describe('hostile content, offline answerer (BLOCK_PROMPT_INJECTION=true, REDACT
   const ask = (query: string) => requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query, collection: 'hr' } });
 
   before(async () => {
-    const upload = await uploadFile(suite.system.baseUrl, { name: 'policy.md', content: POLICY }, { collection: 'hr' });
-    assert.equal((await waitForDocument(suite.system.baseUrl, upload.body.document_id)).status, 'ready');
+    await uploadReady(suite.system.baseUrl, { name: 'policy.md', content: POLICY }, { collection: 'hr' });
   });
 
   test('a document carrying an injection: flagged, and its instruction is not followed or quoted', async () => {
@@ -100,8 +99,7 @@ describe('hostile content with an OpenAI-compatible model, and the daily token b
     system = await startSystem(env.config);
     for (const tenant of ['acme', 'beta']) {
       keys[tenant] = (await requestJson(system.baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant, role: 'member', name: tenant } })).body.key;
-      const upload = await uploadFile(system.baseUrl, { name: 'policy.md', content: POLICY }, { collection: 'hr' }, { apiKey: keys[tenant] });
-      assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id, 60_000, keys[tenant])).status, 'ready');
+      await uploadReady(system.baseUrl, { name: 'policy.md', content: POLICY }, { collection: 'hr' }, { apiKey: keys[tenant] });
     }
   });
   after(async () => {

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import { Client } from 'pg';
 import { writeEncryptedPdf, writeTextPdf, writeTruncatedPdf } from '../support/pdf-fixtures';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { useSystem } from '../support/test-env';
 
 /** A distinctive sentence per page, so a search for it must land on that page. */
@@ -61,10 +61,7 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
 
   test('Markdown is split by sections and searchable', async () => {
     const markdown = '# Handbook\n\nWelcome aboard.\n\n## Vacation\n\nNew employees receive twenty-seven vacation days per year.\n\n## Security\n\nBadges must be worn at all times.\n';
-    const upload = await uploadFile(suite.system.baseUrl, { name: 'handbook.md', content: markdown }, { collection: 'handbook' });
-    assert.equal(upload.status, 202, JSON.stringify(upload.body));
-    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
-    assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
+    const doc = await uploadReady(suite.system.baseUrl, { name: 'handbook.md', content: markdown }, { collection: 'handbook' });
     assert.equal(doc.media_type, 'text/markdown');
     assert.equal(doc.collection, 'handbook');
     assert.equal(doc.title, 'handbook');

@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { WorkerMetricsServer } from '../../apps/worker/src/metrics/worker-metrics.server';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { scrape } from '../support/prometheus';
 import { useSystem } from '../support/test-env';
 import { until } from '../support/until';
@@ -63,10 +63,7 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
     const workerBefore = await scrape(workerMetrics);
 
     const text = Array.from({ length: 40 }, (_, i) => `Line ${i}: the warehouse inventory counts pallets, crates and boxes every night.`).join('\n');
-    const upload = await uploadFile(suite.system.baseUrl, { name: 'inventory.txt', content: text });
-    assert.equal(upload.status, 202);
-    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
-    assert.equal(doc.status, 'ready');
+    const doc = await uploadReady(suite.system.baseUrl, { name: 'inventory.txt', content: text });
     assert.equal((await requestJson(suite.system.baseUrl, '/v1/documents/00000000-0000-4000-8000-000000000000')).status, 404);
     assert.equal((await fetch(`${suite.system.baseUrl}/no/such/path`)).status, 404);
 

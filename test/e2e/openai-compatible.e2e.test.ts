@@ -3,7 +3,7 @@ import { before, describe, test } from 'node:test';
 import OpenAI from 'openai';
 import { Client } from 'pg';
 import { createApiKey } from '../support/api-keys';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { useSystem } from '../support/test-env';
 import { until } from '../support/until';
 
@@ -29,8 +29,7 @@ describe('OpenAI-compatible chat completions and models, through the real openai
     const reader = (await createApiKey(suite.system.baseUrl, { tenant: 'acme', role: 'reader', name: 'chat ui' })).key;
     const member = (await createApiKey(suite.system.baseUrl, { tenant: 'acme', role: 'member', name: 'uploads' })).key;
     const beta = (await createApiKey(suite.system.baseUrl, { tenant: 'beta', role: 'reader', name: 'beta chat' })).key;
-    const upload = await uploadFile(suite.system.baseUrl, { name: 'handbook.md', content: HANDBOOK }, { collection: 'hr', title: 'Handbook' }, { apiKey: member });
-    assert.equal((await waitForDocument(suite.system.baseUrl, upload.body.document_id, 60_000, member)).status, 'ready');
+    await uploadReady(suite.system.baseUrl, { name: 'handbook.md', content: HANDBOOK }, { collection: 'hr', title: 'Handbook' }, { apiKey: member });
     client = new OpenAI({ apiKey: reader, baseURL: `${suite.system.baseUrl}/v1`, maxRetries: 0, timeout: 20_000 });
     otherTenant = new OpenAI({ apiKey: beta, baseURL: `${suite.system.baseUrl}/v1`, maxRetries: 0, timeout: 20_000 });
   });

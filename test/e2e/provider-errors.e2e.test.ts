@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
 import { FakeOpenAI, ScriptedFailure } from '../support/fake-openai';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { freePort } from '../support/ports';
 import { recentOutput, spawnApp, stopProcess, waitForHttp } from '../support/processes';
 import { postSse } from '../support/sse';
@@ -46,8 +46,7 @@ describe("provider errors stay server-side: clients see the status, the log keep
     const created = await requestJson(baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'member', name: 'member' } });
     assert.equal(created.status, 201, JSON.stringify(created.body));
     memberKey = created.body.key;
-    const upload = await uploadFile(baseUrl, { name: 'policy.md', content: '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n' }, { collection: 'hr' }, { apiKey: memberKey });
-    assert.equal((await waitForDocument(baseUrl, upload.body.document_id, 60_000, memberKey)).status, 'ready');
+    await uploadReady(baseUrl, { name: 'policy.md', content: '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n' }, { collection: 'hr' }, { apiKey: memberKey });
   });
   after(async () => {
     if (api) await stopProcess(api);

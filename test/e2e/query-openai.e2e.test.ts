@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { postSse, SseResponse } from '../support/sse';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 import { until } from '../support/until';
@@ -92,10 +92,7 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
       ...[['time-off.md', TIME_OFF], ['security.md', SECURITY]].map(([name, content]) => ({ name, content, collection: 'hb' })),
       ...NOTES.map(([name, content]) => ({ name, content, collection: 'notes' })),
     ];
-    for (const { name, content, collection } of documents) {
-      const upload = await uploadFile(system.baseUrl, { name, content }, { collection });
-      assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
-    }
+    for (const { name, content, collection } of documents) await uploadReady(system.baseUrl, { name, content }, { collection });
   });
   after(async () => {
     await pool?.end();

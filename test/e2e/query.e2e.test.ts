@@ -3,7 +3,7 @@ import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { createPool } from '@app/database';
 import { Pool } from 'pg';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { postSse } from '../support/sse';
 import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
@@ -51,15 +51,11 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
     system = await startSystem(env.config);
     pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
     const pdf = await writeTextPdf(join(env.config.dataDir, 'handbook.pdf'), HANDBOOK_PAGES);
-    const uploads = await Promise.all([
-      uploadFile(system.baseUrl, { path: pdf }, { collection: 'handbook', title: 'Employee handbook', metadata: '{"team":"hr","year":2026}', chunk_tokens: '60', chunk_overlap: '0' }),
-      uploadFile(system.baseUrl, { name: 'it-policy.md', content: IT_POLICY }, { collection: 'handbook', title: 'IT policy', metadata: '{"team":"it","year":2025}' }),
+    const docs = await Promise.all([
+      uploadReady(system.baseUrl, { path: pdf }, { collection: 'handbook', title: 'Employee handbook', metadata: '{"team":"hr","year":2026}', chunk_tokens: '60', chunk_overlap: '0' }),
+      uploadReady(system.baseUrl, { name: 'it-policy.md', content: IT_POLICY }, { collection: 'handbook', title: 'IT policy', metadata: '{"team":"it","year":2025}' }),
     ]);
-    [handbookId, itPolicyId] = uploads.map((upload) => upload.body.document_id);
-    for (const upload of uploads) {
-      assert.equal(upload.status, 202, JSON.stringify(upload.body));
-      assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
-    }
+    [handbookId, itPolicyId] = docs.map((doc) => doc.id);
   });
   after(async () => {
     await pool?.end();
@@ -206,8 +202,7 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
     assert.equal((await ask(system, { query: question, collection: 'handbook', top_k: 4 })).body.cached, false);
     assert.equal((await ask(system, { query: 'How often are passwords not rotated by the identity team?', collection: 'handbook', top_k: 5 })).body.cached, false);
 
-    const upload = await uploadFile(system.baseUrl, { name: 'memo.txt', content: 'The canteen opens at noon on weekdays.' }, { collection: 'handbook' });
-    assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
+    await uploadReady(system.baseUrl, { name: 'memo.txt', content: 'The canteen opens at noon on weekdays.' }, { collection: 'handbook' });
     const afterUpload = await ask(system, { query: question, collection: 'handbook', top_k: 5 });
     assert.equal(afterUpload.body.cached, false);
     assert.equal(afterUpload.body.answer, first.body.answer);

@@ -3,7 +3,7 @@ import { after, before, describe, test } from 'node:test';
 import { Pool } from 'pg';
 import { createPool } from '@app/database';
 import { FakeReranker } from '../support/fake-reranker';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 import { until } from '../support/until';
 
@@ -41,11 +41,7 @@ describe('reranking: the fused candidates go to an OpenAI-compatible /rerank ser
     });
     system = await startSystem(env.config);
     pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    for (const [i, content] of NOTES.entries()) {
-      const upload = await uploadFile(system.baseUrl, { name: `note-${i}.txt`, content }, { collection: 'rr', title: `Note ${i}` });
-      assert.equal(upload.status, 202, JSON.stringify(upload.body));
-      assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id)).status, 'ready');
-    }
+    for (const [i, content] of NOTES.entries()) await uploadReady(system.baseUrl, { name: `note-${i}.txt`, content }, { collection: 'rr', title: `Note ${i}` });
   });
   after(async () => {
     await pool?.end();

@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { FakeOpenAI } from '../support/fake-openai';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
 import { postSse } from '../support/sse';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
@@ -32,8 +32,7 @@ async function startWithModel(fake: FakeOpenAI, overrides: Record<string, string
   const created = await requestJson(system.baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'member', name: 'member' } });
   assert.equal(created.status, 201, JSON.stringify(created.body));
   const memberKey: string = created.body.key;
-  const upload = await uploadFile(system.baseUrl, { name: 'policy.md', content: POLICY }, { collection: 'hr' }, { apiKey: memberKey });
-  assert.equal((await waitForDocument(system.baseUrl, upload.body.document_id, 60_000, memberKey)).status, 'ready');
+  await uploadReady(system.baseUrl, { name: 'policy.md', content: POLICY }, { collection: 'hr' }, { apiKey: memberKey });
   return { env, system, memberKey };
 }
 

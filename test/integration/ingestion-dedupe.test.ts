@@ -5,7 +5,7 @@ import { after, before, describe, test } from 'node:test';
 import { createPool } from '@app/database';
 import { Pool } from 'pg';
 import { FakeOpenAI } from '../support/fake-openai';
-import { JsonBody, requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadReady } from '../support/http';
 import { distinctPageTexts, storedChunks } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
@@ -37,13 +37,7 @@ describe('content dedupe and the embedding cache', () => {
 
   const embeddingCalls = () => fake.requestsTo('/v1/embeddings').length;
 
-  async function ingest(path: string, fields: Record<string, string> = {}): Promise<JsonBody> {
-    const upload = await uploadFile(system.baseUrl, { path }, fields);
-    assert.equal(upload.status, 202, JSON.stringify(upload.body));
-    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
-    assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
-    return doc;
-  }
+  const ingest = (path: string, fields: Record<string, string> = {}) => uploadReady(system.baseUrl, { path }, fields);
 
   test('the same file uploaded again costs no embedding call and yields the same pages and chunks', async () => {
     const path = await writeTextPdf(join(env.config.dataDir, 'handbook.pdf'), distinctPageTexts(20, 'dedupe'));

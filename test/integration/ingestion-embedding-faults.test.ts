@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { FakeOpenAI, RecordedRequest } from '../support/fake-openai';
-import { requestJson, uploadFile, waitForDocument } from '../support/http';
+import { requestJson, uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { distinctPageTexts } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
@@ -54,9 +54,7 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     fake.failNext(2, { status: 429, retryAfter: RETRY_AFTER_SECONDS, path: '/v1/embeddings' });
     fake.failNext(2, { status: 500, path: '/v1/embeddings' });
 
-    const upload = await uploadFile(system.baseUrl, { path }, SMALL_CHUNKS);
-    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
-    assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
+    const doc = await uploadReady(system.baseUrl, { path }, SMALL_CHUNKS);
 
     const requests = fake.requestsTo('/v1/embeddings');
     // The fake fails the first requests to arrive, in the order scripted.

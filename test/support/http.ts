@@ -1,3 +1,4 @@
+import assert from 'node:assert/strict';
 import { readFile } from 'node:fs/promises';
 import { connect, Socket } from 'node:net';
 import { basename } from 'node:path';
@@ -36,10 +37,13 @@ export async function requestJson<T = JsonBody>(baseUrl: string, path: string, i
   return { status: response.status, headers: response.headers, body: text ? JSON.parse(text) : null };
 }
 
+/** A file to upload: one on disk, or a name and the bytes. */
+export type UploadSource = { path: string } | { name: string; content: string | Uint8Array };
+
 /** POSTs a file from disk (or given bytes) to /v1/documents as multipart/form-data, with optional fields. */
 export async function uploadFile(
   baseUrl: string,
-  file: { path: string } | { name: string; content: string | Uint8Array },
+  file: UploadSource,
   fields: Record<string, string> = {},
   options: { apiKey?: string | null } = {},
 ): Promise<JsonResponse> {
@@ -65,6 +69,23 @@ export async function waitForDocument(baseUrl: string, id: string, timeoutMs = 6
     if (Date.now() > deadline) throw new Error(`document ${id} still ${body.status} after ${timeoutMs} ms: ${JSON.stringify(body.progress)}`);
     await new Promise((resolve) => setTimeout(resolve, 100));
   }
+}
+
+/**
+ * Uploads a file, asserts the 202, waits until the document leaves queued/processing and asserts it is ready:
+ * the set-up most suites need before they ask anything. The same key uploads and polls. Returns the document.
+ */
+export async function uploadReady(
+  baseUrl: string,
+  file: UploadSource,
+  fields: Record<string, string> = {},
+  options: { apiKey?: string; timeoutMs?: number } = {},
+): Promise<JsonBody> {
+  const upload = await uploadFile(baseUrl, file, fields, { apiKey: options.apiKey });
+  assert.equal(upload.status, 202, JSON.stringify(upload.body));
+  const doc = await waitForDocument(baseUrl, upload.body.document_id, options.timeoutMs, options.apiKey);
+  assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
+  return doc;
 }
 
 /** Polls GET /v1/jobs/:id until `done(job)` holds (by default: completed or failed); fails the test after `timeoutMs`. */
