@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { request } from 'node:http';
 import { before, describe, test } from 'node:test';
-import { requestJson } from '../support/http';
+import { createApiKey } from '../support/api-keys';
 import { useSystem } from '../support/test-env';
 
 interface Reply {
@@ -30,11 +30,7 @@ function getFrom(baseUrl: string, path: string, from: { localAddress: string; ke
 /** A key in the generated format that exists nowhere: each one a fresh guess. */
 const guess = (i: number) => `gwk_${i.toString(16).padStart(12, '0')}_${'x'.repeat(43)}`;
 
-async function createMemberKey(baseUrl: string): Promise<string> {
-  const created = await requestJson(baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'member', name: 'valid' } });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body.key;
-}
+const createMemberKey = async (baseUrl: string) => (await createApiKey(baseUrl, { tenant: 'acme', role: 'member', name: 'valid' })).key;
 
 describe('failed authentications are limited per client address (AUTH_FAILURES_PER_MINUTE=30, the default)', () => {
   const suite = useSystem({}, { worker: false });

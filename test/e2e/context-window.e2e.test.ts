@@ -68,11 +68,8 @@ describe('answer prompts fit the model context window; context expansion (fake O
   });
 
   before(async () => {
-    const baseUrl = await fake.start();
     env = await createTestEnv({
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: baseUrl,
+      ...(await fake.startFor({ chat: true })),
       EMBEDDING_PROVIDER: 'local',
       CHAT_MODEL: 'small-local-model',
       CHAT_CONTEXT_TOKENS: String(WINDOW),

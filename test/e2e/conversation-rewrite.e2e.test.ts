@@ -2,17 +2,8 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
+import { BENEFITS } from '../support/sample-texts';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
-
-const BENEFITS = [
-  '# Dental',
-  '',
-  'The Smile and Smile Plus plans cover dental care. Smile costs 12 euros a month; Smile Plus costs 25 euros a month.',
-  '',
-  '# Vision',
-  '',
-  'Glasses are reimbursed up to 150 euros every two years.',
-].join('\n');
 
 /** A request for a rewrite (its system prompt asks to rewrite or reword), not for an answer. */
 const isRewrite = (body: ChatRequestBody) => /^You (?:rewrite|write other wordings)/.test(String(body.messages?.[0]?.content ?? ''));
@@ -34,11 +25,8 @@ describe('query rewriting with a chat model: conversation follow-ups from a trun
   const rewrites = () => fake.requestsTo('/v1/chat/completions').filter((r) => isRewrite(r.body as ChatRequestBody));
 
   before(async () => {
-    const baseUrl = await fake.start();
     env = await createTestEnv({
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: baseUrl,
+      ...(await fake.startFor({ chat: true })),
       EMBEDDING_PROVIDER: 'local',
       CHAT_MODEL: 'chat-model',
       LLM_MAX_RETRIES: '0',

@@ -4,18 +4,9 @@ import { Client } from 'pg';
 import { RetentionSweeper } from '../../apps/api/src/retention/retention.sweeper';
 import { createApiKey } from '../support/api-keys';
 import { requestJson, RequestOptions, uploadReady } from '../support/http';
+import { BENEFITS } from '../support/sample-texts';
 import { postSse } from '../support/sse';
 import { useSystem } from '../support/test-env';
-
-const BENEFITS = [
-  '# Dental',
-  '',
-  'The Smile and Smile Plus plans cover dental care. Smile costs 12 euros a month; Smile Plus costs 25 euros a month.',
-  '',
-  '# Vision',
-  '',
-  'Glasses are reimbursed up to 150 euros every two years.',
-].join('\n');
 
 describe('conversations: follow-ups searched as standalone questions, turns stored (real HTTP, PostgreSQL, Redis, worker)', () => {
   const suite = useSystem();

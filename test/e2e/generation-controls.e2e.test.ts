@@ -27,14 +27,8 @@ describe('generation controls (model from the CHAT_MODELS allow-list, temperatur
   };
 
   before(async () => {
-    const baseUrl = await fake.start();
     env = await createTestEnv({
-      LLM_PROVIDER: 'openai',
-      EMBEDDING_PROVIDER: 'openai',
-      EMBEDDING_MODEL: 'text-embedding-3-small',
-      EMBEDDING_DIMENSION: '64',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: baseUrl,
+      ...(await fake.startFor({ chat: true, embeddings: true })),
       CHAT_MODEL: 'primary-model',
       CHAT_MODELS: 'small-model, large-model',
       LLM_MAX_ANSWER_TOKENS: '500',

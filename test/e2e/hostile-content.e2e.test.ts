@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
+import { createApiKey } from '../support/api-keys';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady, waitForDocument } from '../support/http';
 import { writeTextPdf } from '../support/pdf-fixtures';
@@ -86,11 +87,8 @@ describe('hostile content with an OpenAI-compatible model, and the daily token b
   const ask = (tenant: string) => requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'hr' }, apiKey: keys[tenant] });
 
   before(async () => {
-    const baseUrl = await fake.start();
     env = await createTestEnv({
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: baseUrl,
+      ...(await fake.startFor({ chat: true })),
       CHAT_MODEL: 'primary-model',
       ANSWER_CACHE_TTL_SECONDS: '0',
       // One answer (a system prompt and a source, at about four characters a token) spends more than this.
@@ -98,7 +96,7 @@ describe('hostile content with an OpenAI-compatible model, and the daily token b
     });
     system = await startSystem(env.config);
     for (const tenant of ['acme', 'beta']) {
-      keys[tenant] = (await requestJson(system.baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant, role: 'member', name: tenant } })).body.key;
+      keys[tenant] = (await createApiKey(system.baseUrl, { tenant, role: 'member', name: tenant })).key;
       await uploadReady(system.baseUrl, { name: 'policy.md', content: POLICY }, { collection: 'hr' }, { apiKey: keys[tenant] });
     }
   });

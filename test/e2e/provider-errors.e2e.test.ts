@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
 import { after, before, describe, test } from 'node:test';
+import { createApiKey } from '../support/api-keys';
 import { FakeOpenAI, ScriptedFailure } from '../support/fake-openai';
 import { requestJson, uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { freePort } from '../support/ports';
@@ -28,12 +29,7 @@ describe("provider errors stay server-side: clients see the status, the log keep
 
   before(async () => {
     env = await createTestEnv({
-      EMBEDDING_PROVIDER: 'openai',
-      EMBEDDING_MODEL: 'text-embedding-3-small',
-      EMBEDDING_DIMENSION: '64',
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: await fake.start(),
+      ...(await fake.startFor({ chat: true, embeddings: true })),
       CHAT_MODEL: 'primary-model',
       LLM_MAX_RETRIES: '0',
       ANSWER_CACHE_TTL_SECONDS: '0',
@@ -43,9 +39,7 @@ describe("provider errors stay server-side: clients see the status, the log keep
     api = spawnApp('api', { ...env.env, PORT: String(port) });
     worker = spawnApp('worker', env.env);
     await waitForHttp(`${baseUrl}/health/live`, api);
-    const created = await requestJson(baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'member', name: 'member' } });
-    assert.equal(created.status, 201, JSON.stringify(created.body));
-    memberKey = created.body.key;
+    memberKey = (await createApiKey(baseUrl, { tenant: 'acme', role: 'member', name: 'member' })).key;
     await uploadReady(baseUrl, { name: 'policy.md', content: '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n' }, { collection: 'hr' }, { apiKey: memberKey });
   });
   after(async () => {

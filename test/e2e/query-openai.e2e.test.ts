@@ -72,11 +72,8 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
   const ask = (json: Record<string, unknown>) => requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { collection: 'hb', ...json } });
 
   before(async () => {
-    const baseUrl = await fake.start();
     env = await createTestEnv({
-      LLM_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: baseUrl,
+      ...(await fake.startFor({ chat: true })),
       CHAT_MODEL: 'primary-model',
       CHAT_FALLBACK_MODEL: 'fallback-model',
       CHAT_PRICES: '{"primary-model":{"input":1,"output":2}}',

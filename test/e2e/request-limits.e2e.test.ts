@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { RetentionSweeper } from '../../apps/api/src/retention/retention.sweeper';
+import { createApiKey } from '../support/api-keys';
 import { JsonResponse, requestJson, uploadFile } from '../support/http';
 import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
@@ -9,11 +10,7 @@ import { TEST_ADMIN_KEY } from '../support/test-keys';
 const ALLOWED_ORIGIN = 'https://app.example.com';
 
 /** Creates a member key of tenant acme through the admin endpoint; returns the raw key. */
-async function createKey(baseUrl: string, name: string): Promise<string> {
-  const created = await requestJson(baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'member', name } });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  return created.body.key;
-}
+const createKey = async (baseUrl: string, name: string) => (await createApiKey(baseUrl, { tenant: 'acme', role: 'member', name })).key;
 
 describe('rate limits per key (RATE_LIMIT_PER_MINUTE=5)', () => {
   const suite = useSystem({ RATE_LIMIT_PER_MINUTE: '5' }, { worker: false });

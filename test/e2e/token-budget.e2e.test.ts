@@ -3,6 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import Redis from 'ioredis';
 import { createPool } from '@app/database';
 import { Pool } from 'pg';
+import { createApiKey } from '../support/api-keys';
 import { FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
@@ -19,9 +20,7 @@ const MAX_ANSWER_TOKENS = 2_000;
 /** Starts a system answering with the fake model, with a member key of tenant acme and one ready document. */
 async function startWithModel(fake: FakeOpenAI, overrides: Record<string, string> = {}): Promise<{ env: TestEnv; system: RunningSystem; memberKey: string }> {
   const env = await createTestEnv({
-    LLM_PROVIDER: 'openai',
-    OPENAI_API_KEY: 'test-key',
-    OPENAI_BASE_URL: await fake.start(),
+    ...(await fake.startFor({ chat: true })),
     CHAT_MODEL: 'primary-model',
     LLM_MAX_ANSWER_TOKENS: String(MAX_ANSWER_TOKENS),
     // Every question must reach the model.
@@ -29,9 +28,7 @@ async function startWithModel(fake: FakeOpenAI, overrides: Record<string, string
     ...overrides,
   });
   const system = await startSystem(env.config);
-  const created = await requestJson(system.baseUrl, '/v1/admin/api-keys', { method: 'POST', json: { tenant: 'acme', role: 'member', name: 'member' } });
-  assert.equal(created.status, 201, JSON.stringify(created.body));
-  const memberKey: string = created.body.key;
+  const { key: memberKey } = await createApiKey(system.baseUrl, { tenant: 'acme', role: 'member', name: 'member' });
   await uploadReady(system.baseUrl, { name: 'policy.md', content: POLICY }, { collection: 'hr' }, { apiKey: memberKey });
   return { env, system, memberKey };
 }

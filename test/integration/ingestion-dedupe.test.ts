@@ -18,13 +18,7 @@ describe('content dedupe and the embedding cache', () => {
 
   before(async () => {
     fake = new FakeOpenAI();
-    env = await createTestEnv({
-      EMBEDDING_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: await fake.start(),
-      EMBEDDING_MODEL: 'text-embedding-3-small',
-      EMBEDDING_DIMENSION: '64',
-    });
+    env = await createTestEnv(await fake.startFor({ embeddings: true }));
     system = await startSystem(env.config);
     pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
   });

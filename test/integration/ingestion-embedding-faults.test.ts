@@ -27,13 +27,8 @@ describe('embedding against a provider that rate-limits and fails (real openai S
 
   before(async () => {
     fake = new FakeOpenAI();
-    const baseUrl = await fake.start();
     env = await createTestEnv({
-      EMBEDDING_PROVIDER: 'openai',
-      OPENAI_API_KEY: 'test-key',
-      OPENAI_BASE_URL: baseUrl,
-      EMBEDDING_MODEL: 'text-embedding-3-small',
-      EMBEDDING_DIMENSION: '64',
+      ...(await fake.startFor({ embeddings: true })),
       EMBEDDING_BATCH_SIZE: String(BATCH_SIZE),
       EMBEDDING_CONCURRENCY: '3',
       EMBEDDING_MAX_RETRIES: String(MAX_RETRIES),

@@ -105,6 +105,19 @@ export class FakeOpenAI {
     return `http://127.0.0.1:${port}/v1`;
   }
 
+  /**
+   * Starts the fake and returns the settings that send Groundwork's OpenAI-compatible calls to it with a test key:
+   * chat answers, embeddings (at this fake's dimension) or both. Spread first into createTestEnv's overrides.
+   */
+  async startFor(serves: { chat?: boolean; embeddings?: boolean }): Promise<Record<string, string>> {
+    const settings: Record<string, string> = { OPENAI_API_KEY: 'test-key', OPENAI_BASE_URL: await this.start() };
+    if (serves.chat) settings.LLM_PROVIDER = 'openai';
+    if (serves.embeddings) {
+      Object.assign(settings, { EMBEDDING_PROVIDER: 'openai', EMBEDDING_MODEL: 'text-embedding-3-small', EMBEDDING_DIMENSION: String(this.embeddingDimension) });
+    }
+    return settings;
+  }
+
   async stop(): Promise<void> {
     const server = this.server;
     if (!server) return;
