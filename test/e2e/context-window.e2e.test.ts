@@ -3,15 +3,13 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { Pool } from 'pg';
 import { countTokens } from '@app/chunking';
 import { AppConfig } from '@app/config';
-import { createPool } from '@app/database';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { postSse } from '../support/sse';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { startSystem, useSystem } from '../support/test-env';
 
 /** The window the suite's system is told (CHAT_CONTEXT_TOKENS) and the fake model enforces. */
 const WINDOW = 3_000;
@@ -56,19 +54,8 @@ const reply = (body: ChatRequestBody) =>
 
 describe('answer prompts fit the model context window; context expansion (fake OpenAI-compatible model refusing long prompts)', () => {
   const fake = new FakeOpenAI({ chatReply: reply, contextTokens: WINDOW });
-  let env: TestEnv;
-  let system: RunningSystem;
-  let owner: Pool;
-  let dir: string;
-  const chatRequests = () => fake.requestsTo('/v1/chat/completions');
-  const ask = (baseUrl: string, json: Record<string, unknown>) => requestJson(baseUrl, '/v1/query', { method: 'POST', json });
-  const withWindow = (config: AppConfig, contextTokens: AppConfig['llm']['contextTokens'], chatModel = config.llm.chatModel): AppConfig => ({
-    ...config,
-    llm: { ...config.llm, chatModel, contextTokens },
-  });
-
-  before(async () => {
-    env = await createTestEnv({
+  const suite = useSystem(
+    async () => ({
       ...(await fake.startFor({ chat: true })),
       EMBEDDING_PROVIDER: 'local',
       CHAT_MODEL: 'small-local-model',
@@ -78,17 +65,23 @@ describe('answer prompts fit the model context window; context expansion (fake O
       CHUNK_TOKENS: '100',
       CHUNK_OVERLAP_TOKENS: '20',
       ANSWER_CACHE_TTL_SECONDS: '0',
-    });
-    system = await startSystem(env.config);
-    owner = createPool(env.config.databaseUrl, { max: 2, owner: true });
+    }),
+    { owner: true },
+  );
+  let dir: string;
+  const chatRequests = () => fake.requestsTo('/v1/chat/completions');
+  const ask = (baseUrl: string, json: Record<string, unknown>) => requestJson(baseUrl, '/v1/query', { method: 'POST', json });
+  const withWindow = (config: AppConfig, contextTokens: AppConfig['llm']['contextTokens'], chatModel = config.llm.chatModel): AppConfig => ({
+    ...config,
+    llm: { ...config.llm, chatModel, contextTokens },
+  });
+
+  before(async () => {
     dir = await mkdtemp(join(tmpdir(), 'context-window-'));
-    await uploadReady(system.baseUrl, { name: 'manual.md', content: MANUAL }, { collection: 'manual' });
-    await uploadReady(system.baseUrl, { path: await writeTextPdf(join(dir, 'harbour.pdf'), PDF_PAGES) }, { collection: 'harbour' });
+    await uploadReady(suite.system.baseUrl, { name: 'manual.md', content: MANUAL }, { collection: 'manual' });
+    await uploadReady(suite.system.baseUrl, { path: await writeTextPdf(join(dir, 'harbour.pdf'), PDF_PAGES) }, { collection: 'harbour' });
   });
   after(async () => {
-    await owner?.end();
-    await system?.close();
-    await env?.cleanup();
     await fake.stop();
     if (dir) await rm(dir, { recursive: true, force: true });
   });
@@ -98,7 +91,7 @@ describe('answer prompts fit the model context window; context expansion (fake O
   });
 
   test('without a fitting window, top_k 50 builds a prompt the model refuses: 503 (the failure this guards against)', async () => {
-    const careless = await startSystem(withWindow(env.config, { all: 1_000_000, models: {} }), { worker: false });
+    const careless = await startSystem(withWindow(suite.env.config, { all: 1_000_000, models: {} }), { worker: false });
     try {
       const { status, body } = await ask(careless.baseUrl, { query: 'How is the widget calibrated?', collection: 'manual', top_k: 50 });
       assert.equal(status, 503, JSON.stringify(body));
@@ -111,7 +104,7 @@ describe('answer prompts fit the model context window; context expansion (fake O
 
   test('top_k 50 under CHAT_CONTEXT_TOKENS: the best sources fill the prompt, the rest are counted as left out (JSON and SSE)', async () => {
     const question = { query: 'How is the widget calibrated?', collection: 'manual', top_k: 50 };
-    const { status, body } = await ask(system.baseUrl, question);
+    const { status, body } = await ask(suite.system.baseUrl, question);
     assert.equal(status, 200, JSON.stringify(body));
     assert.equal(body.model, 'small-local-model');
     const [request] = chatRequests();
@@ -126,7 +119,7 @@ describe('answer prompts fit the model context window; context expansion (fake O
     assert.deepEqual(body.citations.map((c: { rank: number }) => c.rank), [1]);
 
     fake.reset();
-    const sse = await postSse(system.baseUrl, '/v1/query', { ...question, stream: true });
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { ...question, stream: true });
     assert.equal(sse.events[0].data.sources.length, 50, 'the retrieval event lists every retrieved source');
     const done = sse.events.at(-1)!;
     assert.equal(done.event, 'done', JSON.stringify(sse.events));
@@ -135,7 +128,7 @@ describe('answer prompts fit the model context window; context expansion (fake O
 
   test("a model's window comes from the table when CHAT_CONTEXT_TOKENS is not set (phi-3: 4,096, not the 8,192 fallback)", async () => {
     fake.contextTokens = 4_096;
-    const tabled = await startSystem(withWindow(env.config, { all: null, models: {} }, 'phi-3-mini-4k-instruct'), { worker: false });
+    const tabled = await startSystem(withWindow(suite.env.config, { all: null, models: {} }, 'phi-3-mini-4k-instruct'), { worker: false });
     try {
       const { status, body } = await ask(tabled.baseUrl, { query: 'How is the widget calibrated?', collection: 'manual', top_k: 50 });
       assert.equal(status, 200, JSON.stringify(body));
@@ -150,11 +143,11 @@ describe('answer prompts fit the model context window; context expansion (fake O
   });
 
   test('context "neighbors": each source is its chunk with the chunks before and after it, overlap once; the window still holds', async () => {
-    const { status, body } = await ask(system.baseUrl, { query: 'kestrel60', collection: 'manual', top_k: 1, mode: 'keyword', context: 'neighbors' });
+    const { status, body } = await ask(suite.system.baseUrl, { query: 'kestrel60', collection: 'manual', top_k: 1, mode: 'keyword', context: 'neighbors' });
     assert.equal(status, 200, JSON.stringify(body));
     const [source] = promptSources(chatRequests()[0].body as ChatRequestBody);
     const cited = body.citations[0];
-    const { rows } = await owner.query<{ ordinal: number; text: string }>(
+    const { rows } = await suite.owner.query<{ ordinal: number; text: string }>(
       `SELECT c.ordinal, c.text FROM chunks c WHERE c.document_id = $1 AND c.ordinal BETWEEN
          (SELECT ordinal FROM chunks WHERE id = $2) - 1 AND (SELECT ordinal FROM chunks WHERE id = $2) + 1 ORDER BY c.ordinal`,
       [cited.document_id, cited.chunk_id],
@@ -168,7 +161,7 @@ describe('answer prompts fit the model context window; context expansion (fake O
     assert.ok(source.text.length < before.length + own.length + next.length, 'the overlap between chunks is not repeated');
 
     fake.reset();
-    const wide = await ask(system.baseUrl, { query: 'How is the widget calibrated?', collection: 'manual', top_k: 50, context: 'neighbors' });
+    const wide = await ask(suite.system.baseUrl, { query: 'How is the widget calibrated?', collection: 'manual', top_k: 50, context: 'neighbors' });
     assert.equal(wide.status, 200, JSON.stringify(wide.body));
     const sent = chatRequests()[0].body as ChatRequestBody;
     assert.ok(promptTokens(sent) + ANSWER_TOKENS <= WINDOW);
@@ -177,14 +170,14 @@ describe('answer prompts fit the model context window; context expansion (fake O
 
   test('context "pages": the whole page goes to the model and the citation gives the page of the quoted sentence', async () => {
     const question = { query: 'When does the copper valve open?', collection: 'harbour', top_k: 1, mode: 'keyword' };
-    const chunks = await ask(system.baseUrl, question);
+    const chunks = await ask(suite.system.baseUrl, question);
     assert.equal(chunks.status, 200, JSON.stringify(chunks.body));
     const [chunkSource] = promptSources(chatRequests()[0].body as ChatRequestBody);
     assert.match(chunkSource.text, /copper valve/);
     assert.doesNotMatch(chunkSource.text, /brass lever/, 'the two facts of page 2 are in different chunks');
 
     fake.reset();
-    const pages = await ask(system.baseUrl, { ...question, context: 'pages' });
+    const pages = await ask(suite.system.baseUrl, { ...question, context: 'pages' });
     assert.equal(pages.status, 200, JSON.stringify(pages.body));
     const [pageSource] = promptSources(chatRequests()[0].body as ChatRequestBody);
     // The pages the retrieved chunk sits on, whole: page 2 (and page 1 if the chunk began there), never page 3.
@@ -199,7 +192,7 @@ describe('answer prompts fit the model context window; context expansion (fake O
   });
 
   test('an unknown context mode is a 400 validation_failed', async () => {
-    const { status, body } = await ask(system.baseUrl, { query: 'x', collection: 'manual', context: 'documents' });
+    const { status, body } = await ask(suite.system.baseUrl, { query: 'x', collection: 'manual', context: 'documents' });
     assert.equal(status, 400);
     assert.equal(body.error.code, 'validation_failed');
   });

@@ -3,7 +3,7 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { BENEFITS } from '../support/sample-texts';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { startSystem, useSystem } from '../support/test-env';
 
 /** A request for a rewrite (its system prompt asks to rewrite or reword), not for an answer. */
 const isRewrite = (body: ChatRequestBody) => /^You (?:rewrite|write other wordings)/.test(String(body.messages?.[0]?.content ?? ''));
@@ -19,31 +19,24 @@ const reply = (body: ChatRequestBody) => {
 
 describe('query rewriting with a chat model: conversation follow-ups from a truncated history, multi-query; offline rules and fallbacks (fake OpenAI-compatible server)', () => {
   const fake = new FakeOpenAI({ chatReply: reply });
-  let env: TestEnv;
-  let system: RunningSystem;
-  const call = (path: string, json?: unknown) => requestJson(system.baseUrl, path, json === undefined ? {} : { method: 'POST', json });
+  const suite = useSystem(async () => ({
+    ...(await fake.startFor({ chat: true })),
+    EMBEDDING_PROVIDER: 'local',
+    CHAT_MODEL: 'chat-model',
+    LLM_MAX_RETRIES: '0',
+    ANSWER_CACHE_TTL_SECONDS: '0',
+    // Two short turns fit; a long one does not.
+    CONVERSATION_HISTORY_TOKENS: '120',
+  }));
+  const call = (path: string, json?: unknown) => requestJson(suite.system.baseUrl, path, json === undefined ? {} : { method: 'POST', json });
   const rewrites = () => fake.requestsTo('/v1/chat/completions').filter((r) => isRewrite(r.body as ChatRequestBody));
 
   before(async () => {
-    env = await createTestEnv({
-      ...(await fake.startFor({ chat: true })),
-      EMBEDDING_PROVIDER: 'local',
-      CHAT_MODEL: 'chat-model',
-      LLM_MAX_RETRIES: '0',
-      ANSWER_CACHE_TTL_SECONDS: '0',
-      // Two short turns fit; a long one does not.
-      CONVERSATION_HISTORY_TOKENS: '120',
-    });
-    system = await startSystem(env.config);
-    await uploadReady(system.baseUrl, { name: 'benefits.md', content: BENEFITS }, { collection: 'benefits' });
-    await uploadReady(system.baseUrl, { name: 'dental.md', content: BENEFITS.split('# Vision')[0] }, { collection: 'split' });
-    await uploadReady(system.baseUrl, { name: 'vision.md', content: `# Vision${BENEFITS.split('# Vision')[1]}` }, { collection: 'split' });
+    await uploadReady(suite.system.baseUrl, { name: 'benefits.md', content: BENEFITS }, { collection: 'benefits' });
+    await uploadReady(suite.system.baseUrl, { name: 'dental.md', content: BENEFITS.split('# Vision')[0] }, { collection: 'split' });
+    await uploadReady(suite.system.baseUrl, { name: 'vision.md', content: `# Vision${BENEFITS.split('# Vision')[1]}` }, { collection: 'split' });
   });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
-    await fake.stop();
-  });
+  after(() => fake.stop());
   beforeEach(() => fake.reset());
 
   test('the first message is searched as asked; a follow-up as the model rewrote it, from the newest turns within the budget', async () => {
@@ -104,7 +97,7 @@ describe('query rewriting with a chat model: conversation follow-ups from a trun
   });
 
   test('multi_query offline is a no-op that says so; out of range is a 400', async () => {
-    const offline = await startSystem({ ...env.config, llm: { ...env.config.llm, provider: 'extractive' } }, { worker: false });
+    const offline = await startSystem({ ...suite.env.config, llm: { ...suite.env.config.llm, provider: 'extractive' } }, { worker: false });
     try {
       const { status, body } = await requestJson(offline.baseUrl, '/v1/query', { method: 'POST', json: { query: 'How much are glasses reimbursed?', collection: 'benefits', multi_query: 3 } });
       assert.equal(status, 200, JSON.stringify(body));

@@ -1,33 +1,17 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { Pool } from 'pg';
-import { createPool } from '@app/database';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { Scrape, scrape } from '../support/prometheus';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { useSystem } from '../support/test-env';
 import { until } from '../support/until';
 
 const POLICY = '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n';
 
 describe('generation controls (model from the CHAT_MODELS allow-list, temperature, max_tokens) and the model gateway metrics', () => {
   const fake = new FakeOpenAI({ chatReply: (body: ChatRequestBody) => `Answered by ${body.model}: twenty-seven days [1].` });
-  let env: TestEnv;
-  let system: RunningSystem;
-  let pool: Pool;
-  const chatRequests = () => fake.requestsTo('/v1/chat/completions').map((request) => request.body as ChatRequestBody);
-  const ask = (json: Record<string, unknown>) =>
-    requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'How many vacation days do new employees get?', collection: 'gc', ...json } });
-  let logged = 0;
-  /** The next query_logs row (answers are logged while they go out, so it is waited for). */
-  const nextLog = async () => {
-    await until(async () => Number((await pool.query('SELECT count(*) AS n FROM query_logs')).rows[0].n) > logged);
-    logged++;
-    return (await pool.query(`SELECT model, requested_model, temperature, max_tokens, outcome, error_code FROM query_logs ORDER BY created_at DESC, id DESC LIMIT 1`)).rows[0];
-  };
-
-  before(async () => {
-    env = await createTestEnv({
+  const suite = useSystem(
+    async () => ({
       ...(await fake.startFor({ chat: true, embeddings: true })),
       CHAT_MODEL: 'primary-model',
       CHAT_MODELS: 'small-model, large-model',
@@ -35,18 +19,25 @@ describe('generation controls (model from the CHAT_MODELS allow-list, temperatur
       CHAT_PRICES: '{"small-model":{"input":1000,"output":2000},"text-embedding-3-small":{"input":1000,"output":0}}',
       // Every question here must reach the model.
       ANSWER_CACHE_TTL_SECONDS: '0',
-    });
-    system = await startSystem(env.config);
-    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    await uploadReady(system.baseUrl, { name: 'time-off.md', content: POLICY }, { collection: 'gc' });
+    }),
+    { owner: true },
+  );
+  const chatRequests = () => fake.requestsTo('/v1/chat/completions').map((request) => request.body as ChatRequestBody);
+  const ask = (json: Record<string, unknown>) =>
+    requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'How many vacation days do new employees get?', collection: 'gc', ...json } });
+  let logged = 0;
+  /** The next query_logs row (answers are logged while they go out, so it is waited for). */
+  const nextLog = async () => {
+    await until(async () => Number((await suite.owner.query('SELECT count(*) AS n FROM query_logs')).rows[0].n) > logged);
+    logged++;
+    return (await suite.owner.query(`SELECT model, requested_model, temperature, max_tokens, outcome, error_code FROM query_logs ORDER BY created_at DESC, id DESC LIMIT 1`)).rows[0];
+  };
+
+  before(async () => {
+    await uploadReady(suite.system.baseUrl, { name: 'time-off.md', content: POLICY }, { collection: 'gc' });
   });
   beforeEach(() => fake.reset());
-  after(async () => {
-    await pool?.end();
-    await system?.close();
-    await env?.cleanup();
-    await fake.stop();
-  });
+  after(() => fake.stop());
 
   test('without controls the configured model and LLM_MAX_ANSWER_TOKENS are used, and no temperature is sent', async () => {
     const { status, body } = await ask({});
@@ -88,7 +79,7 @@ describe('generation controls (model from the CHAT_MODELS allow-list, temperatur
   });
 
   test('the OpenAPI document describes the controls and the rerank flag', async () => {
-    const { body } = await requestJson(system.baseUrl, '/docs-json');
+    const { body } = await requestJson(suite.system.baseUrl, '/docs-json');
     const properties = body.components.schemas.QueryRequestDto.properties;
     for (const name of ['model', 'temperature', 'max_tokens', 'rerank']) assert.ok(properties[name], name);
     assert.equal(properties.temperature.maximum, 2);
@@ -97,7 +88,7 @@ describe('generation controls (model from the CHAT_MODELS allow-list, temperatur
   });
 
   test('the gateway records per-model request durations, tokens both ways and cost for chat and embeddings', async () => {
-    const metricsUrl = `${system.baseUrl}/metrics`;
+    const metricsUrl = `${suite.system.baseUrl}/metrics`;
     const before = await scrape(metricsUrl);
     const { status } = await ask({ model: 'small-model', query: 'How many vacation days do new employees get, exactly?' });
     assert.equal(status, 200);

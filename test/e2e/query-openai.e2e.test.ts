@@ -1,11 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
-import { createPool } from '@app/database';
-import { Pool } from 'pg';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { postSse, SseResponse } from '../support/sse';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { startSystem, useSystem } from '../support/test-env';
 import { until } from '../support/until';
 
 const TIME_OFF = '# Time off\n\nNew employees receive twenty-seven vacation days per year.\n';
@@ -65,14 +63,8 @@ function assertStreamMatches(sse: SseResponse, json: { answer: string; citations
 
 describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake server)', () => {
   const fake = new FakeOpenAI({ chatReply: reply });
-  let env: TestEnv;
-  let system: RunningSystem;
-  let pool: Pool;
-  const chatRequests = () => fake.requestsTo('/v1/chat/completions');
-  const ask = (json: Record<string, unknown>) => requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { collection: 'hb', ...json } });
-
-  before(async () => {
-    env = await createTestEnv({
+  const suite = useSystem(
+    async () => ({
       ...(await fake.startFor({ chat: true })),
       CHAT_MODEL: 'primary-model',
       CHAT_FALLBACK_MODEL: 'fallback-model',
@@ -82,21 +74,20 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
       SSE_KEEPALIVE_MS: '100',
       // Every question here must reach the model.
       ANSWER_CACHE_TTL_SECONDS: '0',
-    });
-    system = await startSystem(env.config);
-    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
+    }),
+    { owner: true },
+  );
+  const chatRequests = () => fake.requestsTo('/v1/chat/completions');
+  const ask = (json: Record<string, unknown>) => requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { collection: 'hb', ...json } });
+
+  before(async () => {
     const documents = [
       ...[['time-off.md', TIME_OFF], ['security.md', SECURITY]].map(([name, content]) => ({ name, content, collection: 'hb' })),
       ...NOTES.map(([name, content]) => ({ name, content, collection: 'notes' })),
     ];
-    for (const { name, content, collection } of documents) await uploadReady(system.baseUrl, { name, content }, { collection });
+    for (const { name, content, collection } of documents) await uploadReady(suite.system.baseUrl, { name, content }, { collection });
   });
-  after(async () => {
-    await pool?.end();
-    await system?.close();
-    await env?.cleanup();
-    await fake.stop();
-  });
+  after(() => fake.stop());
   beforeEach(() => {
     fake.reset();
     fake.streamChunkDelayMs = 0;
@@ -124,7 +115,7 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
 
   test('SSE with a slow model: retrieval first, keep-alive comments while it thinks, then the deltas', async () => {
     fake.streamChunkDelayMs = 200;
-    const sse = await postSse(system.baseUrl, '/v1/query', { query: 'Briefly: how many vacation days do new employees get?', collection: 'hb', stream: true });
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: 'Briefly: how many vacation days do new employees get?', collection: 'hb', stream: true });
     const names = sse.events.map((e) => e.event);
     assert.equal(names[0], 'retrieval');
     assert.equal(names.at(-1), 'done');
@@ -155,7 +146,7 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
       ],
     );
 
-    const sse = await postSse(system.baseUrl, '/v1/query', { query: NOTES_QUESTION, collection: 'notes', top_k: 3, stream: true });
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: NOTES_QUESTION, collection: 'notes', top_k: 3, stream: true });
     assertStreamMatches(sse, json.body);
     const sources = sse.events[0].data.sources;
     assert.deepEqual(sources.map((s: { rank: number; title: string }) => [s.rank, s.title]), prompt.map((p) => [p.n, p.title]));
@@ -164,7 +155,7 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
 
   test('a cached answer keeps the reading-order numbers, as JSON and as SSE', async () => {
     // The suite's system asks the model every time; this one, over the same database, caches answers.
-    const caching = await startSystem({ ...env.config, answers: { ...env.config.answers, cacheTtlSeconds: 600 } }, { worker: false });
+    const caching = await startSystem({ ...suite.env.config, answers: { ...suite.env.config.answers, cacheTtlSeconds: 600 } }, { worker: false });
     try {
       const askCaching = (json: Record<string, unknown>) => requestJson(caching.baseUrl, '/v1/query', { method: 'POST', json });
       const question = { query: NOTES_QUESTION, collection: 'notes', top_k: 3 };
@@ -191,12 +182,12 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
   test('a client that disconnects mid-stream aborts the model request upstream', async () => {
     fake.streamChunkDelayMs = 150;
     const question = 'Which badges must be worn inside the building?';
-    const sse = await postSse(system.baseUrl, '/v1/query', { query: question, collection: 'hb', stream: true }, {
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: question, collection: 'hb', stream: true }, {
       stopWhen: (message) => message.kind === 'event' && message.event === 'delta',
     });
     assert.equal(sse.events.at(-1)!.event, 'delta');
     await until(() => chatRequests().length === 1 && chatRequests()[0].closedBeforeEnd, 3_000, 'the model request was not aborted upstream');
-    const logged = async () => (await pool.query(`SELECT 1 FROM query_logs WHERE query_text = $1 AND outcome = 'client_closed'`, [question])).rowCount === 1;
+    const logged = async () => (await suite.owner.query(`SELECT 1 FROM query_logs WHERE query_text = $1 AND outcome = 'client_closed'`, [question])).rowCount === 1;
     await until(logged, 3_000, 'no client_closed query log');
   });
 
@@ -222,13 +213,13 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
     assert.equal(json.status, 503);
     assert.equal(json.body.error.code, 'llm_unavailable');
 
-    const sse = await postSse(system.baseUrl, '/v1/query', { query: 'Is parking free for visitors?', collection: 'hb', stream: true });
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: 'Is parking free for visitors?', collection: 'hb', stream: true });
     assert.equal(sse.status, 200);
     assert.deepEqual(sse.events.map((e) => e.event), ['retrieval', 'error']);
     assert.equal(sse.events[1].data.code, 'llm_unavailable');
     assert.equal(typeof sse.events[1].data.message, 'string');
 
-    const { rows } = await pool.query(`SELECT outcome, error_code, streamed FROM query_logs WHERE query_text LIKE 'Is parking free%' ORDER BY id`);
+    const { rows } = await suite.owner.query(`SELECT outcome, error_code, streamed FROM query_logs WHERE query_text LIKE 'Is parking free%' ORDER BY id`);
     assert.deepEqual(rows, [
       { outcome: 'failed', error_code: 'llm_unavailable', streamed: false },
       { outcome: 'failed', error_code: 'llm_unavailable', streamed: true },

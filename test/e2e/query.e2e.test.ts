@@ -1,12 +1,10 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
-import { createPool } from '@app/database';
-import { Pool } from 'pg';
+import { before, describe, test } from 'node:test';
 import { requestJson, uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { postSse } from '../support/sse';
-import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
+import { RunningSystem, startSystem, useSystem } from '../support/test-env';
 
 /** Filler that is about nothing the questions ask, so each page's distinctive sentence decides retrieval. */
 const filler = (topic: string) =>
@@ -40,31 +38,21 @@ function assertCitationsMatch(answer: string, citations: { n: number }[]): void 
 }
 
 describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and Redis)', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
-  let pool: Pool;
+  const suite = useSystem({}, { owner: true });
   let handbookId: string;
   let itPolicyId: string;
 
   before(async () => {
-    env = await createTestEnv();
-    system = await startSystem(env.config);
-    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    const pdf = await writeTextPdf(join(env.config.dataDir, 'handbook.pdf'), HANDBOOK_PAGES);
+    const pdf = await writeTextPdf(join(suite.env.config.dataDir, 'handbook.pdf'), HANDBOOK_PAGES);
     const docs = await Promise.all([
-      uploadReady(system.baseUrl, { path: pdf }, { collection: 'handbook', title: 'Employee handbook', metadata: '{"team":"hr","year":2026}', chunk_tokens: '60', chunk_overlap: '0' }),
-      uploadReady(system.baseUrl, { name: 'it-policy.md', content: IT_POLICY }, { collection: 'handbook', title: 'IT policy', metadata: '{"team":"it","year":2025}' }),
+      uploadReady(suite.system.baseUrl, { path: pdf }, { collection: 'handbook', title: 'Employee handbook', metadata: '{"team":"hr","year":2026}', chunk_tokens: '60', chunk_overlap: '0' }),
+      uploadReady(suite.system.baseUrl, { name: 'it-policy.md', content: IT_POLICY }, { collection: 'handbook', title: 'IT policy', metadata: '{"team":"it","year":2025}' }),
     ]);
     [handbookId, itPolicyId] = docs.map((doc) => doc.id);
   });
-  after(async () => {
-    await pool?.end();
-    await system?.close();
-    await env?.cleanup();
-  });
 
   test('a JSON answer quotes the PDF page that holds it and cites document, title and pages', async () => {
-    const { status, body } = await ask(system, { query: 'How many vacation days do new employees get?', collection: 'handbook' });
+    const { status, body } = await ask(suite.system, { query: 'How many vacation days do new employees get?', collection: 'handbook' });
     assert.equal(status, 200, JSON.stringify(body));
     assert.match(body.answer, /New employees receive twenty-seven vacation days per year\. \[1\]/);
     assertCitationsMatch(body.answer, body.citations);
@@ -84,7 +72,7 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
   });
 
   test('SSE: headers at once, then retrieval, sentence deltas and done, in that order', async () => {
-    const sse = await postSse(system.baseUrl, '/v1/query', { query: 'Where must badges be worn at all times?', collection: 'handbook' });
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: 'Where must badges be worn at all times?', collection: 'handbook' });
     assert.equal(sse.status, 200);
     assert.match(sse.headers.get('content-type') ?? '', /^text\/event-stream/);
     assert.equal(sse.headers.get('x-accel-buffering'), 'no');
@@ -119,39 +107,39 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
   });
 
   test('the Markdown document is cited for what only it says', async () => {
-    const { body } = await ask(system, { query: 'Must laptops be encrypted before they leave the office?', collection: 'handbook', stream: false });
+    const { body } = await ask(suite.system, { query: 'Must laptops be encrypted before they leave the office?', collection: 'handbook', stream: false });
     assert.match(body.answer, /^Laptops must be encrypted with full-disk encryption before they leave the office\. \[\d+\]/);
     assert.equal(body.citations[0].document_id, itPolicyId);
     assert.equal(body.citations[0].title, 'IT policy');
   });
 
   test('filters narrow the sources; an invalid filter is a 400 before anything streams', async () => {
-    const filtered = await ask(system, { query: 'How many vacation days do new employees get?', collection: 'handbook', filters: { team: 'it' } });
+    const filtered = await ask(suite.system, { query: 'How many vacation days do new employees get?', collection: 'handbook', filters: { team: 'it' } });
     assert.equal(filtered.status, 200);
     assert.deepEqual(filtered.body.citations, []);
     assert.doesNotMatch(filtered.body.answer, /twenty-seven/);
 
-    const ranged = await ask(system, { query: 'How many vacation days do new employees get?', collection: 'handbook', filters: { year: { $gte: 2026 } } });
+    const ranged = await ask(suite.system, { query: 'How many vacation days do new employees get?', collection: 'handbook', filters: { year: { $gte: 2026 } } });
     assert.ok(ranged.body.citations.length > 0 && ranged.body.citations.every((c: { document_id: string }) => c.document_id === handbookId));
 
-    const invalid = await postSse(system.baseUrl, '/v1/query', { query: 'x', collection: 'handbook', filters: { year: { $regex: '20' } } });
+    const invalid = await postSse(suite.system.baseUrl, '/v1/query', { query: 'x', collection: 'handbook', filters: { year: { $regex: '20' } } });
     assert.equal(invalid.status, 400);
-    const bad = await ask(system, { query: 'x', collection: 'handbook', filters: { year: { $regex: '20' } } });
+    const bad = await ask(suite.system, { query: 'x', collection: 'handbook', filters: { year: { $regex: '20' } } });
     assert.equal(bad.body.error.code, 'invalid_filter');
   });
 
   test('a question the documents do not answer says so plainly, with no citations', async () => {
-    const { status, body } = await ask(system, { query: 'What is the boiling point of mercury?', collection: 'handbook' });
+    const { status, body } = await ask(suite.system, { query: 'What is the boiling point of mercury?', collection: 'handbook' });
     assert.equal(status, 200);
     assert.match(body.answer, /documents do not contain/);
     assert.deepEqual(body.citations, []);
-    const missing = await ask(system, { query: 'anything', collection: 'no-such-collection' });
+    const missing = await ask(suite.system, { query: 'anything', collection: 'no-such-collection' });
     assert.equal(missing.status, 404);
     assert.equal(missing.body.error.code, 'not_found');
   });
 
   test('a server embedding with another model is refused rather than comparing unlike vectors', async () => {
-    const other = await startSystem({ ...env.config, embedding: { ...env.config.embedding, dimension: 256 } }, { worker: false });
+    const other = await startSystem({ ...suite.env.config, embedding: { ...suite.env.config.embedding, dimension: 256 } }, { worker: false });
     try {
       const { status, body } = await ask(other, { query: 'How many vacation days do new employees get?', collection: 'handbook' });
       assert.equal(status, 409);
@@ -173,7 +161,7 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
       { query: 'ok', colour: 'red' },
     ];
     for (const json of cases) {
-      const { status, body } = await ask(system, json);
+      const { status, body } = await ask(suite.system, json);
       assert.equal(status, 400, JSON.stringify(json));
       assert.equal(body.error.code, 'validation_failed');
     }
@@ -181,35 +169,35 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
 
   test('the answer cache: exact and semantic hits, invalidated by a new upload to the collection', async () => {
     const question = 'How often are passwords rotated by the identity team?';
-    const first = await ask(system, { query: question, collection: 'handbook', top_k: 5 });
+    const first = await ask(suite.system, { query: question, collection: 'handbook', top_k: 5 });
     assert.equal(first.body.cached, false);
     assert.match(first.body.answer, /ninety days/);
 
-    const exact = await ask(system, { query: '  how often are PASSWORDS rotated by the identity team ', collection: 'handbook', top_k: 5 });
+    const exact = await ask(suite.system, { query: '  how often are PASSWORDS rotated by the identity team ', collection: 'handbook', top_k: 5 });
     assert.equal(exact.body.cached, true);
     assert.equal(exact.body.answer, first.body.answer);
     assert.deepEqual(exact.body.citations, first.body.citations);
     assert.equal(exact.body.usage.total_tokens, 0);
 
     // Different words, same meaning to the embedder: a semantic hit.
-    const semantic = await postSse(system.baseUrl, '/v1/query', { query: 'How often are the passwords rotated by that identity team?', collection: 'handbook', top_k: 5 });
+    const semantic = await postSse(suite.system.baseUrl, '/v1/query', { query: 'How often are the passwords rotated by that identity team?', collection: 'handbook', top_k: 5 });
     assert.deepEqual(semantic.events.map((e) => e.event), ['retrieval', 'delta', 'done']);
     assert.equal(semantic.events[0].data.cached, true);
     assert.equal(semantic.events[1].data.text, first.body.answer);
     assert.equal(semantic.events[2].data.cached, true);
 
     // Other parameters are another question.
-    assert.equal((await ask(system, { query: question, collection: 'handbook', top_k: 4 })).body.cached, false);
-    assert.equal((await ask(system, { query: 'How often are passwords not rotated by the identity team?', collection: 'handbook', top_k: 5 })).body.cached, false);
+    assert.equal((await ask(suite.system, { query: question, collection: 'handbook', top_k: 4 })).body.cached, false);
+    assert.equal((await ask(suite.system, { query: 'How often are passwords not rotated by the identity team?', collection: 'handbook', top_k: 5 })).body.cached, false);
 
-    await uploadReady(system.baseUrl, { name: 'memo.txt', content: 'The canteen opens at noon on weekdays.' }, { collection: 'handbook' });
-    const afterUpload = await ask(system, { query: question, collection: 'handbook', top_k: 5 });
+    await uploadReady(suite.system.baseUrl, { name: 'memo.txt', content: 'The canteen opens at noon on weekdays.' }, { collection: 'handbook' });
+    const afterUpload = await ask(suite.system, { query: question, collection: 'handbook', top_k: 5 });
     assert.equal(afterUpload.body.cached, false);
     assert.equal(afterUpload.body.answer, first.body.answer);
   });
 
   test('OpenAPI documents the citation numbers: citations and sources carry the rank, a delta the numbers it shows first', async () => {
-    const { schemas } = (await requestJson(system.baseUrl, '/docs-json')).body.components;
+    const { schemas } = (await requestJson(suite.system.baseUrl, '/docs-json')).body.components;
     for (const field of ['n', 'rank', 'chunk_id', 'quote']) assert.ok(schemas.CitationDto.properties[field], `CitationDto.${field}`);
     assert.ok(schemas.SourceEventDto.properties.rank);
     assert.equal(schemas.SourceEventDto.properties.n, undefined);
@@ -218,7 +206,7 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
   });
 
   test('every query is in query_logs with its outcome, cache use and timings', async () => {
-    const { rows } = await pool.query(
+    const { rows } = await suite.owner.query(
       `SELECT query_text, outcome, cache_hit, model, source_count, streamed, total_ms, retrieval_ms, error_code FROM query_logs ORDER BY id`,
     );
     const find = (text: string) => rows.filter((row) => row.query_text === text);
@@ -236,16 +224,16 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
 
   test('an answer does not wait for its query log: answered while the log table is locked, logged once it is free', { timeout: 15_000 }, async () => {
     const questions = ['Who escorts visitors inside the building?', 'When do unused vacation days expire?'];
-    const logged = async () => (await pool.query('SELECT count(*)::int AS n FROM query_logs WHERE query_text = ANY($1)', [questions])).rows[0].n;
-    const locker = await pool.connect();
+    const logged = async () => (await suite.owner.query('SELECT count(*)::int AS n FROM query_logs WHERE query_text = ANY($1)', [questions])).rows[0].n;
+    const locker = await suite.owner.connect();
     try {
       await locker.query('BEGIN');
       // Every INSERT into query_logs waits for this transaction: an answer that waited for its log would never come.
       await locker.query('LOCK TABLE query_logs IN SHARE MODE');
-      const json = await ask(system, { query: questions[0], collection: 'handbook' });
+      const json = await ask(suite.system, { query: questions[0], collection: 'handbook' });
       assert.equal(json.status, 200, JSON.stringify(json.body));
       assert.equal(json.body.cached, false);
-      const sse = await postSse(system.baseUrl, '/v1/query', { query: questions[1], collection: 'handbook', stream: true });
+      const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: questions[1], collection: 'handbook', stream: true });
       assert.equal(sse.events.at(-1)?.event, 'done', JSON.stringify(sse.events));
       assert.equal(sse.events.at(-1)?.data.cached, false);
       assert.equal(await logged(), 0);

@@ -1,10 +1,8 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
-import { Pool } from 'pg';
-import { createPool } from '@app/database';
 import { FakeReranker } from '../support/fake-reranker';
 import { requestJson, uploadReady } from '../support/http';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { useSystem } from '../support/test-env';
 import { until } from '../support/until';
 
 const QUESTION = 'How many vacation days do employees get?';
@@ -23,32 +21,24 @@ const priority = (_query: string, document: string) => Number(/priority (\d+)/.e
 
 describe('reranking: the fused candidates go to an OpenAI-compatible /rerank server, whose order is final', () => {
   const reranker = new FakeReranker(priority);
-  let env: TestEnv;
-  let system: RunningSystem;
-  let pool: Pool;
-  const search = (json: Record<string, unknown>) =>
-    requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: QUESTION, collection: 'rr', top_k: 5, ...json } });
-  const texts = (body: { results: { text: string }[] }) => body.results.map((hit) => hit.text);
-
-  before(async () => {
-    const baseUrl = await reranker.start();
-    env = await createTestEnv({
+  const suite = useSystem(
+    async () => ({
       RERANK_PROVIDER: 'openai-compatible',
-      RERANK_BASE_URL: baseUrl,
+      RERANK_BASE_URL: await reranker.start(),
       RERANK_MODEL: 'fake-reranker',
       RERANK_CANDIDATES: '6',
       RERANK_TIMEOUT_MS: '1500',
-    });
-    system = await startSystem(env.config);
-    pool = createPool(env.config.databaseUrl, { max: 2, owner: true });
-    for (const [i, content] of NOTES.entries()) await uploadReady(system.baseUrl, { name: `note-${i}.txt`, content }, { collection: 'rr', title: `Note ${i}` });
+    }),
+    { owner: true },
+  );
+  const search = (json: Record<string, unknown>) =>
+    requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: QUESTION, collection: 'rr', top_k: 5, ...json } });
+  const texts = (body: { results: { text: string }[] }) => body.results.map((hit) => hit.text);
+
+  before(async () => {
+    for (const [i, content] of NOTES.entries()) await uploadReady(suite.system.baseUrl, { name: `note-${i}.txt`, content }, { collection: 'rr', title: `Note ${i}` });
   });
-  after(async () => {
-    await pool?.end();
-    await system?.close();
-    await env?.cleanup();
-    await reranker.stop();
-  });
+  after(() => reranker.stop());
 
   test("the final order is the reranker's, over the fused top RERANK_CANDIDATES", async () => {
     const fused = await search({ rerank: false });
@@ -81,7 +71,7 @@ describe('reranking: the fused candidates go to an OpenAI-compatible /rerank ser
     const reranked = ids((await search({ top_k: 3 })).body);
     assert.notDeepEqual(reranked, fused);
     reranker.requests.length = 0;
-    const { status, body } = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr', top_k: 3 } });
+    const { status, body } = await requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr', top_k: 3 } });
     assert.equal(status, 200, JSON.stringify(body));
     assert.deepEqual([body.reranked, body.rerank_reason], [true, null]);
     assert.ok(body.timings.rerank_ms <= body.timings.retrieval_ms);
@@ -89,12 +79,12 @@ describe('reranking: the fused candidates go to an OpenAI-compatible /rerank ser
     // Each citation's rank is its source's place in the reranked list.
     assert.ok(body.citations.length > 0, JSON.stringify(body));
     for (const citation of body.citations) assert.equal(citation.chunk_id, reranked[citation.rank - 1], JSON.stringify(citation));
-    await until(async () => (await pool.query(`SELECT 1 FROM query_logs WHERE outcome = 'answered'`)).rowCount === 1);
-    const { rows } = await pool.query(`SELECT reranked, rerank_ms FROM query_logs WHERE outcome = 'answered'`);
+    await until(async () => (await suite.owner.query(`SELECT 1 FROM query_logs WHERE outcome = 'answered'`)).rowCount === 1);
+    const { rows } = await suite.owner.query(`SELECT reranked, rerank_ms FROM query_logs WHERE outcome = 'answered'`);
     assert.deepEqual([rows[0].reranked, rows[0].rerank_ms], [true, body.timings.rerank_ms]);
 
     // Asked again: the cached answer, whose sources were reranked when it was made; the reranker is not asked.
-    const again = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr', top_k: 3 } });
+    const again = await requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr', top_k: 3 } });
     assert.deepEqual([again.body.cached, again.body.reranked, again.body.rerank_reason, again.body.timings.rerank_ms], [true, true, null, 0]);
     assert.deepEqual(again.body.citations, body.citations);
     assert.equal(reranker.requests.length, 1);
@@ -150,7 +140,7 @@ describe('reranking: the fused candidates go to an OpenAI-compatible /rerank ser
     assert.equal(reranker.requests.length, 0);
     // A query answers from the fused sources, and that answer is not cached for the reranked scope it was asked in.
     for (let i = 0; i < 2; i++) {
-      const query = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr' } });
+      const query = await requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query: QUESTION, collection: 'rr' } });
       assert.equal(query.status, 200, JSON.stringify(query.body));
       assert.deepEqual([query.body.reranked, query.body.rerank_reason, query.body.cached], [false, 'circuit_open', false]);
     }

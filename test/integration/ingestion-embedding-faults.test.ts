@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, beforeEach, describe, test } from 'node:test';
+import { after, beforeEach, describe, test } from 'node:test';
 import { FakeOpenAI, RecordedRequest } from '../support/fake-openai';
 import { requestJson, uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { distinctPageTexts } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { useSystem } from '../support/test-env';
 
 const MAX_RETRIES = 3;
 const BATCH_SIZE = 8;
@@ -21,35 +21,25 @@ const inputsOf = (request: RecordedRequest) => (request.body as { input: string[
 const key = (inputs: string[]) => JSON.stringify(inputs);
 
 describe('embedding against a provider that rate-limits and fails (real openai SDK, fake server)', () => {
-  let fake: FakeOpenAI;
-  let env: TestEnv;
-  let system: RunningSystem;
+  const fake = new FakeOpenAI();
+  const suite = useSystem(async () => ({
+    ...(await fake.startFor({ embeddings: true })),
+    EMBEDDING_BATCH_SIZE: String(BATCH_SIZE),
+    EMBEDDING_CONCURRENCY: '3',
+    EMBEDDING_MAX_RETRIES: String(MAX_RETRIES),
+    INGESTION_ATTEMPTS: String(JOB_ATTEMPTS),
+    INGESTION_BACKOFF_MS: String(JOB_BACKOFF_MS),
+  }));
 
-  before(async () => {
-    fake = new FakeOpenAI();
-    env = await createTestEnv({
-      ...(await fake.startFor({ embeddings: true })),
-      EMBEDDING_BATCH_SIZE: String(BATCH_SIZE),
-      EMBEDDING_CONCURRENCY: '3',
-      EMBEDDING_MAX_RETRIES: String(MAX_RETRIES),
-      INGESTION_ATTEMPTS: String(JOB_ATTEMPTS),
-      INGESTION_BACKOFF_MS: String(JOB_BACKOFF_MS),
-    });
-    system = await startSystem(env.config);
-  });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
-    await fake?.stop();
-  });
+  after(() => fake.stop());
   beforeEach(() => fake.reset());
 
   test('429s with Retry-After and 500s: the document completes, and only the failed batches are sent again', async () => {
-    const path = await writeTextPdf(join(env.config.dataDir, 'survey.pdf'), distinctPageTexts(12, 'faults'));
+    const path = await writeTextPdf(join(suite.env.config.dataDir, 'survey.pdf'), distinctPageTexts(12, 'faults'));
     fake.failNext(2, { status: 429, retryAfter: RETRY_AFTER_SECONDS, path: '/v1/embeddings' });
     fake.failNext(2, { status: 500, path: '/v1/embeddings' });
 
-    const doc = await uploadReady(system.baseUrl, { path }, SMALL_CHUNKS);
+    const doc = await uploadReady(suite.system.baseUrl, { path }, SMALL_CHUNKS);
 
     const requests = fake.requestsTo('/v1/embeddings');
     // The fake fails the first requests to arrive, in the order scripted.
@@ -80,11 +70,11 @@ describe('embedding against a provider that rate-limits and fails (real openai S
   });
 
   test('a request the provider refuses (400) fails the document at once with embedding_failed and the reason', async () => {
-    const path = await writeTextPdf(join(env.config.dataDir, 'refused.pdf'), distinctPageTexts(3, 'refused'));
+    const path = await writeTextPdf(join(suite.env.config.dataDir, 'refused.pdf'), distinctPageTexts(3, 'refused'));
     fake.failNext(1, { status: 400, path: '/v1/embeddings', body: { error: { message: 'This model does not accept that input.', type: 'invalid_request_error' } } });
 
-    const upload = await uploadFile(system.baseUrl, { path }, SMALL_CHUNKS);
-    const doc = await waitForDocument(system.baseUrl, upload.body.document_id);
+    const upload = await uploadFile(suite.system.baseUrl, { path }, SMALL_CHUNKS);
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
     assert.equal(doc.status, 'failed');
     assert.equal(doc.error.code, 'embedding_failed');
     // The status, not the provider's own words (which can quote the key it was sent).
@@ -95,14 +85,14 @@ describe('embedding against a provider that rate-limits and fails (real openai S
   });
 
   test('a provider that stays down: embedding_failed only once every job attempt spent its retries, saying why', async () => {
-    const path = await writeTextPdf(join(env.config.dataDir, 'outage.pdf'), distinctPageTexts(1, 'outage'));
+    const path = await writeTextPdf(join(suite.env.config.dataDir, 'outage.pdf'), distinctPageTexts(1, 'outage'));
     // More failures than the whole budget: a request beyond it would be refused too, and counted.
     const overloaded = { error: { message: 'The server is overloaded; try again later.', type: 'server_error' } };
     fake.failNext(100, { status: 503, retryAfter: 0, path: '/v1/embeddings', body: overloaded });
 
     const started = Date.now();
-    const upload = await uploadFile(system.baseUrl, { path }, SMALL_CHUNKS);
-    const doc = await waitForDocument(system.baseUrl, upload.body.document_id, 30_000);
+    const upload = await uploadFile(suite.system.baseUrl, { path }, SMALL_CHUNKS);
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id, 30_000);
     assert.equal(doc.status, 'failed');
     assert.equal(doc.error.code, 'embedding_failed');
     // Why: the provider's status (its own words stay in the log), how often the request was sent, and that the job was retried.
@@ -112,7 +102,7 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     const requests = fake.requestsTo('/v1/embeddings');
     assert.equal(new Set(requests.map((request) => key(inputsOf(request)))).size, 1, 'the same batch every time');
     assert.equal(requests.length, JOB_ATTEMPTS * (1 + MAX_RETRIES));
-    const { body: job } = await requestJson(system.baseUrl, `/v1/jobs/${upload.body.job_id}`);
+    const { body: job } = await requestJson(suite.system.baseUrl, `/v1/jobs/${upload.body.job_id}`);
     assert.equal(job.attempts, JOB_ATTEMPTS);
 
     // Between job attempts BullMQ's exponential backoff: 200 ms, then 400 ms.

@@ -102,18 +102,34 @@ export interface SuiteSystem {
   system: RunningSystem;
 }
 
+/** A suite's system and the schema owner's pool, which sees every row, to check what the system stored. */
+export interface SuiteSystemWithOwner extends SuiteSystem {
+  owner: Pool;
+}
+
+/**
+ * createTestEnv's overrides, or a function that makes them in the suite's `before` hook: for settings known
+ * only then, such as the address of a fake provider that is started there.
+ */
+export type EnvOverrides = Record<string, string> | (() => Promise<Record<string, string>>);
+
 /**
  * Registers the hooks most suites need: before all tests, a fresh environment (own database, Redis prefix,
- * data directory) and a running system; after them, both torn down. Hooks a suite registers later run after
- * these, so its own `before` can already use the system.
+ * data directory) and a running system, and with `owner` the schema owner's pool; after them, all torn down
+ * (the pool first). Hooks a suite registers later run after these, so its own `before` can already use the
+ * system, and its own `after` runs once the system has stopped.
  */
-export function useSystem(overrides: Record<string, string> = {}, options: { worker?: boolean } = {}): SuiteSystem {
-  const suite = {} as SuiteSystem;
+export function useSystem(overrides?: EnvOverrides, options?: { worker?: boolean; owner?: false }): SuiteSystem;
+export function useSystem(overrides: EnvOverrides, options: { worker?: boolean; owner: true }): SuiteSystemWithOwner;
+export function useSystem(overrides: EnvOverrides = {}, options: { worker?: boolean; owner?: boolean } = {}): SuiteSystem {
+  const suite = {} as SuiteSystemWithOwner;
   before(async () => {
-    suite.env = await createTestEnv(overrides);
-    suite.system = await startSystem(suite.env.config, options);
+    suite.env = await createTestEnv(typeof overrides === 'function' ? await overrides() : overrides);
+    suite.system = await startSystem(suite.env.config, { worker: options.worker });
+    if (options.owner) suite.owner = createPool(suite.env.config.databaseUrl, { max: 2, owner: true });
   });
   after(async () => {
+    await suite.owner?.end();
     await suite.system?.close();
     await suite.env?.cleanup();
   });
