@@ -1,8 +1,9 @@
 // Times PDF text extraction alone on one file, no chunking, embedding or database: Groundwork's PageExtractor
-// (extraction processes, windows of pages, as the worker drives it) against bare pdfjs-dist over the same file
-// (the whole file in memory, `getTextContent()` page after page, one process), and prints JSON: seconds,
-// pages/s and peak RSS of each, and their ratio. Where the extractor's time goes is found by comparing the two.
-//   npm run bench:extract -- --file real.pdf [--processes 1] [--heap-mb 48] [--window-pages 16]
+// (extraction processes, windows of pages, as the worker drives it; --heap-mb defaults to the worker's
+// PDF_EXTRACT_HEAP_MB default, 96) against bare pdfjs-dist over the same file (the whole file in memory,
+// `getTextContent()` page after page, one process), and prints JSON: seconds, pages/s and peak RSS of each, and
+// their ratio. Where the extractor's time goes is found by comparing the two.
+//   npm run bench:extract -- --file real.pdf [--processes 1] [--heap-mb 96] [--window-pages 16]
 //                            [--pdfjs-flags="--max-old-space-size=96 --max-semi-space-size=4"] [--only extractor|pdfjs]
 // peak_rss_mb: the extractor's processes (this process excluded, it only receives text), sampled every 50 ms;
 // for pdfjs, the high-water mark (VmHWM) of the process that ran it. cpu_seconds: CPU time (user + system) of
@@ -21,7 +22,7 @@ const { values } = parseArgs({
   options: {
     file: { type: 'string' },
     processes: { type: 'string', default: '1' },
-    'heap-mb': { type: 'string', default: '48' },
+    'heap-mb': { type: 'string', default: '96' },
     'window-pages': { type: 'string', default: '16' },
     'pdfjs-flags': { type: 'string', default: '--max-old-space-size=96 --max-semi-space-size=4' },
     only: { type: 'string' },
