@@ -1,7 +1,7 @@
 import { Response } from 'express';
 
 /**
- * A Server-Sent Events response. Headers and a first comment go out at once, so clients and proxies see
+ * A Server-Sent Events response. Headers and a first comment go out at once (one write), so clients and proxies see
  * the stream open before retrieval finishes; `X-Accel-Buffering: no` and `no-transform` keep nginx and
  * compressing proxies from holding events back. While nothing else is written, a comment every
  * `keepAliveMs` keeps idle-timeout proxies from closing a stream whose model is slow to answer.
@@ -21,9 +21,10 @@ export class SseStream {
     this.res.setHeader('Cache-Control', 'no-cache, no-transform');
     this.res.setHeader('Connection', 'keep-alive');
     this.res.setHeader('X-Accel-Buffering', 'no');
-    this.res.flushHeaders();
     // Small events must not wait for Nagle's algorithm.
     this.res.socket?.setNoDelay(true);
+    // The first write sends the headers with it, in one packet: one system call and one wake-up of the client
+    // where flushHeaders() and then the comment took two.
     this.write(': stream open\n\n');
     this.keepAlive = setInterval(() => {
       if (Date.now() - this.lastWrite >= this.keepAliveMs) this.write(': keep-alive\n\n');

@@ -1,5 +1,5 @@
 import { splitSentences } from './sentences';
-import { contentTerms, words } from './terms';
+import { contentTerms, wantedTerms, words } from './terms';
 
 export interface PassageForSelection {
   /** The number the answer cites the passage by. */
@@ -62,12 +62,14 @@ export function selectAnswerSentences(
   const candidates: Candidate[] = [];
   passages.forEach((passage, sourceRank) => {
     splitSentences(passage.text).forEach((sentence, position) => {
-      if (sentence.heading || words(sentence.text).length < MIN_SENTENCE_WORDS) return;
+      if (sentence.heading) return;
+      const sentenceWords = words(sentence.text);
+      if (sentenceWords.length < MIN_SENTENCE_WORDS) return;
       // Overlapping chunks repeat sentences: keep the copy in the better-ranked passage.
       const key = sentence.text.toLowerCase();
       if (seen.has(key)) return;
       seen.add(key);
-      const matched = new Set([...contentTerms(sentence.text)].filter((term) => questionTerms.has(term)));
+      const matched = wantedTerms(sentenceWords, questionTerms);
       const coverage = matched.size / questionTerms.size;
       if (matched.size >= minMatched && coverage >= options.minCoverage) {
         candidates.push({ n: passage.n, sourceRank, position, text: sentence.text, matched, coverage });

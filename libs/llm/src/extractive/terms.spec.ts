@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { adversarialText, assertLinearTime } from '../../../../test/support/linear-time';
-import { contentTerms, stem, words } from './terms';
+import { contentTerms, stem, wantedTerms, words } from './terms';
 
 test('inflections of one word share a stem', () => {
   const groups = [
@@ -42,4 +42,29 @@ test('property: words are lowercase letters and digits (an apostrophe inside), a
 
 test('linear time: 1 MB of adversarial text against 25 kB', () => {
   assertLinearTime(contentTerms);
+});
+
+test('property: wantedTerms is contentTerms intersected with the wanted terms', () => {
+  fc.assert(
+    fc.property(fc.array(fc.constantFrom('policies', 'policy', "a's", 'A', 'as', 'axes', 'ax', 'ches', 'ch', 'running', 'run', 'does', 'doe', 'it’s', 'x1s', 'the', 'receive', 'received', 'ies', 'xxies', 'xxy', 'Zz'), { maxLength: 30 }), fc.array(fc.constantFrom('polici', 'policy', 'a', 'ax', 'ch', 'run', 'doe', 'it', 'x1s', 'receiv', 'xxy', 'zz', 'ies'), { maxLength: 6 }), (list, wantedList) => {
+      const text = list.join(' ');
+      const wanted = new Set<string>(wantedList);
+      const expected = [...contentTerms(text)].filter((term) => wanted.has(term)).sort();
+      assert.deepEqual([...wantedTerms(words(text), wanted)].sort(), expected);
+    }),
+  );
+});
+
+test('property: on any text, wantedTerms finds exactly the wanted terms contentTerms finds', () => {
+  const letters = fc.constantFrom(...'aeiosyxzchlnrtdgI1’\''.split(''), 'ies', 'es', 'ing', 'ed', 'ly', ' ', 'É');
+  fc.assert(
+    fc.property(fc.array(letters, { maxLength: 80 }), fc.array(fc.boolean(), { maxLength: 40 }), (parts, mask) => {
+      const text = parts.join('');
+      const all = [...contentTerms(text)];
+      // Half the text's own terms (so some match) and a few that are not its terms.
+      const wanted = new Set([...all.filter((_, i) => mask[i]), 'zz', 'a', 'ies']);
+      assert.deepEqual([...wantedTerms(words(text), wanted)].sort(), all.filter((term) => wanted.has(term)).sort());
+    }),
+    { numRuns: 2000 },
+  );
 });

@@ -48,6 +48,26 @@ export function words(text: string): string[] {
   return text.toLowerCase().match(WORD) ?? [];
 }
 
+/**
+ * The stems of `list`'s topic words (lowercased words, as `words` returns them) that are among `wanted`: what
+ * `contentTerms` of the text would give, intersected with `wanted`, without stemming every word. A stem keeps
+ * its word's first two characters (suffixes are stripped, "ies" becomes "y", nothing is added in front), so a
+ * word whose first two characters start no wanted stem cannot give one; words with an apostrophe ("a's" stems
+ * to "a") take the full path. Sentence matching stems thousands of passage words for a handful of question terms.
+ */
+export function wantedTerms(list: readonly string[], wanted: ReadonlySet<string>): Set<string> {
+  const starts = new Set([...wanted].map((term) => term.slice(0, 2)));
+  const found = new Set<string>();
+  for (const word of list) {
+    const plain = !word.includes("'") && !word.includes('’');
+    if (plain && !starts.has(word.slice(0, 2))) continue;
+    if (STOP_WORDS.has(plain ? word : word.split(/['’]/, 1)[0])) continue;
+    const term = stem(word);
+    if (wanted.has(term)) found.add(term);
+  }
+  return found;
+}
+
 /** The distinct stems of `text`'s topic words: stop words out, stemmed. */
 export function contentTerms(text: string): Set<string> {
   const terms = new Set<string>();
