@@ -5,6 +5,7 @@
 //   full       the schema as migrated
 //   nohnsw     without the HNSW index            nogin      without the BM25 terms index
 //   nostats    without the BM25 statistics trigger
+//   ginnofast  the BM25 terms index without its pending list (fastupdate off); gin16mb with a 16 MB one
 //   ef32 / m8  the HNSW index with ef_construction 32 / m 8 (a recall trade: a ranking decision, not made here)
 //   m<M>ef<EF> the HNSW index built WITH (m = M, ef_construction = EF), e.g. m8ef40, m16ef64 (pgvector's own defaults)
 //   half       the HNSW index over halfvec
@@ -47,6 +48,8 @@ const VARIANTS: Record<string, string[]> = {
   nohnsw: [`DROP INDEX chunks_embedding_hnsw_${DIMENSION}`],
   nogin: ['DROP INDEX chunks_bm25_terms_idx'],
   nostats: ['ALTER TABLE chunks DISABLE TRIGGER chunks_bm25_insert'],
+  ginnofast: ['ALTER INDEX chunks_bm25_terms_idx SET (fastupdate = off)'],
+  gin16mb: ['ALTER INDEX chunks_bm25_terms_idx SET (gin_pending_list_limit = 16384)'],
   ef32: hnsw('vector', 'WITH (ef_construction = 32)'),
   m8: hnsw('vector', 'WITH (m = 8)'),
   half: hnsw('halfvec', ''),
