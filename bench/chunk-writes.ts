@@ -5,14 +5,24 @@
 //   full       the schema as migrated
 //   nohnsw     without the HNSW index            nogin      without the BM25 terms index
 //   nostats    without the BM25 statistics trigger
+//   ginnofast  the BM25 terms index without its pending list (fastupdate off); gin16mb with a 16 MB one
 //   ef32 / m8  the HNSW index with ef_construction 32 / m 8 (a recall trade: a ranking decision, not made here)
 //   m<M>ef<EF> the HNSW index built WITH (m = M, ef_construction = EF), e.g. m8ef40, m16ef64 (pgvector's own defaults)
 //   half       the HNSW index over halfvec
 // Run variants alternately (the machine is shared) and compare them within one run.
+// --pages N: the PDF repeated with qpdf to N pages, as bench:ingest --source does. --vectors text: each chunk's
+// vector derived from its text (as bench:ingest's embedding server does), so repeated texts repeat vectors.
 //   npm run bench:chunk-writes -- --file real.pdf [--variants full,nohnsw,nogin,ef32,m8] [--documents 1] [--rounds 2]
+//                                 [--pages 3500] [--vectors random|text]
+import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
 import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
+import { fakeEmbedding } from '../test/support/fake-openai';
 import { Chunk, Chunker, PageCleaner } from '@app/chunking';
 import { ChunksRepository, CollectionsRepository, createPool } from '@app/database';
 import { PageExtractor } from '@app/pdf';
@@ -27,6 +37,8 @@ const { values } = parseArgs({
     documents: { type: 'string', default: '1' },
     rounds: { type: 'string', default: '2' },
     batch: { type: 'string', default: '64' },
+    pages: { type: 'string' },
+    vectors: { type: 'string', default: 'random' },
   },
 });
 const DIMENSION = 1536;
@@ -36,6 +48,8 @@ const VARIANTS: Record<string, string[]> = {
   nohnsw: [`DROP INDEX chunks_embedding_hnsw_${DIMENSION}`],
   nogin: ['DROP INDEX chunks_bm25_terms_idx'],
   nostats: ['ALTER TABLE chunks DISABLE TRIGGER chunks_bm25_insert'],
+  ginnofast: ['ALTER INDEX chunks_bm25_terms_idx SET (fastupdate = off)'],
+  gin16mb: ['ALTER INDEX chunks_bm25_terms_idx SET (gin_pending_list_limit = 16384)'],
   ef32: hnsw('vector', 'WITH (ef_construction = 32)'),
   m8: hnsw('vector', 'WITH (m = 8)'),
   half: hnsw('halfvec', ''),
@@ -80,6 +94,23 @@ function unitVector(seed: number): Float32Array {
   return vector;
 }
 
+function vectorOf(chunk: Chunk, document: number): Float32Array {
+  return values.vectors === 'text' ? Float32Array.from(fakeEmbedding(chunk.text, DIMENSION)) : unitVector(document * 1_000_003 + chunk.ordinal);
+}
+
+/** The PDF repeated with qpdf until it has `pages` pages (as bench:ingest --source builds it), in a temporary folder. */
+async function repeatedPdf(source: string, pages: number): Promise<{ path: string; remove(): Promise<void> }> {
+  const run = promisify(execFile);
+  const dir = await mkdtemp(join(tmpdir(), 'chunk-writes-'));
+  const { stdout } = await run('qpdf', ['--show-npages', source]);
+  const copies = Math.ceil(pages / Number(stdout.trim()));
+  const all = join(dir, 'all.pdf');
+  const path = join(dir, 'bench.pdf');
+  await run('qpdf', ['--empty', '--pages', ...Array.from({ length: copies }, () => source), '--', all]);
+  await run('qpdf', [all, '--pages', all, `1-${pages}`, '--', path]);
+  return { path, remove: () => rm(dir, { recursive: true, force: true }) };
+}
+
 async function runVariant(variant: string, chunks: Chunk[], documents: number, batchSize: number) {
   const env = await createTestEnv({ LOG_LEVEL: 'error' });
   const pool = createPool(env.config.databaseUrl);
@@ -102,7 +133,7 @@ async function runVariant(variant: string, chunks: Chunk[], documents: number, b
     const started = Date.now();
     for (const [d, id] of ids.entries()) {
       for (let at = 0; at < chunks.length; at += batchSize) {
-        const batch = chunks.slice(at, at + batchSize).map((chunk) => ({ ...chunk, embedding: unitVector(d * 1_000_003 + chunk.ordinal) }));
+        const batch = chunks.slice(at, at + batchSize).map((chunk) => ({ ...chunk, embedding: vectorOf(chunk, d) }));
         await repository.upsertMany('default', id, collection.id, batch);
       }
     }
@@ -120,7 +151,9 @@ async function main(): Promise<void> {
   if (!values.file) throw new Error('--file real.pdf is required');
   const variants = values.variants!.split(',');
   for (const variant of variants) if (!statementsOf(variant)) throw new Error(`unknown variant "${variant}" (${Object.keys(VARIANTS).join(', ')}, m<M>ef<EF>)`);
-  const chunks = await chunksOf(values.file);
+  const pdf = values.pages ? await repeatedPdf(values.file, Number(values.pages)) : null;
+  const chunks = await chunksOf(pdf?.path ?? values.file);
+  await pdf?.remove();
   const runs = [];
   for (let round = 0; round < Number(values.rounds); round++) {
     for (const variant of variants) runs.push(await runVariant(variant, chunks, Number(values.documents), Number(values.batch)));

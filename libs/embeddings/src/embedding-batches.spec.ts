@@ -20,6 +20,33 @@ describe('planBatches', () => {
     assert.deepEqual(batches.map((b) => b.start), [0, 2, 3, 4]);
   });
 
+  it('makes the batches counting every text would make, though it counts only near the budget', () => {
+    // The rule with every text counted, as it was before the byte bound.
+    const counted = (texts: string[], limits: { maxInputs: number; maxTokens: number }) => {
+      const batches: number[][] = [];
+      let tokens = 0;
+      texts.forEach((text, index) => {
+        const cost = countTokens(text);
+        const last = batches[batches.length - 1];
+        if (!last || last.length >= limits.maxInputs || tokens + cost > limits.maxTokens) {
+          batches.push([index]);
+          tokens = cost;
+        } else {
+          last.push(index);
+          tokens += cost;
+        }
+      });
+      return batches.map((batch) => batch[0]);
+    };
+    const words = ['lentil', 'the', 'ñandú', '東京', '12345678', '!!', 'a\n\nb', '😀', 'zzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzzz'];
+    let seed = 7;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const texts = Array.from({ length: 300 }, () => Array.from({ length: 1 + (next() % 40) }, () => words[next() % words.length]).join(' '));
+    for (const limits of [{ maxInputs: 64, maxTokens: 250_000 }, { maxInputs: 64, maxTokens: 60 }, { maxInputs: 5, maxTokens: 200 }, { maxInputs: 100, maxTokens: 1 }]) {
+      assert.deepEqual(planBatches(texts, limits).map((b) => b.start), counted(texts, limits), JSON.stringify(limits));
+    }
+  });
+
   it('returns no batches for no texts', () => {
     assert.deepEqual(planBatches([], { maxInputs: 10, maxTokens: 10 }), []);
   });
