@@ -148,14 +148,10 @@ export interface ReadOptions {
  * running them, and for the same reason no parallel workers: past a few thousand chunks the planner sent the
  * candidate scan of a few hundred rows to a worker process, whose start cost more than the scan. Iterative
  * scans keep filtered vector queries returning `limit` rows: without them HNSW stops after ef_search
- * candidates, and a selective filter leaves fewer than asked. No sequential scans: once the tables have
- * statistics (ANALYZE, or autovacuum on any real server), a long question's candidate tsquery is estimated to
- * match half the chunks and the planner scans the table, computing bm25_collection_terms for every row instead
- * of reading the GIN index. ArguAna dev with NFCorpus in the same table, after ANALYZE: 1.35 s of PostgreSQL
- * CPU a hybrid question where the index gave 0.26 s; one 265-lexeme question 28 s against 4.5 s.
+ * candidates, and a selective filter leaves fewer than asked.
  */
 const READ_MODES = 'ISOLATION LEVEL REPEATABLE READ, READ ONLY';
-const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_parallel_workers_per_gather: 0, enable_seqscan: 'off' };
+const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_parallel_workers_per_gather: 0 };
 
 /** The least HNSW ef_search of a vector list unless the reader is told otherwise (see vectorSearch). */
 export const DEFAULT_EF_SEARCH = 400;
