@@ -134,8 +134,11 @@ export type ListSearch = Pick<ChunkSearch, 'limit' | 'filter'>;
 export interface ReadOptions {
   /** The deepest vector list the reader will be asked for: its HNSW setting is made with the others, saving a round trip. */
   vectorLimit?: number;
-  /** The least ef_search of its vector lists (DEFAULT_EF_SEARCH when not given; hybrid passes HYBRID_EF_SEARCH). */
-  minEfSearch?: number;
+  /**
+   * The ef_search of its vector lists, whatever their depth (hybrid passes HYBRID_EF_SEARCH); when not given,
+   * efSearchFor each list's depth.
+   */
+  efSearch?: number;
 }
 
 /**
@@ -152,8 +155,8 @@ const READ_SETTINGS = { jit: 'off', 'hnsw.iterative_scan': 'relaxed_order', max_
 
 /** The least HNSW ef_search of a vector list unless the reader is told otherwise (see vectorSearch). */
 export const DEFAULT_EF_SEARCH = 400;
-/** HNSW candidates per vector query: at least `least` (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
-const efSearchFor = (limit: number, least: number) => Math.max(Math.trunc(least), Math.min(1000, limit * 2));
+/** HNSW candidates per vector query: at least DEFAULT_EF_SEARCH (see vectorSearch), twice the rows asked for beyond that, within pgvector's bounds. */
+const efSearchFor = (limit: number) => Math.max(DEFAULT_EF_SEARCH, Math.min(1000, limit * 2));
 
 /**
  * Operands of one candidate tsquery. The GIN index evaluates the query once per chunk in its posting lists,
@@ -387,8 +390,10 @@ export class ChunksRepository {
    * statements, and a vector list with its sort settings.
    */
   async read<T>(scope: CollectionScope, work: (reader: ChunkReader) => Promise<T>, options: ReadOptions = {}): Promise<T> {
-    const least = options.minEfSearch ?? DEFAULT_EF_SEARCH;
-    let efSearch: number | null = options.vectorLimit === undefined ? null : efSearchFor(options.vectorLimit, least);
+    // A given ef_search is used as it is: as a floor under twice the depth it never applied to hybrid's 50-deep
+    // list (HYBRID_EF_SEARCH 50 still walked with 100, the same nDCG and time).
+    const efFor = (limit: number) => (options.efSearch !== undefined ? Math.trunc(options.efSearch) : efSearchFor(limit));
+    let efSearch: number | null = options.efSearch !== undefined ? efFor(0) : options.vectorLimit === undefined ? null : efFor(options.vectorLimit);
     const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
     return withTenantBatched(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
@@ -396,7 +401,7 @@ export class ChunksRepository {
         (await this.keywordRounds(client, { ...search, ...scope }, await this.keywordStatistics(client, collectionId, query), bm25, shape)).hits;
       const vector = async <T extends RankedChunk>(search: ListSearch, embedding: Float32Array, feedback: VectorFeedback | undefined, shape: ListShape<T>) => {
         // Asked for with the list's own statements, so it goes out in their batch.
-        const setting = efSearch === efSearchFor(search.limit, least) ? null : client.query(`SET LOCAL hnsw.ef_search = ${(efSearch = efSearchFor(search.limit, least))}`);
+        const setting = efSearch === efFor(search.limit) ? null : client.query(`SET LOCAL hnsw.ef_search = ${(efSearch = efFor(search.limit))}`);
         const [, hits] = await Promise.all([setting, this.vectorSearch(client, { ...search, ...scope }, embedding, usefulFeedback(feedback), shape)]);
         return hits;
       };
@@ -408,7 +413,7 @@ export class ChunksRepository {
         rankBoth: async (search, query, bm25, embedding, rule) => {
           const [statistics, queryVector] = await settleBoth(this.keywordStatistics(client, collectionId, query), embedding);
           // A filtered list, or one needing another ef_search, goes the ordinary way (rare: hybrid asks with its planned depth).
-          const merged = !search.filter && efSearch === efSearchFor(search.limit, least);
+          const merged = !search.filter && efSearch === efFor(search.limit);
           const useful = rule && rule.chunks > 0 && rule.weight > 0 ? rule : undefined;
           const alongside = merged
             ? { vector: searchedVector(queryVector, useful && { chunkIds: [], weight: useful.weight }), limit: search.limit, feedbackChunks: useful?.chunks ?? 0 }
@@ -480,8 +485,12 @@ export class ChunksRepository {
    * grows with the collection where the index does not. ef_search is at least 400: at 100 for a list of 50,
    * NFCorpus dev vector nDCG@10 fell by 0.011 (the graph misses neighbours of short idf-weighted questions),
    * at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. Hybrid search asks for
-   * less (HYBRID_EF_SEARCH, 100 with a 50-deep list): its keyword list makes up for neighbours the walk misses,
-   * NFCorpus dev hybrid nDCG@10 moved by 0.002, and the walk was most of what hybrid cost beyond keyword. When the index yields
+   * less (HYBRID_EF_SEARCH, used as it is): its keyword list makes up for neighbours the walk misses. The walk is
+   * most of what hybrid costs beyond keyword (NFCorpus dev's hybrid transactions replayed without their vector
+   * lists took less than half the PostgreSQL CPU). With NFCorpus and ArguAna in one index, HNSW buffers per hybrid
+   * statement on NFCorpus dev: 2,353 at ef_search 100, 2,092 at 80, 1,901 at 64, 1,900 at 50, 2,061 at 40
+   * (below the depth asked for, the iterative scan's resumed walks cost more than the smaller ef saves); hybrid
+   * nDCG@10 from 100 to 64: NFCorpus dev 0.3122 → 0.3123, ArguAna dev 0.4074 → 0.4070. When the index yields
    * fewer than `limit` rows (a collection with few chunks in a large table: the iterative scan gives up after
    * hnsw.max_scan_tuples), the exact list is read instead, so the list is never shorter than the collection
    * allows. With a filter the planner chooses, as a selective one is cheaper scanned exactly than found by

@@ -143,7 +143,7 @@ export class SearchService {
         return fused.map(({ item, score }) => ({ ...passages.get(item.chunkId)!, score }));
       },
       // The cheaper graph walk is hybrid's: the keyword list makes up for the neighbours it misses (README).
-      { vectorLimit: depth, minEfSearch: this.hybridEfSearch },
+      { vectorLimit: depth, efSearch: this.hybridEfSearch },
     );
   }
 
