@@ -1,13 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
+  anyTermQuery,
   Bm25Parameters,
   ChunksRepository,
   Collection,
   CollectionsRepository,
   DEFAULT_BM25,
   DocumentsRepository,
+  findMigrationsDir,
   NewChunk,
   TF_LEVELS,
   withTenant,
@@ -189,6 +193,49 @@ describe('BM25 keyword search in PostgreSQL', () => {
   test('indexes the occurrence levels the search assumes', async () => {
     const { rows } = await db.owner.query<{ terms: string[] }>(`SELECT bm25_terms(to_tsvector('english', repeat('kale ', 40))) AS terms`);
     assert.deepEqual(rows[0].terms, TF_LEVELS.map((level) => (level === 1 ? 'kale' : `kale ${level}`)));
+  });
+
+  test('a long question reads the BM25 index even after ANALYZE, which once made it scan every chunk (migration 0023)', async () => {
+    const collection = await newCollection('analysed');
+    // 2,000 chunks of 30 words out of 60: every word is in about 40 % of them, as common words are.
+    const vocabulary = Array.from({ length: 60 }, (_, i) => `term${i}x`);
+    let seed = 11;
+    const next = () => (seed = (seed * 1103515245 + 12345) % 2 ** 31);
+    const text = () => Array.from({ length: 30 }, () => vocabulary[next() % vocabulary.length]).join(' ');
+    for (let d = 0; d < 20; d++) await addDocument(collection, Array.from({ length: 100 }, text));
+    const question = anyTermQuery(collection.id, vocabulary.slice(0, 40).map((lexeme) => ({ lexeme, weight: 1, levels: [] })));
+    // The relations each plan node scans, and how: the candidate scan as the keyword statement writes it, under
+    // row-level security and without parallel workers, as searches run.
+    const scans = () =>
+      withTenant(db.pool, 'default', async (client) => {
+        await client.query('SET LOCAL max_parallel_workers_per_gather = 0');
+        const { rows } = await client.query(
+          'EXPLAIN (FORMAT JSON) SELECT id FROM chunks WHERE bm25_collection_terms(collection_id, tsv) @@ $1::tsquery',
+          [question],
+        );
+        const found: string[] = [];
+        const walk = (node: { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: unknown[] }) => {
+          found.push(`${node['Node Type']} ${node['Relation Name'] ?? node['Index Name'] ?? ''}`.trim());
+          for (const child of node.Plans ?? []) walk(child as typeof node);
+        };
+        walk(rows[0]['QUERY PLAN'][0].Plan);
+        return found;
+      });
+
+    // A database analysed before 0023 (autovacuum does it): statistics of the index's expression make the
+    // planner expect most chunks to match and recompute bm25_collection_terms for each.
+    await db.owner.query('ALTER INDEX chunks_bm25_terms_idx ALTER COLUMN 1 SET STATISTICS -1');
+    await db.owner.query('ANALYZE chunks');
+    assert.ok((await scans()).includes('Seq Scan chunks'), 'the data must be hostile enough to lead the planner astray');
+
+    // 0023 as it runs on such a database: its statistics go, and ANALYZE gathers none again.
+    await db.owner.query(readFileSync(join(findMigrationsDir(), '0023_bm25_index_without_statistics.sql'), 'utf8'));
+    await db.owner.query('ANALYZE chunks');
+    const plan = await scans();
+    assert.ok(plan.includes('Bitmap Index Scan chunks_bm25_terms_idx'), plan.join(' / '));
+    assert.ok(!plan.includes('Seq Scan chunks'), plan.join(' / '));
+    const hits = await chunks.searchKeyword({ tenant: 'default', collectionId: collection.id, limit: 5 }, vocabulary.slice(0, 40).join(' '), DEFAULT_BM25);
+    assert.equal(hits.length, 5);
   });
 
   test('statistics stay exact through deletes, cascades, re-ingestion and updates', async () => {
