@@ -576,7 +576,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       hybridFeedbackChunks: integer(env, 'HYBRID_FEEDBACK_CHUNKS', 5, 0, 50),
       hybridFeedbackWeight: decimal(env, 'HYBRID_FEEDBACK_WEIGHT', 1, 0, 100),
       hybridFeedbackMaxWords: integer(env, 'HYBRID_FEEDBACK_MAX_WORDS', 32, 0, 1_000),
-      hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 64, 10, 1_000),
+      hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 100, 10, 1_000),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };
