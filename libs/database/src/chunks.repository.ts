@@ -393,7 +393,7 @@ export class ChunksRepository {
     // A given ef_search is used as it is: as a floor under twice the depth it never applied to hybrid's 50-deep
     // list (HYBRID_EF_SEARCH 50 still walked with 100, the same nDCG and time).
     const efFor = (limit: number) => (options.efSearch !== undefined ? Math.trunc(options.efSearch) : efSearchFor(limit));
-    let efSearch: number | null = options.efSearch !== undefined ? efFor(0) : options.vectorLimit === undefined ? null : efFor(options.vectorLimit);
+    let efSearch: number | null = options.efSearch === undefined && options.vectorLimit === undefined ? null : efFor(options.vectorLimit ?? 0);
     const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
     return withTenantBatched(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
@@ -490,10 +490,10 @@ export class ChunksRepository {
    * lists took less than half the PostgreSQL CPU). With NFCorpus and ArguAna in one index, HNSW buffers per hybrid
    * statement on NFCorpus dev: 2,353 at ef_search 100, 2,092 at 80, 1,901 at 64, 1,900 at 50, 2,061 at 40
    * (below the depth asked for, the iterative scan's resumed walks cost more than the smaller ef saves); hybrid
-   * nDCG@10 from 100 to 64: NFCorpus dev 0.3122 → 0.3123, ArguAna dev 0.4074 → 0.4070, and on another load of the
-   * same chunks (another graph) NFCorpus dev 0.3115 → 0.3130, ArguAna dev 0.4094 → 0.4080: dev moved both ways, and hybrid still cost more
-   * than 1.5× keyword, so the default stays 100. When the index yields
-   * fewer than `limit` rows (a collection with few chunks in a large table: the iterative scan gives up after
+   * nDCG@10 from 100 to 64: NFCorpus dev 0.3122 → 0.3123, ArguAna dev 0.4074 → 0.4070, and on another load of
+   * the same chunks (another graph) NFCorpus dev 0.3115 → 0.3130, ArguAna dev 0.4094 → 0.4080: dev moved both
+   * ways, and hybrid still cost more than 1.5× keyword, so the default stays 100. When the index yields fewer
+   * than `limit` rows (a collection with few chunks in a large table: the iterative scan gives up after
    * hnsw.max_scan_tuples), the exact list is read instead, so the list is never shorter than the collection
    * allows. With a filter the planner chooses, as a selective one is cheaper scanned exactly than found by
    * walking the graph past every chunk it excludes.
