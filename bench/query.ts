@@ -3,8 +3,13 @@
 // (total time), and prints p50/p95/p99 and each half's throughput (questions answered per second) as JSON on its
 // last line.
 //
-//   npm run bench:query -- [--queries 300] [--concurrency 4] [--docs 200] [--dataset <BEIR dir>] [--url http://host:port --api-key <key>]
-//                           [--set NAME=VALUE]... [--collection NAME]
+//   npm run bench:query -- [--queries 300] [--concurrency 4] [--warm-up N] [--docs 200] [--dataset <BEIR dir>]
+//                           [--url http://host:port --api-key <key>] [--set NAME=VALUE]... [--collection NAME]
+//
+// Before timing, --warm-up further questions (3 × --concurrency unless said; none of the timed ones, so nothing
+// timed is answered from the cache) go through both routes, --concurrency at a time: an api's first hundred or
+// so questions cost it up to twice the CPU of later ones (V8 still compiling), and the phase timed first (SSE)
+// would otherwise carry all of it.
 //
 // The corpus is generated (--docs documents of 40 sentences) unless --dataset names a BEIR directory, whose
 // corpus and queries are used instead. Without --url it starts its own api and worker processes, configured by
@@ -24,6 +29,7 @@ const { values } = parseArgs({
   options: {
     queries: { type: 'string', default: '300' },
     concurrency: { type: 'string', default: '4' },
+    'warm-up': { type: 'string' },
     docs: { type: 'string', default: '200' },
     dataset: { type: 'string' },
     url: { type: 'string' },
@@ -61,16 +67,19 @@ function percentiles(samples: number[]) {
 async function main(): Promise<void> {
   const total = Number(values.queries);
   const concurrency = Number(values.concurrency);
+  const warmUpCount = values['warm-up'] === undefined ? 3 * concurrency : Number(values['warm-up']);
   const system = await benchSystem(values.url, settingsFrom(values.set!), values['api-key']);
   try {
     if (values.collection && !(values.url && values.dataset)) throw new Error('--collection needs --url and --dataset: the questions of a corpus loaded into a running system');
     const collection = values.collection ?? `bench-query-${randomBytes(3).toString('hex')}`;
     const { docs, questions } = values.collection
-      ? await loadedDataset(system.baseUrl, resolve(values.dataset!), collection, total)
+      ? await loadedDataset(system.baseUrl, resolve(values.dataset!), collection, total + warmUpCount)
       : values.dataset
-      ? await ingestDataset(system.baseUrl, resolve(values.dataset), collection, concurrency, total)
-      : await ingestGenerated(system.baseUrl, collection, Number(values.docs), concurrency, total);
-    console.log(`ingested ${docs} documents into "${collection}"; asking ${questions.length} questions, ${concurrency} at a time`);
+      ? await ingestDataset(system.baseUrl, resolve(values.dataset), collection, concurrency, total + warmUpCount)
+      : await ingestGenerated(system.baseUrl, collection, Number(values.docs), concurrency, total + warmUpCount);
+    const timed = questions.slice(0, total);
+    const warmUp = questions.slice(total);
+    console.log(`ingested ${docs} documents into "${collection}"; asking ${timed.length} questions after ${warmUp.length} to warm up, ${concurrency} at a time`);
 
     const firstByte: number[] = [];
     const retrievalEvent: number[] = [];
@@ -78,10 +87,14 @@ async function main(): Promise<void> {
     const jsonTotal: number[] = [];
     let errors = 0;
     let cached = 0;
-    const streamed = questions.slice(0, Math.ceil(questions.length / 2));
-    const plain = questions.slice(streamed.length);
-    // A warm-up query, so connection set-up and lazy initialisation are not in the figures.
+    const streamed = timed.slice(0, Math.ceil(timed.length / 2));
+    const plain = timed.slice(streamed.length);
+    // Connection set-up, lazy initialisation and V8's compiling stay out of the figures (see the top).
     await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'warm-up question', collection } });
+    await forEachConcurrently(warmUp.entries(), concurrency, async ([i, query]) => {
+      if (i % 2 === 0) await postSse(system.baseUrl, '/v1/query', { query, collection });
+      else await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query, collection } });
+    });
 
     const sseStarted = performance.now();
     await forEachConcurrently(streamed, concurrency, async (query) => {
@@ -115,7 +128,8 @@ async function main(): Promise<void> {
     console.log(
       JSON.stringify({
         docs,
-        queries: questions.length,
+        queries: timed.length,
+        warm_up: warmUp.length,
         concurrency,
         sse: {
           first_byte_ms: percentiles(firstByte),
