@@ -113,10 +113,16 @@ export interface BothLists {
   vector: RankedChunk[];
 }
 
+/** The rule when it asks for any feedback (some chunks, some weight); otherwise none. */
+function usefulRule(rule: FeedbackRule | undefined): FeedbackRule | undefined {
+  return rule && rule.chunks > 0 && rule.weight > 0 ? rule : undefined;
+}
+
 /** The feedback a rule draws from a keyword list: none when the list is empty. */
 export function feedbackFrom(rule: FeedbackRule | undefined, keyword: RankedChunk[]): VectorFeedback | undefined {
-  if (!rule || rule.chunks === 0 || rule.weight === 0 || keyword.length === 0) return undefined;
-  return { chunkIds: keyword.slice(0, rule.chunks).map((hit) => hit.chunkId), weight: rule.weight };
+  const useful = usefulRule(rule);
+  if (!useful || keyword.length === 0) return undefined;
+  return { chunkIds: keyword.slice(0, useful.chunks).map((hit) => hit.chunkId), weight: useful.weight };
 }
 
 /** A vector list asked for in the statement of a keyword list's first round (see ChunkReader.rankBoth). */
@@ -414,7 +420,7 @@ export class ChunksRepository {
           const [statistics, queryVector] = await settleBoth(this.keywordStatistics(client, collectionId, query), embedding);
           // A filtered list, or one needing another ef_search, goes the ordinary way (rare: hybrid asks with its planned depth).
           const merged = !search.filter && efSearch === efFor(search.limit);
-          const useful = rule && rule.chunks > 0 && rule.weight > 0 ? rule : undefined;
+          const useful = usefulRule(rule);
           const alongside = merged
             ? { vector: searchedVector(queryVector, useful && { chunkIds: [], weight: useful.weight }), limit: search.limit, feedbackChunks: useful?.chunks ?? 0 }
             : undefined;
