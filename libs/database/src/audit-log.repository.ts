@@ -56,9 +56,11 @@ export class AuditLogRepository {
 
   /** Newest first; `beforeId` continues after the last entry of the previous page. */
   async list(limit: number, beforeId?: string): Promise<AuditEntry[]> {
+    // Ordered by the table's column, named with the table: a bare `id` in ORDER BY is the output column,
+    // id::text, which put entry 9999 before 50000 and sorted the whole table rather than reading the key backwards.
     const { rows } = await this.pool.query<AuditRow>(
       `SELECT id::text, actor_key_id, actor_key_prefix, actor_role, actor_tenant, action, target, details, created_at
-       FROM audit_log WHERE ($2::bigint IS NULL OR id < $2::bigint) ORDER BY id DESC LIMIT $1`,
+       FROM audit_log WHERE ($2::bigint IS NULL OR id < $2::bigint) ORDER BY audit_log.id DESC LIMIT $1`,
       [limit, beforeId ?? null],
     );
     return rows.map(toEntry);

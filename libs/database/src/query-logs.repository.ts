@@ -187,8 +187,9 @@ export class QueryLogsRepository {
       tenantQuery<{ id: string; tenant: string; query_text: string; query_flagged: boolean; flagged_chunks: number; created_at: Date }>(
         this.pool,
         scope,
+        // query_logs.id, not the output column id::text, breaks ties (as numbers).
         `SELECT id::text, tenant, query_text, query_flagged, flagged_chunks, created_at FROM query_logs
-         WHERE ${flagged} ORDER BY created_at DESC, id DESC LIMIT $2`,
+         WHERE ${flagged} ORDER BY created_at DESC, query_logs.id DESC LIMIT $2`,
         [since, recentLimit],
       ),
     ]);

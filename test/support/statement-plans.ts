@@ -1,0 +1,65 @@
+import { Client, Pool } from 'pg';
+import { TenantScope, withTenant } from '@app/database';
+
+/** A statement as a repository sent it: its text and parameters. */
+export interface SentStatement {
+  text: string;
+  values: unknown[];
+}
+
+/**
+ * The statements `work` sends whose text matches `pattern` (every client of the process is watched, so `work`
+ * should be the only thing running). They are sent unchanged; planStatement explains them afterwards.
+ */
+export async function captureStatements(pattern: RegExp, work: () => Promise<unknown>): Promise<SentStatement[]> {
+  const query = Client.prototype.query;
+  const sent: SentStatement[] = [];
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    const [first, second] = args as [string | { text: string; values?: unknown[] }, unknown];
+    const text = typeof first === 'string' ? first : first?.text;
+    if (typeof text === 'string' && pattern.test(text)) {
+      sent.push({ text, values: Array.isArray(second) ? second : (typeof first === 'object' && first.values) || [] });
+    }
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await work();
+  } finally {
+    Client.prototype.query = query;
+  }
+  return sent;
+}
+
+/** A plan node as EXPLAIN (FORMAT JSON) gives it, the fields the tests read. */
+export interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  'Index Name'?: string;
+  'Scan Direction'?: string;
+  'Actual Rows'?: number;
+  'Actual Loops'?: number;
+  'Rows Removed by Filter'?: number;
+  'Shared Hit Blocks'?: number;
+  'Shared Read Blocks'?: number;
+  Plans?: PlanNode[];
+}
+
+/** Every node of a plan, depth first. */
+export function planNodes(node: PlanNode): PlanNode[] {
+  return [node, ...(node.Plans ?? []).flatMap(planNodes)];
+}
+
+/** A node as one line: its type, relation and index ("Index Scan audit_log audit_log_pkey"). */
+export const describeNode = (node: PlanNode): string =>
+  [node['Node Type'], node['Relation Name'], node['Index Name']].filter(Boolean).join(' ');
+
+/**
+ * The plan of `statement` run as the application runs it: as the application role, in a transaction scoped to
+ * `scope` (row-level security applies), with its parameters, analysed (the statement runs; use it for reads).
+ */
+export async function planStatement(pool: Pool, scope: TenantScope, statement: SentStatement): Promise<PlanNode> {
+  return withTenant(pool, scope, async (client) => {
+    const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${statement.text}`, statement.values);
+    return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+  });
+}
