@@ -1,9 +1,15 @@
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { describe, test } from 'node:test';
 import {
   ALL_TENANTS,
   AuditLogRepository,
+  CollectionsRepository,
   ConversationsRepository,
+  DocumentsRepository,
+  findMigrationsDir,
+  TenantUsageRepository,
 } from '@app/database';
 import { captureStatements, describeNode, PlanNode, planNodes, planStatement } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
@@ -73,5 +79,52 @@ describe('read statements on an analysed database (real PostgreSQL)', () => {
     // An admin's list (every tenant) still pages through all of them, newest first.
     const all = await conversations.list(ALL_TENANTS, 5);
     assert.deepEqual(all.map((conversation) => conversation.title), ['c3030', 'c3029', 'c3028', 'c3027', 'c3026']);
+  });
+
+  test('documents ready in a window are found by when they finished, not by reading every document (migration 0025)', async () => {
+    const documents = new DocumentsRepository(db.pool);
+    const usage = new TenantUsageRepository(db.pool);
+    const collection = await new CollectionsRepository(db.pool).getOrCreate('default', 'finished', 'test', 8);
+    // 3,000 documents over 90 days, in the order ingestion finishes them: nearly all ready, 20 in the last hour.
+    await db.owner.query(
+      `INSERT INTO blobs (sha256, size, backend) SELECT md5(i::text) || md5('b' || i), 1000, 'local' FROM generate_series(1, 3000) i`,
+    );
+    await db.owner.query(
+      `INSERT INTO documents (id, collection_id, title, media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, job_id,
+                              tenant, status, stage, pages_total, created_at, started_at, finished_at)
+       SELECT gen_random_uuid(), $1, 'd' || i, 'text/plain', md5(i::text) || md5('b' || i), 1000, 500, 0, 'ingest-' || i, 'default',
+              CASE WHEN i % 20 = 0 THEN 'failed' ELSE 'ready' END, CASE WHEN i % 20 = 0 THEN 'extract' ELSE 'done' END, 2,
+              f - interval '1 minute', f - interval '1 minute', f
+       FROM generate_series(1, 3000) i, LATERAL (SELECT CASE WHEN i > 2979 THEN now() - (3000 - i) * interval '2 minutes'
+                                                            ELSE now() - interval '2 hours' - (2979 - i) * interval '43 minutes' END AS f) t`,
+      [collection.id],
+    );
+    const since = new Date(Date.now() - 3600_000);
+    const { rows: [{ recent }] } = await db.owner.query<{ recent: number }>(
+      `SELECT count(*)::int AS recent FROM documents WHERE status = 'ready' AND finished_at >= $1`, [since]);
+    const today = new Date(new Date().toISOString().slice(0, 10));
+    const statements = () =>
+      captureStatements(/finished_at >= \$1/, async () => {
+        const buckets = await documents.finishedPerBucket(ALL_TENANTS, since, 300);
+        assert.equal(buckets.reduce((sum, bucket) => sum + bucket.documents, 0), recent);
+        const days = await usage.dailyIngestion(ALL_TENANTS, new Date(today.getTime() - 6 * 86_400_000), new Date(today.getTime() + 86_400_000));
+        assert.ok(days.length > 0);
+      });
+    const documentScans = async () =>
+      Promise.all((await statements()).map(async (statement) => scansOf(await planStatement(db.pool, ALL_TENANTS, statement), 'documents').map(describeNode)));
+
+    // The database as it was before 0025, analysed: statistics say nearly every document is ready.
+    await db.owner.query('DROP INDEX documents_ready_finished_idx');
+    await db.owner.query('ANALYZE documents');
+    assert.deepEqual(await documentScans(), [['Seq Scan documents'], ['Seq Scan documents']], 'the data must lead the planner to the table');
+
+    await db.owner.query(readFileSync(join(findMigrationsDir(), '0025_ready_documents_by_finish.sql'), 'utf8'));
+    await db.owner.query('ANALYZE documents');
+    for (const scans of await documentScans()) {
+      assert.equal(scans.length, 1);
+      assert.match(scans[0], /^(Bitmap Heap Scan|Index Scan) documents/);
+    }
+    const plans = await Promise.all((await statements()).map((statement) => planStatement(db.pool, ALL_TENANTS, statement)));
+    for (const plan of plans) assert.ok(planNodes(plan).some((node) => node['Index Name'] === 'documents_ready_finished_idx'), summary(plan));
   });
 });
