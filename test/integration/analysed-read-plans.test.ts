@@ -21,6 +21,16 @@ import { useDatabase } from '../support/test-env';
 describe('read statements on an analysed database (real PostgreSQL)', () => {
   const db = useDatabase();
 
+  // The indexes of migration 0025, gone (the database as it was before it) and back, each time analysed.
+  const withoutMigration0025 = async () => {
+    await db.owner.query('DROP INDEX documents_ready_finished_idx, documents_tenant_status_created_idx');
+    await db.owner.query('ANALYZE documents');
+  };
+  const applyMigration0025 = async () => {
+    await db.owner.query(readFileSync(join(findMigrationsDir(), '0025_document_listing_indexes.sql'), 'utf8'));
+    await db.owner.query('ANALYZE documents');
+  };
+
   const scansOf = (plan: PlanNode, relation: string) => planNodes(plan).filter((node) => node['Relation Name'] === relation);
   const summary = (plan: PlanNode) => planNodes(plan).map(describeNode).join(' / ');
 
@@ -114,17 +124,61 @@ describe('read statements on an analysed database (real PostgreSQL)', () => {
       Promise.all((await statements()).map(async (statement) => scansOf(await planStatement(db.pool, ALL_TENANTS, statement), 'documents').map(describeNode)));
 
     // The database as it was before 0025, analysed: statistics say nearly every document is ready.
-    await db.owner.query('DROP INDEX documents_ready_finished_idx');
-    await db.owner.query('ANALYZE documents');
+    await withoutMigration0025();
     assert.deepEqual(await documentScans(), [['Seq Scan documents'], ['Seq Scan documents']], 'the data must lead the planner to the table');
 
-    await db.owner.query(readFileSync(join(findMigrationsDir(), '0025_ready_documents_by_finish.sql'), 'utf8'));
-    await db.owner.query('ANALYZE documents');
+    await applyMigration0025();
     for (const scans of await documentScans()) {
       assert.equal(scans.length, 1);
       assert.match(scans[0], /^(Bitmap Heap Scan|Index Scan) documents/);
     }
     const plans = await Promise.all((await statements()).map((statement) => planStatement(db.pool, ALL_TENANTS, statement)));
     for (const plan of plans) assert.ok(planNodes(plan).some((node) => node['Index Name'] === 'documents_ready_finished_idx'), summary(plan));
+  });
+
+  test("a tenant's documents of one status are listed from an index in that order, not gathered from every tenant (migration 0025)", async () => {
+    const documents = new DocumentsRepository(db.pool);
+    const collections = new CollectionsRepository(db.pool);
+    const large = await collections.getOrCreate('large', 'docs', 'test', 8);
+    const small = await collections.getOrCreate('small', 'docs', 'test', 8);
+    // 3,000 documents of a large tenant and 100 of a small one over 90 days, one in twenty failed; in upload order.
+    await db.owner.query(
+      `INSERT INTO blobs (sha256, size, backend) SELECT md5(i::text) || md5('l' || i), 1000, 'local' FROM generate_series(1, 3100) i`,
+    );
+    await db.owner.query(
+      `INSERT INTO documents (id, collection_id, title, media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, job_id,
+                              tenant, status, stage, created_at)
+       SELECT gen_random_uuid(), CASE WHEN i % 31 = 0 THEN $2::uuid ELSE $1::uuid END, 'l' || i, 'text/plain', md5(i::text) || md5('l' || i),
+              1000, 500, 0, 'ingest-l' || i, CASE WHEN i % 31 = 0 THEN 'small' ELSE 'large' END,
+              CASE WHEN i % 20 = 7 THEN 'failed' ELSE 'ready' END, CASE WHEN i % 20 = 7 THEN 'extract' ELSE 'done' END,
+              now() - (3100 - i) * interval '42 minutes'
+       FROM generate_series(1, 3100) i`,
+      [large.id, small.id],
+    );
+    const { rows: [{ failed }] } = await db.owner.query<{ failed: number }>(
+      `SELECT count(*)::int AS failed FROM documents WHERE tenant = 'small' AND status = 'failed'`);
+    const statements = () =>
+      captureStatements(/FROM documents d JOIN collections c/, async () => {
+        const page = await documents.list({ tenant: 'small', status: 'failed', limit: 20 });
+        assert.equal(page.length, failed);
+        assert.ok(page.every(({ document }) => document.status === 'failed'));
+      });
+    const documentScans = async () => {
+      const [statement] = await statements();
+      return planNodes(await planStatement(db.pool, 'small', statement)).filter((node) => /documents/.test(describeNode(node)));
+    };
+
+    await withoutMigration0025();
+    // Rows and index entries the scans of documents read (plus those they dropped), against the page they return.
+    const read = (nodes: PlanNode[]) =>
+      nodes.reduce((sum, node) => sum + ((node['Actual Rows'] ?? 0) + (node['Rows Removed by Filter'] ?? 0)) * (node['Actual Loops'] ?? 1), 0);
+    const before = await documentScans();
+    // Every tenant's failed documents, or the tenant's documents of every status (here both, ANDed).
+    assert.ok(read(before) > 10 * failed, before.map(describeNode).join(' / '));
+
+    await applyMigration0025();
+    const after = await documentScans();
+    assert.deepEqual(after.map(describeNode), ['Index Scan documents documents_tenant_status_created_idx'], after.map(describeNode).join(' / '));
+    assert.equal(read(after), failed, 'reads the tenant\'s documents of that status, and no others');
   });
 });
