@@ -316,10 +316,11 @@ export class ChunksRepository {
    * Over halfvec (migration 0024 replaced the `vector` ones): pgvector indexes it up to 4,000 dimensions (`vector`
    * up to 2,000; text-embedding-3-large has 3,072), and the index is a third of the size (13,040 chunks of 1,024
    * dimensions: 33 MB against 100 MB, which did not fit beside the table in 128 MB of shared buffers). A walk
-   * reads as many buffers either way (an element and its neighbours per visit), but smaller ones from memory with
-   * cheaper distances: on NFCorpus dev, a hybrid statement took 8.2 ms instead of 9.4 (alternated, EXPLAIN
-   * ANALYZE) and the vector mode's list 16.9 instead of 22.1, with the same ranking (dev nDCG@10 NFCorpus hybrid
-   * 0.3123 both, vector 0.2592 → 0.2591; ArguAna hybrid 0.4080 → 0.4081, vector 0.3705 both; same chunks).
+   * reads as many buffers either way (an element and its neighbours per visit) and its CPU goes mostly on
+   * visiting elements, not on distances (9 % of it in perf), so it costs only a little less: PostgreSQL CPU a
+   * question on NFCorpus dev, hybrid 10.0–11.4 ms against 11.4–12.3, the vector mode 12.8–14.2 against
+   * 15.0–15.5; writes about 0.8 of the CPU (bench:chunk-writes). The same ranking on the same chunks, dev
+   * nDCG@10: NFCorpus hybrid 0.3123 both, vector 0.2592 → 0.2591; ArguAna hybrid 0.4080 → 0.4081, vector 0.3705.
    *
    * Built with pgvector's defaults (m 16, ef_construction 64) on purpose. m 12 costs about a third less
    * PostgreSQL CPU per distinct vector written (`npm run bench:chunk-writes -- --file … --variants
