@@ -8,7 +8,7 @@
 //   ginnofast  the BM25 terms index without its pending list (fastupdate off); gin16mb with a 16 MB one
 //   ef32 / m8  the HNSW index with ef_construction 32 / m 8 (a recall trade: a ranking decision, not made here)
 //   m<M>ef<EF> the HNSW index built WITH (m = M, ef_construction = EF), e.g. m8ef40, m16ef64 (pgvector's own defaults)
-//   half       the HNSW index over halfvec
+//   vector     the HNSW index over `vector`, as before migration 0024 (the schema's is over halfvec)
 // Run variants alternately (the machine is shared) and compare them within one run.
 // --pages N: the PDF repeated with qpdf to N pages, as bench:ingest --source does. --vectors text: each chunk's
 // vector derived from its text (as bench:ingest's embedding server does), so repeated texts repeat vectors.
@@ -45,26 +45,26 @@ const DIMENSION = 1536;
 
 const VARIANTS: Record<string, string[]> = {
   full: [],
-  nohnsw: [`DROP INDEX chunks_embedding_hnsw_${DIMENSION}`],
+  nohnsw: [`DROP INDEX chunks_embedding_halfvec_hnsw_${DIMENSION}`],
   nogin: ['DROP INDEX chunks_bm25_terms_idx'],
   nostats: ['ALTER TABLE chunks DISABLE TRIGGER chunks_bm25_insert'],
   ginnofast: ['ALTER INDEX chunks_bm25_terms_idx SET (fastupdate = off)'],
   gin16mb: ['ALTER INDEX chunks_bm25_terms_idx SET (gin_pending_list_limit = 16384)'],
-  ef32: hnsw('vector', 'WITH (ef_construction = 32)'),
-  m8: hnsw('vector', 'WITH (m = 8)'),
-  half: hnsw('halfvec', ''),
+  ef32: hnsw('halfvec', 'WITH (ef_construction = 32)'),
+  m8: hnsw('halfvec', 'WITH (m = 8)'),
+  vector: hnsw('vector', ''),
 };
 
 /** A named variant, or m<M>ef<EF>: the HNSW index with those build parameters. */
 function statementsOf(variant: string): string[] | undefined {
   if (variant in VARIANTS) return VARIANTS[variant];
   const built = /^m(\d+)ef(\d+)$/.exec(variant);
-  return built ? hnsw('vector', `WITH (m = ${built[1]}, ef_construction = ${built[2]})`) : undefined;
+  return built ? hnsw('halfvec', `WITH (m = ${built[1]}, ef_construction = ${built[2]})`) : undefined;
 }
 
 function hnsw(type: 'vector' | 'halfvec', options: string): string[] {
   return [
-    `DROP INDEX chunks_embedding_hnsw_${DIMENSION}`,
+    `DROP INDEX chunks_embedding_halfvec_hnsw_${DIMENSION}`,
     `CREATE INDEX chunks_embedding_variant ON chunks USING hnsw ((embedding::${type}(${DIMENSION})) ${type}_cosine_ops) ${options} WHERE embedding_dim = ${DIMENSION}`,
   ];
 }

@@ -212,10 +212,10 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
     assert.match(keyword, /Index Scan on chunks_bm25_terms_idx/);
     const vector = await plan(
       `SELECT id FROM chunks WHERE collection_id = $1 AND embedding_dim = ${DIMENSION}
-       ORDER BY embedding::vector(${DIMENSION}) <=> $2::vector(${DIMENSION}) LIMIT 3`,
+       ORDER BY embedding::halfvec(${DIMENSION}) <=> $2::halfvec(${DIMENSION}) LIMIT 3`,
       [collection.id, `[${axis(0).join(',')}]`],
     );
-    assert.match(vector, new RegExp(`Index Scan using chunks_embedding_hnsw_${DIMENSION}`));
+    assert.match(vector, new RegExp(`Index Scan using chunks_embedding_halfvec_hnsw_${DIMENSION}`));
   });
 
   test('modes and settings sent with BEGIN hold for that transaction only, and cannot replace the tenant', async () => {

@@ -36,6 +36,13 @@ test('an OpenAI key switches both providers to openai', () => {
   assert.equal(config.llm.provider, 'openai');
 });
 
+test('embedding dimensions go up to 4,000, which the halfvec HNSW index takes: text-embedding-3-large keeps its 3,072', () => {
+  const openai = { OPENAI_API_KEY: 'sk-test', OPENAI_BASE_URL: 'http://127.0.0.1:9/v1' };
+  assert.equal(loadConfig({ ...openai, EMBEDDING_MODEL: 'text-embedding-3-large' }).embedding.dimension, 3072);
+  assert.equal(loadConfig({ EMBEDDING_DIMENSION: '4000' }).embedding.dimension, 4000);
+  assert.throws(() => loadConfig({ EMBEDDING_DIMENSION: '4001' }), /EMBEDDING_DIMENSION must be between 8 and 4000, got 4001/);
+});
+
 test('a bad value stops boot with a message naming the variable', () => {
   const cases: [Record<string, string>, RegExp][] = [
     [{ PORT: 'eighty' }, /PORT must be a whole number/],

@@ -453,6 +453,9 @@ function s3Settings(env: Env): S3Settings {
 /** S3's limit for one CopyObject, with which the S3 blob store publishes an upload under its hash. */
 const S3_MAX_COPY_BYTES = 5 * 1024 ** 3;
 
+/** pgvector's limit for an HNSW index over halfvec. */
+const MAX_EMBEDDING_DIMENSION = 4000;
+
 const DEFAULT_OPENAI_EMBEDDING_DIMENSIONS: Record<string, number> = {
   'text-embedding-3-small': 1536,
   'text-embedding-3-large': 3072,
@@ -471,8 +474,9 @@ export function loadConfig(env: Env = process.env): AppConfig {
     read(env, 'EMBEDDING_MODEL') ?? (embeddingProvider === 'openai' ? 'text-embedding-3-small' : 'local-hash-v2');
   // The local embedder's default was chosen by measurement (LOCAL_EMBEDDING_DIMENSION in libs/embeddings).
   const defaultDimension = embeddingProvider === 'openai' ? DEFAULT_OPENAI_EMBEDDING_DIMENSIONS[embeddingModel] ?? 1536 : 1024;
-  // pgvector's HNSW index takes at most 2,000 dimensions for the `vector` type.
-  const dimension = integer(env, 'EMBEDDING_DIMENSION', defaultDimension, 8, 2000);
+  // The HNSW index is over halfvec (see ChunksRepository.ensureVectorIndex), which pgvector indexes up to 4,000
+  // dimensions; text-embedding-3-large's 3,072 fits.
+  const dimension = integer(env, 'EMBEDDING_DIMENSION', defaultDimension, 8, MAX_EMBEDDING_DIMENSION);
 
   const chunkTokens = integer(env, 'CHUNK_TOKENS', 500, 50, 4000);
   const overlapTokens = integer(env, 'CHUNK_OVERLAP_TOKENS', 80, 0, 2000);

@@ -185,8 +185,12 @@ interface ListShape<T extends RankedChunk> {
 
 /**
  * The nearest `limit` ready chunks of a collection by cosine distance, best first. `values` are the collection,
- * the query vector (an expression of type vector(dim)) and the limit, as placeholders or literals; `filterSql`
- * an extra condition (or ''). The distance is computed once and named, so the vector appears once in the text.
+ * the query vector (an expression of type halfvec(dim), see queryVectorSql) and the limit, as placeholders or
+ * literals; `filterSql` an extra condition (or ''). The distance is computed once and named, so the vector
+ * appears once in the text. It is the halfvec distance the index orders by, and the score too: it differs from
+ * the full vectors' cosine by less than 5e-5 (one NFCorpus question against all 13,040 chunks of NFCorpus and
+ * ArguAna), and exact scores computed from the full vectors ranked the same (dev nDCG@10 equal to four places)
+ * while reading each returned row's vector out of TOAST a second time (about 200 more buffers a hybrid statement).
  * The outer order is by score, not distance: an iterative index scan returns rows only roughly in order
  * (relaxed_order), and ordering by the inner query's own key would let the planner skip the sort.
  */
@@ -197,7 +201,7 @@ function nearestChunksSql(
   columns: string,
 ): string {
   return `SELECT *, 1 - distance AS score FROM (
-         SELECT ${columns}, c.embedding::vector(${dim}) <=> ${vector} AS distance
+         SELECT ${columns}, c.embedding::halfvec(${dim}) <=> ${vector} AS distance
          FROM chunks c JOIN documents d ON d.id = c.document_id
          WHERE c.collection_id = ${collection} AND c.embedding_dim = ${dim} AND d.status = 'ready' ${filterSql}
          ORDER BY distance
@@ -206,7 +210,7 @@ function nearestChunksSql(
 }
 
 /**
- * The query vector of a vector list as SQL: `vector` (a literal or placeholder) alone, or with feedback the
+ * The query vector of a vector list as halfvec SQL: `vector` (a literal or placeholder) alone, or with feedback the
  * vector plus the weighted mean of the feedback chunks, computed by the statement that searches with it rather
  * than read out and sent back (a round trip, and 1,000-odd numbers printed and parsed each way). Cosine distance
  * ignores length, so q + w·mean is searched as q/w + mean: the caller divides, the SQL only adds (pgvector's
@@ -214,8 +218,8 @@ function nearestChunksSql(
  * the HNSW index still orders by it.
  */
 function queryVectorSql(dim: number, collection: string, vector: string, chunkIds: string | null): string {
-  if (chunkIds === null) return `${vector}::vector(${dim})`;
-  return `(SELECT sum(v)::vector(${dim}) FROM (
+  if (chunkIds === null) return `${vector}::halfvec(${dim})`;
+  return `(SELECT sum(v)::halfvec(${dim}) FROM (
            SELECT ${vector}::vector AS v
            UNION ALL
            SELECT avg(embedding) FROM chunks WHERE collection_id = ${collection} AND id = ANY(${chunkIds}::bigint[])) terms)`;
@@ -309,6 +313,15 @@ export class ChunksRepository {
    * Creates the HNSW index for one embedding dimension. The column is untyped (collections may use different
    * models), so each dimension gets a partial expression index that vector searches match exactly.
    *
+   * Over halfvec (migration 0024 replaced the `vector` ones): pgvector indexes it up to 4,000 dimensions (`vector`
+   * up to 2,000; text-embedding-3-large has 3,072), and the index is a third of the size (13,040 chunks of 1,024
+   * dimensions: 33 MB against 100 MB, which did not fit beside the table in 128 MB of shared buffers). A walk
+   * reads as many buffers either way (an element and its neighbours per visit) and its CPU goes mostly on
+   * visiting elements, not on distances (9 % of it in perf), so it costs only a little less: PostgreSQL CPU a
+   * question on NFCorpus dev, hybrid 10.0–11.4 ms against 11.4–12.3, the vector mode 12.8–14.2 against
+   * 15.0–15.5; writes about 0.8 of the CPU (bench:chunk-writes). The same ranking on the same chunks, dev
+   * nDCG@10: NFCorpus hybrid 0.3123 both, vector 0.2592 → 0.2591; ArguAna hybrid 0.4080 → 0.4081, vector 0.3705.
+   *
    * Built with pgvector's defaults (m 16, ef_construction 64) on purpose. m 12 costs about a third less
    * PostgreSQL CPU per distinct vector written (`npm run bench:chunk-writes -- --file … --variants
    * m16ef64,m12ef64`: 0.59–0.71 of m 16's in five pairs), but it lost ranking once the graph held more than one
@@ -323,8 +336,8 @@ export class ChunksRepository {
       // Serialises api and worker starting together: concurrent CREATE INDEX IF NOT EXISTS can still collide.
       await client.query('SELECT pg_advisory_xact_lock(7201312)');
       await client.query(
-        `CREATE INDEX IF NOT EXISTS chunks_embedding_hnsw_${dim} ON chunks
-         USING hnsw ((embedding::vector(${dim})) vector_cosine_ops) WHERE embedding_dim = ${dim}`,
+        `CREATE INDEX IF NOT EXISTS chunks_embedding_halfvec_hnsw_${dim} ON chunks
+         USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops) WHERE embedding_dim = ${dim}`,
       );
     });
   }
@@ -493,7 +506,8 @@ export class ChunksRepository {
    * at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. Hybrid search asks for
    * less (HYBRID_EF_SEARCH, used as it is): its keyword list makes up for neighbours the walk misses. The walk is
    * most of what hybrid costs beyond keyword (NFCorpus dev's hybrid transactions replayed without their vector
-   * lists took less than half the PostgreSQL CPU). With NFCorpus and ArguAna in one index, HNSW buffers per hybrid
+   * lists took less than half the PostgreSQL CPU). With NFCorpus and ArguAna in one index (then over `vector`; a
+   * walk over halfvec reads as many, 2,300 against 2,281 at 100 on another load), HNSW buffers per hybrid
    * statement on NFCorpus dev: 2,353 at ef_search 100, 2,092 at 80, 1,901 at 64, 1,900 at 50, 2,061 at 40
    * (below the depth asked for, the iterative scan's resumed walks cost more than the smaller ef saves); hybrid
    * nDCG@10 from 100 to 64: NFCorpus dev 0.3122 → 0.3123, ArguAna dev 0.4074 → 0.4070, and on another load of

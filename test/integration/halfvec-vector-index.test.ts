@@ -1,0 +1,109 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { before, describe, test } from 'node:test';
+import { Client } from 'pg';
+import { ChunksRepository, CollectionsRepository, findMigrationsDir } from '@app/database';
+import { useDatabase } from '../support/test-env';
+import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
+
+// text-embedding-3-large's dimension: past the 2,000 that pgvector's HNSW takes over `vector`.
+const DIMENSION = 3072;
+const CHUNKS = 40;
+
+/** A unit vector from a seed (a linear congruential generator): the same on every run, and not along any axis. */
+function unitVector(seed: number): Float32Array {
+  const vector = new Float32Array(DIMENSION);
+  let state = (seed * 2654435761) >>> 0;
+  for (let i = 0; i < DIMENSION; i++) {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    vector[i] = state / 2 ** 32 - 0.5;
+  }
+  const norm = Math.hypot(...vector);
+  return vector.map((value) => value / norm);
+}
+
+/**
+ * The statements `work` sends that order by vector distance, each with the batch it went out in (BEGIN and the
+ * settings before it): what is needed to EXPLAIN it as it ran.
+ */
+async function vectorBatches(work: () => Promise<unknown>): Promise<string[][]> {
+  const query = Client.prototype.query;
+  const batches: string[][] = [];
+  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+    if (typeof args[0] === 'string' && args[0].includes('<=>')) batches.push(args[0].split(';\n'));
+    return (query as (...a: unknown[]) => unknown).apply(this, args);
+  } as typeof query;
+  try {
+    await work();
+  } finally {
+    Client.prototype.query = query;
+  }
+  return batches;
+}
+
+describe('the HNSW index over halfvec', () => {
+  const db = useDatabase();
+  let chunks: ChunksRepository;
+  let collectionId: string;
+
+  before(async () => {
+    chunks = new ChunksRepository(db.pool);
+    const collection = await new CollectionsRepository(db.pool).getOrCreate('default', 'large', 'text-embedding-3-large', DIMENSION);
+    collectionId = collection.id;
+    const id = randomUUID();
+    await createTestDocument(db.pool, {
+      id, tenant: 'default', collectionId, title: 'large', filename: null, mediaType: 'text/plain',
+      byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
+    });
+    const rows = Array.from({ length: CHUNKS }, (_, i) => ({ ordinal: i, text: `chunk ${i}`, pageStart: 1, pageEnd: 1, tokenCount: 2, embedding: unitVector(i + 1) }));
+    await chunks.upsertMany('default', id, collectionId, rows);
+    await markTestDocumentReady(db.pool, 'default', id, 1, CHUNKS);
+  });
+
+  test('a 3,072-dimension collection gets an index, and a vector search walks it', async () => {
+    await chunks.ensureVectorIndex(DIMENSION);
+    const { rows: indexes } = await db.owner.query<{ indexdef: string }>(
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'chunks' AND indexname = $1`,
+      [`chunks_embedding_halfvec_hnsw_${DIMENSION}`],
+    );
+    assert.equal(indexes.length, 1);
+    assert.match(indexes[0].indexdef, /USING hnsw \(\(\(embedding\)::halfvec\(3072\)\) halfvec_cosine_ops\)/);
+
+    const query = unitVector(7);
+    let hits: Awaited<ReturnType<ChunksRepository['searchVector']>> = [];
+    const batches = await vectorBatches(async () => {
+      hits = await chunks.searchVector({ tenant: 'default', collectionId, limit: 10 }, query);
+    });
+    assert.equal(hits.length, 10);
+    assert.equal(hits[0].text, 'chunk 6');
+    assert.ok(Math.abs(hits[0].score - 1) < 1e-3, `the chunk's own vector scores about 1, got ${hits[0].score}`);
+
+    // The search's own statement, explained in a transaction set up as its batch set it up.
+    assert.equal(batches.length, 1);
+    const client = await db.pool.connect();
+    try {
+      const results = await client.query(batches[0].map((sql) => (sql.includes('<=>') ? `EXPLAIN ${sql}` : sql)).join(';\n'));
+      await client.query('ROLLBACK');
+      const explained = (results as unknown as { fields: { name: string }[]; rows: Record<string, string>[] }[])
+        .find((result) => result.fields?.[0]?.name === 'QUERY PLAN')!;
+      const plan = explained.rows.map((row) => row['QUERY PLAN']).join('\n');
+      assert.match(plan, new RegExp(`Index Scan using chunks_embedding_halfvec_hnsw_${DIMENSION}`));
+    } finally {
+      client.release();
+    }
+  });
+
+  test('migration 0024 replaces each dimension\'s index over vector with one over halfvec', async () => {
+    await db.owner.query('DROP INDEX IF EXISTS chunks_embedding_halfvec_hnsw_8');
+    await db.owner.query(
+      'CREATE INDEX chunks_embedding_hnsw_8 ON chunks USING hnsw ((embedding::vector(8)) vector_cosine_ops) WHERE embedding_dim = 8',
+    );
+    await db.owner.query(readFileSync(join(findMigrationsDir(), '0024_halfvec_hnsw.sql'), 'utf8'));
+    const { rows } = await db.owner.query<{ indexname: string }>(
+      `SELECT indexname FROM pg_indexes WHERE tablename = 'chunks' AND indexname LIKE 'chunks\\_embedding\\_%\\_8' ORDER BY indexname`,
+    );
+    assert.deepEqual(rows.map((row) => row.indexname), ['chunks_embedding_halfvec_hnsw_8']);
+  });
+});
