@@ -3,8 +3,8 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { Client } from 'pg';
 import { ChunksRepository, CollectionsRepository, findMigrationsDir } from '@app/database';
+import { captureStatements } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
@@ -22,25 +22,6 @@ function unitVector(seed: number): Float32Array {
   }
   const norm = Math.hypot(...vector);
   return vector.map((value) => value / norm);
-}
-
-/**
- * The statements `work` sends that order by vector distance, each with the batch it went out in (BEGIN and the
- * settings before it): what is needed to EXPLAIN it as it ran.
- */
-async function vectorBatches(work: () => Promise<unknown>): Promise<string[][]> {
-  const query = Client.prototype.query;
-  const batches: string[][] = [];
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    if (typeof args[0] === 'string' && args[0].includes('<=>')) batches.push(args[0].split(';\n'));
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof query;
-  try {
-    await work();
-  } finally {
-    Client.prototype.query = query;
-  }
-  return batches;
 }
 
 describe('the HNSW index over halfvec', () => {
@@ -73,7 +54,8 @@ describe('the HNSW index over halfvec', () => {
 
     const query = unitVector(7);
     let hits: Awaited<ReturnType<ChunksRepository['searchVector']>> = [];
-    const batches = await vectorBatches(async () => {
+    // The statement goes out in one batch with BEGIN and its settings (literals inlined, no parameters).
+    const batches = await captureStatements(/<=>/, async () => {
       hits = await chunks.searchVector({ tenant: 'default', collectionId, limit: 10 }, query);
     });
     assert.equal(hits.length, 10);
@@ -84,7 +66,7 @@ describe('the HNSW index over halfvec', () => {
     assert.equal(batches.length, 1);
     const client = await db.pool.connect();
     try {
-      const results = await client.query(batches[0].map((sql) => (sql.includes('<=>') ? `EXPLAIN ${sql}` : sql)).join(';\n'));
+      const results = await client.query(batches[0].text.split(';\n').map((sql) => (sql.includes('<=>') ? `EXPLAIN ${sql}` : sql)).join(';\n'));
       await client.query('ROLLBACK');
       const explained = (results as unknown as { fields: { name: string }[]; rows: Record<string, string>[] }[])
         .find((result) => result.fields?.[0]?.name === 'QUERY PLAN')!;

@@ -1,19 +1,26 @@
 import { Client } from 'pg';
 
 /**
- * The round trips `work` makes to PostgreSQL: every Client.query call is one (a simple query carries all its
- * statements in one). Counts every client of the process, so `work` should be the only thing running.
+ * Runs `work` with every Client.query call of the process shown to `visit` first (its arguments as given), so
+ * `work` should be the only thing running. Each call is one round trip: a simple query carries all its
+ * statements in one.
  */
-export async function countingRoundTrips<T>(work: () => Promise<T>): Promise<{ result: T; roundTrips: number }> {
+export async function watchingQueries<T>(visit: (args: unknown[]) => void, work: () => Promise<T>): Promise<T> {
   const query = Client.prototype.query;
-  let roundTrips = 0;
   Client.prototype.query = function (this: Client, ...args: unknown[]) {
-    roundTrips++;
+    visit(args);
     return (query as (...a: unknown[]) => unknown).apply(this, args);
   } as typeof query;
   try {
-    return { result: await work(), roundTrips };
+    return await work();
   } finally {
     Client.prototype.query = query;
   }
+}
+
+/** The round trips `work` makes to PostgreSQL (see watchingQueries). */
+export async function countingRoundTrips<T>(work: () => Promise<T>): Promise<{ result: T; roundTrips: number }> {
+  let roundTrips = 0;
+  const result = await watchingQueries(() => roundTrips++, work);
+  return { result, roundTrips };
 }

@@ -1,5 +1,6 @@
-import { Client, Pool } from 'pg';
+import { Pool } from 'pg';
 import { TenantScope, withTenant } from '@app/database';
+import { watchingQueries } from './round-trips';
 
 /** A statement as a repository sent it: its text and parameters. */
 export interface SentStatement {
@@ -12,21 +13,14 @@ export interface SentStatement {
  * should be the only thing running). They are sent unchanged; planStatement explains them afterwards.
  */
 export async function captureStatements(pattern: RegExp, work: () => Promise<unknown>): Promise<SentStatement[]> {
-  const query = Client.prototype.query;
   const sent: SentStatement[] = [];
-  Client.prototype.query = function (this: Client, ...args: unknown[]) {
+  await watchingQueries((args) => {
     const [first, second] = args as [string | { text: string; values?: unknown[] }, unknown];
     const text = typeof first === 'string' ? first : first?.text;
     if (typeof text === 'string' && pattern.test(text)) {
       sent.push({ text, values: Array.isArray(second) ? second : (typeof first === 'object' && first.values) || [] });
     }
-    return (query as (...a: unknown[]) => unknown).apply(this, args);
-  } as typeof query;
-  try {
-    await work();
-  } finally {
-    Client.prototype.query = query;
-  }
+  }, work);
   return sent;
 }
 
