@@ -48,6 +48,11 @@ export function words(text: string): string[] {
   return text.toLowerCase().match(WORD) ?? [];
 }
 
+/** Whether a lowercased word is a topic word: what comes before an apostrophe is not a stop word ("it's" is "it"). */
+function isTopicWord(word: string): boolean {
+  return !STOP_WORDS.has(word.split(/['’]/, 1)[0]);
+}
+
 /**
  * The stems of `list`'s topic words (lowercased words, as `words` returns them) that are among `wanted`: what
  * `contentTerms` of the text would give, intersected with `wanted`, without stemming every word. A stem keeps
@@ -60,8 +65,7 @@ export function wantedTerms(list: readonly string[], wanted: ReadonlySet<string>
   const found = new Set<string>();
   for (const word of list) {
     const plain = !word.includes("'") && !word.includes('’');
-    if (plain && !starts.has(word.slice(0, 2))) continue;
-    if (STOP_WORDS.has(plain ? word : word.split(/['’]/, 1)[0])) continue;
+    if ((plain && !starts.has(word.slice(0, 2))) || !isTopicWord(word)) continue;
     const term = stem(word);
     if (wanted.has(term)) found.add(term);
   }
@@ -72,7 +76,7 @@ export function wantedTerms(list: readonly string[], wanted: ReadonlySet<string>
 export function contentTerms(text: string): Set<string> {
   const terms = new Set<string>();
   for (const word of words(text)) {
-    if (!STOP_WORDS.has(word.split(/['’]/, 1)[0])) terms.add(stem(word));
+    if (isTopicWord(word)) terms.add(stem(word));
   }
   return terms;
 }
