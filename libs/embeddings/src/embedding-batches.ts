@@ -45,8 +45,9 @@ export function planBatches(texts: readonly string[], limits: BatchLimits): Embe
     }
     current.texts.push(text);
     bytes += size;
-    // Once exact, a batch stays exact: its bytes are past the budget, so every later text is counted above.
-    if (tokens !== null) tokens += cost ?? countTokens(text);
+    // Once exact, a batch stays exact: its bytes are past the budget, so every later text of it is counted above
+    // (a text that starts a batch leaves it inexact, and is never counted here).
+    if (tokens !== null && cost !== null) tokens += cost;
   });
   if (current) batches.push(current);
   return batches;
