@@ -14,13 +14,10 @@
 // vector derived from its text (as bench:ingest's embedding server does), so repeated texts repeat vectors.
 //   npm run bench:chunk-writes -- --file real.pdf [--variants full,nohnsw,nogin,ef32,m8] [--documents 1] [--rounds 2]
 //                                 [--pages 3500] [--vectors random|text]
-import { execFile } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
-import { tmpdir } from 'node:os';
+import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { promisify } from 'node:util';
-import { availableParallelism, loadavg } from 'node:os';
 import { parseArgs } from 'node:util';
 import { fakeEmbedding } from '../test/support/fake-openai';
 import { Chunk, Chunker, PageCleaner } from '@app/chunking';
@@ -29,6 +26,7 @@ import { PageExtractor } from '@app/pdf';
 import { createTestDocument } from '../test/support/test-documents';
 import { createTestEnv } from '../test/support/test-env';
 import { sampleCpu } from './process-cpu';
+import { writeRepeatedPdf } from './repeated-pdf';
 
 const { values } = parseArgs({
   options: {
@@ -98,16 +96,11 @@ function vectorOf(chunk: Chunk, document: number): Float32Array {
   return values.vectors === 'text' ? Float32Array.from(fakeEmbedding(chunk.text, DIMENSION)) : unitVector(document * 1_000_003 + chunk.ordinal);
 }
 
-/** The PDF repeated with qpdf until it has `pages` pages (as bench:ingest --source builds it), in a temporary folder. */
+/** The PDF repeated to `pages` pages (as bench:ingest --source builds it), in a temporary folder. */
 async function repeatedPdf(source: string, pages: number): Promise<{ path: string; remove(): Promise<void> }> {
-  const run = promisify(execFile);
   const dir = await mkdtemp(join(tmpdir(), 'chunk-writes-'));
-  const { stdout } = await run('qpdf', ['--show-npages', source]);
-  const copies = Math.ceil(pages / Number(stdout.trim()));
-  const all = join(dir, 'all.pdf');
   const path = join(dir, 'bench.pdf');
-  await run('qpdf', ['--empty', '--pages', ...Array.from({ length: copies }, () => source), '--', all]);
-  await run('qpdf', [all, '--pages', all, `1-${pages}`, '--', path]);
+  await writeRepeatedPdf(source, pages, path);
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 

@@ -22,14 +22,14 @@
 // --text-mb N: ingests a generated plain-text file of N MB of short lines instead of a PDF (no peer run); the
 //        figures then include the document's outcome (ready, or failed with its code, e.g. too_much_text past
 //        MAX_DOCUMENT_CHARACTERS) and whether the worker process survived.
-import { ChildProcess, execFile, spawn } from 'node:child_process';
+import { ChildProcess, spawn } from 'node:child_process';
 import { createWriteStream } from 'node:fs';
 import { availableParallelism } from 'node:os';
 import { readdir } from 'node:fs/promises';
 import { once } from 'node:events';
 import { basename, join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
-import { parseArgs, promisify } from 'node:util';
+import { parseArgs } from 'node:util';
 import { uploadFile, waitForDocument } from '../test/support/http';
 import { writeTextPdf } from '../test/support/pdf-fixtures';
 import { freePort } from '../test/support/ports';
@@ -39,6 +39,7 @@ import { settingsFrom } from './bench-system';
 import { PeerFigures, runLangchainPeer } from './peers/langchain-peer';
 import { CpuFigures, sampleCpu } from './process-cpu';
 import { sampleProcessTreeRss } from './process-tree-memory';
+import { writeRepeatedPdf } from './repeated-pdf';
 
 const { values } = parseArgs({
   options: {
@@ -82,12 +83,7 @@ async function buildPdf(path: string): Promise<void> {
     await writeTextPdf(path, Array.from({ length: pageCount }, (_, i) => pageText(i + 1)));
     return;
   }
-  const run = promisify(execFile);
-  const { stdout } = await run('qpdf', ['--show-npages', values.source]);
-  const copies = Math.ceil(pageCount / Number(stdout.trim()));
-  const repeated = join(path + '.all.pdf');
-  await run('qpdf', ['--empty', '--pages', ...Array.from({ length: copies }, () => values.source!), '--', repeated]);
-  await run('qpdf', [repeated, '--pages', repeated, `1-${pageCount}`, '--', path]);
+  await writeRepeatedPdf(values.source, pageCount, path);
 }
 
 /** The text benchmark file: `textMb` MB of short lines (a log or a list), a paragraph break now and then. */
