@@ -20,6 +20,7 @@ import { availableParallelism, loadavg, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { fakeEmbedding } from '../test/support/fake-openai';
+import { seededUnitVector } from '../test/support/seeded-vectors';
 import { Chunk, Chunker, PageCleaner } from '@app/chunking';
 import { ChunksRepository, CollectionsRepository, createPool } from '@app/database';
 import { PageExtractor } from '@app/pdf';
@@ -77,23 +78,8 @@ async function chunksOf(path: string): Promise<Chunk[]> {
   return chunks;
 }
 
-/** A unit vector from a seed (a linear congruential generator), the same on every run. */
-function unitVector(seed: number): Float32Array {
-  const vector = new Float32Array(DIMENSION);
-  let state = (seed * 2654435761) >>> 0;
-  let norm = 0;
-  for (let i = 0; i < DIMENSION; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    vector[i] = state / 2 ** 32 - 0.5;
-    norm += vector[i] * vector[i];
-  }
-  norm = Math.sqrt(norm);
-  for (let i = 0; i < DIMENSION; i++) vector[i] /= norm;
-  return vector;
-}
-
 function vectorOf(chunk: Chunk, document: number): Float32Array {
-  return values.vectors === 'text' ? Float32Array.from(fakeEmbedding(chunk.text, DIMENSION)) : unitVector(document * 1_000_003 + chunk.ordinal);
+  return values.vectors === 'text' ? Float32Array.from(fakeEmbedding(chunk.text, DIMENSION)) : seededUnitVector(document * 1_000_003 + chunk.ordinal, DIMENSION);
 }
 
 /** The PDF repeated to `pages` pages (as bench:ingest --source builds it), in a temporary folder. */

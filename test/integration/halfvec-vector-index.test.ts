@@ -4,6 +4,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import { ChunksRepository, CollectionsRepository, findMigrationsDir } from '@app/database';
+import { seededUnitVector } from '../support/seeded-vectors';
 import { captureStatements } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
@@ -11,18 +12,6 @@ import { createTestDocument, markTestDocumentReady } from '../support/test-docum
 // text-embedding-3-large's dimension: past the 2,000 that pgvector's HNSW takes over `vector`.
 const DIMENSION = 3072;
 const CHUNKS = 40;
-
-/** A unit vector from a seed (a linear congruential generator): the same on every run, and not along any axis. */
-function unitVector(seed: number): Float32Array {
-  const vector = new Float32Array(DIMENSION);
-  let state = (seed * 2654435761) >>> 0;
-  for (let i = 0; i < DIMENSION; i++) {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    vector[i] = state / 2 ** 32 - 0.5;
-  }
-  const norm = Math.hypot(...vector);
-  return vector.map((value) => value / norm);
-}
 
 describe('the HNSW index over halfvec', () => {
   const db = useDatabase();
@@ -38,7 +27,7 @@ describe('the HNSW index over halfvec', () => {
       id, tenant: 'default', collectionId, title: 'large', filename: null, mediaType: 'text/plain',
       byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
     });
-    const rows = Array.from({ length: CHUNKS }, (_, i) => ({ ordinal: i, text: `chunk ${i}`, pageStart: 1, pageEnd: 1, tokenCount: 2, embedding: unitVector(i + 1) }));
+    const rows = Array.from({ length: CHUNKS }, (_, i) => ({ ordinal: i, text: `chunk ${i}`, pageStart: 1, pageEnd: 1, tokenCount: 2, embedding: seededUnitVector(i + 1, DIMENSION) }));
     await chunks.upsertMany('default', id, collectionId, rows);
     await markTestDocumentReady(db.pool, 'default', id, 1, CHUNKS);
   });
@@ -52,7 +41,7 @@ describe('the HNSW index over halfvec', () => {
     assert.equal(indexes.length, 1);
     assert.match(indexes[0].indexdef, /USING hnsw \(\(\(embedding\)::halfvec\(3072\)\) halfvec_cosine_ops\)/);
 
-    const query = unitVector(7);
+    const query = seededUnitVector(7, DIMENSION);
     let hits: Awaited<ReturnType<ChunksRepository['searchVector']>> = [];
     // The statement goes out in one batch with BEGIN and its settings (literals inlined, no parameters).
     const batches = await captureStatements(/<=>/, async () => {
