@@ -17,6 +17,7 @@ import {
   withTenant,
 } from '@app/database';
 import { Pool } from 'pg';
+import { describeNode, planNodes } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
 import { claimTestBlob, createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
@@ -213,13 +214,7 @@ describe('BM25 keyword search in PostgreSQL', () => {
           'EXPLAIN (FORMAT JSON) SELECT id FROM chunks WHERE bm25_collection_terms(collection_id, tsv) @@ $1::tsquery',
           [question],
         );
-        const found: string[] = [];
-        const walk = (node: { 'Node Type': string; 'Relation Name'?: string; 'Index Name'?: string; Plans?: unknown[] }) => {
-          found.push(`${node['Node Type']} ${node['Relation Name'] ?? node['Index Name'] ?? ''}`.trim());
-          for (const child of node.Plans ?? []) walk(child as typeof node);
-        };
-        walk(rows[0]['QUERY PLAN'][0].Plan);
-        return found;
+        return planNodes(rows[0]['QUERY PLAN'][0].Plan).map(describeNode);
       });
 
     // A database analysed before 0023 (autovacuum does it): statistics of the index's expression make the
