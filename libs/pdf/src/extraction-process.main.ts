@@ -9,7 +9,7 @@ import { keepPdfjsFromLoadingCanvas } from './canvas-stub';
 import { inflateFlateStreamsInline } from './inline-inflate';
 import { ExtractionMessage, ExtractionProcessData, ExtractionRequest, OpenMessage, ReadPagesMessage, serializeError } from './extraction-process.messages';
 import { openPdf, PdfReader } from './pdf-reader';
-import { loadPdfjs } from './pdfjs';
+import { loadPdfjs, loadPdfjsWorker } from './pdfjs';
 import { openTextSections } from './text-reader';
 
 keepPdfjsFromLoadingCanvas();
@@ -65,5 +65,4 @@ async function main(data: ExtractionProcessData): Promise<void> {
 // worker half meanwhile, the part of opening that no file decides.
 process.once('message', (open: OpenMessage) => void main(open.data));
 // A failed preload is not this process's failure: opening loads pdfjs again and reports what goes wrong then.
-const PDFJS_WORKER_MODULE: string = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
-if (process.argv[2] === 'pdf') loadPdfjs().then(() => import(PDFJS_WORKER_MODULE)).catch(() => undefined);
+if (process.argv[2] === 'pdf') loadPdfjs().then(loadPdfjsWorker).catch(() => undefined);

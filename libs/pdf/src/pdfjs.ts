@@ -1,4 +1,5 @@
 import { dirname, join, sep } from 'node:path';
+import { patchPdfjsPageLookupOnLoad } from './pdfjs-page-lookup';
 
 export type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -26,8 +27,12 @@ export interface PdfjsWorkerModule {
 const PDFJS_WORKER_MODULE: string = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
 let loadingWorker: Promise<PdfjsWorkerModule> | undefined;
 
-/** Loads pdfjs's worker half once per process (see loadPdfjs); a failed load is not cached. */
+/**
+ * Loads pdfjs's worker half once per process (see loadPdfjs), with its page lookup patched (see
+ * pdfjs-page-lookup.ts); a failed load is not cached.
+ */
 export function loadPdfjsWorker(): Promise<PdfjsWorkerModule> {
+  patchPdfjsPageLookupOnLoad();
   loadingWorker ??= (import(PDFJS_WORKER_MODULE) as Promise<PdfjsWorkerModule>).catch((error: unknown) => {
     loadingWorker = undefined;
     throw error;
