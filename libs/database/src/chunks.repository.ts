@@ -710,8 +710,8 @@ export class ChunksRepository {
    * is off for it, as for nearestByIndex, so the vector list walks the index; the keyword list has no plan
    * without its top-k sort, so it keeps it. That statement is sent prepared, its plan generic (both set by
    * rankBoth): its text is the same for every question, and parsing and planning it (the query vector's
-   * thousands of characters, two lists' joins and subqueries) cost NFCorpus dev's hybrid questions about as
-   * much PostgreSQL CPU as the walk.
+   * thousands of characters, two lists' joins and subqueries) each time was a quarter of its PostgreSQL CPU
+   * (one NFCorpus question run 300 times: 9.3 against 7.0 ms).
    */
   private async scoreCandidates<T extends RankedChunk>(
     client: BatchedTransaction,
