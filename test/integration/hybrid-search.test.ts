@@ -191,29 +191,6 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
       }
     }
   });
-  test('rankBoth reads a shallower vector list beside a full keyword list, and a full one beside a shorter keyword list', async () => {
-    const texts = Array.from({ length: 60 }, (_, i) => `${UNRELATED[i % UNRELATED.length]} Note ${i} about ${['pumps', 'valves', 'ledgers', 'poems'][i % 4]}.`);
-    const { collection } = await collectionOf(texts);
-    const scope = { tenant: 'default', collectionId: collection.id };
-    const list = { limit: 20, vectorLimit: 8 };
-    const rule = { chunks: 5, weight: 1 };
-    // Every chunk has "note" (a full keyword list); "sourdough" is in a few; "the" is in none (a stop word).
-    const depths = new Map([['valves and ledgers in note 12', 8], ['sourdough', 20], ['the', 20]]);
-    for (const [question, depth] of depths) {
-      const [embedding] = await embedder.embed([question]);
-      const apart = await chunks.read(scope, async (reader) => {
-        const keyword = await reader.rankKeyword(list, question, DEFAULT_BM25);
-        return { keyword, vector: await reader.rankVector({ limit: depth }, embedding, feedbackFrom(rule, keyword)) };
-      }, { vectorLimit: 20 });
-      const { result: both, roundTrips } = await countingRoundTrips(() =>
-        chunks.read(scope, (reader) => reader.rankBoth(list, question, DEFAULT_BM25, Promise.resolve(embedding), rule), { vectorLimit: 20 }),
-      );
-      assert.equal(both.vector.length, depth, question);
-      assert.deepEqual(both, apart, question);
-      // The statement chooses the depth itself: no second walk for a question matching few chunks.
-      assert.equal(roundTrips, 3, question);
-    }
-  });
 });
 
 function dot(a: Float32Array, b: Float32Array): number {

@@ -202,11 +202,6 @@ export interface AppConfig {
     /** Chunks each list (vector, keyword) contributes to hybrid fusion; at least top_k. */
     hybridCandidates: number;
     /**
-     * Chunks the vector list contributes when the keyword list has HYBRID_CANDIDATES (at most that many): the
-     * fused list is then as long without it, and a shallower walk of the graph costs less.
-     */
-    hybridVectorCandidates: number;
-    /**
      * How hybrid search fuses its lists: 'rrf' (reciprocal rank fusion, ranks only) or 'convex' (a weighted sum
      * of each list's min-max normalised scores).
      */
@@ -225,7 +220,6 @@ export interface AppConfig {
     /**
      * The HNSW ef_search of hybrid's vector list (candidates the graph walk keeps), whatever its depth: higher
      * finds more true neighbours, slower. The vector mode keeps at least 400 (its list is all the search has).
-     * 40 with HYBRID_VECTOR_CANDIDATES 30 (see the README, "Retrieval quality").
      */
     hybridEfSearch: number;
   };
@@ -579,7 +573,6 @@ export function loadConfig(env: Env = process.env): AppConfig {
       bm25K1: decimal(env, 'BM25_K1', 0.9, 0, 10),
       bm25B: decimal(env, 'BM25_B', 0.4, 0, 1),
       hybridCandidates: integer(env, 'HYBRID_CANDIDATES', 50, 1, 1_000),
-      hybridVectorCandidates: integer(env, 'HYBRID_VECTOR_CANDIDATES', 30, 1, 1_000),
       hybridFusion: oneOf<HybridFusion>(env, 'HYBRID_FUSION', ['rrf', 'convex'], 'convex'),
       hybridRrfK: integer(env, 'HYBRID_RRF_K', 60, 1, 10_000),
       hybridVectorWeight: decimal(env, 'HYBRID_VECTOR_WEIGHT', 1, 0, 100),
@@ -587,7 +580,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       hybridFeedbackChunks: integer(env, 'HYBRID_FEEDBACK_CHUNKS', 5, 0, 50),
       hybridFeedbackWeight: decimal(env, 'HYBRID_FEEDBACK_WEIGHT', 1, 0, 100),
       hybridFeedbackMaxWords: integer(env, 'HYBRID_FEEDBACK_MAX_WORDS', 32, 0, 1_000),
-      hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 40, 10, 1_000),
+      hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 100, 10, 1_000),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

@@ -93,7 +93,7 @@ export interface ChunkReader {
    * statement also walks the vector index, its feedback taken from the keyword list by the statement itself.
    * Most questions need one keyword round; one that needs more has its vector list read after the last round.
    */
-  rankBoth(search: BothSearch, query: string, bm25: Bm25Parameters, embedding: Promise<Float32Array>, feedback?: FeedbackRule): Promise<BothLists>;
+  rankBoth(search: ListSearch, query: string, bm25: Bm25Parameters, embedding: Promise<Float32Array>, feedback?: FeedbackRule): Promise<BothLists>;
   /**
    * The passages of these chunks of the collection, in no particular order: the search's last statement, sent
    * with COMMIT (no statement of the reader may follow it).
@@ -130,27 +130,12 @@ interface VectorAlongside {
   /** The query vector as searched (scaled for feedback, see searchedVector). */
   vector: number[];
   limit: number;
-  /**
-   * Its depth when the round's keyword list is full (the search's limit): the statement chooses, as it knows the
-   * list's length, so a question matching few chunks still walks the graph once.
-   */
-  shallowLimit: number;
   /** Feedback from this many of the round's best chunks (0: none). */
   feedbackChunks: number;
 }
 
 /** A list's depth and filter; the reader already knows the collection. */
 export type ListSearch = Pick<ChunkSearch, 'limit' | 'filter'>;
-
-/** Both lists of a hybrid search (see ChunkReader.rankBoth): `limit` deep, the vector list possibly less. */
-export interface BothSearch extends ListSearch {
-  /**
-   * The vector list's depth when the keyword list is full (`limit` chunks): fusion then has `limit` chunks
-   * without it, so it only has to rank. A shorter keyword list gets a vector list `limit` deep (another round
-   * trip), so the fused list is as long as before. At most `limit`; `limit` when not given.
-   */
-  vectorLimit?: number;
-}
 
 export interface ReadOptions {
   /** The deepest vector list the reader will be asked for: its HNSW setting is made with the others, saving a round trip. */
@@ -450,30 +435,22 @@ export class ChunksRepository {
         searchVector: (search, embedding, feedback) => vector(search, embedding, feedback, HITS),
         rankKeyword: (search, query, bm25 = DEFAULT_BM25) => keyword(search, query, bm25, RANKS),
         rankVector: (search, embedding, feedback) => vector(search, embedding, feedback, RANKS),
-        rankBoth: async ({ vectorLimit, ...search }, query, bm25, embedding, rule) => {
-          const shallow = Math.min(vectorLimit ?? search.limit, search.limit);
+        rankBoth: async (search, query, bm25, embedding, rule) => {
           // A filtered list, or one needing another ef_search, goes the ordinary way (rare: hybrid asks with its planned depth).
-          const merged = !search.filter && efSearch === efFor(shallow);
+          const merged = !search.filter && efSearch === efFor(search.limit);
           // The merged statement is prepared (see scoreCandidates); its settings go with the keyword statistics.
           const settings = merged ? MERGED_STATEMENT_SETTINGS.map((sql) => client.query(sql)) : [];
           const [[statistics], queryVector] = await settleBoth(Promise.all([this.keywordStatistics(client, collectionId, query), ...settings]), embedding);
           const useful = usefulRule(rule);
           const alongside = merged
-            ? {
-                vector: searchedVector(queryVector, useful && { chunkIds: [], weight: useful.weight }),
-                limit: search.limit,
-                shallowLimit: shallow,
-                feedbackChunks: useful?.chunks ?? 0,
-              }
+            ? { vector: searchedVector(queryVector, useful && { chunkIds: [], weight: useful.weight }), limit: search.limit, feedbackChunks: useful?.chunks ?? 0 }
             : undefined;
           const rounds = await this.keywordRounds(client, { ...search, ...scope }, statistics, bm25, RANKS, alongside);
-          const depth = rounds.hits.length >= search.limit ? shallow : search.limit;
-          // The statement's list stands when it is as deep as the keyword list lets it be and its feedback is what
-          // rankVector would have used: from the keyword list when it has chunks; with none, the query alone,
-          // which the scaled vector equals only at weight 1.
-          const stands = rounds.vector !== null && rounds.vector.length === depth && (rounds.hits.length > 0 || !useful || useful.weight === 1);
+          // The statement's list stands when its feedback is what rankVector would have used: from the keyword
+          // list when it has chunks; with none, the query alone, which the scaled vector equals only at weight 1.
+          const stands = rounds.vector !== null && rounds.vector.length === search.limit && (rounds.hits.length > 0 || !useful || useful.weight === 1);
           if (stands) return { keyword: rounds.hits, vector: rounds.vector! };
-          return { keyword: rounds.hits, vector: await vector({ ...search, limit: depth }, queryVector, feedbackFrom(useful, rounds.hits), RANKS) };
+          return { keyword: rounds.hits, vector: await vector(search, queryVector, feedbackFrom(useful, rounds.hits), RANKS) };
         },
         lastPassages: async (chunkIds) => {
           const [passages] = await Promise.all([this.passagesOn(client, collectionId, chunkIds), client.commit()]);
@@ -543,11 +520,10 @@ export class ChunksRepository {
    * (below the depth asked for, the iterative scan's resumed walks cost more than the smaller ef saves); hybrid
    * nDCG@10 from 100 to 64: NFCorpus dev 0.3122 → 0.3123, ArguAna dev 0.4074 → 0.4070, and on another load of
    * the same chunks (another graph) NFCorpus dev 0.3115 → 0.3130, ArguAna dev 0.4094 → 0.4080: dev moved both
-   * ways, and hybrid still cost more than 1.5× keyword, so the default stayed 100. A shallower list is what let
-   * it fall: beside a full keyword list hybrid's vector list is 30 deep (HYBRID_VECTOR_CANDIDATES) and walks with
-   * 40, which took NFCorpus dev's hybrid transactions, replayed one at a time, from 8.4 to 6.6 ms of PostgreSQL
-   * CPU (keyword 4.1), dev nDCG@10 NFCorpus 0.3111 → 0.3110 and ArguAna 0.4077 → 0.4085 (on this load); 50
-   * deep at 64 lost 0.0016 on ArguAna, 20 deep at 40 lost 0.0015 on NFCorpus. When the index yields fewer
+   * ways, and hybrid still cost more than 1.5× keyword, so the default stays 100. A shallower list beside a full
+   * keyword list (30 deep, ef_search 40) took NFCorpus dev's hybrid transactions, replayed one at a time, from 8.4
+   * to 6.6 ms of PostgreSQL CPU (keyword 4.1) with dev nDCG@10 unchanged (NFCorpus 0.3111 → 0.3110, ArguAna 0.4077
+   * → 0.4085), but the test splits lost (NFCorpus 0.3339 → 0.3320, ArguAna 0.4038 → 0.3981): not kept. When the index yields fewer
    * than `limit` rows (a collection with few chunks in a large table: the iterative scan gives up after
    * hnsw.max_scan_tuples), the exact list is read instead, so the list is never shorter than the collection
    * allows. With a filter the planner chooses, as a selective one is cheaper scanned exactly than found by
@@ -759,14 +735,12 @@ export class ChunksRepository {
       return { hits: rows.map(shape.toItem), vector: null };
     }
     const dim = alongside.vector.length;
-    const at = params.push(search.collectionId, toSql(alongside.vector), Math.trunc(alongside.limit), Math.trunc(alongside.shallowLimit)) - 1;
+    const at = params.push(search.collectionId, toSql(alongside.vector), Math.trunc(alongside.limit));
     const feedbackIds = alongside.feedbackChunks > 0
       ? `(SELECT array_agg(id) FROM (SELECT id FROM ranked ORDER BY score DESC, id LIMIT ${Math.trunc(alongside.feedbackChunks)}) best)`
       : null;
     const queryVector = queryVectorSql(dim, `$${at - 2}`, `$${at - 1}`, feedbackIds);
-    // `ranked` holds at most the search's limit ($2): as many means a full keyword list.
-    const limit = `(CASE WHEN (SELECT count(*) FROM ranked) >= $2 THEN $${at + 1}::int ELSE $${at}::int END)`;
-    const nearest = nearestChunksSql(dim, [`$${at - 2}`, queryVector, limit], '', RANKS.columns);
+    const nearest = nearestChunksSql(dim, [`$${at - 2}`, queryVector, `$${at}`], '', RANKS.columns);
     // Each branch keeps its order: the union appends the second to the first.
     const both = `(SELECT 'keyword' AS list, k.* FROM (${shape.fromRanked}) k)
        UNION ALL

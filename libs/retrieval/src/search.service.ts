@@ -57,7 +57,6 @@ export function parseSearchFilter(filters: MetadataFilter | undefined): Metadata
  */
 interface FusionSettings {
   candidates: number;
-  vectorCandidates: number;
   method: HybridFusion;
   rrfK: number;
   vectorWeight: number;
@@ -86,7 +85,6 @@ export class SearchService {
     this.hybridEfSearch = hybridEfSearch;
     this.fusion = {
       candidates: hybrid.hybridCandidates,
-      vectorCandidates: hybrid.hybridVectorCandidates,
       method: hybrid.hybridFusion,
       rrfK: hybrid.hybridRrfK,
       vectorWeight: hybrid.hybridVectorWeight,
@@ -133,7 +131,7 @@ export class SearchService {
     }
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
     const depth = Math.max(this.fusion.candidates, request.topK);
-    const list = { limit: depth, filter, vectorLimit: this.fusion.vectorCandidates };
+    const list = { limit: depth, filter };
     return this.chunks.read(
       plan.scope,
       async (reader) => {
