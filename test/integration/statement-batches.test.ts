@@ -46,6 +46,25 @@ describe('statements several to a round trip: inlined parameters, batched transa
     assert.deepEqual(after.rows[0], { tenant: '', outside: true });
   });
 
+  test('a prepared statement goes after the inlined ones of its turn, in the transaction, parsed once per connection', async () => {
+    const sql = "SELECT $1::int + 1 AS n, current_setting('groundwork.tenant') AS tenant, current_setting('work_mem') AS work_mem";
+    const run = (n: number) =>
+      countingRoundTrips(() =>
+        withTenantBatched(db.pool, 'acme', async (batch) => {
+          // Asked first, it still runs after the setting asked in the same turn.
+          const [prepared] = await Promise.all([batch.queryPrepared<{ n: number; tenant: string; work_mem: string }>(sql, [n]), batch.query("SET LOCAL work_mem = '7MB'")]);
+          return prepared.rows[0];
+        }),
+      );
+    const first = await run(1);
+    const second = await run(41);
+    assert.deepEqual([first.result, second.result], [{ n: 2, tenant: 'acme', work_mem: '7MB' }, { n: 42, tenant: 'acme', work_mem: '7MB' }]);
+    // BEGIN with the setting, the prepared statement, COMMIT.
+    assert.deepEqual([first.roundTrips, second.roundTrips], [3, 3]);
+    const prepared = await db.pool.query<{ count: number }>('SELECT count(*)::int AS count FROM pg_prepared_statements WHERE statement = $1', [sql]);
+    assert.equal(prepared.rows[0].count, 1, 'prepared once on the one connection');
+  });
+
   test('commit() goes with the last statements: no COMMIT of its own, and no statement may follow it', async () => {
     const { result, roundTrips } = await countingRoundTrips(() =>
       withTenantBatched(db.pool, 'acme', async (sql) => {

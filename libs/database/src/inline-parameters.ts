@@ -23,16 +23,28 @@ export function inlineParameters(sql: string, params: readonly unknown[] = []): 
   });
 }
 
+/** What escapeLiteral changes: a quote is doubled, a backslash doubled and the literal marked E''. */
+const NEEDS_ESCAPING = /['\\]/;
+
+/**
+ * `text` as a quoted literal. Most texts (uuids, tsqueries, a vector's numbers) need no escaping, and pg's
+ * escapeLiteral builds its result a character at a time: in a hybrid run's api profile it was 40 % of
+ * inlineParameters' time, mostly on the query vector's few thousand characters.
+ */
+function quoted(text: string): string {
+  return NEEDS_ESCAPING.test(text) ? escapeLiteral(text) : `'${text}'`;
+}
+
 function literalOf(value: unknown, position: number): string {
   if (value === null || value === undefined) return 'NULL';
-  if (typeof value === 'string') return escapeLiteral(value);
+  if (typeof value === 'string') return quoted(value);
   if (typeof value === 'number') {
     if (!Number.isFinite(value)) throw new Error(`parameter $${position} is not a finite number: ${value}`);
-    return escapeLiteral(String(value));
+    return quoted(String(value));
   }
   if (typeof value === 'boolean') return value ? 'true' : 'false';
-  if (value instanceof Date) return escapeLiteral(value.toISOString());
-  if (Array.isArray(value)) return escapeLiteral(arrayLiteral(value, position));
+  if (value instanceof Date) return quoted(value.toISOString());
+  if (Array.isArray(value)) return quoted(arrayLiteral(value, position));
   throw new Error(`parameter $${position} cannot be inlined (${Object.prototype.toString.call(value)})`);
 }
 

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { escapeLiteral, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { inlineParameters } from './inline-parameters';
 
@@ -98,6 +99,13 @@ export interface BatchedTransaction extends SqlRunner {
    * round trip. Asking for a statement afterwards throws (it would run outside the transaction, as no tenant).
    */
   commit(): Promise<void>;
+  /**
+   * A statement sent on its own with real parameters, prepared once per connection (named by its text), so
+   * PostgreSQL parses it once per connection and, under plan_cache_mode force_generic_plan, plans it once: for
+   * a long statement on the hot path whose text does not change between calls. It goes in a round trip of its
+   * own, after the inlined statements asked in the same turn.
+   */
+  queryPrepared<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[]): Promise<QueryResult<R>>;
 }
 
 /**
@@ -131,8 +139,15 @@ export async function withTenantBatched<T>(
 
 interface PendingStatement {
   sql: string;
+  /** Sent as a prepared statement with these parameters (see queryPrepared) rather than inlined in the batch. */
+  params?: unknown[];
   resolve(result: QueryResult): void;
   reject(error: unknown): void;
+}
+
+/** A prepared statement's name: one per text, so a connection never holds two texts under one name. */
+function preparedName(sql: string): string {
+  return `gw_${createHash('sha1').update(sql).digest('hex').slice(0, 24)}`;
 }
 
 /** The batching of withTenantBatched: statements asked for before the next microtask are sent together. */
@@ -154,6 +169,11 @@ class StatementBatches implements BatchedTransaction {
     return this.ask<R>(inlineParameters(sql, params));
   }
 
+  queryPrepared<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[]): Promise<QueryResult<R>> {
+    if (this.committed) throw new Error('the transaction has been committed: no statement may follow');
+    return this.ask<R>(sql, params);
+  }
+
   async commit(): Promise<void> {
     if (this.committed) return;
     const committing = this.ask('COMMIT');
@@ -161,27 +181,39 @@ class StatementBatches implements BatchedTransaction {
     await committing;
   }
 
-  private ask<R extends QueryResultRow>(inlined: string): Promise<QueryResult<R>> {
+  private ask<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {
     return new Promise<QueryResult<R>>((resolve, reject) => {
-      this.pending.push({ sql: inlined, resolve: resolve as (result: QueryResult) => void, reject });
+      this.pending.push({ sql, params, resolve: resolve as (result: QueryResult) => void, reject });
       if (this.pending.length === 1) queueMicrotask(() => void this.flush());
     });
   }
 
-  /** Sends what is pending as one simple query (the client queues it behind a batch still running). */
+  /**
+   * Sends what is pending: the inlined statements as one simple query (the client queues it behind a batch still
+   * running), then each prepared one. A failure fails the statements not yet answered.
+   */
   private async flush(): Promise<void> {
     const batch = this.pending;
     this.pending = [];
     const head = this.head;
     this.head = [];
     this.begun = true;
+    const inlined = batch.filter((statement) => statement.params === undefined);
+    const prepared = batch.filter((statement) => statement.params !== undefined);
+    let answered = 0;
     try {
-      const results = await this.client.query([...head, ...batch.map((statement) => statement.sql)].join(';\n'));
-      // One statement gives one result; several give one each, the head's first.
-      const all = (Array.isArray(results) ? results : [results]) as QueryResult[];
-      batch.forEach((statement, i) => statement.resolve(all[head.length + i]));
+      if (head.length + inlined.length > 0) {
+        const results = await this.client.query([...head, ...inlined.map((statement) => statement.sql)].join(';\n'));
+        // One statement gives one result; several give one each, the head's first.
+        const all = (Array.isArray(results) ? results : [results]) as QueryResult[];
+        inlined.forEach((statement, i) => statement.resolve(all[head.length + i]));
+      }
+      for (const statement of prepared) {
+        statement.resolve(await this.client.query({ name: preparedName(statement.sql), text: statement.sql, values: statement.params }));
+        answered++;
+      }
     } catch (error) {
-      for (const statement of batch) statement.reject(error);
+      for (const statement of answered === 0 ? batch : prepared.slice(answered)) statement.reject(error);
     }
   }
 }
