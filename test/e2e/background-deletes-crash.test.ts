@@ -25,8 +25,7 @@ describe('a worker killed mid-deletion (separate worker processes)', () => {
       for (let i = 0; i < DOCUMENTS; i++) {
         const id = randomUUID();
         await createTestDocument(pool, {
-          id, tenant: 'acme', collectionId: collection.id, title: `record ${i}`, filename: null, mediaType: 'text/plain',
-          byteSize: 10, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
+          id, tenant: 'acme', collectionId: collection.id, title: `record ${i}`, byteSize: 10,
         });
         await pages.saveWindow('acme', id, [{ pageNumber: 1, text: `record ${i}` }]);
         await chunks.upsertMany('acme', id, collection.id, [0, 1].map((ordinal) => ({ ordinal, text: `record ${i} part ${ordinal}`, pageStart: 1, pageEnd: 1, tokenCount: 4, embedding })));

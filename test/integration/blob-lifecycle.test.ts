@@ -8,6 +8,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobClaim, BlobClaimExpiredError, BlobsRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, NewDocument } from '@app/database';
 import { BlobLifecycle, LocalBlobStore, StagedBlob } from '@app/storage';
 import { useDatabase } from '../support/test-env';
+import { testDocument } from '../support/test-documents';
 
 /**
  * The blob lifecycle against real PostgreSQL and the local store: uploads, deletions and collectors of the
@@ -34,10 +35,7 @@ describe('blob lifecycle: uploads, deletions and the collector sharing one file 
 
   function newDocument(size: number): NewDocument {
     const id = randomUUID();
-    return {
-      id, tenant: 'blobs', collectionId, title: 'file', filename: null, mediaType: 'text/plain', byteSize: size, metadata: {},
-      chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
-    };
+    return testDocument({ id, tenant: 'blobs', collectionId, title: 'file', byteSize: size, jobId: `ingest-${id}` });
   }
 
   /** An upload's steps in the api's order: stage, claim and publish, insert (which redeems the claim). */

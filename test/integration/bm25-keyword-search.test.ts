@@ -92,8 +92,7 @@ describe('BM25 keyword search in PostgreSQL', () => {
   async function addDocument(collection: Collection, texts: string[], metadata: Record<string, unknown> = {}): Promise<string> {
     const id = randomUUID();
     await createTestDocument(db.pool, {
-      id, tenant: 'default', collectionId: collection.id, title: texts[0].slice(0, 40), filename: null, mediaType: 'text/plain',
-      byteSize: 0, metadata, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
+      id, tenant: 'default', collectionId: collection.id, title: texts[0].slice(0, 40), metadata,
     });
     await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => chunk(i, text)));
     await markTestDocumentReady(db.pool, 'default', id, 1, texts.length);

@@ -28,10 +28,7 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
     const collection = await new CollectionsRepository(db.pool).getOrCreate('default', 'vectors', 'test', DIMENSION);
     collectionId = collection.id;
     documentId = randomUUID();
-    await createTestDocument(db.pool, {
-      id: documentId, tenant: 'default', collectionId, title: 'vectors', filename: null, mediaType: 'text/plain',
-      byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
-    });
+    await createTestDocument(db.pool, { id: documentId, tenant: 'default', collectionId, title: 'vectors' });
   });
 
   const stored = async () =>

@@ -45,10 +45,7 @@ describe('context expansion against PostgreSQL: one statement for all neighbours
     for (const name of ['pumps', 'valves']) {
       const id = randomUUID();
       documents.push(id);
-      await createTestDocument(db.pool, {
-        id, tenant: 'default', collectionId, title: name, filename: null, mediaType: 'text/plain',
-        byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
-      });
+      await createTestDocument(db.pool, { id, tenant: 'default', collectionId, title: name });
       const rows: NewChunk[] = Array.from({ length: 6 }, (_, ordinal) => ({
         ordinal, text: `${name} chunk ${ordinal}.`, pageStart: ordinal + 1, pageEnd: ordinal + 1, tokenCount: 4, embedding: vector(ordinal),
       }));

@@ -19,10 +19,7 @@ describe('dedupe copy: pages and chunks copied from a twin by their own reposito
   async function document(tenant: string): Promise<{ id: string; collectionId: string }> {
     const collectionId = (await new CollectionsRepository(db.pool).getOrCreate(tenant, 'twins', 'test', 3)).id;
     const id = randomUUID();
-    await createTestDocument(db.pool, {
-      id, tenant, collectionId, title: 'twin', filename: null, mediaType: 'text/plain', byteSize: 1, metadata: {},
-      chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
-    });
+    await createTestDocument(db.pool, { id, tenant, collectionId, title: 'twin', byteSize: 1, jobId: `ingest-${id}` });
     return { id, collectionId };
   }
 

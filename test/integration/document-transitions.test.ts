@@ -21,8 +21,7 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
     const collection = tenant === 'machine' ? collectionId : (await new CollectionsRepository(db.pool).getOrCreate(tenant, 'docs', 'test', 8)).id;
     const id = randomUUID();
     await createTestDocument(db.pool, {
-      id, tenant, collectionId: collection, title: 'doc', filename: null, mediaType: 'text/plain', byteSize: 1, metadata: {},
-      chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
+      id, tenant, collectionId: collection, title: 'doc', byteSize: 1, jobId: `ingest-${id}`,
     });
     await db.owner.query('UPDATE documents SET status = $2 WHERE id = $1', [id, status]);
     return id;

@@ -39,8 +39,7 @@ describe('document versions: the swap, and what races it', () => {
   async function readyDocument(): Promise<DocumentRecord> {
     const id = randomUUID();
     await createTestDocument(db.pool, {
-      id, tenant: TENANT, collectionId, title: 'v1', filename: 'v1.txt', mediaType: 'text/plain', byteSize: 1, metadata: { v: 1 },
-      chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
+      id, tenant: TENANT, collectionId, title: 'v1', filename: 'v1.txt', byteSize: 1, metadata: { v: 1 }, jobId: `ingest-${id}`,
     });
     await store(id, 'old', 3);
     await markTestDocumentReady(db.pool, TENANT, id, 3, 3);

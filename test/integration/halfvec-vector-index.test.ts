@@ -23,10 +23,7 @@ describe('the HNSW index over halfvec', () => {
     const collection = await new CollectionsRepository(db.pool).getOrCreate('default', 'large', 'text-embedding-3-large', DIMENSION);
     collectionId = collection.id;
     const id = randomUUID();
-    await createTestDocument(db.pool, {
-      id, tenant: 'default', collectionId, title: 'large', filename: null, mediaType: 'text/plain',
-      byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
-    });
+    await createTestDocument(db.pool, { id, tenant: 'default', collectionId, title: 'large' });
     const rows = Array.from({ length: CHUNKS }, (_, i) => ({ ordinal: i, text: `chunk ${i}`, pageStart: 1, pageEnd: 1, tokenCount: 2, embedding: seededUnitVector(i + 1, DIMENSION) }));
     await chunks.upsertMany('default', id, collectionId, rows);
     await markTestDocumentReady(db.pool, 'default', id, 1, CHUNKS);

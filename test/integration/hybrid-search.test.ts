@@ -26,10 +26,7 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
   async function collectionOf(texts: string[]): Promise<{ collection: Collection; chunkIds: Map<string, string> }> {
     const collection = await collections.getOrCreate('default', `hybrid-${randomUUID().slice(0, 8)}`, embedder.model, embedder.dimension);
     const id = randomUUID();
-    await createTestDocument(db.pool, {
-      id, tenant: 'default', collectionId: collection.id, title: 'notes', filename: null, mediaType: 'text/plain',
-      byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${id}`,
-    });
+    await createTestDocument(db.pool, { id, tenant: 'default', collectionId: collection.id, title: 'notes' });
     const vectors = await embedder.embed(texts);
     await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => ({ ordinal: i, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: vectors[i] })));
     await markTestDocumentReady(db.pool, 'default', id, 1, texts.length);

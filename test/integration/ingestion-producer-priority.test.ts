@@ -28,8 +28,7 @@ describe('the producer orders ingestion jobs round robin over tenants (real Redi
     const collection = await collections.getOrCreate(tenant, 'fair', 'test', 8);
     const id = randomUUID();
     await createTestDocument(db.pool, {
-      id, tenant, collectionId: collection.id, title: id, filename: null, mediaType: 'text/plain', byteSize: 1,
-      metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
+      id, tenant, collectionId: collection.id, title: id, byteSize: 1, jobId: `ingest-${id}`,
     });
     await producer.enqueue(id);
     return id;

@@ -61,8 +61,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
       const collection = await collections.getOrCreate(tenant, 'handbook', 'test', DIMENSION);
       const documentId = randomUUID();
       await createTestDocument(db.pool, {
-        id: documentId, tenant, collectionId: collection.id, title: `${tenant} handbook`, filename: null, mediaType: 'text/plain',
-        byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${documentId}`,
+        id: documentId, tenant, collectionId: collection.id, title: `${tenant} handbook`,
       });
       await pages.saveWindow(tenant, documentId, [{ pageNumber: 1, text: `${tenant} parking rules` }, { pageNumber: 2, text: `${tenant} holidays` }]);
       await chunks.upsertMany(tenant, documentId, collection.id, [0, 1, 2].map((ordinal) => ({

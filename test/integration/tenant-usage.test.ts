@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { CollectionsRepository, DocumentTransitions, NewDocument, TenantUsage, TenantUsageRepository } from '@app/database';
 import { useDatabase } from '../support/test-env';
-import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
+import { createTestDocument, markTestDocumentReady, testDocument } from '../support/test-documents';
 
 class Refused extends Error {}
 
@@ -20,10 +20,7 @@ describe('tenant usage: quota figures, the exact quota check and the ingestion b
   async function newDocument(tenant: string, byteSize: number): Promise<NewDocument> {
     const collection = await collections.getOrCreate(tenant, 'quota', 'test', 8);
     const id = randomUUID();
-    return {
-      id, tenant, collectionId: collection.id, title: 'doc', filename: null, mediaType: 'text/plain',
-      byteSize, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
-    };
+    return testDocument({ id, tenant, collectionId: collection.id, title: 'doc', byteSize, jobId: `ingest-${id}` });
   }
 
   test('usage counts a tenant’s documents and bytes, and only its own', async () => {

@@ -19,8 +19,7 @@ describe('a document inserted into a collection being deleted, or deleted', () =
   const insertInto = (collectionId: string) => {
     const id = randomUUID();
     return createTestDocument(db.pool, {
-      id, tenant: TENANT, collectionId, title: 'late', filename: 'late.txt', mediaType: 'text/plain', byteSize: 1, metadata: {},
-      chunkTokens: 500, chunkOverlap: 0, jobId: `ingest-${id}`,
+      id, tenant: TENANT, collectionId, title: 'late', filename: 'late.txt', byteSize: 1, jobId: `ingest-${id}`,
     });
   };
 

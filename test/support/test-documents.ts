@@ -12,9 +12,20 @@ export async function claimTestBlob(pool: Pool, content: string = randomUUID(), 
   return new BlobsRepository(pool).claim({ sha256, size: Buffer.byteLength(content), backend: 'local' }, leaseSeconds);
 }
 
-/** Inserts a `queued` document as an upload does, naming a made-up blob of its own. */
-export async function createTestDocument(pool: Pool, doc: NewDocument, admit?: (usage: TenantUsage) => void): Promise<DocumentRecord> {
-  return new DocumentsRepository(pool).create(doc, await claimTestBlob(pool), admit);
+/** What a test document must name; every other field has a default (see testDocument). */
+export type TestDocumentFields = Pick<NewDocument, 'id' | 'tenant' | 'collectionId' | 'title'> & Partial<NewDocument>;
+
+/**
+ * A new document as most tests want one: an empty plain-text file without a name or metadata, 500-token
+ * chunks without overlap, job `test-<id>`; `fields` override any of these.
+ */
+export function testDocument(fields: TestDocumentFields): NewDocument {
+  return { filename: null, mediaType: 'text/plain', byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 0, jobId: `test-${fields.id}`, ...fields };
+}
+
+/** Inserts a `queued` document (see testDocument) as an upload does, naming a made-up blob of its own. */
+export async function createTestDocument(pool: Pool, doc: TestDocumentFields, admit?: (usage: TenantUsage) => void): Promise<DocumentRecord> {
+  return new DocumentsRepository(pool).create(testDocument(doc), await claimTestBlob(pool), admit);
 }
 
 /** Moves a queued document to `ready` the only way there is, as an ingestion does: started, then finished. */
