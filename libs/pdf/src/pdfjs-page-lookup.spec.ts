@@ -8,8 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { writeTextPdf } from '../../../test/support/pdf-fixtures';
-import { pageLookupPatch, patchPageLookup, pdfjsWorkerUrl } from './pdfjs-page-lookup';
-import { loadPdfjs, loadPdfjsWorker, PdfjsWorkerModule, pdfjsAssetPaths } from './pdfjs';
+import { pageLookupPatch, patchPageLookup } from './pdfjs-page-lookup';
+import { loadPdfjs, loadPdfjsWorker, PdfjsWorkerModule, pdfjsAssetPaths, pdfjsWorkerUrl } from './pdfjs';
 import { SameThreadPort } from './same-thread-port';
 
 const run = promisify(execFile);

@@ -1,6 +1,4 @@
 import module from 'node:module';
-import { dirname, join } from 'node:path';
-import { pathToFileURL } from 'node:url';
 
 /**
  * pdfjs finds page n by walking the page tree from its root every time (Catalog.getPageDict): on a flat tree —
@@ -100,14 +98,11 @@ function occursOnce(text: string, part: string): boolean {
   return first >= 0 && text.indexOf(part, first + 1) < 0;
 }
 
-/** The URL Node loads pdfjs's worker module from; a URL with a query (tests load the original so) is left alone. */
-export function pdfjsWorkerUrl(): string {
-  const root = dirname(require.resolve('pdfjs-dist/package.json'));
-  return pathToFileURL(join(root, 'legacy', 'build', 'pdf.worker.mjs')).href;
-}
-
-/** Registers the load hook that patches pdfjs's worker module (see above); call before the module is imported. */
-export function patchPdfjsPageLookupOnLoad(): void {
+/**
+ * Registers the load hook that patches pdfjs's worker module, loaded from `workerUrl` (see above); call before the
+ * module is imported.
+ */
+export function patchPdfjsPageLookupOnLoad(workerUrl: string): void {
   if (installed) return;
   installed = true;
   // module.registerHooks arrived in Node 22.15 (see canvas-stub.ts).
@@ -115,7 +110,6 @@ export function patchPdfjsPageLookupOnLoad(): void {
     outcome = 'no module hooks';
     return warn();
   }
-  const workerUrl = pdfjsWorkerUrl();
   module.registerHooks({
     load: (url, context, nextLoad) => {
       const loaded = nextLoad(url, context);

@@ -1,4 +1,5 @@
 import { dirname, join, sep } from 'node:path';
+import { pathToFileURL } from 'node:url';
 import { patchPdfjsPageLookupOnLoad } from './pdfjs-page-lookup';
 
 export type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
@@ -23,8 +24,19 @@ export interface PdfjsWorkerModule {
   WorkerMessageHandler: { initializeFromPort(port: unknown): void };
 }
 
-// A string variable, so tsc leaves the import alone (the module ships no types).
-const PDFJS_WORKER_MODULE: string = 'pdfjs-dist/legacy/build/pdf.worker.mjs';
+/** The directory pdfjs-dist is installed in. */
+function pdfjsRoot(): string {
+  return dirname(require.resolve('pdfjs-dist/package.json'));
+}
+
+/**
+ * The URL Node loads pdfjs's worker half from, which its page-lookup patch recognises; a URL with a query (tests
+ * load the original so) is left alone. Imported by URL, so tsc leaves the import alone (the module ships no types).
+ */
+export function pdfjsWorkerUrl(): string {
+  return pathToFileURL(join(pdfjsRoot(), 'legacy', 'build', 'pdf.worker.mjs')).href;
+}
+
 let loadingWorker: Promise<PdfjsWorkerModule> | undefined;
 
 /**
@@ -32,8 +44,9 @@ let loadingWorker: Promise<PdfjsWorkerModule> | undefined;
  * pdfjs-page-lookup.ts); a failed load is not cached.
  */
 export function loadPdfjsWorker(): Promise<PdfjsWorkerModule> {
-  patchPdfjsPageLookupOnLoad();
-  loadingWorker ??= (import(PDFJS_WORKER_MODULE) as Promise<PdfjsWorkerModule>).catch((error: unknown) => {
+  const url = pdfjsWorkerUrl();
+  patchPdfjsPageLookupOnLoad(url);
+  loadingWorker ??= (import(url) as Promise<PdfjsWorkerModule>).catch((error: unknown) => {
     loadingWorker = undefined;
     throw error;
   });
@@ -45,6 +58,6 @@ export function loadPdfjsWorker(): Promise<PdfjsWorkerModule> {
  * are plain paths; they must end with a separator because pdfjs appends file names to them.
  */
 export function pdfjsAssetPaths(): { standardFontDataUrl: string; cMapUrl: string } {
-  const root = dirname(require.resolve('pdfjs-dist/package.json'));
+  const root = pdfjsRoot();
   return { standardFontDataUrl: join(root, 'standard_fonts') + sep, cMapUrl: join(root, 'cmaps') + sep };
 }
