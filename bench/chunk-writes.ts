@@ -12,8 +12,11 @@
 // Run variants alternately (the machine is shared) and compare them within one run.
 // --pages N: the PDF repeated with qpdf to N pages, as bench:ingest --source does. --vectors text: each chunk's
 // vector derived from its text (as bench:ingest's embedding server does), so repeated texts repeat vectors.
+// --concurrency N[,M...]: up to N batches upserted at once, each on its own connection, as the embed step's
+// batches in flight can be (EMBEDDING_CONCURRENCY); 1 writes them one after another. A list runs every variant
+// at each count in turn, within each round.
 //   npm run bench:chunk-writes -- --file real.pdf [--variants full,nohnsw,nogin,ef32,m8] [--documents 1] [--rounds 2]
-//                                 [--pages 3500] [--vectors random|text]
+//                                 [--pages 3500] [--vectors random|text] [--concurrency 1]
 import { randomUUID } from 'node:crypto';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { availableParallelism, loadavg, tmpdir } from 'node:os';
@@ -38,6 +41,7 @@ const { values } = parseArgs({
     batch: { type: 'string', default: '64' },
     pages: { type: 'string' },
     vectors: { type: 'string', default: 'random' },
+    concurrency: { type: 'string', default: '1' },
   },
 });
 const DIMENSION = 1536;
@@ -90,7 +94,7 @@ async function repeatedPdf(source: string, pages: number): Promise<{ path: strin
   return { path, remove: () => rm(dir, { recursive: true, force: true }) };
 }
 
-async function runVariant(variant: string, chunks: Chunk[], documents: number, batchSize: number) {
+async function runVariant(variant: string, chunks: Chunk[], documents: number, batchSize: number, concurrency: number) {
   const env = await createTestEnv({ LOG_LEVEL: 'error' });
   const pool = createPool(env.config.databaseUrl);
   const owner = createPool(env.config.databaseUrl, { owner: true });
@@ -110,15 +114,19 @@ async function runVariant(variant: string, chunks: Chunk[], documents: number, b
     }
     const cpu = sampleCpu(process.pid, new URL(env.config.databaseUrl).pathname.slice(1), availableParallelism(), 100);
     const started = Date.now();
+    const inFlight = new Set<Promise<void>>();
     for (const [d, id] of ids.entries()) {
       for (let at = 0; at < chunks.length; at += batchSize) {
         const batch = chunks.slice(at, at + batchSize).map((chunk) => ({ ...chunk, embedding: vectorOf(chunk, d) }));
-        await repository.upsertMany('default', id, collection.id, batch);
+        while (inFlight.size >= concurrency) await Promise.race(inFlight);
+        const write: Promise<void> = repository.upsertMany('default', id, collection.id, batch).finally(() => inFlight.delete(write));
+        inFlight.add(write);
       }
     }
+    await Promise.all(inFlight);
     const seconds = (Date.now() - started) / 1000;
     const figures = cpu.stop();
-    return { variant, chunks: chunks.length * documents, seconds, postgres_cpu_s: figures.postgres_cpu_s, postgres_ms_per_chunk: Number(((figures.postgres_cpu_s * 1000) / (chunks.length * documents)).toFixed(2)), load: loadavg()[0] };
+    return { variant, concurrency, chunks: chunks.length * documents, seconds, postgres_cpu_s: figures.postgres_cpu_s, postgres_ms_per_chunk: Number(((figures.postgres_cpu_s * 1000) / (chunks.length * documents)).toFixed(2)), load: loadavg()[0] };
   } finally {
     await pool.end();
     await owner.end();
@@ -129,13 +137,17 @@ async function runVariant(variant: string, chunks: Chunk[], documents: number, b
 async function main(): Promise<void> {
   if (!values.file) throw new Error('--file real.pdf is required');
   const variants = values.variants!.split(',');
+  const concurrencies = values.concurrency!.split(',').map(Number);
+  if (concurrencies.some((count) => !Number.isInteger(count) || count < 1 || count > 10)) throw new Error(`--concurrency takes counts from 1 to 10 (the pool's size), got "${values.concurrency}"`);
   for (const variant of variants) if (!statementsOf(variant)) throw new Error(`unknown variant "${variant}" (${Object.keys(VARIANTS).join(', ')}, m<M>ef<EF>)`);
   const pdf = values.pages ? await repeatedPdf(values.file, Number(values.pages)) : null;
   const chunks = await chunksOf(pdf?.path ?? values.file);
   await pdf?.remove();
   const runs = [];
   for (let round = 0; round < Number(values.rounds); round++) {
-    for (const variant of variants) runs.push(await runVariant(variant, chunks, Number(values.documents), Number(values.batch)));
+    for (const variant of variants) {
+      for (const concurrency of concurrencies) runs.push(await runVariant(variant, chunks, Number(values.documents), Number(values.batch), concurrency));
+    }
   }
   console.log(JSON.stringify({ file: values.file, runs }, null, 2));
 }
