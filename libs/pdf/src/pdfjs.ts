@@ -1,6 +1,7 @@
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { patchPdfjsPageLookupOnLoad } from './pdfjs-page-lookup';
+import { patchPdfjsTextTransformsOnLoad } from './pdfjs-text-transforms';
 
 export type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -46,6 +47,7 @@ let loadingWorker: Promise<PdfjsWorkerModule> | undefined;
 export function loadPdfjsWorker(): Promise<PdfjsWorkerModule> {
   const url = pdfjsWorkerUrl();
   patchPdfjsPageLookupOnLoad(url);
+  patchPdfjsTextTransformsOnLoad(url);
   loadingWorker ??= (import(url) as Promise<PdfjsWorkerModule>).catch((error: unknown) => {
     loadingWorker = undefined;
     throw error;
