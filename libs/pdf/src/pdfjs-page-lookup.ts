@@ -1,4 +1,4 @@
-import module from 'node:module';
+import { patchSourceOnLoad, replaceEachOnce, SourcePatch, SourcePatchOutcome } from './source-patch';
 
 /**
  * pdfjs finds page n by walking the page tree from its root every time (Catalog.getPageDict): on a flat tree —
@@ -71,15 +71,11 @@ const PAGE_AMONG_ROOT_KIDS = `  #groundworkKidStarts = null;
   async #groundworkPageDictFromRoot(pageIndex) {
     const nodesToVisit = [this.toplevelPagesDict];`;
 
-/** What becomes of pdfjs's worker module in this process. */
-export type PageLookupPatch = 'not loaded' | 'applied' | 'source not recognised' | 'no module hooks';
+let patch: SourcePatch | undefined;
 
-let outcome: PageLookupPatch = 'not loaded';
-let installed = false;
-
-/** Whether the page-lookup patch was applied to the worker module this process loaded. */
-export function pageLookupPatch(): PageLookupPatch {
-  return outcome;
+/** What became of the worker module this process loaded. */
+export function pageLookupPatch(): SourcePatchOutcome {
+  return patch?.outcome ?? 'not loaded';
 }
 
 /**
@@ -87,45 +83,16 @@ export function pageLookupPatch(): PageLookupPatch {
  * expected text exactly once each (a pdfjs version this patch was not written for).
  */
 export function patchPageLookup(source: string): string | undefined {
-  if (!occursOnce(source, GET_PAGE_DICT) || !occursOnce(source, CLEAR_KID_COUNTS)) return undefined;
-  return source
-    .replace(GET_PAGE_DICT, () => PAGE_AMONG_ROOT_KIDS)
-    .replace(CLEAR_KID_COUNTS, () => `${CLEAR_KID_COUNTS}\n    this.#groundworkKidStarts = null;`);
+  return replaceEachOnce(source, [
+    [GET_PAGE_DICT, PAGE_AMONG_ROOT_KIDS],
+    [CLEAR_KID_COUNTS, `${CLEAR_KID_COUNTS}\n    this.#groundworkKidStarts = null;`],
+  ]);
 }
 
-function occursOnce(text: string, part: string): boolean {
-  const first = text.indexOf(part);
-  return first >= 0 && text.indexOf(part, first + 1) < 0;
-}
-
-/**
- * Registers the load hook that patches pdfjs's worker module, loaded from `workerUrl` (see above); call before the
- * module is imported.
- */
+/** Patches pdfjs's worker module, loaded from `workerUrl`, as it is loaded (see above); call before it is imported. */
 export function patchPdfjsPageLookupOnLoad(workerUrl: string): void {
-  if (installed) return;
-  installed = true;
-  // module.registerHooks arrived in Node 22.15 (see canvas-stub.ts).
-  if (typeof module.registerHooks !== 'function') {
-    outcome = 'no module hooks';
-    return warn();
-  }
-  module.registerHooks({
-    load: (url, context, nextLoad) => {
-      const loaded = nextLoad(url, context);
-      if (url !== workerUrl || loaded.source === undefined || loaded.source === null) return loaded;
-      const source = typeof loaded.source === 'string' ? loaded.source : new TextDecoder().decode(loaded.source);
-      const patched = patchPageLookup(source);
-      outcome = patched === undefined ? 'source not recognised' : 'applied';
-      if (patched === undefined) warn();
-      return { ...loaded, source: patched ?? source };
-    },
+  patch ??= patchSourceOnLoad(workerUrl, patchPageLookup, {
+    code: 'GROUNDWORK_PDFJS_PAGE_LOOKUP',
+    message: (outcome) => `pdfjs's page lookup is not patched (${outcome}): long PDFs with flat page trees extract more slowly (see pdfjs-page-lookup.ts)`,
   });
-}
-
-function warn(): void {
-  process.emitWarning(
-    `pdfjs's page lookup is not patched (${outcome}): long PDFs with flat page trees extract more slowly (see pdfjs-page-lookup.ts)`,
-    { code: 'GROUNDWORK_PDFJS_PAGE_LOOKUP' },
-  );
 }

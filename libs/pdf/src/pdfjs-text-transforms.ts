@@ -1,4 +1,4 @@
-import module from 'node:module';
+import { patchSourceOnLoad, replaceEachOnce, SourcePatch, SourcePatchOutcome } from './source-patch';
 
 /**
  * pdfjs's text extraction (PartialEvaluator.getTextContent) computes the current text transform —
@@ -75,15 +75,11 @@ const CALL_SITES: ReadonlyArray<readonly [string, string]> = [
   ['        transform: transf || getCurrentTextTransform(),', '        transform: transf ? transf.slice() : getCurrentTextTransform(),'],
 ];
 
-/** What becomes of pdfjs's worker module in this process. */
-export type TextTransformsPatch = 'not loaded' | 'applied' | 'source not recognised' | 'no module hooks';
+let patch: SourcePatch | undefined;
 
-let outcome: TextTransformsPatch = 'not loaded';
-let installed = false;
-
-/** Whether the text-transform patch was applied to the worker module this process loaded. */
-export function textTransformsPatch(): TextTransformsPatch {
-  return outcome;
+/** What became of the worker module this process loaded. */
+export function textTransformsPatch(): SourcePatchOutcome {
+  return patch?.outcome ?? 'not loaded';
 }
 
 /**
@@ -91,44 +87,13 @@ export function textTransformsPatch(): TextTransformsPatch {
  * not hold each expected text exactly once (a pdfjs version this patch was not written for).
  */
 export function patchTextTransforms(source: string): string | undefined {
-  const replacements = [[CURRENT_TEXT_TRANSFORM, CURRENT_TEXT_TRANSFORM_INTO] as const, ...CALL_SITES];
-  if (!replacements.every(([original]) => occursOnce(source, original))) return undefined;
-  return replacements.reduce((patched, [original, replacement]) => patched.replace(original, () => replacement), source);
+  return replaceEachOnce(source, [[CURRENT_TEXT_TRANSFORM, CURRENT_TEXT_TRANSFORM_INTO], ...CALL_SITES]);
 }
 
-function occursOnce(text: string, part: string): boolean {
-  const first = text.indexOf(part);
-  return first >= 0 && text.indexOf(part, first + 1) < 0;
-}
-
-/**
- * Registers the load hook that patches pdfjs's worker module, loaded from `workerUrl` (see above); call before the
- * module is imported.
- */
+/** Patches pdfjs's worker module, loaded from `workerUrl`, as it is loaded (see above); call before it is imported. */
 export function patchPdfjsTextTransformsOnLoad(workerUrl: string): void {
-  if (installed) return;
-  installed = true;
-  // module.registerHooks arrived in Node 22.15 (see canvas-stub.ts).
-  if (typeof module.registerHooks !== 'function') {
-    outcome = 'no module hooks';
-    return warn();
-  }
-  module.registerHooks({
-    load: (url, context, nextLoad) => {
-      const loaded = nextLoad(url, context);
-      if (url !== workerUrl || loaded.source === undefined || loaded.source === null) return loaded;
-      const source = typeof loaded.source === 'string' ? loaded.source : new TextDecoder().decode(loaded.source);
-      const patched = patchTextTransforms(source);
-      outcome = patched === undefined ? 'source not recognised' : 'applied';
-      if (patched === undefined) warn();
-      return { ...loaded, source: patched ?? source };
-    },
+  patch ??= patchSourceOnLoad(workerUrl, patchTextTransforms, {
+    code: 'GROUNDWORK_PDFJS_TEXT_TRANSFORMS',
+    message: (outcome) => `pdfjs's text transforms are not patched (${outcome}): PDF text extraction allocates more (see pdfjs-text-transforms.ts)`,
   });
-}
-
-function warn(): void {
-  process.emitWarning(
-    `pdfjs's text transforms are not patched (${outcome}): PDF text extraction allocates more (see pdfjs-text-transforms.ts)`,
-    { code: 'GROUNDWORK_PDFJS_TEXT_TRANSFORMS' },
-  );
 }
