@@ -9,7 +9,7 @@ import { patchSourceOnLoad, replaceEachOnce, SourcePatch, SourcePatchOutcome } f
  * its arrays a good part of the 13 % spent collecting garbage.
  *
  * The fix rewrites getTextContent's getCurrentTextTransform as pdfjs's worker module is loaded (a module load
- * hook, like the page-lookup patch; the file on disk is not touched): the same products, term by term in the
+ * hook, see source-patch.ts; the file on disk is not touched): the same products, term by term in the
  * same order (so every number is the same double, -0 and NaN included), in local variables, written into an
  * array the caller passes or a new one. The position comparison passes one array of its own, used and dropped
  * within the call; the remembered position is written over in place, and copied where pdfjs lets it escape
