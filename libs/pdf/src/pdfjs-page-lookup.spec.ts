@@ -9,8 +9,8 @@ import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { writeTextPdf } from '../../../test/support/pdf-fixtures';
 import { pageLookupPatch, patchPageLookup } from './pdfjs-page-lookup';
-import { loadPdfjs, loadPdfjsWorker, PdfjsWorkerModule, pdfjsAssetPaths, pdfjsWorkerUrl } from './pdfjs';
-import { SameThreadPort } from './same-thread-port';
+import { pdfFromObjects, readTextContentBothWays } from '../../../test/support/pdfjs-workers';
+import { loadPdfjsWorker, pdfjsWorkerUrl } from './pdfjs';
 
 const run = promisify(execFile);
 let dir: string;
@@ -77,53 +77,14 @@ function treePdf(tree: Tree, lyingCounts: Map<number, number> = new Map()): Buff
     return count;
   };
   writeNode(tree, 2, undefined);
-  let body = '%PDF-1.7\n';
-  const offsets: number[] = [];
-  objects.forEach((object, i) => {
-    offsets.push(body.length);
-    body += `${i + 1} 0 obj\n${object}\nendobj\n`;
-  });
-  const xref = body.length;
-  body += `xref\n0 ${objects.length + 1}\n0000000000 65535 f \n${offsets.map((offset) => `${String(offset).padStart(10, '0')} 00000 n \n`).join('')}`;
-  body += `trailer\n<< /Size ${objects.length + 1} /Root 1 0 R >>\nstartxref\n${xref}\n%%EOF\n`;
-  return Buffer.from(body, 'latin1');
+  return pdfFromObjects(objects);
 }
 
-/**
- * Every page's text (or the error reading it), read in order as PdfSession does, through pdfjs's worker module
- * `worker`, with the document's caches cleaned up every `cleanupEvery` pages.
- */
-async function readAll(data: Uint8Array, worker: PdfjsWorkerModule, cleanupEvery = 7): Promise<string[]> {
-  const pdfjs = await loadPdfjs();
-  const port = new SameThreadPort();
-  worker.WorkerMessageHandler.initializeFromPort(port);
-  const pdfWorker = new pdfjs.PDFWorker({ port: port as unknown as null });
-  const loadingTask = pdfjs.getDocument({ data: data.slice(), worker: pdfWorker, verbosity: 0, ...pdfjsAssetPaths() });
-  try {
-    const document = await loadingTask.promise;
-    const texts: string[] = [];
-    for (let pageNumber = 1; pageNumber <= document.numPages; pageNumber++) {
-      try {
-        const page = await document.getPage(pageNumber);
-        const content = await page.getTextContent();
-        texts.push(content.items.map((item) => ('str' in item ? item.str : '')).join(''));
-      } catch (error) {
-        texts.push(`error: ${(error as Error).message}`);
-      }
-      if (pageNumber % cleanupEvery === 0) await document.cleanup();
-    }
-    return texts;
-  } finally {
-    await loadingTask.destroy();
-    pdfWorker.destroy();
-    port.terminate();
-  }
-}
-
-/** Pages read with the patched module and with pdfjs's own (the same file loaded under another URL). */
+/** Every page's text (or the error reading it) with the patched worker module and with pdfjs's own. */
 async function readBothWays(data: Uint8Array): Promise<{ patched: string[]; original: string[] }> {
-  const original = (await import(`${pdfjsWorkerUrl()}?unpatched`)) as PdfjsWorkerModule;
-  return { patched: await readAll(data, await loadPdfjsWorker()), original: await readAll(data, original) };
+  const { patched, original } = await readTextContentBothWays(data);
+  const texts = (pages: typeof patched) => pages.map((page) => (typeof page === 'string' ? page : page.map((item) => ('str' in item ? item.str : '')).join('')));
+  return { patched: texts(patched), original: texts(original) };
 }
 
 const labels = (count: number, from = 1) => Array.from({ length: count }, (_, i) => from + i);

@@ -1,4 +1,4 @@
-import module from 'node:module';
+import { patchSourceOnLoad, replaceEachOnce, SourcePatch, SourcePatchOutcome } from './source-patch';
 
 /**
  * pdfjs finds page n by walking the page tree from its root every time (Catalog.getPageDict): on a flat tree —
@@ -12,16 +12,20 @@ import module from 'node:module';
  * is a leaf kid at exactly that index: then it makes the same checks and cache entries the walk would and
  * returns what the walk would have returned. The walk skips a kid by the same cached count, so both reach that
  * kid at the same index; anything else (an intermediate node, a circular reference, a miss) goes to pdfjs's own
- * walk, unchanged. cleanup() drops the table with the counts it was built from. Nested trees keep pdfjs's own
- * walk, which skips whole subtrees by their /Count.
+ * walk, unchanged. Nested trees keep pdfjs's own walk, which skips whole subtrees by their /Count.
+ *
+ * cleanup() empties pdfjs's count cache, but the table stays: what it holds is where each kid's pages start, which
+ * the walk derives the same way with or without the cache (a leaf is one page, a node is its /Count, cached or read
+ * again from the unchanging file), and dropping it made the next page's lookup a walk that fetches every kid
+ * before it again — 3 % of the extraction process's CPU on a 3,500-page book, cleaned up every 1,024 pages.
+ * It is as long as the root's /Kids.
  *
  * If pdfjs's source no longer holds the text the patch expects (another version), the module loads unpatched
  * and a warning says so: slower on long flat documents, never different. A test fails when that happens.
  */
 
-/** The text the patch rewrites, each expected exactly once in pdf.worker.mjs. */
+/** The text the patch rewrites, expected exactly once in pdf.worker.mjs. */
 const GET_PAGE_DICT = '  async getPageDict(pageIndex) {\n    const nodesToVisit = [this.toplevelPagesDict];';
-const CLEAR_KID_COUNTS = '    this.pageKidsCountCache.clear();\n    this.pageIndexCache.clear();';
 
 /** Inserted into pdfjs's Catalog class: Dict, Ref and isName are names of pdfjs's own module scope. */
 const PAGE_AMONG_ROOT_KIDS = `  #groundworkKidStarts = null;
@@ -71,15 +75,11 @@ const PAGE_AMONG_ROOT_KIDS = `  #groundworkKidStarts = null;
   async #groundworkPageDictFromRoot(pageIndex) {
     const nodesToVisit = [this.toplevelPagesDict];`;
 
-/** What becomes of pdfjs's worker module in this process. */
-export type PageLookupPatch = 'not loaded' | 'applied' | 'source not recognised' | 'no module hooks';
+let patch: SourcePatch | undefined;
 
-let outcome: PageLookupPatch = 'not loaded';
-let installed = false;
-
-/** Whether the page-lookup patch was applied to the worker module this process loaded. */
-export function pageLookupPatch(): PageLookupPatch {
-  return outcome;
+/** What became of the worker module this process loaded. */
+export function pageLookupPatch(): SourcePatchOutcome {
+  return patch?.outcome ?? 'not loaded';
 }
 
 /**
@@ -87,45 +87,13 @@ export function pageLookupPatch(): PageLookupPatch {
  * expected text exactly once each (a pdfjs version this patch was not written for).
  */
 export function patchPageLookup(source: string): string | undefined {
-  if (!occursOnce(source, GET_PAGE_DICT) || !occursOnce(source, CLEAR_KID_COUNTS)) return undefined;
-  return source
-    .replace(GET_PAGE_DICT, () => PAGE_AMONG_ROOT_KIDS)
-    .replace(CLEAR_KID_COUNTS, () => `${CLEAR_KID_COUNTS}\n    this.#groundworkKidStarts = null;`);
+  return replaceEachOnce(source, [[GET_PAGE_DICT, PAGE_AMONG_ROOT_KIDS]]);
 }
 
-function occursOnce(text: string, part: string): boolean {
-  const first = text.indexOf(part);
-  return first >= 0 && text.indexOf(part, first + 1) < 0;
-}
-
-/**
- * Registers the load hook that patches pdfjs's worker module, loaded from `workerUrl` (see above); call before the
- * module is imported.
- */
+/** Patches pdfjs's worker module, loaded from `workerUrl`, as it is loaded (see above); call before it is imported. */
 export function patchPdfjsPageLookupOnLoad(workerUrl: string): void {
-  if (installed) return;
-  installed = true;
-  // module.registerHooks arrived in Node 22.15 (see canvas-stub.ts).
-  if (typeof module.registerHooks !== 'function') {
-    outcome = 'no module hooks';
-    return warn();
-  }
-  module.registerHooks({
-    load: (url, context, nextLoad) => {
-      const loaded = nextLoad(url, context);
-      if (url !== workerUrl || loaded.source === undefined || loaded.source === null) return loaded;
-      const source = typeof loaded.source === 'string' ? loaded.source : new TextDecoder().decode(loaded.source);
-      const patched = patchPageLookup(source);
-      outcome = patched === undefined ? 'source not recognised' : 'applied';
-      if (patched === undefined) warn();
-      return { ...loaded, source: patched ?? source };
-    },
+  patch ??= patchSourceOnLoad(workerUrl, patchPageLookup, {
+    code: 'GROUNDWORK_PDFJS_PAGE_LOOKUP',
+    message: (outcome) => `pdfjs's page lookup is not patched (${outcome}): long PDFs with flat page trees extract more slowly (see pdfjs-page-lookup.ts)`,
   });
-}
-
-function warn(): void {
-  process.emitWarning(
-    `pdfjs's page lookup is not patched (${outcome}): long PDFs with flat page trees extract more slowly (see pdfjs-page-lookup.ts)`,
-    { code: 'GROUNDWORK_PDFJS_PAGE_LOOKUP' },
-  );
 }

@@ -1,6 +1,8 @@
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { patchPdfjsPageLookupOnLoad } from './pdfjs-page-lookup';
+import { patchPdfjsTextStateCloneOnLoad } from './pdfjs-text-state-clone';
+import { patchPdfjsTextTransformsOnLoad } from './pdfjs-text-transforms';
 
 export type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -30,8 +32,8 @@ function pdfjsRoot(): string {
 }
 
 /**
- * The URL Node loads pdfjs's worker half from, which its page-lookup patch recognises; a URL with a query (tests
- * load the original so) is left alone. Imported by URL, so tsc leaves the import alone (the module ships no types).
+ * The URL Node loads pdfjs's worker half from, which its patches recognise; a URL with a query (tests load the
+ * original so) is left alone. Imported by URL, so tsc leaves the import alone (the module ships no types).
  */
 export function pdfjsWorkerUrl(): string {
   return pathToFileURL(join(pdfjsRoot(), 'legacy', 'build', 'pdf.worker.mjs')).href;
@@ -40,12 +42,15 @@ export function pdfjsWorkerUrl(): string {
 let loadingWorker: Promise<PdfjsWorkerModule> | undefined;
 
 /**
- * Loads pdfjs's worker half once per process (see loadPdfjs), with its page lookup patched (see
- * pdfjs-page-lookup.ts); a failed load is not cached.
+ * Loads pdfjs's worker half once per process (see loadPdfjs), patched as it loads: its page lookup
+ * (pdfjs-page-lookup.ts), and the text transforms and text state clones of its text extraction
+ * (pdfjs-text-transforms.ts, pdfjs-text-state-clone.ts); a failed load is not cached.
  */
 export function loadPdfjsWorker(): Promise<PdfjsWorkerModule> {
   const url = pdfjsWorkerUrl();
   patchPdfjsPageLookupOnLoad(url);
+  patchPdfjsTextTransformsOnLoad(url);
+  patchPdfjsTextStateCloneOnLoad(url);
   loadingWorker ??= (import(url) as Promise<PdfjsWorkerModule>).catch((error: unknown) => {
     loadingWorker = undefined;
     throw error;

@@ -1,0 +1,39 @@
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { test } from 'node:test';
+import type { TextItem } from 'pdfjs-dist/types/src/display/api';
+import { readTextContentBothWays, textLayoutPdf } from '../../../test/support/pdfjs-workers';
+import { loadPdfjsWorker, pdfjsWorkerUrl } from './pdfjs';
+import { patchTextTransforms, textTransformsPatch } from './pdfjs-text-transforms';
+
+test("the installed pdfjs's worker source is one the patch recognises (fails after an upgrade it no longer fits)", () => {
+  const source = readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
+  const patched = patchTextTransforms(source);
+  assert.ok(patched !== undefined, 'pdfjs-text-transforms.ts no longer finds its text in pdf.worker.mjs: update it for this pdfjs');
+  assert.match(patched, /getCurrentTextTransform\(groundworkPositionTransform\)/);
+});
+
+test('a source without every expected text is left alone', () => {
+  const source = readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
+  assert.equal(patchTextTransforms(source.replace('transform: transf || getCurrentTextTransform(),', 'transform: transf,')), undefined);
+  assert.equal(patchTextTransforms('function getCurrentTextTransform() {}'), undefined);
+});
+
+test('loadPdfjsWorker loads the worker module with the text transforms patched', async () => {
+  await loadPdfjsWorker();
+  assert.equal(textTransformsPatch(), 'applied');
+});
+
+test("every text item, to the last bit of every number, is the one pdfjs's own worker gives", async () => {
+  const { patched, original } = await readTextContentBothWays(new Uint8Array(textLayoutPdf()));
+  // Strict deep equality compares numbers with Object.is: -0 is not 0 and NaN is NaN.
+  assert.deepStrictEqual(patched, original);
+  // The fixture takes the branches it is meant to: whitespace items, turned text, the Type3 font's glyphs.
+  const items = patched.flatMap((page) => (typeof page === 'string' ? assert.fail(page) : page)).filter((item): item is TextItem => 'str' in item);
+  assert.ok(items.filter((item) => item.str === ' ').length >= 8);
+  assert.ok(items.some((item) => item.str.includes('In a form')));
+  assert.ok(items.some((item) => item.transform[0] === 0 && item.transform[1] === 12));
+  assert.ok(items.some((item) => item.transform[0] === -12));
+  assert.ok(items.some((item) => item.str.includes('abab')));
+});
