@@ -8,7 +8,8 @@ import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { writeTextPdf } from '../../../test/support/pdf-fixtures';
-import { pageLookupPatch, patchPageLookup } from './pdfjs-page-lookup';
+import { PAGE_LOOKUP_PATCH } from './pdfjs-page-lookup';
+import { applySourcePatch, sourcePatchOutcome } from './source-patch';
 import { pdfFromObjects, readTextContentBothWays } from '../../../test/support/pdfjs-workers';
 import { loadPdfjsWorker, pdfjsWorkerUrl } from './pdfjs';
 
@@ -24,18 +25,18 @@ after(async () => {
 
 test("the installed pdfjs's worker source is one the patch recognises (fails after an upgrade it no longer fits)", () => {
   const source = readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
-  const patched = patchPageLookup(source);
+  const patched = applySourcePatch(source, PAGE_LOOKUP_PATCH);
   assert.ok(patched !== undefined, 'pdfjs-page-lookup.ts no longer finds its text in pdf.worker.mjs: update it for this pdfjs');
   assert.match(patched, /#groundworkPageAmongRootKids\(pageIndex\)/);
 });
 
 test('a source without the expected text is left alone', () => {
-  assert.equal(patchPageLookup('class Catalog { async getPageDict(pageIndex) { return null; } }'), undefined);
+  assert.equal(applySourcePatch('class Catalog { async getPageDict(pageIndex) { return null; } }', PAGE_LOOKUP_PATCH), undefined);
 });
 
 test('loadPdfjsWorker loads the patched worker module', async () => {
   await loadPdfjsWorker();
-  assert.equal(pageLookupPatch(), 'applied');
+  assert.equal(sourcePatchOutcome(PAGE_LOOKUP_PATCH), 'applied');
 });
 
 /**

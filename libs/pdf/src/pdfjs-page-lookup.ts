@@ -1,4 +1,4 @@
-import { patchSourceOnLoad, replaceEachOnce, SourcePatch, SourcePatchOutcome } from './source-patch';
+import { SourcePatch } from './source-patch';
 
 /**
  * pdfjs finds page n by walking the page tree from its root every time (Catalog.getPageDict): on a flat tree —
@@ -75,25 +75,14 @@ const PAGE_AMONG_ROOT_KIDS = `  #groundworkKidStarts = null;
   async #groundworkPageDictFromRoot(pageIndex) {
     const nodesToVisit = [this.toplevelPagesDict];`;
 
-let patch: SourcePatch | undefined;
-
-/** What became of the worker module this process loaded. */
-export function pageLookupPatch(): SourcePatchOutcome {
-  return patch?.outcome ?? 'not loaded';
-}
-
 /**
- * pdf.worker.mjs's source with the page lookup patched in, or undefined when the source does not hold the
- * expected text exactly once each (a pdfjs version this patch was not written for).
+ * The patch (applied by pdfjs.ts as pdfjs's worker module loads): the page lookup patched in, for a source that
+ * holds the expected text exactly once (otherwise a pdfjs version this patch was not written for).
  */
-export function patchPageLookup(source: string): string | undefined {
-  return replaceEachOnce(source, [[GET_PAGE_DICT, PAGE_AMONG_ROOT_KIDS]]);
-}
-
-/** Patches pdfjs's worker module, loaded from `workerUrl`, as it is loaded (see above); call before it is imported. */
-export function patchPdfjsPageLookupOnLoad(workerUrl: string): void {
-  patch ??= patchSourceOnLoad(workerUrl, patchPageLookup, {
+export const PAGE_LOOKUP_PATCH: SourcePatch = {
+  replacements: () => [[GET_PAGE_DICT, PAGE_AMONG_ROOT_KIDS]],
+  warning: {
     code: 'GROUNDWORK_PDFJS_PAGE_LOOKUP',
     message: (outcome) => `pdfjs's page lookup is not patched (${outcome}): long PDFs with flat page trees extract more slowly (see pdfjs-page-lookup.ts)`,
-  });
-}
+  },
+};

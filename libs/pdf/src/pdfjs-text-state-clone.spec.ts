@@ -4,12 +4,13 @@ import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import { readTextContentBothWays, textLayoutPdf } from '../../../test/support/pdfjs-workers';
 import { loadPdfjsWorker, pdfjsWorkerUrl } from './pdfjs';
-import { patchTextStateClone, textStateClonePatch } from './pdfjs-text-state-clone';
+import { TEXT_STATE_CLONE_PATCH } from './pdfjs-text-state-clone';
+import { applySourcePatch, sourcePatchOutcome } from './source-patch';
 
 const workerSource = () => readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
 
 test("the installed pdfjs's worker source is one the patch recognises (fails after an upgrade it no longer fits)", () => {
-  const patched = patchTextStateClone(workerSource());
+  const patched = applySourcePatch(workerSource(), TEXT_STATE_CLONE_PATCH);
   assert.ok(patched !== undefined, 'pdfjs-text-state-clone.ts no longer finds its text in pdf.worker.mjs: update it for this pdfjs');
   const textState = patched.slice(patched.indexOf('\nclass TextState {'), patched.indexOf('\nclass EvalState {'));
   assert.match(textState, /Object\.assign\(Object\.create\(TextState\.prototype\), this\)/);
@@ -17,14 +18,14 @@ test("the installed pdfjs's worker source is one the patch recognises (fails aft
 
 test('a clone outside TextState, or none, is left alone', () => {
   const clone = '  clone() {\n    const clone = Object.assign(Object.create(this), this);\n    return clone;\n  }\n';
-  assert.equal(patchTextStateClone(`\nclass Other {\n${clone}}\nclass TextState {\n}\n`), undefined);
-  assert.equal(patchTextStateClone('\nclass TextState {\n}\n'), undefined);
-  assert.ok(patchTextStateClone(`\nclass TextState {\n${clone}}\nclass EvalState {\n}\n`)?.includes('Object.create(TextState.prototype)'));
+  assert.equal(applySourcePatch(`\nclass Other {\n${clone}}\nclass TextState {\n}\n`, TEXT_STATE_CLONE_PATCH), undefined);
+  assert.equal(applySourcePatch('\nclass TextState {\n}\n', TEXT_STATE_CLONE_PATCH), undefined);
+  assert.ok(applySourcePatch(`\nclass TextState {\n${clone}}\nclass EvalState {\n}\n`, TEXT_STATE_CLONE_PATCH)?.includes('Object.create(TextState.prototype)'));
 });
 
 test('loadPdfjsWorker loads the worker module with the TextState clones patched', async () => {
   await loadPdfjsWorker();
-  assert.equal(textStateClonePatch(), 'applied');
+  assert.equal(sourcePatchOutcome(TEXT_STATE_CLONE_PATCH), 'applied');
 });
 
 test("text saved, changed and restored in nested states and form XObjects comes out as pdfjs's own worker gives it", async () => {

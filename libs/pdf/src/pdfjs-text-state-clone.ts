@@ -1,4 +1,4 @@
-import { patchSourceOnLoad, replaceEachOnce, SourcePatch, SourcePatchOutcome } from './source-patch';
+import { SourcePatch } from './source-patch';
 
 /**
  * pdfjs's text extraction clones its TextState at every save (`q`), every font change and every form XObject,
@@ -19,31 +19,23 @@ import { patchSourceOnLoad, replaceEachOnce, SourcePatch, SourcePatchOutcome } f
 const CLONE_WITH_STATE_AS_PROTOTYPE = '    const clone = Object.assign(Object.create(this), this);';
 const CLONE_WITH_CLASS_PROTOTYPE = '    const clone = Object.assign(Object.create(TextState.prototype), this);';
 
-let patch: SourcePatch | undefined;
-
-/** What became of the worker module this process loaded. */
-export function textStateClonePatch(): SourcePatchOutcome {
-  return patch?.outcome ?? 'not loaded';
-}
-
 /**
- * pdf.worker.mjs's source with TextState's clones made from TextState.prototype, or undefined when the source
- * does not hold the expected text exactly once (a pdfjs version this patch was not written for; EvalState's
- * clone, which does rely on its prototype chain, is written differently).
+ * The patch (applied by pdfjs.ts as pdfjs's worker module loads): TextState's clones made from
+ * TextState.prototype, for a source that holds the expected text exactly once, inside TextState (otherwise a
+ * pdfjs version this patch was not written for; EvalState's clone, which does rely on its prototype chain, is
+ * written differently).
  */
-export function patchTextStateClone(source: string): string | undefined {
-  // The text is TextState's clone only if it comes after TextState's declaration and before the next class's.
-  const textState = source.indexOf('\nclass TextState {');
-  const clone = source.indexOf(CLONE_WITH_STATE_AS_PROTOTYPE);
-  const nextClass = source.indexOf('\nclass ', textState + 1);
-  if (textState < 0 || clone < textState || (nextClass >= 0 && clone > nextClass)) return undefined;
-  return replaceEachOnce(source, [[CLONE_WITH_STATE_AS_PROTOTYPE, CLONE_WITH_CLASS_PROTOTYPE]]);
-}
-
-/** Patches pdfjs's worker module, loaded from `workerUrl`, as it is loaded (see above); call before it is imported. */
-export function patchPdfjsTextStateCloneOnLoad(workerUrl: string): void {
-  patch ??= patchSourceOnLoad(workerUrl, patchTextStateClone, {
+export const TEXT_STATE_CLONE_PATCH: SourcePatch = {
+  replacements: (source) => {
+    // The text is TextState's clone only if it comes after TextState's declaration and before the next class's.
+    const textState = source.indexOf('\nclass TextState {');
+    const clone = source.indexOf(CLONE_WITH_STATE_AS_PROTOTYPE);
+    const nextClass = source.indexOf('\nclass ', textState + 1);
+    if (textState < 0 || clone < textState || (nextClass >= 0 && clone > nextClass)) return undefined;
+    return [[CLONE_WITH_STATE_AS_PROTOTYPE, CLONE_WITH_CLASS_PROTOTYPE]];
+  },
+  warning: {
     code: 'GROUNDWORK_PDFJS_TEXT_STATE_CLONE',
     message: (outcome) => `pdfjs's TextState clones are not patched (${outcome}): PDF text extraction is slower (see pdfjs-text-state-clone.ts)`,
-  });
-}
+  },
+};

@@ -5,24 +5,25 @@ import { test } from 'node:test';
 import type { TextItem } from 'pdfjs-dist/types/src/display/api';
 import { readTextContentBothWays, textLayoutPdf } from '../../../test/support/pdfjs-workers';
 import { loadPdfjsWorker, pdfjsWorkerUrl } from './pdfjs';
-import { patchTextTransforms, textTransformsPatch } from './pdfjs-text-transforms';
+import { TEXT_TRANSFORMS_PATCH } from './pdfjs-text-transforms';
+import { applySourcePatch, sourcePatchOutcome } from './source-patch';
 
 test("the installed pdfjs's worker source is one the patch recognises (fails after an upgrade it no longer fits)", () => {
   const source = readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
-  const patched = patchTextTransforms(source);
+  const patched = applySourcePatch(source, TEXT_TRANSFORMS_PATCH);
   assert.ok(patched !== undefined, 'pdfjs-text-transforms.ts no longer finds its text in pdf.worker.mjs: update it for this pdfjs');
   assert.match(patched, /getCurrentTextTransform\(groundworkPositionTransform\)/);
 });
 
 test('a source without every expected text is left alone', () => {
   const source = readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
-  assert.equal(patchTextTransforms(source.replace('transform: transf || getCurrentTextTransform(),', 'transform: transf,')), undefined);
-  assert.equal(patchTextTransforms('function getCurrentTextTransform() {}'), undefined);
+  assert.equal(applySourcePatch(source.replace('transform: transf || getCurrentTextTransform(),', 'transform: transf,'), TEXT_TRANSFORMS_PATCH), undefined);
+  assert.equal(applySourcePatch('function getCurrentTextTransform() {}', TEXT_TRANSFORMS_PATCH), undefined);
 });
 
 test('loadPdfjsWorker loads the worker module with the text transforms patched', async () => {
   await loadPdfjsWorker();
-  assert.equal(textTransformsPatch(), 'applied');
+  assert.equal(sourcePatchOutcome(TEXT_TRANSFORMS_PATCH), 'applied');
 });
 
 test("every text item, to the last bit of every number, is the one pdfjs's own worker gives", async () => {

@@ -1,4 +1,4 @@
-import { patchSourceOnLoad, replaceEachOnce, SourcePatch, SourcePatchOutcome } from './source-patch';
+import { SourcePatch } from './source-patch';
 
 /**
  * pdfjs's text extraction (PartialEvaluator.getTextContent) computes the current text transform —
@@ -75,25 +75,14 @@ const CALL_SITES: ReadonlyArray<readonly [string, string]> = [
   ['        transform: transf || getCurrentTextTransform(),', '        transform: transf ? transf.slice() : getCurrentTextTransform(),'],
 ];
 
-let patch: SourcePatch | undefined;
-
-/** What became of the worker module this process loaded. */
-export function textTransformsPatch(): SourcePatchOutcome {
-  return patch?.outcome ?? 'not loaded';
-}
-
 /**
- * pdf.worker.mjs's source with getTextContent's transforms computed in place, or undefined when the source does
- * not hold each expected text exactly once (a pdfjs version this patch was not written for).
+ * The patch (applied by pdfjs.ts as pdfjs's worker module loads): getTextContent's transforms computed in place,
+ * for a source that holds each expected text exactly once (otherwise a pdfjs version this patch was not written for).
  */
-export function patchTextTransforms(source: string): string | undefined {
-  return replaceEachOnce(source, [[CURRENT_TEXT_TRANSFORM, CURRENT_TEXT_TRANSFORM_INTO], ...CALL_SITES]);
-}
-
-/** Patches pdfjs's worker module, loaded from `workerUrl`, as it is loaded (see above); call before it is imported. */
-export function patchPdfjsTextTransformsOnLoad(workerUrl: string): void {
-  patch ??= patchSourceOnLoad(workerUrl, patchTextTransforms, {
+export const TEXT_TRANSFORMS_PATCH: SourcePatch = {
+  replacements: () => [[CURRENT_TEXT_TRANSFORM, CURRENT_TEXT_TRANSFORM_INTO], ...CALL_SITES],
+  warning: {
     code: 'GROUNDWORK_PDFJS_TEXT_TRANSFORMS',
     message: (outcome) => `pdfjs's text transforms are not patched (${outcome}): PDF text extraction allocates more (see pdfjs-text-transforms.ts)`,
-  });
-}
+  },
+};

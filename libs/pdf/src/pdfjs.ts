@@ -1,8 +1,9 @@
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { patchPdfjsPageLookupOnLoad } from './pdfjs-page-lookup';
-import { patchPdfjsTextStateCloneOnLoad } from './pdfjs-text-state-clone';
-import { patchPdfjsTextTransformsOnLoad } from './pdfjs-text-transforms';
+import { PAGE_LOOKUP_PATCH } from './pdfjs-page-lookup';
+import { TEXT_STATE_CLONE_PATCH } from './pdfjs-text-state-clone';
+import { TEXT_TRANSFORMS_PATCH } from './pdfjs-text-transforms';
+import { patchSourceOnLoad } from './source-patch';
 
 export type Pdfjs = typeof import('pdfjs-dist/legacy/build/pdf.mjs');
 
@@ -48,9 +49,7 @@ let loadingWorker: Promise<PdfjsWorkerModule> | undefined;
  */
 export function loadPdfjsWorker(): Promise<PdfjsWorkerModule> {
   const url = pdfjsWorkerUrl();
-  patchPdfjsPageLookupOnLoad(url);
-  patchPdfjsTextTransformsOnLoad(url);
-  patchPdfjsTextStateCloneOnLoad(url);
+  patchSourceOnLoad(url, [PAGE_LOOKUP_PATCH, TEXT_TRANSFORMS_PATCH, TEXT_STATE_CLONE_PATCH]);
   loadingWorker ??= (import(url) as Promise<PdfjsWorkerModule>).catch((error: unknown) => {
     loadingWorker = undefined;
     throw error;

@@ -3,39 +3,75 @@ import module from 'node:module';
 /** What becomes of a patched module in this process. */
 export type SourcePatchOutcome = 'not loaded' | 'applied' | 'source not recognised' | 'no module hooks';
 
-/** A patch of a module's source, registered to apply as the module is loaded (see patchSourceOnLoad). */
+export type Replacements = ReadonlyArray<readonly [original: string, replacement: string]>;
+
+/** A patch of a module's source, applied as the module is loaded (see patchSourceOnLoad). */
 export interface SourcePatch {
-  readonly outcome: SourcePatchOutcome;
+  /**
+   * The `[original, replacement]` pairs it makes in `source`, or undefined for a source it was not written for;
+   * it applies only if each original also occurs in `source` exactly once.
+   */
+  replacements(source: string): Replacements | undefined;
+  /** The warning emitted when it does not apply, and why. */
+  warning: { code: string; message(outcome: SourcePatchOutcome): string };
+}
+
+const outcomes = new Map<SourcePatch, SourcePatchOutcome>();
+const hookedUrls = new Set<string>();
+
+/** What became of `patch` in this process. */
+export function sourcePatchOutcome(patch: SourcePatch): SourcePatchOutcome {
+  return outcomes.get(patch) ?? 'not loaded';
+}
+
+/** `source` with `patch` applied, or undefined for a source it was not written for. */
+export function applySourcePatch(source: string, patch: SourcePatch): string | undefined {
+  const replacements = patch.replacements(source);
+  return replacements && replaceEachOnce(source, replacements);
 }
 
 /**
- * Registers a module load hook that hands the source of the module loaded from `url` to `patch` and loads what
- * it returns (the file on disk is not touched); call before the module is imported. When `patch` returns
- * undefined (a source it was not written for: another version) or Node has no module hooks, the module loads as
- * it is and a warning made by `warning` says so. pdfjs's worker module is patched so (see pdfjs-page-lookup.ts,
- * pdfjs-text-transforms.ts, pdfjs-text-state-clone.ts); several patches of one module apply one after another.
+ * Registers a module load hook that applies `patches` to the source of the module loaded from `url` and loads
+ * the result (the file on disk is not touched); call before the module is imported, again for the same URL does
+ * nothing. A patch that does not recognise the source (another version), or every patch when Node has no module
+ * hooks, is left out with its warning; the others apply. pdfjs's worker module is patched so (see pdfjs.ts).
+ *
+ * The patches apply in one pass: each pass makes a new string of the whole source, and making one of pdfjs's
+ * 2.4 million characters (some outside Latin-1) costs about 20 ms in every extraction process that loads it.
  */
-export function patchSourceOnLoad(url: string, patch: (source: string) => string | undefined, warning: { code: string; message: (outcome: SourcePatchOutcome) => string }): SourcePatch {
-  const state: { outcome: SourcePatchOutcome } = { outcome: 'not loaded' };
-  const warn = () => process.emitWarning(warning.message(state.outcome), { code: warning.code });
+export function patchSourceOnLoad(url: string, patches: readonly SourcePatch[]): void {
+  if (hookedUrls.has(url)) return;
+  hookedUrls.add(url);
+  const settle = (patch: SourcePatch, outcome: SourcePatchOutcome) => {
+    outcomes.set(patch, outcome);
+    if (outcome !== 'applied') process.emitWarning(patch.warning.message(outcome), { code: patch.warning.code });
+  };
   // module.registerHooks arrived in Node 22.15 (see canvas-stub.ts).
   if (typeof module.registerHooks !== 'function') {
-    state.outcome = 'no module hooks';
-    warn();
-    return state;
+    for (const patch of patches) settle(patch, 'no module hooks');
+    return;
   }
   module.registerHooks({
     load: (loadedUrl, context, nextLoad) => {
       const loaded = nextLoad(loadedUrl, context);
       if (loadedUrl !== url || loaded.source === undefined || loaded.source === null) return loaded;
       const source = typeof loaded.source === 'string' ? loaded.source : new TextDecoder().decode(loaded.source);
-      const patched = patch(source);
-      state.outcome = patched === undefined ? 'source not recognised' : 'applied';
-      if (patched === undefined) warn();
+      const recognised = new Map<SourcePatch, Replacements>();
+      for (const patch of patches) {
+        const replacements = patch.replacements(source);
+        if (replacements?.every(([original]) => occursOnce(source, original))) recognised.set(patch, replacements);
+      }
+      // Undefined only if two recognised patches overlap (a bug of theirs): then none applies.
+      const patched = replaceEachOnce(source, [...recognised.values()].flat());
+      for (const patch of patches) settle(patch, patched !== undefined && recognised.has(patch) ? 'applied' : 'source not recognised');
       return { ...loaded, source: patched ?? source };
     },
   });
-  return state;
+}
+
+function occursOnce(text: string, part: string): boolean {
+  const at = text.indexOf(part);
+  return at >= 0 && text.indexOf(part, at + 1) < 0;
 }
 
 /**
@@ -43,13 +79,12 @@ export function patchSourceOnLoad(url: string, patch: (source: string) => string
  * exactly once, none overlapping another: the patches of pdfjs's worker module are written for one version's
  * exact text, and anything else is another version.
  *
- * The output is built in one pass over the (flat) source: replacing one part after another would search each
- * intermediate string, and V8 first copies such a string flat — about 15 ms for each of them over pdfjs's 2.4
- * million characters, in every extraction process that loads it.
+ * The output is built in one pass over the source: replacing one part after another would make a new string of
+ * the whole source for each (see patchSourceOnLoad).
  */
-export function replaceEachOnce(source: string, replacements: ReadonlyArray<readonly [original: string, replacement: string]>): string | undefined {
+export function replaceEachOnce(source: string, replacements: Replacements): string | undefined {
+  if (!replacements.every(([original]) => occursOnce(source, original))) return undefined;
   const found = replacements.map(([original, replacement]) => ({ at: source.indexOf(original), original, replacement }));
-  if (found.some(({ at, original }) => at < 0 || source.indexOf(original, at + 1) >= 0)) return undefined;
   found.sort((a, b) => a.at - b.at);
   const parts: string[] = [];
   let from = 0;
