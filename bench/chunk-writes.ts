@@ -48,27 +48,26 @@ const DIMENSION = 1536;
 
 const VARIANTS: Record<string, string[]> = {
   full: [],
-  nohnsw: [`DROP INDEX chunks_embedding_halfvec_hnsw_${DIMENSION}`],
+  nohnsw: [`DROP INDEX chunk_vectors_hnsw_${DIMENSION}`],
   nogin: ['DROP INDEX chunks_bm25_terms_idx'],
   nostats: ['ALTER TABLE chunks DISABLE TRIGGER chunks_bm25_insert'],
   ginnofast: ['ALTER INDEX chunks_bm25_terms_idx SET (fastupdate = off)'],
   gin16mb: ['ALTER INDEX chunks_bm25_terms_idx SET (gin_pending_list_limit = 16384)'],
-  ef32: hnsw('halfvec', 'WITH (ef_construction = 32)'),
-  m8: hnsw('halfvec', 'WITH (m = 8)'),
-  vector: hnsw('vector', ''),
+  ef32: hnsw('WITH (ef_construction = 32)'),
+  m8: hnsw('WITH (m = 8)'),
 };
 
 /** A named variant, or m<M>ef<EF>: the HNSW index with those build parameters. */
 function statementsOf(variant: string): string[] | undefined {
   if (variant in VARIANTS) return VARIANTS[variant];
   const built = /^m(\d+)ef(\d+)$/.exec(variant);
-  return built ? hnsw('halfvec', `WITH (m = ${built[1]}, ef_construction = ${built[2]})`) : undefined;
+  return built ? hnsw(`WITH (m = ${built[1]}, ef_construction = ${built[2]})`) : undefined;
 }
 
-function hnsw(type: 'vector' | 'halfvec', options: string): string[] {
+function hnsw(options: string): string[] {
   return [
-    `DROP INDEX chunks_embedding_halfvec_hnsw_${DIMENSION}`,
-    `CREATE INDEX chunks_embedding_variant ON chunks USING hnsw ((embedding::${type}(${DIMENSION})) ${type}_cosine_ops) ${options} WHERE embedding_dim = ${DIMENSION}`,
+    `DROP INDEX chunk_vectors_hnsw_${DIMENSION}`,
+    `CREATE INDEX chunk_vectors_variant ON chunk_vectors USING hnsw ((embedding::halfvec(${DIMENSION})) halfvec_cosine_ops) ${options} WHERE embedding_dim = ${DIMENSION}`,
   ];
 }
 

@@ -32,8 +32,8 @@ describe('the HNSW index over halfvec', () => {
   test('a 3,072-dimension collection gets an index, and a vector search walks it', async () => {
     await chunks.ensureVectorIndex(DIMENSION);
     const { rows: indexes } = await db.owner.query<{ indexdef: string }>(
-      `SELECT indexdef FROM pg_indexes WHERE tablename = 'chunks' AND indexname = $1`,
-      [`chunks_embedding_halfvec_hnsw_${DIMENSION}`],
+      `SELECT indexdef FROM pg_indexes WHERE tablename = 'chunk_vectors' AND indexname = $1`,
+      [`chunk_vectors_hnsw_${DIMENSION}`],
     );
     assert.equal(indexes.length, 1);
     assert.match(indexes[0].indexdef, /USING hnsw \(\(\(embedding\)::halfvec\(3072\)\) halfvec_cosine_ops\)/);
@@ -57,7 +57,7 @@ describe('the HNSW index over halfvec', () => {
       const explained = (results as unknown as { fields: { name: string }[]; rows: Record<string, string>[] }[])
         .find((result) => result.fields?.[0]?.name === 'QUERY PLAN')!;
       const plan = explained.rows.map((row) => row['QUERY PLAN']).join('\n');
-      assert.match(plan, new RegExp(`Index Scan using chunks_embedding_halfvec_hnsw_${DIMENSION}`));
+      assert.match(plan, new RegExp(`Index Scan using chunk_vectors_hnsw_${DIMENSION}`));
     } finally {
       client.release();
     }

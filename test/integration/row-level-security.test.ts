@@ -30,6 +30,7 @@ const TENANT_TABLES = [
   { table: 'documents', key: 'id::text', owned: 'tenant = $1' },
   { table: 'document_pages', key: "document_id || ':' || page_number", owned: 'document_id IN (SELECT id FROM documents WHERE tenant = $1)' },
   { table: 'chunks', key: 'id::text', owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
+  { table: 'chunk_vectors', key: 'chunk_id::text', owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
   { table: 'query_logs', key: 'id::text', owned: 'tenant = $1' },
   { table: 'bm25_collection_stats', key: 'collection_id::text', owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
   { table: 'bm25_lexeme_stats', key: "collection_id || ':' || lexeme", owned: 'collection_id IN (SELECT id FROM collections WHERE tenant = $1)' },
@@ -210,11 +211,11 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
     const keyword = await plan('SELECT id FROM chunks WHERE bm25_collection_terms(collection_id, tsv) @@ $1::tsquery', [`'${collection.id} park'`]);
     assert.match(keyword, /Index Scan on chunks_bm25_terms_idx/);
     const vector = await plan(
-      `SELECT id FROM chunks WHERE collection_id = $1 AND embedding_dim = ${DIMENSION}
+      `SELECT chunk_id FROM chunk_vectors WHERE collection_id = $1 AND embedding_dim = ${DIMENSION}
        ORDER BY embedding::halfvec(${DIMENSION}) <=> $2::halfvec(${DIMENSION}) LIMIT 3`,
       [collection.id, `[${axis(0).join(',')}]`],
     );
-    assert.match(vector, new RegExp(`Index Scan using chunks_embedding_halfvec_hnsw_${DIMENSION}`));
+    assert.match(vector, new RegExp(`Index Scan using chunk_vectors_hnsw_${DIMENSION}`));
   });
 
   test('modes and settings sent with BEGIN hold for that transaction only, and cannot replace the tenant', async () => {

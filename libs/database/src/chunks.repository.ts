@@ -197,6 +197,8 @@ interface ListShape<T extends RankedChunk> {
  * the full vectors' cosine by less than 5e-5 (one NFCorpus question against all 13,040 chunks of NFCorpus and
  * ArguAna), and exact scores computed from the full vectors ranked the same (dev nDCG@10 equal to four places)
  * while reading each returned row's vector out of TOAST a second time (about 200 more buffers a hybrid statement).
+ * The vectors are read from chunk_vectors, where they are halfvec already and inline (migration 0026), and each
+ * row's chunk by its key: the list's rows no longer read chunks' 4 KiB vectors out of TOAST and convert them.
  * The outer order is by score, not distance: an iterative index scan returns rows only roughly in order
  * (relaxed_order), and ordering by the inner query's own key would let the planner skip the sort.
  */
@@ -207,9 +209,9 @@ function nearestChunksSql(
   columns: string,
 ): string {
   return `SELECT *, 1 - distance AS score FROM (
-         SELECT ${columns}, c.embedding::halfvec(${dim}) <=> ${vector} AS distance
-         FROM chunks c JOIN documents d ON d.id = c.document_id
-         WHERE c.collection_id = ${collection} AND c.embedding_dim = ${dim} AND d.status = 'ready' ${filterSql}
+         SELECT ${columns}, v.embedding::halfvec(${dim}) <=> ${vector} AS distance
+         FROM chunk_vectors v JOIN chunks c ON c.id = v.chunk_id JOIN documents d ON d.id = c.document_id
+         WHERE c.collection_id = ${collection} AND v.embedding_dim = ${dim} AND d.status = 'ready' ${filterSql}
          ORDER BY distance
          LIMIT ${limit}) hits
        ORDER BY score DESC`;
@@ -316,8 +318,9 @@ export class ChunksRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   /**
-   * Creates the HNSW index for one embedding dimension. The column is untyped (collections may use different
-   * models), so each dimension gets a partial expression index that vector searches match exactly.
+   * Creates the HNSW index for one embedding dimension, on chunk_vectors (see migration 0026). The column is
+   * untyped (collections may use different models), so each dimension gets a partial expression index that
+   * vector searches match exactly.
    *
    * Over halfvec (migration 0024 replaced the `vector` ones): pgvector indexes it up to 4,000 dimensions (`vector`
    * up to 2,000; text-embedding-3-large has 3,072), and the index is a third of the size (13,040 chunks of 1,024
@@ -342,7 +345,7 @@ export class ChunksRepository {
       // Serialises api and worker starting together: concurrent CREATE INDEX IF NOT EXISTS can still collide.
       await client.query('SELECT pg_advisory_xact_lock(7201312)');
       await client.query(
-        `CREATE INDEX IF NOT EXISTS chunks_embedding_halfvec_hnsw_${dim} ON chunks
+        `CREATE INDEX IF NOT EXISTS chunk_vectors_hnsw_${dim} ON chunk_vectors
          USING hnsw ((embedding::halfvec(${dim})) halfvec_cosine_ops) WHERE embedding_dim = ${dim}`,
       );
     });
@@ -507,8 +510,8 @@ export class ChunksRepository {
 
   /**
    * The vector list. Without a metadata filter it walks the HNSW index of the query's dimension: the planner
-   * prices the exact scan as cheap, but each of its rows reads a 4 KiB vector out of TOAST (three chunks and
-   * their index), which made the exact list 3 to 6 times slower than the index at a few thousand chunks, and it
+   * prices the exact scan as cheap, but each of its rows read a 4 KiB vector out of TOAST (three chunks and
+   * their index; 2 KiB inline since 0026), which made the exact list 3 to 6 times slower than the index at a few thousand chunks, and it
    * grows with the collection where the index does not. ef_search is at least 400: at 100 for a list of 50,
    * NFCorpus dev vector nDCG@10 fell by 0.011 (the graph misses neighbours of short idf-weighted questions),
    * at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. Hybrid search asks for
