@@ -8,7 +8,6 @@
 //   ginnofast  the BM25 terms index without its pending list (fastupdate off); gin16mb with a 16 MB one
 //   ef32 / m8  the HNSW index with ef_construction 32 / m 8 (a recall trade: a ranking decision, not made here)
 //   m<M>ef<EF> the HNSW index built WITH (m = M, ef_construction = EF), e.g. m8ef40, m16ef64 (pgvector's own defaults)
-//   vector     the HNSW index over `vector`, as before migration 0024 (the schema's is over halfvec)
 // Run variants alternately (the machine is shared) and compare them within one run.
 // --pages N: the PDF repeated with qpdf to N pages, as bench:ingest --source does. --vectors text: each chunk's
 // vector derived from its text (as bench:ingest's embedding server does), so repeated texts repeat vectors.
