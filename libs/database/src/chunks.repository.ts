@@ -511,10 +511,10 @@ export class ChunksRepository {
   /**
    * The vector list. Without a metadata filter it walks the HNSW index of the query's dimension: the planner
    * prices the exact scan as cheap, but each of its rows read a 4 KiB vector out of TOAST (three chunks and
-   * their index; 2 KiB inline since 0026), which made the exact list 3 to 6 times slower than the index at a few thousand chunks, and it
-   * grows with the collection where the index does not. ef_search is at least 400: at 100 for a list of 50,
-   * NFCorpus dev vector nDCG@10 fell by 0.011 (the graph misses neighbours of short idf-weighted questions),
-   * at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. Hybrid search asks for
+   * their index; 2 KiB inline since 0026), which made the exact list 3 to 6 times slower than the index at a
+   * few thousand chunks, and it grows with the collection where the index does not. ef_search is at least 400:
+   * at 100 for a list of 50, NFCorpus dev vector nDCG@10 fell by 0.011 (the graph misses neighbours of short
+   * idf-weighted questions), at 400 by 0.0016; hybrid's 100-deep list lost 0.0007 at 400 and no less at 800. Hybrid search asks for
    * less (HYBRID_EF_SEARCH, used as it is): its keyword list makes up for neighbours the walk misses. The walk is
    * most of what hybrid costs beyond keyword (NFCorpus dev's hybrid transactions replayed without their vector
    * lists took less than half the PostgreSQL CPU). With NFCorpus and ArguAna in one index (then over `vector`; a
