@@ -56,43 +56,65 @@ export function patchSourceOnLoad(url: string, patches: readonly SourcePatch[]):
       const loaded = nextLoad(loadedUrl, context);
       if (loadedUrl !== url || loaded.source === undefined || loaded.source === null) return loaded;
       const source = typeof loaded.source === 'string' ? loaded.source : new TextDecoder().decode(loaded.source);
-      const recognised = new Map<SourcePatch, Replacements>();
+      const recognised = new Map<SourcePatch, Located[]>();
       for (const patch of patches) {
         const replacements = patch.replacements(source);
-        if (replacements?.every(([original]) => occursOnce(source, original))) recognised.set(patch, replacements);
+        const located = replacements && locateEachOnce(source, replacements);
+        if (located) recognised.set(patch, located);
       }
       // Undefined only if two recognised patches overlap (a bug of theirs): then none applies.
-      const patched = replaceEachOnce(source, [...recognised.values()].flat());
+      const patched = splice(source, [...recognised.values()].flat());
       for (const patch of patches) settle(patch, patched !== undefined && recognised.has(patch) ? 'applied' : 'source not recognised');
       return { ...loaded, source: patched ?? source };
     },
   });
 }
 
-function occursOnce(text: string, part: string): boolean {
-  const at = text.indexOf(part);
-  return at >= 0 && text.indexOf(part, at + 1) < 0;
+/** Where a replacement's original starts in the source. */
+interface Located {
+  at: number;
+  original: string;
+  replacement: string;
 }
 
 /**
- * `source` with each `[original, replacement]` pair's original replaced, or undefined unless every original occurs
- * exactly once, none overlapping another: the patches of pdfjs's worker module are written for one version's
- * exact text, and anything else is another version.
- *
- * The output is built in one pass over the source: replacing one part after another would make a new string of
- * the whole source for each (see patchSourceOnLoad).
+ * Where each `[original, replacement]` pair's original occurs, or undefined unless each occurs exactly once: the
+ * patches of pdfjs's worker module are written for one version's exact text, and anything else is another
+ * version. Each original is looked for once (two scans of the source: found, and not again), which is what the
+ * check costs.
  */
-export function replaceEachOnce(source: string, replacements: Replacements): string | undefined {
-  if (!replacements.every(([original]) => occursOnce(source, original))) return undefined;
-  const found = replacements.map(([original, replacement]) => ({ at: source.indexOf(original), original, replacement }));
-  found.sort((a, b) => a.at - b.at);
+function locateEachOnce(source: string, replacements: Replacements): Located[] | undefined {
+  const located: Located[] = [];
+  for (const [original, replacement] of replacements) {
+    const at = source.indexOf(original);
+    if (at < 0 || source.indexOf(original, at + 1) >= 0) return undefined;
+    located.push({ at, original, replacement });
+  }
+  return located;
+}
+
+/**
+ * `source` with each located original replaced, built in one pass over the source (replacing one part after
+ * another would make a new string of the whole source for each, see patchSourceOnLoad); undefined if two
+ * originals overlap.
+ */
+function splice(source: string, located: Located[]): string | undefined {
   const parts: string[] = [];
   let from = 0;
-  for (const { at, original, replacement } of found) {
+  for (const { at, original, replacement } of [...located].sort((a, b) => a.at - b.at)) {
     if (at < from) return undefined;
     parts.push(source.slice(from, at), replacement);
     from = at + original.length;
   }
   parts.push(source.slice(from));
   return parts.join('');
+}
+
+/**
+ * `source` with each `[original, replacement]` pair's original replaced, or undefined unless every original occurs
+ * exactly once, none overlapping another.
+ */
+export function replaceEachOnce(source: string, replacements: Replacements): string | undefined {
+  const located = locateEachOnce(source, replacements);
+  return located && splice(source, located);
 }
