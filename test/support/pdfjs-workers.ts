@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { TextItem, TextMarkedContent } from 'pdfjs-dist/types/src/display/api';
 import { loadPdfjs, loadPdfjsWorker, PdfjsWorkerModule, pdfjsAssetPaths, pdfjsWorkerUrl } from '../../libs/pdf/src/pdfjs';
 import { SameThreadPort } from '../../libs/pdf/src/same-thread-port';
@@ -33,6 +35,16 @@ export async function readTextContent(data: Uint8Array, worker: PdfjsWorkerModul
     pdfWorker.destroy();
     port.terminate();
   }
+}
+
+/** The installed pdfjs's worker module source, as its patches find it before they apply. */
+export function pdfjsWorkerSource(): string {
+  return readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
+}
+
+/** A page's text: its items' strings joined, marked-content items adding nothing. */
+export function itemsText(items: Array<TextItem | TextMarkedContent>): string {
+  return items.map((item) => ('str' in item ? item.str : '')).join('');
 }
 
 /**

@@ -1,17 +1,15 @@
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { readFileSync } from 'node:fs';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { promisify } from 'node:util';
 import { after, before, test } from 'node:test';
 import { writeTextPdf } from '../../../test/support/pdf-fixtures';
 import { PAGE_LOOKUP_PATCH } from './pdfjs-page-lookup';
 import { applySourcePatch, sourcePatchOutcome } from './source-patch';
-import { pdfFromObjects, readTextContentBothWays } from '../../../test/support/pdfjs-workers';
-import { loadPdfjsWorker, pdfjsWorkerUrl } from './pdfjs';
+import { itemsText, pdfFromObjects, pdfjsWorkerSource, readTextContentBothWays } from '../../../test/support/pdfjs-workers';
+import { loadPdfjsWorker } from './pdfjs';
 
 const run = promisify(execFile);
 let dir: string;
@@ -24,8 +22,7 @@ after(async () => {
 });
 
 test("the installed pdfjs's worker source is one the patch recognises (fails after an upgrade it no longer fits)", () => {
-  const source = readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
-  const patched = applySourcePatch(source, PAGE_LOOKUP_PATCH);
+  const patched = applySourcePatch(pdfjsWorkerSource(), PAGE_LOOKUP_PATCH);
   assert.ok(patched !== undefined, 'pdfjs-page-lookup.ts no longer finds its text in pdf.worker.mjs: update it for this pdfjs');
   assert.match(patched, /#groundworkPageAmongRootKids\(pageIndex\)/);
 });
@@ -84,7 +81,7 @@ function treePdf(tree: Tree, lyingCounts: Map<number, number> = new Map()): Buff
 /** Every page's text (or the error reading it) with the patched worker module and with pdfjs's own. */
 async function readBothWays(data: Uint8Array): Promise<{ patched: string[]; original: string[] }> {
   const { patched, original } = await readTextContentBothWays(data);
-  const texts = (pages: typeof patched) => pages.map((page) => (typeof page === 'string' ? page : page.map((item) => ('str' in item ? item.str : '')).join('')));
+  const texts = (pages: typeof patched) => pages.map((page) => (typeof page === 'string' ? page : itemsText(page)));
   return { patched: texts(patched), original: texts(original) };
 }
 

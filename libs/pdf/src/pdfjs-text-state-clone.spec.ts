@@ -1,16 +1,12 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
-import { readTextContentBothWays, textLayoutPdf } from '../../../test/support/pdfjs-workers';
-import { loadPdfjsWorker, pdfjsWorkerUrl } from './pdfjs';
+import { itemsText, pdfjsWorkerSource, readTextContentBothWays, textLayoutPdf } from '../../../test/support/pdfjs-workers';
+import { loadPdfjsWorker } from './pdfjs';
 import { TEXT_STATE_CLONE_PATCH } from './pdfjs-text-state-clone';
 import { applySourcePatch, sourcePatchOutcome } from './source-patch';
 
-const workerSource = () => readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
-
 test("the installed pdfjs's worker source is one the patch recognises (fails after an upgrade it no longer fits)", () => {
-  const patched = applySourcePatch(workerSource(), TEXT_STATE_CLONE_PATCH);
+  const patched = applySourcePatch(pdfjsWorkerSource(), TEXT_STATE_CLONE_PATCH);
   assert.ok(patched !== undefined, 'pdfjs-text-state-clone.ts no longer finds its text in pdf.worker.mjs: update it for this pdfjs');
   const textState = patched.slice(patched.indexOf('\nclass TextState {'), patched.indexOf('\nclass EvalState {'));
   assert.match(textState, /Object\.assign\(Object\.create\(TextState\.prototype\), this\)/);
@@ -31,6 +27,6 @@ test('loadPdfjsWorker loads the worker module with the TextState clones patched'
 test("text saved, changed and restored in nested states and form XObjects comes out as pdfjs's own worker gives it", async () => {
   const { patched, original } = await readTextContentBothWays(new Uint8Array(textLayoutPdf()));
   assert.deepStrictEqual(patched, original);
-  const text = patched.map((page) => (typeof page === 'string' ? assert.fail(page) : page.map((item) => ('str' in item ? item.str : '')).join(''))).join('\n');
+  const text = patched.map((page) => (typeof page === 'string' ? assert.fail(page) : itemsText(page))).join('\n');
   for (const part of ['Outer', 'i n n e r', 'outer again', 'In a form']) assert.ok(text.includes(part), part);
 });

@@ -1,23 +1,19 @@
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 import { test } from 'node:test';
 import type { TextItem } from 'pdfjs-dist/types/src/display/api';
-import { readTextContentBothWays, textLayoutPdf } from '../../../test/support/pdfjs-workers';
-import { loadPdfjsWorker, pdfjsWorkerUrl } from './pdfjs';
+import { pdfjsWorkerSource, readTextContentBothWays, textLayoutPdf } from '../../../test/support/pdfjs-workers';
+import { loadPdfjsWorker } from './pdfjs';
 import { TEXT_TRANSFORMS_PATCH } from './pdfjs-text-transforms';
 import { applySourcePatch, sourcePatchOutcome } from './source-patch';
 
 test("the installed pdfjs's worker source is one the patch recognises (fails after an upgrade it no longer fits)", () => {
-  const source = readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
-  const patched = applySourcePatch(source, TEXT_TRANSFORMS_PATCH);
+  const patched = applySourcePatch(pdfjsWorkerSource(), TEXT_TRANSFORMS_PATCH);
   assert.ok(patched !== undefined, 'pdfjs-text-transforms.ts no longer finds its text in pdf.worker.mjs: update it for this pdfjs');
   assert.match(patched, /getCurrentTextTransform\(groundworkPositionTransform\)/);
 });
 
 test('a source without every expected text is left alone', () => {
-  const source = readFileSync(fileURLToPath(pdfjsWorkerUrl()), 'utf8');
-  assert.equal(applySourcePatch(source.replace('transform: transf || getCurrentTextTransform(),', 'transform: transf,'), TEXT_TRANSFORMS_PATCH), undefined);
+  assert.equal(applySourcePatch(pdfjsWorkerSource().replace('transform: transf || getCurrentTextTransform(),', 'transform: transf,'), TEXT_TRANSFORMS_PATCH), undefined);
   assert.equal(applySourcePatch('function getCurrentTextTransform() {}', TEXT_TRANSFORMS_PATCH), undefined);
 });
 
