@@ -28,6 +28,7 @@ import { ChunksRepository, CollectionsRepository, createPool } from '@app/databa
 import { PageExtractor } from '@app/pdf';
 import { createTestDocument } from '../test/support/test-documents';
 import { createTestEnv } from '../test/support/test-env';
+import { forEachConcurrently } from './beir-dataset';
 import { sampleCpu } from './process-cpu';
 import { writeRepeatedPdf } from './repeated-pdf';
 
@@ -104,24 +105,19 @@ async function runVariant(variant: string, chunks: Chunk[], documents: number, b
     const ids: string[] = [];
     for (let i = 0; i < documents; i++) {
       const id = randomUUID();
-      await createTestDocument(pool, {
-        id, tenant: 'default', collectionId: collection.id, title: 'bench', filename: null, mediaType: 'application/pdf',
-        byteSize: 0, metadata: {}, chunkTokens: 500, chunkOverlap: 80, jobId: `bench-${id}`,
-      });
+      await createTestDocument(pool, { id, tenant: 'default', collectionId: collection.id, title: 'bench', mediaType: 'application/pdf', chunkOverlap: 80, jobId: `bench-${id}` });
       ids.push(id);
     }
     const cpu = sampleCpu(process.pid, new URL(env.config.databaseUrl).pathname.slice(1), availableParallelism(), 100);
     const started = Date.now();
-    const inFlight = new Set<Promise<void>>();
-    for (const [d, id] of ids.entries()) {
-      for (let at = 0; at < chunks.length; at += batchSize) {
-        const batch = chunks.slice(at, at + batchSize).map((chunk) => ({ ...chunk, embedding: vectorOf(chunk, d) }));
-        while (inFlight.size >= concurrency) await Promise.race(inFlight);
-        const write: Promise<void> = repository.upsertMany('default', id, collection.id, batch).finally(() => inFlight.delete(write));
-        inFlight.add(write);
+    function* batches() {
+      for (const [d, id] of ids.entries()) {
+        for (let at = 0; at < chunks.length; at += batchSize) {
+          yield { id, batch: chunks.slice(at, at + batchSize).map((chunk) => ({ ...chunk, embedding: vectorOf(chunk, d) })) };
+        }
       }
     }
-    await Promise.all(inFlight);
+    await forEachConcurrently(batches(), concurrency, ({ id, batch }) => repository.upsertMany('default', id, collection.id, batch));
     const seconds = (Date.now() - started) / 1000;
     const figures = cpu.stop();
     return { variant, concurrency, chunks: chunks.length * documents, seconds, postgres_cpu_s: figures.postgres_cpu_s, postgres_ms_per_chunk: Number(((figures.postgres_cpu_s * 1000) / (chunks.length * documents)).toFixed(2)), load: loadavg()[0] };
