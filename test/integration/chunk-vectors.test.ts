@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
-import { ChunksRepository, CollectionsRepository, DocumentsRepository, findMigrationsDir, NewChunk } from '@app/database';
+import { ChunksRepository, CollectionsRepository, DocumentsRepository, findMigrationsDir, NewChunk, tenantQuery } from '@app/database';
 import { seededUnitVector } from '../support/seeded-vectors';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument } from '../support/test-documents';
@@ -82,8 +82,17 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
     const wide = (await new CollectionsRepository(db.pool).getOrCreate('default', 'wide', 'test', 4000)).id;
     const id = randomUUID();
     await createTestDocument(db.pool, { id, tenant: 'default', collectionId: wide, title: 'wide' });
+    // Every partition keeps the column PLAIN (migration 0027 sets it on the partitioned table, which they copy).
+    const { rows: storage } = await db.owner.query<{ attstorage: string }>(
+      `SELECT DISTINCT a.attstorage FROM pg_inherits i JOIN pg_attribute a ON a.attrelid = i.inhrelid
+       WHERE i.inhparent = 'chunk_vectors'::regclass AND a.attname = 'embedding'`,
+    );
+    assert.deepEqual(storage, [{ attstorage: 'p' }]);
     const toastSize = async () =>
-      (await db.owner.query<{ size: string }>("SELECT pg_relation_size(reltoastrelid) AS size FROM pg_class WHERE relname = 'chunk_vectors'")).rows[0].size;
+      (await db.owner.query<{ size: string }>(
+        `SELECT coalesce(sum(pg_relation_size(c.reltoastrelid)), 0)::text AS size FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
+         WHERE i.inhparent = 'chunk_vectors'::regclass AND c.reltoastrelid <> 0`,
+      )).rows[0].size;
     const toastBefore = await toastSize();
     await chunks.upsertMany('default', id, wide, [chunk(0, 1, 4000)]);
     assert.deepEqual(await outOfStep(), []);
@@ -113,5 +122,31 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
     // And the triggers it made keep the copy in step with later writes.
     await chunks.upsertMany('default', id, collectionId, [chunk(2)]);
     assert.deepEqual(await outOfStep(), []);
+  });
+
+  test('migration 0027 partitions chunk_vectors by collection, with its rows, index, policy and triggers', async () => {
+    // The database as 0026 left it: the test before ran 0026 on it.
+    const kind = async () => (await db.owner.query<{ relkind: string }>("SELECT relkind FROM pg_class WHERE relname = 'chunk_vectors'")).rows[0].relkind;
+    assert.equal(await kind(), 'r');
+    await db.owner.query(readFileSync(join(findMigrationsDir(), '0027_chunk_vectors_by_collection.sql'), 'utf8'));
+    assert.equal(await kind(), 'p');
+    assert.equal((await db.owner.query('SELECT 1 FROM chunk_vectors')).rowCount, 4);
+    assert.deepEqual(await outOfStep(), []);
+    const { rows: parts } = await db.owner.query<{ parts: number }>(
+      `SELECT count(*)::int AS parts FROM pg_inherits WHERE inhparent = 'chunk_vectors_hnsw_${DIMENSION}'::regclass`,
+    );
+    assert.deepEqual(parts, [{ parts: 16 }], 'the dimension\'s index, one per partition');
+    // The application still reads through the policy, and its writes still reach the copy: a new chunk, a
+    // chunk moved to another collection (to that collection's partition), a deleted document.
+    const id = await newDocument();
+    await chunks.upsertMany('default', id, collectionId, [chunk(0), chunk(1)]);
+    const { rows: seen } = await tenantQuery(db.pool, 'default', 'SELECT chunk_id FROM chunk_vectors WHERE collection_id = $1', [collectionId]);
+    assert.equal(seen.length, 5);
+    const other = (await new CollectionsRepository(db.pool).getOrCreate('default', 'elsewhere', 'test', DIMENSION)).id;
+    await db.owner.query('UPDATE chunks SET collection_id = $2 WHERE document_id = $1 AND ordinal = 1', [id, other]);
+    assert.deepEqual(await outOfStep(), []);
+    await new DocumentsRepository(db.pool).delete('default', id);
+    assert.deepEqual(await outOfStep(), []);
+    assert.equal((await db.owner.query('SELECT 1 FROM chunk_vectors WHERE collection_id = $1', [other])).rowCount, 0);
   });
 });

@@ -2,10 +2,12 @@ import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
 import { AppConfig } from '@app/config';
-import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, DEFAULT_BM25, feedbackFrom, tenantQuery } from '@app/database';
+import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, DEFAULT_BM25, feedbackFrom, tenantQuery, withTenant } from '@app/database';
 import { LocalHashingEmbedder } from '@app/embeddings';
+import { inlineParameters } from '../../libs/database/src/inline-parameters';
 import { SearchMode, SearchService } from '@app/retrieval';
 import { countingRoundTrips } from '../support/round-trips';
+import { captureStatements, PlanNode, planNodes } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
@@ -187,6 +189,33 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
         assert.equal(roundTrips, 3, question);
       }
     }
+  });
+
+  test("rankBoth's prepared statement walks only its collection's partition of chunk_vectors, with its generic plan", async () => {
+    const { collection } = await collectionOf(UNRELATED);
+    const question = 'sourdough bread';
+    const [embedding] = await embedder.embed([question]);
+    const [sent] = await captureStatements(/<=>/, () =>
+      chunks.read({ tenant: 'default', collectionId: collection.id }, (reader) => reader.rankBoth({ limit: 5 }, question, DEFAULT_BM25, Promise.resolve(embedding), undefined), { vectorLimit: 5 }),
+    );
+    // Planned as the application plans it, once per connection without the parameters' values (a prepared
+    // statement's generic plan), then run with them.
+    const plan = await withTenant(db.pool, 'default', async (client) => {
+      await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+      await client.query('SET LOCAL enable_sort = off');
+      await client.query(`PREPARE merged AS ${sent.text}`);
+      // EXECUTE takes its values as literals: the query vector, sent in binary, as text.
+      const values = sent.values.map((value) => (Buffer.isBuffer(value) ? `[${embedding.join(',')}]` : value));
+      const parameters = inlineParameters(values.map((_, i) => `$${i + 1}`).join(', '), values);
+      const { rows } = await client.query(`EXPLAIN (ANALYZE, FORMAT JSON) EXECUTE merged(${parameters})`);
+      await client.query('DEALLOCATE merged');
+      return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
+    });
+    const nodes = planNodes(plan);
+    const walks = nodes.filter((node) => node['Node Type'] === 'Index Scan' && /^chunk_vectors_\d+$/.test(node['Relation Name'] ?? ''));
+    assert.equal(walks.length, 1, 'one partition walked');
+    const pruned = nodes.filter((node) => (node['Subplans Removed'] ?? 0) > 0).map((node) => node['Subplans Removed']);
+    assert.deepEqual(pruned, [15], 'the other partitions pruned as the plan ran');
   });
 });
 

@@ -16,6 +16,7 @@ import {
   tenantQuery,
   withTenant,
 } from '@app/database';
+import { vectorIndexScans } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
@@ -90,12 +91,14 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
   test('the application runs as a role that row-level security binds, on every tenant-owned table', async () => {
     const { rows: [me] } = await db.pool.query('SELECT current_user AS role, rolsuper, rolbypassrls FROM pg_roles WHERE rolname = current_user');
     assert.deepEqual(me, { role: 'groundwork_app', rolsuper: false, rolbypassrls: false });
-    // Any table that names a tenant, collection, document or conversation is tenant-owned: a new one without policies fails here.
+    // Any table that names a tenant, collection, document or conversation is tenant-owned: a new one without policies
+    // fails here. A partitioned table counts once; its partitions are reached only through it (checked below).
     const { rows } = await db.owner.query<{ table: string; enabled: boolean; forced: boolean; policies: number }>(
       `SELECT c.relname AS table, c.relrowsecurity AS enabled, c.relforcerowsecurity AS forced,
               (SELECT count(*)::int FROM pg_policy p WHERE p.polrelid = c.oid) AS policies
        FROM pg_class c
-       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind = 'r' AND c.relname NOT IN ('api_keys', 'audit_log')
+       WHERE c.relnamespace = 'public'::regnamespace AND c.relkind IN ('r', 'p') AND NOT c.relispartition
+         AND c.relname NOT IN ('api_keys', 'audit_log')
          AND EXISTS (SELECT 1 FROM information_schema.columns col
                      WHERE col.table_schema = 'public' AND col.table_name = c.relname
                        AND col.column_name IN ('tenant', 'collection_id', 'document_id', 'conversation_id'))
@@ -103,6 +106,14 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
     );
     assert.deepEqual(rows.map((row) => row.table), TENANT_TABLES.map((t) => t.table).sort());
     for (const row of rows) assert.deepEqual(row, { table: row.table, enabled: true, forced: true, policies: 1 });
+    // A partition has no policy of its own, so the application must not be able to name it.
+    const { rows: partitions } = await db.owner.query<{ name: string }>(
+      "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'chunk_vectors'::regclass",
+    );
+    assert.equal(partitions.length, 16);
+    for (const { name } of partitions) {
+      await assert.rejects(tenantQuery(db.pool, 'acme', `SELECT 1 FROM ${name}`), { code: '42501' }, name);
+    }
   });
 
   test("with a tenant set, a query without any WHERE returns that tenant's rows and no other's", async () => {
@@ -215,7 +226,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
        ORDER BY embedding::halfvec(${DIMENSION}) <=> $2::halfvec(${DIMENSION}) LIMIT 3`,
       [collection.id, `[${axis(0).join(',')}]`],
     );
-    assert.match(vector, new RegExp(`Index Scan using chunk_vectors_hnsw_${DIMENSION}`));
+    assert.deepEqual((await vectorIndexScans(db.owner, vector, DIMENSION)).map((scan) => scan.ofDimension), [true], vector);
   });
 
   test('modes and settings sent with BEGIN hold for that transaction only, and cannot replace the tenant', async () => {

@@ -35,6 +35,8 @@ export interface PlanNode {
   'Rows Removed by Filter'?: number;
   'Shared Hit Blocks'?: number;
   'Shared Read Blocks'?: number;
+  /** Partitions an Append or Merge Append pruned when it started (a generic plan's run-time pruning). */
+  'Subplans Removed'?: number;
   Plans?: PlanNode[];
 }
 
@@ -56,4 +58,19 @@ export async function planStatement(pool: Pool, scope: TenantScope, statement: S
     const { rows } = await client.query(`EXPLAIN (ANALYZE, BUFFERS, FORMAT JSON) ${statement.text}`, statement.values);
     return rows[0]['QUERY PLAN'][0].Plan as PlanNode;
   });
+}
+
+/**
+ * The vector indexes a text plan scans (one line per scan), each with whether it is a partition's part of
+ * `chunk_vectors_hnsw_<dimension>`: chunk_vectors is partitioned by collection (migration 0027), and PostgreSQL
+ * names each partition's index itself (chunk_vectors_12_embedding_idx). A list pruned to its collection's
+ * partition scans exactly one.
+ */
+export async function vectorIndexScans(owner: Pool, plan: string, dimension: number): Promise<{ index: string; ofDimension: boolean }[]> {
+  const { rows } = await owner.query<{ name: string }>(
+    'SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass',
+    [`chunk_vectors_hnsw_${dimension}`],
+  );
+  const parts = new Set(rows.map((row) => row.name));
+  return [...plan.matchAll(/Index Scan using (\S+) on chunk_vectors_\d+/g)].map(([, index]) => ({ index, ofDimension: parts.has(index) }));
 }

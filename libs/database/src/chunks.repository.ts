@@ -199,10 +199,8 @@ interface ListShape<T extends RankedChunk> {
  * while reading each returned row's vector out of TOAST a second time (about 200 more buffers a hybrid statement).
  * The vectors are read from chunk_vectors, where they are halfvec already and inline (migration 0026), and each
  * row's chunk by its key: the list's rows no longer read chunks' 4 KiB vectors out of TOAST and convert them.
- * The collection is checked on chunk_vectors too, where the walk reads each row: all collections of a dimension
- * share one graph, and a question whose neighbours are other collections' chunks walks past them; filtered there,
- * those rows are not joined to chunks first (chunk vectors of both corpora, seven in ten ArguAna's, searched in
- * NFCorpus, a 50-deep list at ef_search 100: 11.4 and 9.9 against 13.3 and 11.8 ms a list).
+ * The collection is named on chunk_vectors too: the table is partitioned by collection (migration 0027), and
+ * that condition is what lets PostgreSQL walk only the graph of the question's partition, not every collection's.
  * The outer order is by score, not distance: an iterative index scan returns rows only roughly in order
  * (relaxed_order), and ordering by the inner query's own key would let the planner skip the sort.
  */
@@ -323,9 +321,9 @@ export class ChunksRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
   /**
-   * Creates the HNSW index for one embedding dimension, on chunk_vectors (see migration 0026). The column is
-   * untyped (collections may use different models), so each dimension gets a partial expression index that
-   * vector searches match exactly.
+   * Creates the HNSW index for one embedding dimension on chunk_vectors (migration 0026), on the partitioned
+   * table, so each partition gets a graph of its own (migration 0027). The column is untyped (collections may use
+   * different models), so each dimension gets a partial expression index that vector searches match exactly.
    *
    * Over halfvec (migration 0024 replaced the `vector` ones): pgvector indexes it up to 4,000 dimensions (`vector`
    * up to 2,000; text-embedding-3-large has 3,072), and the index is a third of the size (13,040 chunks of 1,024
