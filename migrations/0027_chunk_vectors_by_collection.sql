@@ -3,9 +3,9 @@
 -- Until now every collection of a dimension shared one graph, and a vector list walks it past every other
 -- collection's chunks it meets. A question whose nearest chunks are another collection's (a small collection
 -- beside a large one on the same subjects, or a question off its collection's subject) walks far: ArguAna chunk
--- vectors searched in NFCorpus (one load of both, a 50-deep list at ef_search 100, pgbench) took 13.2–16.5 ms a
--- list over the shared graph against 1.8–2.3 ms over a graph of NFCorpus alone, and a tenant's list got slower
--- as other tenants loaded more. Partitioned, a list walks only its collection's partition: the repository's
+-- vectors searched in NFCorpus (a load of both, a 50-deep list at ef_search 100, pgbench) took 14.1–15.3 ms a
+-- list over the shared graph against 2.7–2.9 ms over NFCorpus's partition, and a tenant's list got slower as
+-- other tenants loaded more. Partitioned, a list walks only its collection's partition: the repository's
 -- statements name the collection on chunk_vectors, and PostgreSQL prunes the others (at execution for the
 -- prepared hybrid statement's generic plan). A partition is shared by the collections that hash to it; a fixed
 -- number needs no DDL when a collection is created, and keeps the plans' partition lists short.
