@@ -16,7 +16,7 @@ import {
   tenantQuery,
   withTenant,
 } from '@app/database';
-import { vectorIndexScans } from '../support/statement-plans';
+import { partitionsOf, vectorIndexScans } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
 
@@ -107,11 +107,9 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
     assert.deepEqual(rows.map((row) => row.table), TENANT_TABLES.map((t) => t.table).sort());
     for (const row of rows) assert.deepEqual(row, { table: row.table, enabled: true, forced: true, policies: 1 });
     // A partition has no policy of its own, so the application must not be able to name it.
-    const { rows: partitions } = await db.owner.query<{ name: string }>(
-      "SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = 'chunk_vectors'::regclass",
-    );
+    const partitions = await partitionsOf(db.owner, 'chunk_vectors');
     assert.equal(partitions.length, 16);
-    for (const { name } of partitions) {
+    for (const name of partitions) {
       await assert.rejects(tenantQuery(db.pool, 'acme', `SELECT 1 FROM ${name}`), { code: '42501' }, name);
     }
   });

@@ -67,10 +67,15 @@ export async function planStatement(pool: Pool, scope: TenantScope, statement: S
  * partition scans exactly one.
  */
 export async function vectorIndexScans(owner: Pool, plan: string, dimension: number): Promise<{ index: string; ofDimension: boolean }[]> {
+  const parts = new Set(await partitionsOf(owner, `chunk_vectors_hnsw_${dimension}`));
+  return [...plan.matchAll(/Index Scan using (\S+) on chunk_vectors_\d+/g)].map(([, index]) => ({ index, ofDimension: parts.has(index) }));
+}
+
+/** The names of a partitioned table's partitions, or a partitioned index's per-partition indexes. */
+export async function partitionsOf(owner: Pool, parent: string): Promise<string[]> {
   const { rows } = await owner.query<{ name: string }>(
     'SELECT c.relname AS name FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid WHERE i.inhparent = $1::regclass',
-    [`chunk_vectors_hnsw_${dimension}`],
+    [parent],
   );
-  const parts = new Set(rows.map((row) => row.name));
-  return [...plan.matchAll(/Index Scan using (\S+) on chunk_vectors_\d+/g)].map(([, index]) => ({ index, ofDimension: parts.has(index) }));
+  return rows.map((row) => row.name);
 }
