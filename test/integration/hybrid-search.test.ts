@@ -6,7 +6,7 @@ import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, DEFAULT_B
 import { LocalHashingEmbedder } from '@app/embeddings';
 import { inlineParameters } from '../../libs/database/src/inline-parameters';
 import { SearchMode, SearchService } from '@app/retrieval';
-import { countingRoundTrips } from '../support/round-trips';
+import { countingRoundTrips, watchingQueries } from '../support/round-trips';
 import { captureStatements, PlanNode, planNodes } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
@@ -188,6 +188,37 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
         // no question word is in the collection), COMMIT.
         assert.equal(roundTrips, 3, question);
       }
+    }
+  });
+
+  test('after more keyword rounds, rankBoth keeps the first statement\'s vector list when its best chunks stand, and walks again when they change', async () => {
+    const words = ['pumps', 'valves', 'ledgers'];
+    // Each word in every second, third or fourth chunk, once to three times: a two-word question's first round
+    // (its threshold guessed assuming words occur independently) is not always the exact top k.
+    const texts = Array.from({ length: 150 }, (_, i) => {
+      const present = words.filter((_, w) => i % (w + 2) === 0);
+      return `${UNRELATED[i % UNRELATED.length]} ${present.map((word, k) => Array(1 + ((i + k) % 3)).fill(word).join(' ')).join(' ')} note ${i}.`;
+    });
+    const { collection } = await collectionOf(texts);
+    const scope = { tenant: 'default', collectionId: collection.id };
+    const question = 'pumps valves';
+    const rule = { chunks: 3, weight: 1 };
+    const [embedding] = await embedder.embed([question]);
+    // limit 3: the first round finds too few chunks, the second changes the best three; limit 5: the second
+    // round only confirms the fifth, the best three stand.
+    for (const [limit, walks] of [[3, 2], [5, 1]]) {
+      const apart = await chunks.read(scope, async (reader) => {
+        const keyword = await reader.rankKeyword({ limit }, question, DEFAULT_BM25);
+        return { keyword, vector: await reader.rankVector({ limit }, embedding, feedbackFrom(rule, keyword)) };
+      }, { vectorLimit: limit });
+      const sent: string[] = [];
+      const both = await watchingQueries((args) => sent.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text), () =>
+        chunks.read(scope, (reader) => reader.rankBoth({ limit }, question, DEFAULT_BM25, Promise.resolve(embedding), rule), { vectorLimit: limit }),
+      );
+      assert.deepEqual(both, apart, `limit ${limit}`);
+      const count = (pattern: RegExp) => sent.reduce((n, text) => n + (text.match(pattern)?.length ?? 0), 0);
+      assert.equal(count(/bm25_collection_terms\(collection_id, tsv\) @@/g), 2, `limit ${limit}: two keyword rounds`);
+      assert.equal(count(/<=>/g), walks, `limit ${limit}: vector walks`);
     }
   });
 

@@ -134,6 +134,19 @@ interface VectorAlongside {
   feedbackChunks: number;
 }
 
+/** A keyword list's first round (see ChunkReader.rankBoth): its hits, and the vector list its statement read. */
+interface FirstRound {
+  hits: RankedChunk[];
+  vector: RankedChunk[];
+}
+
+/** Whether the best `count` chunks of two lists (ranked alike, see topHits) are the same chunks, in any order. */
+function sameBest(a: RankedChunk[], b: RankedChunk[], count: number): boolean {
+  const best = new Set(a.slice(0, count).map((hit) => hit.chunkId));
+  const other = b.slice(0, count);
+  return other.length === best.size && other.every((hit) => best.has(hit.chunkId));
+}
+
 /** A list's depth and filter; the reader already knows the collection. */
 export type ListSearch = Pick<ChunkSearch, 'limit' | 'filter'>;
 
@@ -451,12 +464,16 @@ export class ChunksRepository {
           const alongside = merged
             ? { vector: searchedVector(queryVector, useful && { chunkIds: [], weight: useful.weight }), limit: search.limit, feedbackChunks: useful?.chunks ?? 0 }
             : undefined;
-          const rounds = await this.keywordRounds(client, { ...search, ...scope }, statistics, bm25, RANKS, alongside);
-          // The statement's list stands when its feedback is what rankVector would have used: from the keyword
-          // list when it has chunks; with none, the query alone, which the scaled vector equals only at weight 1.
-          const stands = rounds.vector !== null && rounds.vector.length === search.limit && (rounds.hits.length > 0 || !useful || useful.weight === 1);
-          if (stands) return { keyword: rounds.hits, vector: rounds.vector! };
-          return { keyword: rounds.hits, vector: await vector(search, queryVector, feedbackFrom(useful, rounds.hits), RANKS) };
+          const { hits, firstRound } = await this.keywordRounds(client, { ...search, ...scope }, statistics, bm25, RANKS, alongside);
+          // The statement's list stands when its feedback is what rankVector would have used: the same best chunks
+          // (after a later round too, as a round admits only chunks scoring below the first one's threshold, the
+          // best few rarely change); with none, the query alone, which the scaled vector equals only at weight 1.
+          const stands = firstRound !== null
+            && firstRound.vector.length === search.limit
+            && sameBest(firstRound.hits, hits, useful?.chunks ?? 0)
+            && (hits.length > 0 || !useful || useful.weight === 1);
+          if (stands) return { keyword: hits, vector: firstRound.vector };
+          return { keyword: hits, vector: await vector(search, queryVector, feedbackFrom(useful, hits), RANKS) };
         },
         lastPassages: async (chunkIds) => {
           const [passages] = await Promise.all([this.passagesOn(client, collectionId, chunkIds), client.commit()]);
@@ -582,8 +599,8 @@ export class ChunksRepository {
 
   /**
    * The keyword list's rounds (see bm25-candidates.ts) over the statistics read for its question. With
-   * `alongside`, the first round's statement also reads that vector list (see scoreCandidates): returned
-   * when that round was the last, null otherwise (its feedback would have come from a list that changed).
+   * `alongside`, the first round's statement also reads that vector list (see scoreCandidates), returned with
+   * that round's hits, whose best chunks gave its feedback.
    */
   private async keywordRounds<T extends RankedChunk>(
     client: BatchedTransaction,
@@ -592,12 +609,13 @@ export class ChunksRepository {
     bm25: Bm25Parameters,
     shape: ListShape<T>,
     alongside?: VectorAlongside,
-  ): Promise<{ hits: T[]; vector: RankedChunk[] | null }> {
-    if (!statistics) return { hits: [], vector: null };
+  ): Promise<{ hits: T[]; firstRound: FirstRound | null }> {
+    if (!statistics) return { hits: [], firstRound: null };
     const terms = buildQueryTerms(statistics.lexemes, statistics.collection, bm25);
-    if (terms.length === 0) return { hits: [], vector: null };
+    if (terms.length === 0) return { hits: [], firstRound: null };
     const rounds = new ThresholdRounds(terms, statistics.collection.chunkCount, search.limit);
     let best: T[] = [];
+    let firstRound: FirstRound | null = null;
     let scored: string | null = null;
     for (let threshold = rounds.first(); ; ) {
       const candidates = threshold > 0
@@ -610,9 +628,9 @@ export class ChunksRepository {
       if (scored !== null && alongside) void client.query('SET LOCAL enable_sort = on').catch(() => undefined);
       const round = await this.scoreCandidates(client, search, unscored, terms, statistics.collection.averageLength, bm25, shape, scored === null ? alongside : undefined);
       best = topHits([...best, ...round.hits], search.limit);
+      if (round.vector) firstRound = { hits: best, vector: round.vector };
       const next = rounds.next(threshold, best.map((hit) => hit.score));
-      // The first round's vector list stands only when that round was the last.
-      if (next === null) return { hits: best, vector: scored === null ? round.vector : null };
+      if (next === null) return { hits: best, firstRound };
       threshold = next;
       scored = candidates;
     }
