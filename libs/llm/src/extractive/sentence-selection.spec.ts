@@ -39,6 +39,19 @@ test('nothing is selected when no sentence covers enough of the question', () =>
   assert.deepEqual(selectAnswerSentences('vacation days', []), []);
 });
 
+test('a sentence repeated inside a longer one (overlapping chunks, a sentence cut at a chunk\'s end) is quoted once', () => {
+  // "R. The" does not end a sentence (a single capital before a period reads as an initial), so the second chunk,
+  // which goes on past the first one's end, holds the first one's last sentence inside a longer one.
+  const passages = [
+    { n: 1, text: 'Trees are drawn upside down. Binary trees over the alphabet are inductively defined by the rules in R.' },
+    { n: 2, text: 'Binary trees over the alphabet are inductively defined by the rules in R. The binary tree of one letter is a root.' },
+  ];
+  const selected = selectAnswerSentences('How are binary trees over an alphabet inductively defined?', passages);
+  assert.equal(selected.length, 1, JSON.stringify(selected));
+  assert.equal(selected[0].n, 1);
+  assert.equal(selected[0].text, 'Binary trees over the alphabet are inductively defined by the rules in R.');
+});
+
 test('headings are never quoted and at most maxSentences are chosen', () => {
   const passages = [{ n: 1, text: '# Vacation days\n\nVacation days accrue monthly. Vacation days are paid. Vacation days can be sold. Vacation days roll over.' }];
   const selected = selectAnswerSentences('vacation days', passages, { maxSentences: 2, minCoverage: 0.5 });
@@ -60,4 +73,19 @@ test('property: whatever the passages, every selected sentence is quoted verbati
 
 test('linear time: a passage of 1 MB of adversarial text against 25 kB', () => {
   assertLinearTime((text) => selectAnswerSentences('How many vacation days do new employees get?', [{ n: 1, text }]));
+});
+
+test('linear time: thousands of answering sentences beside a long one that answers better, in chunks of 32 kB', () => {
+  // The long sentence is chosen first; every short one is then compared with it before the next is chosen.
+  const shape = {
+    name: 'a 16 kB sentence and short ones',
+    make: (chars: number) => {
+      const long = 'New employees get vacation days '.repeat(512);
+      let text = long.slice(0, Math.min(long.length, chars / 2)) + '. ';
+      for (let i = 0; text.length < chars; i++) text += `New employees receive ${i} vacation days. `;
+      return text.slice(0, chars);
+    },
+  };
+  const passagesOf = (text: string) => Array.from({ length: Math.ceil(text.length / 32_768) }, (_, i) => ({ n: i + 1, text: text.slice(i * 32_768, (i + 1) * 32_768) }));
+  assertLinearTime((text) => selectAnswerSentences('How many vacation days do new employees get?', passagesOf(text)), [shape]);
 });

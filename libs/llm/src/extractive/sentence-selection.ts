@@ -35,6 +35,18 @@ const RELATIVE_COVERAGE = 0.6;
 /** Fragments shorter than this are captions or labels, not statements. */
 const MIN_SENTENCE_WORDS = 3;
 
+/**
+ * Whether one sentence begins or ends the other. Chunks overlap, and a sentence at a chunk's edge, cut there or
+ * split otherwise (the next sentence starting after an initial, which the splitter does not break at), can be the
+ * start or the end of a longer one in the neighbouring chunk; quoting both says it twice. A prefix or suffix test
+ * costs at most the shorter sentence's length, so comparing a chosen sentence with a pool of thousands stays linear
+ * in the pool's text, where a substring search would scan the chosen sentence (up to 32 KiB) once per candidate.
+ */
+function repeats(a: string, b: string): boolean {
+  const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
+  return longer.startsWith(shorter) || longer.endsWith(shorter);
+}
+
 interface Candidate {
   n: number;
   sourceRank: number;
@@ -90,7 +102,7 @@ export function selectAnswerSentences(
     const next = pool.reduce((best, c) => (gain(c) > gain(best) || (gain(c) === gain(best) && byQuality(c, best) < 0) ? c : best));
     chosen.push(next);
     next.matched.forEach((term) => covered.add(term));
-    pool = pool.filter((c) => c !== next);
+    pool = pool.filter((c) => c !== next && !repeats(c.text, next.text));
   }
 
   const passageOrder = new Map<number, number>();
