@@ -52,6 +52,12 @@ test('a sentence repeated inside a longer one (overlapping chunks, a sentence cu
   assert.equal(selected[0].text, 'Binary trees over the alphabet are inductively defined by the rules in R.');
 });
 
+test('a passage that opens mid-sentence does not have that tail quoted; its later sentences may be', () => {
+  const passages = [{ n: 1, text: 'is set, and new employees receive vacation days after probation. New employees receive vacation days every January.' }];
+  const selected = selectAnswerSentences('How many vacation days do new employees get?', passages);
+  assert.deepEqual(selected.map((s) => s.text), ['New employees receive vacation days every January.']);
+});
+
 test('headings are never quoted and at most maxSentences are chosen', () => {
   const passages = [{ n: 1, text: '# Vacation days\n\nVacation days accrue monthly. Vacation days are paid. Vacation days can be sold. Vacation days roll over.' }];
   const selected = selectAnswerSentences('vacation days', passages, { maxSentences: 2, minCoverage: 0.5 });

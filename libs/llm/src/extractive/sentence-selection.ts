@@ -34,6 +34,11 @@ export const DEFAULT_SELECTION: Readonly<SelectionOptions> = Object.freeze({ max
 const RELATIVE_COVERAGE = 0.6;
 /** Fragments shorter than this are captions or labels, not statements. */
 const MIN_SENTENCE_WORDS = 3;
+/**
+ * A passage that opens with a lowercase letter opens mid-sentence (the chunker cut there): its first "sentence" is
+ * the tail of one whose start, and subject, are in the chunk before ("is clear, and data accesses in any mode…").
+ */
+const CUT_OPENING = /^\p{Ll}/u;
 
 /**
  * Whether one sentence begins or ends the other. Chunks overlap, and a sentence at a chunk's edge, cut there or
@@ -74,7 +79,7 @@ export function selectAnswerSentences(
   const candidates: Candidate[] = [];
   passages.forEach((passage, sourceRank) => {
     splitSentences(passage.text).forEach((sentence, position) => {
-      if (sentence.heading) return;
+      if (sentence.heading || (position === 0 && CUT_OPENING.test(sentence.text))) return;
       const sentenceWords = words(sentence.text);
       if (sentenceWords.length < MIN_SENTENCE_WORDS) return;
       // Overlapping chunks repeat sentences: keep the copy in the better-ranked passage.
