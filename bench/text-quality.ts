@@ -7,7 +7,9 @@
 //     independently of the cleaner: an edge line (first or last two of a page) whose text, digits aside,
 //     is an edge line of at least a fifth of the pages (and of three) — the book title over every page. Lines
 //     without a letter (a bare page number) are left out of this count: a chunk of mathematics or a table has
-//     many lines that are only a number, and they cannot be told from page numbers here.
+//     many lines that are only a number, and they cannot be told from page numbers here;
+//   paragraph_breaks_in_sentences: a letter, digit or comma, a blank line, then a lower-case letter: a sentence
+//     cut in two by a paragraph break, most often where a page ended in mid-sentence.
 // Prints one JSON line per document, then a JSON total. No database, no embedding.
 //   npm run bench:text -- [--dir ../shared/datasets/pdfs | --file one.pdf] [--chunk-tokens 500 --overlap-tokens 80]
 import { readdir } from 'node:fs/promises';
@@ -30,12 +32,14 @@ const EDGE_LINES = 2;
 const RUNNING_SHARE = 0.2;
 const RUNNING_MIN_PAGES = 3;
 const HAS_LETTER = /\p{L}/u;
+const BREAK_IN_SENTENCE = /[\p{L}\p{N},]\n\n\p{Ll}/gu;
 
 interface Counts {
   chunks: number;
   line_end_hyphens: number;
   running_lines: number;
   chunks_with_running_lines: number;
+  paragraph_breaks_in_sentences: number;
   chunk_ms: number;
 }
 
@@ -78,13 +82,22 @@ function count(chunks: readonly Chunk[], running: ReadonlySet<string>, ms: numbe
   let hyphens = 0;
   let runningLines = 0;
   let chunksWithRunning = 0;
+  let breaks = 0;
   for (const chunk of chunks) {
     hyphens += chunk.text.match(LINE_END_HYPHEN)?.length ?? 0;
+    breaks += chunk.text.match(BREAK_IN_SENTENCE)?.length ?? 0;
     const found = chunk.text.split('\n').filter((line) => running.has(key(line))).length;
     runningLines += found;
     if (found > 0) chunksWithRunning += 1;
   }
-  return { chunks: chunks.length, line_end_hyphens: hyphens, running_lines: runningLines, chunks_with_running_lines: chunksWithRunning, chunk_ms: Math.round(ms) };
+  return {
+    chunks: chunks.length,
+    line_end_hyphens: hyphens,
+    running_lines: runningLines,
+    chunks_with_running_lines: chunksWithRunning,
+    paragraph_breaks_in_sentences: breaks,
+    chunk_ms: Math.round(ms),
+  };
 }
 
 function add(total: Counts, counts: Counts): void {
@@ -95,7 +108,7 @@ async function main(): Promise<void> {
   const chunkTokens = Number(values['chunk-tokens']);
   const overlapTokens = Number(values['overlap-tokens']);
   const files = values.file ? [values.file] : (await readdir(values.dir)).filter((name) => name.toLowerCase().endsWith('.pdf')).sort().map((name) => join(values.dir, name));
-  const zero = (): Counts => ({ chunks: 0, line_end_hyphens: 0, running_lines: 0, chunks_with_running_lines: 0, chunk_ms: 0 });
+  const zero = (): Counts => ({ chunks: 0, line_end_hyphens: 0, running_lines: 0, chunks_with_running_lines: 0, paragraph_breaks_in_sentences: 0, chunk_ms: 0 });
   const total = { documents: 0, pages: 0, before: zero(), after: zero() };
   for (const file of files) {
     let pages: PageText[];

@@ -70,7 +70,7 @@ export class Chunker {
   }
 
   private addPage(page: PageText, completed: Chunk[]): void {
-    for (const unit of pageUnits(page.pageNumber, page.text, this.unitLimits)) this.add(unit, completed);
+    for (const unit of pageUnits(page.pageNumber, page.text, this.unitLimits, page.opensMidSentence ? ' ' : '\n\n')) this.add(unit, completed);
   }
 
   private assertOpen(): void {

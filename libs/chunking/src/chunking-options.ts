@@ -3,6 +3,8 @@ import { ValidationError } from '@app/errors';
 export interface PageText {
   pageNumber: number;
   text: string;
+  /** Its first line goes on with the previous page's last sentence (set by PageCleaner): joined with a space. */
+  opensMidSentence?: boolean;
 }
 
 export interface Chunk {

@@ -48,11 +48,14 @@ export interface UnitLimits {
 
 /**
  * Splits a page into units: paragraphs, then sentences; a sentence longer than `limits.maxTokens` is split at
- * line breaks and, failing that, by tokens. Whitespace-only text yields nothing.
+ * line breaks and, failing that, by tokens. Whitespace-only text yields nothing. The page's first unit joins the
+ * previous page's last by `opening`: a paragraph break, or a space where the page goes on with its sentence.
  */
-export function* pageUnits(pageNumber: number, text: string, limits: UnitLimits): Generator<TextUnit> {
+export function* pageUnits(pageNumber: number, text: string, limits: UnitLimits, opening: Separator = '\n\n'): Generator<TextUnit> {
+  let first: Separator | null = opening;
   for (const paragraph of text.replace(/\r\n?/g, '\n').split(PARAGRAPH_BREAK)) {
-    for (const sentence of joinedBy('\n\n', splitSentences(paragraph))) {
+    for (const sentence of joinedBy(first ?? '\n\n', splitSentences(paragraph))) {
+      first = null;
       for (const piece of joinedBy(sentence.separator, fitToTokens(sentence.text, limits))) {
         yield { ...piece, pageNumber };
       }

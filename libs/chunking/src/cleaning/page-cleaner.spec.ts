@@ -45,6 +45,20 @@ test('running footers leave, page numbers stay, and words broken across lines an
   assert.equal(cleaned[6].text, 'are high for both the quality of care and training\nof doctors in the department.');
 });
 
+test('a page that goes on with the sentence the page before left unfinished is marked, and the chunks join it with a space', () => {
+  const cleaned = clean(bmcPages());
+  // Pages 2 to 4 open after a finished sentence ("countries.", "KCH.", "areas:"); page 6 goes on "caring for" /
+  // "patients.", and page 7 goes on after "expectations", the word broken at page 6's end completed there.
+  assert.deepEqual(
+    cleaned.map((page) => page.opensMidSentence === true),
+    [false, false, false, false, true, true, true],
+  );
+  const chunker = new Chunker({ chunkTokens: 500, overlapTokens: 0 }, new PageCleaner());
+  const [chunk] = [...bmcPages().flatMap((page) => chunker.push(page)), ...chunker.finish()];
+  assert.match(chunk.text, /At the same time, expectations are high for both the quality of care/);
+  assert.match(chunk.text, /administered to some staff of the KCH\.\n\nEmerging themes/, 'a finished sentence still ends a paragraph');
+});
+
 test('a document without running lines or broken words loses nothing', () => {
   // Slides of slides_cermine_beamer.pdf without its footer, and pages of arbitrary distinct lines.
   const slides = [

@@ -1,5 +1,6 @@
 import { PageText } from '../chunking-options';
 import { brokenWord, dehyphenateLines, joinBrokenLines, Vocabulary } from './dehyphenation';
+import { continuesSentence, endsSentence } from './page-joins';
 import { EdgeKeys, edgeKeys, RUNNING_WINDOW, runningLineIndexes } from './running-lines';
 
 /**
@@ -7,7 +8,7 @@ import { EdgeKeys, edgeKeys, RUNNING_WINDOW, runningLineIndexes } from './runnin
  * copied from a twin whose chunks were cleaned differently (see DocumentsRepository.findReadyTwin and the
  * `documents.text_cleaning` column, whose default a migration sets to the new value).
  */
-export const TEXT_CLEANING_VERSION = 1;
+export const TEXT_CLEANING_VERSION = 2;
 
 /** Pages a page waits for before it is cleaned: the running-line window, plus the next page's own window (its first body line continues a word broken at the end of this one). */
 export const CLEANER_LOOKAHEAD_PAGES = RUNNING_WINDOW + 1;
@@ -21,9 +22,9 @@ interface BufferedPage {
 }
 
 /**
- * Document-level cleaning of a PDF's pages before chunking: running headers and footers are dropped and words
- * broken at line ends are joined, across page breaks too (see running-lines.ts and dehyphenation.ts for the
- * rules). Streaming and bounded: push pages in order, get back cleaned pages CLEANER_LOOKAHEAD_PAGES behind;
+ * Document-level cleaning of a PDF's pages before chunking: running headers and footers are dropped, words
+ * broken at line ends are joined, across page breaks too, and a page that goes on with the previous page's
+ * sentence is marked so (see running-lines.ts, dehyphenation.ts and page-joins.ts for the rules). Streaming and bounded: push pages in order, get back cleaned pages CLEANER_LOOKAHEAD_PAGES behind;
  * finish() returns the rest. It holds the pages of its window and a capped vocabulary, nothing more.
  *
  * Deterministic: the output depends only on the sequence of pages pushed, so a resumed ingestion that replays
@@ -36,6 +37,8 @@ export class PageCleaner {
   private readonly window: BufferedPage[] = [];
   /** Index in `window` of the next page to emit. */
   private next = 0;
+  /** Whether the last page emitted with any text ended its last sentence (see page-joins.ts). */
+  private sentenceEnded = true;
   private finished = false;
 
   push(page: PageText): PageText[] {
@@ -68,7 +71,12 @@ export class PageCleaner {
     }
     page.lines = [];
     page.body = [];
-    return { pageNumber: page.pageNumber, text: lines.join('\n') };
+    const text = lines.join('\n');
+    const filled = lines.filter((line) => line.trim() !== '');
+    if (filled.length === 0) return { pageNumber: page.pageNumber, text };
+    const opensMidSentence = continuesSentence(this.sentenceEnded, filled[0]);
+    this.sentenceEnded = endsSentence(filled[filled.length - 1]);
+    return opensMidSentence ? { pageNumber: page.pageNumber, text, opensMidSentence } : { pageNumber: page.pageNumber, text };
   }
 
   /** The lines of the page at `index` without its running lines, worked out once (its neighbours are all present by then). */
