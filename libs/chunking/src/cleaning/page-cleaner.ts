@@ -24,8 +24,9 @@ interface BufferedPage {
 /**
  * Document-level cleaning of a PDF's pages before chunking: running headers and footers are dropped, words
  * broken at line ends are joined, across page breaks too, and a page that goes on with the previous page's
- * sentence is marked so (see running-lines.ts, dehyphenation.ts and page-joins.ts for the rules). Streaming and bounded: push pages in order, get back cleaned pages CLEANER_LOOKAHEAD_PAGES behind;
- * finish() returns the rest. It holds the pages of its window and a capped vocabulary, nothing more.
+ * sentence is marked so (see running-lines.ts, dehyphenation.ts and page-joins.ts for the rules). Streaming and
+ * bounded: push pages in order, get back cleaned pages CLEANER_LOOKAHEAD_PAGES behind; finish() returns the rest.
+ * It holds the pages of its window and a capped vocabulary, nothing more.
  *
  * Deterministic: the output depends only on the sequence of pages pushed, so a resumed ingestion that replays
  * its stored pages through a new cleaner and then continues with freshly extracted ones gets the same text as

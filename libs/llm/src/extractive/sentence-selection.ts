@@ -35,8 +35,9 @@ const RELATIVE_COVERAGE = 0.6;
 /** Fragments shorter than this are captions or labels, not statements. */
 const MIN_SENTENCE_WORDS = 3;
 /**
- * A passage that opens with a lowercase letter opens mid-sentence (the chunker cut there): its first "sentence" is
- * the tail of one whose start, and subject, are in the chunk before ("is clear, and data accesses in any mode…").
+ * A passage that opens with a lowercase letter opens mid-sentence (a chunk that starts with a later piece of a
+ * sentence too long for one chunk, or with its overlap cut inside one): its first "sentence" is the tail of one
+ * whose start, and subject, are in the chunk before ("is clear, and data accesses in any mode…").
  */
 const CUT_OPENING = /^\p{Ll}/u;
 
