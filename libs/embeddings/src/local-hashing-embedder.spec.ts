@@ -1,7 +1,8 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import { AppError } from '@app/errors';
-import { LocalHashingEmbedder } from './local-hashing-embedder';
+import { assertLinearTime } from '../../../test/support/linear-time';
+import { hashedFeatureVector, LocalHashingEmbedder } from './local-hashing-embedder';
 
 function cosine(a: Float32Array, b: Float32Array): number {
   let dot = 0;
@@ -107,6 +108,10 @@ describe('LocalHashingEmbedder', () => {
       assert.ok(cosine(rare, turmeric) > cosine(even, turmeric));
       assert.ok(cosine(rare, effect) < cosine(even, effect));
     });
+  });
+
+  it('embeds in time linear in the text, whatever it holds (one huge word, runs of one character, mixtures)', () => {
+    assertLinearTime((text) => hashedFeatureVector(text, 1024));
   });
 
   it('rejects a bad dimension and honours an aborted signal', async () => {
