@@ -42,15 +42,30 @@ const MIN_SENTENCE_WORDS = 3;
 const CUT_OPENING = /^\p{Ll}/u;
 
 /**
- * Whether one sentence begins or ends the other. Chunks overlap, and a sentence at a chunk's edge, cut there or
- * split otherwise (the next sentence starting after an initial, which the splitter does not break at), can be the
- * start or the end of a longer one in the neighbouring chunk; quoting both says it twice. A prefix or suffix test
- * costs at most the shorter sentence's length, so comparing a chosen sentence with a pool of thousands stays linear
- * in the pool's text, where a substring search would scan the chosen sentence (up to 32 KiB) once per candidate.
+ * Whether two sentences repeat each other: the end of one is the start of the other, over more than half of the
+ * shorter (one inside the other at its start or end included). Chunks overlap, and the sentence splitter does not
+ * break after an initial ("…of Σ. For example…", "…in R. The…"), so two chunks can cut the same run of sentences
+ * into different "sentences" that share most of their text; quoting both says it twice. Each test costs twice the
+ * shorter sentence's length, so comparing a chosen sentence with a pool of thousands stays linear in the pool's
+ * text, where a substring search would scan the chosen sentence (up to 32 KiB) once per candidate.
  */
 function repeats(a: string, b: string): boolean {
-  const [shorter, longer] = a.length <= b.length ? [a, b] : [b, a];
-  return longer.startsWith(shorter) || longer.endsWith(shorter);
+  const half = Math.min(a.length, b.length) / 2;
+  return endOverlap(a, b) > half || endOverlap(b, a) > half;
+}
+
+/** The length of the longest end of `a` that is also the start of `b` (Knuth–Morris–Pratt's prefix function). */
+function endOverlap(a: string, b: string): number {
+  const length = Math.min(a.length, b.length);
+  // The start of b, a separator neither holds, then the end of a: the prefix function at the last position is the overlap.
+  const text = `${b.slice(0, length)}\u0000${a.slice(a.length - length)}`;
+  const prefix = new Int32Array(text.length);
+  for (let i = 1; i < text.length; i++) {
+    let k = prefix[i - 1];
+    while (k > 0 && text[i] !== text[k]) k = prefix[k - 1];
+    prefix[i] = text[i] === text[k] ? k + 1 : k;
+  }
+  return Math.min(prefix[text.length - 1], length);
 }
 
 interface Candidate {
