@@ -12,7 +12,7 @@ export class ExtractiveAnswerGenerator implements AnswerGenerator {
   readonly name = 'extractive';
   static readonly MODEL = 'extractive';
   /** Bump the version when selection changes, so cached answers of the old algorithm are not reused. */
-  readonly cacheIdentity = 'extractive-v3';
+  readonly cacheIdentity = 'extractive-v4';
 
   constructor(private readonly options: SelectionOptions = DEFAULT_SELECTION) {}
 
