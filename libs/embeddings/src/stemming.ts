@@ -15,7 +15,7 @@ export const MAX_STEMMED_WORD_CHARS = 64;
  * Stems already worked out, by word: a text repeats its words, and Porter2's rules (a dozen regular expressions a
  * word) were half of the local embedder's time. Embedding NFCorpus's 3,633 documents (605,046 words, 26,363
  * distinct) took 3.3–3.8 s without it and 1.8–1.9 s with it. Bounded: words up to MAX_CACHED_WORD_CHARS, at most
- * MAX_CACHED_STEMS of them; when full it starts again empty (the words of the texts being embedded come back first).
+ * MAX_CACHED_STEMS of them; when full it starts again empty, and the words of the texts now being embedded refill it.
  */
 const stems = new Map<string, string>();
 export const MAX_CACHED_STEMS = 20_000;
