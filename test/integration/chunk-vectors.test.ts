@@ -84,15 +84,16 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
     const id = randomUUID();
     await createTestDocument(db.pool, { id, tenant: 'default', collectionId: wide, title: 'wide' });
     // Every partition keeps the column PLAIN (migration 0027 sets it on the partitioned table, which they copy).
+    const partitions = await partitionsOf(db.owner, 'chunk_vectors');
     const { rows: storage } = await db.owner.query<{ attstorage: string }>(
-      `SELECT DISTINCT a.attstorage FROM pg_inherits i JOIN pg_attribute a ON a.attrelid = i.inhrelid
-       WHERE i.inhparent = 'chunk_vectors'::regclass AND a.attname = 'embedding'`,
+      "SELECT DISTINCT attstorage FROM pg_attribute WHERE attrelid = ANY($1::text[]::regclass[]) AND attname = 'embedding'",
+      [partitions],
     );
     assert.deepEqual(storage, [{ attstorage: 'p' }]);
     const toastSize = async () =>
       (await db.owner.query<{ size: string }>(
-        `SELECT coalesce(sum(pg_relation_size(c.reltoastrelid)), 0)::text AS size FROM pg_inherits i JOIN pg_class c ON c.oid = i.inhrelid
-         WHERE i.inhparent = 'chunk_vectors'::regclass AND c.reltoastrelid <> 0`,
+        'SELECT coalesce(sum(pg_relation_size(reltoastrelid)), 0)::text AS size FROM pg_class WHERE oid = ANY($1::text[]::regclass[]) AND reltoastrelid <> 0',
+        [partitions],
       )).rows[0].size;
     const toastBefore = await toastSize();
     await chunks.upsertMany('default', id, wide, [chunk(0, 1, 4000)]);

@@ -6,7 +6,7 @@ import { bm25Idf, ChunksRepository, Collection, CollectionsRepository, DEFAULT_B
 import { LocalHashingEmbedder } from '@app/embeddings';
 import { inlineParameters } from '../../libs/database/src/inline-parameters';
 import { SearchMode, SearchService } from '@app/retrieval';
-import { countingRoundTrips, watchingQueries } from '../support/round-trips';
+import { countingRoundTrips } from '../support/round-trips';
 import { captureStatements, PlanNode, planNodes } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
@@ -211,12 +211,12 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
         const keyword = await reader.rankKeyword({ limit }, question, DEFAULT_BM25);
         return { keyword, vector: await reader.rankVector({ limit }, embedding, feedbackFrom(rule, keyword)) };
       }, { vectorLimit: limit });
-      const sent: string[] = [];
-      const both = await watchingQueries((args) => sent.push(typeof args[0] === 'string' ? args[0] : (args[0] as { text: string }).text), () =>
-        chunks.read(scope, (reader) => reader.rankBoth({ limit }, question, DEFAULT_BM25, Promise.resolve(embedding), rule), { vectorLimit: limit }),
-      );
+      let both: unknown;
+      const sent = await captureStatements(/bm25_collection_terms|<=>/, async () => {
+        both = await chunks.read(scope, (reader) => reader.rankBoth({ limit }, question, DEFAULT_BM25, Promise.resolve(embedding), rule), { vectorLimit: limit });
+      });
       assert.deepEqual(both, apart, `limit ${limit}`);
-      const count = (pattern: RegExp) => sent.reduce((n, text) => n + (text.match(pattern)?.length ?? 0), 0);
+      const count = (pattern: RegExp) => sent.reduce((n, { text }) => n + (text.match(pattern)?.length ?? 0), 0);
       assert.equal(count(/bm25_collection_terms\(collection_id, tsv\) @@/g), 2, `limit ${limit}: two keyword rounds`);
       assert.equal(count(/<=>/g), walks, `limit ${limit}: vector walks`);
     }
