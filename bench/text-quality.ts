@@ -9,7 +9,9 @@
 //     without a letter (a bare page number) are left out of this count: a chunk of mathematics or a table has
 //     many lines that are only a number, and they cannot be told from page numbers here;
 //   paragraph_breaks_in_sentences: a letter, digit or comma, a blank line, then a lower-case letter: a sentence
-//     cut in two by a paragraph break, most often where a page ended in mid-sentence.
+//     cut in two by a paragraph break, most often where a page ended in mid-sentence;
+//   line_breaks_after_dashes: a letter or digit, a dash, a line break, a letter or digit ("RISC-\nV",
+//     "737–\n9"): a line end inside a term that the reader and the keyword index see as two words.
 // Prints one JSON line per document, then a JSON total. No database, no embedding.
 //   npm run bench:text -- [--dir ../shared/datasets/pdfs | --file one.pdf] [--chunk-tokens 500 --overlap-tokens 80]
 import { readdir } from 'node:fs/promises';
@@ -33,6 +35,7 @@ const RUNNING_SHARE = 0.2;
 const RUNNING_MIN_PAGES = 3;
 const HAS_LETTER = /\p{L}/u;
 const BREAK_IN_SENTENCE = /[\p{L}\p{N},]\n\n\p{Ll}/gu;
+const LINE_BREAK_AFTER_DASH = /[\p{L}\p{N}][-\u2010\u2011\u2013\u2014]\n[\p{L}\p{N}]/gu;
 
 interface Counts {
   chunks: number;
@@ -40,6 +43,7 @@ interface Counts {
   running_lines: number;
   chunks_with_running_lines: number;
   paragraph_breaks_in_sentences: number;
+  line_breaks_after_dashes: number;
   chunk_ms: number;
 }
 
@@ -83,9 +87,11 @@ function count(chunks: readonly Chunk[], running: ReadonlySet<string>, ms: numbe
   let runningLines = 0;
   let chunksWithRunning = 0;
   let breaks = 0;
+  let dashBreaks = 0;
   for (const chunk of chunks) {
     hyphens += chunk.text.match(LINE_END_HYPHEN)?.length ?? 0;
     breaks += chunk.text.match(BREAK_IN_SENTENCE)?.length ?? 0;
+    dashBreaks += chunk.text.match(LINE_BREAK_AFTER_DASH)?.length ?? 0;
     const found = chunk.text.split('\n').filter((line) => running.has(key(line))).length;
     runningLines += found;
     if (found > 0) chunksWithRunning += 1;
@@ -96,6 +102,7 @@ function count(chunks: readonly Chunk[], running: ReadonlySet<string>, ms: numbe
     running_lines: runningLines,
     chunks_with_running_lines: chunksWithRunning,
     paragraph_breaks_in_sentences: breaks,
+    line_breaks_after_dashes: dashBreaks,
     chunk_ms: Math.round(ms),
   };
 }
@@ -108,7 +115,7 @@ async function main(): Promise<void> {
   const chunkTokens = Number(values['chunk-tokens']);
   const overlapTokens = Number(values['overlap-tokens']);
   const files = values.file ? [values.file] : (await readdir(values.dir)).filter((name) => name.toLowerCase().endsWith('.pdf')).sort().map((name) => join(values.dir, name));
-  const zero = (): Counts => ({ chunks: 0, line_end_hyphens: 0, running_lines: 0, chunks_with_running_lines: 0, paragraph_breaks_in_sentences: 0, chunk_ms: 0 });
+  const zero = (): Counts => ({ chunks: 0, line_end_hyphens: 0, running_lines: 0, chunks_with_running_lines: 0, paragraph_breaks_in_sentences: 0, line_breaks_after_dashes: 0, chunk_ms: 0 });
   const total = { documents: 0, pages: 0, before: zero(), after: zero() };
   for (const file of files) {
     let pages: PageText[];

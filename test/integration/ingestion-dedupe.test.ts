@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { appendFile, copyFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, describe, test } from 'node:test';
+import { TEXT_CLEANING_VERSION } from '@app/chunking';
 import { FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { distinctPageTexts, storedChunks } from '../support/ingestion-support';
@@ -23,6 +24,9 @@ describe('content dedupe and the embedding cache', () => {
     const first = await ingest(path);
     const callsAfterFirst = embeddingCalls();
     assert.ok(callsAfterFirst > 0);
+    // Twins are matched on it: a cleaning version without its migration would never find one.
+    const { rows } = await suite.owner.query<{ text_cleaning: number }>('SELECT text_cleaning FROM documents WHERE id = $1', [first.id]);
+    assert.equal(rows[0].text_cleaning, TEXT_CLEANING_VERSION, "the column's default is the current cleaning version");
 
     const second = await ingest(path, { title: 'Handbook, uploaded again' });
     assert.equal(embeddingCalls(), callsAfterFirst, 'no embedding call for the second upload');

@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
-import { brokenWord, dehyphenateLines, joinsWithoutHyphen, Vocabulary } from './dehyphenation';
+import { brokenWord, dehyphenateLines, joinsWithoutHyphen, lineEndJoin, Vocabulary } from './dehyphenation';
 
 // Real line pairs from the shared PDFs (../shared/datasets/pdfs), copied so that CI does not depend on them.
 
@@ -61,6 +61,33 @@ test('no break: upper-case continuation, a dash, a blank line, a hyphen alone', 
   assert.equal(brokenWord('-', 'next'), null);
   assert.equal(brokenWord('a 12-', 'bit'), null);
   assert.deepEqual(dehyphenateLines(['pro-', '', 'duce'], empty), ['pro-', '', 'duce']);
+});
+
+test("a dash of the text's own at a line end joins the lines at it, with nothing between", () => {
+  const empty = new Vocabulary();
+  // long_riscv_unprivileged_spec_236p.pdf, page 171
+  assert.deepEqual(join(empty, 'Foundation to protect and promote the standard. The RISC-', 'V Foundation website at https://riscv.org'), [
+    'Foundation to protect and promote the standard. The RISC-V Foundation website at https://riscv.org',
+  ]);
+  // report_federal_register_2020-17221.pdf, page 1, and long_nist_sp800-171r2_113p.pdf, page 16
+  assert.deepEqual(join(empty, 'The Boeing Company Model 737–8 and 737–', '9 (737 MAX) airplanes.'), ['The Boeing Company Model 737–8 and 737–9 (737 MAX) airplanes.']);
+  assert.deepEqual(join(empty, 'security requirements to the security controls in [SP 800-', '53] and [ISO 27001]'), [
+    'security requirements to the security controls in [SP 800-53] and [ISO 27001]',
+  ]);
+  // long_infdesc_626p.pdf, page 320: an en dash before a lower-case word is never a hyphenation.
+  assert.deepEqual(join(empty, 'is removed in the inclusion–', 'exclusion principle'), ['is removed in the inclusion–exclusion principle']);
+  assert.deepEqual(join(empty, 'critical infrastructure—', 'such as energy'), ['critical infrastructure—such as energy']);
+  assert.deepEqual(join(empty, 'a 12-', 'bit immediate'), ['a 12-bit immediate']);
+  assert.equal(lineEndJoin('RISC‐', 'V', empty), 'as-is');
+});
+
+test('a dash after a space, or before anything but a letter or digit, keeps the line break', () => {
+  const empty = new Vocabulary();
+  assert.deepEqual(join(empty, 'the range 3 -', 'five'), ['the range 3 -', 'five']);
+  assert.deepEqual(join(empty, 'as the FAA stated —', 'in 2019'), ['as the FAA stated —', 'in 2019']);
+  assert.deepEqual(join(empty, 'Service Bulletin 737–', '(a) Revision 1'), ['Service Bulletin 737–', '(a) Revision 1']);
+  assert.deepEqual(join(empty, '—', 'Next'), ['—', 'Next']);
+  assert.deepEqual(join(empty, 'RISC-', ''), ['RISC-', '']);
 });
 
 test('the halves of a broken word are not learnt as words', () => {

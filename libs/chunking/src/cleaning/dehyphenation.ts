@@ -15,6 +15,12 @@
  *    keep: broken syllables ("ques" / "tion", "the" / "ory") are rarely both words;
  * 8. otherwise → join.
  *
+ * A line that ends in a letter or digit and a dash ('-', '‐', '‑', '–', '—') where no broken word is seen, and a
+ * next line that starts with a letter or digit, join at the dash with nothing between them: the dash is the
+ * text's own ("RISC-" / "V", "a 12-" / "bit", "SP 800-" / "53", "737–" / "9", "inclusion–" / "exclusion",
+ * "services—" / "depend"). A typesetter breaks a line after such a dash without a space, and a space written
+ * before it ("the range 3 -" / "five") keeps the line break.
+ *
  * "The document" is what a streaming reader has seen: the pages before, the page itself and the pages read
  * ahead (see PageCleaner), in a vocabulary capped in size so that memory stays bounded whatever the document.
  * Measured on the shared PDFs (bench/text-quality.ts): TeX papers and books break words, Word documents (the
@@ -103,6 +109,21 @@ export function brokenWord(line: string, next: string): LineBreakWord | null {
   return { before, after: next.slice(0, end) };
 }
 
+/** A letter or digit and a dash as a line's last two characters; a letter or digit as a line's first. */
+const WORD_THEN_DASH = /^[\p{L}\p{N}][-\u2010\u2011\u2013\u2014]$/u;
+const WORD_START = /^[\p{L}\p{N}]/u;
+
+/**
+ * How `line` and `next` join (the rules at the top): 'without-hyphen' (a broken word), 'as-is' (a compound's
+ * own hyphen, or a dash the text ends the line with) or null (they stay two lines). Looks only at the last two
+ * characters of `line` beyond what brokenWord reads.
+ */
+export function lineEndJoin(line: string, next: string, vocabulary: Vocabulary): 'without-hyphen' | 'as-is' | null {
+  const word = brokenWord(line, next);
+  if (word) return joinsWithoutHyphen(word, vocabulary) ? 'without-hyphen' : 'as-is';
+  return WORD_THEN_DASH.test(line.slice(-2)) && WORD_START.test(next) ? 'as-is' : null;
+}
+
 /** Whether the hyphen at a line-end break is dropped (the word was broken) or kept: the rules at the top. */
 export function joinsWithoutHyphen({ before, after }: LineBreakWord, vocabulary: Vocabulary): boolean {
   if (vocabulary.hasCompound(`${before}-${after}`)) return false;
@@ -116,15 +137,7 @@ export function joinsWithoutHyphen({ before, after }: LineBreakWord, vocabulary:
 }
 
 /**
- * Joins `line` (ending in a broken word) with `next`: without the hyphen when the word was broken, with it when
- * the hyphen is the word's, and with no line break between them either way.
- */
-export function joinBrokenLines(line: string, next: string, word: LineBreakWord, vocabulary: Vocabulary): string {
-  return (joinsWithoutHyphen(word, vocabulary) ? line.slice(0, -1) : line) + next;
-}
-
-/**
- * A page's lines with every line-end break inside the page joined (see the rules above). Linear in the page:
+ * A page's lines with every line-end break inside a word or after a dash joined (see the rules above). Linear in the page:
  * a line that many breaks join together is built from its parts once, and each break looks only at the last
  * few dozen characters before it (`tail`), never at the whole line so far.
  */
@@ -133,13 +146,11 @@ export function dehyphenateLines(lines: readonly string[], vocabulary: Vocabular
   let parts: string[] = [];
   let tail = '';
   for (const line of lines) {
-    const word = parts.length > 0 ? brokenWord(tail, line) : null;
-    if (word) {
-      if (joinsWithoutHyphen(word, vocabulary)) {
-        parts[parts.length - 1] = parts[parts.length - 1].slice(0, -1);
-        tail = tail.slice(0, -1);
-      }
-    } else {
+    const join = parts.length > 0 ? lineEndJoin(tail, line, vocabulary) : null;
+    if (join === 'without-hyphen') {
+      parts[parts.length - 1] = parts[parts.length - 1].slice(0, -1);
+      tail = tail.slice(0, -1);
+    } else if (join === null) {
       if (parts.length > 0) out.push(parts.join(''));
       parts = [];
       tail = '';

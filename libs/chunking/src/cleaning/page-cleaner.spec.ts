@@ -45,6 +45,15 @@ test('running footers leave, page numbers stay, and words broken across lines an
   assert.equal(cleaned[6].text, 'are high for both the quality of care and training\nof doctors in the department.');
 });
 
+test("a page that ends in a dash of the text's own is joined to the next page at it (report_federal_register_2020-17221.pdf)", () => {
+  const cleaned = clean([
+    { pageNumber: 1, text: 'applies to all The Boeing Company Model 737–8 and 737–' },
+    { pageNumber: 2, text: '9 (737 MAX) airplanes.' },
+  ]);
+  assert.equal(cleaned[0].text, 'applies to all The Boeing Company Model 737–8 and 737–9');
+  assert.equal(cleaned[1].text, '(737 MAX) airplanes.');
+});
+
 test('a page that goes on with the sentence the page before left unfinished is marked, and the chunks join it with a space', () => {
   const cleaned = clean(bmcPages());
   // Pages 2 to 4 open after a finished sentence ("countries.", "KCH.", "areas:"); page 6 goes on "caring for" /
@@ -120,6 +129,7 @@ test('cleaning takes linear time on adversarial pages: huge lines, runs of one c
     ...ADVERSARIAL_SHAPES.filter((shape) => /"-"|"\\n"|without spaces/.test(shape.name)),
     { name: 'lines of one letter and a hyphen', make: (chars) => 'a-\n'.repeat(chars / 3) },
     { name: 'a chain of broken syllables', make: (chars) => 'syl-\nla-\n'.repeat(chars / 9) },
+    { name: 'a chain of dashes', make: (chars) => '7–\nV-\nx—\n'.repeat(chars / 9) },
     { name: 'one letter', make: (chars) => 'a'.repeat(chars) },
     { name: 'short repeated lines', make: (chars) => 'Page 1 of 9\n'.repeat(chars / 12) },
   ]);

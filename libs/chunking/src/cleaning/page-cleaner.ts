@@ -1,5 +1,5 @@
 import { PageText } from '../chunking-options';
-import { brokenWord, dehyphenateLines, joinBrokenLines, Vocabulary } from './dehyphenation';
+import { dehyphenateLines, lineEndJoin, Vocabulary } from './dehyphenation';
 import { continuesSentence, endsSentence } from './page-joins';
 import { EdgeKeys, edgeKeys, RUNNING_WINDOW, runningLineIndexes } from './running-lines';
 
@@ -8,7 +8,7 @@ import { EdgeKeys, edgeKeys, RUNNING_WINDOW, runningLineIndexes } from './runnin
  * copied from a twin whose chunks were cleaned differently (see DocumentsRepository.findReadyTwin and the
  * `documents.text_cleaning` column, whose default a migration sets to the new value).
  */
-export const TEXT_CLEANING_VERSION = 2;
+export const TEXT_CLEANING_VERSION = 3;
 
 /** Pages a page waits for before it is cleaned: the running-line window, plus the next page's own window (its first body line continues a word broken at the end of this one). */
 export const CLEANER_LOOKAHEAD_PAGES = RUNNING_WINDOW + 1;
@@ -101,20 +101,20 @@ export class PageCleaner {
   }
 
   /**
-   * A word broken at the end of a page continues at the top of the next page's body (under its header): the
-   * rest of the word, up to the next space, moves to this page, so the word is whole and is cited on the page
-   * where it starts.
+   * A word broken at the end of a page, or a page that ends in a dash of the text's own (see lineEndJoin),
+   * continues at the top of the next page's body (under its header): the rest of the word, up to the next
+   * space, moves to this page, so the word is whole and is cited on the page where it starts.
    */
   private carryBrokenWord(lines: string[], nextIndex: number): void {
     if (lines.length === 0 || nextIndex >= this.window.length) return;
     const nextBody = this.body(nextIndex);
     if (nextBody.length === 0) return;
     const last = lines[lines.length - 1];
-    const word = brokenWord(last, nextBody[0]);
-    if (!word) return;
+    const join = lineEndJoin(last, nextBody[0], this.vocabulary);
+    if (!join) return;
     const space = nextBody[0].indexOf(' ');
     const moved = space < 0 ? nextBody[0] : nextBody[0].slice(0, space);
-    lines[lines.length - 1] = joinBrokenLines(last, moved, word, this.vocabulary);
+    lines[lines.length - 1] = (join === 'without-hyphen' ? last.slice(0, -1) : last) + moved;
     const rest = space < 0 ? '' : nextBody[0].slice(space + 1).trimStart();
     if (rest) nextBody[0] = rest;
     else nextBody.shift();
