@@ -65,19 +65,6 @@ describe('statements several to a round trip: inlined parameters, batched transa
     assert.equal(prepared.rows[0].count, 1, 'prepared once on the one connection');
   });
 
-  test('commit() goes with the last statements: no COMMIT of its own, and no statement may follow it', async () => {
-    const { result, roundTrips } = await countingRoundTrips(() =>
-      withTenantBatched(db.pool, 'acme', async (sql) => {
-        const first = await sql.query<{ n: number }>('SELECT 1 AS n');
-        const [last] = await Promise.all([sql.query<{ n: number }>('SELECT $1::int AS n', [2]), sql.commit()]);
-        assert.throws(() => sql.query('SELECT 3'), /committed/);
-        return [first.rows[0].n, last.rows[0].n];
-      }),
-    );
-    assert.deepEqual(result, [1, 2]);
-    assert.equal(roundTrips, 2);
-  });
-
   test('a failing statement fails its batch and the transaction rolls back; a transaction that asks for nothing sends nothing', async () => {
     await assert.rejects(
       withTenantBatched(db.pool, 'acme', (sql) => Promise.all([sql.query('SELECT 1'), sql.query('SELECT 1 / 0')])),

@@ -95,11 +95,6 @@ export interface SqlRunner {
 /** A batched transaction's statements (see withTenantBatched). */
 export interface BatchedTransaction extends SqlRunner {
   /**
-   * Ends the transaction with the statements asked for in this turn: COMMIT goes in their batch, saving its
-   * round trip. Asking for a statement afterwards throws (it would run outside the transaction, as no tenant).
-   */
-  commit(): Promise<void>;
-  /**
    * A statement sent on its own with real parameters, prepared once per connection (named by its text), so
    * PostgreSQL parses it once per connection and, under plan_cache_mode force_generic_plan, plans it once: for
    * a long statement on the hot path whose text does not change between calls. It goes in a round trip of its
@@ -127,7 +122,7 @@ export async function withTenantBatched<T>(
   const batches = new StatementBatches(client, begin);
   try {
     const result = await work(batches);
-    if (batches.begun && !batches.committed) await client.query('COMMIT');
+    if (batches.begun) await client.query('COMMIT');
     return result;
   } catch (error) {
     if (batches.begun) await client.query('ROLLBACK').catch(() => undefined);
@@ -155,7 +150,6 @@ class StatementBatches implements BatchedTransaction {
   private pending: PendingStatement[] = [];
   private head: string[];
   begun = false;
-  committed = false;
 
   constructor(
     private readonly client: PoolClient,
@@ -165,20 +159,11 @@ class StatementBatches implements BatchedTransaction {
   }
 
   query<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[] = []): Promise<QueryResult<R>> {
-    if (this.committed) throw new Error('the transaction has been committed: no statement may follow');
     return this.ask<R>(inlineParameters(sql, params));
   }
 
   queryPrepared<R extends QueryResultRow = QueryResultRow>(sql: string, params: unknown[]): Promise<QueryResult<R>> {
-    if (this.committed) throw new Error('the transaction has been committed: no statement may follow');
     return this.ask<R>(sql, params);
-  }
-
-  async commit(): Promise<void> {
-    if (this.committed) return;
-    const committing = this.ask('COMMIT');
-    this.committed = true;
-    await committing;
   }
 
   private ask<R extends QueryResultRow>(sql: string, params?: unknown[]): Promise<QueryResult<R>> {

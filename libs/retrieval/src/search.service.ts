@@ -138,7 +138,7 @@ export class SearchService {
         // The embedding asks for its word weights in this turn, so they go with the keyword statistics.
         const { vector, keyword } = await reader.rankBoth(list, request.query, this.bm25, early ?? this.wordEmbedding(reader, request), this.feedbackRule(request.query));
         const fused = this.fuse(vector, keyword).slice(0, request.topK);
-        const passages = new Map((await reader.lastPassages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
+        const passages = new Map((await reader.passages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
         // Every fused chunk was in a list of this snapshot, so its passage is there.
         return fused.map(({ item, score }) => ({ ...passages.get(item.chunkId)!, score }));
       },
