@@ -137,9 +137,9 @@ export function joinsWithoutHyphen({ before, after }: LineBreakWord, vocabulary:
 }
 
 /**
- * A page's lines with every line-end break inside a word or after a dash joined (see the rules above). Linear in the page:
- * a line that many breaks join together is built from its parts once, and each break looks only at the last
- * few dozen characters before it (`tail`), never at the whole line so far.
+ * A page's lines with every line-end break inside a word or after a dash joined (see the rules above). Linear
+ * in the page: a line that many breaks join together is built from its parts once, and each break looks only at
+ * the last few dozen characters before it (`tail`), never at the whole line so far.
  */
 export function dehyphenateLines(lines: readonly string[], vocabulary: Vocabulary): string[] {
   const out: string[] = [];
