@@ -6,7 +6,7 @@
 //
 //   npm run bench:retrieval -- <dataset dir> [--split dev|test] [--url http://localhost:3000 --api-key <key>] [--top-k 50]
 //                               [--set NAME=VALUE]... [--one-relevant] [--collection NAME]
-//                               [--modes hybrid,keyword] [--variant NAME=VALUE,NAME=VALUE]... [--warm-up 50] [--passes 5]
+//                               [--modes hybrid,keyword] [--variant NAME=VALUE,NAME=VALUE]... [--warm-up 50] [--passes 3]
 //
 // Before the timed passes, --warm-up questions of the dataset outside the split (none of the timed ones, so
 // caches warm but no answer is cached) go through each mode untimed: an api's first hundred or so questions cost
@@ -59,7 +59,7 @@ const { values, positionals } = parseArgs({
     modes: { type: 'string', default: MODES.join(',') },
     variant: { type: 'string', multiple: true, default: [] },
     'warm-up': { type: 'string', default: '50' },
-    passes: { type: 'string', default: '5' },
+    passes: { type: 'string', default: '3' },
   },
 });
 
