@@ -1,7 +1,7 @@
 import { PageText } from '../chunking-options';
 import { dehyphenateLines, lineEndJoin, Vocabulary } from './dehyphenation';
 import { continuesSentence, endsSentence } from './page-joins';
-import { EdgeKeys, edgeKeys, RUNNING_WINDOW, runningLineIndexes } from './running-lines';
+import { EdgeKeys, edgeKeys, edgeLineIndexes, RUNNING_WINDOW, runningLineIndexes } from './running-lines';
 
 /**
  * Bumped whenever the cleaning changes the text it gives for the same pages, so that a document is never
@@ -73,10 +73,11 @@ export class PageCleaner {
     page.lines = [];
     page.body = [];
     const text = lines.join('\n');
-    const filled = lines.filter((line) => line.trim() !== '');
-    if (filled.length === 0) return { pageNumber: page.pageNumber, text };
-    const opensMidSentence = continuesSentence(this.sentenceEnded, filled[0]);
-    this.sentenceEnded = endsSentence(filled[filled.length - 1]);
+    // The first and last lines with text, outermost first.
+    const { top, bottom } = edgeLineIndexes(lines);
+    if (top.length === 0) return { pageNumber: page.pageNumber, text };
+    const opensMidSentence = continuesSentence(this.sentenceEnded, lines[top[0]]);
+    this.sentenceEnded = endsSentence(lines[bottom[0]]);
     return opensMidSentence ? { pageNumber: page.pageNumber, text, opensMidSentence } : { pageNumber: page.pageNumber, text };
   }
 
