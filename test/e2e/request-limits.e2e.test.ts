@@ -90,6 +90,49 @@ describe('input validation, security headers, CORS and query-log retention', () 
     assert.equal(stored.rows[0].n, 0, 'refused uploads leave no document');
   });
 
+  test('the NUL character (U+0000), which PostgreSQL cannot store, is refused wherever a request carries it', async () => {
+    const key = await createKey(system.baseUrl, 'nul');
+    const call = (path: string, init: { method?: string; json?: unknown } = {}) => requestJson(system.baseUrl, path, { ...init, apiKey: key });
+    const upload = (fields: Record<string, string>, name = 'a.txt') => uploadFile(system.baseUrl, { name, content: 'hello there' }, fields, { apiKey: key });
+    // A file name carrying it, as RFC 5987 encodes it (FormData would not send one).
+    const rawUpload = (bulk: boolean) =>
+      requestJson(system.baseUrl, `/v1/documents${bulk ? '?bulk=true' : ''}`, {
+        method: 'POST',
+        apiKey: key,
+        headers: { 'content-type': 'multipart/form-data; boundary=XX' },
+        body: `--XX\r\nContent-Disposition: form-data; name="file"; filename*=UTF-8''a%00b.txt\r\nContent-Type: text/plain\r\n\r\nhello\r\n--XX--\r\n`,
+      });
+    const cases: [string, Promise<JsonResponse>, string, string?][] = [
+      ['a question', call('/v1/search', { method: 'POST', json: { query: 'vacation\u0000days' } }), 'validation_failed', 'query'],
+      ['a filter value', call('/v1/search', { method: 'POST', json: { query: 'x', filters: { team: { $in: ['h\u0000r'] } } } }), 'validation_failed', 'filters.team.$in.0'],
+      ['a chat message', call('/v1/chat/completions', { method: 'POST', json: { model: 'groundwork', messages: [{ role: 'user', content: '\u0000' }] } }), 'validation_failed', 'messages.0.content'],
+      ['a conversation title', call('/v1/conversations', { method: 'POST', json: { title: 'a\u0000' } }), 'validation_failed', 'title'],
+      ['a feedback comment', call('/v1/queries/00000000-0000-4000-8000-000000000000/feedback', { method: 'POST', json: { rating: 'up', comment: '\u0000' } }), 'validation_failed', 'comment'],
+      ['a path parameter', call('/v1/jobs/%00'), 'validation_failed', 'id'],
+      ['a collection in the path', call('/v1/collections/a%00b', { method: 'PATCH', json: { description: 'x' } }), 'validation_failed', 'name'],
+      ['a query parameter', call('/v1/documents?collection=%00'), 'validation_failed', 'collection'],
+      ['an escape in a delete filter', call(`/v1/documents?collection=hr&filter=${encodeURIComponent('{"team":"\\u0000"}')}`, { method: 'DELETE' }), 'invalid_filter'],
+      ['an upload field', upload({ title: 'a\u0000b' }), 'validation_failed', 'title'],
+      ['an escape in upload metadata', upload({ metadata: '{"team":"\\u0000"}' }), 'invalid_metadata'],
+      ['a file name', rawUpload(false), 'validation_failed', 'filename'],
+    ];
+    for (const [name, pending, code, field] of cases) {
+      const response = await pending;
+      assert.equal(response.status, 400, `${name}: ${JSON.stringify(response.body)}`);
+      assert.equal(response.body.error.code, code, name);
+      if (field) assert.equal(response.body.error.details[0].field, field, name);
+    }
+    // In a bulk upload only the file with that name is refused.
+    const bulk = await rawUpload(true);
+    assert.equal(bulk.status, 207, JSON.stringify(bulk.body));
+    assert.deepEqual([bulk.body.results[0].http_status, bulk.body.results[0].error.code], [400, 'validation_failed']);
+    // A null comment is no comment (it was a 500): the unknown query is then what the answer says.
+    const nullComment = await call('/v1/queries/00000000-0000-4000-8000-000000000000/feedback', { method: 'POST', json: { rating: 'up', comment: null } });
+    assert.equal(nullComment.status, 404, JSON.stringify(nullComment.body));
+    const stored = await db.query('SELECT (SELECT count(*) FROM documents)::int AS documents, (SELECT count(*) FROM conversations)::int AS conversations');
+    assert.deepEqual(stored.rows[0], { documents: 0, conversations: 0 });
+  });
+
   test('security headers on API responses; the admin page keeps its own CSP', async () => {
     const api = await fetch(`${system.baseUrl}/health/live`);
     assert.equal(api.headers.get('x-content-type-options'), 'nosniff');

@@ -10,6 +10,7 @@ import { AppModule } from './app.module';
 import { createValidationPipe } from './errors/validation';
 import { applyHttpHardening } from './security/http-hardening';
 import { refuseDeepJson } from './security/json-depth';
+import { RefuseNulCharacters } from './security/nul-characters';
 
 /** JSON request bodies are small (queries, searches); uploads are multipart and streamed, not parsed here. */
 const JSON_BODY_LIMIT = '256kb';
@@ -29,7 +30,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   const server = app.getHttpServer();
   server.keepAliveTimeout = 65_000;
   server.headersTimeout = 66_000;
-  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalPipes(new RefuseNulCharacters(), createValidationPipe());
   app.disable('x-powered-by');
   // req.ip, by which failed authentications are limited, is the socket's peer unless TRUST_PROXY names proxies.
   app.set('trust proxy', config.security.trustProxy);

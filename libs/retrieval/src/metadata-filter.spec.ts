@@ -66,6 +66,7 @@ test('hostile filters are refused early and cheaply: deep nesting, huge arrays, 
     [{ $and: many(50, () => ({ $or: many(50, (i) => ({ [`f${i}`]: i })) })) }, /more than 50 conditions/],
     [{ team: 'x'.repeat(1_000_000) }, /strings are at most 1000 characters/],
     [{ tags: { $in: ['ok', 'y'.repeat(5_000)] } }, /filters\.tags\.\$in\[1\]: strings are at most/],
+    [{ team: { $ne: 'h\u0000r' } }, /filters\.team\.\$ne: strings cannot contain the NUL character/],
     [{ ['k'.repeat(1_000_000)]: 1 }, /field names/],
     [{ ['$'.repeat(1_000_000)]: 1 }, /unknown operator/],
   ];

@@ -105,6 +105,8 @@ function boundedString<T extends FilterScalar>(value: T, path: string): T {
   if (typeof value === 'string' && value.length > MAX_FILTER_STRING_CHARS) {
     throw new InvalidFilterError(`strings are at most ${MAX_FILTER_STRING_CHARS} characters`, path);
   }
+  // PostgreSQL cannot compare what it cannot store: a NUL in a parameter fails the statement.
+  if (typeof value === 'string' && value.includes('\u0000')) throw new InvalidFilterError('strings cannot contain the NUL character (U+0000)', path);
   return value;
 }
 

@@ -28,6 +28,7 @@ import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
 import { DEFAULT_PAGE_SIZE } from '../pagination/page-query.dto';
 import { toValidationError } from '../errors/validation';
+import { nulCharacterAt } from '../security/nul-characters';
 import { ListDocumentsQueryDto } from './dto/document.dto';
 import { BulkUploadDto, REPLACE_FIELDS, ReplaceDocumentDto, UploadAcceptedDto, UploadDocumentDto, UploadResultDto } from './dto/upload-document.dto';
 import { admitReplacement, admitUpload, hasQuota } from './tenant-quota';
@@ -91,6 +92,9 @@ function parseMetadata(raw: string | undefined): Record<string, unknown> {
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
     throw new AppError('invalid_metadata', 'metadata must be a JSON object, e.g. {"team":"hr"}.', 400);
   }
+  // A "\u0000" escape parses to a character PostgreSQL's jsonb cannot store (see nul-characters.ts).
+  const nulAt = nulCharacterAt(value);
+  if (nulAt !== null) throw new AppError('invalid_metadata', `metadata cannot contain the NUL character (U+0000)${nulAt ? ` (at ${nulAt})` : ''}.`, 400);
   return value as Record<string, unknown>;
 }
 

@@ -29,7 +29,7 @@ export class FeedbackService {
   /** NotFoundError (404) for an id that is not a query the key's tenant made: unknown and another tenant's alike. */
   async rate(queryId: string, body: FeedbackRequestDto, principal: Principal): Promise<FeedbackRecord> {
     if (!UUID.test(queryId)) throw new NotFoundError('Query', queryId);
-    const comment = body.comment === undefined || body.comment === '' ? null : this.config.security.redactPii ? redactPii(body.comment) : body.comment;
+    const comment = !body.comment ? null : this.config.security.redactPii ? redactPii(body.comment) : body.comment;
     const record = () => this.feedback.record(principal.tenant, { queryId: queryId.toLowerCase(), rating: body.rating, comment, apiKeyId: principal.keyId });
     let saved = await record();
     if (!saved) {

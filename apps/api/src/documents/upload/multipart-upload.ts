@@ -3,6 +3,7 @@ import busboy from 'busboy';
 import { AppError, ValidationError } from '@app/errors';
 import type { MediaType } from '@app/database';
 import { BlobStore, BlobTooLargeError, StagedBlob } from '@app/storage';
+import { nulCharacterAt, nulCharacterError } from '../../security/nul-characters';
 import { ContentSniffer } from './content-sniffer';
 
 /** A `file` part streamed to the store's staging area, its type decided from its bytes. */
@@ -192,6 +193,12 @@ export async function receiveUpload<T>(req: Request, store: BlobStore, limits: U
         return;
       }
       const filename = info.filename ? info.filename.slice(0, 255) : null;
+      if (filename !== null && nulCharacterAt(filename) !== null) {
+        // The name would be stored with the document: this file is refused, the request's others are not.
+        stream.resume();
+        files.push(Promise.resolve({ index: files.length, filename, ok: false, error: nulCharacterError('filename') }));
+        return;
+      }
       const sniffer = new ContentSniffer(filename, info.mimeType);
       streaming.add(sniffer);
       stream.pipe(sniffer);
@@ -210,6 +217,8 @@ export async function receiveUpload<T>(req: Request, store: BlobStore, limits: U
         fail(new ValidationError(`Unknown field "${name}". Allowed: file, ${limits.fields.join(', ')}.`));
       } else if (info.valueTruncated) {
         fail(new ValidationError(`Field "${name}" is longer than ${MAX_FIELD_BYTES} bytes.`));
+      } else if (nulCharacterAt(value) !== null) {
+        fail(nulCharacterError(name));
       } else {
         fields[name] = value;
       }

@@ -10,11 +10,11 @@ export class FeedbackRequestDto {
   @IsIn(FEEDBACK_RATINGS, { message: 'rating must be "up" or "down"' })
   rating!: FeedbackRating;
 
-  @ApiPropertyOptional({ maxLength: MAX_FEEDBACK_COMMENT_CHARS, description: 'Why; redacted like query logs when REDACT_PII is on.' })
+  @ApiPropertyOptional({ maxLength: MAX_FEEDBACK_COMMENT_CHARS, nullable: true, type: String, description: 'Why; redacted like query logs when REDACT_PII is on. Empty or null: no comment.' })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_FEEDBACK_COMMENT_CHARS)
-  comment?: string;
+  comment?: string | null;
 }
 
 export class FeedbackDto {
