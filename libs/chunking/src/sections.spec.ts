@@ -10,13 +10,25 @@ import { isWhitespace } from './sections';
 
 describe('splitTextIntoSections', () => {
   it('starts a section at each ATX heading and keeps the heading with its text', () => {
-    const sections = splitTextIntoSections('Preface text.\n\n# Intro\nHello.\n\n## Details\r\nMore here.\n###### Deep\nDeepest.');
+    // maxChars 40: a heading starts a section once the one before holds 10 characters.
+    const sections = splitTextIntoSections('Preface text.\n\n# Intro\nHello.\n\n## Details\r\nMore here.\n###### Deep\nDeepest.', 40);
     assert.deepEqual(sections, [
       { pageNumber: 1, text: 'Preface text.' },
       { pageNumber: 2, text: '# Intro\nHello.' },
       { pageNumber: 3, text: '## Details\nMore here.' },
       { pageNumber: 4, text: '###### Deep\nDeepest.' },
     ]);
+  });
+
+  it('keeps short headed parts in one section until it holds a quarter of maxChars', () => {
+    assert.deepEqual(splitTextIntoSections('# Title\n## Part\nShort.\n## Next\nAlso short.\n# Later\nText.', 100).map((s) => s.text), [
+      '# Title\n## Part\nShort.\n## Next\nAlso short.',
+      '# Later\nText.',
+    ]);
+    // A file of nothing but headings: sections of a quarter of the default 4,000 characters, not one per line.
+    const sections = splitTextIntoSections('# h\n'.repeat(100_000));
+    assert.equal(sections.length, Math.ceil(100_000 / 251)); // 251 lines of "# h" are the first to hold 1,000 characters
+    assert.ok(sections.slice(0, -1).every((section) => section.text.length === 1_003), 'each section ends as it reaches 1,000');
   });
 
   it('ignores heading-like lines inside fenced code and lines that are not headings', () => {
@@ -72,8 +84,8 @@ describe('splitTextIntoSections', () => {
   });
 
   it('a heading on an over-long line still starts a section', () => {
-    const sections = splitTextIntoSections(`Intro.\n# ${'a'.repeat(150)}\nBody.`, 100);
-    assert.deepEqual(sections.map((s) => s.text), ['Intro.', `# ${'a'.repeat(98)}`, `${'a'.repeat(52)}`, 'Body.']);
+    const sections = splitTextIntoSections(`An introduction, long enough.\n# ${'a'.repeat(150)}\nBody.`, 100);
+    assert.deepEqual(sections.map((s) => s.text), ['An introduction, long enough.', `# ${'a'.repeat(98)}`, `${'a'.repeat(52)}`, 'Body.']);
   });
 });
 
@@ -246,7 +258,8 @@ function previousSplitTextIntoSections(text: string, maxChars: number): PageText
     const marker = PREVIOUS_CODE_FENCE.exec(line)?.[1];
     if (fence === null && marker) fence = marker;
     else if (fence !== null && marker && marker[0] === fence[0] && marker.length >= fence.length) fence = null;
-    else if (fence === null && PREVIOUS_ATX_HEADING.test(line)) {
+    // A heading starts a section once the one before holds a quarter of maxChars (a rule added after streaming).
+    else if (fence === null && PREVIOUS_ATX_HEADING.test(line) && current.join('\n').trimStart().length >= Math.ceil(maxChars / 4)) {
       addSection(current);
       current = [];
     }
