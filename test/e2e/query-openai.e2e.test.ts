@@ -1,5 +1,6 @@
 import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { countTokens } from '@app/chunking';
 import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { postSse, SseResponse } from '../support/sse';
@@ -32,6 +33,8 @@ const reply = (body: ChatRequestBody) => {
     return `${second.text} [2] ${third.text} [3] ${first.text} [1]`;
   }
   if (/briefly/i.test(JSON.stringify(body.messages))) return 'Twenty-seven days [1][2].';
+  // A server that ignores max_tokens (a proxy that drops it, a local model looping).
+  if (/on and on/i.test(JSON.stringify(body.messages))) return 'Twenty-seven days [1], and again '.repeat(2_000);
   return 'New employees get twenty-seven vacation days per year [1]. See also [7]. Badges are required at all times [1, 2].';
 };
 
@@ -189,6 +192,28 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
     await until(() => chatRequests().length === 1 && chatRequests()[0].closedBeforeEnd, 3_000, 'the model request was not aborted upstream');
     const logged = async () => (await suite.owner.query(`SELECT 1 FROM query_logs WHERE query_text = $1 AND outcome = 'client_closed'`, [question])).rowCount === 1;
     await until(logged, 3_000, 'no client_closed query log');
+  });
+
+  test('a model that streams past max_tokens is cut off there, as JSON and as SSE, and its request aborted', async () => {
+    // Our count of the model's tokens may run a quarter over max_tokens before the answer is cut (answerTokenCap).
+    const cap = Math.ceil(40 * 1.25);
+    const json = await ask({ query: 'Vacation days, on and on?', max_tokens: 40 });
+    assert.equal(json.status, 200, JSON.stringify(json.body));
+    assert.equal((chatRequests()[0].body as ChatRequestBody).max_tokens, 40);
+    const tokens = countTokens(json.body.answer);
+    assert.ok(tokens > 30 && tokens <= cap, `${tokens} tokens`);
+    assert.match(json.body.answer, /^Twenty-seven days \[1\], and again/);
+    assert.ok(json.body.usage.completion_tokens <= cap, JSON.stringify(json.body.usage));
+    await until(() => chatRequests()[0].closedBeforeEnd, 3_000, 'the model request was not aborted upstream');
+
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: 'Badge days, on and on?', collection: 'hb', stream: true, max_tokens: 40 });
+    const done = sse.events.at(-1)!;
+    assert.equal(done.event, 'done', JSON.stringify(sse.events.at(-1)));
+    const streamed = sse.events.filter((e) => e.event === 'delta').map((e) => e.data.text).join('');
+    assert.ok(countTokens(streamed) <= cap, streamed);
+    // The log is written once the answer has gone out.
+    const answered = async () => (await suite.owner.query(`SELECT 1 FROM query_logs WHERE query_text = 'Badge days, on and on?' AND outcome = 'answered'`)).rowCount === 1;
+    await until(answered, 3_000, 'no answered query log');
   });
 
   test('429 with Retry-After, then success', async () => {

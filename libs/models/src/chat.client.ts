@@ -1,7 +1,7 @@
 import { setTimeout as delay } from 'node:timers/promises';
 import OpenAI, { APIConnectionError, APIError } from 'openai';
 import type { ChatCompletionChunk } from 'openai/resources/chat/completions';
-import { countTokens } from '@app/chunking';
+import { countTokens, countTokensWithin } from '@app/chunking';
 import type { ChatModelPrice } from '@app/config';
 import { llmRequests } from '@app/observability';
 import { backoffDelayMs } from './backoff';
@@ -211,14 +211,29 @@ export class ChatClient {
     }
   }
 
-  /** Streams the rest of an opened answer. Stopping early (the consumer returns) aborts the upstream request. */
+  /**
+   * Streams the rest of an opened answer. Stopping early (the consumer returns) aborts the upstream request. A
+   * server that goes on past the `max_tokens` it was sent (a proxy that drops it, a local model looping) is
+   * stopped at answerTokenCap of our count, and its answer ends there as if it had stopped for length: before,
+   * one streaming forever held its query open for as long as it streamed, and an answer of 1.8 MB in one piece
+   * went whole to the client and into the tenant's budget.
+   */
   private async *relay(model: string, request: ChatRequest, opened: OpenedStream, signal: AbortSignal): AsyncGenerator<ChatEvent> {
     let complete = false;
     let usage = opened.usage;
-    let generated = opened.firstText;
+    let room = answerTokenCap(request.maxTokens);
+    let overran = false;
+    /** The part of a piece of text that fits in the room left (all of it, or up to the piece that overruns). */
+    const kept = (text: string): string => {
+      const within = countTokensWithin(text, room);
+      room -= within.tokens;
+      overran = !within.fits;
+      return text.slice(0, within.end);
+    };
+    let generated = kept(opened.firstText);
     try {
-      if (opened.firstText !== '') yield { type: 'delta', text: opened.firstText };
-      for (;;) {
+      if (generated !== '') yield { type: 'delta', text: generated };
+      while (!overran) {
         let next: IteratorResult<ChatCompletionChunk>;
         try {
           next = await opened.chunks.next();
@@ -230,7 +245,7 @@ export class ChatClient {
         opened.watchdog.reset();
         usage = usageOf(next.value) ?? usage;
         opened.finished ||= hasFinishReason(next.value);
-        const text = next.value.choices[0]?.delta?.content;
+        const text = kept(next.value.choices[0]?.delta?.content ?? '');
         if (text) {
           generated += text;
           yield { type: 'delta', text };
@@ -238,11 +253,12 @@ export class ChatClient {
       }
       // The SDK ends an aborted stream quietly, and a stream the server cut off ends the same way.
       if (signal.aborted) throw signal.reason;
-      if (opened.timedOut() || !opened.finished) throw this.interrupted(model, opened, 'the stream ended before the answer was complete');
-      complete = true;
-      llmRequests.inc({ model, outcome: 'success' });
+      if (!overran && (opened.timedOut() || !opened.finished)) throw this.interrupted(model, opened, 'the stream ended before the answer was complete');
+      complete = !overran;
+      llmRequests.inc({ model, outcome: overran ? 'overran' : 'success' });
       opened.requestEnded();
-      // Servers that do not report usage while streaming (some local ones) are counted with our tokenizer.
+      // Servers that do not report usage while streaming (some local ones), and one cut off, are counted with our tokenizer.
+      if (overran) usage = null;
       this.meter.recordUsage(model, usage ?? countedUsage(request.messages, generated));
       yield { type: 'end', model, usage };
     } finally {
@@ -258,6 +274,15 @@ export class ChatClient {
     llmRequests.inc({ model, outcome: opened.timedOut() ? 'timeout' : 'error' });
     return new LlmStreamInterruptedError(model, opened.timedOut() ? `no token for ${this.options.timeoutMs} ms` : reason, providerMessage);
   }
+}
+
+/**
+ * The most tokens (our tokenizer's count, each delta counted alone) an answer may stream before it is cut off: a
+ * quarter more than `max_tokens`, since our count of a model's tokens can run a little over its own, so that
+ * a server that honours the limit is never cut.
+ */
+export function answerTokenCap(maxTokens: number): number {
+  return Math.ceil(maxTokens * 1.25);
 }
 
 /** What each model's failures were: described for the client, and in the providers' own words for the log. */
