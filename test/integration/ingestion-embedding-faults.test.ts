@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { after, beforeEach, describe, test } from 'node:test';
-import { FakeOpenAI, RecordedRequest } from '../support/fake-openai';
+import { encodeEmbedding, fakeEmbedding, FakeOpenAI, RecordedRequest } from '../support/fake-openai';
 import { requestJson, uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { distinctPageTexts } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
@@ -117,5 +117,35 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     // Nothing is sent once the document has failed.
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(fake.requestsTo('/v1/embeddings').length, requests.length);
+  });
+});
+
+describe('an embedding provider that sends vectors holding NaN (real openai SDK, fake server)', () => {
+  const fake = new FakeOpenAI();
+  // Text with "poison" in it gets a vector of NaN (as a base64 float32 can carry); anything else a proper one.
+  fake.route('POST', '/v1/embeddings', (request, res) => {
+    const body = request.body as { input: string[]; dimensions?: number; encoding_format?: string };
+    const vector = (text: string) => (text.includes('poison') ? new Array<number>(body.dimensions ?? 64).fill(Number.NaN) : fakeEmbedding(text, body.dimensions ?? 64));
+    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(vector(text), body.encoding_format) }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+  });
+  const suite = useSystem(async () => ({ ...(await fake.startFor({ embeddings: true })), INGESTION_ATTEMPTS: String(JOB_ATTEMPTS), INGESTION_BACKOFF_MS: String(JOB_BACKOFF_MS) }));
+  after(() => fake.stop());
+
+  test('a document fails at once with embedding_invalid, and a question gets 502 embedding_invalid, not a 500', async () => {
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'poisoned.txt', content: 'A paragraph the provider cannot embed: poison.' }, { collection: 'nan' });
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
+    assert.equal(doc.status, 'failed');
+    assert.equal(doc.error.code, 'embedding_invalid');
+    assert.match(doc.error.message, /not finite numbers/);
+    // Not retried: the provider would send the same again.
+    assert.equal(fake.requestsTo('/v1/embeddings').length, 1);
+
+    await uploadReady(suite.system.baseUrl, { name: 'fine.txt', content: 'A paragraph about harbour tides.' }, { collection: 'nan' });
+    const search = (query: string) => requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query, collection: 'nan' } });
+    assert.equal((await search('harbour tides')).status, 200);
+    const refused = await search('a poison question');
+    assert.equal(refused.status, 502, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'embedding_invalid');
   });
 });

@@ -193,6 +193,32 @@ describe('OpenAIEmbedder against FakeOpenAI', () => {
     assert.equal(fake.requests.length, 1);
   });
 
+  it('fails with embedding_invalid, without retrying, when a vector holds NaN or Infinity', async () => {
+    // A base64 float32 can carry both; a float past float32's range becomes Infinity.
+    const vectorFor = (text: string): string | number[] => {
+      if (text === 'nan') return Buffer.from(new Float32Array(DIMENSION).fill(Number.NaN).buffer).toString('base64');
+      return Array.from({ length: DIMENSION }, (_, i) => (text === 'huge' && i === 3 ? 1e39 : 0.5));
+    };
+    const broken = new FakeOpenAI().route('POST', '/v1/embeddings', (request, res) => {
+      const data = inputsOf(request).map((text, index) => ({ object: 'embedding', index, embedding: vectorFor(text) }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: MODEL, usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    });
+    const url = await broken.start();
+    try {
+      assert.equal((await embedder({ baseURL: url }).embed(['fine'])).length, 1);
+      for (const input of [['fine', 'nan'], ['huge']]) {
+        await assert.rejects(embedder({ baseURL: url }).embed(input), (error: unknown) => {
+          assert.ok(isAppError('embedding_invalid')(error), `${input.join(', ')}: ${String(error)}`);
+          assert.equal((error as AppError).status, 502);
+          return true;
+        });
+      }
+      assert.equal(broken.requests.length, 3);
+    } finally {
+      await broken.stop();
+    }
+  });
+
   it('stops at once, without retrying, when the caller aborts', async () => {
     fake.hangNext(1);
     const controller = new AbortController();

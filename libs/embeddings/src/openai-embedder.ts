@@ -153,7 +153,18 @@ export class OpenAIEmbedder implements EmbeddingProvider {
         { model: this.model },
       );
     }
-    return data.map(({ embedding }) => l2NormalizeInPlace(this.toVector(embedding)));
+    return data.map(({ embedding }) => l2NormalizeInPlace(this.finite(this.toVector(embedding))));
+  }
+
+  /**
+   * A vector of finite numbers, else embedding_invalid: pgvector refuses NaN and Infinity, so a server that sent
+   * them (a base64 float can hold both; a number past float32's range becomes Infinity) failed a question with a
+   * 500 and a document after five attempts, with PostgreSQL's words as its error.
+   */
+  private finite(vector: Float32Array): Float32Array {
+    if (vector.every(Number.isFinite)) return vector;
+    const message = `Model ${this.model} returned an embedding with values that are not finite numbers (NaN or Infinity)`;
+    throw new AppError('embedding_invalid', message, 502, { model: this.model });
   }
 
   /** One embedding as sent: a base64 string of little-endian float32 (asked for), or a float array. */

@@ -40,11 +40,13 @@ export function isWriteForMissingDocument(error: unknown): boolean {
 /**
  * The embedding provider's failures that no retry of the document will fix — a request it refused as such
  * (400, 401, 403, 404, 422: bad key, unknown model, input it will not take) or vectors of the wrong
- * dimension — as permanent failures; anything else (429, 5xx, timeouts) stays retryable.
+ * dimension or with values that are not finite — as permanent failures; anything else (429, 5xx, timeouts) stays
+ * retryable.
  */
 export function asPermanentEmbeddingFailure(error: unknown): unknown {
   if (!(error instanceof AppError)) return error;
-  if (error.code === 'embedding_dimension_mismatch') return new PermanentIngestionError(error.code, error.message, error.details);
+  // What the provider sent cannot be stored, and would be sent the same again.
+  if (error.code === 'embedding_dimension_mismatch' || error.code === 'embedding_invalid') return new PermanentIngestionError(error.code, error.message, error.details);
   const status = (error.details as { status?: unknown } | undefined)?.status;
   const refused = typeof status === 'number' && status >= 400 && status < 500 && status !== 408 && status !== 409 && status !== 429;
   if (error.code !== 'embedding_failed' || !refused) return error;
