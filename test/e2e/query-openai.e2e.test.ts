@@ -195,13 +195,14 @@ describe('POST /v1/query with an OpenAI-compatible model (real openai SDK, fake 
   });
 
   test('a model that streams past max_tokens is cut off there, as JSON and as SSE, and its request aborted', async () => {
-    // Our count of the model's tokens may run a quarter over max_tokens before the answer is cut (answerTokenCap).
-    const cap = Math.ceil(40 * 1.25);
+    // Our count of the model's tokens may reach twice max_tokens before the answer is cut (answerTokenCap).
+    const cap = 2 * 40;
     const json = await ask({ query: 'Vacation days, on and on?', max_tokens: 40 });
     assert.equal(json.status, 200, JSON.stringify(json.body));
     assert.equal((chatRequests()[0].body as ChatRequestBody).max_tokens, 40);
     const tokens = countTokens(json.body.answer);
-    assert.ok(tokens > 30 && tokens <= cap, `${tokens} tokens`);
+    // Past max_tokens (the fake ignores it), and stopped by the cap: counted delta by delta, the text counts more than whole.
+    assert.ok(tokens > 40 && tokens <= cap, `${tokens} tokens`);
     assert.match(json.body.answer, /^Twenty-seven days \[1\], and again/);
     assert.ok(json.body.usage.completion_tokens <= cap, JSON.stringify(json.body.usage));
     await until(() => chatRequests()[0].closedBeforeEnd, 3_000, 'the model request was not aborted upstream');

@@ -9,8 +9,8 @@ const ATX_HEADING = /^ {0,3}#{1,6}(?:[ \t]|$)/;
  * A heading starts a section only once the section before holds a quarter of `maxChars`: a file of nothing but
  * headings ("# h" 100,000 times, 400 KB) became 100,000 sections, each a stored page, a message from the
  * extraction process and a unit of progress (8.4–10 s to ingest, against 0.4 s for 420 KB of prose lines; 1.0 s
- * with this rule), and a title line alone was a section of its own. A section stays comparable to a page: several short headed parts
- * share one, as they would share a printed page.
+ * with this rule), and a title line alone was a section of its own. A section stays comparable to a page:
+ * several short headed parts share one, as they would share a printed page.
  */
 const HEADING_SECTION_MIN_FRACTION = 4;
 const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})/;
@@ -53,6 +53,7 @@ export class SectionSplitter {
   /** Sections emitted so far, numbered from 1. */
   private emitted = 0;
 
+  /** What a section must hold before a heading may start the next one. */
   private readonly headingMinChars: number;
 
   constructor(private readonly maxChars = DEFAULT_SECTION_CHARS) {

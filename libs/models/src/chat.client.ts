@@ -254,6 +254,7 @@ export class ChatClient {
       // The SDK ends an aborted stream quietly, and a stream the server cut off ends the same way.
       if (signal.aborted) throw signal.reason;
       if (!overran && (opened.timedOut() || !opened.finished)) throw this.interrupted(model, opened, 'the stream ended before the answer was complete');
+      // An overrun stream is still open upstream: not complete, so it is aborted below.
       complete = !overran;
       llmRequests.inc({ model, outcome: overran ? 'overran' : 'success' });
       opened.requestEnded();
@@ -277,12 +278,12 @@ export class ChatClient {
 }
 
 /**
- * The most tokens (our tokenizer's count, each delta counted alone) an answer may stream before it is cut off: a
- * quarter more than `max_tokens`, since our count of a model's tokens can run a little over its own, so that
- * a server that honours the limit is never cut.
+ * The most tokens (our tokenizer's count, each delta counted alone) an answer may stream before it is cut off:
+ * twice `max_tokens`, since our count of one of the model's tokens is one, but two or three for a rare
+ * character, so that a server that honours the limit is not cut, and one that does not is stopped soon after.
  */
-export function answerTokenCap(maxTokens: number): number {
-  return Math.ceil(maxTokens * 1.25);
+function answerTokenCap(maxTokens: number): number {
+  return 2 * maxTokens;
 }
 
 /** What each model's failures were: described for the client, and in the providers' own words for the log. */
