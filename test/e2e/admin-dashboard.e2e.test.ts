@@ -148,7 +148,7 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.equal(await page.locator('#queue-counts [data-count="failed"] .value').innerText(), '1', 'the failed job is kept in the queue');
     assert.equal(await page.locator('#document-counts [data-count="failed"] .value').innerText(), '1');
     assert.equal(await page.locator('#document-counts [data-count="ready"] .value').innerText(), '1');
-    assert.match(await page.locator('#throughput-total').innerText(), /1 documents?, \d+ pages in the last hour/);
+    assert.match(await page.locator('#throughput-total').innerText(), /1 documents?, \d+ pages? in the last hour/);
     assert.match(await page.locator('#updated').innerText(), /Last updated/);
     assert.equal(await page.locator('#throughput-chart rect.bar').count(), 1);
     assert.ok((await page.locator('#latency-chart circle').count()) >= 3, 'p50, p95 and p99 are plotted');
