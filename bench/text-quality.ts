@@ -4,7 +4,7 @@
 //   line_end_hyphens: a letter, '-', whitespace, a lower-case letter ("pro- duce", "pro-\nduce"): a word left
 //     broken at a line end (also the rare "pre- and post-" written so on purpose, the same in both columns);
 //   running_lines: lines of a chunk that are one of the document's running headers or footers, found
-//     independently of the cleaner: an edge line (first or last two of a page) whose text, digits aside,
+//     independently of the cleaner: an edge line (first or last three of a page) whose text, digits aside,
 //     is an edge line of at least a fifth of the pages (and of three) — the book title over every page. Lines
 //     without a letter (a bare page number) are left out of this count: a chunk of mathematics or a table has
 //     many lines that are only a number, and they cannot be told from page numbers here;
@@ -30,7 +30,7 @@ const { values } = parseArgs({
 });
 
 const LINE_END_HYPHEN = /\p{L}-\s+\p{Ll}/gu;
-const EDGE_LINES = 2;
+const EDGE_LINES = 3;
 const RUNNING_SHARE = 0.2;
 const RUNNING_MIN_PAGES = 3;
 const HAS_LETTER = /\p{L}/u;

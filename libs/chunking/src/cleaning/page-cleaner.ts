@@ -5,11 +5,12 @@ import { EdgeKeys, edgeKeys, edgeLineIndexes, RUNNING_WINDOW, runningLineIndexes
 
 /**
  * Bumped whenever the cleaning changes the text it gives for the same pages, or the sections a Markdown or text
- * file is split into change (4: sections.ts's HEADING_SECTION_MIN_FRACTION), so that a document is never
- * copied from a twin whose pages and chunks were made differently (see DocumentsRepository.findReadyTwin and the
- * `documents.text_cleaning` column, whose default a migration sets to the new value).
+ * file is split into change (4: sections.ts's HEADING_SECTION_MIN_FRACTION; 5: running lines three deep), so
+ * that a document is never copied from a twin whose pages and chunks were made differently (see
+ * DocumentsRepository.findReadyTwin and the `documents.text_cleaning` column, whose default a migration sets to
+ * the new value).
  */
-export const TEXT_CLEANING_VERSION = 4;
+export const TEXT_CLEANING_VERSION = 5;
 
 /** Pages a page waits for before it is cleaned: the running-line window, plus the next page's own window (its first body line continues a word broken at the end of this one). */
 export const CLEANER_LOOKAHEAD_PAGES = RUNNING_WINDOW + 1;

@@ -63,3 +63,22 @@ test('the walk from an edge stops at the first line that does not recur', () => 
   const top = (n: number, first: string) => [first, `Page ${n} of 10`, 'body', 'more body', `end ${first}`];
   assert.deepEqual([...runningLineIndexes(top(3, 'unique'), keysOf(top(2, 'x'), top(4, 'y')))], []);
 });
+
+test('a third line from the edge is a running line when it recurs on half the pages around, not on a few', () => {
+  // long_irs_irm_2-3-59_400p.pdf: a footer of three lines whose first alternates between odd and even pages.
+  const footer = (n: number) => [
+    n % 2 ? `Cat. No. 28171E (12-12-2022) Internal Revenue Manual 2.3.59.${n}` : `2.3.59.${n} Internal Revenue Manual Cat. No. 28171E (12-12-2022)`,
+    'Any line marked with a #',
+    'is for Official Use Only',
+  ];
+  const body = ['• CFOL016-THE ACCOUNT YOU REQUESTED IS NOT ON MASTER', 'Please Contact the User Support Desk', 'The tax period is either non-numeric', 'and month plus one year.', 'Database Administrators.'];
+  const irs = (n: number) => [body[n % 5], body[(n + 2) % 5], ...footer(n)];
+  const around = (page: (n: number) => string[], n: number) => keysOf(...[-4, -3, -2, -1, 1, 2, 3, 4].map((d) => page(n + d)));
+  assert.deepEqual([...runningLineIndexes(irs(13), around(irs, 13))].sort(), [2, 3, 4]);
+  // long_infdesc_626p.pdf: an exercise under the watermark and the header, at the top of two pages of the eight around.
+  const prose = ['Let f : X → P(X) be a function.', 'By considering the set B, prove', 'that f is not surjective.', 'We proved that no function is surjective.', 'Specifically, given f', 'we can show that the element', 'is not in the image of f.'];
+  const book = (n: number) => ['preview', `${120 + n} Chapter 3. Functions`, n % 4 === 0 ? `. Exercise 3.2.${n}` : prose[n % 7], prose[(n + 1) % 7], prose[(n + 3) % 7]];
+  assert.deepEqual([...runningLineIndexes(book(8), around(book, 8))].sort(), [0, 1]);
+  // Near a document's start fewer pages are around: half of them is enough.
+  assert.deepEqual([...runningLineIndexes(irs(1), keysOf(irs(2), irs(3), irs(4), irs(5)))].sort(), [2, 3, 4]);
+});
