@@ -23,8 +23,8 @@
 /**
  * Three, not two: some layouts stack three running lines. An IRS manual's footer ("Cat. No. 28171E (12-12-2022)
  * Internal Revenue Manual 2.3.59.8" above two lines of a notice), a Federal Register page's printing slug under
- * a figure's file name, NIST's "PAGE iv" under two header lines: with two, 4,453 words of the manual's 47,710,
- * and 388 of NIST SP 800-171's, were such lines left in its chunks. The third line must recur on half the pages
+ * a figure's file name, NIST's "PAGE iv" under two header lines: with two, such lines were about 4,400 of the
+ * words in the manual's chunks (47,710) and 388 in NIST SP 800-171's. The third line must recur on half the pages
  * around (DEEP_LINE_MIN_SHARE): that deep, a line is more often body text that sits there on a few pages in a
  * row (a book's ". Exercise 3.2.16" under its watermark and header, on two pages of eight).
  */
@@ -88,6 +88,7 @@ export function runningLineIndexes(lines: readonly string[], others: readonly Ed
     const key = lineKey(lines[index]);
     if (key === null || MID_SENTENCE_END.test(key)) return false;
     const least = key.includes('#') ? MIN_OTHER_PAGES : MIN_OTHER_PAGES_NO_DIGITS;
+    // The two lines nearest the edge need `least` pages; the third, half of those around too.
     const needed = depth < 2 ? least : Math.max(least, Math.ceil(others.length * DEEP_LINE_MIN_SHARE));
     let pages = 0;
     for (const other of others) if (other[edge].includes(key) && ++pages >= needed) return true;
