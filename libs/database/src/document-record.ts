@@ -26,6 +26,8 @@ export interface DocumentRecord {
   pagesEmbedded: number;
   chunksTotal: number | null;
   chunksDone: number;
+  /** The text cleaning (TEXT_CLEANING_VERSION) its stored pages and chunks were made with. */
+  textCleaning: number;
   error: { code: string; message: string } | null;
   /** 1 for a first upload, one more for each replacement swapped in (see DocumentTransitions.replace). */
   version: number;
@@ -121,6 +123,7 @@ export const toDocument = (row: DocumentRow): DocumentRecord => ({
   pagesEmbedded: row.pages_embedded,
   chunksTotal: row.chunks_total,
   chunksDone: row.chunks_done,
+  textCleaning: row.text_cleaning,
   error: row.error_code ? { code: row.error_code, message: row.error_message ?? '' } : null,
   version: row.version,
   replacedAt: row.replaced_at,

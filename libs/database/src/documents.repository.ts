@@ -178,6 +178,22 @@ export class DocumentsRepository {
     await unflushedTenantQuery(this.pool, scope, 'UPDATE documents SET pages_total = $2, updated_at = now() WHERE id = $1', [id, pagesTotal]);
   }
 
+  /**
+   * Records that the document's pages and chunks are made with text cleaning `version` from now on: its chunks
+   * are embedded again from the first (`chunks_done` 0), and with `pagesToo` its pages are extracted again too.
+   */
+  async restartUnderCleaning(scope: TenantScope, id: string, version: number, pagesToo: boolean): Promise<void> {
+    await tenantQuery(
+      this.pool,
+      scope,
+      `UPDATE documents SET text_cleaning = $2, chunks_done = 0,
+         pages_done = CASE WHEN $3 THEN 0 ELSE pages_done END, stage = CASE WHEN $3 THEN 'extract' ELSE stage END,
+         updated_at = now()
+       WHERE id = $1`,
+      [id, version, pagesToo],
+    );
+  }
+
   async recordEmbedProgress(scope: TenantScope, id: string, chunksDone: number, pagesEmbedded: number): Promise<void> {
     await unflushedTenantQuery(
       this.pool,

@@ -55,6 +55,11 @@ export class PagesRepository {
     });
   }
 
+  /** Removes pages beyond `lastPage` (left by an earlier attempt that split a text file into more sections). */
+  async deleteAfter(scope: TenantScope, documentId: string, lastPage: number): Promise<void> {
+    await tenantQuery(this.pool, scope, 'DELETE FROM document_pages WHERE document_id = $1 AND page_number > $2', [documentId, lastPage]);
+  }
+
   /**
    * Content dedupe: copies the stored pages of `sourceId` to `targetId` in one statement (no row leaves the
    * server), keeping pages the target already has. Returns how many pages the target has afterwards.

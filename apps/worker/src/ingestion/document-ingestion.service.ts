@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Chunker, PageCleaner, PageText } from '@app/chunking';
+import { Chunker, PageCleaner, PageText, TEXT_CLEANING_VERSION } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { ALL_TENANTS, ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, DocumentTransitions, PagesRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
@@ -51,11 +51,12 @@ export class DocumentIngestionService {
 
   /** One attempt; `shutdown` aborts it at the next step when the worker is stopping. */
   async ingest(documentId: string, shutdown: AbortSignal): Promise<IngestionOutcome> {
-    const doc = await this.transitions.start(ALL_TENANTS, documentId);
-    if (!doc) return 'skipped';
+    const started = await this.transitions.start(ALL_TENANTS, documentId);
+    if (!started) return 'skipped';
+    const doc = await this.underCurrentCleaning(started);
     const { tenant } = doc;
     const log = this.logger.child({ documentId, jobId: doc.jobId, attempt: doc.attempts });
-    const started = Date.now();
+    const startedAt = Date.now();
     const run = new IngestionRun({
       documentId,
       exists: (id) => this.documents.exists(tenant, id),
@@ -67,18 +68,35 @@ export class DocumentIngestionService {
       const copied = await this.copyFromTwin(doc);
       const counts = copied ?? (await this.extractAndEmbed(doc, run.signal, log));
       await this.documents.setStage(tenant, documentId, 'finalize');
-      // Chunks past the last ordinal can only come from an earlier attempt with other settings.
+      // Chunks past the last ordinal, and pages past the last, can only come from an earlier attempt with other
+      // settings, or one that split a text file another way (see underCurrentCleaning).
       await this.chunks.deleteAfter(tenant, documentId, counts.chunks - 1);
+      await this.pages.deleteAfter(tenant, documentId, counts.pages);
       if (doc.replaces !== null) return await this.swapIn(doc, counts, log);
       if (!(await this.transitions.finish(tenant, documentId, counts.pages, counts.chunks))) return this.notFinished(doc, log);
       await this.collections.bumpContentVersion(tenant, doc.collectionId);
-      log.info({ ...counts, copied: copied !== null, ms: Date.now() - started }, 'document ready');
+      log.info({ ...counts, copied: copied !== null, ms: Date.now() - startedAt }, 'document ready');
       return 'ready';
     } catch (error) {
       throw await this.explain(error, doc, run.signal);
     } finally {
       run.stop();
     }
+  }
+
+  /**
+   * A document whose stored pages or chunks were made under an older text cleaning (an attempt cut short by an
+   * upgrade) starts those over, and is recorded as made under this one: a resumed attempt's new chunks would not
+   * continue the old ones where they stopped (the text around the seam is cleaned another way), and a Markdown or
+   * text file's stored sections may be split another way (version 4), so the new ones would not number on from
+   * them. Its chunks are embedded again from the first (unchanged texts hit the embedding cache); a PDF's stored
+   * pages are as printed and stay, a text file's are extracted again.
+   */
+  private async underCurrentCleaning(doc: DocumentRecord): Promise<DocumentRecord> {
+    if (doc.textCleaning === TEXT_CLEANING_VERSION) return doc;
+    const pagesToo = doc.mediaType !== 'application/pdf' && doc.pagesDone > 0;
+    await this.documents.restartUnderCleaning(doc.tenant, doc.id, TEXT_CLEANING_VERSION, pagesToo);
+    return { ...doc, textCleaning: TEXT_CLEANING_VERSION, chunksDone: 0, ...(pagesToo ? { pagesDone: 0, stage: 'extract' as const } : {}) };
   }
 
   async fail(documentId: string, code: string, message: string): Promise<void> {
