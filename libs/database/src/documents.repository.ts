@@ -181,17 +181,21 @@ export class DocumentsRepository {
   /**
    * Records that the document's pages and chunks are made with text cleaning `version` from now on: its chunks
    * are embedded again from the first (`chunks_done` 0), and with `pagesToo` its pages are extracted again too.
+   * Returns the document as it now is; null when it is gone.
    */
-  async restartUnderCleaning(scope: TenantScope, id: string, version: number, pagesToo: boolean): Promise<void> {
-    await tenantQuery(
+  async restartUnderCleaning(scope: TenantScope, id: string, version: number, pagesToo: boolean): Promise<DocumentRecord | null> {
+    const { rows } = await tenantQuery<DocumentRow>(
       this.pool,
       scope,
-      `UPDATE documents SET text_cleaning = $2, chunks_done = 0,
-         pages_done = CASE WHEN $3 THEN 0 ELSE pages_done END, stage = CASE WHEN $3 THEN 'extract' ELSE stage END,
+      `UPDATE documents d SET text_cleaning = $2, chunks_done = 0,
+         pages_done = CASE WHEN $3 THEN 0 ELSE d.pages_done END, stage = CASE WHEN $3 THEN 'extract' ELSE d.stage END,
          updated_at = now()
-       WHERE id = $1`,
+       FROM collections c
+       WHERE d.id = $1 AND c.id = d.collection_id
+       RETURNING d.*, c.name AS collection_name`,
       [id, version, pagesToo],
     );
+    return rows.length ? toDocument(rows[0]) : null;
   }
 
   async recordEmbedProgress(scope: TenantScope, id: string, chunksDone: number, pagesEmbedded: number): Promise<void> {

@@ -52,8 +52,8 @@ export class DocumentIngestionService {
   /** One attempt; `shutdown` aborts it at the next step when the worker is stopping. */
   async ingest(documentId: string, shutdown: AbortSignal): Promise<IngestionOutcome> {
     const started = await this.transitions.start(ALL_TENANTS, documentId);
-    if (!started) return 'skipped';
-    const doc = await this.underCurrentCleaning(started);
+    const doc = started && (await this.underCurrentCleaning(started));
+    if (!doc) return 'skipped';
     const { tenant } = doc;
     const log = this.logger.child({ documentId, jobId: doc.jobId, attempt: doc.attempts });
     const startedAt = Date.now();
@@ -92,11 +92,11 @@ export class DocumentIngestionService {
    * them. Its chunks are embedded again from the first (unchanged texts hit the embedding cache); a PDF's stored
    * pages are as printed and stay, a text file's are extracted again.
    */
-  private async underCurrentCleaning(doc: DocumentRecord): Promise<DocumentRecord> {
+  private async underCurrentCleaning(doc: DocumentRecord): Promise<DocumentRecord | null> {
     if (doc.textCleaning === TEXT_CLEANING_VERSION) return doc;
     const pagesToo = doc.mediaType !== 'application/pdf' && doc.pagesDone > 0;
-    await this.documents.restartUnderCleaning(doc.tenant, doc.id, TEXT_CLEANING_VERSION, pagesToo);
-    return { ...doc, textCleaning: TEXT_CLEANING_VERSION, chunksDone: 0, ...(pagesToo ? { pagesDone: 0, stage: 'extract' as const } : {}) };
+    // Null when the document was deleted since it started: skipped, as it would be had it gone a moment sooner.
+    return this.documents.restartUnderCleaning(doc.tenant, doc.id, TEXT_CLEANING_VERSION, pagesToo);
   }
 
   async fail(documentId: string, code: string, message: string): Promise<void> {
