@@ -56,4 +56,8 @@ it('countTokensWithin: the exact count when the text fits; otherwise the longest
     // One piece more would not have fitted.
     assert.ok(countTokens(text.slice(0, within.end + 8)) > limit || within.end + 8 >= text.length);
   }
+  // A piece longer than the room (a run without spaces) does not fit, and the text is cut before it.
+  const run = `Runaway ${'a'.repeat(100_000)}`;
+  assert.deepEqual(countTokensWithin(run, 50), { tokens: countTokens('Runaway'), fits: false, end: 'Runaway'.length });
+  assert.deepEqual(countTokensWithin(run, countTokens(run)), { tokens: countTokens(run), fits: true, end: run.length });
 });

@@ -122,7 +122,14 @@ export function countTokensWithin(text: string, limit: number): TokensWithin {
     const piece = match[0];
     let pieceTokens = 0;
     if (piece.length <= LONG_PIECE_CHARS) pieceTokens = encodePiece(enc, piece).length;
-    else for (const slice of codePointSlices(piece, PIECE_SLICE_CHARS)) pieceTokens += enc.bpe.encode(slice).length;
+    else {
+      // A long piece is counted only until it overruns: a megabyte of one letter (a model's runaway delta) cost
+      // 0.7–1.4 s of the event loop counted whole, for a piece that was to be cut anyway.
+      for (const slice of codePointSlices(piece, PIECE_SLICE_CHARS)) {
+        pieceTokens += enc.bpe.encode(slice).length;
+        if (tokens + pieceTokens > limit) break;
+      }
+    }
     if (tokens + pieceTokens > limit) return { tokens, fits: false, end: match.index };
     tokens += pieceTokens;
   }
