@@ -9,8 +9,9 @@ const ATX_HEADING = /^ {0,3}#{1,6}(?:[ \t]|$)/;
  * A heading starts a section only once the section before holds a quarter of `maxChars`: a file of nothing but
  * headings ("# h" 100,000 times, 400 KB) became 100,000 sections, each a stored page, a message from the
  * extraction process and a unit of progress (`npm run bench:ingest -- --file headings.md --no-peer`: 8.82 s,
- * against 1.34 s for 447 KB of prose lines; 1.22 s with this rule), and a title line alone was a section of its own. A section stays comparable to a page:
- * several short headed parts share one, as they would share a printed page.
+ * against 1.34 s for 447 KB of prose lines; 1.22 s with this rule), and a title line alone was a section of its
+ * own. A section stays comparable to a page: several short headed parts share one, as they would share a
+ * printed page.
  */
 const HEADING_SECTION_MIN_FRACTION = 4;
 const CODE_FENCE = /^ {0,3}(`{3,}|~{3,})/;
