@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
+import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { RetentionSweeper } from '../../apps/api/src/retention/retention.sweeper';
+import { MAX_UNANSWERED_REQUESTS } from '../../apps/api/src/security/client-connections';
 import { createApiKey } from '../support/api-keys';
 import { JsonResponse, requestJson, uploadFile } from '../support/http';
 import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
@@ -181,5 +183,36 @@ describe('CORS closed by default; METRICS_REQUIRE_AUTH', () => {
       await system.close();
       await env.cleanup();
     }
+  });
+});
+
+describe('clients that stop sending or pile up requests (CLIENT_IDLE_TIMEOUT_MS=500)', () => {
+  const suite = useSystem({ CLIENT_IDLE_TIMEOUT_MS: '500' }, { worker: false });
+
+  /** Opens a raw connection to the api, sends `text`, and resolves with all it receives and when the api closed it. */
+  const exchange = (text: string) =>
+    new Promise<{ received: string; ms: number }>((resolve, reject) => {
+      const started = Date.now();
+      let received = '';
+      const socket = connect(Number(new URL(suite.system.baseUrl).port), '127.0.0.1', () => socket.write(text));
+      socket.on('data', (data: Buffer) => (received += data.toString()));
+      socket.on('close', () => resolve({ received, ms: Date.now() - started }));
+      socket.on('error', reject);
+    });
+
+  test('a question whose body stops arriving: the connection is closed after the idle timeout', async () => {
+    const head = `POST /v1/search HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer ${TEST_ADMIN_KEY}\r\nContent-Type: application/json\r\nContent-Length: 100\r\n\r\n`;
+    const { received, ms } = await exchange(`${head}{"query":`);
+    assert.equal(received, '');
+    assert.ok(ms >= 500 && ms < 5_000, `closed after ${ms} ms`);
+  });
+
+  test(`requests sent without waiting for answers: up to ${MAX_UNANSWERED_REQUESTS} are answered in order; more close the connection at once`, async () => {
+    const health = 'GET /health/live HTTP/1.1\r\nHost: x\r\n\r\n';
+    const answered = await exchange(`${health.repeat(MAX_UNANSWERED_REQUESTS - 1)}${health.replace('Host: x', 'Host: x\r\nConnection: close')}`);
+    assert.equal(answered.received.match(/HTTP\/1\.1 200 /g)?.length, MAX_UNANSWERED_REQUESTS);
+    const piled = await exchange(health.repeat(100));
+    assert.equal(piled.received, '');
+    assert.ok(piled.ms < 2_000, `closed after ${piled.ms} ms`);
   });
 });

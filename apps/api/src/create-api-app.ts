@@ -8,6 +8,7 @@ import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { createAppLogger, PinoNestLogger } from '@app/observability';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './errors/validation';
+import { guardClientConnections } from './security/client-connections';
 import { applyHttpHardening } from './security/http-hardening';
 import { refuseDeepJson } from './security/json-depth';
 import { RefuseNulCharacters } from './security/nul-characters';
@@ -25,11 +26,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   // Nest's option type leaves out body-parser's `verify` (it sets it itself, for rawBody only), but passes it on.
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: refuseDeepJson };
   app.useBodyParser('json', jsonOptions);
-  // Idle keep-alive sockets must outlive the client's and any load balancer's idle timeout (commonly 60 s);
-  // otherwise the server closes a socket just as a client reuses it and the request fails with ECONNRESET.
-  const server = app.getHttpServer();
-  server.keepAliveTimeout = 65_000;
-  server.headersTimeout = 66_000;
+  guardClientConnections(app.getHttpServer(), config.clientIdleTimeoutMs);
   app.useGlobalPipes(new RefuseNulCharacters(), createValidationPipe());
   app.disable('x-powered-by');
   // req.ip, by which failed authentications are limited, is the socket's peer unless TRUST_PROXY names proxies.

@@ -65,6 +65,11 @@ export interface AppConfig {
    * file removed; staging files older than this (plus a margin) are leftovers, swept at start.
    */
   uploadIdleTimeoutMs: number;
+  /**
+   * Longest the api waits on a client that has stopped sending the request it began, or stopped taking a
+   * response that waits for it, before closing its connection. Never applied while the api itself is working.
+   */
+  clientIdleTimeoutMs: number;
   workerConcurrency: number;
   /** Documents of one tenant a worker runs at once while another tenant's documents wait. */
   workerTenantConcurrency: number;
@@ -502,6 +507,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     maxUploadBytes,
     maxFilesPerUpload: integer(env, 'MAX_FILES_PER_UPLOAD', 100, 1, 1000),
     uploadIdleTimeoutMs: integer(env, 'UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    clientIdleTimeoutMs: integer(env, 'CLIENT_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),

@@ -1,3 +1,4 @@
+import { IncomingMessage } from 'node:http';
 import { Request } from 'express';
 import busboy from 'busboy';
 import { AppError, ValidationError } from '@app/errors';
@@ -75,6 +76,11 @@ export class EmptyFileError extends AppError {
   }
 }
 
+/** Whether the request's body is multipart/form-data: an upload, which judges its client's silence itself. */
+export function isMultipart(req: IncomingMessage): boolean {
+  return req.headers['content-type']?.toLowerCase().startsWith('multipart/form-data') ?? false;
+}
+
 /**
  * Reads a multipart/form-data upload of one or more `file` parts (up to `limits.maxFiles`) and small text
  * fields. Each file is streamed through content sniffing into the blob store's staging area as its part
@@ -86,7 +92,7 @@ export class EmptyFileError extends AppError {
  * staged ones discarded, accepted ones released, so a refused request leaves nothing behind.
  */
 export async function receiveUpload<T>(req: Request, store: BlobStore, limits: UploadLimits, handler: StagedFileHandler<T>): Promise<ReceivedUpload<T>> {
-  if (!req.headers['content-type']?.toLowerCase().startsWith('multipart/form-data')) {
+  if (!isMultipart(req)) {
     throw new AppError('unsupported_media_type', 'Send the document as multipart/form-data with a "file" part.', 415);
   }
   const declared = Number(req.headers['content-length']);
