@@ -113,6 +113,15 @@ describe('guardClientConnections (real HTTP server and sockets)', () => {
     assert.equal(await answer, '200 received 20');
   });
 
+  test("a client that never finishes its headers is still cut by Node's headers timeout", async () => {
+    const server = await guardedServer();
+    const closed = server.nextConnectionClosed();
+    const client = stalledClient(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
+    const ms = await closed;
+    client.destroy();
+    assert.ok(ms >= IDLE_MS && ms < IDLE_MS + GRACE_MS, `closed after ${ms} ms`);
+  });
+
   test('a client that stops sending the body it declared is disconnected after the idle timeout', async () => {
     const server = await guardedServer();
     const closed = server.nextConnectionClosed();
