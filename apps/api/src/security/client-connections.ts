@@ -6,7 +6,8 @@ import { isMultipart } from '../documents/upload/multipart-upload';
  * Requests one connection may have sent and not yet been answered. HTTP/1.1 lets a client send requests
  * without waiting for answers (pipelining, which no browser or common HTTP library does any more), and Node
  * hands every request it has parsed to the app at once: 100 requests for /docs-json in one packet, never read,
- * held 9 MB of answers each, so 200 such connections without a key took the api from 164 MB to 1.36 GB.
+ * left up to 9 MB of answers each waiting: 200 such connections without a key took the api from 167 MB to 1.3 GB
+ * (npm run bench:slow-clients).
  */
 export const MAX_UNANSWERED_REQUESTS = 8;
 

@@ -1,0 +1,111 @@
+// Clients that hold the api's connections: --clients connections each send --pipelined requests for /docs-json
+// (no key needed) at once and then read nothing, for --seconds; the api's resident memory (peak) and open file
+// descriptors (at the start and the end) show what they cost it. With --upload-seconds N, a text file is then
+// uploaded in pieces spread evenly over N seconds (past 300, Node's default whole-request limit). Starts its
+// own api process (no worker) on a scratch database, configured by --set; prints JSON.
+//
+//   npm run bench:slow-clients -- [--clients 200] [--pipelined 100] [--seconds 30] [--upload-seconds 0] [--set NAME=VALUE]...
+import { request } from 'node:http';
+import { connect, Socket } from 'node:net';
+import { setTimeout as sleep } from 'node:timers/promises';
+import { parseArgs } from 'node:util';
+import { freePort } from '../test/support/ports';
+import { openFileDescriptors, spawnApp, stopProcess, waitForHttp } from '../test/support/processes';
+import { createTestEnv } from '../test/support/test-env';
+import { authHeaders } from '../test/support/test-keys';
+import { settingsFrom } from './bench-system';
+import { sampleProcessTreeRss } from './process-tree-memory';
+
+const MB = 1024 * 1024;
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: {
+      clients: { type: 'string', default: '200' },
+      pipelined: { type: 'string', default: '100' },
+      seconds: { type: 'string', default: '30' },
+      'upload-seconds': { type: 'string', default: '0' },
+      set: { type: 'string', multiple: true, default: [] },
+    },
+  });
+  const env = await createTestEnv({ PORT: String(await freePort()), LOG_LEVEL: 'error', ...settingsFrom(values.set) });
+  const api = spawnApp('api', env.env);
+  try {
+    const port = env.config.port;
+    await waitForHttp(`http://127.0.0.1:${port}/health/live`, api);
+    const stalled = await stalledReaders(api.pid!, port, Number(values.clients), Number(values.pipelined), Number(values.seconds));
+    const uploadSeconds = Number(values['upload-seconds']);
+    const upload = uploadSeconds > 0 ? await trickledUpload(port, uploadSeconds) : null;
+    console.log(JSON.stringify({ stalled_readers: stalled, upload }));
+  } finally {
+    await stopProcess(api);
+    await env.cleanup();
+  }
+}
+
+/** Opens the connections, waits, and reports the api's memory and descriptors; closes them after. */
+async function stalledReaders(pid: number, port: number, clients: number, pipelined: number, seconds: number) {
+  const now = () => ({ rss_mb: Math.round(sampleProcessTreeRss(pid).stop() / MB), fds: openFileDescriptors(pid) });
+  const before = now();
+  const peak = sampleProcessTreeRss(pid, 250);
+  const sockets: Socket[] = [];
+  for (let i = 0; i < clients; i++) {
+    const socket = connect(port, '127.0.0.1', () => {
+      socket.write('GET /docs-json HTTP/1.1\r\nHost: bench\r\n\r\n'.repeat(pipelined));
+      socket.pause();
+    });
+    socket.on('error', () => undefined);
+    sockets.push(socket);
+  }
+  await sleep(seconds * 1000);
+  const end = now();
+  const peakMb = Math.round(peak.stop() / MB);
+  sockets.forEach((socket) => socket.destroy());
+  return { clients, pipelined, seconds, before, peak_rss_mb: peakMb, end };
+}
+
+/** A multipart upload of a text file sent in pieces every 500 ms over `seconds`: the status and when it came. */
+function trickledUpload(port: number, seconds: number): Promise<{ seconds: number; status: number | string; error_code?: string }> {
+  const boundary = 'bench-trickled-upload';
+  const piece = 'A line of a document that arrives slowly, as over a poor uplink.\n'.repeat(10);
+  const pieces = seconds * 2;
+  const head = `--${boundary}\r\nContent-Disposition: form-data; name="file"; filename="slow.txt"\r\nContent-Type: text/plain\r\n\r\n`;
+  const tail = `\r\n--${boundary}--\r\n`;
+  const length = Buffer.byteLength(head) + pieces * Buffer.byteLength(piece) + Buffer.byteLength(tail);
+  const started = Date.now();
+  const elapsed = () => Math.round((Date.now() - started) / 1000);
+  return new Promise((resolve) => {
+    const upload = request(
+      {
+        host: '127.0.0.1',
+        port,
+        path: '/v1/documents',
+        method: 'POST',
+        headers: { ...authHeaders(), 'Content-Type': `multipart/form-data; boundary=${boundary}`, 'Content-Length': length },
+      },
+      (res) => {
+        let body = '';
+        res.on('data', (data: Buffer) => (body += data.toString()));
+        res.on('end', () => resolve({ seconds: elapsed(), status: res.statusCode!, error_code: /"code":"([^"]+)"/.exec(body)?.[1] }));
+      },
+    );
+    let sent = 0;
+    const timer = setInterval(() => {
+      if (sent++ < pieces) upload.write(piece);
+      else {
+        clearInterval(timer);
+        upload.end(tail);
+      }
+    }, 500);
+    upload.on('error', (error) => {
+      clearInterval(timer);
+      resolve({ seconds: elapsed(), status: error.message });
+    });
+    upload.write(head);
+  });
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});
