@@ -213,6 +213,13 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
     for (const path of ['/v1/documents', '/v1/documents/{id}', '/v1/jobs/{id}', '/v1/search']) {
       assert.ok(openapi.body.paths[path], `${path} missing from OpenAPI`);
     }
+    // A client that has the document gets 304 without the body.
+    const etag = openapi.headers.get('etag');
+    assert.ok(etag);
+    // fetch adds Cache-Control: no-cache to a request with a validator unless told otherwise, asking for the body.
+    const unchanged = await fetch(`${suite.system.baseUrl}/docs-json`, { headers: { 'If-None-Match': etag, 'Cache-Control': 'max-age=0' } });
+    assert.equal(unchanged.status, 304);
+    assert.equal(await unchanged.text(), '');
     const docsPage = await fetch(`${suite.system.baseUrl}/docs`);
     assert.equal(docsPage.status, 200);
     assert.match(await docsPage.text(), /swagger/i);

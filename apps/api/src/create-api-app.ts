@@ -1,13 +1,13 @@
 import { INestApplication } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { NestExpressApplication } from '@nestjs/platform-express';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
 import { AppConfig } from '@app/config';
 import { ChunksRepository } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { createAppLogger, PinoNestLogger } from '@app/observability';
 import { AppModule } from './app.module';
 import { createValidationPipe } from './errors/validation';
+import { serveOpenApi } from './openapi/openapi-document';
 import { guardClientConnections } from './security/client-connections';
 import { applyHttpHardening } from './security/http-hardening';
 import { refuseDeepJson } from './security/json-depth';
@@ -36,12 +36,6 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   const embedder = app.get<EmbeddingProvider>(EMBEDDING_PROVIDER);
   await app.get(ChunksRepository).ensureVectorIndex(embedder.dimension);
 
-  const openapi = new DocumentBuilder()
-    .setTitle('Groundwork')
-    .setDescription('Upload documents, poll their ingestion, search them and ask grounded questions.')
-    .setVersion('1')
-    .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer <key>. Roles: admin ⊇ member ⊇ reader.' }, 'api-key')
-    .build();
-  SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, openapi), { jsonDocumentUrl: 'docs-json' });
+  serveOpenApi(app);
   return app;
 }

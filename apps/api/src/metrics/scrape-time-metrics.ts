@@ -3,6 +3,7 @@ import { ALL_TENANTS, DOCUMENT_STATUSES, DocumentsRepository } from '@app/databa
 import { ingestDocuments, LOGGER, queueJobs, scrapeErrors } from '@app/observability';
 import { IngestionQueueMonitor, QUEUE_JOB_STATES } from '@app/queue';
 import { Logger } from 'pino';
+import { sharedWhileRunning } from '../security/shared-while-running';
 
 /**
  * Gauges read from their source of truth when Prometheus scrapes, rather than kept up to date by every
@@ -16,9 +17,14 @@ export class ScrapeTimeMetrics {
     private readonly documents: DocumentsRepository,
   ) {}
 
-  async refresh(): Promise<void> {
+  /**
+   * Reads the gauges again; a scrape that arrives while a reading is under way shares it. /metrics is open to
+   * anyone unless METRICS_REQUIRE_AUTH is set, and each reading counts every document: ten clients scraping
+   * without pause made ten counts at once, again and again (npm run bench:hostile-clients).
+   */
+  readonly refresh = sharedWhileRunning(async () => {
     await Promise.all([this.refreshQueue(), this.refreshDocuments()]);
-  }
+  });
 
   // A source that cannot be read drops its series from this scrape (stale numbers would look healthy) and
   // counts the failure; the rest of the scrape still answers, so Prometheus keeps the process metrics.

@@ -7,7 +7,7 @@ import { isMultipart } from '../documents/upload/multipart-upload';
  * without waiting for answers (pipelining, which no browser or common HTTP library does any more), and Node
  * hands every request it has parsed to the app at once: 100 requests for /docs-json in one packet, never read,
  * left up to 9 MB of answers each waiting: 200 such connections without a key took the api from 167 MB to 1.3 GB
- * (npm run bench:slow-clients).
+ * (npm run bench:hostile-clients).
  */
 export const MAX_UNANSWERED_REQUESTS = 8;
 

@@ -1,11 +1,14 @@
 // Clients that hold the api's connections: --clients connections each send --pipelined requests for /docs-json
 // (no key needed) at once and then read nothing, for --seconds; the api's resident memory (peak) and open file
 // descriptors (at the start and the end) show what they cost it. With --upload-seconds N, a text file is then
-// uploaded in pieces spread evenly over N seconds (past 300, Node's default whole-request limit). Starts its
+// uploaded in pieces spread evenly over N seconds (past 300, Node's default whole-request limit). Then, for
+// --flood-seconds each, 10 clients without a key ask one of the routes open to anyone without pause while a
+// client with the admin key times GET /v1/documents (p50, p95), against the same without the flood. Starts its
 // own api process (no worker) on a scratch database, configured by --set; prints JSON.
 //
-//   npm run bench:slow-clients -- [--clients 200] [--pipelined 100] [--seconds 30] [--upload-seconds 0] [--set NAME=VALUE]...
-import { request } from 'node:http';
+//   npm run bench:hostile-clients -- [--clients 200] [--pipelined 100] [--seconds 30] [--upload-seconds 0]
+//                                    [--flood-seconds 10] [--set NAME=VALUE]...
+import { Agent, get, request } from 'node:http';
 import { connect, Socket } from 'node:net';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { parseArgs } from 'node:util';
@@ -25,6 +28,7 @@ async function main(): Promise<void> {
       pipelined: { type: 'string', default: '100' },
       seconds: { type: 'string', default: '30' },
       'upload-seconds': { type: 'string', default: '0' },
+      'flood-seconds': { type: 'string', default: '10' },
       set: { type: 'string', multiple: true, default: [] },
     },
   });
@@ -36,7 +40,10 @@ async function main(): Promise<void> {
     const stalled = await stalledReaders(api.pid!, port, Number(values.clients), Number(values.pipelined), Number(values.seconds));
     const uploadSeconds = Number(values['upload-seconds']);
     const upload = uploadSeconds > 0 ? await trickledUpload(port, uploadSeconds) : null;
-    console.log(JSON.stringify({ stalled_readers: stalled, upload }));
+    const floodSeconds = Number(values['flood-seconds']);
+    const floods = [];
+    if (floodSeconds > 0) for (const path of [null, ...PUBLIC_ROUTES]) floods.push(await flood(port, path, floodSeconds));
+    console.log(JSON.stringify({ stalled_readers: stalled, upload, floods }));
   } finally {
     await stopProcess(api);
     await env.cleanup();
@@ -103,6 +110,42 @@ function trickledUpload(port: number, seconds: number): Promise<{ seconds: numbe
     });
     upload.write(head);
   });
+}
+
+/**
+ * Routes that answer without a key (the OpenAPI document, health probes, metrics unless METRICS_REQUIRE_AUTH),
+ * and /docs-yaml, which earlier releases served (rendered anew for every request) and this one answers 404.
+ */
+const PUBLIC_ROUTES = ['/health/live', '/health/ready', '/metrics', '/docs-json', '/docs-yaml'];
+const FLOOD_CLIENTS = 10;
+
+/** A keyed request's time (GET /v1/documents) while FLOOD_CLIENTS ask `path` without pause (none: quiet). */
+async function flood(port: number, path: string | null, seconds: number) {
+  const agent = new Agent({ keepAlive: true, maxSockets: FLOOD_CLIENTS });
+  let stop = false;
+  let flooded = 0;
+  const ask = (route: string) =>
+    new Promise<void>((resolve) => get({ host: '127.0.0.1', port, path: route, agent }, (res) => res.resume().on('end', resolve)).on('error', () => resolve()));
+  const flooding = path ? Array.from({ length: FLOOD_CLIENTS }, async () => {
+    while (!stop) {
+      await ask(path);
+      flooded++;
+    }
+  }) : [];
+  const times: number[] = [];
+  const started = Date.now();
+  while (Date.now() - started < seconds * 1000) {
+    const sent = performance.now();
+    const response = await fetch(`http://127.0.0.1:${port}/v1/documents`, { headers: authHeaders() });
+    await response.arrayBuffer();
+    times.push(performance.now() - sent);
+  }
+  stop = true;
+  await Promise.all(flooding);
+  agent.destroy();
+  times.sort((a, b) => a - b);
+  const at = (q: number) => Math.round(times[Math.floor(times.length * q)] * 10) / 10;
+  return { route: path ?? 'none', flood_per_second: Math.round(flooded / seconds), keyed_ms: { p50: at(0.5), p95: at(0.95), n: times.length } };
 }
 
 main().catch((error: unknown) => {
