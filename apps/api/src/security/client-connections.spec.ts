@@ -74,14 +74,23 @@ function stalledClient(port: number, text: string): Socket {
 
 const get = (path: string) => `GET ${path} HTTP/1.1\r\nHost: x\r\n\r\n`;
 
+/** Sends `text` from a client that then neither sends nor reads; how long the server took to close the connection. */
+async function closedAfterStalling(server: Guarded, text: string): Promise<number> {
+  const closed = server.nextConnectionClosed();
+  const client = stalledClient(server.port, text);
+  try {
+    return await closed;
+  } finally {
+    client.destroy();
+  }
+}
+
+const assertClosedAtIdleTimeout = (ms: number) => assert.ok(ms >= IDLE_MS && ms < IDLE_MS + GRACE_MS, `closed after ${ms} ms`);
+
 describe('guardClientConnections (real HTTP server and sockets)', () => {
   test('a client that stops reading a large answer is disconnected after the idle timeout', async () => {
     const server = await guardedServer();
-    const closed = server.nextConnectionClosed();
-    const client = stalledClient(server.port, get('/large'));
-    const ms = await closed;
-    client.destroy();
-    assert.ok(ms >= IDLE_MS && ms < IDLE_MS + GRACE_MS, `closed after ${ms} ms`);
+    assertClosedAtIdleTimeout(await closedAfterStalling(server, get('/large')));
   });
 
   test('an answer the server takes several idle timeouts to produce still arrives', async () => {
@@ -115,20 +124,12 @@ describe('guardClientConnections (real HTTP server and sockets)', () => {
 
   test("a client that never finishes its headers is still cut by Node's headers timeout", async () => {
     const server = await guardedServer();
-    const closed = server.nextConnectionClosed();
-    const client = stalledClient(server.port, 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: ');
-    const ms = await closed;
-    client.destroy();
-    assert.ok(ms >= IDLE_MS && ms < IDLE_MS + GRACE_MS, `closed after ${ms} ms`);
+    assertClosedAtIdleTimeout(await closedAfterStalling(server, 'GET / HTTP/1.1\r\nHost: x\r\nX-Slow: '));
   });
 
   test('a client that stops sending the body it declared is disconnected after the idle timeout', async () => {
     const server = await guardedServer();
-    const closed = server.nextConnectionClosed();
-    const client = stalledClient(server.port, 'POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nfirst bytes');
-    const ms = await closed;
-    client.destroy();
-    assert.ok(ms >= IDLE_MS && ms < IDLE_MS + GRACE_MS, `closed after ${ms} ms`);
+    assertClosedAtIdleTimeout(await closedAfterStalling(server, 'POST /body HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\nfirst bytes'));
   });
 
   test("an upload's silence is left to the upload until it is answered; an answered upload's unread rest is not", async () => {
@@ -141,19 +142,12 @@ describe('guardClientConnections (real HTTP server and sockets)', () => {
     assert.equal(closed, false, 'the guard cut an upload in progress');
     reading.destroy();
 
-    const refused = server.nextConnectionClosed();
-    const client = stalledClient(server.port, multipart('/refuse'));
-    const ms = await refused;
-    client.destroy();
-    assert.ok(ms >= IDLE_MS && ms < IDLE_MS + GRACE_MS, `closed after ${ms} ms`);
+    assertClosedAtIdleTimeout(await closedAfterStalling(server, multipart('/refuse')));
   });
 
   test(`more than ${MAX_UNANSWERED_REQUESTS} requests sent without waiting for answers: the connection is closed and the rest are not handled`, async () => {
     const server = await guardedServer();
-    const closed = server.nextConnectionClosed();
-    const client = stalledClient(server.port, get('/ok').repeat(100));
-    const ms = await closed;
-    client.destroy();
+    const ms = await closedAfterStalling(server, get('/ok').repeat(100));
     assert.ok(ms < 2_000, `closed after ${ms} ms`);
     assert.equal(server.handled.length, MAX_UNANSWERED_REQUESTS);
 
