@@ -3,7 +3,7 @@
 // descriptors (at the start and the end) show what they cost it. With --upload-seconds N, a text file is then
 // uploaded in pieces spread evenly over N seconds (past 300, Node's default whole-request limit). Then, for
 // --flood-seconds each, 10 clients without a key ask one of the routes open to anyone without pause while a
-// client with the admin key times GET /v1/documents (p50, p95), against the same without the flood. Starts its
+// client with the admin key times GET /v1/documents (percentiles), against the same without the flood. Starts its
 // own api process (no worker) on a scratch database, configured by --set; prints JSON.
 //
 //   npm run bench:hostile-clients -- [--clients 200] [--pipelined 100] [--seconds 30] [--upload-seconds 0]
@@ -17,6 +17,7 @@ import { openFileDescriptors, spawnApp, stopProcess, waitForHttp } from '../test
 import { createTestEnv } from '../test/support/test-env';
 import { authHeaders } from '../test/support/test-keys';
 import { settingsFrom } from './bench-system';
+import { percentiles } from './percentiles';
 import { sampleProcessTreeRss } from './process-tree-memory';
 
 const MB = 1024 * 1024;
@@ -143,9 +144,7 @@ async function flood(port: number, path: string | null, seconds: number) {
   stop = true;
   await Promise.all(flooding);
   agent.destroy();
-  times.sort((a, b) => a - b);
-  const at = (q: number) => Math.round(times[Math.floor(times.length * q)] * 10) / 10;
-  return { route: path ?? 'none', flood_per_second: Math.round(flooded / seconds), keyed_ms: { p50: at(0.5), p95: at(0.95), n: times.length } };
+  return { route: path ?? 'none', flood_per_second: Math.round(flooded / seconds), keyed_ms: percentiles(times) };
 }
 
 main().catch((error: unknown) => {

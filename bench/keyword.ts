@@ -13,6 +13,7 @@ import { ChunksRepository, CollectionsRepository, createPool, NewChunk } from '@
 import { createTestEnv } from '../test/support/test-env';
 import { readCorpus, readQueries } from './beir-dataset';
 import { createTestDocument, markTestDocumentReady } from '../test/support/test-documents';
+import { percentiles } from './percentiles';
 
 const { values, positionals } = parseArgs({
   allowPositionals: true,
@@ -46,12 +47,6 @@ function random(seed: number): () => number {
     t = (t + Math.imul(t ^ (t >>> 7), 61 | t)) ^ t;
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
-}
-
-function percentiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => Math.round(sorted[Math.min(sorted.length - 1, Math.ceil(p * sorted.length) - 1)] * 10) / 10;
-  return { n: sorted.length, p50: at(0.5), p95: at(0.95), p99: at(0.99), max: at(1) };
 }
 
 /** VACUUM ANALYZE as the tables' owner: the application role may not, and would skip every table. */

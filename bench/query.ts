@@ -24,6 +24,7 @@ import { requestJson, uploadFile, waitForDocument } from '../test/support/http';
 import { postSse } from '../test/support/sse';
 import { benchSystem, settingsFrom } from './bench-system';
 import { forEachConcurrently, readCorpus, readQueries } from './beir-dataset';
+import { percentiles } from './percentiles';
 
 const { values } = parseArgs({
   options: {
@@ -56,12 +57,6 @@ function fact(d: number, i: number) {
     sentence: `The ${place} ${thing} team ${action} ${count} ${unit} on unit ${d}-${i} every ${period}.`,
     question: `How many ${unit} does the ${place} ${thing} team ${action.replace(/s$/, '')} on unit ${d}-${i} each ${period}?`,
   };
-}
-
-function percentiles(samples: number[]) {
-  const sorted = [...samples].sort((a, b) => a - b);
-  const at = (p: number) => (sorted.length === 0 ? null : Math.round(sorted[Math.min(sorted.length - 1, Math.ceil((p / 100) * sorted.length) - 1)] * 10) / 10);
-  return { p50: at(50), p95: at(95), p99: at(99), n: sorted.length };
 }
 
 async function main(): Promise<void> {
