@@ -52,6 +52,15 @@ describe('conversations: follow-ups searched as standalone questions, turns stor
     ]);
     assert.equal(read.body.messages[1].answer, second.body.answer);
     assert.deepEqual(read.body.messages[1].citations, second.body.citations);
+    assert.equal(read.body.next_cursor, null);
+
+    // Turns are paged from the newest back: a conversation has no limit on its turns.
+    const newest = await call(acme, `/v1/conversations/${id}?limit=2`);
+    assert.deepEqual(newest.body.messages.map((m: { turn: number }) => m.turn), [2, 3]);
+    const earlier = await call(acme, `/v1/conversations/${id}?limit=2&cursor=${newest.body.next_cursor}`);
+    assert.deepEqual([earlier.body.messages.map((m: { turn: number }) => m.turn), earlier.body.next_cursor], [[1], null]);
+    const forgedTurn = await call(acme, `/v1/conversations/${id}?cursor=${Buffer.from('0').toString('base64url')}`);
+    assert.deepEqual([forgedTurn.status, forgedTurn.body.error.code], [400, 'invalid_cursor']);
   });
 
   test('questions are stored redacted (REDACT_PII), and conversations idle past CONVERSATION_RETENTION_DAYS are swept', async () => {
@@ -102,8 +111,11 @@ describe('conversations: follow-ups searched as standalone questions, turns stor
       const response = await call(acme, path, { method: 'POST', json });
       assert.deepEqual([response.status, response.body.error.code], [status, code], `${path} ${JSON.stringify(json).slice(0, 80)}`);
     }
-    const forged = await call(acme, `/v1/conversations?cursor=${Buffer.from('yesterday|x').toString('base64url')}`);
-    assert.deepEqual([forged.status, forged.body.error.code], [400, 'invalid_cursor']);
+    // A date JavaScript reads but PostgreSQL cannot hold (before 4713 BC) was a 500.
+    for (const position of ['yesterday|x', `-271821-04-20T00:00:00.000Z|${ids[0]}`, `-004713-01-01T00:00:00.000Z|${ids[0]}`]) {
+      const forged = await call(acme, `/v1/conversations?cursor=${Buffer.from(position).toString('base64url')}`);
+      assert.deepEqual([forged.status, forged.body.error.code], [400, 'invalid_cursor'], position);
+    }
 
     assert.equal((await call(acme, `/v1/conversations/${ids[0]}`, { method: 'DELETE' })).status, 204);
     assert.equal((await call(acme, `/v1/conversations/${ids[0]}`)).status, 404);

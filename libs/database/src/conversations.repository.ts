@@ -92,8 +92,8 @@ export class ConversationsRepository {
     return rows.map(toConversation);
   }
 
-  /** The turns in order, at most `limit` of the latest when given (what a follow-up needs is the last). */
-  async turns(scope: TenantScope, id: string, limit?: number): Promise<ConversationTurn[]> {
+  /** The turns in order: the latest `limit` of those numbered below `before` (a follow-up needs the last, a reader pages back from the newest). */
+  async turns(scope: TenantScope, id: string, limit: number, before?: number): Promise<ConversationTurn[]> {
     const { rows } = await tenantQuery<{
       turn: number; collection: string; question: string; search_query: string; answer: string; citations: unknown[]; query_id: string | null; created_at: Date;
     }>(
@@ -101,9 +101,9 @@ export class ConversationsRepository {
       scope,
       `SELECT * FROM (
          SELECT turn, collection, question, search_query, answer, citations, query_id, created_at FROM conversation_turns
-         WHERE conversation_id = $1 ORDER BY turn DESC LIMIT $2
+         WHERE conversation_id = $1 AND ($3::int IS NULL OR turn < $3) ORDER BY turn DESC LIMIT $2
        ) latest ORDER BY turn`,
-      [id, limit ?? null],
+      [id, limit, before ?? null],
     );
     return rows.map((row) => ({
       turn: row.turn,

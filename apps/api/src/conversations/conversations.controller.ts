@@ -51,13 +51,15 @@ export class ConversationsController {
   }
 
   @Get(':id')
-  @ApiOperation({ summary: 'A conversation with its turns: questions, searched questions, answers and citations' })
+  @ApiOperation({
+    summary: 'A conversation with its turns (questions, searched questions, answers, citations): the newest `limit`, then earlier ones by `cursor`',
+  })
   @ApiOkResponse({ type: ConversationWithTurnsDto })
   @ApiNotFoundResponse({ description: '`not_found`' })
-  async get(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<ConversationWithTurnsDto> {
+  async get(@Param('id') id: string, @Query() query: PageQueryDto, @CurrentPrincipal() principal: Principal): Promise<ConversationWithTurnsDto> {
     const conversation = await this.conversations.get(id, principal);
-    const turns = await this.conversations.turns(conversation);
-    return { ...toConversationDto(conversation), messages: turns.map(toConversationTurnDto) };
+    const { data, nextCursor } = await this.conversations.turns(conversation, query);
+    return { ...toConversationDto(conversation), messages: data.map(toConversationTurnDto), next_cursor: nextCursor };
   }
 
   @Delete(':id')

@@ -17,11 +17,26 @@ import { FollowUpSearch } from './follow-up-search';
 
 const encodeCursor = (position: ConversationPosition) => Buffer.from(`${position.updatedAt.toISOString()}|${position.id}`).toString('base64url');
 
+/**
+ * Only the form toISOString gives for years 0–9999: a date JavaScript accepts may still be one PostgreSQL refuses
+ * (before 4713 BC), which was a 500.
+ */
+const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+
 function decodeCursor(cursor: string): ConversationPosition {
   const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
   const updatedAt = new Date(at ?? '');
-  if (rest.length || Number.isNaN(updatedAt.getTime()) || !isUuid(id ?? '')) throw new InvalidCursorError();
+  if (rest.length || !CURSOR_TIME.test(at ?? '') || Number.isNaN(updatedAt.getTime()) || !isUuid(id ?? '')) throw new InvalidCursorError();
   return { updatedAt, id };
+}
+
+/** A page of turns ends at its oldest; the next page is the turns before it. */
+const encodeTurnCursor = (turn: number) => Buffer.from(String(turn)).toString('base64url');
+
+function decodeTurnCursor(cursor: string): number {
+  const turn = Buffer.from(cursor, 'base64url').toString('utf8');
+  if (!/^[1-9]\d{0,8}$/.test(turn)) throw new InvalidCursorError();
+  return Number(turn);
 }
 
 /** A message prepared for answering: the query, and what its turn will record. */
@@ -55,8 +70,16 @@ export class ConversationsService {
     return conversation;
   }
 
-  turns(conversation: Conversation): Promise<ConversationTurn[]> {
-    return this.conversations.turns(conversation.tenant, conversation.id);
+  /**
+   * The newest `limit` turns before the cursor, oldest first. Paged because a conversation has no limit on its
+   * turns: one of 6,000 read whole was 97 MB of JSON and a second of the event loop.
+   */
+  async turns(conversation: Conversation, query: PageQueryDto): Promise<{ data: ConversationTurn[]; nextCursor: string | null }> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const before = query.cursor ? decodeTurnCursor(query.cursor) : undefined;
+    const rows = await this.conversations.turns(conversation.tenant, conversation.id, limit + 1, before);
+    const page = rows.slice(-limit);
+    return { data: page, nextCursor: rows.length > limit ? encodeTurnCursor(page[0].turn) : null };
   }
 
   async list(query: PageQueryDto, principal: Principal): Promise<{ data: Conversation[]; nextCursor: string | null }> {

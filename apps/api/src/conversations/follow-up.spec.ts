@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import { ADVERSARIAL_SHAPES, assertLinearTime } from '../../../../test/support/linear-time';
+import { MAX_QUERY_CHARS } from '../search/dto/search.dto';
 import { recentHistory, standaloneQuestion } from './follow-up';
 
 test('a first question, and a follow-up that stands alone, are searched as asked', () => {
@@ -16,6 +17,15 @@ test('a short follow-up, or one that points back, carries the previous question\
     standaloneQuestion('Does it also apply to part-time staff working remotely?', 'What is the remote work allowance?'),
     'Does it also apply to part-time staff working remotely? remote work allowance',
   );
+});
+
+test('a completed follow-up stays within a question\'s limit, however long the message and the question before', () => {
+  const previous = Array.from({ length: 2_000 }, (_, i) => `word${i}`).join(' ');
+  const message = `and it? ${'x'.repeat(3_000)}`;
+  const completed = standaloneQuestion(message, previous);
+  assert.ok(completed.length <= MAX_QUERY_CHARS && completed.length > MAX_QUERY_CHARS - 'word1999 '.length, String(completed.length));
+  assert.ok(completed.startsWith(`${message} word0 word1 `));
+  assert.equal(standaloneQuestion('x'.repeat(MAX_QUERY_CHARS), 'which dental plans cost less?'), 'x'.repeat(MAX_QUERY_CHARS));
 });
 
 test('nothing to carry leaves the follow-up as it is', () => {

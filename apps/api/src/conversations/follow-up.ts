@@ -1,6 +1,7 @@
 import { countTokensWithin } from '@app/chunking';
 import { STOP_WORDS } from '@app/embeddings';
 import type { HistoryTurn } from '@app/llm';
+import { MAX_QUERY_CHARS } from '../search/dto/search.dto';
 
 /**
  * Words that point back to the turn before: a question using one ("and what does it cost?") is not
@@ -41,8 +42,14 @@ export function standaloneQuestion(message: string, previous: string | null): st
   const own = distinctWords(message);
   const refers = [...own].some((word) => REFERRING_WORDS.has(word));
   if (!refers && [...own].filter(isContentWord).length >= STANDALONE_CONTENT_WORDS) return message;
-  const carried = [...distinctWords(previous)].filter((word) => !own.has(word) && isContentWord(word));
-  return carried.length ? `${message} ${carried.join(' ')}` : message;
+  let completed = message;
+  for (const word of distinctWords(previous)) {
+    if (own.has(word) || !isContentWord(word)) continue;
+    // A question's own limit: each turn carries the one before, and stored turns are read back as history.
+    if (completed.length + 1 + word.length > MAX_QUERY_CHARS) break;
+    completed += ` ${word}`;
+  }
+  return completed;
 }
 
 /** Earlier turns read for a rewrite: more would not fit any sensible history budget. */

@@ -52,7 +52,9 @@ export class ConversationTurnDto {
 }
 
 export class ConversationWithTurnsDto extends ConversationDto {
-  @ApiProperty({ type: [ConversationTurnDto], description: 'Oldest first' }) messages!: ConversationTurnDto[];
+  @ApiProperty({ type: [ConversationTurnDto], description: 'The newest `limit` turns (before `cursor`), oldest first' }) messages!: ConversationTurnDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` to get the turns before these; null when they are the first.' })
+  next_cursor!: string | null;
 }
 
 /** The answer to a message: /v1/query's answer, and the turn it became. */
