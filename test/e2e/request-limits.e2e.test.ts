@@ -1,11 +1,12 @@
 import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { RetentionSweeper } from '../../apps/api/src/retention/retention.sweeper';
 import { MAX_UNANSWERED_REQUESTS } from '../../apps/api/src/security/client-connections';
 import { createApiKey } from '../support/api-keys';
-import { JsonResponse, requestJson, uploadFile } from '../support/http';
+import { JsonResponse, requestJson, uploadFile, uploadReady } from '../support/http';
 import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
 
@@ -214,5 +215,48 @@ describe('clients that stop sending or pile up requests (CLIENT_IDLE_TIMEOUT_MS=
     const piled = await exchange(health.repeat(100));
     assert.equal(piled.received, '');
     assert.ok(piled.ms < 2_000, `closed after ${piled.ms} ms`);
+  });
+});
+
+describe('searches: a share of the database pool per tenant (SEARCHES_PER_TENANT) and a time limit (SEARCH_TIMEOUT_MS)', () => {
+  const suite = useSystem({ DATABASE_POOL_SIZE: '3', SEARCHES_PER_TENANT: '2', DATABASE_POOL_WAIT_MS: '1500', SEARCH_TIMEOUT_MS: '3000' }, { owner: true });
+
+  test("one tenant's stalled searches hold two connections at most: another tenant is answered, the extra searches get 429, the stalled ones 503 search_timeout", async () => {
+    const [acme, beta] = [await createKey(suite.system.baseUrl, 'acme'), (await createApiKey(suite.system.baseUrl, { tenant: 'beta', role: 'member', name: 'beta' })).key];
+    await uploadReady(suite.system.baseUrl, { name: 'valves.md', content: 'The copper valve opens at dawn. The brass lever locks at dusk.' }, { collection: 'plant' }, { apiKey: acme });
+    const search = () => requestJson(suite.system.baseUrl, '/v1/search', { apiKey: acme, method: 'POST', json: { query: 'copper valve', collection: 'plant', mode: 'keyword' } });
+
+    // Searches that read chunks wait for this lock, each holding its connection, as slow statements would.
+    const locker = await suite.owner.connect();
+    try {
+      await locker.query('BEGIN; LOCK TABLE chunks IN ACCESS EXCLUSIVE MODE');
+      const started = Date.now();
+      const searches = Array.from({ length: 4 }, () => search().then((response) => ({ response, ms: Date.now() - started })));
+      await sleep(300);
+      // Without the share, acme's four searches took all three connections and this waited 1.5 s for a 503.
+      const other = await requestJson(suite.system.baseUrl, '/v1/documents', { apiKey: beta });
+      assert.equal(other.status, 200);
+      assert.ok(Date.now() - started < 1_000, `another tenant waited ${Date.now() - started} ms`);
+
+      const answered = await Promise.all(searches);
+      const refused = answered.filter(({ response }) => response.status === 429);
+      const stopped = answered.filter(({ response }) => response.status === 503);
+      assert.equal(refused.length, 2, JSON.stringify(answered.map(({ response }) => response.status)));
+      for (const { response, ms } of refused) {
+        assert.deepEqual([response.body.error.code, response.headers.get('retry-after')], ['too_many_searches', '1']);
+        assert.ok(ms >= 1_400 && ms < 2_900, `refused after ${ms} ms`);
+      }
+      assert.equal(stopped.length, 2);
+      for (const { response, ms } of stopped) {
+        assert.equal(response.body.error.code, 'search_timeout');
+        assert.ok(ms >= 2_900, `stopped after ${ms} ms`);
+      }
+    } finally {
+      await locker.query('ROLLBACK');
+      locker.release();
+    }
+    const unlocked = await search();
+    assert.equal(unlocked.status, 200);
+    assert.equal(unlocked.body.results.length, 1);
   });
 });

@@ -227,6 +227,13 @@ export interface AppConfig {
      * finds more true neighbours, slower. The vector mode keeps at least 400 (its list is all the search has).
      */
     hybridEfSearch: number;
+    /**
+     * Searches of one tenant that run at once in one api process; more wait their turn (up to
+     * DATABASE_POOL_WAIT_MS). Below DATABASE_POOL_SIZE, so one tenant's slow searches leave connections for others.
+     */
+    searchesPerTenant: number;
+    /** Longest one statement of a search may run (PostgreSQL's statement_timeout for the search's transaction). */
+    searchTimeoutMs: number;
   };
   logLevel: string;
 }
@@ -587,6 +594,8 @@ export function loadConfig(env: Env = process.env): AppConfig {
       hybridFeedbackWeight: decimal(env, 'HYBRID_FEEDBACK_WEIGHT', 1, 0, 100),
       hybridFeedbackMaxWords: integer(env, 'HYBRID_FEEDBACK_MAX_WORDS', 32, 0, 1_000),
       hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 100, 10, 1_000),
+      searchesPerTenant: integer(env, 'SEARCHES_PER_TENANT', 4, 1, 500),
+      searchTimeoutMs: integer(env, 'SEARCH_TIMEOUT_MS', 10_000, 100, 600_000),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

@@ -155,6 +155,8 @@ export interface ReadOptions {
    * efSearchFor each list's depth.
    */
   efSearch?: number;
+  /** statement_timeout of the search's statements; PostgreSQL's default (none) when not given. */
+  statementTimeoutMs?: number;
 }
 
 /**
@@ -435,7 +437,11 @@ export class ChunksRepository {
     // list (HYBRID_EF_SEARCH 50 still walked with 100, the same nDCG and time).
     const efFor = (limit: number) => (options.efSearch !== undefined ? Math.trunc(options.efSearch) : efSearchFor(limit));
     let efSearch: number | null = options.efSearch === undefined && options.vectorLimit === undefined ? null : efFor(options.vectorLimit ?? 0);
-    const settings = efSearch === null ? READ_SETTINGS : { ...READ_SETTINGS, 'hnsw.ef_search': efSearch };
+    const settings = {
+      ...READ_SETTINGS,
+      ...(efSearch !== null && { 'hnsw.ef_search': efSearch }),
+      ...(options.statementTimeoutMs !== undefined && { statement_timeout: Math.trunc(options.statementTimeoutMs) }),
+    };
     return withTenantBatched(this.pool, scope.tenant, async (client) => {
       const { collectionId } = scope;
       const keyword = async <T extends RankedChunk>(search: ListSearch, query: string, bm25: Bm25Parameters, shape: ListShape<T>) =>

@@ -4,3 +4,4 @@ export * from './retrieval.module';
 export * from './rrf';
 export * from './search.service';
 export * from './score-fusion';
+export * from './tenant-search-slots';

@@ -13,9 +13,11 @@ import {
   RankedChunk,
 } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
+import { AppError } from '@app/errors';
 import { MetadataFilter, parseMetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
 import { convexScoreFusion } from './score-fusion';
+import { TenantSearchSlots } from './tenant-search-slots';
 
 export type SearchMode = 'hybrid' | 'vector' | 'keyword';
 export const SEARCH_MODES: readonly SearchMode[] = ['hybrid', 'vector', 'keyword'];
@@ -66,6 +68,16 @@ interface FusionSettings {
   feedbackMaxWords: number;
 }
 
+/** PostgreSQL's SQLSTATE for a statement cancelled, here by the search's statement_timeout. */
+const QUERY_CANCELED = '57014';
+
+/** A statement of a search ran past SEARCH_TIMEOUT_MS (a huge collection searched with a filter that matches little of it). */
+export class SearchTimeoutError extends AppError {
+  constructor(timeoutMs: number) {
+    super('search_timeout', `The search took longer than ${timeoutMs} ms and was stopped; a narrower filter or a smaller collection is quicker.`, 503);
+  }
+}
+
 /** Retrieval over one collection: vector (HNSW cosine), keyword (BM25) or both fused by RRF. */
 @Injectable()
 export class SearchService {
@@ -73,6 +85,8 @@ export class SearchService {
   private readonly fusion: FusionSettings;
   /** ef_search of hybrid's vector list (HYBRID_EF_SEARCH); the vector mode keeps the repository's default. */
   private readonly hybridEfSearch: number;
+  private readonly slots: TenantSearchSlots;
+  private readonly statementTimeoutMs: number;
 
   constructor(
     private readonly collections: CollectionsRepository,
@@ -80,9 +94,11 @@ export class SearchService {
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
-    const { bm25K1, bm25B, hybridEfSearch, ...hybrid } = config.retrieval;
+    const { bm25K1, bm25B, hybridEfSearch, searchesPerTenant, searchTimeoutMs, ...hybrid } = config.retrieval;
     this.bm25 = { k1: bm25K1, b: bm25B };
     this.hybridEfSearch = hybridEfSearch;
+    this.slots = new TenantSearchSlots(searchesPerTenant, config.databasePool.waitMs);
+    this.statementTimeoutMs = searchTimeoutMs;
     this.fusion = {
       candidates: hybrid.hybridCandidates,
       method: hybrid.hybridFusion,
@@ -112,9 +128,19 @@ export class SearchService {
    * HYBRID_CANDIDATES).
    */
   async run(plan: SearchPlan): Promise<SearchResult[]> {
+    try {
+      return await this.slots.run(plan.request.tenant, () => this.runLists(plan));
+    } catch (error) {
+      if ((error as { code?: unknown }).code === QUERY_CANCELED) throw new SearchTimeoutError(this.statementTimeoutMs);
+      throw error;
+    }
+  }
+
+  private async runLists(plan: SearchPlan): Promise<SearchResult[]> {
     const { request, filter } = plan;
+    const timeout = { statementTimeoutMs: this.statementTimeoutMs };
     if (request.mode === 'keyword') {
-      return this.chunks.read(plan.scope, (reader) => reader.searchKeyword({ limit: request.topK, filter }, request.query, this.bm25));
+      return this.chunks.read(plan.scope, (reader) => reader.searchKeyword({ limit: request.topK, filter }, request.query, this.bm25), timeout);
     }
     // An embedding that does not need the collection's statistics starts now, before the transaction opens: a
     // remote embedder's round trip then overlaps the keyword list rather than holding a connection idle.
@@ -126,7 +152,7 @@ export class SearchService {
       return this.chunks.read(
         plan.scope,
         async (reader) => reader.searchVector({ limit: request.topK, filter }, ready ?? (await this.wordEmbedding(reader, request))),
-        { vectorLimit: request.topK },
+        { vectorLimit: request.topK, ...timeout },
       );
     }
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
@@ -143,7 +169,7 @@ export class SearchService {
         return fused.map(({ item, score }) => ({ ...passages.get(item.chunkId)!, score }));
       },
       // The cheaper graph walk is hybrid's: the keyword list makes up for the neighbours it misses (README).
-      { vectorLimit: depth, efSearch: this.hybridEfSearch },
+      { vectorLimit: depth, efSearch: this.hybridEfSearch, ...timeout },
     );
   }
 
