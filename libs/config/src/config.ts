@@ -229,7 +229,7 @@ export interface AppConfig {
     hybridEfSearch: number;
     /**
      * Searches of one tenant that run at once in one api process; more wait their turn (up to
-     * DATABASE_POOL_WAIT_MS). Below DATABASE_POOL_SIZE, so one tenant's slow searches leave connections for others.
+     * DATABASE_POOL_WAIT_MS). Half DATABASE_POOL_SIZE by default, so one tenant's slow searches leave connections for others.
      */
     searchesPerTenant: number;
     /** Longest one statement of a search may run (PostgreSQL's statement_timeout for the search's transaction). */
@@ -500,13 +500,15 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const maxAnswerTokens = integer(env, 'LLM_MAX_ANSWER_TOKENS', 1_024, 16, 1_000_000);
   const chatModel = read(env, 'CHAT_MODEL') ?? (llmProvider === 'openai' ? 'gpt-4o-mini' : 'extractive');
 
+  const poolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500);
+
   const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'groundwork';
   if (!/^[\w.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
 
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/groundwork', ['postgres:', 'postgresql:'])!,
-    databasePool: { size: integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500), waitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 10, 600_000) },
+    databasePool: { size: poolSize, waitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 10, 600_000) },
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     redisPrefix,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),
@@ -594,7 +596,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       hybridFeedbackWeight: decimal(env, 'HYBRID_FEEDBACK_WEIGHT', 1, 0, 100),
       hybridFeedbackMaxWords: integer(env, 'HYBRID_FEEDBACK_MAX_WORDS', 32, 0, 1_000),
       hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 100, 10, 1_000),
-      searchesPerTenant: integer(env, 'SEARCHES_PER_TENANT', 4, 1, 500),
+      searchesPerTenant: integer(env, 'SEARCHES_PER_TENANT', Math.ceil(poolSize / 2), 1, 500),
       searchTimeoutMs: integer(env, 'SEARCH_TIMEOUT_MS', 10_000, 100, 600_000),
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
