@@ -14,6 +14,7 @@ const API_METRICS: Record<string, string> = {
   groundwork_llm_tokens_total: 'counter',
   groundwork_llm_requests_total: 'counter',
   groundwork_cache_requests_total: 'counter',
+  groundwork_cache_writes_over_budget_total: 'counter',
   groundwork_embedding_requests_total: 'counter',
   process_cpu_seconds_total: 'counter',
 };

@@ -100,6 +100,8 @@ export interface AppConfig {
       ttlSeconds: number;
       /** Size of the in-process LRU layer; 0 turns that layer off. */
       memoryMb: number;
+      /** Megabytes of vectors one tenant may add to the Redis layer per TTL; past it they are not cached. */
+      redisMbPerTenant: number;
     };
   };
   llm: {
@@ -134,6 +136,8 @@ export interface AppConfig {
   answers: {
     /** How long cached answers live; 0 turns the answer cache off. */
     cacheTtlSeconds: number;
+    /** Megabytes of answers one tenant may add to the cache per TTL; past it its answers are not cached. */
+    cacheMbPerTenant: number;
     /** Interval of SSE keep-alive comments while a model is silent, so proxies do not close the stream. */
     sseKeepAliveMs: number;
     /** Tokens of earlier turns a chat model sees when it rewrites a conversation's follow-up (newest turns kept). */
@@ -537,6 +541,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       cache: {
         ttlSeconds: integer(env, 'EMBEDDING_CACHE_TTL_SECONDS', 7 * 86_400, 0, 365 * 86_400),
         memoryMb: integer(env, 'EMBEDDING_CACHE_MEMORY_MB', 4, 0, 4_096),
+        redisMbPerTenant: integer(env, 'EMBEDDING_CACHE_MB_PER_TENANT', 256, 1, 1_000_000),
       },
     },
     llm: {
@@ -553,6 +558,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     rerank: rerankSettings(env),
     answers: {
       cacheTtlSeconds: integer(env, 'ANSWER_CACHE_TTL_SECONDS', 86_400, 0, 30 * 86_400),
+      cacheMbPerTenant: integer(env, 'ANSWER_CACHE_MB_PER_TENANT', 64, 1, 1_000_000),
       sseKeepAliveMs: integer(env, 'SSE_KEEPALIVE_MS', 15_000, 100, 300_000),
       conversationHistoryTokens: integer(env, 'CONVERSATION_HISTORY_TOKENS', 2_000, 50, 100_000),
     },

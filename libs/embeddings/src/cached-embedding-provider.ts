@@ -62,7 +62,7 @@ export class CachedEmbeddingProvider implements EmbeddingProvider {
         if (vector) hits.push([key, vector]);
       });
       for (const [key, vector] of hits) found.set(key, vector);
-      await this.write(this.layers.slice(0, depth), hits);
+      await this.write(this.layers.slice(0, depth), hits, tenant);
     }
 
     const hits = keys.filter((key) => found.has(key)).length;
@@ -76,7 +76,7 @@ export class CachedEmbeddingProvider implements EmbeddingProvider {
       const embedded = await this.provider.embed([...toEmbed.values()], options);
       const entries = [...toEmbed.keys()].map((key, i) => [key, embedded[i]] as [string, Float32Array]);
       for (const [key, vector] of entries) found.set(key, vector);
-      await this.write(this.layers, entries);
+      await this.write(this.layers, entries, tenant);
     }
     return keys.map((key) => found.get(key)!);
   }
@@ -90,12 +90,12 @@ export class CachedEmbeddingProvider implements EmbeddingProvider {
     }
   }
 
-  private async write(layers: readonly EmbeddingCacheLayer[], entries: [string, Float32Array][]): Promise<void> {
+  private async write(layers: readonly EmbeddingCacheLayer[], entries: [string, Float32Array][], tenant: string): Promise<void> {
     if (entries.length === 0) return;
     await Promise.all(
       layers.map(async (layer) => {
         try {
-          await layer.setMany(entries);
+          await layer.setMany(entries, tenant);
         } catch (error) {
           this.hooks.onLayerError?.(layer.name, 'write', error);
         }

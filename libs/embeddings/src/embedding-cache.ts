@@ -9,7 +9,8 @@ export interface EmbeddingCacheLayer {
   readonly name: string;
   /** The cached vector for each key, or undefined; a layer that cannot answer (Redis down) throws. */
   getMany(keys: readonly string[]): Promise<(Float32Array | undefined)[]>;
-  setMany(entries: ReadonlyArray<readonly [key: string, vector: Float32Array]>): Promise<void>;
+  /** Keeps the tenant's vectors (a layer may keep fewer: the Redis layer stops at the tenant's budget). */
+  setMany(entries: ReadonlyArray<readonly [key: string, vector: Float32Array]>, tenant: string): Promise<void>;
 }
 
 /** What makes two vectors comparable: the same provider, model and dimension. */

@@ -35,10 +35,10 @@ export function embeddingSettingsFrom(config: AppConfig): EmbeddingProviderSetti
 
 /** The cache layers the configuration turns on, fastest first. */
 export function embeddingCacheLayers(config: AppConfig, redis: Redis): EmbeddingCacheLayer[] {
-  const { memoryMb, ttlSeconds } = config.embedding.cache;
+  const { memoryMb, ttlSeconds, redisMbPerTenant } = config.embedding.cache;
   const layers: EmbeddingCacheLayer[] = [];
   if (memoryMb > 0) layers.push(new MemoryEmbeddingCache(memoryMb * 1024 * 1024));
-  if (ttlSeconds > 0) layers.push(new RedisEmbeddingCache(redis, config.redisPrefix, config.embedding.dimension, ttlSeconds));
+  if (ttlSeconds > 0) layers.push(new RedisEmbeddingCache(redis, config.redisPrefix, config.embedding.dimension, ttlSeconds, redisMbPerTenant * 1024 * 1024));
   return layers;
 }
 

@@ -3,8 +3,8 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { cacheRequests, LOGGER } from '@app/observability';
-import { REDIS } from '@app/redis';
+import { cacheRequests, cacheWritesOverBudget, LOGGER } from '@app/observability';
+import { REDIS, TenantByteBudget } from '@app/redis';
 import { answerCacheKeys, AnswerCacheScope, cosineOfUnitVectors, meaningGuard, normalizeQuery } from './answer-cache-keys';
 import type { MultiQueryReport } from './query.types';
 import { Citation, RetrievedSource } from './retrieved-source';
@@ -57,6 +57,7 @@ const SEMANTIC_ENTRIES_PER_SCOPE = 64;
 export class AnswerCache {
   private readonly ttlSeconds: number;
   private readonly prefix: string;
+  private readonly budget: TenantByteBudget;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
@@ -65,6 +66,7 @@ export class AnswerCache {
   ) {
     this.ttlSeconds = config.answers.cacheTtlSeconds;
     this.prefix = config.redisPrefix;
+    this.budget = new TenantByteBudget(redis, `${this.prefix}:cache-budget:answers`, config.answers.cacheMbPerTenant * 1024 * 1024, Math.max(1, this.ttlSeconds));
   }
 
   get enabled(): boolean {
@@ -100,17 +102,24 @@ export class AnswerCache {
     return null;
   }
 
-  async store(scope: AnswerCacheScope, query: string, embedding: () => Promise<Float32Array>, answer: CachedAnswer): Promise<void> {
+  /** Keeps `answer` for the TTL, within the tenant's budget (ANSWER_CACHE_MB_PER_TENANT); an answer over it is not kept. */
+  async store(tenant: string, scope: AnswerCacheScope, query: string, embedding: () => Promise<Float32Array>, answer: CachedAnswer): Promise<void> {
     if (!this.enabled) return;
     const keys = answerCacheKeys(this.prefix, scope);
     const normalized = normalizeQuery(query);
     const exactKey = keys.exact(normalized);
     try {
       const vector = await embedding();
+      const value = Buffer.from(JSON.stringify(answer));
+      const entry = encodeEntry({ key: exactKey, guard: meaningGuard(normalized), vector });
+      if (!(await this.budget.admit(tenant, exactKey.length + value.length + entry.length))) {
+        cacheWritesOverBudget.inc({ cache: 'answer' });
+        return;
+      }
       await this.redis
         .multi()
-        .set(exactKey, JSON.stringify(answer), 'EX', this.ttlSeconds)
-        .lpush(keys.semantic, encodeEntry({ key: exactKey, guard: meaningGuard(normalized), vector }))
+        .set(exactKey, value, 'EX', this.ttlSeconds)
+        .lpush(keys.semantic, entry)
         .ltrim(keys.semantic, 0, SEMANTIC_ENTRIES_PER_SCOPE - 1)
         .expire(keys.semantic, this.ttlSeconds)
         .exec();

@@ -158,7 +158,7 @@ export class QueryService {
       recorded = true;
       // An answer from fused sources because the reranker failed is not kept for the reranked scope it was asked in.
       if (!signal.aborted && (rerank.reranked || !prepared.cacheScope.rerank)) {
-        await this.cache.store(prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome, sourcesLeftOut, multiQuery });
+        await this.cache.store(request.tenant, prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome, sourcesLeftOut, multiQuery });
       }
       yield { type: 'done', result };
     } catch (error) {

@@ -22,3 +22,11 @@ export const cacheRequests = new Counter({
   labelNames: ['cache', 'result'] as const,
   registers: BOTH,
 });
+
+/** Cache entries not written because their tenant spent its budget for the cache's TTL (ANSWER_/EMBEDDING_CACHE_MB_PER_TENANT). */
+export const cacheWritesOverBudget = new Counter({
+  name: 'groundwork_cache_writes_over_budget_total',
+  help: "Cache entries not written because the tenant's byte budget for the cache's TTL was spent, by cache.",
+  labelNames: ['cache'] as const,
+  registers: BOTH,
+});
