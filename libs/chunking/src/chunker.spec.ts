@@ -119,6 +119,16 @@ describe('Chunker', () => {
     }
   });
 
+  it('keeps a chunk within 10 characters a token (MAX_CHARS_PER_TOKEN) where one token stands for many ("=" x 32 is one)', () => {
+    const text = `${'='.repeat(3_200)} rule\n`.repeat(40) + '='.repeat(200_000);
+    assert.ok(countTokens('='.repeat(128_000)) <= 4_000, 'without the bound, one 4,000-token chunk held 128,000 characters');
+    const chunks = chunkAll([{ pageNumber: 1, text }], { chunkTokens: 4_000, overlapTokens: 0 });
+    for (const chunk of chunks) assert.ok(chunk.text.length <= 40_000, String(chunk.text.length));
+    assert.equal(chunks.map((chunk) => chunk.text).join('').replace(/\s/g, ''), text.replace(/\s/g, ''), 'no character lost');
+    const withOverlap = chunkAll([{ pageNumber: 1, text }], { chunkTokens: 500, overlapTokens: 80 });
+    for (const chunk of withOverlap) assert.ok(chunk.text.length <= 5_000, String(chunk.text.length));
+  });
+
   it('treats special-token lookalikes as text', () => {
     const [chunk] = chunkAll([{ pageNumber: 1, text: 'Ends with <|endoftext|> here.' }]);
     assert.equal(chunk.text, 'Ends with <|endoftext|> here.');

@@ -2,7 +2,7 @@ import { ValidationError } from '@app/errors';
 import { Chunk, ChunkingOptions, PageText, resolveChunkingOptions } from './chunking-options';
 import { PageCleaner } from './cleaning/page-cleaner';
 import { countTokens } from './tokenizer';
-import { pageUnits, separatorTokens, TextUnit, UnitLimits, unitTail } from './text-units';
+import { charsFor, pageUnits, separatorTokens, TextUnit, UnitLimits, unitTail } from './text-units';
 
 /**
  * Streaming chunker: push pages in order, get completed chunks back; finish() flushes. Memory is bounded by
@@ -78,21 +78,28 @@ export class Chunker {
   }
 
   private add(unit: TextUnit, completed: Chunk[]): void {
-    const { chunkTokens } = this.options;
-    if (this.units.length > this.carried && this.estimateWith(unit) > chunkTokens) this.emit(completed);
+    if (this.units.length > this.carried && !this.fitsWith(unit)) this.emit(completed);
     // Overlap gives way to new text: a long unit may leave room for less of it, or none.
-    while (this.units.length > 0 && this.estimateWith(unit) > chunkTokens) {
+    while (this.units.length > 0 && !this.fitsWith(unit)) {
       this.units.shift();
       this.carried -= 1;
     }
     this.units.push(unit);
   }
 
-  /** Tokens of the current chunk with `unit` appended, counted per unit so packing never re-tokenises. */
-  private estimateWith(unit: TextUnit): number {
-    let total = 0;
-    for (const [i, u] of this.units.entries()) total += u.tokens + (i > 0 ? separatorTokens(u.separator) : 0);
-    return total + unit.tokens + (this.units.length > 0 ? separatorTokens(unit.separator) : 0);
+  /**
+   * Whether the current chunk with `unit` appended stays within chunkTokens, its tokens counted per unit so
+   * packing never re-tokenises, and within the characters those tokens may hold (charsFor).
+   */
+  private fitsWith(unit: TextUnit): boolean {
+    const { chunkTokens } = this.options;
+    let tokens = 0;
+    let chars = 0;
+    for (const [i, u] of [...this.units, unit].entries()) {
+      tokens += u.tokens + (i > 0 ? separatorTokens(u.separator) : 0);
+      chars += u.text.length + (i > 0 ? u.separator.length : 0);
+    }
+    return tokens <= chunkTokens && chars <= charsFor(chunkTokens);
   }
 
   private emit(completed: Chunk[]): void {
@@ -103,7 +110,7 @@ export class Chunker {
     // The per-unit estimate is an upper bound for ordinary text, but BPE gives no guarantee across unit
     // boundaries; the exact count decides, and units that do not fit go on to the next chunk.
     const spilled: TextUnit[] = [];
-    while (tokenCount > chunkTokens && units.length > 1) {
+    while ((tokenCount > chunkTokens || text.length > charsFor(chunkTokens)) && units.length > 1) {
       if (units.length - this.carried > 1) {
         spilled.unshift(units[units.length - 1]);
         units = units.slice(0, -1);
@@ -137,11 +144,14 @@ function overlapTail(units: TextUnit[], overlapTokens: number): TextUnit[] {
   if (overlapTokens === 0 || units.length === 0) return [];
   const tail: TextUnit[] = [];
   let total = 0;
+  let chars = 0;
   for (let i = units.length - 1; i >= 0; i--) {
     const cost = units[i].tokens + (tail.length > 0 ? separatorTokens(tail[0].separator) : 0);
-    if (total + cost > overlapTokens) break;
+    const length = units[i].text.length + (tail.length > 0 ? tail[0].separator.length : 0);
+    if (total + cost > overlapTokens || chars + length > charsFor(overlapTokens)) break;
     tail.unshift(units[i]);
     total += cost;
+    chars += length;
   }
   if (tail.length > 0) return tail;
   const partial = unitTail(units[units.length - 1], overlapTokens);

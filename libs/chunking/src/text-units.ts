@@ -36,8 +36,19 @@ export function separatorTokens(separator: Separator): number {
   return separator === '' ? 0 : 1;
 }
 
+/**
+ * Characters one token may stand for: a span of n tokens holds at most n times this many. Real text has 3 to 5 a
+ * token (at most 7.3 in a chunk of the sample PDFs: dotted tables of contents), but cl100k_base has single tokens
+ * of 32 '=' or spaces, so a 4,000-token chunk could hold 128,000 characters, and every search result, prompt and
+ * cached answer that carried it (a member's 62 such chunks made a 6.2 MB search response).
+ */
+export const MAX_CHARS_PER_TOKEN = 10;
+
+/** The characters a span of `tokens` tokens may hold. */
+export const charsFor = (tokens: number) => tokens * MAX_CHARS_PER_TOKEN;
+
 export interface UnitLimits {
-  /** A sentence or line up to this many tokens stays whole. */
+  /** A sentence or line up to this many tokens (and charsFor them) stays whole. */
   maxTokens: number;
   /**
    * Size of the pieces a longer line is cut into: smaller than maxTokens so that a chunk holding one piece
@@ -116,7 +127,7 @@ function endsSentence(paragraph: string, runStart: number, runEnd: number): bool
 
 function* fitToTokens(text: string, limits: UnitLimits): Generator<Piece> {
   const tokens = countTokens(text);
-  if (tokens <= limits.maxTokens) {
+  if (tokens <= limits.maxTokens && text.length <= charsFor(limits.maxTokens)) {
     yield { text, tokens, separator: ' ' };
     return;
   }
@@ -129,7 +140,7 @@ function* fitToTokens(text: string, limits: UnitLimits): Generator<Piece> {
 }
 
 /**
- * Cuts text into pieces of at most `maxTokens` tokens, at token boundaries that are also character boundaries.
+ * Cuts text into pieces of at most `maxTokens` tokens (and charsFor them), at token boundaries that are also character boundaries.
  * Whitespace at a cut becomes the separator; a cut inside a word becomes '' so rejoined halves read as before.
  */
 export function* splitByTokens(text: string, maxTokens: number): Generator<Piece> {
@@ -140,12 +151,20 @@ export function* splitByTokens(text: string, maxTokens: number): Generator<Piece
     let end = cutPoint(tokens, start, Math.min(start + maxTokens, tokens.length));
     let decoded = decodeTokens(tokens.slice(start, end));
     // A cut can fall inside a multi-byte character (the decoded text is then not the original's next
-    // characters), and re-tokenising a cut piece can cost more tokens than the slice held: back off until
-    // the piece is faithful and fits.
+    // characters), re-tokenising a cut piece can cost more tokens than the slice held, and its tokens can hold
+    // too many characters: back off (by the tokens over, or in proportion to the characters over) until the
+    // piece is faithful and fits.
     while (end - start > 1) {
-      const overflow = text.startsWith(decoded, offset) ? countTokens(decoded.trim()) - maxTokens : 1;
-      if (overflow <= 0) break;
-      end = Math.max(start + 1, end - overflow);
+      if (text.startsWith(decoded, offset)) {
+        const body = decoded.trim();
+        const overflow = countTokens(body) - maxTokens;
+        const charShare = charsFor(maxTokens) / body.length;
+        if (overflow <= 0 && charShare >= 1) break;
+        end = Math.min(end - Math.max(1, overflow), charShare < 1 ? start + Math.floor((end - start) * charShare) : end);
+      } else {
+        end -= 1;
+      }
+      end = Math.max(start + 1, end);
       decoded = decodeTokens(tokens.slice(start, end));
     }
     // trimStart/trimEnd drop exactly what \s matches; /\s*$/ would rescan a run of spaces from each of them.
@@ -190,7 +209,7 @@ export function unitTail(unit: TextUnit, maxTokens: number): TextUnit | null {
   let text = (start > 0 && wordStart > 0 ? decoded.slice(wordStart) : decoded).trim();
   // Without its leading space the first word can tokenise longer; drop words until the tail fits.
   let count = countTokens(text);
-  while (text && count > maxTokens) {
+  while (text && (count > maxTokens || text.length > charsFor(maxTokens))) {
     const nextWord = text.search(/\s/);
     text = nextWord < 0 ? '' : text.slice(nextWord).trim();
     count = countTokens(text);
