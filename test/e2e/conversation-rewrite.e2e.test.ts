@@ -4,13 +4,18 @@ import { ChatRequestBody, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { BENEFITS } from '../support/sample-texts';
 import { startSystem, useSystem } from '../support/test-env';
+import { until } from '../support/until';
 
 /** A request for a rewrite (its system prompt asks to rewrite or reword), not for an answer. */
 const isRewrite = (body: ChatRequestBody) => /^You (?:rewrite|write other wordings)/.test(String(body.messages?.[0]?.content ?? ''));
 
+/** Set by a test: rewrites go on for minutes (with the fake's chunk delay). */
+let endlessRewrites = false;
+
 /** The rewrites and the answer of the fake model. */
 const reply = (body: ChatRequestBody) => {
   if (!isRewrite(body)) return 'Smile costs 12 euros a month [1].';
+  if (endlessRewrites) return 'and so on '.repeat(1_000);
   const prompt = String(body.messages?.[1]?.content ?? '');
   // Numbered, repeated and echoing the question, as models do: one new wording survives.
   if (/other wordings/.test(prompt)) return '1. What is the spectacles allowance?\n2. How much are glasses reimbursed?\n- How much are glasses reimbursed?';
@@ -71,6 +76,28 @@ describe('query rewriting with a chat model: conversation follow-ups from a trun
     assert.equal(followUp.status, 200, JSON.stringify(followUp.body));
     assert.equal(followUp.body.search_query, 'and what do they cost? plans cover dental care');
     assert.match(followUp.body.answer, /12 euros/);
+  });
+
+  test('a client that leaves while its follow-up is being rewritten stops the rewrite upstream, in a conversation and in chat completions', async () => {
+    const { body: conversation } = await call('/v1/conversations', {});
+    await call(`/v1/conversations/${conversation.id}/messages`, { content: 'Which plans cover dental care?', collection: 'benefits' });
+    endlessRewrites = true;
+    fake.streamChunkDelayMs = 100;
+    try {
+      const followUps: [string, unknown][] = [
+        [`/v1/conversations/${conversation.id}/messages`, { content: 'and what do they cost?', collection: 'benefits' }],
+        ['/v1/chat/completions', { model: 'groundwork:benefits', messages: [{ role: 'user', content: 'Which plans cover dental care?' }, { role: 'assistant', content: 'Smile [1].' }, { role: 'user', content: 'and what do they cost?' }] }],
+      ];
+      for (const [path, json] of followUps) {
+        fake.reset();
+        const leaving = AbortSignal.timeout(500);
+        await assert.rejects(requestJson(suite.system.baseUrl, path, { method: 'POST', json, signal: leaving }));
+        await until(() => rewrites().length === 1 && rewrites()[0].closedBeforeEnd, 3_000, `${path}: the rewrite went on after the client left`);
+      }
+    } finally {
+      endlessRewrites = false;
+      fake.streamChunkDelayMs = 0;
+    }
   });
 
   test('multi_query: the model\'s other wordings are searched too and fused, so a question worded unlike the documents still finds them', async () => {

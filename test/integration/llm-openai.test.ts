@@ -178,6 +178,90 @@ describe('OpenAIAnswerGenerator with the real openai SDK against an OpenAI-compa
     }
   });
 
+  describe('a server that streams chunks without end', () => {
+    /** A chat server that sends `chunks` (each a choice's delta, or a whole chunk), then `forever` every 20 ms until the client leaves. */
+    async function streaming(chunks: object[], forever: object | null): Promise<{ server: FakeOpenAI; url: string }> {
+      const wrap = (part: object) => ('choices' in part ? part : { choices: [{ index: 0, delta: part, finish_reason: null }] });
+      const server = new FakeOpenAI().route('POST', '/v1/chat/completions', (_request, res) => {
+        res.writeHead(200, { 'content-type': 'text/event-stream' });
+        for (const chunk of chunks) res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'primary', ...wrap(chunk) })}\n\n`);
+        if (!forever) return;
+        const timer = setInterval(() => res.write(`data: ${JSON.stringify({ id: 'x', object: 'chat.completion.chunk', created: 0, model: 'primary', ...wrap(forever) })}\n\n`), 20);
+        res.on('close', () => clearInterval(timer));
+      });
+      return { server, url: await server.start() };
+    }
+
+    /** What the generator gave, or its error; given up after 10 s, so that without its bound a test fails rather than hangs. */
+    async function events(g: OpenAIAnswerGenerator): Promise<{ events: GenerationEvent[]; error: unknown }> {
+      const seen: GenerationEvent[] = [];
+      try {
+        for await (const event of g.generate(input, AbortSignal.timeout(10_000))) seen.push(event);
+        return { events: seen, error: null };
+      } catch (error) {
+        return { events: seen, error };
+      }
+    }
+
+    const allClosed = (server: FakeOpenAI) => until(() => server.requests.every((request) => request.closedBeforeEnd), 2_000, 'a request was left open upstream');
+
+    it('empty deltas, or chunks without choices, are not tokens: no text within timeoutMs ends the request, before the first token and after it', async () => {
+      for (const empty of [{}, { choices: [] }]) {
+        const { server, url } = await streaming([], empty);
+        try {
+          const { error } = await events(generator({ baseURL: url, timeoutMs: 300, maxRetries: 0 }));
+          assert.equal((error as { code?: string }).code, 'llm_unavailable', JSON.stringify(empty));
+          assert.match((error as Error).message, /no token within 300 ms/);
+          await allClosed(server);
+        } finally {
+          await server.stop();
+        }
+      }
+      const { server, url } = await streaming([{ content: 'Partial' }], {});
+      try {
+        const { events: seen, error } = await events(generator({ baseURL: url, timeoutMs: 300 }));
+        assert.deepEqual([seen, (error as { code?: string }).code], [[{ type: 'delta', text: 'Partial' }], 'llm_stream_interrupted']);
+        await allClosed(server);
+      } finally {
+        await server.stop();
+      }
+    });
+
+    it('reasoning or tool calls count toward twice max_tokens: with no answer the model fails at once, after an answer begins it ends there', async () => {
+      const reasoning = await streaming([], { reasoning_content: 'I should think about this some more. ' });
+      try {
+        const { error } = await events(generator({ baseURL: reasoning.url, maxAnswerTokens: 50 }));
+        assert.equal((error as { code?: string }).code, 'llm_unavailable');
+        assert.match((error as Error).message, /streamed 100 tokens without an answer/);
+        assert.equal(reasoning.server.requests.length, 1, 'not retried: the model cannot answer within its length');
+        await allClosed(reasoning.server);
+      } finally {
+        await reasoning.server.stop();
+      }
+      const toolCalls = await streaming([{ content: 'Twenty-seven days [1].' }], { tool_calls: [{ index: 0, function: { arguments: '{"day": 27, "again": true}' } }] });
+      try {
+        const { events: seen, error } = await events(generator({ baseURL: toolCalls.url, maxAnswerTokens: 50 }));
+        assert.equal(error, null);
+        assert.deepEqual(seen.map((event) => event.type), ['delta', 'end']);
+        await allClosed(toolCalls.server);
+      } finally {
+        await toolCalls.server.stop();
+      }
+    });
+
+    it("content that is not a string is no text, usage that is not counts is not believed, and a stream that said why it stopped is whole without [DONE]", async () => {
+      const finish = { choices: [{ index: 0, delta: {}, finish_reason: 'stop' }], usage: { prompt_tokens: 'abc', completion_tokens: -5, total_tokens: 0 } };
+      const { server, url } = await streaming([{ content: { text: 'object' } }, { content: 7 }, { content: 'Twenty-seven days [1].' }, finish], null);
+      try {
+        const { events: seen, error } = await events(generator({ baseURL: url, timeoutMs: 300 }));
+        assert.equal(error, null);
+        assert.deepEqual(seen, [{ type: 'delta', text: 'Twenty-seven days [1].' }, { type: 'end', model: 'primary', usage: null }]);
+      } finally {
+        await server.stop();
+      }
+    });
+  });
+
   it('aborting the signal mid-stream aborts the upstream request', async () => {
     fake.streamChunkDelayMs = 50;
     const controller = new AbortController();

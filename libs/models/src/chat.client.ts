@@ -56,6 +56,8 @@ export type ChatEvent = { type: 'delta'; text: string } | { type: 'end'; model: 
 /** The first content of a stream, and the means to read or stop the rest. */
 interface OpenedStream {
   firstText: string;
+  /** Tokens of other generated text (reasoning, tool calls) streamed before it: they count toward answerTokenCap. */
+  tokensBefore: number;
   chunks: AsyncIterator<ChatCompletionChunk>;
   usage: ModelUsage | null;
   /** Set once a choice reports why it stopped: a stream that ends without it was cut off. */
@@ -140,7 +142,9 @@ export class ChatClient {
           breaker.release();
           throw signal.reason;
         }
-        failure = classifyModelFailure(error, error instanceof FirstTokenTimeout ? this.options.timeoutMs : null);
+        failure = error instanceof NoAnswerWithinCap
+          ? { kind: 'model', description: error.message, providerMessage: error.message, retryAfterMs: null, timedOut: false }
+          : classifyModelFailure(error, error instanceof FirstTokenTimeout ? this.options.timeoutMs : null);
       }
       llmRequests.inc({ model, outcome: failure.timedOut ? 'timeout' : 'error' });
       if (failure.kind === 'request') breaker.release();
@@ -159,7 +163,11 @@ export class ChatClient {
     }
   }
 
-  /** Sends one streaming request and reads up to its first piece of text (or its end, for an empty answer). */
+  /**
+   * Sends one streaming request and reads up to its first piece of text (or its end, for an empty answer). Only
+   * chunks that carry generated text count as tokens for the watchdog: a server sending empty deltas without end
+   * held its query for as long as the client waited.
+   */
   private async open(model: string, request: ChatRequest, signal: AbortSignal, requestEnded: () => void): Promise<OpenedStream> {
     const upstream = new AbortController();
     const watchdog = new Watchdog(this.options.timeoutMs, () => upstream.abort(new FirstTokenTimeout()));
@@ -180,8 +188,10 @@ export class ChatClient {
         { signal: combined },
       );
       const chunks = stream[Symbol.asyncIterator]();
+      let tokensBefore = 0;
       const opened = (firstText: string): OpenedStream => ({
         firstText,
+        tokensBefore,
         chunks,
         usage,
         finished,
@@ -190,9 +200,9 @@ export class ChatClient {
         timedOut: () => watchdog.hasExpired,
         requestEnded,
       });
+      const cap = answerTokenCap(request.maxTokens);
       for (;;) {
         const next = await chunks.next();
-        watchdog.reset();
         if (next.done) {
           // The SDK ends an aborted stream quietly; a stream cut off by the server ends the same way.
           throwIfCutOff(signal, watchdog, finished);
@@ -200,11 +210,17 @@ export class ChatClient {
         }
         usage = usageOf(next.value) ?? usage;
         finished ||= hasFinishReason(next.value);
-        const text = next.value.choices[0]?.delta?.content ?? '';
-        if (text !== '') return opened(text);
+        const { content, other } = generatedText(next.value);
+        if (content !== '' || other !== '') watchdog.reset();
+        if (content !== '') return opened(content);
+        const within = countTokensWithin(other, cap - tokensBefore);
+        tokensBefore += within.tokens;
+        if (!within.fits) throw new NoAnswerWithinCap(cap);
       }
     } catch (error) {
       watchdog.stop();
+      // A stream we give up on (NoAnswerWithinCap) is still open upstream.
+      upstream.abort();
       // The SDK reports our own abort as a user abort; say what it really was.
       if (watchdog.hasExpired && !signal.aborted) throw new FirstTokenTimeout();
       throw error;
@@ -221,13 +237,13 @@ export class ChatClient {
   private async *relay(model: string, request: ChatRequest, opened: OpenedStream, signal: AbortSignal): AsyncGenerator<ChatEvent> {
     let complete = false;
     let usage = opened.usage;
-    let room = answerTokenCap(request.maxTokens);
+    let room = answerTokenCap(request.maxTokens) - opened.tokensBefore;
     let overran = false;
     /** The part of a piece of text that fits in the room left (all of it, or up to the piece that overruns). */
     const kept = (text: string): string => {
       const within = countTokensWithin(text, room);
       room -= within.tokens;
-      overran = !within.fits;
+      overran ||= !within.fits;
       return text.slice(0, within.end);
     };
     let generated = kept(opened.firstText);
@@ -242,18 +258,22 @@ export class ChatClient {
           throw this.interrupted(model, opened, streamFailure(error), error instanceof Error ? error.message : String(error));
         }
         if (next.done) break;
-        opened.watchdog.reset();
         usage = usageOf(next.value) ?? usage;
         opened.finished ||= hasFinishReason(next.value);
-        const text = kept(next.value.choices[0]?.delta?.content ?? '');
+        const { content, other } = generatedText(next.value);
+        if (content !== '' || other !== '') opened.watchdog.reset();
+        // Reasoning and tool calls are generated too: a model looping in them is stopped at the same cap.
+        kept(other);
+        const text = kept(content);
         if (text) {
           generated += text;
           yield { type: 'delta', text };
         }
       }
-      // The SDK ends an aborted stream quietly, and a stream the server cut off ends the same way.
+      // The SDK ends an aborted stream quietly, and a stream the server cut off ends the same way. A server that
+      // said why it stopped and then kept the connection open (no [DONE]) gave its whole answer.
       if (signal.aborted) throw signal.reason;
-      if (!overran && (opened.timedOut() || !opened.finished)) throw this.interrupted(model, opened, 'the stream ended before the answer was complete');
+      if (!overran && !opened.finished) throw this.interrupted(model, opened, 'the stream ended before the answer was complete');
       // An overrun stream is still open upstream: not complete, so it is aborted below.
       complete = !overran;
       llmRequests.inc({ model, outcome: overran ? 'overran' : 'success' });
@@ -304,6 +324,38 @@ function streamFailure(error: unknown): string {
   return 'the connection failed';
 }
 
+/**
+ * A stream's generated text: the answer's `content`, and what else a model streams instead of or before it
+ * (reasoning, a refusal, tool calls), which shows it is working and counts toward its length. Fields that are
+ * not strings (a server's bug) are no text.
+ */
+export function generatedText(chunk: ChatCompletionChunk): { content: string; other: string } {
+  let content = '';
+  let other = '';
+  for (const choice of chunk.choices ?? []) {
+    const delta = (choice?.delta ?? {}) as Record<string, unknown>;
+    for (const [field, value] of Object.entries(delta)) {
+      if (field === 'role') continue;
+      if (field === 'content') content += typeof value === 'string' ? value : '';
+      else if (typeof value === 'string') other += value;
+      else if (field === 'tool_calls' && Array.isArray(value)) {
+        for (const call of value as { function?: { name?: unknown; arguments?: unknown } }[]) {
+          for (const part of [call?.function?.name, call?.function?.arguments]) if (typeof part === 'string') other += part;
+        }
+      }
+    }
+  }
+  return { content, other };
+}
+
+/** A model streamed more than answerTokenCap of reasoning or tool calls and no answer: it is stopped, and counts as failed. */
+class NoAnswerWithinCap extends Error {
+  constructor(cap: number) {
+    super(`streamed ${cap} tokens without an answer`);
+    this.name = 'NoAnswerWithinCap';
+  }
+}
+
 /** Our own timer aborted the request: no first token (or no next token) in time. */
 class FirstTokenTimeout extends Error {
   constructor() {
@@ -320,10 +372,13 @@ function throwIfCutOff(signal: AbortSignal, watchdog: Watchdog, finished: boolea
 }
 
 function hasFinishReason(chunk: ChatCompletionChunk): boolean {
-  return chunk.choices.some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined);
+  return (chunk.choices ?? []).some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined);
 }
 
+/** The usage a chunk reports, when its counts are counts: otherwise our tokenizer counts (a string or -5 reached the client and the budget). */
 function usageOf(chunk: ChatCompletionChunk): ModelUsage | null {
-  if (!chunk.usage) return null;
-  return { promptTokens: chunk.usage.prompt_tokens, completionTokens: chunk.usage.completion_tokens };
+  const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
+  const promptTokens: unknown = chunk.usage?.prompt_tokens;
+  const completionTokens: unknown = chunk.usage?.completion_tokens;
+  return isCount(promptTokens) && isCount(completionTokens) ? { promptTokens, completionTokens } : null;
 }

@@ -90,15 +90,15 @@ export class ConversationsController {
     @CurrentPrincipal() principal: Principal,
   ): Promise<void> {
     const streamed = wantsEventStream(body.stream, req);
-    const message = await this.conversations.prepare(id, body, principal, streamed);
     const client = abortWhenClientLeaves(req, res);
-    // The turn is stored once the answer is whole, before the client hears `done`, so it can ask the next at once.
-    const withTurn = async (result: QueryResult) => ({
-      conversation_id: message.conversation.id,
-      turn: await this.conversations.record(message, result),
-      search_query: message.prepared.request.query,
-    });
     try {
+      const message = await this.conversations.prepare(id, body, principal, streamed, client.signal);
+      // The turn is stored once the answer is whole, before the client hears `done`, so it can ask the next at once.
+      const withTurn = async (result: QueryResult) => ({
+        conversation_id: message.conversation.id,
+        turn: await this.conversations.record(message, result),
+        search_query: message.prepared.request.query,
+      });
       const events = this.queries.execute(message.prepared, client.signal);
       if (streamed) {
         const done = async (result: QueryResult) => ({ ...toDoneEventDto(result), ...(await withTurn(result)) });

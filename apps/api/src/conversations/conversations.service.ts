@@ -95,14 +95,14 @@ export class ConversationsService {
   }
 
   /** Checks what a message can be refused for (conversation, collection, filters, budget) before any answer streams. */
-  async prepare(id: string, message: ConversationMessageDto, principal: Principal, streamed: boolean): Promise<PreparedMessage> {
+  async prepare(id: string, message: ConversationMessageDto, principal: Principal, streamed: boolean, signal: AbortSignal): Promise<PreparedMessage> {
     const conversation = await this.get(id, principal);
     const question = normaliseCharacters(message.content).trim();
     if (question === '') throw new ValidationError('content must not be empty.');
     const history = await this.conversations.turns(conversation.tenant, conversation.id, this.followUps.readsHistory ? MAX_HISTORY_TURNS : 1);
     const prepared = await this.queries.prepare({
       tenant: conversation.tenant,
-      query: await this.followUps.searchQuestion(question, history),
+      query: await this.followUps.searchQuestion(question, history, signal),
       question,
       ...searchSettings(message),
       context: message.context,

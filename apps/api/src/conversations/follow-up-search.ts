@@ -31,16 +31,17 @@ export class FollowUpSearch {
     return this.rewriter !== null;
   }
 
-  /** `history`: the earlier turns, oldest first. */
-  async searchQuestion(question: string, history: readonly EarlierTurn[]): Promise<string> {
+  /** `history`: the earlier turns, oldest first; `signal`: the client left, so the rewrite stops (a model streaming without end held it). */
+  async searchQuestion(question: string, history: readonly EarlierTurn[], signal: AbortSignal): Promise<string> {
     const previous = history.at(-1);
     if (!previous) return question;
     if (this.rewriter) {
       try {
         const recent = recentHistory(history.map((turn) => ({ question: turn.question, answer: turn.answer })), this.config.answers.conversationHistoryTokens);
-        const rewritten = await this.rewriter.standalone(recent, question);
+        const rewritten = await this.rewriter.standalone(recent, question, signal);
         if (rewritten) return rewritten;
       } catch (error) {
+        signal.throwIfAborted();
         // A follow-up is still answered: searched by the offline rule, as without a model.
         this.logger.warn({ err: error }, 'follow-up rewrite failed; the offline rule is used');
       }

@@ -59,21 +59,21 @@ export class ChatCompletionsController {
     const streamed = body.stream ?? false;
     const { question, earlier } = conversationOf(body.messages);
     const asked = normaliseCharacters(question);
-    const prepared = await this.queries.prepare({
-      tenant: requestTenant(principal, body.tenant),
-      query: await this.followUps.searchQuestion(asked, earlier),
-      question: asked,
-      generation: chatGenerationControls(body, this.config.llm.maxAnswerTokens),
-      collection: collectionOfModel(body.model),
-      topK: DEFAULT_TOP_K,
-      mode: 'hybrid',
-      streamed,
-      admin: principal.role === 'admin',
-      apiKeyId: principal.keyId,
-    });
-    const identity: CompletionIdentity = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
     const client = abortWhenClientLeaves(req, res);
     try {
+      const prepared = await this.queries.prepare({
+        tenant: requestTenant(principal, body.tenant),
+        query: await this.followUps.searchQuestion(asked, earlier, client.signal),
+        question: asked,
+        generation: chatGenerationControls(body, this.config.llm.maxAnswerTokens),
+        collection: collectionOfModel(body.model),
+        topK: DEFAULT_TOP_K,
+        mode: 'hybrid',
+        streamed,
+        admin: principal.role === 'admin',
+        apiKeyId: principal.keyId,
+      });
+      const identity: CompletionIdentity = { id: `chatcmpl-${randomUUID()}`, created: Math.floor(Date.now() / 1000), model: body.model };
       if (streamed) await this.stream(prepared, identity, body.stream_options?.include_usage ?? false, res, client.signal);
       else res.status(200).json(toChatCompletion(identity, await resultOf(this.queries.execute(prepared, client.signal))));
     } finally {
