@@ -219,6 +219,66 @@ describe('OpenAIEmbedder against FakeOpenAI', () => {
     }
   });
 
+  it('fails with embedding_failed, without retrying, when a 200 cannot be read, keeping its body for the log only', async () => {
+    // Each input names the body the server sends for it: cut short, plain text quoting a key, Python's NaN, items that are not objects.
+    const bodies: Record<string, string> = {
+      cut: '{"data": [ {"index":0, "embedd',
+      text: 'Bad key sk-LEAK-9',
+      pynan: `{"data":[{"index":0,"embedding":[NaN${',0.5'.repeat(DIMENSION - 1)}]}]}`,
+      nulls: '{"data":[null]}',
+    };
+    const broken = new FakeOpenAI().route('POST', '/v1/embeddings', (request, res) => {
+      res.writeHead(200, { 'content-type': 'application/json' }).end(bodies[inputsOf(request)[0]]);
+    });
+    const url = await broken.start();
+    try {
+      for (const input of Object.keys(bodies)) {
+        await assert.rejects(embedder({ baseURL: url }).embed([input]), (error: unknown) => {
+          assert.ok(isAppError('embedding_failed')(error), `${input}: ${String(error)}`);
+          assert.equal((error as AppError).status, 502);
+          assert.doesNotMatch((error as AppError).message, /sk-LEAK|NaN/);
+          return true;
+        });
+      }
+      assert.equal(broken.requests.length, Object.keys(bodies).length, 'none retried: the server would send the same again');
+      await assert.rejects(embedder({ baseURL: url }).embed(['text']), (error: unknown) => {
+        assert.ok(error instanceof EmbeddingProviderError);
+        assert.equal(error.message, 'The embedding provider sent a response that could not be read.');
+        assert.match(error.providerMessage, /Bad key sk-LEAK-9/);
+        return true;
+      });
+    } finally {
+      await broken.stop();
+    }
+  });
+
+  it('retries a response whose connection dropped mid-body, as any network failure, and gives up with embedding_failed', async () => {
+    let drops = 1;
+    const dropping = new FakeOpenAI().route('POST', '/v1/embeddings', (request, res) => {
+      if (drops-- > 0 || inputsOf(request)[0] === 'always') {
+        res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' }).write('{"data":[{"index":0,');
+        setTimeout(() => res.destroy(), 20);
+        return;
+      }
+      const data = inputsOf(request).map((text, index) => ({ object: 'embedding', index, embedding: fakeEmbedding(text, DIMENSION) }));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: MODEL }));
+    });
+    const url = await dropping.start();
+    try {
+      const [vector] = await embedder({ baseURL: url }).embed(['dropped once']);
+      assert.deepEqual(vector, Float32Array.from(fakeEmbedding('dropped once', DIMENSION)));
+      assert.deepEqual(retries.map((r) => r.status), [undefined]);
+      await assert.rejects(embedder({ baseURL: url, maxRetries: 2 }).embed(['always']), (error: unknown) => {
+        assert.ok(error instanceof EmbeddingProviderError, String(error));
+        assert.equal(error.message, 'The embedding provider dropped the connection (gave up after 3 attempts).');
+        return true;
+      });
+      assert.equal(dropping.requests.length, 2 + 3);
+    } finally {
+      await dropping.stop();
+    }
+  });
+
   it('stops at once, without retrying, when the caller aborts', async () => {
     fake.hangNext(1);
     const controller = new AbortController();

@@ -144,16 +144,17 @@ export class OpenAIEmbedder implements EmbeddingProvider {
 
   /** The response's embeddings in input order; typed loosely, as a server that ignores the encoding sends floats. */
   private toVectors(response: EmbeddingsResponse, expected: number): Float32Array[] {
-    const data = Array.isArray(response?.data) ? [...response.data].sort((a, b) => a.index - b.index) : [];
-    if (data.length !== expected || data.some((item, i) => item.index !== i)) {
+    const embeddings = inIndexOrder(response?.data, expected);
+    if (!embeddings) {
+      const received = Array.isArray(response?.data) ? response.data.length : 0;
       throw new AppError(
         'embedding_failed',
-        `Embedding provider returned ${data.length} embeddings with unexpected indexes for ${expected} inputs`,
+        `Embedding provider returned ${received} embeddings with unexpected indexes for ${expected} inputs`,
         502,
         { model: this.model },
       );
     }
-    return data.map(({ embedding }) => l2NormalizeInPlace(this.finite(this.toVector(embedding))));
+    return embeddings.map((embedding) => l2NormalizeInPlace(this.finite(this.toVector(embedding))));
   }
 
   /**
@@ -190,17 +191,34 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     );
   }
 
+  /** What a client is told: the status, or what went wrong without one (timed out, unreadable), never the provider's text. */
   private failed(error: ModelCallError): EmbeddingProviderError {
-    const { status } = error.failure;
+    const { status, description } = error.failure;
     const attempts = error.attempts;
+    const gaveUp = `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
     const message =
       status === undefined
-        ? `The embedding provider could not be reached (gave up after ${attempts} attempts).`
+        ? `The embedding provider ${description}${error.transient ? ` (${gaveUp})` : ''}.`
         : error.transient
-          ? `The embedding provider failed (HTTP ${status}; gave up after ${attempts} attempts).`
+          ? `The embedding provider failed (HTTP ${status}; ${gaveUp}).`
           : `The embedding provider refused the request (HTTP ${status}).`;
     return new EmbeddingProviderError(message, { model: this.model, status, attempts }, error.failure.providerMessage);
   }
+}
+
+/**
+ * The items' embeddings placed by their `index`, or null unless each of 0 … expected - 1 is there once. Placed
+ * rather than sorted, so that an item that is not an object (`null`) is refused like a wrong index, not a TypeError.
+ */
+function inIndexOrder(data: unknown, expected: number): unknown[] | null {
+  if (!Array.isArray(data) || data.length !== expected) return null;
+  const embeddings: unknown[] = new Array(expected);
+  for (const item of data as ({ index?: unknown; embedding?: unknown } | null)[]) {
+    const index = item?.index;
+    if (typeof index !== 'number' || !Number.isInteger(index) || index < 0 || index >= expected || index in embeddings) return null;
+    embeddings[index] = item?.embedding;
+  }
+  return embeddings;
 }
 
 function validateOptions(options: OpenAIEmbedderOptions, settings: Settings): void {

@@ -45,9 +45,9 @@ export class ModelCallError extends Error {
 }
 
 /**
- * Sends one request until it succeeds, retrying transient failures (408, 409, 429, 5xx, timeouts, connection
- * errors) with backoff that honours Retry-After. Errors that are not the server's (a bug, our own parsing) pass
- * through unchanged; aborting `signal` stops at once with its reason.
+ * Sends one request until it succeeds, retrying transient failures (408, 409, 429, 5xx, timeouts, connections
+ * refused or dropped) with backoff that honours Retry-After. Any other failure of the request, a response that
+ * cannot be read included, ends it with a ModelCallError; aborting `signal` stops at once with its reason.
  */
 export async function callWithRetries<T>(
   send: () => Promise<T>,
@@ -60,8 +60,7 @@ export async function callWithRetries<T>(
       return await send();
     } catch (error) {
       if (signal.aborted) throw signal.reason;
-      if (!(error instanceof APIError)) throw error;
-      const failure = classifyModelFailure(error, null);
+      const failure = requestFailure(error);
       if (failure.kind !== 'transient' || attempt >= policy.maxRetries) throw new ModelCallError(context.kind, context.model, failure, attempt + 1);
       const delayMs = backoffDelayMs(attempt + 1, {
         baseDelayMs: policy.baseDelayMs,
@@ -73,4 +72,21 @@ export async function callWithRetries<T>(
       await delay(delayMs, undefined, { signal }).catch(() => signal.throwIfAborted());
     }
   }
+}
+
+/**
+ * How one request failed. The SDK reports what the server answered, and a connection it could not make or that
+ * timed out, as an APIError; a response that breaks while its body is read reaches us as it is: undici's
+ * `TypeError: terminated` when the connection dropped mid-body (transient, as any network failure), JSON.parse's
+ * SyntaxError for a body that is not JSON (cut short, plain text, a Python `NaN`), or Node's ERR_STRING_TOO_LONG
+ * for a body past V8's longest string. Those last came out of search as 500 `internal_error`, and a document's
+ * error quoted the body; like every failure here, their text is kept for the log only.
+ */
+function requestFailure(error: unknown): ModelFailure {
+  if (error instanceof APIError) return classifyModelFailure(error, null);
+  const providerMessage = error instanceof Error ? error.message : String(error);
+  if (error instanceof TypeError && error.message === 'terminated') {
+    return { kind: 'transient', description: 'dropped the connection', providerMessage, retryAfterMs: null, timedOut: false };
+  }
+  return { kind: 'model', description: 'sent a response that could not be read', providerMessage, retryAfterMs: null, timedOut: false };
 }

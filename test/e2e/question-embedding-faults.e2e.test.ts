@@ -1,0 +1,70 @@
+import assert from 'node:assert/strict';
+import { ServerResponse } from 'node:http';
+import { after, before, beforeEach, describe, test } from 'node:test';
+import { encodeEmbedding, fakeEmbedding, FakeOpenAI } from '../support/fake-openai';
+import { requestJson, uploadReady } from '../support/http';
+import { postSse } from '../support/sse';
+import { useSystem } from '../support/test-env';
+
+const DIMENSION = 16;
+const UNREADABLE = 'The embedding provider sent a response that could not be read.';
+
+/**
+ * How the server breaks for a text holding one of these words (any other text is embedded properly): a 200 whose
+ * body is cut short, or holds Python's `NaN`, or whose connection drops mid-body the first time it is asked.
+ */
+const BROKEN: Record<string, (res: ServerResponse, texts: string[]) => void> = {
+  unparsable: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"data": [ {"index":0, "embedd'),
+  pythonic: (res, texts) => {
+    const data = texts.map((_, index) => `{"index":${index},"embedding":[NaN${',0.25'.repeat(DIMENSION - 1)}]}`);
+    res.writeHead(200, { 'content-type': 'application/json' }).end(`{"data":[${data.join(',')}]}`);
+  },
+  dropped: (res) => {
+    res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' }).write('{"data":[{"index":0,');
+    setTimeout(() => res.destroy(), 20);
+  },
+};
+
+describe('a question whose embedding server breaks: 502 embedding_failed, never 500 (real openai SDK, fake server)', () => {
+  const fake = new FakeOpenAI({ embeddingDimension: DIMENSION });
+  /** Texts already dropped once: `dropped` answers properly the second time. */
+  const droppedOnce = new Set<string>();
+  fake.route('POST', '/v1/embeddings', (request, res) => {
+    const body = request.body as { input: string[]; encoding_format?: string };
+    const joined = body.input.join(' ');
+    const broken = Object.keys(BROKEN).find((word) => joined.includes(word) && !(word === 'dropped' && droppedOnce.has(joined)));
+    if (broken === 'dropped') droppedOnce.add(joined);
+    if (broken) return BROKEN[broken](res, body.input);
+    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(fakeEmbedding(text, DIMENSION), body.encoding_format) }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+  });
+  const suite = useSystem(async () => ({ ...(await fake.startFor({ embeddings: true })), EMBEDDING_CACHE_TTL_SECONDS: '0', EMBEDDING_CACHE_MEMORY_MB: '0', ANSWER_CACHE_TTL_SECONDS: '0' }));
+  after(() => fake.stop());
+  before(async () => {
+    await uploadReady(suite.system.baseUrl, { name: 'valve.txt', content: 'The copper valve opens at dawn and closes at dusk.' }, { collection: 'plant' });
+  });
+  beforeEach(() => fake.reset());
+
+  const post = (path: string, query: string) => requestJson(suite.system.baseUrl, path, { method: 'POST', json: { query, collection: 'plant' } });
+
+  test('a 200 that is not JSON (cut short, or with NaN): 502 embedding_failed on search, query and its stream, not retried', async () => {
+    for (const word of ['unparsable', 'pythonic']) {
+      for (const path of ['/v1/search', '/v1/query']) {
+        const { status, body } = await post(path, `When does the valve open? ${word}`);
+        assert.equal(status, 502, `${path} ${word}: ${JSON.stringify(body)}`);
+        assert.deepEqual([body.error.code, body.error.message], ['embedding_failed', UNREADABLE]);
+      }
+      const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: `When does the valve close? ${word}`, collection: 'plant', stream: true });
+      const last = sse.events.at(-1);
+      assert.deepEqual([last?.event, last?.data], ['error', { code: 'embedding_failed', message: UNREADABLE }]);
+    }
+    assert.equal(fake.requestsTo('/v1/embeddings').length, 6, 'each question asked once');
+  });
+
+  test('a connection dropped mid-body is retried, and the question answered', async () => {
+    const { status, body } = await post('/v1/search', 'When does the copper valve open? dropped');
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.match(body.results[0].text, /copper valve/);
+    assert.equal(fake.requestsTo('/v1/embeddings').length, 2);
+  });
+});
