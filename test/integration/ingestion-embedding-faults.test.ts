@@ -120,11 +120,13 @@ describe('embedding against a provider that rate-limits and fails (real openai S
   });
 });
 
-describe('an embedding provider that sends vectors holding NaN (real openai SDK, fake server)', () => {
+describe('an embedding provider that sends vectors holding NaN, or a body that is not JSON (real openai SDK, fake server)', () => {
   const fake = new FakeOpenAI();
-  // Text with "poison" in it gets a vector of NaN (as a base64 float32 can carry); anything else a proper one.
+  // Text with "poison" in it gets a vector of NaN (as a base64 float32 can carry), with "garbled" a 200 of plain
+  // text quoting a key; anything else a proper vector.
   fake.route('POST', '/v1/embeddings', (request, res) => {
     const body = request.body as { input: string[]; dimensions?: number; encoding_format?: string };
+    if (body.input.some((text) => text.includes('garbled'))) return void res.writeHead(200, { 'content-type': 'application/json' }).end('Bad key sk-LEAK-9');
     const vector = (text: string) => (text.includes('poison') ? new Array<number>(body.dimensions ?? 64).fill(Number.NaN) : fakeEmbedding(text, body.dimensions ?? 64));
     const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(vector(text), body.encoding_format) }));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
@@ -147,5 +149,12 @@ describe('an embedding provider that sends vectors holding NaN (real openai SDK,
     const refused = await search('a poison question');
     assert.equal(refused.status, 502, JSON.stringify(refused.body));
     assert.equal(refused.body.error.code, 'embedding_invalid');
+  });
+
+  test("a 200 that is not JSON fails the document with embedding_failed, after the job's attempts, without the body's text", async () => {
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'garbled.txt', content: 'A paragraph the provider answers garbled.' }, { collection: 'garbled' });
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
+    assert.equal(doc.status, 'failed');
+    assert.deepEqual(doc.error, { code: 'embedding_failed', message: `After ${JOB_ATTEMPTS} ingestion attempts: The embedding provider sent a response that could not be read.` });
   });
 });

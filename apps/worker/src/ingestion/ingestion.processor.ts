@@ -17,6 +17,13 @@ import { TenantSlots } from './tenant-slots';
  */
 const TENANT_REQUEUE_DELAY_MS = 250;
 
+/**
+ * A document's error for a failure that is not one of ours. Any member can read a document's error, and such an
+ * error's message can quote what a server sent (JSON.parse quoted an embedding server's 200 body, key and all), so
+ * it goes to the log only.
+ */
+const UNEXPECTED_FAILURE = { code: 'ingestion_failed', message: "Ingestion failed unexpectedly; the worker's log has the details." };
+
 type IngestionJob = { [N in keyof IngestionJobs]: Job<IngestionJobs[N], IngestionOutcome, N> }[keyof IngestionJobs];
 
 /** Thin BullMQ processor: dispatches by job name and turns failures into document state. */
@@ -110,8 +117,7 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
       const permanent = error instanceof AppError && error.status < 500;
       const attempt = job.attemptsMade + 1;
       const lastAttempt = attempt >= (job.opts.attempts ?? 1);
-      const code = error instanceof AppError ? error.code : 'ingestion_failed';
-      const message = (error as Error).message;
+      const { code, message } = error instanceof AppError ? error : UNEXPECTED_FAILURE;
       this.logger.warn({ documentId, jobId: job.id, code, err: error, permanent, attempt, lastAttempt }, 'ingestion attempt failed');
       if (permanent || lastAttempt) {
         // A transient failure that outlasted every retry says so: it was not given up on at the first error.
