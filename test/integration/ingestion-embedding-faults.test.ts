@@ -122,13 +122,15 @@ describe('embedding against a provider that rate-limits and fails (real openai S
 
 describe('an embedding provider that sends vectors holding NaN, or a body that is not JSON (real openai SDK, fake server)', () => {
   const fake = new FakeOpenAI();
-  // Text with "poison" in it gets a vector of NaN (as a base64 float32 can carry), with "garbled" a 200 of plain
-  // text quoting a key; anything else a proper vector.
+  // Text with "poison" in it gets a vector of NaN (as a base64 float32 can carry), with "hollow" a float array
+  // whose first components are null (as JSON.stringify writes NaN), with "garbled" a 200 of plain text quoting a
+  // key; anything else a proper vector.
   fake.route('POST', '/v1/embeddings', (request, res) => {
     const body = request.body as { input: string[]; dimensions?: number; encoding_format?: string };
     if (body.input.some((text) => text.includes('garbled'))) return void res.writeHead(200, { 'content-type': 'application/json' }).end('Bad key sk-LEAK-9');
     const vector = (text: string) => (text.includes('poison') ? new Array<number>(body.dimensions ?? 64).fill(Number.NaN) : fakeEmbedding(text, body.dimensions ?? 64));
-    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(vector(text), body.encoding_format) }));
+    const embedding = (text: string) => (text.includes('hollow') ? vector(text).map((x, i) => (i < 4 ? Number.NaN : x)) : encodeEmbedding(vector(text), body.encoding_format));
+    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: embedding(text) }));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
   });
   const suite = useSystem(async () => ({ ...(await fake.startFor({ embeddings: true })), INGESTION_ATTEMPTS: String(JOB_ATTEMPTS), INGESTION_BACKOFF_MS: String(JOB_BACKOFF_MS) }));
@@ -147,6 +149,16 @@ describe('an embedding provider that sends vectors holding NaN, or a body that i
     const search = (query: string) => requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query, collection: 'nan' } });
     assert.equal((await search('harbour tides')).status, 200);
     const refused = await search('a poison question');
+    assert.equal(refused.status, 502, JSON.stringify(refused.body));
+    assert.equal(refused.body.error.code, 'embedding_invalid');
+  });
+
+  test('null components are embedding_invalid too, for a document and a question, never stored as 0', async () => {
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'hollow.txt', content: 'A paragraph the provider answers hollow.' }, { collection: 'hollow' });
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
+    assert.equal(doc.status, 'failed');
+    assert.equal(doc.error.code, 'embedding_invalid');
+    const refused = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'a hollow question', collection: 'nan' } });
     assert.equal(refused.status, 502, JSON.stringify(refused.body));
     assert.equal(refused.body.error.code, 'embedding_invalid');
   });

@@ -219,6 +219,27 @@ describe('OpenAIEmbedder against FakeOpenAI', () => {
     }
   });
 
+  it('fails with embedding_invalid when a float array holds null (JSON for NaN), strings or booleans, not storing them as numbers', async () => {
+    const components: Record<string, unknown> = { null: null, string: '0.5', boolean: true };
+    const broken = new FakeOpenAI().route('POST', '/v1/embeddings', (request, res) => {
+      const embedding = Array.from({ length: DIMENSION }, (_, i) => (i === 3 ? components[inputsOf(request)[0]] : 0.5));
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ object: 'embedding', index: 0, embedding }], model: MODEL }));
+    });
+    const url = await broken.start();
+    try {
+      for (const input of Object.keys(components)) {
+        await assert.rejects(embedder({ baseURL: url }).embed([input]), (error: unknown) => {
+          assert.ok(isAppError('embedding_invalid')(error), `${input}: ${String(error)}`);
+          assert.equal((error as AppError).status, 502);
+          return true;
+        });
+      }
+      assert.equal(broken.requests.length, 3, 'not retried');
+    } finally {
+      await broken.stop();
+    }
+  });
+
   it('fails with embedding_failed, without retrying, when a 200 cannot be read, keeping its body for the log only', async () => {
     // Each input names the body the server sends for it: cut short, plain text quoting a key, Python's NaN, items that are not objects.
     const bodies: Record<string, string> = {

@@ -164,8 +164,12 @@ export class OpenAIEmbedder implements EmbeddingProvider {
    */
   private finite(vector: Float32Array): Float32Array {
     if (vector.every(Number.isFinite)) return vector;
-    const message = `Model ${this.model} returned an embedding with values that are not finite numbers (NaN or Infinity)`;
-    throw new AppError('embedding_invalid', message, 502, { model: this.model });
+    throw this.invalid();
+  }
+
+  private invalid(): AppError {
+    const message = `Model ${this.model} returned an embedding with values that are not finite numbers (NaN, Infinity, null or not a number)`;
+    return new AppError('embedding_invalid', message, 502, { model: this.model });
   }
 
   /** One embedding as sent: a base64 string of little-endian float32 (asked for), or a float array. */
@@ -177,7 +181,12 @@ export class OpenAIEmbedder implements EmbeddingProvider {
       if (vector) return vector;
       received = Math.floor(bytes.length / 4);
     } else if (Array.isArray(embedding)) {
-      if (embedding.length === this.dimension) return Float32Array.from(embedding as number[]);
+      if (embedding.length === this.dimension) {
+        // Checked before the conversion, which makes 0 of null (JSON's NaN), 1 of true and 0.5 of "0.5": a null
+        // was stored as a real component.
+        if (!embedding.every((value) => Number.isFinite(value))) throw this.invalid();
+        return Float32Array.from(embedding as number[]);
+      }
       received = embedding.length;
     } else {
       const message = 'Embedding provider returned embeddings that are neither base64 strings nor float arrays';
