@@ -166,6 +166,29 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
     const all = await chunks.searchVector({ tenant: 'default', collectionId: small.collection.id, limit: 50 }, query);
     assert.deepEqual(new Set(all.map((h) => h.chunkId)), new Set(small.chunkIds.values()));
   });
+  test('a chunk whose vector has no direction (all zeros) never outranks a real match, in any mode or statement', async () => {
+    const blank = '--- *** ??? !!! ... ===';
+    const valve = 'The copper valve opens at dawn.';
+    const { collection, chunkIds } = await collectionOf([blank, valve, ...UNRELATED]);
+    assert.ok((await embedder.embed([blank]))[0].every((x) => x === 0), 'the local embedder gives punctuation the zero vector');
+    const question = 'copper valve opens at dawn';
+    for (const mode of ['vector', 'hybrid'] as SearchMode[]) {
+      const hits = await search(searchService(), collection, question, mode);
+      assert.equal(hits[0].chunkId, chunkIds.get(valve), mode);
+      // Its cosine is NaN (0/0), which PostgreSQL sorts above every number: it came first, with score null.
+      assert.ok(hits.every((hit) => Number.isFinite(hit.score)), `${mode}: ${JSON.stringify(hits.map((hit) => hit.score))}`);
+      assert.ok(!hits.some((hit) => hit.chunkId === chunkIds.get(blank)), mode);
+    }
+    // A question without direction has no nearest chunk.
+    assert.deepEqual(await search(searchService(), collection, '??? !!!', 'vector'), []);
+    // Hybrid's merged statement (the vector list read with the keyword list) and the index path, as the filtered one.
+    const [embedding] = await embedder.embed([question]);
+    const scope = { tenant: 'default', collectionId: collection.id };
+    const both = await chunks.read(scope, (reader) => reader.rankBoth({ limit: 20 }, question, DEFAULT_BM25, Promise.resolve(embedding), undefined), { vectorLimit: 20 });
+    const listed = [...both.vector, ...(await chunks.searchVector({ ...scope, limit: 3 }, embedding)), ...(await chunks.searchVector({ ...scope, limit: 20 }, embedding))];
+    assert.ok(listed.every((hit) => Number.isFinite(hit.score) && hit.chunkId !== chunkIds.get(blank)), JSON.stringify(listed));
+  });
+
   test('rankBoth gives the lists rankKeyword and rankVector give, the vector list read with the keyword statement', async () => {
     const texts = Array.from({ length: 60 }, (_, i) => `${UNRELATED[i % UNRELATED.length]} Note ${i} about ${['pumps', 'valves', 'ledgers', 'poems'][i % 4]}.`);
     const { collection } = await collectionOf(texts);

@@ -215,6 +215,11 @@ interface ListShape<T extends RankedChunk> {
  * that condition is what lets PostgreSQL walk only the graph of the question's partition, not every collection's.
  * The outer order is by score, not distance: an iterative index scan returns rows only roughly in order
  * (relaxed_order), and ordering by the inner query's own key would let the planner skip the sort.
+ * A vector without direction (all zeros: the local embedder's for a text of punctuation only, or a server's)
+ * has no cosine to anything: its distance is NaN, which PostgreSQL sorts above every number, so it came first by
+ * score, with score null, ahead of an exact match. The HNSW index holds no such vector, but the exact list (read
+ * when the index cannot fill the list) does: it takes one last, and the outer query leaves it out, filtering the
+ * list's few rows, so the index walk is unchanged.
  */
 function nearestChunksSql(
   dim: number,
@@ -229,6 +234,7 @@ function nearestChunksSql(
            AND d.status = 'ready' ${filterSql}
          ORDER BY distance
          LIMIT ${limit}) hits
+       WHERE distance <> 'NaN'
        ORDER BY score DESC`;
 }
 
