@@ -23,7 +23,12 @@ const BROKEN: Record<string, (res: ServerResponse, texts: string[]) => void> = {
     res.writeHead(200, { 'content-type': 'application/json', 'content-length': '5000' }).write('{"data":[{"index":0,');
     setTimeout(() => res.destroy(), 20);
   },
+  // Headers, then never a byte of the body.
+  stalled: (res) => res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders(),
+  throttled: (res) => res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1000000' }).end('{"error":{"message":"slow down"}}'),
 };
+/** Each attempt at a question's embedding, in these tests (EMBEDDING_QUESTION_TIMEOUT_MS). */
+const QUESTION_TIMEOUT_MS = 300;
 
 describe('a question whose embedding server breaks: 502 embedding_failed, never 500 (real openai SDK, fake server)', () => {
   const fake = new FakeOpenAI({ embeddingDimension: DIMENSION });
@@ -38,7 +43,13 @@ describe('a question whose embedding server breaks: 502 embedding_failed, never 
     const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(fakeEmbedding(text, DIMENSION), body.encoding_format) }));
     res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
   });
-  const suite = useSystem(async () => ({ ...(await fake.startFor({ embeddings: true })), EMBEDDING_CACHE_TTL_SECONDS: '0', EMBEDDING_CACHE_MEMORY_MB: '0', ANSWER_CACHE_TTL_SECONDS: '0' }));
+  const suite = useSystem(async () => ({
+    ...(await fake.startFor({ embeddings: true })),
+    EMBEDDING_QUESTION_TIMEOUT_MS: String(QUESTION_TIMEOUT_MS),
+    EMBEDDING_CACHE_TTL_SECONDS: '0',
+    EMBEDDING_CACHE_MEMORY_MB: '0',
+    ANSWER_CACHE_TTL_SECONDS: '0',
+  }));
   after(() => fake.stop());
   before(async () => {
     await uploadReady(suite.system.baseUrl, { name: 'valve.txt', content: 'The copper valve opens at dawn and closes at dusk.' }, { collection: 'plant' });
@@ -66,5 +77,25 @@ describe('a question whose embedding server breaks: 502 embedding_failed, never 
     assert.equal(status, 200, JSON.stringify(body));
     assert.match(body.results[0].text, /copper valve/);
     assert.equal(fake.requestsTo('/v1/embeddings').length, 2);
+  });
+
+  // Someone is waiting: with the documents' policy these took 232 s and 120 s.
+  test('a server that sends headers and never the body: 502 within three short attempts', { timeout: 20_000 }, async () => {
+    const started = Date.now();
+    const { status, body } = await post('/v1/search', 'When does the valve open? stalled');
+    const took = Date.now() - started;
+    assert.equal(status, 502, JSON.stringify(body));
+    assert.deepEqual([body.error.code, body.error.message], ['embedding_failed', 'The embedding provider timed out (gave up after 3 attempts).']);
+    assert.equal(fake.requestsTo('/v1/embeddings').length, 3);
+    assert.ok(took >= 3 * QUESTION_TIMEOUT_MS && took < 3 * QUESTION_TIMEOUT_MS + 2 * 2_000 + 1_000, `took ${took} ms`);
+  });
+
+  test('a 429 whose Retry-After is longer than a question may wait: 502 at once, not waited out', { timeout: 20_000 }, async () => {
+    const started = Date.now();
+    const { status, body } = await post('/v1/query', 'When does the valve open? throttled');
+    assert.equal(status, 502, JSON.stringify(body));
+    assert.deepEqual([body.error.code, body.error.message], ['embedding_failed', 'The embedding provider failed (HTTP 429; gave up after 1 attempt).']);
+    assert.equal(fake.requestsTo('/v1/embeddings').length, 1);
+    assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
   });
 });

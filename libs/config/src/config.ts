@@ -95,6 +95,8 @@ export interface AppConfig {
     concurrency: number;
     /** Retries of one failed request (429, 5xx, timeouts) before the document's attempt fails. */
     maxRetries: number;
+    /** Longest one attempt at embedding a question (search, query) may take, the response's body included. */
+    questionTimeoutMs: number;
     cache: {
       /** How long vectors stay in the Redis layer; 0 turns that layer off. */
       ttlSeconds: number;
@@ -538,6 +540,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       maxInputTokens: integer(env, 'EMBEDDING_MAX_INPUT_TOKENS', 8_191, 16, 1_000_000),
       concurrency: integer(env, 'EMBEDDING_CONCURRENCY', 4, 1, 64),
       maxRetries: integer(env, 'EMBEDDING_MAX_RETRIES', 6, 0, 20),
+      questionTimeoutMs: integer(env, 'EMBEDDING_QUESTION_TIMEOUT_MS', 5_000, 100, 600_000),
       cache: {
         ttlSeconds: integer(env, 'EMBEDDING_CACHE_TTL_SECONDS', 7 * 86_400, 0, 365 * 86_400),
         memoryMb: integer(env, 'EMBEDDING_CACHE_MEMORY_MB', 4, 0, 4_096),

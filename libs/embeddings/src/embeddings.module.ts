@@ -1,4 +1,4 @@
-import { Module } from '@nestjs/common';
+import { DynamicModule, Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -12,9 +12,21 @@ import { InputTokenLimitedProvider } from './input-token-limit';
 import { MemoryEmbeddingCache } from './memory-embedding-cache';
 import { RedisEmbeddingCache } from './redis-embedding-cache';
 
+/** What the vectors are for: questions someone is waiting on (the api), or the chunks of documents (the worker). */
+export type EmbeddingUse = 'questions' | 'documents';
+
+/**
+ * How a question's embedding retries: someone is waiting for the search, so, as a chat request, few retries, short
+ * waits, and a Retry-After longer than they allow is not waited out; each attempt is held to
+ * EMBEDDING_QUESTION_TIMEOUT_MS. With the documents' policy (EMBEDDING_MAX_RETRIES, waits up to 20 s, 30 s an
+ * attempt) a search answered 502 after 232 s against a server that sent headers and never a body, and after
+ * 120 s against a 429 asking for hours.
+ */
+const QUESTION_RETRIES = { maxRetries: 2, baseDelayMs: 250, maxDelayMs: 2_000, giveUpOnLongRetryAfter: true };
+
 /** Maps the typed configuration onto the factory's settings; the OpenAI options exist only for 'openai'. */
-export function embeddingSettingsFrom(config: AppConfig): EmbeddingProviderSettings {
-  const { provider, model, dimension, batchSize, maxBatchTokens, concurrency, maxRetries } = config.embedding;
+export function embeddingSettingsFrom(config: AppConfig, use: EmbeddingUse): EmbeddingProviderSettings {
+  const { provider, model, dimension, batchSize, maxBatchTokens, concurrency, maxRetries, questionTimeoutMs } = config.embedding;
   if (provider === 'local') return { provider, dimension };
   return {
     provider,
@@ -27,7 +39,7 @@ export function embeddingSettingsFrom(config: AppConfig): EmbeddingProviderSetti
       batchSize,
       maxBatchTokens,
       concurrency,
-      maxRetries,
+      ...(use === 'questions' ? { ...QUESTION_RETRIES, timeoutMs: questionTimeoutMs } : { maxRetries }),
       prices: config.llm.prices,
     },
   };
@@ -46,8 +58,8 @@ export function embeddingCacheLayers(config: AppConfig, redis: Redis): Embedding
  * The configured provider as the apps use it: remote inputs cut to the model's input limit, and everything
  * behind the two-layer cache (in-process LRU, then Redis).
  */
-export function buildEmbeddingProvider(config: AppConfig, redis: Redis, logger: Logger): EmbeddingProvider {
-  const base = createEmbeddingProvider(embeddingSettingsFrom(config));
+export function buildEmbeddingProvider(config: AppConfig, redis: Redis, logger: Logger, use: EmbeddingUse): EmbeddingProvider {
+  const base = createEmbeddingProvider(embeddingSettingsFrom(config, use));
   const limited = config.embedding.provider === 'local' ? base : new InputTokenLimitedProvider(base, config.embedding.maxInputTokens);
   const layers = embeddingCacheLayers(config, redis);
   if (layers.length === 0) return limited;
@@ -61,16 +73,37 @@ export function buildEmbeddingProvider(config: AppConfig, redis: Redis, logger: 
   });
 }
 
-/** Provides EMBEDDING_PROVIDER from APP_CONFIG: the configured provider behind its cache. */
-@Module({
-  imports: [RedisModule],
-  providers: [
-    {
-      provide: EMBEDDING_PROVIDER,
-      inject: [APP_CONFIG, REDIS, LOGGER],
-      useFactory: buildEmbeddingProvider,
-    },
-  ],
-  exports: [EMBEDDING_PROVIDER],
-})
-export class EmbeddingsModule {}
+function embeddingsModule(use: EmbeddingUse): DynamicModule {
+  return {
+    module: EmbeddingsModule,
+    imports: [RedisModule],
+    providers: [
+      {
+        provide: EMBEDDING_PROVIDER,
+        inject: [APP_CONFIG, REDIS, LOGGER],
+        useFactory: (config: AppConfig, redis: Redis, logger: Logger) => buildEmbeddingProvider(config, redis, logger, use),
+      },
+    ],
+    exports: [EMBEDDING_PROVIDER],
+  };
+}
+
+// One instance per use: every importer in a process shares the provider and its in-process cache.
+let questions: DynamicModule | undefined;
+let documents: DynamicModule | undefined;
+
+/** Provides EMBEDDING_PROVIDER from APP_CONFIG: the configured provider behind its cache, retrying as its use allows. */
+@Module({})
+export class EmbeddingsModule {
+  /** For the api: questions, which someone is waiting on. */
+  static forQuestions(): DynamicModule {
+    questions ??= embeddingsModule('questions');
+    return questions;
+  }
+
+  /** For the worker: the chunks of documents, whose job can wait out a struggling provider. */
+  static forDocuments(): DynamicModule {
+    documents ??= embeddingsModule('documents');
+    return documents;
+  }
+}

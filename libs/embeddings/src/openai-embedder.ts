@@ -26,6 +26,8 @@ export interface OpenAIEmbedderOptions {
   baseDelayMs?: number;
   /** Default 20,000. */
   maxDelayMs?: number;
+  /** A Retry-After longer than maxDelayMs fails the request at once (someone is waiting) rather than being cut to it. Default false. */
+  giveUpOnLongRetryAfter?: boolean;
   onRetry?: (info: RetryInfo) => void;
   /** USD per million tokens, for the model cost metric. */
   prices?: Readonly<Record<string, ChatModelPrice>>;
@@ -86,7 +88,12 @@ export class OpenAIEmbedder implements EmbeddingProvider {
       apiKey: options.apiKey,
       baseURL: options.baseURL,
       timeoutMs: settings.timeoutMs,
-      retry: { maxRetries: settings.maxRetries, baseDelayMs: settings.baseDelayMs, maxDelayMs: settings.maxDelayMs },
+      retry: {
+        maxRetries: settings.maxRetries,
+        baseDelayMs: settings.baseDelayMs,
+        maxDelayMs: settings.maxDelayMs,
+        giveUpOnLongRetryAfter: options.giveUpOnLongRetryAfter ?? false,
+      },
       prices: options.prices,
       onRetry: options.onRetry,
     });

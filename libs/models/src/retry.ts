@@ -9,8 +9,10 @@ export interface RetryPolicy {
   maxRetries: number;
   /** Backoff without Retry-After: full jitter over base * 2^(attempt - 1). */
   baseDelayMs: number;
-  /** Longest wait before a retry; a longer Retry-After is capped to it. */
+  /** Longest wait before a retry; a longer Retry-After is capped to it, or with `giveUpOnLongRetryAfter` ends the call. */
   maxDelayMs: number;
+  /** Someone is waiting for the call: a Retry-After longer than maxDelayMs is not waited out, the call fails at once. */
+  giveUpOnLongRetryAfter?: boolean;
   /** Uniform [0, 1) for the jitter; injectable so tests are exact. */
   random?: () => number;
 }
@@ -61,7 +63,8 @@ export async function callWithRetries<T>(
     } catch (error) {
       if (signal.aborted) throw signal.reason;
       const failure = requestFailure(error);
-      if (failure.kind !== 'transient' || attempt >= policy.maxRetries) throw new ModelCallError(context.kind, context.model, failure, attempt + 1);
+      const waitTooLong = policy.giveUpOnLongRetryAfter === true && failure.retryAfterMs !== null && failure.retryAfterMs > policy.maxDelayMs;
+      if (failure.kind !== 'transient' || attempt >= policy.maxRetries || waitTooLong) throw new ModelCallError(context.kind, context.model, failure, attempt + 1);
       const delayMs = backoffDelayMs(attempt + 1, {
         baseDelayMs: policy.baseDelayMs,
         maxDelayMs: policy.maxDelayMs,

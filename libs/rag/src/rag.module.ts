@@ -9,5 +9,5 @@ import { QueryService } from './query.service';
 import { TokenBudget } from './token-budget';
 
 /** Grounded answers: retrieval + answer generation + answer cache + query log. */
-@Module({ imports: [RetrievalModule, EmbeddingsModule, LlmModule], providers: [QueryService, AnswerCache, QueryRecorder, TokenBudget, ContextExpander], exports: [QueryService, QueryRecorder] })
+@Module({ imports: [RetrievalModule, EmbeddingsModule.forQuestions(), LlmModule], providers: [QueryService, AnswerCache, QueryRecorder, TokenBudget, ContextExpander], exports: [QueryService, QueryRecorder] })
 export class RagModule {}

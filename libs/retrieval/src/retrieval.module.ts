@@ -3,5 +3,5 @@ import { EmbeddingsModule } from '@app/embeddings';
 import { RerankedSearch } from './reranked-search';
 import { SearchService } from './search.service';
 
-@Module({ imports: [EmbeddingsModule], providers: [SearchService, RerankedSearch], exports: [SearchService, RerankedSearch] })
+@Module({ imports: [EmbeddingsModule.forQuestions()], providers: [SearchService, RerankedSearch], exports: [SearchService, RerankedSearch] })
 export class RetrievalModule {}

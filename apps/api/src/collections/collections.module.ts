@@ -5,5 +5,5 @@ import { AuditModule } from '../audit/audit.module';
 import { CollectionsController } from './collections.controller';
 import { CollectionsService } from './collections.service';
 
-@Module({ imports: [EmbeddingsModule, AuditModule, QueueModule.forProducer()], controllers: [CollectionsController], providers: [CollectionsService] })
+@Module({ imports: [EmbeddingsModule.forQuestions(), AuditModule, QueueModule.forProducer()], controllers: [CollectionsController], providers: [CollectionsService] })
 export class CollectionsModule {}

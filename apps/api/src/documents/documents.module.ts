@@ -6,5 +6,5 @@ import { AuditModule } from '../audit/audit.module';
 import { DocumentsController } from './documents.controller';
 import { DocumentsService } from './documents.service';
 
-@Module({ imports: [QueueModule.forProducer(), EmbeddingsModule, AuditModule], controllers: [DocumentsController], providers: [DocumentsService, BlobLifecycle] })
+@Module({ imports: [QueueModule.forProducer(), EmbeddingsModule.forQuestions(), AuditModule], controllers: [DocumentsController], providers: [DocumentsService, BlobLifecycle] })
 export class DocumentsModule {}

@@ -7,7 +7,7 @@ import { DocumentIngestionService } from './document-ingestion.service';
 import { IngestionProcessor } from './ingestion.processor';
 
 @Module({
-  imports: [QueueModule.forConsumer(), EmbeddingsModule, ReconcilerModule],
+  imports: [QueueModule.forConsumer(), EmbeddingsModule.forDocuments(), ReconcilerModule],
   providers: [DocumentIngestionService, IngestionProcessor, BlobCheckouts, BlobLifecycle],
 })
 export class IngestionModule {}
