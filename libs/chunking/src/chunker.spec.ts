@@ -129,6 +129,20 @@ describe('Chunker', () => {
     for (const chunk of withOverlap) assert.ok(chunk.text.length <= 5_000, String(chunk.text.length));
   });
 
+  it('chunks text full of lone surrogates (a PDF font can map glyphs to them) as it chunks any text, none of it lost', () => {
+    const timed = (text: string) => {
+      const started = performance.now();
+      const chunks = chunkAll([{ pageNumber: 1, text }], { chunkTokens: 500, overlapTokens: 0 });
+      return { ms: performance.now() - started, chunks };
+    };
+    timed('warm up the tokenizer. '.repeat(100));
+    const ordinary = timed('ab'.repeat(2_000));
+    const surrogates = timed('\uD800b'.repeat(2_000));
+    // Compared with ordinary text of the same length: these 4,000 characters took 29 s (a few ms now).
+    assert.ok(surrogates.ms < 20 * ordinary.ms + 50, `${Math.round(surrogates.ms)} ms against ${Math.round(ordinary.ms)} ms`);
+    assert.equal(surrogates.chunks.map((chunk) => chunk.text).join(''), '\uFFFDb'.repeat(2_000));
+  });
+
   it('treats special-token lookalikes as text', () => {
     const [chunk] = chunkAll([{ pageNumber: 1, text: 'Ends with <|endoftext|> here.' }]);
     assert.equal(chunk.text, 'Ends with <|endoftext|> here.');

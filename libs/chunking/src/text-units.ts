@@ -64,7 +64,10 @@ export interface UnitLimits {
  */
 export function* pageUnits(pageNumber: number, text: string, limits: UnitLimits, opening: Separator = '\n\n'): Generator<TextUnit> {
   let first: Separator | null = opening;
-  for (const paragraph of text.replace(/\r\n?/g, '\n').split(PARAGRAPH_BREAK)) {
+  // Well-formed, as splitByTokens needs: a lone surrogate decodes to U+FFFD, so no cut around one ever matched the
+  // text, and each backed off a token at a time, decoding again: 8,000 characters of them took 55 s and, on the
+  // worker's event loop, killed it (out of heap).
+  for (const paragraph of text.toWellFormed().replace(/\r\n?/g, '\n').split(PARAGRAPH_BREAK)) {
     for (const sentence of joinedBy(first ?? '\n\n', splitSentences(paragraph))) {
       first = null;
       for (const piece of joinedBy(sentence.separator, fitToTokens(sentence.text, limits))) {

@@ -22,6 +22,10 @@ test('no NFKC: superscripts, fractions and full-width forms are left as they are
   assert.equal(normaliseCharacters('m² ½ ＡＢＣ x₁'), 'm² ½ ＡＢＣ x₁');
 });
 
+test('a lone surrogate becomes U+FFFD; a surrogate pair (an emoji) stays', () => {
+  assert.equal(normaliseCharacters('a\uD800b\uDC00c😀'), 'a\uFFFDb\uFFFDc😀');
+});
+
 test('normaliseCharacters takes linear time on adversarial text', () => {
   assertLinearTime(normaliseCharacters);
   assertLinearTime(normaliseCharacters, [

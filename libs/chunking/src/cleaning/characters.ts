@@ -12,9 +12,11 @@
  *   how Indic and Persian words and emoji are written.
  * - Non-breaking and other Unicode spaces are left to the whitespace normalisation that follows (`\s` covers
  *   them), which makes every run of them one ordinary space.
+ * - A lone surrogate (half of a UTF-16 pair, which a PDF's font can map a glyph to: /uniD800) becomes U+FFFD, as
+ *   PostgreSQL would store it anyway.
  */
 export function normaliseCharacters(text: string): string {
-  return text.replace(TYPESETTING_CHARACTER, (match) => LIGATURES[match] ?? '');
+  return text.toWellFormed().replace(TYPESETTING_CHARACTER, (match) => LIGATURES[match] ?? '');
 }
 
 const LIGATURES: Readonly<Record<string, string>> = {
