@@ -1,4 +1,5 @@
 import { ChildProcess, fork } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { deserializeError, ExtractionMessage, ExtractionProcessData, ExtractionRequest, OpenMessage } from './extraction-process.messages';
 import { DocumentFormat, extractionTooComplexError } from './pdf-errors';
@@ -11,7 +12,10 @@ export interface ExtractionProcessLimits {
    * for both: opening is one more bounded piece of parsing, and an operator has one number to tune.
    */
   pageTimeoutMs: number;
-  /** V8 heap of the process; a page (or opening) needing more kills it and fails the same way. */
+  /**
+   * V8 heap of the process; a page (or opening) needing more kills it and fails the same way, as one whose
+   * process's resident memory passes residentLimitMb of it.
+   */
   heapLimitMb: number;
   /**
    * Whose file this is (the tenant): a process that parsed one owner's PDF is reused only for the same owner's
@@ -28,6 +32,27 @@ interface PendingRead {
 }
 
 const ENTRY = join(__dirname, 'extraction-process.main.js');
+
+/**
+ * Resident memory an extraction process may reach: its heap, four times as much for what lives outside the heap,
+ * and Node's own. The heap cap does not count Buffers and typed arrays, and a Flate stream's inflated bytes are
+ * those: a page whose content stream was 1 MB of deflated spaces took a process with a 96 MB heap to 2.1 GB (3 MB
+ * to 6.3 GB) before any limit stopped it. Real PDFs peak at about 190 MB (a 3,520-page book, 96 MB heap).
+ */
+export const residentLimitMb = (heapLimitMb: number) => 4 * heapLimitMb + 256;
+
+/** How often a process's resident memory is read: a Flate bomb inflates a few hundred MB a second. */
+const MEMORY_CHECK_MS = 100;
+
+/** A process's resident memory in MB (Linux's /proc), or null where it cannot be read. */
+function residentMb(pid: number | undefined): number | null {
+  try {
+    const kb = /VmRSS:\s+(\d+) kB/.exec(readFileSync(`/proc/${pid}/status`, 'utf8'))?.[1];
+    return kb === undefined ? null : Number(kb) / 1024;
+  } catch {
+    return null;
+  }
+}
 
 /** How long an idle PDF process waits for a document before it exits and gives its memory back. */
 export const WARM_PROCESS_IDLE_MS = 10_000;
@@ -140,7 +165,10 @@ export class ExtractionProcess {
   private readonly pending: PendingRead[] = [];
   private failure: Error | undefined;
   private timer: NodeJS.Timeout | undefined;
-  private killedForTime: Error | undefined;
+  /** Reads the process's resident memory while this document has it (see residentLimitMb). */
+  private readonly memoryWatch: NodeJS.Timeout;
+  /** Why the process was killed for passing a limit (time or memory), as the reads it leaves see it. */
+  private killedForLimit: Error | undefined;
   private readonly exit: Promise<void>;
   private exited = false;
   private opened = false;
@@ -165,6 +193,7 @@ export class ExtractionProcess {
       exit: (code, signal) => {
         this.exited = true;
         clearTimeout(this.timer);
+        clearInterval(this.memoryWatch);
         if (!this.opened || this.pending.length > 0) this.fail(this.exitError(code, signal));
         this.onReleased(false);
         exited();
@@ -173,6 +202,7 @@ export class ExtractionProcess {
     child.on('message', this.listeners.message);
     child.on('error', this.listeners.error);
     child.once('exit', this.listeners.exit);
+    this.memoryWatch = setInterval(() => this.checkMemory(), MEMORY_CHECK_MS).unref();
   }
 
   get pid(): number | undefined {
@@ -242,6 +272,7 @@ export class ExtractionProcess {
       this.armTimer();
       if (!(await released)) return;
       clearTimeout(this.timer);
+      clearInterval(this.memoryWatch);
       this.child.off('message', this.listeners.message);
       this.child.off('error', this.listeners.error);
       this.child.off('exit', this.listeners.exit);
@@ -300,7 +331,7 @@ export class ExtractionProcess {
   /** Why the process ended, as the reads it leaves unanswered see it. */
   private exitError(code: number | null, signal: NodeJS.Signals | null): Error {
     if (this.failure) return this.failure;
-    if (this.killedForTime) return this.killedForTime;
+    if (this.killedForLimit) return this.killedForLimit;
     // V8 aborts the process when the heap limit is reached.
     if (signal === 'SIGABRT' || code === 134) return this.tooComplex(`needed more than ${this.limits.heapLimitMb} MB of memory`);
     return new Error(`extraction process exited (code ${code}, signal ${signal}) before answering`);
@@ -316,9 +347,16 @@ export class ExtractionProcess {
   private armTimer(): void {
     clearTimeout(this.timer);
     this.timer = setTimeout(() => {
-      this.killedForTime = this.tooComplex(`took longer than ${this.limits.pageTimeoutMs / 1000} s`);
-      void this.terminate(this.killedForTime);
+      this.killedForLimit = this.tooComplex(`took longer than ${this.limits.pageTimeoutMs / 1000} s`);
+      void this.terminate(this.killedForLimit);
     }, this.limits.pageTimeoutMs);
+  }
+
+  private checkMemory(): void {
+    const limitMb = residentLimitMb(this.limits.heapLimitMb);
+    if (this.exited || this.killedForLimit || (residentMb(this.child.pid) ?? 0) <= limitMb) return;
+    this.killedForLimit = this.tooComplex(`needed more than ${limitMb} MB of memory`);
+    void this.terminate(this.killedForLimit);
   }
 
   private fail(error: Error): void {

@@ -7,7 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { splitTextIntoSections } from '@app/chunking';
-import { writeTextPdf } from '../../../test/support/pdf-fixtures';
+import { writeFlateBombPdf, writeTextPdf } from '../../../test/support/pdf-fixtures';
+import { residentLimitMb } from './extraction-process';
 import { ExtractionOptions, PageExtractor } from './page-extractor';
 
 let dir: string;
@@ -82,6 +83,32 @@ describe('text in an extraction process', () => {
     } finally {
       await writer.close();
     }
+  });
+});
+
+describe('memory outside the heap is bounded too', () => {
+  test("a page whose content stream inflates past the process's resident limit (a Flate bomb) fails with pdf_too_complex", async () => {
+    const limits = { ...LIMITS, processes: 1 };
+    // 448 MB for a 48 MB heap: 640 MB of spaces (0.6 MB on disk) took the process past it, the heap cap not counting the inflated Buffer.
+    const bomb = await writeFlateBombPdf(join(dir, 'bomb.pdf'), residentLimitMb(limits.heapLimitMb) + 192);
+    const small = await writeFlateBombPdf(join(dir, 'spaces.pdf'), 16);
+    const extractor = await PageExtractor.open({ path: small, format: 'pdf' }, limits, 16);
+    try {
+      assert.deepEqual((await allPages(extractor)).map((page) => page.text), ['hello\nworld']);
+    } finally {
+      await extractor.close();
+    }
+    await assert.rejects(
+      (async () => {
+        const bombed = await PageExtractor.open({ path: bomb, format: 'pdf' }, limits, 16);
+        try {
+          await allPages(bombed);
+        } finally {
+          await bombed.close();
+        }
+      })(),
+      (error: Error & { code?: string }) => error.code === 'pdf_too_complex' && /needed more than 448 MB of memory/.test(error.message),
+    );
   });
 });
 
