@@ -378,8 +378,8 @@ describe('hostile tenants: attacks by ordinary keys against the api and worker p
   });
 
   underAttack('question hang: a run of punctuation retrieved for a question is answered (JSON and SSE) in bounded time', async ({ system, member, reader, note }) => {
-    // 200 kB of '.': at chunk_tokens 4000 a chunk holds about 128,000 of them (32 to a token), and splitting
-    // one chunk into sentences took over a minute. A few words first, so keyword search finds it as well.
+    // 200 kB of '.': at chunk_tokens 4000 a chunk held about 128,000 of them (32 to a token; 40,000 since a chunk
+    // holds 10 characters a token at most), and splitting one chunk into sentences took over a minute. A few words first, so keyword search finds it as well.
     const text = `Punctuation drill notes.\n${'.'.repeat(200_000)}\n`;
     const upload = await uploadFile(system.baseUrl, { name: 'drill.txt', content: text }, { collection: 'drill', chunk_tokens: '4000' }, { apiKey: member });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));

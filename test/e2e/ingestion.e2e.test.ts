@@ -128,6 +128,13 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
     assert.equal(badMetadata.status, 400);
     assert.equal(badMetadata.body.error.code, 'invalid_metadata');
 
+    // An overlap past half a chunk multiplies the chunks: 2001 and 2000 made 9,501 chunks of a 69 KB file.
+    for (const [chunk_tokens, chunk_overlap] of [['2001', '2000'], ['100', '51']]) {
+      const overlapping = await uploadFile(suite.system.baseUrl, { name: 'a.txt', content: 'hello' }, { chunk_tokens, chunk_overlap });
+      assert.deepEqual([overlapping.status, overlapping.body.error.code], [400, 'validation_failed'], `${chunk_tokens}/${chunk_overlap}`);
+      assert.match(overlapping.body.error.message, /at most half of chunk_tokens/);
+    }
+
     const badCollection = await uploadFile(suite.system.baseUrl, { name: 'a.txt', content: 'hello' }, { collection: '../etc' });
     assert.equal(badCollection.status, 400);
     assert.equal(badCollection.body.error.code, 'validation_failed');

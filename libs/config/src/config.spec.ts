@@ -69,6 +69,7 @@ test('a bad value stops boot with a message naming the variable', () => {
     [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', MAX_UPLOAD_BYTES: String(6 * 1024 ** 3) }, /MAX_UPLOAD_BYTES must be between 1 and 5368709120/],
     [{ MAX_FILES_PER_UPLOAD: '0' }, /MAX_FILES_PER_UPLOAD must be between 1 and 1000/],
     [{ MAX_FILES_PER_UPLOAD: 'many' }, /MAX_FILES_PER_UPLOAD/],
+    [{ CHUNK_TOKENS: '100', CHUNK_OVERLAP_TOKENS: '51' }, /CHUNK_OVERLAP_TOKENS must be at most half of CHUNK_TOKENS \(50\)/],
   ];
   for (const [env, message] of cases) {
     assert.throws(() => loadConfig(env), (error: unknown) => error instanceof ConfigError && message.test(error.message));

@@ -498,7 +498,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
 
   const chunkTokens = integer(env, 'CHUNK_TOKENS', 500, 50, 4000);
   const overlapTokens = integer(env, 'CHUNK_OVERLAP_TOKENS', 80, 0, 2000);
-  if (overlapTokens >= chunkTokens) throw new ConfigError('CHUNK_OVERLAP_TOKENS', `must be smaller than CHUNK_TOKENS (${chunkTokens})`);
+  if (overlapTokens > chunkTokens / 2) throw new ConfigError('CHUNK_OVERLAP_TOKENS', `must be at most half of CHUNK_TOKENS (${Math.floor(chunkTokens / 2)})`);
 
   const blobStore = oneOf<BlobStoreName>(env, 'BLOB_STORE', ['postgres', 's3', 'local'], 'postgres');
   const maxUploadBytes = integer(env, 'MAX_UPLOAD_BYTES', 104_857_600, 1, blobStore === 's3' ? S3_MAX_COPY_BYTES : Number.MAX_SAFE_INTEGER);

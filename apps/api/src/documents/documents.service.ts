@@ -81,6 +81,20 @@ function decodeCursor(cursor: string): DocumentPosition {
   return { createdAtMicros: BigInt(micros), id };
 }
 
+/**
+ * A document's chunking: the form's, else `defaults` (the deployment's, or the current version's). The overlap is
+ * at most half a chunk: every chunk repeats its overlap, so chunks, storage and embedding grow as chunk / (chunk −
+ * overlap), and chunk_tokens 2001 with chunk_overlap 2000 made 9,501 chunks (26.7 MB of text, 15 million tokens
+ * to embed) of a 69 KB file, past any byte quota.
+ */
+function chunkingOf(dto: { chunk_tokens?: number; chunk_overlap?: number }, defaults: { chunkTokens: number; chunkOverlap: number }) {
+  const chunkTokens = dto.chunk_tokens ?? defaults.chunkTokens;
+  const maxOverlap = Math.floor(chunkTokens / 2);
+  const chunkOverlap = dto.chunk_overlap ?? Math.min(defaults.chunkOverlap, maxOverlap);
+  if (chunkOverlap > maxOverlap) throw new ValidationError(`chunk_overlap must be at most half of chunk_tokens (${maxOverlap}).`);
+  return { chunkTokens, chunkOverlap };
+}
+
 function parseMetadata(raw: string | undefined): Record<string, unknown> {
   if (raw === undefined) return {};
   let value: unknown;
@@ -175,9 +189,7 @@ export class DocumentsService {
     if (errors.length) throw toValidationError(errors);
     if (fileCount > 1 && dto.title !== undefined) throw new ValidationError('title names one document: leave it out when sending several files (each takes its file name).');
     const metadata = parseMetadata(dto.metadata);
-    const chunkTokens = dto.chunk_tokens ?? this.config.chunking.chunkTokens;
-    const chunkOverlap = dto.chunk_overlap ?? Math.min(this.config.chunking.overlapTokens, chunkTokens - 1);
-    if (chunkOverlap >= chunkTokens) throw new ValidationError('chunk_overlap must be smaller than chunk_tokens.');
+    const { chunkTokens, chunkOverlap } = chunkingOf(dto, { chunkTokens: this.config.chunking.chunkTokens, chunkOverlap: this.config.chunking.overlapTokens });
     const tenant = requestTenant(principal, dto.tenant);
     const collection = await this.collections.getOrCreate(tenant, dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
     return { tenant, collectionId: collection.id, title: dto.title, metadata, chunkTokens, chunkOverlap };
@@ -247,9 +259,7 @@ export class DocumentsService {
       const dto = plainToInstance(ReplaceDocumentDto, fields);
       const errors = await validate(dto, { forbidUnknownValues: false });
       if (errors.length) throw toValidationError(errors);
-      const chunkTokens = dto.chunk_tokens ?? current.chunkTokens;
-      const chunkOverlap = dto.chunk_overlap ?? Math.min(current.chunkOverlap, chunkTokens - 1);
-      if (chunkOverlap >= chunkTokens) throw new ValidationError('chunk_overlap must be smaller than chunk_tokens.');
+      const { chunkTokens, chunkOverlap } = chunkingOf(dto, current);
       const quotas = this.config.quotas;
       const size = file.accepted.file.blob.size;
       const pendingId = randomUUID();
