@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, test } from 'node:test';
@@ -118,6 +118,15 @@ test('a page that cannot be parsed is pdf_invalid; pages elsewhere in the docume
   } finally {
     await pdf.close();
   }
+});
+
+test('a page tree that declares a negative number of pages is pdf_invalid', async () => {
+  const path = await writeTextPdf(join(dir, 'count.pdf'), [phrase(1)]);
+  const bytes = await readFile(path, 'latin1');
+  // The same length, so the cross-reference offsets still hold.
+  assert.ok(bytes.includes('/Count 1 >>'));
+  await writeFile(path, bytes.replace('/Count 1 >>', '/Count -5>>'), 'latin1');
+  await rejectsWithCode(openPdf(path), 'pdf_invalid');
 });
 
 test('maxPages is enforced when opening', async () => {

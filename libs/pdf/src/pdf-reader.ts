@@ -1,5 +1,5 @@
 import { FileHandle, open } from 'node:fs/promises';
-import { pdfTooManyPagesError } from './pdf-errors';
+import { pdfInvalidError, pdfTooManyPagesError } from './pdf-errors';
 import { PdfSession } from './pdf-session';
 
 export interface PdfReader {
@@ -39,6 +39,8 @@ export async function openPdf(filePath: string, options: OpenPdfOptions = {}): P
     const { size } = await file.stat();
     const { maxPages, maxPageCharacters } = options;
     session = await PdfSession.open(file, size, maxPageCharacters);
+    // pdfjs takes the page tree's /Count as it is: -5 made a document of -5 pages (its page_count stored so).
+    if (!Number.isSafeInteger(session.pageCount) || session.pageCount < 0) throw pdfInvalidError(`the page tree declares ${session.pageCount} pages`);
     if (maxPages !== undefined && session.pageCount > maxPages) throw pdfTooManyPagesError(session.pageCount, maxPages);
     return new SessionPdfReader(file, size, session, maxPageCharacters);
   } catch (error) {
