@@ -215,6 +215,9 @@ export class DocumentsRepository {
    * never deadlocks with it.
    */
   async delete(scope: TenantScope, id: string): Promise<DeletedDocument | null> {
+    // Asked first, on its own: ingestion stops its writes when it sees this (exists), and only then is the row
+    // free to lock (migrations/0032_document_deleting.sql).
+    await tenantQuery(this.pool, scope, 'UPDATE documents SET deleting_at = now() WHERE (id = $1 OR replaces = $1) AND deleting_at IS NULL', [id]);
     return withTenant(this.pool, scope, async (client) => {
       const locked = await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [id]);
       if (locked.rowCount === 0) return null;
@@ -279,9 +282,9 @@ export class DocumentsRepository {
     return rows.map((row) => ({ bucketStart: row.bucket_start, documents: row.documents, pages: Number(row.pages) }));
   }
 
-  /** True while the document's row exists: ingestion polls it to stop promptly once the document is deleted. */
+  /** True while the document's row exists and no deletion was asked: ingestion polls it to stop promptly once one is. */
   async exists(scope: TenantScope, id: string): Promise<boolean> {
-    const { rowCount } = await tenantQuery(this.pool, scope, 'SELECT 1 FROM documents WHERE id = $1', [id]);
+    const { rowCount } = await tenantQuery(this.pool, scope, 'SELECT 1 FROM documents WHERE id = $1 AND deleting_at IS NULL', [id]);
     return rowCount === 1;
   }
 
