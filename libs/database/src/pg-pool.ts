@@ -42,6 +42,10 @@ export function createPool(databaseUrl: string, { max = 10, owner = false, conne
   });
   // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
+  // Nor one that loses it while checked out (a restart, a failover, pg_terminate_backend): its client emits 'error',
+  // which the pool does not listen to then, and with no listener that event killed the api and every worker. The
+  // statement in flight fails anyway (57P01, 503 database_unavailable), and the pool never hands the client out again.
+  pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
 }
 
