@@ -27,3 +27,11 @@ const UNAVAILABLE_CODES = new Set([
   '57P01', // admin_shutdown
   '57P03', // cannot_connect_now (starting up or recovering)
 ]);
+
+/**
+ * Whether PostgreSQL cancelled the statement (SQLSTATE 57014, query_canceled): a statement_timeout ran out, as a
+ * search's does (ChunksRepository.read's statementTimeoutMs), or someone cancelled its backend.
+ */
+export function isStatementCancelled(error: unknown): boolean {
+  return error instanceof Error && (error as { code?: unknown }).code === '57014';
+}

@@ -9,6 +9,7 @@ import {
   CollectionScope,
   CollectionsRepository,
   FeedbackRule,
+  isStatementCancelled,
   MetadataFilterNode,
   RankedChunk,
 } from '@app/database';
@@ -67,9 +68,6 @@ interface FusionSettings {
   feedbackWeight: number;
   feedbackMaxWords: number;
 }
-
-/** PostgreSQL's SQLSTATE for a statement cancelled, here by the search's statement_timeout. */
-const QUERY_CANCELED = '57014';
 
 /** A statement of a search ran past SEARCH_TIMEOUT_MS (a huge collection searched with a filter that matches little of it). */
 export class SearchTimeoutError extends AppError {
@@ -131,7 +129,7 @@ export class SearchService {
     try {
       return await this.slots.run(plan.request.tenant, () => this.runLists(plan));
     } catch (error) {
-      if ((error as { code?: unknown }).code === QUERY_CANCELED) throw new SearchTimeoutError(this.statementTimeoutMs);
+      if (isStatementCancelled(error)) throw new SearchTimeoutError(this.statementTimeoutMs);
       throw error;
     }
   }
