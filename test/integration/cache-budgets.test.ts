@@ -27,13 +27,13 @@ describe("caches in Redis stay within each tenant's byte budget per TTL (real Re
 
   test('admits bytes until the budget, per tenant and per window, also when asked concurrently; the count expires after two windows', async () => {
     let now = 1_000_000_000;
-    const budget = new TenantByteBudget(redis, `${prefix}:budget-test`, 500, 60, () => now);
+    const budget = new TenantByteBudget(redis, prefix, 'budget-test', 500, 60, () => now);
     const admitted = await Promise.all(Array.from({ length: 80 }, () => budget.admit('acme', 10)));
     assert.equal(admitted.filter(Boolean).length, 50);
     assert.equal(await budget.admit('acme', 1), false);
     assert.equal(await budget.admit('beta', 500), true, "another tenant's budget is its own");
     assert.equal(await budget.admit('beta', 501), false, 'more than a whole budget is never admitted');
-    const [key] = await redis.keys(`${prefix}:budget-test:acme:*`);
+    const [key] = await redis.keys(`${prefix}:cache-budget:budget-test:acme:*`);
     const ttl = await redis.ttl(key);
     assert.ok(ttl > 60 && ttl <= 120, String(ttl));
     now += 60_000;

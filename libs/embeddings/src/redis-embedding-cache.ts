@@ -1,5 +1,4 @@
 import Redis from 'ioredis';
-import { cacheWritesOverBudget } from '@app/observability';
 import { TenantByteBudget } from '@app/redis';
 import { decodeVector, EmbeddingCacheLayer, encodeVector } from './embedding-cache';
 
@@ -19,7 +18,7 @@ export class RedisEmbeddingCache implements EmbeddingCacheLayer {
     private readonly ttlSeconds: number,
     bytesPerTenant: number,
   ) {
-    this.budget = new TenantByteBudget(redis, `${keyPrefix}:cache-budget:embeddings`, bytesPerTenant, ttlSeconds);
+    this.budget = new TenantByteBudget(redis, keyPrefix, 'embedding', bytesPerTenant, ttlSeconds);
   }
 
   async getMany(keys: readonly string[]): Promise<(Float32Array | undefined)[]> {
@@ -32,10 +31,7 @@ export class RedisEmbeddingCache implements EmbeddingCacheLayer {
   async setMany(entries: ReadonlyArray<readonly [string, Float32Array]>, tenant: string): Promise<void> {
     if (entries.length === 0) return;
     const encoded = entries.map(([key, vector]) => [this.redisKey(key), encodeVector(vector)] as const);
-    if (!(await this.budget.admit(tenant, encoded.reduce((bytes, [key, value]) => bytes + key.length + value.length, 0)))) {
-      cacheWritesOverBudget.inc({ cache: 'embedding' }, entries.length);
-      return;
-    }
+    if (!(await this.budget.admit(tenant, encoded.reduce((bytes, [key, value]) => bytes + key.length + value.length, 0), entries.length))) return;
     const pipeline = this.redis.pipeline();
     for (const [key, value] of encoded) pipeline.set(key, value, 'EX', this.ttlSeconds);
     const results = await pipeline.exec();

@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { cacheRequests, cacheWritesOverBudget, LOGGER } from '@app/observability';
+import { cacheRequests, LOGGER } from '@app/observability';
 import { REDIS, TenantByteBudget } from '@app/redis';
 import { answerCacheKeys, AnswerCacheScope, cosineOfUnitVectors, meaningGuard, normalizeQuery } from './answer-cache-keys';
 import type { MultiQueryReport } from './query.types';
@@ -66,7 +66,7 @@ export class AnswerCache {
   ) {
     this.ttlSeconds = config.answers.cacheTtlSeconds;
     this.prefix = config.redisPrefix;
-    this.budget = new TenantByteBudget(redis, `${this.prefix}:cache-budget:answers`, config.answers.cacheMbPerTenant * 1024 * 1024, Math.max(1, this.ttlSeconds));
+    this.budget = new TenantByteBudget(redis, this.prefix, 'answer', config.answers.cacheMbPerTenant * 1024 * 1024, Math.max(1, this.ttlSeconds));
   }
 
   get enabled(): boolean {
@@ -112,10 +112,7 @@ export class AnswerCache {
       const vector = await embedding();
       const value = Buffer.from(JSON.stringify(answer));
       const entry = encodeEntry({ key: exactKey, guard: meaningGuard(normalized), vector });
-      if (!(await this.budget.admit(tenant, exactKey.length + value.length + entry.length))) {
-        cacheWritesOverBudget.inc({ cache: 'answer' });
-        return;
-      }
+      if (!(await this.budget.admit(tenant, exactKey.length + value.length + entry.length))) return;
       await this.redis
         .multi()
         .set(exactKey, value, 'EX', this.ttlSeconds)

@@ -1,4 +1,5 @@
 import Redis from 'ioredis';
+import { cacheWritesOverBudget } from '@app/observability';
 
 /**
  * Adds `bytes` to the window's count unless that would pass the budget: one script, so concurrent writers of
@@ -20,23 +21,30 @@ return 1
  * are not cached until the next window. Redis runs with `noeviction` for BullMQ, so a cache is bounded only by
  * what is written into it within a TTL: before, one member key asking 600 distinct questions a minute added
  * about 60 MB a minute of cached answers (top_k 50), kept for a day, until Redis refused the queue's writes.
- * An entry lives one TTL, so what a tenant holds in the cache never exceeds twice its budget.
+ * An entry lives one TTL, so what a tenant holds in the cache never exceeds twice its budget. Entries refused are
+ * counted in groundwork_cache_writes_over_budget_total.
  */
 export class TenantByteBudget {
+  private readonly keyPrefix: string;
+
   constructor(
     private readonly redis: Redis,
-    /** The key of this cache's counts, under the deployment's prefix: `<prefix>:cache-budget:<cache>`. */
-    private readonly keyPrefix: string,
+    redisPrefix: string,
+    /** The cache (`answer`, `embedding`): the metric's label, and its counts' keys, `<prefix>:cache-budget:<cache>:…`. */
+    private readonly cache: string,
     private readonly bytesPerWindow: number,
     private readonly windowSeconds: number,
     private readonly now: () => number = Date.now,
-  ) {}
+  ) {
+    this.keyPrefix = `${redisPrefix}:cache-budget:${cache}`;
+  }
 
-  /** Whether the tenant may cache `bytes` more now; if so, they are counted. */
-  async admit(tenant: string, bytes: number): Promise<boolean> {
-    if (bytes > this.bytesPerWindow) return false;
+  /** Whether the tenant may cache `bytes` more now, in `entries` entries; if so, they are counted, if not, the entries are. */
+  async admit(tenant: string, bytes: number, entries = 1): Promise<boolean> {
     const window = Math.floor(this.now() / 1000 / this.windowSeconds);
     const key = `${this.keyPrefix}:${tenant}:${window}`;
-    return (await this.redis.eval(ADMIT_SCRIPT, 1, key, bytes, this.bytesPerWindow, 2 * this.windowSeconds)) === 1;
+    const admitted = bytes <= this.bytesPerWindow && (await this.redis.eval(ADMIT_SCRIPT, 1, key, bytes, this.bytesPerWindow, 2 * this.windowSeconds)) === 1;
+    if (!admitted) cacheWritesOverBudget.inc({ cache: this.cache }, entries);
+    return admitted;
   }
 }
