@@ -9,7 +9,7 @@ import { LlmStreamInterruptedError, LlmUnavailableError } from './chat-errors';
 import { CircuitBreaker, CircuitBreakerOptions, CircuitBreakers, DEFAULT_CIRCUIT_BREAKER } from './circuit-breaker';
 import { ModelMeter } from './model-meter';
 import { classifyModelFailure, ModelFailure, providerStatus } from './model-failure';
-import { ChatMessage, ModelUsage } from './model-usage';
+import { ChatMessage, ModelUsage, reportedTokenCount } from './model-usage';
 import { createOpenAIClient } from './openai-client';
 import { Watchdog } from './watchdog';
 
@@ -375,10 +375,9 @@ function hasFinishReason(chunk: ChatCompletionChunk): boolean {
   return (chunk.choices ?? []).some((choice) => choice.finish_reason !== null && choice.finish_reason !== undefined);
 }
 
-/** The usage a chunk reports, when its counts are counts: otherwise our tokenizer counts (a string or -5 reached the client and the budget). */
+/** The usage a chunk reports, when both its counts are counts (reportedTokenCount); otherwise our tokenizer counts. */
 function usageOf(chunk: ChatCompletionChunk): ModelUsage | null {
-  const isCount = (value: unknown): value is number => typeof value === 'number' && Number.isSafeInteger(value) && value >= 0;
-  const promptTokens: unknown = chunk.usage?.prompt_tokens;
-  const completionTokens: unknown = chunk.usage?.completion_tokens;
-  return isCount(promptTokens) && isCount(completionTokens) ? { promptTokens, completionTokens } : null;
+  const promptTokens = reportedTokenCount(chunk.usage?.prompt_tokens);
+  const completionTokens = reportedTokenCount(chunk.usage?.completion_tokens);
+  return promptTokens === null || completionTokens === null ? null : { promptTokens, completionTokens };
 }

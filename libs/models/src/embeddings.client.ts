@@ -2,6 +2,7 @@ import OpenAI from 'openai';
 import { countTokens } from '@app/chunking';
 import type { ChatModelPrice } from '@app/config';
 import { ModelMeter } from './model-meter';
+import { reportedTokenCount } from './model-usage';
 import { createOpenAIClient, ModelServer } from './openai-client';
 import { callWithRetries, RetryInfo, RetryPolicy } from './retry';
 
@@ -56,10 +57,8 @@ export class EmbeddingsClient {
       } finally {
         requestEnded();
       }
-      // Servers that report no usage (some local ones), or no number, are counted with our tokenizer: the
-      // metric refuses anything else ("5" threw), which would fail vectors that arrived well.
-      const reported = response?.usage?.prompt_tokens;
-      const inputTokens = typeof reported === 'number' && reported >= 0 ? reported : input.reduce((sum, text) => sum + countTokens(text), 0);
+      // Servers that report no usage (some local ones), or no count, are counted with our tokenizer.
+      const inputTokens = reportedTokenCount(response?.usage?.prompt_tokens) ?? input.reduce((sum, text) => sum + countTokens(text), 0);
       this.meter.recordUsage(model, { promptTokens: inputTokens, completionTokens: 0 });
       return response;
     };

@@ -7,6 +7,15 @@ export interface ModelUsage {
   completionTokens: number;
 }
 
+/**
+ * A token count a server reported, when it is one (a whole number, not negative); null for anything else, which
+ * our tokenizer then counts instead: a string reached a client ("abcnull"), a negative count zeroed a tenant's
+ * budget charge, and "5" made the metric throw.
+ */
+export function reportedTokenCount(value: unknown): number | null {
+  return typeof value === 'number' && Number.isSafeInteger(value) && value >= 0 ? value : null;
+}
+
 export interface ChatMessage {
   role: 'system' | 'user' | 'assistant';
   content: string;
