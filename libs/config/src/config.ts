@@ -171,7 +171,10 @@ export interface AppConfig {
      * (3,500 pages: 31.1 → 22.8 CPU-s at 96, peak RSS of the worker's processes 284 → 291 MB).
      */
     extractHeapMb: number;
-    /** How often the worker looks for documents left queued or processing without a job; 0 turns it off. */
+    /**
+     * How often the worker looks for documents and background deletions left unfinished without a job, and for
+     * stored files nothing needs; 0 turns it off.
+     */
     reconcileIntervalSeconds: number;
     /** Attempts of one document's ingestion job (BullMQ) before the document fails with the last error. */
     attempts: number;

@@ -160,6 +160,43 @@ export class DeletionJobsRepository {
     );
   }
 
+  /**
+   * Unfinished jobs (waiting, active) whose row has not changed since `unchangedSince`, for the reconciler that
+   * looks for those no BullMQ job will finish: a page of `limit` by id, after `afterId`. By id rather than by
+   * updated_at, whose microseconds a JavaScript Date cannot carry back as a page's bound.
+   */
+  async listUnfinishedSince(scope: TenantScope, unchangedSince: Date, limit: number, afterId?: string): Promise<DeletionJob[]> {
+    const { rows } = await tenantQuery<DeletionJobRow>(
+      this.pool,
+      scope,
+      `SELECT * FROM deletion_jobs
+       WHERE state IN ('waiting', 'active') AND updated_at < $1 AND ($3::text IS NULL OR id > $3)
+       ORDER BY id LIMIT $2`,
+      [unchangedSince, limit, afterId ?? null],
+    );
+    return rows.map(toDeletionJob);
+  }
+
+  /** Marks an unfinished job as just looked at, so the next reconciler pass does not pick it again at once. */
+  async touch(tenant: string, id: string): Promise<void> {
+    await tenantQuery(this.pool, tenant, `UPDATE deletion_jobs SET updated_at = now() WHERE id = $1 AND state IN ('waiting', 'active')`, [id]);
+  }
+
+  /**
+   * Fails a job that is still unfinished and unchanged since `unchangedSince` (the reconciler gives up on it).
+   * False when it finished, or an attempt started or progressed, since the reconciler read it.
+   */
+  async failUnchangedSince(tenant: string, id: string, unchangedSince: Date, code: string, message: string): Promise<boolean> {
+    const { rowCount } = await tenantQuery(
+      this.pool,
+      tenant,
+      `UPDATE deletion_jobs SET state = 'failed', error_code = $3, error_message = $4, finished_at = now(), updated_at = now()
+       WHERE id = $1 AND state IN ('waiting', 'active') AND updated_at < $2`,
+      [id, unchangedSince, code, message],
+    );
+    return rowCount === 1;
+  }
+
   /** The job gave up (its last attempt failed); a new DELETE of the collection starts it again. */
   async fail(tenant: string, id: string, code: string, message: string): Promise<void> {
     await tenantQuery(

@@ -27,4 +27,12 @@ export class DeletionProducer {
       throw new QueueUnavailableError((error as Error).message);
     }
   }
+
+  /**
+   * Removes the deletion's job unless a worker holds it, so that the reconciler can add a fresh one (all its
+   * attempts again) where a finished job under the same id would make adding a silent no-op.
+   */
+  async cancel(deletionJobId: string): Promise<void> {
+    await withQueueTimeout(this.queue.remove(deletionJobId), 'removing the job');
+  }
 }

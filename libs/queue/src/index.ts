@@ -3,5 +3,5 @@ export * from './ingestion.producer';
 export * from './ingestion-queue.monitor';
 export * from './queue.constants';
 export * from './queue.module';
-export * from './ingestion-job-states';
+export * from './job-states';
 export * from './tenant-priority';

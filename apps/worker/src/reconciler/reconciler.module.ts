@@ -1,12 +1,22 @@
 import { Module } from '@nestjs/common';
-import { IngestionJobStates, IngestionProducer, QueueModule } from '@app/queue';
+import { DeletionJobStates, DeletionProducer, IngestionJobStates, IngestionProducer, QueueModule } from '@app/queue';
 import { BlobLifecycle } from '@app/storage';
+import { StuckDeletionsReconciler } from './stuck-deletions.reconciler';
 import { StuckDocumentsReconciler } from './stuck-documents.reconciler';
 import { UnreferencedBlobsCollector } from './unreferenced-blobs.collector';
 
-/** The worker's reconcilers: documents left without a job, and stored files nothing needs any more. */
+/** The worker's reconcilers: documents and deletions left without a job, and stored files nothing needs any more. */
 @Module({
   imports: [QueueModule.forConsumer()],
-  providers: [IngestionJobStates, IngestionProducer, StuckDocumentsReconciler, BlobLifecycle, UnreferencedBlobsCollector],
+  providers: [
+    IngestionJobStates,
+    IngestionProducer,
+    StuckDocumentsReconciler,
+    DeletionJobStates,
+    DeletionProducer,
+    StuckDeletionsReconciler,
+    BlobLifecycle,
+    UnreferencedBlobsCollector,
+  ],
 })
 export class ReconcilerModule {}
