@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { after, before, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadConfig } from '@app/config';
@@ -162,6 +163,26 @@ describe('blob stores', () => {
     assert.deepEqual(rows, [{ part: 0, bytes: MiB }, { part: 1, bytes: MiB }, { part: 2, bytes: 1 }]);
     await staged.discard();
     assert.equal((await database.owner.query('SELECT 1 FROM blob_content_parts')).rowCount, 0);
+  });
+
+  test('postgres: an upload too slow to fill a part still renews its staged row, so a sweep meanwhile keeps it', async () => {
+    // Renewed every 100 ms here (every 10 s in service); the sweep takes rows unwritten for 1 s (a minute more
+    // than the idle timeout in service). Only its row's insert and a last part would be written otherwise.
+    const slow = new PostgresBlobStore(database.pool, 100);
+    const source = new Readable({ read() {} });
+    const staging = slow.stage(source, MiB);
+    const sent: Buffer[] = [];
+    for (let i = 0; i < 25; i++) {
+      sent.push(randomBytes(100));
+      source.push(sent[sent.length - 1]);
+      await sleep(100);
+      assert.deepEqual(await slow.sweepStaging(new Date(Date.now() - 1_000)), [], `swept while live, after ${(i + 1) * 100} ms`);
+    }
+    source.push(null);
+    const staged = await staging;
+    await staged.commit();
+    assert.ok((await readAll(slow, staged.sha256)).equals(Buffer.concat(sent)));
+    await slow.delete(staged.sha256);
   });
 
   test('s3: objects are blobs/<sha256>, and nothing but them is left once committed', async () => {

@@ -9,6 +9,7 @@ test('defaults work offline: local embedder and extractive answers', () => {
   assert.equal(config.llm.provider, 'extractive');
   assert.equal(config.maxUploadBytes, 104_857_600);
   assert.equal(config.maxFilesPerUpload, 100);
+  assert.equal(config.stagingSweepIntervalSeconds, 600);
   assert.equal(config.workerConcurrency, 2);
 });
 
@@ -69,6 +70,8 @@ test('a bad value stops boot with a message naming the variable', () => {
     [{ BLOB_STORE: 's3', S3_BUCKET: 'blobs', MAX_UPLOAD_BYTES: String(6 * 1024 ** 3) }, /MAX_UPLOAD_BYTES must be between 1 and 5368709120/],
     [{ MAX_FILES_PER_UPLOAD: '0' }, /MAX_FILES_PER_UPLOAD must be between 1 and 1000/],
     [{ MAX_FILES_PER_UPLOAD: 'many' }, /MAX_FILES_PER_UPLOAD/],
+    [{ STAGING_SWEEP_INTERVAL_SECONDS: '-1' }, /STAGING_SWEEP_INTERVAL_SECONDS must be a whole number/],
+    [{ STAGING_SWEEP_INTERVAL_SECONDS: '86401' }, /STAGING_SWEEP_INTERVAL_SECONDS must be between 0 and 86400/],
     [{ CHUNK_TOKENS: '100', CHUNK_OVERLAP_TOKENS: '51' }, /CHUNK_OVERLAP_TOKENS must be at most half of CHUNK_TOKENS \(50\)/],
   ];
   for (const [env, message] of cases) {

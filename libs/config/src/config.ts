@@ -62,9 +62,12 @@ export interface AppConfig {
   maxFilesPerUpload: number;
   /**
    * Longest an upload may go without sending a byte before it is answered 408 `upload_timeout` and its staging
-   * file removed; staging files older than this (plus a margin) are leftovers, swept at start.
+   * file removed; staging files unwritten for longer than this (plus a margin) are leftovers, swept at start and
+   * every `stagingSweepIntervalSeconds`.
    */
   uploadIdleTimeoutMs: number;
+  /** How often every api and worker process sweeps those leftovers from the blob store's staging; 0: only at start. */
+  stagingSweepIntervalSeconds: number;
   /**
    * Longest the api waits on a client that has stopped sending the request it began, or stopped taking a
    * response that waits for it, before closing its connection. Never applied while the api itself is working.
@@ -525,6 +528,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     maxUploadBytes,
     maxFilesPerUpload: integer(env, 'MAX_FILES_PER_UPLOAD', 100, 1, 1000),
     uploadIdleTimeoutMs: integer(env, 'UPLOAD_IDLE_TIMEOUT_MS', 30_000, 100, 3_600_000),
+    stagingSweepIntervalSeconds: integer(env, 'STAGING_SWEEP_INTERVAL_SECONDS', 600, 0, 86_400),
     clientIdleTimeoutMs: integer(env, 'CLIENT_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),

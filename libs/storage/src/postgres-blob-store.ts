@@ -14,6 +14,13 @@ const READ_PARTS_PER_QUERY = 2;
 const UNIQUE_VIOLATION = '23505';
 
 /**
+ * How often a staged row's written_at is renewed while its upload sends bytes too slowly to fill a part: the
+ * staging sweep takes a row unwritten for longer than the upload idle timeout plus a minute (StagingSweeper)
+ * for a crash's leftover, and a client sending 10 KB/s takes 100 s to fill a part.
+ */
+const WRITTEN_AT_REFRESH_MS = 10_000;
+
+/**
  * BlobStore in PostgreSQL (the tables of migrations/0014, which this class alone writes): each file is a row
  * of blob_contents and its bytes in parts of at most 1 MiB, written one part per statement as the upload
  * arrives and read back a few parts per query. So any machine that reaches the database reads every blob,
@@ -22,14 +29,18 @@ const UNIQUE_VIOLATION = '23505';
 export class PostgresBlobStore implements BlobStore {
   readonly backend = 'postgres';
 
-  constructor(private readonly pool: Pool) {}
+  /** @param writtenAtRefreshMs see WRITTEN_AT_REFRESH_MS; tests shorten it */
+  constructor(
+    private readonly pool: Pool,
+    private readonly writtenAtRefreshMs = WRITTEN_AT_REFRESH_MS,
+  ) {}
 
   async stage(source: Readable, maxBytes: number): Promise<StagedBlob> {
     const id = randomUUID();
     const meter = createBlobMeter(maxBytes);
     // The pipeline attaches to `source` before this function first awaits (a small upload may otherwise end,
     // or fail, with nobody listening); the staging row is inserted by the writer's construct step.
-    const writer = new PartWriter(this.pool, id);
+    const writer = new PartWriter(this.pool, id, this.writtenAtRefreshMs);
     try {
       await pipeline(source, meter.stream, writer);
     } catch (error) {
@@ -133,10 +144,13 @@ class PartWriter extends Writable {
   private pendingBytes = 0;
   private part = 0;
   private inFlight: Promise<unknown> = Promise.resolve();
+  /** When written_at was last set (Date.now()), by the row's insert, a part's or a refresh. */
+  private writtenAt = Date.now();
 
   constructor(
     private readonly pool: Pool,
     private readonly id: string,
+    private readonly writtenAtRefreshMs: number,
   ) {
     super({ highWaterMark: BLOB_PART_BYTES });
   }
@@ -156,8 +170,9 @@ class PartWriter extends Writable {
   override _write(chunk: Buffer, _encoding: BufferEncoding, callback: (error?: Error | null) => void): void {
     this.pending.push(chunk);
     this.pendingBytes += chunk.length;
-    if (this.pendingBytes < BLOB_PART_BYTES) return callback();
-    this.run(this.flush(false), callback);
+    if (this.pendingBytes >= BLOB_PART_BYTES) return this.run(this.flush(false), callback);
+    if (Date.now() - this.writtenAt >= this.writtenAtRefreshMs) return this.run(this.markWritten(), callback);
+    callback();
   }
 
   override _final(callback: (error?: Error | null) => void): void {
@@ -180,7 +195,13 @@ class PartWriter extends Writable {
     this.pendingBytes = pending.length;
   }
 
+  private async markWritten(): Promise<void> {
+    this.writtenAt = Date.now();
+    await this.pool.query('UPDATE blob_contents SET written_at = now() WHERE id = $1', [this.id]);
+  }
+
   private async insert(data: Buffer): Promise<void> {
+    this.writtenAt = Date.now();
     await this.pool.query(
       `WITH part AS (INSERT INTO blob_content_parts (content_id, part, data) VALUES ($1, $2, $3))
        UPDATE blob_contents SET written_at = now() WHERE id = $1`,

@@ -1,23 +1,32 @@
-import { Inject, Injectable, OnApplicationBootstrap } from '@nestjs/common';
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOGGER } from '@app/observability';
+import { PeriodicPass } from '@app/scheduling';
 import { Logger } from 'pino';
 import { BLOB_STORE, BlobStore } from './blob-store';
 
 /**
  * Beyond the idle timeout, the margin a staged blob may go unwritten and still be live: a finished upload
- * waits there for its database row before it is committed.
+ * waits there for its database row before it is committed, and a store may record a live upload's writes only
+ * every so often (PostgresBlobStore: at least every WRITTEN_AT_REFRESH_MS, well within this).
  */
 const STAGING_MARGIN_MS = 60_000;
 
 /**
- * Sweeps the staged blobs a crash left behind, when the api or the worker starts. Several processes share the
- * store (PostgreSQL, S3, or a DATA_DIR on one machine), so only staged blobs unwritten for longer than any live
- * upload can be are removed: a live upload writes at least every UPLOAD_IDLE_TIMEOUT_MS or is failed and
- * removed by its own process.
+ * Sweeps the staged blobs that uploads left behind when their process could not remove them (it crashed, or
+ * failed while removing): when the api or the worker starts, then every STAGING_SWEEP_INTERVAL_SECONDS, so an
+ * api up for weeks does not keep them until its next restart. Several processes share the store (PostgreSQL,
+ * S3, or a DATA_DIR on one machine) and sweep while uploads are live, so only staged blobs unwritten for longer
+ * than any live upload can be are removed: a live upload writes at least every UPLOAD_IDLE_TIMEOUT_MS or is
+ * failed and removed by its own process.
  */
 @Injectable()
-export class StagingSweeper implements OnApplicationBootstrap {
+export class StagingSweeper implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly timer = new PeriodicPass(
+    () => this.sweep(),
+    (error) => this.logger.warn({ err: error }, 'sweeping staged blobs failed; trying again next interval'),
+  );
+
   constructor(
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -25,7 +34,19 @@ export class StagingSweeper implements OnApplicationBootstrap {
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
+    await this.sweep();
+    this.timer.start(this.config.stagingSweepIntervalSeconds);
+  }
+
+  /** Runs before StorageModule closes the store (a module's own hook comes after its providers'). */
+  async onApplicationShutdown(): Promise<void> {
+    await this.timer.stop();
+  }
+
+  /** One sweep; returns the staged blobs removed. */
+  async sweep(): Promise<string[]> {
     const removed = await this.store.sweepStaging(new Date(Date.now() - this.config.uploadIdleTimeoutMs - STAGING_MARGIN_MS));
     if (removed.length) this.logger.warn({ files: removed.length }, 'removed staged blobs left by an interrupted upload');
+    return removed;
   }
 }

@@ -1,8 +1,8 @@
 import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
 import { isLiveJobState, RedisJobState } from '@app/queue';
+import { PeriodicPass } from '@app/scheduling';
 import { Logger } from 'pino';
-import { PeriodicPass } from './periodic-pass';
 
 /** Rows read per query while looking for stuck ones. */
 const PAGE_SIZE = 100;

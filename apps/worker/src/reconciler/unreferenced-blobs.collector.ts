@@ -1,9 +1,9 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOGGER } from '@app/observability';
+import { PeriodicPass } from '@app/scheduling';
 import { BlobLifecycle } from '@app/storage';
 import { Logger } from 'pino';
-import { PeriodicPass } from './periodic-pass';
 
 /**
  * Removes stored files that nothing needs any more, on the reconciler's interval: those whose deletion did not

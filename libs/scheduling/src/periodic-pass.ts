@@ -1,6 +1,7 @@
 /**
- * Runs a pass on a timer in every worker, one pass at a time: a pass still running (a slow PostgreSQL or
- * Redis) is not overlapped by the next. A failed pass is reported and tried again at the next interval.
+ * Runs a pass on a timer in the process (the worker's reconcilers, every process's staging sweep), one pass at a
+ * time: a pass still running (a slow PostgreSQL, Redis or blob store) is not overlapped by the next. A failed
+ * pass is reported and tried again at the next interval.
  */
 export class PeriodicPass {
   private timer: NodeJS.Timeout | undefined;
