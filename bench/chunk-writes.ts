@@ -24,9 +24,9 @@ import { parseArgs } from 'node:util';
 import { fakeEmbedding } from '../test/support/fake-openai';
 import { seededUnitVector } from '../test/support/seeded-vectors';
 import { Chunk, Chunker, PageCleaner } from '@app/chunking';
-import { ChunksRepository, CollectionsRepository, createPool } from '@app/database';
+import { ChunksRepository, CollectionsRepository, createPool, IngestionAttempt } from '@app/database';
 import { PageExtractor } from '@app/pdf';
-import { createTestDocument } from '../test/support/test-documents';
+import { createTestDocument, startTestAttempt } from '../test/support/test-documents';
 import { createTestEnv } from '../test/support/test-env';
 import { forEachConcurrently } from './beir-dataset';
 import { sampleCpu } from './process-cpu';
@@ -102,22 +102,22 @@ async function runVariant(variant: string, chunks: Chunk[], documents: number, b
     await repository.ensureVectorIndex(DIMENSION);
     const collection = await new CollectionsRepository(pool).getOrCreate('default', 'bench', 'bench', DIMENSION);
     for (const statement of statementsOf(variant)!) await owner.query(statement);
-    const ids: string[] = [];
+    const attempts: IngestionAttempt[] = [];
     for (let i = 0; i < documents; i++) {
       const id = randomUUID();
       await createTestDocument(pool, { id, tenant: 'default', collectionId: collection.id, title: 'bench', mediaType: 'application/pdf', chunkOverlap: 80, jobId: `bench-${id}` });
-      ids.push(id);
+      attempts.push(await startTestAttempt(pool, 'default', id));
     }
     const cpu = sampleCpu(process.pid, new URL(env.config.databaseUrl).pathname.slice(1), availableParallelism(), 100);
     const started = Date.now();
     function* batches() {
-      for (const [d, id] of ids.entries()) {
+      for (const [d, attempt] of attempts.entries()) {
         for (let at = 0; at < chunks.length; at += batchSize) {
-          yield { id, batch: chunks.slice(at, at + batchSize).map((chunk) => ({ ...chunk, embedding: vectorOf(chunk, d) })) };
+          yield { attempt, batch: chunks.slice(at, at + batchSize).map((chunk) => ({ ...chunk, embedding: vectorOf(chunk, d) })) };
         }
       }
     }
-    await forEachConcurrently(batches(), concurrency, ({ id, batch }) => repository.upsertMany('default', id, collection.id, batch));
+    await forEachConcurrently(batches(), concurrency, ({ attempt, batch }) => repository.upsertMany(attempt, collection.id, batch));
     const seconds = (Date.now() - started) / 1000;
     const figures = cpu.stop();
     return { variant, concurrency, chunks: chunks.length * documents, seconds, postgres_cpu_s: figures.postgres_cpu_s, postgres_ms_per_chunk: Number(((figures.postgres_cpu_s * 1000) / (chunks.length * documents)).toFixed(2)), load: loadavg()[0] };

@@ -12,7 +12,7 @@ import { parseArgs } from 'node:util';
 import { ChunksRepository, CollectionsRepository, createPool, NewChunk } from '@app/database';
 import { createTestEnv } from '../test/support/test-env';
 import { readCorpus, readQueries } from './beir-dataset';
-import { createTestDocument, markTestDocumentReady } from '../test/support/test-documents';
+import { createTestDocument, finishTestAttempt, startTestAttempt } from '../test/support/test-documents';
 import { percentiles } from './percentiles';
 
 const { values, positionals } = parseArgs({
@@ -87,8 +87,9 @@ async function main(): Promise<void> {
         ordinal, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding,
         text: Array.from({ length: SENTENCES_PER_CHUNK }, () => sentences[Math.floor(next() * sentences.length)]).join(' '),
       }));
-      await chunks.upsertMany('default', id, collection.id, batch);
-      await markTestDocumentReady(pool, 'default', id, 1, batch.length);
+      const attempt = await startTestAttempt(pool, 'default', id);
+      await chunks.upsertMany(attempt, collection.id, batch);
+      await finishTestAttempt(pool, attempt, 1, batch.length);
     }
     const ingestSeconds = (Date.now() - started) / 1000;
     // Fresh planner statistics, as autovacuum would have them on a collection this size.

@@ -15,7 +15,7 @@ import { parseArgs } from 'node:util';
 import { Chunker, normaliseCharacters, SectionSplitter } from '@app/chunking';
 import { ChunksRepository, CollectionsRepository, createPool } from '@app/database';
 import { LocalHashingEmbedder } from '@app/embeddings';
-import { createTestDocument, markTestDocumentReady } from '../test/support/test-documents';
+import { createTestDocument, finishTestAttempt, startTestAttempt } from '../test/support/test-documents';
 import { forEachConcurrently, readCorpus } from './beir-dataset';
 
 const { values, positionals } = parseArgs({
@@ -81,8 +81,9 @@ async function main(): Promise<void> {
         metadata: { beir_id: doc.id }, chunkTokens, chunkOverlap, jobId: `load-${id}`,
       });
       const rows = await chunksOf(content);
-      await chunks.upsertMany(TENANT, id, collection.id, rows);
-      await markTestDocumentReady(pool, TENANT, id, Math.max(1, ...rows.map((row) => row.pageEnd)), rows.length);
+      const attempt = await startTestAttempt(pool, TENANT, id);
+      await chunks.upsertMany(attempt, collection.id, rows);
+      await finishTestAttempt(pool, attempt, Math.max(1, ...rows.map((row) => row.pageEnd)), rows.length);
     });
     // Searched as a real server would search it: autovacuum analyses a table after a load like this, and plans
     // made with statistics can differ from those made without (migration 0023); a test server may run without it.

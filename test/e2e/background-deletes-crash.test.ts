@@ -4,7 +4,7 @@ import { describe, test } from 'node:test';
 import { ChunksRepository, CollectionsRepository, createPool, PagesRepository } from '@app/database';
 import { requestJson, waitForJob } from '../support/http';
 import { recentOutput } from '../support/processes';
-import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
+import { createTestDocument, finishTestAttempt, startTestAttempt } from '../support/test-documents';
 import { useSystemWithWorkerProcesses } from '../support/test-env';
 
 const DOCUMENTS = 300;
@@ -27,9 +27,10 @@ describe('a worker killed mid-deletion (separate worker processes)', () => {
         await createTestDocument(pool, {
           id, tenant: 'acme', collectionId: collection.id, title: `record ${i}`, byteSize: 10,
         });
-        await pages.saveWindow('acme', id, [{ pageNumber: 1, text: `record ${i}` }]);
-        await chunks.upsertMany('acme', id, collection.id, [0, 1].map((ordinal) => ({ ordinal, text: `record ${i} part ${ordinal}`, pageStart: 1, pageEnd: 1, tokenCount: 4, embedding })));
-        await markTestDocumentReady(pool, 'acme', id, 1, 2);
+        const attempt = await startTestAttempt(pool, 'acme', id);
+        await pages.saveWindow(attempt, [{ pageNumber: 1, text: `record ${i}` }]);
+        await chunks.upsertMany(attempt, collection.id, [0, 1].map((ordinal) => ({ ordinal, text: `record ${i} part ${ordinal}`, pageStart: 1, pageEnd: 1, tokenCount: 4, embedding })));
+        await finishTestAttempt(pool, attempt, 1, 2);
       }
     } finally {
       await pool.end();

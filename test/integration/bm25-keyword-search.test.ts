@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { before, describe, test } from 'node:test';
 import {
   anyTermQuery,
+  attemptOf,
   Bm25Parameters,
   ChunksRepository,
   Collection,
@@ -19,7 +20,7 @@ import {
 import { Pool } from 'pg';
 import { describeNode, planNodes } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
-import { claimTestBlob, createTestDocument, markTestDocumentReady } from '../support/test-documents';
+import { claimTestBlob, createTestDocument, finishTestAttempt, startTestAttempt } from '../support/test-documents';
 
 const EMBEDDING = new Float32Array(8).fill(0.25);
 const chunk = (ordinal: number, text: string): NewChunk => ({ ordinal, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: EMBEDDING });
@@ -94,8 +95,9 @@ describe('BM25 keyword search in PostgreSQL', () => {
     await createTestDocument(db.pool, {
       id, tenant: 'default', collectionId: collection.id, title: texts[0].slice(0, 40), metadata,
     });
-    await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => chunk(i, text)));
-    await markTestDocumentReady(db.pool, 'default', id, 1, texts.length);
+    const attempt = await startTestAttempt(db.pool, 'default', id);
+    await chunks.upsertMany(attempt, collection.id, texts.map((text, i) => chunk(i, text)));
+    await finishTestAttempt(db.pool, attempt, 1, texts.length);
     return id;
   }
 
@@ -238,8 +240,9 @@ describe('BM25 keyword search in PostgreSQL', () => {
     const b = await addDocument(collection, ['Lentils lentils lentils and more lentils.', 'Kale.']);
     assert.equal(await statisticsDrift(db.owner), 0);
     // Re-ingestion with other text: the upsert updates rows in place, then surplus ordinals are deleted.
-    await chunks.upsertMany('default', a, collection.id, [chunk(0, 'Completely different words now.'), chunk(1, 'Kale kale kale kale.')]);
-    await chunks.deleteAfter('default', a, 1);
+    const lastAttempt = attemptOf((await documents.findById('default', a))!);
+    await chunks.upsertMany(lastAttempt, collection.id, [chunk(0, 'Completely different words now.'), chunk(1, 'Kale kale kale kale.')]);
+    await chunks.deleteAfter(lastAttempt, 1);
     assert.equal(await statisticsDrift(db.owner), 0);
     // Deleting a document cascades to its chunks.
     await documents.delete('default', b);

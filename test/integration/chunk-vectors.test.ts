@@ -7,7 +7,7 @@ import { ChunksRepository, CollectionsRepository, DocumentsRepository, findMigra
 import { seededUnitVector } from '../support/seeded-vectors';
 import { partitionsOf } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
-import { createTestDocument } from '../support/test-documents';
+import { createTestDocument, startTestAttempt } from '../support/test-documents';
 
 const DIMENSION = 8;
 
@@ -27,10 +27,11 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
     collectionId = (await new CollectionsRepository(db.pool).getOrCreate('default', 'vectors', 'test', DIMENSION)).id;
   });
 
+  /** A new document, and the ingestion attempt that writes its chunks. */
   const newDocument = async () => {
     const id = randomUUID();
     await createTestDocument(db.pool, { id, tenant: 'default', collectionId, title: id });
-    return id;
+    return startTestAttempt(db.pool, 'default', id);
   };
 
   /** Chunks whose chunk_vectors row is missing or differs from the chunk, and chunk_vectors rows without a chunk. */
@@ -50,31 +51,31 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
 
   test('follows every write to chunks: upserts, retried batches, the dedupe copy, moves and deletes', async () => {
     const source = await newDocument();
-    await chunks.upsertMany('default', source, collectionId, [chunk(0), chunk(1), chunk(2)]);
+    await chunks.upsertMany(source, collectionId, [chunk(0), chunk(1), chunk(2)]);
     assert.deepEqual(await outOfStep(), []);
-    assert.equal((await versions(source)).length, 3);
+    assert.equal((await versions(source.documentId)).length, 3);
 
     // A retried batch: the same vectors write nothing here; a changed vector is written again.
-    const before = await versions(source);
-    await chunks.upsertMany('default', source, collectionId, [chunk(0), chunk(1, 99)]);
-    const after = await versions(source);
+    const before = await versions(source.documentId);
+    await chunks.upsertMany(source, collectionId, [chunk(0), chunk(1, 99)]);
+    const after = await versions(source.documentId);
     assert.deepEqual(await outOfStep(), []);
     assert.equal(after[0].xmin, before[0].xmin, 'same vector: row left alone');
     assert.notEqual(after[1].xmin, before[1].xmin, 'new vector: row rewritten');
 
     // The dedupe copy, then the copy's chunks moved to a third document as a version swap does.
     const copy = await newDocument();
-    assert.equal(await chunks.copyFromDocument('default', source, { id: copy, collectionId }), 3);
+    assert.equal(await chunks.copyFromDocument(copy, source.documentId, collectionId), 3);
     assert.deepEqual(await outOfStep(), []);
-    const moved = await newDocument();
-    const copied = await versions(copy);
-    await db.owner.query('UPDATE chunks SET document_id = $2 WHERE document_id = $1', [copy, moved]);
+    const moved = (await newDocument()).documentId;
+    const copied = await versions(copy.documentId);
+    await db.owner.query('UPDATE chunks SET document_id = $2 WHERE document_id = $1', [copy.documentId, moved]);
     assert.deepEqual(await versions(moved), copied, 'a move rewrites no vector');
 
-    await chunks.deleteAfter('default', source, 0);
+    await chunks.deleteAfter(source, 0);
     await new DocumentsRepository(db.pool).delete('default', moved);
     assert.deepEqual(await outOfStep(), []);
-    assert.equal((await versions(source)).length, 1);
+    assert.equal((await versions(source.documentId)).length, 1);
     await db.owner.query('TRUNCATE chunks CASCADE');
     assert.equal((await db.owner.query('SELECT 1 FROM chunk_vectors')).rowCount, 0);
   });
@@ -83,6 +84,7 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
     const wide = (await new CollectionsRepository(db.pool).getOrCreate('default', 'wide', 'test', 4000)).id;
     const id = randomUUID();
     await createTestDocument(db.pool, { id, tenant: 'default', collectionId: wide, title: 'wide' });
+    const attempt = await startTestAttempt(db.pool, 'default', id);
     // Every partition keeps the column PLAIN (migration 0027 sets it on the partitioned table, which they copy).
     const partitions = await partitionsOf(db.owner, 'chunk_vectors');
     const { rows: storage } = await db.owner.query<{ attstorage: string }>(
@@ -96,7 +98,7 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
         [partitions],
       )).rows[0].size;
     const toastBefore = await toastSize();
-    await chunks.upsertMany('default', id, wide, [chunk(0, 1, 4000)]);
+    await chunks.upsertMany(attempt, wide, [chunk(0, 1, 4000)]);
     assert.deepEqual(await outOfStep(), []);
     const { rows: [stored] } = await db.owner.query<{ size: number }>('SELECT pg_column_size(embedding) AS size FROM chunk_vectors WHERE collection_id = $1', [wide]);
     assert.equal(stored.size, 8 + 2 * 4000, 'two bytes a dimension and the header, uncompressed');
@@ -104,8 +106,8 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
   });
 
   test('migration 0026 copies the chunks already stored and moves their dimension\'s index', async () => {
-    const id = await newDocument();
-    await chunks.upsertMany('default', id, collectionId, [chunk(0), chunk(1)]);
+    const attempt = await newDocument();
+    await chunks.upsertMany(attempt, collectionId, [chunk(0), chunk(1)]);
     // The database as 0025 left it: no chunk_vectors, the index on chunks.
     await db.owner.query('DROP TABLE chunk_vectors');
     await db.owner.query('DROP FUNCTION chunk_vectors_insert, chunk_vectors_update, chunk_vectors_delete, chunk_vectors_truncate CASCADE');
@@ -122,7 +124,7 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
     );
     assert.deepEqual(rows, [{ tablename: 'chunk_vectors', indexname: `chunk_vectors_hnsw_${DIMENSION}` }]);
     // And the triggers it made keep the copy in step with later writes.
-    await chunks.upsertMany('default', id, collectionId, [chunk(2)]);
+    await chunks.upsertMany(attempt, collectionId, [chunk(2)]);
     assert.deepEqual(await outOfStep(), []);
   });
 
@@ -137,8 +139,9 @@ describe('chunk_vectors: each chunk\'s vector as the halfvec the HNSW index orde
     assert.equal((await partitionsOf(db.owner, `chunk_vectors_hnsw_${DIMENSION}`)).length, 16, 'the dimension\'s index, one per partition');
     // The application still reads through the policy, and its writes still reach the copy: a new chunk, a
     // chunk moved to another collection (to that collection's partition), a deleted document.
-    const id = await newDocument();
-    await chunks.upsertMany('default', id, collectionId, [chunk(0), chunk(1)]);
+    const attempt = await newDocument();
+    const id = attempt.documentId;
+    await chunks.upsertMany(attempt, collectionId, [chunk(0), chunk(1)]);
     const { rows: seen } = await tenantQuery(db.pool, 'default', 'SELECT chunk_id FROM chunk_vectors WHERE collection_id = $1', [collectionId]);
     assert.equal(seen.length, 5);
     const other = (await new CollectionsRepository(db.pool).getOrCreate('default', 'elsewhere', 'test', DIMENSION)).id;

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { ChunksRepository, CollectionsRepository, NewChunk } from '@app/database';
+import { ChunksRepository, CollectionsRepository, IngestionAttempt, NewChunk } from '@app/database';
 import { useDatabase } from '../support/test-env';
-import { createTestDocument } from '../support/test-documents';
+import { createTestDocument, startTestAttempt } from '../support/test-documents';
 
 const DIMENSION = 1536;
 
@@ -21,6 +21,7 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
   const db = useDatabase();
   let chunks: ChunksRepository;
   let documentId: string;
+  let attempt: IngestionAttempt;
   let collectionId: string;
 
   before(async () => {
@@ -29,6 +30,7 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
     collectionId = collection.id;
     documentId = randomUUID();
     await createTestDocument(db.pool, { id: documentId, tenant: 'default', collectionId, title: 'vectors' });
+    attempt = await startTestAttempt(db.pool, 'default', documentId);
   });
 
   const stored = async () =>
@@ -38,7 +40,7 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
     )).rows;
 
   test('stores every float32 exactly, and a batch written again overwrites instead of duplicating', async () => {
-    await chunks.upsertMany('default', documentId, collectionId, [chunk(0, 'Alpha basalt survey.'), chunk(1, 'Cobalt sample taken.'), chunk(2, 'Dolomite ridge.')]);
+    await chunks.upsertMany(attempt, collectionId, [chunk(0, 'Alpha basalt survey.'), chunk(1, 'Cobalt sample taken.'), chunk(2, 'Dolomite ridge.')]);
     let rows = await stored();
     assert.deepEqual(rows.map((row) => [row.ordinal, row.text, row.page_start, row.embedding_dim]), [
       [0, 'Alpha basalt survey.', 1, DIMENSION],
@@ -48,7 +50,7 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
     rows.forEach((row, i) => assert.deepEqual(Float32Array.from(row.embedding), vector(i)));
 
     // A retried batch (ordinal 1 with other content, ordinal 3 new): same rows updated, one added.
-    await chunks.upsertMany('default', documentId, collectionId, [chunk(1, 'Emerald vein.', 99), chunk(3, 'Garnet schist.')]);
+    await chunks.upsertMany(attempt, collectionId, [chunk(1, 'Emerald vein.', 99), chunk(3, 'Garnet schist.')]);
     rows = await stored();
     assert.deepEqual(rows.map((row) => row.ordinal), [0, 1, 2, 3]);
     assert.equal(rows[1].text, 'Emerald vein.');
@@ -71,11 +73,11 @@ describe('ChunksRepository.upsertMany (embeddings as binary parameters)', () => 
            AND (tsv IS DISTINCT FROM to_tsvector('english', text) OR tsv_length <> tsvector_token_count(to_tsvector('english', text)))`,
         [documentId],
       )).rows;
-    await chunks.upsertMany('default', documentId, collectionId, [chunk(4, 'Quartz quartz feldspar, mica and quartz.'), chunk(5, 'Obsidian.')]);
+    await chunks.upsertMany(attempt, collectionId, [chunk(4, 'Quartz quartz feldspar, mica and quartz.'), chunk(5, 'Obsidian.')]);
     assert.deepEqual(await mismatched(), []);
     // A retried batch with new text for an ordinal, and hand-written updates that change the text or try to
     // store a tsvector of their own: the trigger analyses the text again each time.
-    await chunks.upsertMany('default', documentId, collectionId, [chunk(4, 'Pumice and basalt.')]);
+    await chunks.upsertMany(attempt, collectionId, [chunk(4, 'Pumice and basalt.')]);
     await db.owner.query("UPDATE chunks SET text = 'Slate, shale and more slate.' WHERE document_id = $1 AND ordinal = 5", [documentId]);
     await db.owner.query("UPDATE chunks SET tsv = to_tsvector('english', 'forged'), tsv_length = 99 WHERE document_id = $1", [documentId]);
     assert.deepEqual(await mismatched(), []);

@@ -5,7 +5,7 @@ import { Pool, PoolClient } from 'pg';
 import { ChunksRepository, CollectionsRepository, NewChunk, PagesRepository } from '@app/database';
 import { ContextExpander, RetrievedSource } from '@app/rag';
 import { useDatabase } from '../support/test-env';
-import { createTestDocument } from '../support/test-documents';
+import { createTestDocument, startTestAttempt } from '../support/test-documents';
 
 const DIMENSION = 8;
 const vector = (seed: number) => Float32Array.from({ length: DIMENSION }, (_, i) => Math.sin(seed + i));
@@ -49,8 +49,9 @@ describe('context expansion against PostgreSQL: one statement for all neighbours
       const rows: NewChunk[] = Array.from({ length: 6 }, (_, ordinal) => ({
         ordinal, text: `${name} chunk ${ordinal}.`, pageStart: ordinal + 1, pageEnd: ordinal + 1, tokenCount: 4, embedding: vector(ordinal),
       }));
-      await chunks.upsertMany('default', id, collectionId, rows);
-      await pages.saveWindow('default', id, rows.map((row) => ({ pageNumber: row.pageStart, text: `${name} page ${row.pageStart}, all of it.` })));
+      const attempt = await startTestAttempt(db.pool, 'default', id);
+      await chunks.upsertMany(attempt, collectionId, rows);
+      await pages.saveWindow(attempt, rows.map((row) => ({ pageNumber: row.pageStart, text: `${name} page ${row.pageStart}, all of it.` })));
     }
     reads = countReads(db.pool);
     expander = new ContextExpander(chunks, pages);

@@ -1,7 +1,17 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { CollectionsRepository, DOCUMENT_STATUSES, DOCUMENT_TRANSITIONS, DocumentRecord, DocumentStatus, DocumentTransition, DocumentTransitions } from '@app/database';
+import {
+  attemptOf,
+  CollectionsRepository,
+  DOCUMENT_STATUSES,
+  DOCUMENT_TRANSITIONS,
+  DocumentRecord,
+  DocumentStatus,
+  DocumentTransition,
+  DocumentTransitions,
+  IngestionAttempt,
+} from '@app/database';
 import { useDatabase } from '../support/test-env';
 import { createTestDocument } from '../support/test-documents';
 
@@ -16,23 +26,29 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
     collectionId = (await new CollectionsRepository(db.pool).getOrCreate('machine', 'docs', 'test', 8)).id;
   });
 
-  /** A document in `status`, put there behind the application's back (the point is what happens next). */
+  /** A document in `status`, claimed by an attempt, put there behind the application's back (the point is what happens next). */
   async function documentIn(status: DocumentStatus, tenant = 'machine'): Promise<string> {
     const collection = tenant === 'machine' ? collectionId : (await new CollectionsRepository(db.pool).getOrCreate(tenant, 'docs', 'test', 8)).id;
     const id = randomUUID();
     await createTestDocument(db.pool, {
       id, tenant, collectionId: collection, title: 'doc', byteSize: 1, jobId: `ingest-${id}`,
     });
-    await db.owner.query('UPDATE documents SET status = $2 WHERE id = $1', [id, status]);
+    await db.owner.query('UPDATE documents SET status = $2, attempt_id = gen_random_uuid() WHERE id = $1', [id, status]);
     return id;
   }
 
-  const apply = (transition: DocumentTransition, tenant: string | null, id: string): Promise<DocumentRecord | null> => {
+  /** The document's latest attempt, as the worker running it knows it. */
+  async function latestAttempt(id: string): Promise<IngestionAttempt> {
+    const { rows } = await db.owner.query<{ tenant: string; attempt_id: string }>('SELECT tenant, attempt_id FROM documents WHERE id = $1', [id]);
+    return { tenant: rows[0].tenant, documentId: id, attemptId: rows[0].attempt_id };
+  }
+
+  const apply = async (transition: DocumentTransition, tenant: string | null, id: string): Promise<DocumentRecord | null> => {
     switch (transition) {
       case 'start':
         return transitions.start(tenant, id);
       case 'finish':
-        return transitions.finish(tenant, id, 2, 3);
+        return transitions.finish({ ...(await latestAttempt(id)), tenant: tenant ?? 'machine' }, 2, 3);
       case 'fail':
         return transitions.fail(tenant, id, { code: 'broken', message: 'it broke' });
       case 'retry':
@@ -46,12 +62,12 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
   async function replaceWithPendingVersion(tenant: string | null, id: string): Promise<DocumentRecord | null> {
     const pendingId = randomUUID();
     await db.owner.query(
-      `INSERT INTO documents (id, collection_id, title, media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, job_id, tenant, replaces, status)
-       SELECT $1::uuid, collection_id, 'new title', media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, 'ingest-' || $1::text, tenant, id, 'processing'
+      `INSERT INTO documents (id, collection_id, title, media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, job_id, tenant, replaces, status, attempt_id)
+       SELECT $1::uuid, collection_id, 'new title', media_type, blob_sha256, byte_size, chunk_tokens, chunk_overlap, 'ingest-' || $1::text, tenant, id, 'processing', gen_random_uuid()
        FROM documents WHERE id = $2`,
       [pendingId, id],
     );
-    const outcome = await transitions.replace(tenant, pendingId, 2, 3);
+    const outcome = await transitions.replace({ ...(await latestAttempt(pendingId)), tenant: tenant ?? 'machine' }, 2, 3);
     if (outcome.outcome !== 'replaced') return null;
     assert.equal(outcome.document.version, 2);
     assert.equal(outcome.document.title, 'new title');
@@ -85,9 +101,20 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
     assert.deepEqual(failed?.error, { code: 'broken', message: 'it broke' });
     const retried = await transitions.retry('machine', id);
     assert.deepEqual([retried?.error, retried?.finishedAt, retried?.stage], [null, null, 'extract'], 'a retry keeps the stage it resumes from');
-    await transitions.start('machine', id);
-    const ready = await transitions.finish('machine', id, 2, 3);
+    const restarted = await transitions.start('machine', id);
+    assert.ok(restarted?.attemptId && restarted.attemptId !== started?.attemptId, 'each attempt has a token of its own');
+    const ready = await transitions.finish(attemptOf(restarted), 2, 3);
     assert.deepEqual([ready?.stage, ready?.pagesTotal, ready?.chunksTotal, ready?.attempts, ready?.error], ['done', 2, 3, 2, null]);
+  });
+
+  test("an attempt superseded by a newer claim neither finishes nor fails the document: the newer attempt's is the outcome", async () => {
+    const id = await documentIn('queued');
+    const older = attemptOf((await transitions.start('machine', id))!);
+    const newer = attemptOf((await transitions.start('machine', id))!);
+    assert.equal(await transitions.failAttempt(older, { code: 'late', message: 'the older attempt failing' }), null);
+    assert.equal(await transitions.finish(older, 1, 1), null);
+    assert.equal(await statusOf(id), 'processing');
+    assert.equal((await transitions.finish(newer, 2, 3))?.status, 'ready');
   });
 
   test('a missing document, or one of another tenant, is refused like an illegal transition', async () => {
@@ -100,7 +127,7 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
   test('a worker finishing and the reconciler failing the same document at once: exactly one wins', async () => {
     for (let round = 0; round < 10; round++) {
       const id = await documentIn('processing');
-      const [finished, failed] = await Promise.all([transitions.finish('machine', id, 1, 1), apply('fail', null, id)]);
+      const [finished, failed] = await Promise.all([apply('finish', 'machine', id), apply('fail', null, id)]);
       assert.equal([finished, failed].filter((result) => result !== null).length, 1, `round ${round}`);
       assert.equal(await statusOf(id), finished ? 'ready' : 'failed');
     }

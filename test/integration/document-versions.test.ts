@@ -1,9 +1,19 @@
 import assert from 'node:assert/strict';
 import { randomUUID } from 'node:crypto';
 import { before, describe, test } from 'node:test';
-import { ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, DocumentTransitions, PagesRepository } from '@app/database';
+import {
+  AttemptSupersededError,
+  attemptOf,
+  ChunksRepository,
+  CollectionsRepository,
+  DocumentRecord,
+  DocumentsRepository,
+  DocumentTransitions,
+  IngestionAttempt,
+  PagesRepository,
+} from '@app/database';
 import { useDatabase } from '../support/test-env';
-import { claimTestBlob, createTestDocument, markTestDocumentReady } from '../support/test-documents';
+import { claimTestBlob, createTestDocument, finishTestAttempt, startTestAttempt } from '../support/test-documents';
 
 const TENANT = 'versions';
 
@@ -28,9 +38,9 @@ describe('document versions: the swap, and what races it', () => {
     collectionId = (await new CollectionsRepository(db.pool).getOrCreate(TENANT, 'versions', 'test', 3)).id;
   });
 
-  async function store(id: string, word: string, count: number): Promise<void> {
-    await pages.saveWindow(TENANT, id, Array.from({ length: count }, (_, i) => ({ pageNumber: i + 1, text: `${word} page ${i}` })));
-    await chunks.upsertMany(TENANT, id, collectionId, Array.from({ length: count }, (_, ordinal) => ({
+  async function store(attempt: IngestionAttempt, word: string, count: number): Promise<void> {
+    await pages.saveWindow(attempt, Array.from({ length: count }, (_, i) => ({ pageNumber: i + 1, text: `${word} page ${i}` })));
+    await chunks.upsertMany(attempt, collectionId, Array.from({ length: count }, (_, ordinal) => ({
       ordinal, text: `${word} chunk ${ordinal}`, pageStart: ordinal + 1, pageEnd: ordinal + 1, tokenCount: 3, embedding: new Float32Array([1, ordinal, 0]),
     })));
   }
@@ -41,8 +51,9 @@ describe('document versions: the swap, and what races it', () => {
     await createTestDocument(db.pool, {
       id, tenant: TENANT, collectionId, title: 'v1', filename: 'v1.txt', byteSize: 1, metadata: { v: 1 }, jobId: `ingest-${id}`,
     });
-    await store(id, 'old', 3);
-    await markTestDocumentReady(db.pool, TENANT, id, 3, 3);
+    const attempt = await startTestAttempt(db.pool, TENANT, id);
+    await store(attempt, 'old', 3);
+    await finishTestAttempt(db.pool, attempt, 3, 3);
     return (await documents.findById(TENANT, id))!;
   }
 
@@ -58,11 +69,11 @@ describe('document versions: the swap, and what races it', () => {
     return created.pending;
   }
 
-  /** A pending version that finished its ingestion: started, its `new` pages and chunks stored. */
+  /** A pending version that finished its ingestion: started (the record names its attempt), its `new` pages and chunks stored. */
   async function ingestedVersion(doc: DocumentRecord, title = 'v2'): Promise<DocumentRecord> {
-    const pending = await pendingVersion(doc, title);
-    assert.ok(await transitions.start(TENANT, pending.id));
-    await store(pending.id, 'new', 5);
+    const pending = await transitions.start(TENANT, (await pendingVersion(doc, title)).id);
+    assert.ok(pending);
+    await store(attemptOf(pending), 'new', 5);
     return pending;
   }
 
@@ -84,7 +95,7 @@ describe('document versions: the swap, and what races it', () => {
     assert.equal(await documents.findVisible(TENANT, pending.id), null, 'a pending version is not a document of its own');
     assert.equal((await documents.pendingVersionsOf(TENANT, [doc.id])).get(doc.id)?.id, pending.id);
 
-    const swap = await transitions.replace(TENANT, pending.id, 5, 5);
+    const swap = await transitions.replace(attemptOf(pending), 5, 5);
     assert.equal(swap.outcome, 'replaced');
     assert.ok(swap.outcome === 'replaced');
     assert.equal(swap.previousBlobSha256, doc.blobSha256);
@@ -101,13 +112,47 @@ describe('document versions: the swap, and what races it', () => {
     assert.equal(await bm25ChunkCount(), await chunkCount(), 'BM25 statistics count exactly the chunks left');
     const { rows } = await db.owner.query<{ due: boolean }>('SELECT collect_after <= now() AS due FROM blobs WHERE sha256 = $1', [doc.blobSha256]);
     assert.equal(rows[0].due, true, 'the old file is marked for the collector');
-    assert.equal(await transitions.finish(TENANT, pending.id, 5, 5), null);
+    assert.equal(await transitions.finish(attemptOf(pending), 5, 5), null);
+  });
+
+  test('an attempt that lost its lease writes nothing over the version swapped in after it', async () => {
+    // A worker claims v1 and loses its job lock (Redis unreachable); the job runs again elsewhere, v1 is
+    // finished, a PUT's v2 is swapped in — and the first worker runs on.
+    const id = randomUUID();
+    await createTestDocument(db.pool, { id, tenant: TENANT, collectionId, title: 'v1', byteSize: 1, jobId: `ingest-${id}` });
+    const stale = await startTestAttempt(db.pool, TENANT, id);
+    const current = await startTestAttempt(db.pool, TENANT, id);
+    await store(current, 'old', 3);
+    await finishTestAttempt(db.pool, current, 3, 3);
+    const doc = (await documents.findById(TENANT, id))!;
+    const swap = await transitions.replace(attemptOf(await ingestedVersion(doc)), 5, 5);
+    assert.equal(swap.outcome, 'replaced');
+    const swappedIn = await contentOf(id);
+
+    await assert.rejects(store(stale, 'stale', 3), AttemptSupersededError);
+    await assert.rejects(chunks.deleteAfter(stale, 0), AttemptSupersededError);
+    await assert.rejects(pages.deleteAfter(stale, 0), AttemptSupersededError);
+    await assert.rejects(documents.recordEmbedProgress(stale, 1, 1), AttemptSupersededError);
+    await assert.rejects(documents.setStage(stale, 'embed'), AttemptSupersededError);
+    assert.equal(await transitions.finish(stale, 3, 3), null);
+    assert.equal(await transitions.failAttempt(stale, { code: 'late', message: 'a stale attempt failing' }), null);
+    assert.deepEqual(await contentOf(id), swappedIn);
+    const now = (await documents.findById(TENANT, id))!;
+    assert.deepEqual([now.status, now.version, now.stage, now.chunksDone, now.error], ['ready', 2, 'done', 5, null]);
+  });
+
+  test('a pending version claimed by a newer attempt is not swapped in by the older one', async () => {
+    const doc = await readyDocument();
+    const older = await ingestedVersion(doc);
+    assert.ok(await transitions.start(TENANT, older.id));
+    assert.deepEqual(await transitions.replace(attemptOf(older), 5, 5), { outcome: 'superseded' });
+    assert.deepEqual((await contentOf(doc.id)).chunks, ['old chunk 0', 'old chunk 1', 'old chunk 2']);
   });
 
   test('a pending version is never finished on its own (it would show beside the document)', async () => {
     const doc = await readyDocument();
     const pending = await ingestedVersion(doc);
-    assert.equal(await transitions.finish(TENANT, pending.id, 5, 5), null);
+    assert.equal(await transitions.finish(attemptOf(pending), 5, 5), null);
     assert.equal((await documents.findById(TENANT, pending.id))?.status, 'processing');
   });
 
@@ -115,7 +160,7 @@ describe('document versions: the swap, and what races it', () => {
     const doc = await readyDocument();
     const pending = await ingestedVersion(doc);
     await db.owner.query("UPDATE documents SET status = 'processing' WHERE id = $1", [doc.id]);
-    const swap = await transitions.replace(TENANT, pending.id, 5, 5);
+    const swap = await transitions.replace(attemptOf(pending), 5, 5);
     assert.deepEqual(swap, { outcome: 'conflict', status: 'processing' });
     assert.deepEqual((await contentOf(doc.id)).chunks, ['old chunk 0', 'old chunk 1', 'old chunk 2']);
   });
@@ -124,7 +169,7 @@ describe('document versions: the swap, and what races it', () => {
     for (let round = 0; round < 10; round++) {
       const doc = await readyDocument();
       const pending = await ingestedVersion(doc);
-      const [swap, deleted] = await Promise.all([transitions.replace(TENANT, pending.id, 5, 5), documents.delete(TENANT, doc.id)]);
+      const [swap, deleted] = await Promise.all([transitions.replace(attemptOf(pending), 5, 5), documents.delete(TENANT, doc.id)]);
       assert.ok(deleted, `round ${round}: the deletion found the document`);
       assert.ok(swap.outcome === 'replaced' || swap.outcome === 'gone', `round ${round}: ${swap.outcome}`);
       if (swap.outcome === 'gone') assert.equal(deleted.pendingVersion?.id, pending.id, 'deleted before the swap: the pending version went with it');
@@ -142,7 +187,7 @@ describe('document versions: the swap, and what races it', () => {
     for (let round = 0; round < 10; round++) {
       const doc = await readyDocument();
       const pending = await ingestedVersion(doc);
-      const [swap, newer] = await Promise.all([transitions.replace(TENANT, pending.id, 5, 5), pendingVersion(doc, 'v3')]);
+      const [swap, newer] = await Promise.all([transitions.replace(attemptOf(pending), 5, 5), pendingVersion(doc, 'v3')]);
       const now = (await documents.findById(TENANT, doc.id))!;
       const waiting = (await documents.pendingVersionsOf(TENANT, [doc.id])).get(doc.id);
       assert.equal(waiting?.id, newer.id, `round ${round}: the newest PUT is the one waiting`);

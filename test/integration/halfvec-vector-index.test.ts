@@ -7,7 +7,7 @@ import { ChunksRepository, CollectionsRepository, findMigrationsDir } from '@app
 import { seededUnitVector } from '../support/seeded-vectors';
 import { captureStatements, vectorIndexScans } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
-import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
+import { createTestDocument, finishTestAttempt, startTestAttempt } from '../support/test-documents';
 
 // text-embedding-3-large's dimension: past the 2,000 that pgvector's HNSW takes over `vector`.
 const DIMENSION = 3072;
@@ -25,8 +25,9 @@ describe('the HNSW index over halfvec', () => {
     const id = randomUUID();
     await createTestDocument(db.pool, { id, tenant: 'default', collectionId, title: 'large' });
     const rows = Array.from({ length: CHUNKS }, (_, i) => ({ ordinal: i, text: `chunk ${i}`, pageStart: 1, pageEnd: 1, tokenCount: 2, embedding: seededUnitVector(i + 1, DIMENSION) }));
-    await chunks.upsertMany('default', id, collectionId, rows);
-    await markTestDocumentReady(db.pool, 'default', id, 1, CHUNKS);
+    const attempt = await startTestAttempt(db.pool, 'default', id);
+    await chunks.upsertMany(attempt, collectionId, rows);
+    await finishTestAttempt(db.pool, attempt, 1, CHUNKS);
   });
 
   test('a 3,072-dimension collection gets an index, and a vector search walks it', async () => {

@@ -9,7 +9,7 @@ import { SearchMode, SearchService } from '@app/retrieval';
 import { countingRoundTrips } from '../support/round-trips';
 import { captureStatements, PlanNode, planNodes } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
-import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
+import { createTestDocument, finishTestAttempt, startTestAttempt } from '../support/test-documents';
 
 // The search service as the API builds it, over chunks embedded by the local embedder: the query side of
 // hybrid search (idf-weighted question vectors, pseudo-relevance feedback from the keyword list).
@@ -30,8 +30,9 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
     const id = randomUUID();
     await createTestDocument(db.pool, { id, tenant: 'default', collectionId: collection.id, title: 'notes' });
     const vectors = await embedder.embed(texts);
-    await chunks.upsertMany('default', id, collection.id, texts.map((text, i) => ({ ordinal: i, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: vectors[i] })));
-    await markTestDocumentReady(db.pool, 'default', id, 1, texts.length);
+    const attempt = await startTestAttempt(db.pool, 'default', id);
+    await chunks.upsertMany(attempt, collection.id, texts.map((text, i) => ({ ordinal: i, text, pageStart: 1, pageEnd: 1, tokenCount: 0, embedding: vectors[i] })));
+    await finishTestAttempt(db.pool, attempt, 1, texts.length);
     await chunks.ensureVectorIndex(embedder.dimension);
     const { rows } = await tenantQuery<{ id: string; text: string }>(db.pool, 'default', 'SELECT id::text, text FROM chunks WHERE document_id = $1', [id]);
     return { collection, chunkIds: new Map(rows.map((row) => [row.text, row.id])) };

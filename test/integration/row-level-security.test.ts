@@ -18,7 +18,7 @@ import {
 } from '@app/database';
 import { partitionsOf, vectorIndexScans } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
-import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
+import { createTestDocument, finishTestAttempt, startTestAttempt } from '../support/test-documents';
 
 const DIMENSION = 8;
 
@@ -65,11 +65,12 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
       await createTestDocument(db.pool, {
         id: documentId, tenant, collectionId: collection.id, title: `${tenant} handbook`,
       });
-      await pages.saveWindow(tenant, documentId, [{ pageNumber: 1, text: `${tenant} parking rules` }, { pageNumber: 2, text: `${tenant} holidays` }]);
-      await chunks.upsertMany(tenant, documentId, collection.id, [0, 1, 2].map((ordinal) => ({
+      const attempt = await startTestAttempt(db.pool, tenant, documentId);
+      await pages.saveWindow(attempt, [{ pageNumber: 1, text: `${tenant} parking rules` }, { pageNumber: 2, text: `${tenant} holidays` }]);
+      await chunks.upsertMany(attempt, collection.id, [0, 1, 2].map((ordinal) => ({
         ordinal, text: `${tenant} parking is free on page ${ordinal}`, pageStart: 1, pageEnd: 1, tokenCount: 8, embedding: axis(i),
       })));
-      await markTestDocumentReady(db.pool, tenant, documentId, 2, 3);
+      await finishTestAttempt(db.pool, attempt, 2, 3);
       const queryId = randomUUID();
       await queryLogs.insert({
         queryId, apiKeyId: null, citedSources: [],
@@ -201,7 +202,7 @@ describe('row-level security: the second wall behind the tenant-scoped repositor
     assert.equal((await chunks.searchKeyword({ ...wrong, tenant: 'globex' }, 'parking')).length, 3);
     assert.equal((await chunks.searchVector({ ...wrong, tenant: 'globex' }, axis(1))).length, 3);
     assert.equal(await documents.findById('acme', globex.documentId), null);
-    assert.deepEqual(await pages.readWindow('acme', globex.documentId, 0, 10), []);
+    assert.deepEqual(await pages.readWindow('acme', globex.documentId, { after: 0, through: 10, limit: 10 }), []);
     assert.equal(await chunks.maxOrdinal('acme', globex.documentId), -1);
     assert.notEqual(await documents.findById('acme', acme.documentId), null);
   });

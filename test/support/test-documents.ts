@@ -1,7 +1,18 @@
 import assert from 'node:assert/strict';
 import { createHash, randomUUID } from 'node:crypto';
 import { Pool } from 'pg';
-import { BlobClaim, BlobsRepository, DocumentRecord, DocumentsRepository, DocumentTransitions, NewDocument, TenantScope, TenantUsage } from '@app/database';
+import {
+  attemptOf,
+  BlobClaim,
+  BlobsRepository,
+  DocumentRecord,
+  DocumentsRepository,
+  DocumentTransitions,
+  IngestionAttempt,
+  NewDocument,
+  TenantScope,
+  TenantUsage,
+} from '@app/database';
 
 /**
  * A claim on a made-up blob (the hash of `content`, a fresh one by default), as an upload makes before it
@@ -28,9 +39,19 @@ export async function createTestDocument(pool: Pool, doc: TestDocumentFields, ad
   return new DocumentsRepository(pool).create(testDocument(doc), await claimTestBlob(pool), admit);
 }
 
+/** Claims a document for a new ingestion attempt, as a worker does: writing its pages and chunks takes one. */
+export async function startTestAttempt(pool: Pool, scope: TenantScope, id: string): Promise<IngestionAttempt> {
+  const started = await new DocumentTransitions(pool).start(scope, id);
+  assert.ok(started, `document ${id} could not be started`);
+  return attemptOf(started);
+}
+
+/** Finishes an attempt: its document is `ready` with these counts. */
+export async function finishTestAttempt(pool: Pool, attempt: IngestionAttempt, pageCount: number, chunkCount: number): Promise<void> {
+  assert.ok(await new DocumentTransitions(pool).finish(attempt, pageCount, chunkCount), `document ${attempt.documentId} could not be finished`);
+}
+
 /** Moves a queued document to `ready` the only way there is, as an ingestion does: started, then finished. */
 export async function markTestDocumentReady(pool: Pool, scope: TenantScope, id: string, pageCount: number, chunkCount: number): Promise<void> {
-  const transitions = new DocumentTransitions(pool);
-  assert.ok(await transitions.start(scope, id), `document ${id} could not be started`);
-  assert.ok(await transitions.finish(scope, id, pageCount, chunkCount), `document ${id} could not be finished`);
+  await finishTestAttempt(pool, await startTestAttempt(pool, scope, id), pageCount, chunkCount);
 }

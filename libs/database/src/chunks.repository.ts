@@ -12,7 +12,7 @@ import {
   TF_LEVELS,
   ThresholdRounds,
 } from './bm25-candidates';
-import { unflushedTenantQuery } from './ingestion-writes';
+import { IngestionAttempt, withAttempt } from './ingestion-writes';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
 import { asSchemaOwner, BatchedTransaction, PG_POOL, SqlRunner, tenantQuery, TenantScope, withTenant, withTenantBatched } from './pg-pool';
 import { vectorToBinary } from './vector-binary';
@@ -376,41 +376,43 @@ export class ChunksRepository {
    * Multi-row idempotent upsert keyed by (document_id, ordinal): a retried batch overwrites, never duplicates.
    * One statement per batch, so the statement-level BM25 triggers run once for it. Each embedding is its own
    * binary parameter (vectorToBinary): the worker never builds vector text, which at 1,536 dimensions was
-   * most of the garbage it made per chunk. Committed without waiting for the WAL flush (see withTenantUnflushed).
+   * most of the garbage it made per chunk. Applied only while `attempt` is the document's, committed without
+   * waiting for the WAL flush (see withAttempt).
    */
-  async upsertMany(scope: TenantScope, documentId: string, collectionId: string, chunks: NewChunk[]): Promise<void> {
+  async upsertMany(attempt: IngestionAttempt, collectionId: string, chunks: NewChunk[]): Promise<void> {
     if (chunks.length === 0) return;
-    const params: unknown[] = [documentId, collectionId, chunks[0].embedding.length];
+    const params: unknown[] = [attempt.documentId, collectionId, chunks[0].embedding.length];
     const rows = chunks.map((chunk) => {
       const at = params.push(chunk.ordinal, chunk.text, chunk.pageStart, chunk.pageEnd, chunk.tokenCount, vectorToBinary(chunk.embedding)) - 5;
       return `($1::uuid, $2::uuid, $${at}::int, $${at + 1}::text, $${at + 2}::int, $${at + 3}::int, $${at + 4}::int, $${at + 5}::vector, $3::int)`;
     });
-    await unflushedTenantQuery(
-      this.pool,
-      scope,
-      `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
-       VALUES ${rows.join(',\n              ')}
-       ON CONFLICT (document_id, ordinal) DO UPDATE SET
-         text = EXCLUDED.text, page_start = EXCLUDED.page_start, page_end = EXCLUDED.page_end,
-         token_count = EXCLUDED.token_count, embedding = EXCLUDED.embedding, embedding_dim = EXCLUDED.embedding_dim`,
-      params,
+    await withAttempt(this.pool, attempt, (client) =>
+      client.query(
+        `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
+         VALUES ${rows.join(',\n                ')}
+         ON CONFLICT (document_id, ordinal) DO UPDATE SET
+           text = EXCLUDED.text, page_start = EXCLUDED.page_start, page_end = EXCLUDED.page_end,
+           token_count = EXCLUDED.token_count, embedding = EXCLUDED.embedding, embedding_dim = EXCLUDED.embedding_dim`,
+        params,
+      ),
     );
   }
 
   /**
-   * Content dedupe: copies the chunks of `sourceId` (embeddings included) to `target` in one statement (no row
-   * leaves the server), keeping chunks the target already has. Returns how many chunks the target has afterwards.
+   * Content dedupe: copies the chunks of `sourceId` (embeddings included) to the attempt's document, in
+   * `collectionId`, in one statement (no row leaves the server), keeping chunks it already has. Returns how
+   * many chunks the document has afterwards.
    */
-  async copyFromDocument(scope: TenantScope, sourceId: string, target: { id: string; collectionId: string }): Promise<number> {
-    return withTenant(this.pool, scope, async (client) => {
+  async copyFromDocument(attempt: IngestionAttempt, sourceId: string, collectionId: string): Promise<number> {
+    return withAttempt(this.pool, attempt, async (client) => {
       await client.query(
         `INSERT INTO chunks (document_id, collection_id, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim)
          SELECT $2, $3, ordinal, text, page_start, page_end, token_count, embedding, embedding_dim
          FROM chunks WHERE document_id = $1
          ON CONFLICT (document_id, ordinal) DO NOTHING`,
-        [sourceId, target.id, target.collectionId],
+        [sourceId, attempt.documentId, collectionId],
       );
-      const { rows } = await client.query<{ chunks: number }>('SELECT count(*)::int AS chunks FROM chunks WHERE document_id = $1', [target.id]);
+      const { rows } = await client.query<{ chunks: number }>('SELECT count(*)::int AS chunks FROM chunks WHERE document_id = $1', [attempt.documentId]);
       return rows[0].chunks;
     });
   }
@@ -427,8 +429,10 @@ export class ChunksRepository {
   }
 
   /** Removes chunks beyond `lastOrdinal` (left by an earlier attempt with other chunking settings). */
-  async deleteAfter(scope: TenantScope, documentId: string, lastOrdinal: number): Promise<void> {
-    await tenantQuery(this.pool, scope, 'DELETE FROM chunks WHERE document_id = $1 AND ordinal > $2', [documentId, lastOrdinal]);
+  async deleteAfter(attempt: IngestionAttempt, lastOrdinal: number): Promise<void> {
+    await withAttempt(this.pool, attempt, (client) =>
+      client.query('DELETE FROM chunks WHERE document_id = $1 AND ordinal > $2', [attempt.documentId, lastOrdinal]),
+    );
   }
 
   /**

@@ -21,6 +21,8 @@ export interface DocumentRecord {
   stage: IngestionStage;
   jobId: string;
   attempts: number;
+  /** The token of the latest ingestion attempt (DocumentTransitions.start); only its writes apply. Null before the first. */
+  attemptId: string | null;
   pagesTotal: number | null;
   pagesDone: number;
   pagesEmbedded: number;
@@ -85,6 +87,7 @@ export interface DocumentRow {
   stage: IngestionStage;
   job_id: string;
   attempts: number;
+  attempt_id: string | null;
   pages_total: number | null;
   pages_done: number;
   pages_embedded: number;
@@ -118,6 +121,7 @@ export const toDocument = (row: DocumentRow): DocumentRecord => ({
   stage: row.stage,
   jobId: row.job_id,
   attempts: row.attempts,
+  attemptId: row.attempt_id,
   pagesTotal: row.pages_total,
   pagesDone: row.pages_done,
   pagesEmbedded: row.pages_embedded,

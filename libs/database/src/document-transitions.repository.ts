@@ -3,6 +3,7 @@ import { Pool, PoolClient } from 'pg';
 import { markBlobForCollection } from './blobs.repository';
 import { moveChunksToDocument } from './chunks.repository';
 import { DocumentRecord, DocumentRow, DocumentStatus, SELECT_DOCUMENT, toDocument } from './document-record';
+import { IngestionAttempt } from './ingestion-writes';
 import { movePagesToDocument } from './pages.repository';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
@@ -10,11 +11,14 @@ import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
  * Every change of a document's status, and the statuses each may start from. A document is inserted `queued`
  * (DocumentsRepository.create) and leaves by deletion; in between it moves only through these:
  *
- * - start: a worker claims it for an attempt. From `processing` too: a worker that died mid-attempt left it
- *   there, and BullMQ's job lock is the lease (one job id per document, active in one worker at a time).
- * - finish: the attempt's pages and chunks are stored.
- * - fail: a permanent failure, the last retry, or the reconciler giving up; from `queued` as well, for a
- *   document whose job was lost before any worker took it, or whose retry could not be enqueued.
+ * - start: a worker claims it for an attempt, which gets a token of its own (`attempt_id`). From `processing`
+ *   too: a worker that died mid-attempt left it there. BullMQ's job lock is the lease (one job id per document,
+ *   active in one worker at a time), but a worker can lose the lock and run on: the token fences it out, as
+ *   every write of an attempt applies only while its token is the document's (see withAttempt).
+ * - finish: the attempt's pages and chunks are stored (the attempt's own token, checked).
+ * - fail: a permanent failure or the last retry of an attempt (its token, checked); or the reconciler giving up,
+ *   from `queued` as well, for a document whose job was lost before any worker took it, or whose retry could
+ *   not be enqueued.
  * - retry: an admin sends a failed document through ingestion again.
  * - replace: a pending version (PUT /v1/documents/:id, migrations/0019) finished its ingestion: the document it
  *   replaces takes its file, pages and chunks and is `ready` with them, and the pending version's row goes.
@@ -33,12 +37,14 @@ export type DocumentTransition = keyof typeof DOCUMENT_TRANSITIONS;
 /**
  * What a swap did: `replaced`, the document now at its new version (and the blob its old version named, marked
  * for the collector); `gone`, the pending version or its document was deleted (or superseded by a newer PUT);
+ * `superseded`, another ingestion attempt claimed the pending version since this one started;
  * `conflict`, the document was in a status it cannot be replaced from (an admin retry of its failed first
  * version running meanwhile), the pending version left `processing` for its caller to fail.
  */
 export type ReplaceOutcome =
   | { outcome: 'replaced'; document: DocumentRecord; previousBlobSha256: string }
   | { outcome: 'gone' }
+  | { outcome: 'superseded' }
   | { outcome: 'conflict'; status: DocumentStatus };
 
 /**
@@ -51,26 +57,27 @@ export type ReplaceOutcome =
 export class DocumentTransitions {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
 
-  /** Claims the document for an ingestion attempt, counting it. */
+  /** Claims the document for a new ingestion attempt, counting it; the record's attemptId is the attempt's token. */
   async start(scope: TenantScope, id: string): Promise<DocumentRecord | null> {
     return this.apply(
       scope,
       id,
       'start',
-      `attempts = d.attempts + 1, started_at = coalesce(d.started_at, now()), stage = CASE WHEN d.stage = 'queued' THEN 'extract' ELSE d.stage END`,
+      `attempts = d.attempts + 1, attempt_id = gen_random_uuid(), started_at = coalesce(d.started_at, now()),
+       stage = CASE WHEN d.stage = 'queued' THEN 'extract' ELSE d.stage END`,
     );
   }
 
-  /** A pending version is never finished (see `replace`): null for one. */
-  async finish(scope: TenantScope, id: string, pageCount: number, chunkCount: number): Promise<DocumentRecord | null> {
+  /** Null when another attempt claimed the document since, and for a pending version, which is never finished (see `replace`). */
+  async finish(attempt: IngestionAttempt, pageCount: number, chunkCount: number): Promise<DocumentRecord | null> {
     return this.apply(
-      scope,
-      id,
+      attempt.tenant,
+      attempt.documentId,
       'finish',
       `stage = 'done', pages_total = $3, pages_done = $3, pages_embedded = $3, chunks_total = $4, chunks_done = $4,
        error_code = NULL, error_message = NULL, finished_at = now()`,
-      [pageCount, chunkCount],
-      'd.replaces IS NULL',
+      [pageCount, chunkCount, attempt.attemptId],
+      'd.replaces IS NULL AND d.attempt_id = $5',
     );
   }
 
@@ -98,8 +105,9 @@ export class DocumentTransitions {
    * document (GET /v1/documents/:id `replacement`), and the old version keeps answering until a newer PUT or a
    * DELETE removes both.
    */
-  async replace(scope: TenantScope, pendingId: string, pageCount: number, chunkCount: number): Promise<ReplaceOutcome> {
-    return withTenant(this.pool, scope, async (client) => {
+  async replace(attempt: IngestionAttempt, pageCount: number, chunkCount: number): Promise<ReplaceOutcome> {
+    const pendingId = attempt.documentId;
+    return withTenant(this.pool, attempt.tenant, async (client) => {
       const { rows: named } = await client.query<{ replaces: string | null }>('SELECT replaces FROM documents WHERE id = $1', [pendingId]);
       const documentId = named[0]?.replaces;
       if (!documentId) return { outcome: 'gone' };
@@ -110,6 +118,7 @@ export class DocumentTransitions {
         [pendingId, documentId, DOCUMENT_TRANSITIONS.finish.from],
       );
       if (pending.length === 0) return { outcome: 'gone' };
+      if (pending[0].attempt_id !== attempt.attemptId) return { outcome: 'superseded' };
       if (!(DOCUMENT_TRANSITIONS.replace.from as readonly DocumentStatus[]).includes(current[0].status)) {
         return { outcome: 'conflict', status: current[0].status };
       }
@@ -142,8 +151,21 @@ export class DocumentTransitions {
     return rows[0].previous_blob;
   }
 
+  /** Fails the document whatever attempt it is in: the reconciler's and an admin's way. */
   async fail(scope: TenantScope, id: string, error: { code: string; message: string }): Promise<DocumentRecord | null> {
     return this.apply(scope, id, 'fail', 'error_code = $3, error_message = $4, finished_at = now()', [error.code, error.message]);
+  }
+
+  /** Fails the document an attempt ends without it: null when another attempt claimed it since (or it left processing). */
+  async failAttempt(attempt: IngestionAttempt, error: { code: string; message: string }): Promise<DocumentRecord | null> {
+    return this.apply(
+      attempt.tenant,
+      attempt.documentId,
+      'fail',
+      'error_code = $3, error_message = $4, finished_at = now()',
+      [error.code, error.message, attempt.attemptId],
+      'd.attempt_id = $5',
+    );
   }
 
   /**

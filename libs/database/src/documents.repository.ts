@@ -6,7 +6,7 @@ import { BlobClaim, markBlobForCollection, redeemBlobClaim } from './blobs.repos
 import { CollectionDeletingError } from './collections.repository';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
 import { DocumentPosition, DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT_STATUSES, IngestionStage, NewDocument, NewReplacement, SELECT_DOCUMENT, toDocument } from './document-record';
-import { unflushedTenantQuery } from './ingestion-writes';
+import { IngestionAttempt, updateForAttempt } from './ingestion-writes';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { lockTenantUsage, TenantUsage } from './tenant-usage.repository';
 
@@ -168,42 +168,42 @@ export class DocumentsRepository {
     return rows.map((row) => ({ document: toDocument(row), position: { createdAtMicros: BigInt(row.created_at_micros), id: row.id } }));
   }
 
-  // The stage and progress writes of an attempt are ingestion writes (see withTenantUnflushed); its status
+  // The stage and progress writes of an attempt are its ingestion writes (see updateForAttempt); its status
   // changes (DocumentTransitions) are flushed.
-  async setStage(scope: TenantScope, id: string, stage: IngestionStage): Promise<void> {
-    await unflushedTenantQuery(this.pool, scope, 'UPDATE documents SET stage = $2, updated_at = now() WHERE id = $1', [id, stage]);
+  async setStage(attempt: IngestionAttempt, stage: IngestionStage): Promise<void> {
+    await updateForAttempt(this.pool, attempt, 'UPDATE documents SET stage = $3, updated_at = now() WHERE id = $1 AND attempt_id = $2', [stage]);
   }
 
-  async setPagesTotal(scope: TenantScope, id: string, pagesTotal: number): Promise<void> {
-    await unflushedTenantQuery(this.pool, scope, 'UPDATE documents SET pages_total = $2, updated_at = now() WHERE id = $1', [id, pagesTotal]);
+  async setPagesTotal(attempt: IngestionAttempt, pagesTotal: number): Promise<void> {
+    await updateForAttempt(this.pool, attempt, 'UPDATE documents SET pages_total = $3, updated_at = now() WHERE id = $1 AND attempt_id = $2', [pagesTotal]);
   }
 
   /**
    * Records that the document's pages and chunks are made with text cleaning `version` from now on: its chunks
    * are embedded again from the first (`chunks_done` 0), and with `pagesToo` its pages are extracted again too.
-   * Returns the document as it now is; null when it is gone.
+   * Returns the document as it now is; null when it is gone or another attempt has claimed it since.
    */
-  async restartUnderCleaning(scope: TenantScope, id: string, version: number, pagesToo: boolean): Promise<DocumentRecord | null> {
+  async restartUnderCleaning(attempt: IngestionAttempt, version: number, pagesToo: boolean): Promise<DocumentRecord | null> {
     const { rows } = await tenantQuery<DocumentRow>(
       this.pool,
-      scope,
-      `UPDATE documents d SET text_cleaning = $2, chunks_done = 0,
-         pages_done = CASE WHEN $3 THEN 0 ELSE d.pages_done END, stage = CASE WHEN $3 THEN 'extract' ELSE d.stage END,
+      attempt.tenant,
+      `UPDATE documents d SET text_cleaning = $3, chunks_done = 0,
+         pages_done = CASE WHEN $4 THEN 0 ELSE d.pages_done END, stage = CASE WHEN $4 THEN 'extract' ELSE d.stage END,
          updated_at = now()
        FROM collections c
-       WHERE d.id = $1 AND c.id = d.collection_id
+       WHERE d.id = $1 AND d.attempt_id = $2 AND c.id = d.collection_id
        RETURNING d.*, c.name AS collection_name`,
-      [id, version, pagesToo],
+      [attempt.documentId, attempt.attemptId, version, pagesToo],
     );
     return rows.length ? toDocument(rows[0]) : null;
   }
 
-  async recordEmbedProgress(scope: TenantScope, id: string, chunksDone: number, pagesEmbedded: number): Promise<void> {
-    await unflushedTenantQuery(
+  async recordEmbedProgress(attempt: IngestionAttempt, chunksDone: number, pagesEmbedded: number): Promise<void> {
+    await updateForAttempt(
       this.pool,
-      scope,
-      'UPDATE documents SET chunks_done = $2, pages_embedded = $3, updated_at = now() WHERE id = $1',
-      [id, chunksDone, pagesEmbedded],
+      attempt,
+      'UPDATE documents SET chunks_done = $3, pages_embedded = $4, updated_at = now() WHERE id = $1 AND attempt_id = $2',
+      [chunksDone, pagesEmbedded],
     );
   }
 

@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
-import { withTenantUnflushed } from './ingestion-writes';
-import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { AttemptSupersededError, IngestionAttempt, withAttempt, withTenantUnflushed } from './ingestion-writes';
+import { PG_POOL, tenantQuery, TenantScope } from './pg-pool';
 
 export interface StoredPage {
   pageNumber: number;
@@ -37,54 +37,62 @@ export class PagesRepository {
   /**
    * Stores a window of consecutive pages and advances the document's `pages_done` in the same transaction,
    * so the checkpoint never claims a page that is not stored. Idempotent for pages stored before a crash.
-   * Committed without waiting for the WAL flush (see withTenantUnflushed).
+   * Applied only while `attempt` is the document's (the update of `pages_done` checks it, and its row lock
+   * orders it against a newer attempt's claim); committed without waiting for the WAL flush (see withTenantUnflushed).
    */
-  async saveWindow(scope: TenantScope, documentId: string, pages: StoredPage[]): Promise<void> {
+  async saveWindow(attempt: IngestionAttempt, pages: StoredPage[]): Promise<void> {
     if (pages.length === 0) return;
-    await withTenantUnflushed(this.pool, scope, async (client) => {
+    await withTenantUnflushed(this.pool, attempt.tenant, async (client) => {
       await client.query(
         `INSERT INTO document_pages (document_id, page_number, text)
          SELECT $1, page_number, text FROM unnest($2::int[], $3::text[]) AS p(page_number, text)
          ON CONFLICT (document_id, page_number) DO UPDATE SET text = EXCLUDED.text`,
-        [documentId, pages.map((p) => p.pageNumber), pages.map((p) => p.text)],
+        [attempt.documentId, pages.map((p) => p.pageNumber), pages.map((p) => p.text)],
       );
-      await client.query(
-        'UPDATE documents SET pages_done = greatest(pages_done, $2), updated_at = now() WHERE id = $1',
-        [documentId, pages[pages.length - 1].pageNumber],
+      const { rowCount } = await client.query(
+        'UPDATE documents SET pages_done = greatest(pages_done, $3), updated_at = now() WHERE id = $1 AND attempt_id = $2',
+        [attempt.documentId, attempt.attemptId, pages[pages.length - 1].pageNumber],
       );
+      if (rowCount === 0) throw new AttemptSupersededError(attempt);
     });
   }
 
   /** Removes pages beyond `lastPage` (left by an earlier attempt that split a text file into more sections). */
-  async deleteAfter(scope: TenantScope, documentId: string, lastPage: number): Promise<void> {
-    await tenantQuery(this.pool, scope, 'DELETE FROM document_pages WHERE document_id = $1 AND page_number > $2', [documentId, lastPage]);
+  async deleteAfter(attempt: IngestionAttempt, lastPage: number): Promise<void> {
+    await withAttempt(this.pool, attempt, (client) =>
+      client.query('DELETE FROM document_pages WHERE document_id = $1 AND page_number > $2', [attempt.documentId, lastPage]),
+    );
   }
 
   /**
-   * Content dedupe: copies the stored pages of `sourceId` to `targetId` in one statement (no row leaves the
+   * Content dedupe: copies the stored pages of `sourceId` to the attempt's document in one statement (no row leaves the
    * server), keeping pages the target already has. Returns how many pages the target has afterwards.
    */
-  async copyFromDocument(scope: TenantScope, sourceId: string, targetId: string): Promise<number> {
-    return withTenant(this.pool, scope, async (client) => {
+  async copyFromDocument(attempt: IngestionAttempt, sourceId: string): Promise<number> {
+    return withAttempt(this.pool, attempt, async (client) => {
       await client.query(
         `INSERT INTO document_pages (document_id, page_number, text)
          SELECT $2, page_number, text FROM document_pages WHERE document_id = $1
          ON CONFLICT (document_id, page_number) DO NOTHING`,
-        [sourceId, targetId],
+        [sourceId, attempt.documentId],
       );
-      const { rows } = await client.query<{ pages: number }>('SELECT count(*)::int AS pages FROM document_pages WHERE document_id = $1', [targetId]);
+      const { rows } = await client.query<{ pages: number }>('SELECT count(*)::int AS pages FROM document_pages WHERE document_id = $1', [attempt.documentId]);
       return rows[0].pages;
     });
   }
 
-  /** Up to `limit` pages after `afterPage`, in order: lets chunking stream a document of any length. */
-  async readWindow(scope: TenantScope, documentId: string, afterPage: number, limit: number): Promise<StoredPage[]> {
+  /**
+   * Up to `limit` stored pages after `after` and at most `through`, in order: lets chunking stream a document of
+   * any length, and a resumed attempt read only the pages its checkpoint covers (a page stored past it, by an
+   * attempt that ran on meanwhile, would come again from extraction).
+   */
+  async readWindow(scope: TenantScope, documentId: string, range: { after: number; through: number; limit: number }): Promise<StoredPage[]> {
     const { rows } = await tenantQuery<{ page_number: number; text: string }>(
       this.pool,
       scope,
-      `SELECT page_number, text FROM document_pages WHERE document_id = $1 AND page_number > $2
-       ORDER BY page_number LIMIT $3`,
-      [documentId, afterPage, limit],
+      `SELECT page_number, text FROM document_pages WHERE document_id = $1 AND page_number > $2 AND page_number <= $3
+       ORDER BY page_number LIMIT $4`,
+      [documentId, range.after, range.through, range.limit],
     );
     return rows.map((row) => ({ pageNumber: row.page_number, text: row.text }));
   }

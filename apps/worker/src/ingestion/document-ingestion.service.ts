@@ -1,7 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Chunker, PageCleaner, PageText, TEXT_CLEANING_VERSION } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ALL_TENANTS, ChunksRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, DocumentTransitions, PagesRepository } from '@app/database';
+import {
+  ALL_TENANTS,
+  AttemptSupersededError,
+  attemptOf,
+  ChunksRepository,
+  CollectionsRepository,
+  DocumentRecord,
+  DocumentsRepository,
+  DocumentTransitions,
+  IngestionAttempt,
+  PagesRepository,
+} from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { PermanentIngestionError } from '@app/errors';
 import { chunksEmbedded, LOGGER, pagesExtracted } from '@app/observability';
@@ -16,7 +27,8 @@ import { IngestionRun } from './ingestion-run';
 
 export { DocumentDeletedError } from './ingestion-errors';
 
-export type IngestionOutcome = 'ready' | 'skipped' | 'deleted';
+/** `superseded`: another attempt claimed the document meanwhile (this one had lost its job's lock) and carries on. */
+export type IngestionOutcome = 'ready' | 'skipped' | 'deleted' | 'superseded';
 
 /** Stored pages read back per query when a resumed attempt re-derives its chunks. */
 const REPLAY_WINDOW_PAGES = 64;
@@ -49,12 +61,20 @@ export class DocumentIngestionService {
     this.embedder = withEmbeddingMetrics(embedder);
   }
 
-  /** One attempt; `shutdown` aborts it at the next step when the worker is stopping. */
-  async ingest(documentId: string, shutdown: AbortSignal): Promise<IngestionOutcome> {
+  /**
+   * Claims the document for a new attempt (see DocumentTransitions.start); null when there is nothing to ingest
+   * (deleted, or no longer queued or processing). The record names the attempt (attemptOf) that `run` and
+   * `fail` write as.
+   */
+  async start(documentId: string): Promise<DocumentRecord | null> {
     const started = await this.transitions.start(ALL_TENANTS, documentId);
-    const doc = started && (await this.underCurrentCleaning(started));
-    if (!doc) return 'skipped';
-    const { tenant } = doc;
+    return started && this.underCurrentCleaning(started);
+  }
+
+  /** Runs a started attempt; `shutdown` aborts it at the next step when the worker is stopping. */
+  async run(doc: DocumentRecord, shutdown: AbortSignal): Promise<IngestionOutcome> {
+    const { tenant, id: documentId } = doc;
+    const attempt = attemptOf(doc);
     const log = this.logger.child({ documentId, jobId: doc.jobId, attempt: doc.attempts });
     const startedAt = Date.now();
     const run = new IngestionRun({
@@ -65,20 +85,23 @@ export class DocumentIngestionService {
       onPollError: (error) => log.warn({ err: error }, 'checking whether the document still exists failed'),
     });
     try {
-      const copied = await this.copyFromTwin(doc);
-      const counts = copied ?? (await this.extractAndEmbed(doc, run.signal, log));
-      await this.documents.setStage(tenant, documentId, 'finalize');
+      const copied = await this.copyFromTwin(doc, attempt);
+      const counts = copied ?? (await this.extractAndEmbed(doc, attempt, run.signal, log));
+      await this.documents.setStage(attempt, 'finalize');
       // Chunks past the last ordinal, and pages past the last, can only come from an earlier attempt with other
       // settings, or one that split a text file another way (see underCurrentCleaning).
-      await this.chunks.deleteAfter(tenant, documentId, counts.chunks - 1);
-      await this.pages.deleteAfter(tenant, documentId, counts.pages);
-      if (doc.replaces !== null) return await this.swapIn(doc, counts, log);
-      if (!(await this.transitions.finish(tenant, documentId, counts.pages, counts.chunks))) return this.notFinished(doc, log);
+      await this.chunks.deleteAfter(attempt, counts.chunks - 1);
+      await this.pages.deleteAfter(attempt, counts.pages);
+      if (doc.replaces !== null) return await this.swapIn(doc, attempt, counts, log);
+      if (!(await this.transitions.finish(attempt, counts.pages, counts.chunks))) return this.notFinished(doc, log);
       await this.collections.bumpContentVersion(tenant, doc.collectionId);
       log.info({ ...counts, copied: copied !== null, ms: Date.now() - startedAt }, 'document ready');
       return 'ready';
     } catch (error) {
-      throw await this.explain(error, doc, run.signal);
+      const reason = await this.explain(error, doc, run.signal);
+      if (!(reason instanceof AttemptSupersededError)) throw reason;
+      log.warn('another attempt claimed the document meanwhile (this one had lost its job lock); stopped without writing more');
+      return 'superseded';
     } finally {
       run.stop();
     }
@@ -96,12 +119,14 @@ export class DocumentIngestionService {
     if (doc.textCleaning === TEXT_CLEANING_VERSION) return doc;
     const pagesToo = doc.mediaType !== 'application/pdf' && doc.pagesDone > 0;
     // Null when the document was deleted since it started: skipped, as it would be had it gone a moment sooner.
-    return this.documents.restartUnderCleaning(doc.tenant, doc.id, TEXT_CLEANING_VERSION, pagesToo);
+    return this.documents.restartUnderCleaning(attemptOf(doc), TEXT_CLEANING_VERSION, pagesToo);
   }
 
-  async fail(documentId: string, code: string, message: string): Promise<void> {
-    // Null when the document was deleted or already left processing (failed by the reconciler): nothing to do.
-    await this.transitions.fail(ALL_TENANTS, documentId, { code, message });
+  /** Fails a started attempt's document. */
+  async fail(doc: DocumentRecord, code: string, message: string): Promise<void> {
+    // Null when the document was deleted, left processing (failed by the reconciler) or was claimed by another
+    // attempt since: nothing to do.
+    await this.transitions.failAttempt(attemptOf(doc), { code, message });
   }
 
   /**
@@ -109,9 +134,10 @@ export class DocumentIngestionService {
    * transaction (DocumentTransitions.replace, which argues crashes and races), and the old version's file is
    * collected at once unless something else needs it (should this fail, the swap marked it for the collector).
    */
-  private async swapIn(doc: DocumentRecord, counts: { pages: number; chunks: number }, log: Logger): Promise<IngestionOutcome> {
-    const swap = await this.transitions.replace(doc.tenant, doc.id, counts.pages, counts.chunks);
+  private async swapIn(doc: DocumentRecord, attempt: IngestionAttempt, counts: { pages: number; chunks: number }, log: Logger): Promise<IngestionOutcome> {
+    const swap = await this.transitions.replace(attempt, counts.pages, counts.chunks);
     if (swap.outcome === 'gone') throw new DocumentDeletedError(doc.id);
+    if (swap.outcome === 'superseded') throw new AttemptSupersededError(attempt);
     if (swap.outcome === 'conflict') {
       throw new PermanentIngestionError(
         'replace_conflict',
@@ -124,10 +150,13 @@ export class DocumentIngestionService {
     return 'ready';
   }
 
-  /** The attempt's content is stored but the document is no longer `processing`: deleted, or failed meanwhile by the reconciler. */
+  /**
+   * The attempt's content is stored but the document is no longer `processing` in this attempt: deleted, failed
+   * meanwhile by the reconciler, or claimed by a newer attempt.
+   */
   private async notFinished(doc: DocumentRecord, log: Logger): Promise<IngestionOutcome> {
     if (!(await this.documents.exists(doc.tenant, doc.id))) throw new DocumentDeletedError(doc.id);
-    log.warn('document left processing during the attempt (failed by the reconciler); not marked ready');
+    log.warn('document left processing during the attempt (failed by the reconciler, or claimed by another attempt); not marked ready');
     return 'skipped';
   }
 
@@ -141,16 +170,16 @@ export class DocumentIngestionService {
    * leaves no chunk to copy (its deletion removes all of them at once); the document is then extracted instead,
    * overwriting any pages copied.
    */
-  private async copyFromTwin(doc: DocumentRecord): Promise<{ pages: number; chunks: number } | null> {
+  private async copyFromTwin(doc: DocumentRecord, attempt: IngestionAttempt): Promise<{ pages: number; chunks: number } | null> {
     if (doc.stage !== 'extract' || doc.pagesDone > 0 || doc.chunksDone > 0) return null;
     const twin = await this.documents.findReadyTwin(doc);
     if (!twin) return null;
-    const pages = await this.pages.copyFromDocument(doc.tenant, twin.id, doc.id);
-    const chunks = await this.chunks.copyFromDocument(doc.tenant, twin.id, { id: doc.id, collectionId: doc.collectionId });
+    const pages = await this.pages.copyFromDocument(attempt, twin.id);
+    const chunks = await this.chunks.copyFromDocument(attempt, twin.id, doc.collectionId);
     return chunks > 0 ? { pages, chunks } : null;
   }
 
-  private async extractAndEmbed(doc: DocumentRecord, signal: AbortSignal, log: Logger): Promise<{ pages: number; chunks: number }> {
+  private async extractAndEmbed(doc: DocumentRecord, attempt: IngestionAttempt, signal: AbortSignal, log: Logger): Promise<{ pages: number; chunks: number }> {
     const { ingestion, embedding } = this.config;
     // A PDF's pages carry running headers and line-end hyphenation; Markdown and text sections do not.
     const cleaner = doc.mediaType === 'application/pdf' ? new PageCleaner() : undefined;
@@ -159,10 +188,10 @@ export class DocumentIngestionService {
       this.embedder,
       {
         write: async (batch) => {
-          await this.chunks.upsertMany(doc.tenant, doc.id, doc.collectionId, batch);
+          await this.chunks.upsertMany(attempt, doc.collectionId, batch);
           chunksEmbedded.inc(batch.length);
         },
-        progress: (chunksDone, pagesEmbedded) => this.documents.recordEmbedProgress(doc.tenant, doc.id, chunksDone, pagesEmbedded),
+        progress: (chunksDone, pagesEmbedded) => this.documents.recordEmbedProgress(attempt, chunksDone, pagesEmbedded),
       },
       { batchSize: embedding.batchSize, concurrency: embedding.concurrency, firstMissingOrdinal: doc.chunksDone, signal, tenant: doc.tenant },
     );
@@ -180,7 +209,7 @@ export class DocumentIngestionService {
       // the ordinals continue exactly where they stopped; only chunks past the checkpoint are embedded.
       log.info({ resumeAfterPage: doc.pagesDone, resumeAtOrdinal: doc.chunksDone, stage: doc.stage }, 'ingesting');
       for (let after = 0; after < doc.pagesDone; ) {
-        const window = await this.pages.readWindow(doc.tenant, doc.id, after, REPLAY_WINDOW_PAGES);
+        const window = await this.pages.readWindow(doc.tenant, doc.id, { after, through: doc.pagesDone, limit: REPLAY_WINDOW_PAGES });
         if (window.length === 0) break;
         await chunkPages(window);
         after = window[window.length - 1].pageNumber;
@@ -188,11 +217,11 @@ export class DocumentIngestionService {
 
       let pageCount = doc.pagesTotal ?? doc.pagesDone;
       if (doc.stage === 'extract') {
-        pageCount = await this.extract(doc, signal, chunkPages);
+        pageCount = await this.extract(doc, attempt, signal, chunkPages);
         if (characters === 0) {
           throw new PermanentIngestionError('no_text', 'No text could be extracted (a scanned document without a text layer, or an empty file).');
         }
-        await this.documents.setStage(doc.tenant, doc.id, 'embed');
+        await this.documents.setStage(attempt, 'embed');
       }
       await embed.accept(chunker.finish());
       const chunkCount = await embed.finish();
@@ -208,17 +237,23 @@ export class DocumentIngestionService {
    * Extracts the pages after the checkpoint, storing each window (the checkpoint) before chunking it. The
    * signal reaches the opening too: a PDF that stalls its parser is stopped by a deletion or the timeout.
    */
-  private async extract(doc: DocumentRecord, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
+  private async extract(doc: DocumentRecord, attempt: IngestionAttempt, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
     // The file on this machine (a temporary copy unless the store is local), removed however extraction ends.
     const file = await this.checkouts.checkout(doc.blobSha256, signal);
     try {
-      return await this.extractFile(doc, file.path, signal, chunkPages);
+      return await this.extractFile(doc, attempt, file.path, signal, chunkPages);
     } finally {
       await file.release();
     }
   }
 
-  private async extractFile(doc: DocumentRecord, path: string, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
+  private async extractFile(
+    doc: DocumentRecord,
+    attempt: IngestionAttempt,
+    path: string,
+    signal: AbortSignal,
+    chunkPages: (pages: readonly PageText[]) => Promise<void>,
+  ): Promise<number> {
     const { ingestion } = this.config;
     const options = {
       processes: ingestion.extractProcesses,
@@ -236,10 +271,10 @@ export class DocumentIngestionService {
     signal.addEventListener('abort', stop, { once: true });
     try {
       signal.throwIfAborted();
-      await this.documents.setPagesTotal(doc.tenant, doc.id, source.pageCount);
+      await this.documents.setPagesTotal(attempt, source.pageCount);
       for await (const window of source.windows(doc.pagesDone)) {
         signal.throwIfAborted();
-        await this.pages.saveWindow(doc.tenant, doc.id, window);
+        await this.pages.saveWindow(attempt, window);
         pagesExtracted.inc(window.length);
         await chunkPages(window);
       }
@@ -255,12 +290,13 @@ export class DocumentIngestionService {
 
   /**
    * The error the attempt ends with: why it was stopped when it was stopped (deleted, shutting down, timed
-   * out), a deletion when a write failed because the document row is gone, and a provider's refusal as
-   * permanent.
+   * out), a deletion when a write failed because the document row is gone (a write refused as another attempt's
+   * may be that too: the check finds no row), and a provider's refusal as permanent.
    */
   private async explain(error: unknown, doc: DocumentRecord, signal: AbortSignal): Promise<unknown> {
     if (signal.aborted) return signal.reason;
-    if (isWriteForMissingDocument(error) && !(await this.documents.exists(doc.tenant, doc.id))) return new DocumentDeletedError(doc.id);
+    const missing = isWriteForMissingDocument(error) || error instanceof AttemptSupersededError;
+    if (missing && !(await this.documents.exists(doc.tenant, doc.id))) return new DocumentDeletedError(doc.id);
     return asPermanentEmbeddingFailure(error);
   }
 }

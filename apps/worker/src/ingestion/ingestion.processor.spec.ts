@@ -13,8 +13,9 @@ async function failLastAttempt(failure: Error, attempts = 5) {
   const stored: { code: string; message: string }[] = [];
   const logged: unknown[] = [];
   const ingestion = {
-    ingest: () => Promise.reject(failure),
-    fail: async (_documentId: string, code: string, message: string) => void stored.push({ code, message }),
+    start: async (id: string) => ({ id }),
+    run: () => Promise.reject(failure),
+    fail: async (_doc: unknown, code: string, message: string) => void stored.push({ code, message }),
   } as unknown as DocumentIngestionService;
   const logger = { warn: (fields: unknown) => void logged.push(fields) } as unknown as Logger;
   const processor = new IngestionProcessor({ workerTenantConcurrency: 1 } as AppConfig, logger, ingestion, {} as TenantUsageRepository);

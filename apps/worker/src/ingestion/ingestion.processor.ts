@@ -1,7 +1,7 @@
 import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Inject, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { TenantUsageRepository } from '@app/database';
+import { DocumentRecord, TenantUsageRepository } from '@app/database';
 import { AppError } from '@app/errors';
 import { ingestionJobDuration, ingestionRetries, LOGGER } from '@app/observability';
 import { INGESTION_QUEUE, INGESTION_WORKER_OPTIONS, IngestionJobName, IngestionJobs } from '@app/queue';
@@ -98,8 +98,11 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
   private async runIngestion(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>, token?: string): Promise<IngestionOutcome> {
     const { documentId } = job.data;
     const stopTimer = ingestionJobDuration.startTimer();
+    // The attempt this job claimed, once it has: only its document is failed (see DocumentTransitions.failAttempt).
+    let doc: DocumentRecord | null = null;
     try {
-      const outcome = await this.ingestion.ingest(documentId, this.shutdown.signal);
+      doc = await this.ingestion.start(documentId);
+      const outcome = doc ? await this.ingestion.run(doc, this.shutdown.signal) : 'skipped';
       stopTimer({ outcome });
       return outcome;
     } catch (error) {
@@ -120,8 +123,10 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
       const { code, message } = error instanceof AppError ? error : UNEXPECTED_FAILURE;
       this.logger.warn({ documentId, jobId: job.id, code, err: error, permanent, attempt, lastAttempt }, 'ingestion attempt failed');
       if (permanent || lastAttempt) {
-        // A transient failure that outlasted every retry says so: it was not given up on at the first error.
-        await this.ingestion.fail(documentId, code, permanent || attempt === 1 ? message : `After ${attempt} ingestion attempts: ${message}`);
+        // A transient failure that outlasted every retry says so: it was not given up on at the first error. A
+        // claim that failed (PostgreSQL unreachable) left no attempt to fail: the document stays where it was,
+        // and the reconciler enqueues it again once no job is left for it.
+        if (doc) await this.ingestion.fail(doc, code, permanent || attempt === 1 ? message : `After ${attempt} ingestion attempts: ${message}`);
       } else {
         ingestionRetries.inc({ code });
       }

@@ -29,7 +29,7 @@ export const embeddingBatchSize = new Histogram({
  */
 export const ingestionJobDuration = new Histogram({
   name: 'groundwork_worker_job_duration_seconds',
-  help: 'Ingestion job attempt duration in seconds by outcome (ready, failed, retry, skipped, deleted).',
+  help: 'Ingestion job attempt duration in seconds by outcome (ready, failed, retry, skipped, deleted, superseded).',
   labelNames: ['outcome'] as const,
   buckets: [0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800],
   registers: WORKER,
