@@ -290,21 +290,17 @@ export class DocumentsRepository {
 
   /**
    * Documents waiting for or in ingestion whose row has not changed since `unchangedSince`: the candidates a
-   * reconciler checks for a missing job. Oldest first, a page at a time after the (updated_at, id) `after`.
+   * reconciler checks for a missing job. A page of `limit` by id, after `afterId`: by id rather than by
+   * updated_at, whose microseconds a JavaScript Date cannot carry back as the next page's bound (documents
+   * written in one transaction share one now(), and a page of them came back again and again, for ever).
    */
-  async listUnfinishedSince(
-    scope: TenantScope,
-    unchangedSince: Date,
-    limit: number,
-    after?: { updatedAt: Date; id: string },
-  ): Promise<DocumentRecord[]> {
+  async listUnfinishedSince(scope: TenantScope, unchangedSince: Date, limit: number, afterId?: string): Promise<DocumentRecord[]> {
     const { rows } = await tenantQuery<DocumentRow>(
       this.pool,
       scope,
-      `${SELECT_DOCUMENT} WHERE d.status IN ('queued', 'processing') AND d.updated_at < $1
-         AND ($3::timestamptz IS NULL OR (d.updated_at, d.id) > ($3, $4::uuid))
-       ORDER BY d.updated_at, d.id LIMIT $2`,
-      [unchangedSince, limit, after?.updatedAt ?? null, after?.id ?? null],
+      `${SELECT_DOCUMENT} WHERE d.status IN ('queued', 'processing') AND d.updated_at < $1 AND ($3::uuid IS NULL OR d.id > $3)
+       ORDER BY d.id LIMIT $2`,
+      [unchangedSince, limit, afterId ?? null],
     );
     return rows.map(toDocument);
   }

@@ -32,8 +32,8 @@ export class StuckDeletionsReconciler extends StuckJobsReconciler<DeletionJob> {
     super(config, logger, 'deletions', MAX_DELETION_ATTEMPTS);
   }
 
-  protected listUnchangedSince(unchangedSince: Date, limit: number, after: DeletionJob | undefined): Promise<DeletionJob[]> {
-    return this.deletions.listUnfinishedSince(ALL_TENANTS, unchangedSince, limit, after?.id);
+  protected listUnchangedSince(unchangedSince: Date, limit: number, afterId: string | undefined): Promise<DeletionJob[]> {
+    return this.deletions.listUnfinishedSince(ALL_TENANTS, unchangedSince, limit, afterId);
   }
 
   protected jobState(deletion: DeletionJob): Promise<RedisJobState> {

@@ -30,9 +30,9 @@ export class StuckDocumentsReconciler extends StuckJobsReconciler<DocumentRecord
     super(config, logger, 'documents', MAX_INGESTION_ATTEMPTS);
   }
 
-  protected listUnchangedSince(unchangedSince: Date, limit: number, after: DocumentRecord | undefined): Promise<DocumentRecord[]> {
+  protected listUnchangedSince(unchangedSince: Date, limit: number, afterId: string | undefined): Promise<DocumentRecord[]> {
     // Stuck is stuck whoever owns the document: the pass looks at every tenant's.
-    return this.documents.listUnfinishedSince(ALL_TENANTS, unchangedSince, limit, after && { updatedAt: after.updatedAt, id: after.id });
+    return this.documents.listUnfinishedSince(ALL_TENANTS, unchangedSince, limit, afterId);
   }
 
   protected jobState(doc: DocumentRecord): Promise<RedisJobState> {

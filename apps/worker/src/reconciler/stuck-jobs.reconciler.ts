@@ -43,8 +43,8 @@ export abstract class StuckJobsReconciler<R extends UnfinishedRow> implements On
     private readonly maxAttempts: number,
   ) {}
 
-  /** Unfinished rows unchanged since `unchangedSince`: a page of `limit`, after `after` (the previous page's last row). */
-  protected abstract listUnchangedSince(unchangedSince: Date, limit: number, after: R | undefined): Promise<R[]>;
+  /** Unfinished rows unchanged since `unchangedSince`: a page of `limit` in order of id, after `afterId` (the previous page's last). */
+  protected abstract listUnchangedSince(unchangedSince: Date, limit: number, afterId: string | undefined): Promise<R[]>;
   /** The state of the row's job in Redis. */
   protected abstract jobState(row: R): Promise<RedisJobState>;
   /** Gives up on the row; false when it finished (or changed) since it was read, and nothing was done. */
@@ -64,9 +64,9 @@ export abstract class StuckJobsReconciler<R extends UnfinishedRow> implements On
   async reconcile(now = new Date()): Promise<Map<string, ReconcileAction>> {
     const unchangedSince = new Date(now.getTime() - 2 * this.config.ingestion.reconcileIntervalSeconds * 1000);
     const actions = new Map<string, ReconcileAction>();
-    let after: R | undefined;
+    let afterId: string | undefined;
     for (;;) {
-      const page = await this.listUnchangedSince(unchangedSince, PAGE_SIZE, after);
+      const page = await this.listUnchangedSince(unchangedSince, PAGE_SIZE, afterId);
       for (const row of page) {
         const state = await this.jobState(row);
         if (isLiveJobState(state)) continue;
@@ -78,7 +78,7 @@ export abstract class StuckJobsReconciler<R extends UnfinishedRow> implements On
         }
       }
       if (page.length < PAGE_SIZE) return actions;
-      after = page[page.length - 1];
+      afterId = page[page.length - 1].id;
     }
   }
 }
