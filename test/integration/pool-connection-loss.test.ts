@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { isDatabaseUnavailable, tenantQuery, withTenant, withTenantBatched } from '@app/database';
+import { randomUUID } from 'node:crypto';
+import { CollectionsRepository, createPool, DocumentTransitions, isDatabaseUnavailable, tenantQuery, withTenant, withTenantBatched } from '@app/database';
+import { createTestDocument } from '../support/test-documents';
 import { useDatabase } from '../support/test-env';
 
 /**
@@ -33,5 +35,38 @@ describe('a pooled connection lost in the middle of a transaction', () => {
     // Every connection the pool can hold answers: none of the broken ones was handed out again.
     const answers = await Promise.all(Array.from({ length: 6 }, () => tenantQuery(db.pool, 'acme', 'SELECT 1 AS one')));
     assert.ok(answers.every(({ rows }) => rows[0].one === 1));
+  });
+});
+
+/**
+ * A transaction whose client stops sending statements (a process frozen or cut off mid-transaction) holds its
+ * locks until PostgreSQL ends its session: with idleTransactionTimeoutMs, soon; before, as long as the server
+ * took to notice the client was gone (TCP keepalive: hours), and every writer of the same row waited as long.
+ */
+describe('a transaction left idle by its client', () => {
+  const db = useDatabase();
+
+  test("is ended by PostgreSQL after idleTransactionTimeoutMs, and another attempt's claim of the row it locked goes through", async () => {
+    const collectionId = (await new CollectionsRepository(db.pool).getOrCreate('acme', 'frozen', 'test', 3)).id;
+    const id = randomUUID();
+    await createTestDocument(db.pool, { id, tenant: 'acme', collectionId, title: 'frozen' });
+    const pool = createPool(db.env.config.databaseUrl, { max: 2, idleTransactionTimeoutMs: 500 });
+    // A worker frozen between two statements of its progress write: the document's row locked, nothing more sent.
+    const frozen = await pool.connect();
+    try {
+      await frozen.query('BEGIN');
+      await frozen.query("SELECT set_config('groundwork.tenant', 'acme', true)");
+      await frozen.query('UPDATE documents SET pages_done = 1 WHERE id = $1', [id]);
+      const claim = new DocumentTransitions(db.pool).start('acme', id);
+      const claimed = await Promise.race([claim, sleep(5_000).then(() => 'still waiting' as const)]);
+      assert.notEqual(claimed, 'still waiting', 'the claim still waited on the locked row after 5 s');
+      assert.equal(claimed && typeof claimed === 'object' ? claimed.status : null, 'processing');
+      await assert.rejects(frozen.query('SELECT 1'), 'the frozen session was ended');
+    } finally {
+      // Its connection closed, so the server ends the transaction however the test went.
+      frozen.release(true);
+    }
+    assert.equal((await pool.query('SELECT 1 AS one')).rows[0].one, 1, 'the pool serves on');
+    await pool.end();
   });
 });

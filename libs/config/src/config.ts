@@ -42,8 +42,10 @@ export interface AppConfig {
   /**
    * Connections each process keeps to PostgreSQL, and how long a statement waits for one before the request is
    * answered 503 `database_unavailable` (a queue that never ends is worse than a refusal the client retries).
+   * `idleTransactionMs`: PostgreSQL ends a session of ours whose transaction waits longer than this for its
+   * next statement (idle_in_transaction_session_timeout; 0: never).
    */
-  databasePool: { size: number; waitMs: number };
+  databasePool: { size: number; waitMs: number; idleTransactionMs: number };
   redisUrl: string;
   /** Prefix of every Redis key Groundwork writes (BullMQ and caches), so several deployments can share a Redis. */
   redisPrefix: string;
@@ -520,7 +522,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   return {
     port: integer(env, 'PORT', 3000, 0, 65535),
     databaseUrl: url(env, 'DATABASE_URL', 'postgres://postgres@127.0.0.1:5432/groundwork', ['postgres:', 'postgresql:'])!,
-    databasePool: { size: poolSize, waitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 10, 600_000) },
+    databasePool: {
+      size: poolSize,
+      waitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 10, 600_000),
+      idleTransactionMs: integer(env, 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', 60_000, 0, 86_400_000),
+    },
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     redisPrefix,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),

@@ -28,7 +28,8 @@ const repositories = [
     {
       provide: PG_POOL,
       inject: [APP_CONFIG],
-      useFactory: ({ databaseUrl, databasePool }: AppConfig) => createPool(databaseUrl, { max: databasePool.size, connectionTimeoutMs: databasePool.waitMs }),
+      useFactory: ({ databaseUrl, databasePool }: AppConfig) =>
+        createPool(databaseUrl, { max: databasePool.size, connectionTimeoutMs: databasePool.waitMs, idleTransactionTimeoutMs: databasePool.idleTransactionMs }),
     },
     ...repositories,
   ],

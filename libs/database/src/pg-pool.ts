@@ -31,14 +31,24 @@ export interface PoolOptions {
   owner?: boolean;
   /** Longest a query waits for a free connection (or a new one) before it fails; 5 s unless said otherwise. */
   connectionTimeoutMs?: number;
+  /**
+   * PostgreSQL ends a session whose transaction waits longer than this for its client's next statement, and
+   * with it the transaction's locks (idle_in_transaction_session_timeout); none unless given. A process frozen
+   * mid-transaction (SIGSTOP, a paused VM) or cut off from the server (which notices a dead client only when TCP
+   * keepalive gives up, after hours) held its row locks as long: the worker that took its job over waited on the
+   * document's row for as long, and so did a DELETE of the document.
+   */
+  idleTransactionTimeoutMs?: number;
 }
 
-export function createPool(databaseUrl: string, { max = 10, owner = false, connectionTimeoutMs = 5000 }: PoolOptions = {}): Pool {
+export function createPool(databaseUrl: string, { max = 10, owner = false, connectionTimeoutMs = 5000, idleTransactionTimeoutMs }: PoolOptions = {}): Pool {
   const pool = new Pool({
     connectionString: owner ? databaseUrl : withStartupRole(databaseUrl, APP_ROLE),
     max,
     connectionTimeoutMillis: connectionTimeoutMs,
     idleTimeoutMillis: 30_000,
+    // Sent with the connection's startup, so it costs no statement.
+    ...(idleTransactionTimeoutMs && { idle_in_transaction_session_timeout: idleTransactionTimeoutMs }),
   });
   // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
