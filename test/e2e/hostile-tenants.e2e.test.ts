@@ -13,6 +13,7 @@ import { freePort } from '../support/ports';
 import { descriptorsUnder, openFileDescriptors, recentOutput, spawnApp, stopProcess, waitForHttp } from '../support/processes';
 import { postSse } from '../support/sse';
 import { createApiKey } from '../support/api-keys';
+import { LivenessReport, startLivenessProbe } from '../support/liveness-probe';
 import { stagingFiles } from '../support/staging';
 import { createTestEnv, TestEnv } from '../support/test-env';
 import { until } from '../support/until';
@@ -26,7 +27,6 @@ import { until } from '../support/until';
  * ready. A new attack is one `underAttack(name, async (attack) => { ... })`.
  */
 
-const LIVENESS_INTERVAL_MS = 100;
 const LIVENESS_BOUND_MS = 500;
 /** Small, so the stalled-upload attack is over in seconds (the default is meant for real clients on slow links). */
 const UPLOAD_IDLE_TIMEOUT_MS = 2_000;
@@ -117,45 +117,6 @@ class HostileSystem {
     await Promise.all([this.api, this.worker].filter(Boolean).map((child) => stopProcess(child)));
     await this.env.cleanup();
   }
-}
-
-interface LivenessReport {
-  polls: number;
-  slowestMs: number;
-  failures: string[];
-}
-
-/** GET /health/live every 100 ms, one at a time, until stopped; a poll still unanswered at the stop counts with its wait so far. */
-function startLivenessProbe(url: string): { stop(): LivenessReport } {
-  let stopped = false;
-  let polls = 0;
-  let slowestMs = 0;
-  let pending: number | null = null;
-  const failures: string[] = [];
-  void (async () => {
-    while (!stopped) {
-      const started = performance.now();
-      pending = started;
-      try {
-        const response = await fetch(url, { signal: AbortSignal.timeout(300_000) });
-        await response.arrayBuffer();
-        if (!response.ok) failures.push(`answered ${response.status}`);
-      } catch (error) {
-        failures.push((error as Error).message);
-      }
-      pending = null;
-      polls++;
-      slowestMs = Math.max(slowestMs, performance.now() - started);
-      await sleep(LIVENESS_INTERVAL_MS);
-    }
-  })();
-  return {
-    stop: () => {
-      stopped = true;
-      const waiting = pending === null ? 0 : performance.now() - pending;
-      return { polls: polls + (pending === null ? 0 : 1), slowestMs: Math.max(slowestMs, waiting), failures: [...failures] };
-    },
-  };
 }
 
 /** `promise`, or a rejection saying what gave no answer within `ms` (the promise itself is left to settle unheard). */

@@ -110,11 +110,14 @@ async function withPlainCopy(filePath: string, pages: string[], use: (plainPath:
 // ---------------------------------------------------------------------------------------------------
 // File structure
 
+const HELVETICA_WIN_ANSI = '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>';
+
 async function writePdf(
   filePath: string,
   pageCount: number,
   contentOf: (pageIndex: number) => string,
   brokenPageIndex?: number,
+  font = HELVETICA_WIN_ANSI,
 ): Promise<void> {
   // A PDF needs at least one page; an empty page list still yields a valid one-page file.
   const count = Math.max(pageCount, 1);
@@ -123,7 +126,7 @@ async function writePdf(
   try {
     const out = new PdfOutput(file);
     await out.write('%PDF-1.4\n');
-    await out.object(FONT_OBJECT, '<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding /WinAnsiEncoding >>');
+    await out.object(FONT_OBJECT, font);
     for (let index = 0; index < count; index++) {
       const pageObject = FIRST_PAGE_OBJECT + 2 * index;
       const pageDictionary =
@@ -336,6 +339,19 @@ export function escapePdfString(winAnsi: string): string {
 
 function round(value: number): number {
   return Math.round(value * 100) / 100;
+}
+
+/**
+ * A one-page PDF showing `lines`, each `A` in them drawn as the glyph its font's encoding names `glyphName`: a
+ * reader maps the name to text as `uniXXXX` says, so `uniD800` makes every `A` a lone surrogate, which a PDF's
+ * font is free to do. At `fontSize` points, with a leading of 1.25 times it: a long line stays inside the page
+ * (readers drop what falls outside it) only at a small size.
+ */
+export async function writeGlyphNamePdf(filePath: string, glyphName: string, lines: string[], fontSize = 2): Promise<string> {
+  const font = `<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica /Encoding << /Type /Encoding /BaseEncoding /WinAnsiEncoding /Differences [65 /${glyphName}] >> >>`;
+  const shown = lines.map((line) => `(${escapePdfString(toWinAnsi(line))}) '`).join(' ');
+  await writePdf(filePath, 1, () => `BT /F1 ${fontSize} Tf ${fontSize * 1.25} TL 36 756 Td ${shown} ET`, undefined, font);
+  return filePath;
 }
 
 /**
