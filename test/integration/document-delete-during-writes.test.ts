@@ -24,11 +24,12 @@ describe('deleting a document while its ingestion writes', () => {
     collectionId = (await new CollectionsRepository(db.pool).getOrCreate(TENANT, 'deleting', 'test', 3)).id;
   });
 
-  test('the deletion is seen by the writer, which stops, and the document goes within a second', async () => {
-    const id = randomUUID();
-    await createTestDocument(db.pool, { id, tenant: TENANT, collectionId, title: 'big', filename: 'big.txt', byteSize: 1, jobId: `ingest-${id}` });
-    // Two writers, as EMBEDDING_CONCURRENCY's overlapping batches: each holds the row FOR KEY SHARE for 200 ms at a
-    // time, the next taking it before the last lets go, until the poll (every 100 ms here) says the document is gone.
+  /**
+   * Ingestion of document `id` as its chunk writes hold its row: two writers, as EMBEDDING_CONCURRENCY's
+   * overlapping batches, each holding the row FOR KEY SHARE for 200 ms at a time, the next taking it before the
+   * last lets go, until the poll (every 100 ms here) says the document is gone. `stop()` ends it and waits.
+   */
+  async function ingesting(id: string): Promise<{ stop(): Promise<void> }> {
     let writing = true;
     const writer = async (offset: number) => {
       await sleep(offset);
@@ -45,19 +46,44 @@ describe('deleting a document while its ingestion writes', () => {
     })();
     const writers = [writer(0), writer(100)];
     await sleep(300);
+    return {
+      stop: async () => {
+        writing = false;
+        await Promise.all([...writers, poll]);
+      },
+    };
+  }
 
+  async function newDocument(): Promise<string> {
+    const id = randomUUID();
+    await createTestDocument(db.pool, { id, tenant: TENANT, collectionId, title: 'big', filename: 'big.txt', byteSize: 1, jobId: `ingest-${id}` });
+    return id;
+  }
+
+  /** `deletion`'s outcome, or a failure once it has waited 10 s; either way it is awaited before `ingestion` stops. */
+  async function within10s<T>(deletion: Promise<T>, ingestion: { stop(): Promise<void> }): Promise<T> {
     const started = Date.now();
-    const deletion = documents.delete(TENANT, id);
     try {
-      const deleted = await Promise.race([deletion, sleep(10_000).then(() => 'still waiting')]);
-      assert.notEqual(deleted, 'still waiting', 'the DELETE waited behind the writers for 10 s');
-      assert.equal((deleted as { id: string }).id, id);
+      const outcome = await Promise.race([deletion, sleep(10_000).then(() => 'still waiting' as const)]);
+      assert.notEqual(outcome, 'still waiting', 'the deletion waited behind the writers for 10 s');
       assert.ok(Date.now() - started < 2_000, `deleted after ${Date.now() - started} ms`);
+      return outcome as T;
     } finally {
-      writing = false;
-      await Promise.all([deletion, ...writers]);
+      await ingestion.stop().then(() => deletion);
     }
-    await poll;
+  }
+
+  test('the deletion is seen by the writer, which stops, and the document goes within a second', async () => {
+    const id = await newDocument();
+    const deleted = await within10s(documents.delete(TENANT, id), await ingesting(id));
+    assert.equal(deleted?.id, id);
+    assert.equal(await documents.findById(TENANT, id), null);
+  });
+
+  test("a background deletion's batch is seen by the writer too, and its documents go within a second", async () => {
+    const id = await newDocument();
+    const batch = await within10s(documents.deleteBatch(TENANT, collectionId, 10), await ingesting(id));
+    assert.ok(batch.deleted >= 1);
     assert.equal(await documents.findById(TENANT, id), null);
   });
 });
