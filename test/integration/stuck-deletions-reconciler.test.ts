@@ -1,15 +1,15 @@
 import assert from 'node:assert/strict';
-import { randomUUID } from 'node:crypto';
 import { after, before, describe, test } from 'node:test';
 import { INestApplicationContext } from '@nestjs/common';
-import { ALL_TENANTS, CollectionsRepository, createPool, DeletionJob, DeletionJobsRepository } from '@app/database';
+import { ALL_TENANTS, createPool, DeletionJob, DeletionJobsRepository } from '@app/database';
 import { DELETION_JOB_OPTIONS, DELETION_QUEUE, DeletionJobName, DeletionJobStates, RunDeletionJob } from '@app/queue';
-import { Queue, UnrecoverableError, Worker } from 'bullmq';
+import { Queue, UnrecoverableError } from 'bullmq';
 import { Pool } from 'pg';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
 import { DELETION_INTERRUPTED, MAX_DELETION_ATTEMPTS, StuckDeletionsReconciler } from '../../apps/worker/src/reconciler/stuck-deletions.reconciler';
 import { waitForJob } from '../support/http';
-import { createTestDocument, markTestDocumentReady } from '../support/test-documents';
+import { failNextDeletionAttempt } from '../support/deletion-queue';
+import { createTestCollectionOfReadyDocuments } from '../support/test-documents';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 
 const TENANT = 'acme';
@@ -46,13 +46,7 @@ describe('the reconciler takes up background deletions that no job will finish',
 
   /** A collection of a few documents whose deletion was asked for (the row, as the api writes it), started `crashes` times by workers that died. */
   async function interruptedDeletion(name: string, crashes: number): Promise<DeletionJob> {
-    const collection = await new CollectionsRepository(pool).getOrCreate(TENANT, name, 'test', 8);
-    for (let i = 0; i < DOCUMENTS; i++) {
-      const id = randomUUID();
-      await createTestDocument(pool, { id, tenant: TENANT, collectionId: collection.id, title: `${name} ${i}` });
-      // Ready, as ingestion leaves a document: a queued one without a job would be the ingestion reconciler's.
-      await markTestDocumentReady(pool, TENANT, id, 1, 0);
-    }
+    await createTestCollectionOfReadyDocuments(pool, TENANT, name, DOCUMENTS);
     const deletions = new DeletionJobsRepository(pool);
     const request = await deletions.createForCollection(TENANT, name);
     assert.ok(request?.created);
@@ -70,16 +64,7 @@ describe('the reconciler takes up background deletions that no job will finish',
   /** Fails the deletion's BullMQ job as the stalled-job check does after a third stall: no processor runs, nothing records it. */
   async function failAsStalled(deletion: DeletionJob): Promise<void> {
     await addJob(deletion);
-    const taker = new Worker(DELETION_QUEUE, undefined, { connection: { url: env.config.redisUrl, maxRetriesPerRequest: null }, prefix: env.config.redisPrefix });
-    try {
-      const token = randomUUID();
-      const job = await taker.getNextJob(token);
-      assert.ok(job);
-      assert.equal(job.id, deletion.id);
-      await job.moveToFailed(new UnrecoverableError('job stalled more than allowable limit'), token);
-    } finally {
-      await taker.close();
-    }
+    assert.equal(await failNextDeletionAttempt(env.config, deletion.id, new UnrecoverableError('job stalled more than allowable limit')), 'failed');
   }
 
   test(`a deletion without a live job is enqueued again and finishes; after ${MAX_DELETION_ATTEMPTS} attempts it fails with ${DELETION_INTERRUPTED}; a live one is left alone`, async () => {

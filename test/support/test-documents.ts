@@ -5,6 +5,8 @@ import {
   attemptOf,
   BlobClaim,
   BlobsRepository,
+  Collection,
+  CollectionsRepository,
   DocumentRecord,
   DocumentsRepository,
   DocumentTransitions,
@@ -54,4 +56,18 @@ export async function finishTestAttempt(pool: Pool, attempt: IngestionAttempt, p
 /** Moves a queued document to `ready` the only way there is, as an ingestion does: started, then finished. */
 export async function markTestDocumentReady(pool: Pool, scope: TenantScope, id: string, pageCount: number, chunkCount: number): Promise<void> {
   await finishTestAttempt(pool, await startTestAttempt(pool, scope, id), pageCount, chunkCount);
+}
+
+/**
+ * The tenant's collection `name` (made for a test model of 8 dimensions) holding `count` ready documents, as
+ * ingestion leaves them: a queued one without a job would be the ingestion reconciler's.
+ */
+export async function createTestCollectionOfReadyDocuments(pool: Pool, tenant: string, name: string, count: number): Promise<Collection> {
+  const collection = await new CollectionsRepository(pool).getOrCreate(tenant, name, 'test', 8);
+  for (let i = 0; i < count; i++) {
+    const id = randomUUID();
+    await createTestDocument(pool, { id, tenant, collectionId: collection.id, title: `${name} ${i}` });
+    await markTestDocumentReady(pool, tenant, id, 1, 0);
+  }
+  return collection;
 }

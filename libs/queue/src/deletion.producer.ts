@@ -12,15 +12,17 @@ export class DeletionProducer {
 
   /**
    * Runs the deletion job `deletionJobId` in the background. Asking again is safe: a job Redis already has is
-   * left alone, except a failed one (its attempts spent), which is retried, so a repeated DELETE starts over.
+   * left alone, except a failed one (its attempts spent), which is replaced by a new one, so a repeated DELETE
+   * starts over with all its attempts. Not Job.retry: it keeps the attempts made (the job would get one more,
+   * whose transient failure is final), and even with resetAttemptsMade the stalled count, so one more dead
+   * worker would fail it for good.
    */
   async enqueue(deletionJobId: string): Promise<void> {
     try {
       const existing = await withQueueTimeout(this.queue.getJob(deletionJobId), 'reading the job');
-      if (existing && (await withQueueTimeout(existing.isFailed(), 'reading the job state'))) {
-        await withQueueTimeout(existing.retry(), 'retrying the job');
-        return;
-      }
+      // Should a concurrent request have replaced it already, removing refuses the new job if a worker holds it
+      // (adding is then a no-op) or removes it before adding an equal one: either way one job runs.
+      if (existing && (await withQueueTimeout(existing.isFailed(), 'reading the job state'))) await this.cancel(deletionJobId);
       const payload: RunDeletionJob = { deletionJobId };
       await withQueueTimeout(this.queue.add(DeletionJobName.RunDeletion, payload, { ...DELETION_JOB_OPTIONS, jobId: deletionJobId }), 'adding the job');
     } catch (error) {
@@ -29,8 +31,8 @@ export class DeletionProducer {
   }
 
   /**
-   * Removes the deletion's job unless a worker holds it, so that the reconciler can add a fresh one (all its
-   * attempts again) where a finished job under the same id would make adding a silent no-op.
+   * Removes the deletion's job unless a worker holds it, so that a fresh one (all its attempts again) can be
+   * added, by `enqueue` or the reconciler, where a finished job under the same id would make adding a no-op.
    */
   async cancel(deletionJobId: string): Promise<void> {
     await withQueueTimeout(this.queue.remove(deletionJobId), 'removing the job');
