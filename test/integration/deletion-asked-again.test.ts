@@ -1,10 +1,12 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
-import { createPool, DeletionJobsRepository } from '@app/database';
-import { DELETION_JOB_OPTIONS, DELETION_QUEUE } from '@app/queue';
-import { Queue } from 'bullmq';
+import { afterEach, beforeEach, describe, test } from 'node:test';
+import { ALL_TENANTS, createPool, DeletionJobsRepository } from '@app/database';
+import { createLogger } from '@app/observability';
+import { DELETION_JOB_OPTIONS, DELETION_QUEUE, DeletionJobStates, DeletionProducer } from '@app/queue';
+import { Queue, UnrecoverableError } from 'bullmq';
 import { Pool } from 'pg';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
+import { DELETION_INTERRUPTED, MAX_DELETION_ATTEMPTS, StuckDeletionsReconciler } from '../../apps/worker/src/reconciler/stuck-deletions.reconciler';
 import { failNextDeletionAttempt } from '../support/deletion-queue';
 import { requestJson, waitForJob } from '../support/http';
 import { createTestCollectionOfReadyDocuments } from '../support/test-documents';
@@ -28,14 +30,16 @@ describe('a collection deletion that failed starts over when it is asked for aga
   let queue: Queue;
   let deletions: DeletionJobsRepository;
 
-  before(async () => {
+  // An environment of its own for each test: the reconciler's pass and a worker's next job reach every row and
+  // job there, so what one test left (failing half way) would otherwise be taken by the next.
+  beforeEach(async () => {
     env = await createTestEnv();
     system = await startSystem(env.config, { worker: false });
     pool = createPool(env.config.databaseUrl, { max: 4 });
     queue = new Queue(DELETION_QUEUE, { connection: { url: env.config.redisUrl }, prefix: env.config.redisPrefix });
     deletions = new DeletionJobsRepository(pool);
   });
-  after(async () => {
+  afterEach(async () => {
     await queue?.close();
     await pool?.end();
     await system?.close();
@@ -72,6 +76,7 @@ describe('a collection deletion that failed starts over when it is asked for aga
     const job = (await queue.getJob(id))!;
     assert.deepEqual([await job.getState(), job.attemptsMade, job.attemptsStarted], ['waiting', 0, 0], 'a job with nothing spent');
     assert.equal(await failAttempt(id, false), 'delayed', 'a transient failure is retried again');
+    assert.equal((await deletions.find(ALL_TENANTS, id))?.attempts, 1, 'the row counts from the repeated DELETE');
 
     // And a worker finishes it.
     await (await queue.getJob(id))!.promote();
@@ -80,8 +85,37 @@ describe('a collection deletion that failed starts over when it is asked for aga
       const done = await waitForJob(system.baseUrl, id, { timeoutMs: 20_000 });
       assert.equal(done.state, 'completed', JSON.stringify(done));
       assert.deepEqual(done.progress, { documents_done: DOCUMENTS, documents_total: DOCUMENTS, percent: 100 });
+      assert.equal(done.attempts, 2);
     } finally {
       await worker.close();
     }
+  });
+
+  test(`its row counts attempts from zero: failed ${DELETION_INTERRUPTED} after ${MAX_DELETION_ATTEMPTS}, it is enqueued again at its next interruption`, async () => {
+    // The reconciler of a worker that has not started: nothing else takes the job before the test looks.
+    const reconciler = new StuckDeletionsReconciler(env.config, createLogger('silent', 'test'), deletions, new DeletionJobStates(queue), new DeletionProducer(queue));
+    // Far enough ahead that every row counts as unchanged for two intervals.
+    const later = () => new Date(Date.now() + 3_600_000);
+    await createTestCollectionOfReadyDocuments(pool, TENANT, 'interrupted', DOCUMENTS);
+    const { id } = await deleteCollection('interrupted');
+    const stall = () => failNextDeletionAttempt(env.config, id, new UnrecoverableError('job stalled more than allowable limit'));
+
+    // Workers died running it until the reconciler gave up.
+    for (let attempt = 1; attempt <= MAX_DELETION_ATTEMPTS; attempt++) await deletions.start(id);
+    assert.equal(await stall(), 'failed');
+    assert.equal((await reconciler.reconcile(later())).get(id), 'failed');
+    const interrupted = await waitForJob(system.baseUrl, id, { done: () => true });
+    assert.deepEqual([interrupted.state, interrupted.attempts, interrupted.error?.code], ['failed', MAX_DELETION_ATTEMPTS, DELETION_INTERRUPTED]);
+
+    const again = await deleteCollection('interrupted');
+    assert.deepEqual([again.id, again.state, again.attempts, again.error, again.finished_at], [id, 'waiting', 0, null, null], JSON.stringify(again));
+    assert.equal((await waitForJob(system.baseUrl, id, { done: () => true })).state, 'waiting');
+
+    // One more worker dies running it: the reconciler enqueues it again instead of failing it at once.
+    await deletions.start(id);
+    assert.equal(await stall(), 'failed');
+    assert.equal((await reconciler.reconcile(later())).get(id), 'requeued');
+    const row = await deletions.find(ALL_TENANTS, id);
+    assert.deepEqual([row?.state, row?.attempts], ['active', 1]);
   });
 });

@@ -80,13 +80,14 @@ export class DeletionJobsRepository {
   /**
    * Starts deleting the tenant's collection `name`: the job row and the collection's mark are written in one
    * transaction, under the collection's row lock, so from its commit no search, query or upload reaches the
-   * collection and a second request finds the same job (created: false). Null when there is no such collection.
+   * collection and a second request finds the same job (created: false), started over if it had failed (see
+   * restartFailed). Null when there is no such collection.
    */
   async createForCollection(tenant: string, name: string): Promise<CollectionDeletionRequest> {
     return withTenant(this.pool, tenant, async (client) => {
       const collection = await findCollectionForDeletion(client, tenant, name);
       if (!collection) return null;
-      if (collection.deletionJobId) return { job: (await selectJob(client, collection.deletionJobId))!, created: false };
+      if (collection.deletionJobId) return { job: await restartFailed(client, collection.deletionJobId), created: false };
       const id = `${DELETION_JOB_PREFIX}${randomUUID()}`;
       const { rows } = await client.query<DeletionJobRow>(
         `INSERT INTO deletion_jobs (id, tenant, kind, collection_id, collection_name, documents_total)
@@ -197,7 +198,7 @@ export class DeletionJobsRepository {
     return rowCount === 1;
   }
 
-  /** The job gave up (its last attempt failed); a new DELETE of the collection starts it again. */
+  /** The job gave up (its last attempt failed); a new DELETE of the collection starts it again (createForCollection). */
   async fail(tenant: string, id: string, code: string, message: string): Promise<void> {
     await tenantQuery(
       this.pool,
@@ -207,6 +208,21 @@ export class DeletionJobsRepository {
       [id, code, message],
     );
   }
+}
+
+/**
+ * The job, waiting again if it had failed, as asked for anew: no error, and its attempts counted from zero, since
+ * the reconciler gives up on a deletion by its attempts (one failed after ten would be failed again at its next
+ * interruption). What it deleted stays counted: the next attempt resumes. Called under the collection's row lock,
+ * so of two requests one restarts it.
+ */
+async function restartFailed(client: PoolClient, id: string): Promise<DeletionJob> {
+  const { rows } = await client.query<DeletionJobRow>(
+    `UPDATE deletion_jobs SET state = 'waiting', attempts = 0, error_code = NULL, error_message = NULL, finished_at = NULL, updated_at = now()
+     WHERE id = $1 AND state = 'failed' RETURNING *`,
+    [id],
+  );
+  return rows.length ? toDeletionJob(rows[0]) : (await selectJob(client, id))!;
 }
 
 async function selectJob(client: PoolClient, id: string): Promise<DeletionJob | null> {

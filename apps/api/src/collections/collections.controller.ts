@@ -73,7 +73,8 @@ export class CollectionsController {
       'Answers 202 with the deletion job at once. From then on the collection is gone from listings and GET, and searching, querying, ' +
       'uploading to it or creating one by its name answer 409 `collection_deleting` (with `details.job_id`), while a worker removes its ' +
       'documents, pages, chunks and files in batches. Poll GET /v1/jobs/:id for progress; the name can be used again once the job is ' +
-      '`completed`. Asking again while it runs returns the same job.',
+      '`completed`. Asking again while it runs returns the same job; asking again after it `failed` starts that job over (`waiting`, ' +
+      '`attempts` from 0), resuming where it stopped.',
   })
   @ApiAcceptedResponse({ type: DeletionJobDto })
   @ApiNotFoundResponse({ description: '`not_found`: the tenant has no collection by that name' })

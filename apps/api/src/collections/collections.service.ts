@@ -85,7 +85,8 @@ export class CollectionsService {
   /**
    * Starts deleting the collection in the background: from this call's commit it is refused by name (409
    * collection_deleting) while a worker removes its documents, pages, chunks and files; the name is free again
-   * when the job completes. Asking again while it runs returns the same job (and retries it if it failed).
+   * when the job completes. Asking again while it runs returns the same job; asking after it failed starts it
+   * over (waiting, its attempts from zero, all its BullMQ attempts), resuming where it stopped.
    */
   async delete(name: string, principal: Principal, tenant?: string): Promise<DeletionJob> {
     const owner = requestTenant(principal, tenant);

@@ -17,7 +17,7 @@ export class DeletionJobDto {
   @ApiProperty({ nullable: true, type: Object, description: 'The metadata filter of a `documents` deletion.' }) filter!: Record<string, unknown> | null;
   @ApiProperty({ enum: ['waiting', 'active', 'completed', 'failed'] }) state!: 'waiting' | 'active' | 'completed' | 'failed';
   @ApiProperty({ type: DeletionProgressDto }) progress!: DeletionProgressDto;
-  @ApiProperty() attempts!: number;
+  @ApiProperty({ description: 'Attempts started on the deletion; asking again for one that failed counts them from 0 again.' }) attempts!: number;
   @ApiProperty({ type: ErrorInfoDto, nullable: true }) error!: ErrorInfoDto | null;
   @ApiProperty() created_at!: string;
   @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
