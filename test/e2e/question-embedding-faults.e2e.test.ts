@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
+import { sendEndless } from '../support/endless-response';
 import { encodeEmbedding, fakeEmbedding, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { postSse } from '../support/sse';
@@ -25,6 +26,8 @@ const BROKEN: Record<string, (res: ServerResponse, texts: string[]) => void> = {
   },
   // Headers, then never a byte of the body.
   stalled: (res) => res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders(),
+  // A gigabyte of floats, which the api held whole before.
+  flooding: (res) => void sendEndless(res, { contentType: 'application/json', head: '{"data":[{"index":0,"embedding":[', unit: '0.25,' }),
   throttled: (res) => res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1000000' }).end('{"error":{"message":"slow down"}}'),
 };
 /** Each attempt at a question's embedding, in these tests (EMBEDDING_QUESTION_TIMEOUT_MS). */
@@ -70,6 +73,16 @@ describe('a question whose embedding server breaks: 502 embedding_failed, never 
       assert.deepEqual([last?.event, last?.data], ['error', { code: 'embedding_failed', message: UNREADABLE }]);
     }
     assert.equal(fake.requestsTo('/v1/embeddings').length, 6, 'each question asked once');
+  });
+
+  test('a 200 of a gigabyte: 502 embedding_failed once a batch\'s largest response is read, not retried', async () => {
+    const started = Date.now();
+    const { status, body } = await post('/v1/query', 'When does the valve open? flooding');
+    assert.equal(status, 502, JSON.stringify(body));
+    // 64 inputs (EMBEDDING_BATCH_SIZE) of 16 floats.
+    assert.deepEqual([body.error.code, body.error.message], ['embedding_failed', 'The embedding provider sent a response body over 180,224 bytes.']);
+    assert.equal(fake.requestsTo('/v1/embeddings').length, 1);
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
   });
 
   test('a connection dropped mid-body is retried, and the question answered', async () => {

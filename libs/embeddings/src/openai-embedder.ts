@@ -88,6 +88,7 @@ export class OpenAIEmbedder implements EmbeddingProvider {
       apiKey: options.apiKey,
       baseURL: options.baseURL,
       timeoutMs: settings.timeoutMs,
+      largestBatch: { inputs: settings.batchSize, dimension: options.dimension },
       retry: {
         maxRetries: settings.maxRetries,
         baseDelayMs: settings.baseDelayMs,

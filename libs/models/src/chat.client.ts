@@ -11,6 +11,7 @@ import { ModelMeter } from './model-meter';
 import { classifyModelFailure, ModelFailure, providerStatus } from './model-failure';
 import { ChatMessage, ModelUsage, reportedTokenCount } from './model-usage';
 import { createOpenAIClient } from './openai-client';
+import { UnusableModelResponseError } from './unusable-response';
 import { Watchdog } from './watchdog';
 
 export interface ChatClientOptions {
@@ -94,7 +95,7 @@ export class ChatClient {
     this.maxDelayMs = options.maxDelayMs ?? 5_000;
     this.breakers = new CircuitBreakers({ ...DEFAULT_CIRCUIT_BREAKER, ...options.circuitBreaker });
     this.meter = new ModelMeter('chat', options.prices);
-    this.client = createOpenAIClient({ apiKey: options.apiKey, baseURL: options.baseURL, timeoutMs: options.timeoutMs });
+    this.client = createOpenAIClient({ apiKey: options.apiKey, baseURL: options.baseURL, timeoutMs: options.timeoutMs, responseLimit: { event: CHAT_EVENT_MAX_BYTES } });
   }
 
   /** The breaker of one model, for tests and health reporting. */
@@ -298,6 +299,14 @@ export class ChatClient {
 }
 
 /**
+ * The largest event of a chat stream we read. One is a chunk of a few tokens (under 1 KB from OpenAI, vLLM,
+ * Ollama): a thousand times that leaves room for a proxy that sends an answer in a few pieces, and an event
+ * that never ends (one endless line, or data lines without the blank line that ends them) fails the request at
+ * this size, where the SDK held all of it. The stream as a whole is bounded by tokens and time (relay, Watchdog).
+ */
+const CHAT_EVENT_MAX_BYTES = 1024 * 1024;
+
+/**
  * The most tokens (our tokenizer's count, each delta counted alone) an answer may stream before it is cut off:
  * twice `max_tokens`, since our count of one of the model's tokens is one, but two or three for a rare
  * character, so that a server that honours the limit is not cut, and one that does not is stopped soon after.
@@ -320,6 +329,7 @@ export function countedUsage(messages: ChatMessage[], answer: string): ModelUsag
 /** A failure while reading a stream, as a client may be told it (the provider's own text stays in the log). */
 function streamFailure(error: unknown): string {
   if (error instanceof APIError && typeof error.status === 'number') return `the provider ${providerStatus(error.status)}`;
+  if (error instanceof UnusableModelResponseError) return `the provider ${error.description}`;
   if (error instanceof APIError && !(error instanceof APIConnectionError)) return 'the provider sent an error';
   return 'the connection failed';
 }

@@ -6,7 +6,9 @@ import { reportedTokenCount } from './model-usage';
 import { createOpenAIClient, ModelServer } from './openai-client';
 import { callWithRetries, RetryInfo, RetryPolicy } from './retry';
 
-export interface EmbeddingsClientOptions extends ModelServer {
+export interface EmbeddingsClientOptions extends Omit<ModelServer, 'responseLimit'> {
+  /** The most inputs one request sends, and the length of each vector: what bounds the size of a response. */
+  largestBatch: { inputs: number; dimension: number };
   retry: RetryPolicy;
   prices?: Readonly<Record<string, ChatModelPrice>>;
   onRetry?: (info: RetryInfo) => void;
@@ -31,7 +33,7 @@ export class EmbeddingsClient {
   private readonly meter: ModelMeter;
 
   constructor(private readonly options: EmbeddingsClientOptions) {
-    this.client = createOpenAIClient(options);
+    this.client = createOpenAIClient({ ...options, responseLimit: { body: embeddingsResponseMaxBytes(options.largestBatch) } });
     this.meter = new ModelMeter('embedding', options.prices);
   }
 
@@ -65,3 +67,18 @@ export class EmbeddingsClient {
     return callWithRetries(send, { kind: 'embedding', model, policy: this.options.retry, signal, onRetry: this.options.onRetry });
   }
 }
+
+/**
+ * The largest embeddings response we read for a batch of `inputs` vectors of `dimension` floats. We ask for
+ * base64 (5.3 bytes a float), but servers that ignore it send JSON numbers, up to 24 bytes with a separator
+ * (-1.2345678901234567e-05,); twice that leaves room for a pretty-printed body (a new line and an indent of up
+ * to 23 spaces before each). Each item has its index and field names, and the list its model and usage. The
+ * default batch of 64 vectors of 1,536 floats: 4.8 MB. Past it the request fails embedding_failed, the rest unread.
+ */
+export function embeddingsResponseMaxBytes({ inputs, dimension }: { inputs: number; dimension: number }): number {
+  return inputs * (dimension * BYTES_PER_JSON_FLOAT + BYTES_PER_ITEM) + BYTES_PER_LIST;
+}
+
+const BYTES_PER_JSON_FLOAT = 48;
+const BYTES_PER_ITEM = 1024;
+const BYTES_PER_LIST = 64 * 1024;

@@ -1,4 +1,5 @@
 export * from './backoff';
+export * from './bounded-fetch';
 export * from './chat-errors';
 export * from './chat.client';
 export * from './circuit-breaker';
@@ -10,4 +11,5 @@ export * from './model-usage';
 export * from './openai-client';
 export * from './rerank.client';
 export * from './retry';
+export * from './unusable-response';
 export * from './watchdog';

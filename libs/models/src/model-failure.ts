@@ -1,5 +1,6 @@
 import { APIConnectionError, APIConnectionTimeoutError, APIError } from 'openai';
 import { parseRetryAfterMs } from './backoff';
+import { UnusableModelResponseError } from './unusable-response';
 
 /**
  * How a failed request to a model (chat, embeddings, rerank) is handled:
@@ -7,7 +8,8 @@ import { parseRetryAfterMs } from './backoff';
  *   backoff, and count it against the model's circuit breaker;
  * - `request`: the request itself was refused (400, 413, 422, e.g. a context too long) — retrying cannot help
  *   and it says nothing about the model's health, but another model may accept it;
- * - `model`: the model cannot be used (401, 403, 404, …) — no retry, counts against the breaker, fall back.
+ * - `model`: the model cannot be used (401, 403, 404, …, or a response we will not read or use) — no retry,
+ *   counts against the breaker, fall back.
  */
 export type ModelFailureKind = 'transient' | 'request' | 'model';
 
@@ -45,6 +47,7 @@ export function classifyModelFailure(error: unknown, timedOutAfterMs: number | n
     const kind: ModelFailureKind = transient ? 'transient' : REQUEST_STATUSES.has(status) ? 'request' : 'model';
     return { kind, description: providerStatus(status), providerMessage, retryAfterMs: retryAfterMs(error.headers), timedOut: false, status };
   }
+  if (error instanceof UnusableModelResponseError) return { kind: 'model', description: error.description, providerMessage, retryAfterMs: null, timedOut: false };
   return { kind: 'model', description: 'failed', providerMessage, retryAfterMs: null, timedOut: false };
 }
 

@@ -37,6 +37,13 @@ export class RerankFailedError extends Error {
   }
 }
 
+/**
+ * The largest rerank response we read. A ranking is about 50 bytes a document, but some servers send each
+ * document's text back with it (Jina by default, Cohere and TEI when asked): 16 MiB holds that for 1,000
+ * candidates (RERANK_CANDIDATES' most) of 4,000 tokens of ordinary text. Past it the call fails invalid_response.
+ */
+const RERANK_RESPONSE_MAX_BYTES = 16 * 1024 * 1024;
+
 export const DEFAULT_RERANK_BREAKER: Readonly<Omit<CircuitBreakerOptions, 'now'>> = Object.freeze({ failureThreshold: 3, cooldownMs: 30_000 });
 
 /**
@@ -56,7 +63,12 @@ export class RerankClient {
     this.breaker = new CircuitBreaker({ ...DEFAULT_RERANK_BREAKER, ...options.circuitBreaker });
     this.meter = new ModelMeter('rerank', options.prices);
     // The SDK insists on a key; a server without authentication ignores the header.
-    this.client = createOpenAIClient({ apiKey: options.apiKey ?? 'none', baseURL: options.baseURL, timeoutMs: options.timeoutMs });
+    this.client = createOpenAIClient({
+      apiKey: options.apiKey ?? 'none',
+      baseURL: options.baseURL,
+      timeoutMs: options.timeoutMs,
+      responseLimit: { body: RERANK_RESPONSE_MAX_BYTES },
+    });
   }
 
   /** The documents' order by relevance to `query`, best first, `topN` at most; throws RerankFailedError. */
@@ -110,7 +122,7 @@ function failureReason(error: unknown): RerankFailureReason {
   if (error instanceof APIConnectionTimeoutError) return 'timeout';
   if (error instanceof APIConnectionError) return 'unavailable';
   if (error instanceof APIError && typeof error.status === 'number') return error.status === 408 || error.status === 429 || error.status >= 500 ? 'unavailable' : 'refused';
-  // A body that is not JSON, among others.
+  // A body that is not JSON, or too large to read (ModelResponseTooLargeError), among others.
   return 'invalid_response';
 }
 

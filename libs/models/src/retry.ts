@@ -3,6 +3,7 @@ import { APIError } from 'openai';
 import { backoffDelayMs } from './backoff';
 import { classifyModelFailure, ModelFailure } from './model-failure';
 import { ModelKind } from './model-usage';
+import { UnusableModelResponseError } from './unusable-response';
 
 export interface RetryPolicy {
   /** Retries after the first attempt. */
@@ -83,10 +84,11 @@ export async function callWithRetries<T>(
  * `TypeError: terminated` when the connection dropped mid-body (transient, as any network failure), JSON.parse's
  * SyntaxError for a body that is not JSON (cut short, plain text, a Python `NaN`), or Node's ERR_STRING_TOO_LONG
  * for a body past V8's longest string. Those last came out of search as 500 `internal_error`, and a document's
- * error quoted the body; like every failure here, their text is kept for the log only.
+ * error quoted the body; like every failure here, their text is kept for the log only. A body we would not read
+ * to its end (UnusableModelResponseError) says why in its own description.
  */
 function requestFailure(error: unknown): ModelFailure {
-  if (error instanceof APIError) return classifyModelFailure(error, null);
+  if (error instanceof APIError || error instanceof UnusableModelResponseError) return classifyModelFailure(error, null);
   const providerMessage = error instanceof Error ? error.message : String(error);
   if (error instanceof TypeError && error.message === 'terminated') {
     return { kind: 'transient', description: 'dropped the connection', providerMessage, retryAfterMs: null, timedOut: false };
