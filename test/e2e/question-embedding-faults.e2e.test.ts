@@ -26,6 +26,8 @@ const BROKEN: Record<string, (res: ServerResponse, texts: string[]) => void> = {
   },
   // Headers, then never a byte of the body.
   stalled: (res) => res.writeHead(200, { 'content-type': 'application/json' }).flushHeaders(),
+  // An error with a success status, as some servers answer: it was "returned 0 embeddings".
+  erroneous: (res) => res.writeHead(200, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided: sk-LEAK-9"}}'),
   // A gigabyte of floats, which the api held whole before.
   flooding: (res) => void sendEndless(res, { contentType: 'application/json', head: '{"data":[{"index":0,"embedding":[', unit: '0.25,' }),
   throttled: (res) => res.writeHead(429, { 'content-type': 'application/json', 'retry-after': '1000000' }).end('{"error":{"message":"slow down"}}'),
@@ -73,6 +75,15 @@ describe('a question whose embedding server breaks: 502 embedding_failed, never 
       assert.deepEqual([last?.event, last?.data], ['error', { code: 'embedding_failed', message: UNREADABLE }]);
     }
     assert.equal(fake.requestsTo('/v1/embeddings').length, 6, 'each question asked once');
+  });
+
+  test('a 200 whose body is an error: 502 embedding_failed saying so, without its text, not retried', async () => {
+    for (const path of ['/v1/search', '/v1/query']) {
+      const { status, body } = await post(path, 'When does the valve open? erroneous');
+      assert.equal(status, 502, JSON.stringify(body));
+      assert.deepEqual([body.error.code, body.error.message], ['embedding_failed', 'The embedding provider sent an error in a successful (HTTP 2xx) response.']);
+    }
+    assert.equal(fake.requestsTo('/v1/embeddings').length, 2, 'each question asked once');
   });
 
   test('a 200 of a gigabyte: 502 embedding_failed once a batch\'s largest response is read, not retried', async () => {

@@ -124,10 +124,13 @@ describe('an embedding provider that sends vectors holding NaN, or a body that i
   const fake = new FakeOpenAI();
   // Text with "poison" in it gets a vector of NaN (as a base64 float32 can carry), with "hollow" a float array
   // whose first components are null (as JSON.stringify writes NaN), with "garbled" a 200 of plain text quoting a
-  // key; anything else a proper vector.
+  // key, with "erroneous" a 200 whose body is an error quoting a key; anything else a proper vector.
   fake.route('POST', '/v1/embeddings', (request, res) => {
     const body = request.body as { input: string[]; dimensions?: number; encoding_format?: string };
     if (body.input.some((text) => text.includes('garbled'))) return void res.writeHead(200, { 'content-type': 'application/json' }).end('Bad key sk-LEAK-9');
+    if (body.input.some((text) => text.includes('erroneous'))) {
+      return void res.writeHead(200, { 'content-type': 'application/json' }).end('{"error":{"message":"Incorrect API key provided: sk-LEAK-9"}}');
+    }
     const vector = (text: string) => (text.includes('poison') ? new Array<number>(body.dimensions ?? 64).fill(Number.NaN) : fakeEmbedding(text, body.dimensions ?? 64));
     const embedding = (text: string) => (text.includes('hollow') ? vector(text).map((x, i) => (i < 4 ? Number.NaN : x)) : encodeEmbedding(vector(text), body.encoding_format));
     const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: embedding(text) }));
@@ -168,5 +171,15 @@ describe('an embedding provider that sends vectors holding NaN, or a body that i
     const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
     assert.equal(doc.status, 'failed');
     assert.deepEqual(doc.error, { code: 'embedding_failed', message: `After ${JOB_ATTEMPTS} ingestion attempts: The embedding provider sent a response that could not be read.` });
+  });
+
+  test('a 200 whose body is an error fails the document with embedding_failed saying so, after the job\'s attempts, without its text', async () => {
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'erroneous.txt', content: 'A paragraph the provider answers erroneous.' }, { collection: 'erroneous' });
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id);
+    assert.equal(doc.status, 'failed');
+    assert.deepEqual(doc.error, {
+      code: 'embedding_failed',
+      message: `After ${JOB_ATTEMPTS} ingestion attempts: The embedding provider sent an error in a successful (HTTP 2xx) response.`,
+    });
   });
 });

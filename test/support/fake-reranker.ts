@@ -10,7 +10,7 @@ export interface RerankRequestBody {
 }
 
 /** How the server answers the next requests: rank by the rule, or fail in one of the ways a reranker fails. */
-export type RerankerBehaviour = 'rank' | 'error500' | 'refuse400' | 'hang' | 'garbage';
+export type RerankerBehaviour = 'rank' | 'error500' | 'refuse400' | 'hang' | 'garbage' | 'error200';
 
 /**
  * A small rerank server for tests, in the shared format: `POST /rerank` with `{ model, query, documents, top_n }`
@@ -71,6 +71,8 @@ export class FakeReranker {
         return send(res, 500, { error: 'model crashed' });
       case 'refuse400':
         return send(res, 400, { error: 'documents too long' });
+      case 'error200':
+        return send(res, 200, { error: { message: 'Incorrect API key provided: sk-LEAK-7' } });
       case 'garbage':
         return send(res, 200, { results: [{ index: body.documents.length + 5, relevance_score: 'high' }] });
       case 'rank': {

@@ -5,6 +5,7 @@ import { ModelMeter } from './model-meter';
 import { reportedTokenCount } from './model-usage';
 import { createOpenAIClient, ModelServer } from './openai-client';
 import { callWithRetries, RetryInfo, RetryPolicy } from './retry';
+import { errorInsteadOf } from './unusable-response';
 
 export interface EmbeddingsClientOptions extends Omit<ModelServer, 'responseLimit'> {
   /** The most inputs one request sends, and the length of each vector: what bounds the size of a response. */
@@ -25,6 +26,8 @@ export interface EmbeddingsRequest {
 export interface EmbeddingsResponse {
   data?: { index: number; embedding: unknown }[];
   usage?: { prompt_tokens?: number };
+  /** Set instead of `data` by servers that answer an error with a success status. */
+  error?: unknown;
 }
 
 /** Embedding requests through the gateway: retries with backoff and Retry-After, timeouts, metrics. */
@@ -59,6 +62,8 @@ export class EmbeddingsClient {
       } finally {
         requestEnded();
       }
+      const error = errorInsteadOf('data', response);
+      if (error) throw error;
       // Servers that report no usage (some local ones), or no count, are counted with our tokenizer.
       const inputTokens = reportedTokenCount(response?.usage?.prompt_tokens) ?? input.reduce((sum, text) => sum + countTokens(text), 0);
       this.meter.recordUsage(model, { promptTokens: inputTokens, completionTokens: 0 });

@@ -42,6 +42,16 @@ describe('RerankClient against a real HTTP rerank server', () => {
     }
   });
 
+  it('a 200 whose body is an error: invalid_response, the error in the log message', async () => {
+    server.behaviour = 'error200';
+    const failed = await client().rerank('q', ['a', 'b'], 2).then(
+      () => assert.fail('reranked'),
+      (error: unknown) => error,
+    );
+    assert.ok(failed instanceof RerankFailedError && failed.reason === 'invalid_response', String(failed));
+    assert.equal(failed.providerMessage, 'The model server sent an error in a successful response: Incorrect API key provided: sk-LEAK-7');
+  });
+
   it('after three failures in a row the breaker refuses at once; after the cooldown one trial call decides', async () => {
     const reranker = client();
     server.behaviour = 'error500';

@@ -3,6 +3,7 @@ import type { ChatModelPrice } from '@app/config';
 import { CircuitBreaker, CircuitBreakerOptions } from './circuit-breaker';
 import { ModelMeter } from './model-meter';
 import { createOpenAIClient } from './openai-client';
+import { errorInsteadOf } from './unusable-response';
 
 export interface RerankClientOptions {
   /** Servers without authentication (vLLM, TEI, Infinity, llama.cpp) ignore it. */
@@ -92,7 +93,8 @@ export class RerankClient {
     const scores = parseRerankResults(body, documents.length);
     if (!scores) {
       this.breaker.recordFailure();
-      throw new RerankFailedError('invalid_response', 'the response is not { results: [{ index, relevance_score }] } over the documents sent');
+      const error = errorInsteadOf('results', body);
+      throw new RerankFailedError('invalid_response', error?.message ?? 'the response is not { results: [{ index, relevance_score }] } over the documents sent');
     }
     this.breaker.recordSuccess();
     // Servers that report no usage (TEI, llama.cpp) are estimated at 4 bytes a token rather than tokenized: counting
