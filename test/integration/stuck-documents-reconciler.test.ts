@@ -5,7 +5,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '@app/config';
-import { ALL_TENANTS, DatabaseModule, DocumentsRepository, DocumentTransitions } from '@app/database';
+import { ALL_TENANTS, createPool, DatabaseModule, DocumentsRepository, DocumentTransitions } from '@app/database';
 import { ObservabilityModule } from '@app/observability';
 import { IngestionJobStates, IngestionProducer } from '@app/queue';
 import { BLOB_STORE, BlobLifecycle, BlobStore, StorageModule } from '@app/storage';
@@ -88,6 +88,26 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
 
     assert.equal(await jobs.stateOf(waiting), 'prioritized');
     assert.equal((await documents.findById(ALL_TENANTS, waiting))?.status, 'processing');
+  });
+
+  test('on the same timer, a document whose deletion was asked for and not carried out is deleted, and its file with it', async () => {
+    const upload = await uploadFile(system.baseUrl, { name: 'asked.md', content: '# Asked\n\nDeleted by its owner; the DELETE failed half way.\n' });
+    assert.equal(upload.status, 202, JSON.stringify(upload.body));
+    const id: string = upload.body.document_id;
+    // As a DELETE leaves it when its second transaction fails: asked for, not done.
+    const owner = createPool(env.config.databaseUrl, { max: 1, owner: true });
+    try {
+      const { rows } = await owner.query<{ blob_sha256: string }>("UPDATE documents SET deleting_at = now() - interval '1 minute' WHERE id = $1 RETURNING blob_sha256", [id]);
+      const documents = reconciler.get(DocumentsRepository);
+      const deadline = Date.now() + 10_000;
+      while ((await documents.findById(ALL_TENANTS, id)) && Date.now() < deadline) await sleep(100);
+      assert.equal(await documents.findById(ALL_TENANTS, id), null, 'deleted by the reconciler');
+      assert.equal(await reconciler.get(IngestionJobStates).stateOf(id), 'missing', 'its job went with it');
+      const blob = await owner.query<{ due: boolean }>('SELECT collect_after <= now() AS due FROM blobs WHERE sha256 = $1', [rows[0].blob_sha256]);
+      assert.ok(blob.rowCount === 0 || blob.rows[0].due, 'its file is marked for the collector (or already collected)');
+    } finally {
+      await owner.end();
+    }
   });
 
   test('on the same timer, the worker removes a file an upload published and then died without recording', async () => {

@@ -298,6 +298,21 @@ export class DocumentsRepository {
     return rows.map((row) => ({ bucketStart: row.bucket_start, documents: row.documents, pages: Number(row.pages) }));
   }
 
+  /**
+   * Documents whose deletion was asked for before `askedBefore` and that are still here: the DELETE's own
+   * transaction failed after it asked (PostgreSQL unreachable a moment, the api killed between the two). A page of
+   * `limit`; a pending version goes with the document it replaces, so only documents are listed.
+   */
+  async listDeletionsAskedBefore(scope: TenantScope, askedBefore: Date, limit: number): Promise<DocumentRecord[]> {
+    const { rows } = await tenantQuery<DocumentRow>(
+      this.pool,
+      scope,
+      `${SELECT_DOCUMENT} WHERE d.deleting_at < $1 AND d.replaces IS NULL ORDER BY d.deleting_at, d.id LIMIT $2`,
+      [askedBefore, limit],
+    );
+    return rows.map(toDocument);
+  }
+
   /** True while the document's row exists and no deletion was asked: ingestion polls it to stop promptly once one is. */
   async exists(scope: TenantScope, id: string): Promise<boolean> {
     const { rowCount } = await tenantQuery(this.pool, scope, 'SELECT 1 FROM documents WHERE id = $1 AND deleting_at IS NULL', [id]);
@@ -305,16 +320,17 @@ export class DocumentsRepository {
   }
 
   /**
-   * Documents waiting for or in ingestion whose row has not changed since `unchangedSince`: the candidates a
-   * reconciler checks for a missing job. A page of `limit` by id, after `afterId`: by id rather than by
-   * updated_at, whose microseconds a JavaScript Date cannot carry back as the next page's bound (documents
-   * written in one transaction share one now(), and a page of them came back again and again, for ever).
+   * Documents waiting for or in ingestion whose row has not changed since `unchangedSince`, and whose deletion
+   * was not asked for (see listDeletionsAskedBefore): the candidates a reconciler checks for a missing job. A
+   * page of `limit` by id, after `afterId`: by id rather than by updated_at, whose microseconds a JavaScript Date
+   * cannot carry back as the next page's bound (documents written in one transaction share one now(), and a page
+   * of them came back again and again, for ever).
    */
   async listUnfinishedSince(scope: TenantScope, unchangedSince: Date, limit: number, afterId?: string): Promise<DocumentRecord[]> {
     const { rows } = await tenantQuery<DocumentRow>(
       this.pool,
       scope,
-      `${SELECT_DOCUMENT} WHERE d.status IN ('queued', 'processing') AND d.updated_at < $1 AND ($3::uuid IS NULL OR d.id > $3)
+      `${SELECT_DOCUMENT} WHERE d.status IN ('queued', 'processing') AND d.updated_at < $1 AND d.deleting_at IS NULL AND ($3::uuid IS NULL OR d.id > $3)
        ORDER BY d.id LIMIT $2`,
       [unchangedSince, limit, afterId ?? null],
     );

@@ -1,0 +1,61 @@
+import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
+import { APP_CONFIG, AppConfig } from '@app/config';
+import { ALL_TENANTS, CollectionsRepository, DocumentsRepository } from '@app/database';
+import { LOGGER } from '@app/observability';
+import { IngestionProducer } from '@app/queue';
+import { PeriodicPass } from '@app/scheduling';
+import { Logger } from 'pino';
+
+/** Documents deleted per query of a pass. */
+const PAGE_SIZE = 100;
+
+/**
+ * Carries out document deletions that were asked for and never done. A DELETE asks first (documents.deleting_at,
+ * which stops the document's ingestion) and deletes in a second transaction; a background deletion does the same
+ * per batch. When the second one failed — PostgreSQL unreachable for a moment, the api killed between the two —
+ * and no one asked again, the document stayed, its ingestion stopping at every attempt until the stuck-documents
+ * reconciler failed it, a document its owner had deleted. Asked for two intervals ago or more, it is deleted here
+ * as the DELETE would have; its files are marked for the collector, which removes them on its pass.
+ */
+@Injectable()
+export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
+  private readonly timer = new PeriodicPass(
+    () => this.reconcile(),
+    (error) => this.logger.warn({ err: error }, 'carrying out asked-for document deletions failed; trying again next interval'),
+  );
+
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly documents: DocumentsRepository,
+    private readonly collections: CollectionsRepository,
+    private readonly producer: IngestionProducer,
+  ) {}
+
+  onApplicationBootstrap(): void {
+    this.timer.start(this.config.ingestion.reconcileIntervalSeconds);
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.timer.stop();
+  }
+
+  /** One pass; returns the ids of the documents it deleted. */
+  async reconcile(now = new Date()): Promise<string[]> {
+    const askedBefore = new Date(now.getTime() - 2 * this.config.ingestion.reconcileIntervalSeconds * 1000);
+    const deleted: string[] = [];
+    for (;;) {
+      // Whoever owns them: the pass looks at every tenant's. Each one deleted leaves the list, so no cursor.
+      const page = await this.documents.listDeletionsAskedBefore(ALL_TENANTS, askedBefore, PAGE_SIZE);
+      for (const doc of page) {
+        await this.producer.cancel(doc.id);
+        const gone = await this.documents.delete(doc.tenant, doc.id);
+        if (gone?.pendingVersion) await this.producer.cancel(gone.pendingVersion.id);
+        await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
+        this.logger.warn({ documentId: doc.id, tenant: doc.tenant }, 'a deletion asked for was not carried out; the document is deleted now');
+        deleted.push(doc.id);
+      }
+      if (page.length < PAGE_SIZE) return deleted;
+    }
+  }
+}
