@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createApiKey } from '../support/api-keys';
 import { HeadlessBrowser, launchBrowser, openDashboard } from '../support/browser';
 import { requestJson, uploadFile, uploadReady } from '../support/http';
 import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
@@ -109,5 +110,27 @@ describe('health and uploads through a Redis outage (a private redis-server, sto
 
     await browser.page.locator('[data-dep="redis"][data-status="up"]').waitFor({ timeout: 15_000 });
     await browser.page.locator('[data-dep="workers"][data-status="up"]').waitFor({ timeout: 15_000 });
+  });
+
+  test('Redis stalled (connections open, nothing answered): searches and questions answer within seconds, not for as long as it stalls', async () => {
+    const member = (await createApiKey(system.baseUrl, { tenant: 'ferries', role: 'member', name: 'stall member' })).key;
+    await uploadReady(system.baseUrl, { name: 'before-stall.txt', content: 'The ferry timetable was written before Redis stalled.' }, {}, { apiKey: member });
+    const asked = { query: 'When was the ferry timetable written?' };
+    redis.pause();
+    try {
+      for (const [path, apiKey] of [['/v1/search', member], ['/v1/query', member], ['/v1/search', ADMIN_KEY], ['/v1/query', ADMIN_KEY]]) {
+        const who = `${path} (${apiKey === ADMIN_KEY ? 'admin' : 'member'} key)`;
+        const started = Date.now();
+        // Before REDIS_COMMAND_TIMEOUT_MS, every one of these waited for as long as Redis stalled.
+        const answer = await requestJson(system.baseUrl, path, { method: 'POST', json: asked, apiKey, signal: AbortSignal.timeout(30_000) });
+        const elapsedMs = Date.now() - started;
+        assert.ok(elapsedMs < 10_000, `${who} answered after ${elapsedMs} ms`);
+        // A member's request is refused, not let through unmetered (its rate limit cannot be checked); an admin's goes on.
+        if (apiKey === member) assert.equal(answer.body?.error?.code, 'dependency_unavailable', `${who}: ${JSON.stringify(answer.body)}`);
+        else assert.notEqual(answer.status, 503, `${who}: ${JSON.stringify(answer.body)}`);
+      }
+    } finally {
+      redis.resume();
+    }
   });
 });

@@ -18,7 +18,7 @@ const DAY = new Date('2026-03-01T12:00:00Z');
 const member = { admin: false };
 
 describe('the daily token budget in real Redis: reserve, settle, races, outage', () => {
-  const redis = createRedisClient(redisUrl);
+  const redis = createRedisClient(redisUrl, 2_000);
   const budget = new TokenBudget(redis, config, logger);
   const used = async (tenant: string) => Number(await redis.get(`${prefix}:tokens:${tenant}:2026-03-01`));
   // The client refuses commands until it is connected (no offline queue), as the API's does.
@@ -69,7 +69,7 @@ describe('the daily token budget in real Redis: reserve, settle, races, outage',
   });
 
   test('Redis unreachable: tenant keys get 503 dependency_unavailable, admin keys are answered unmetered', async () => {
-    const down = createRedisClient(`redis://127.0.0.1:${await freePort()}`);
+    const down = createRedisClient(`redis://127.0.0.1:${await freePort()}`, 2_000);
     try {
       const unreachable = new TokenBudget(down as Redis, config, logger);
       const isUnavailable = (error: unknown) => error instanceof RedisUnavailableError && error.status === 503 && error.code === 'dependency_unavailable';

@@ -17,6 +17,10 @@ export interface PrivateRedis {
   stop(): Promise<void>;
   /** Starts it again on the same port and waits until it accepts connections. */
   start(): Promise<void>;
+  /** Freezes it (SIGSTOP): connections stay open and nothing is answered, as with a stalled server or a dropping network. */
+  pause(): void;
+  /** Lets a paused server go on (SIGCONT). */
+  resume(): void;
   /** Stops it for good and removes its working directory. */
   dispose(): Promise<void>;
 }
@@ -77,6 +81,8 @@ export async function startPrivateRedis(): Promise<PrivateRedis> {
     },
     stop,
     start,
+    pause: () => void child?.kill('SIGSTOP'),
+    resume: () => void child?.kill('SIGCONT'),
     dispose: async () => {
       await stop();
       await rm(dir, { recursive: true, force: true });

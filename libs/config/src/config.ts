@@ -47,6 +47,8 @@ export interface AppConfig {
    */
   databasePool: { size: number; waitMs: number; idleTransactionMs: number };
   redisUrl: string;
+  /** Longest a command to Redis for Groundwork's own keys (caches, rate limits, budgets) waits for its answer. */
+  redisCommandTimeoutMs: number;
   /** Prefix of every Redis key Groundwork writes (BullMQ and caches), so several deployments can share a Redis. */
   redisPrefix: string;
   /**
@@ -528,6 +530,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       idleTransactionMs: integer(env, 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', 60_000, 0, 86_400_000),
     },
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
+    redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 2_000, 50, 60_000),
     redisPrefix,
     dataDir: resolve(read(env, 'DATA_DIR') ?? './.data'),
     blobStore: { backend: blobStore, s3: blobStore === 's3' ? s3Settings(env) : null },
