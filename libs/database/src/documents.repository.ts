@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { Pool } from 'pg';
+import { Pool, PoolClient } from 'pg';
 import { TEXT_CLEANING_VERSION } from '@app/chunking';
 import { NotFoundError } from '@app/errors';
 import { BlobClaim, markBlobForCollection, redeemBlobClaim } from './blobs.repository';
@@ -35,6 +35,18 @@ export interface CreatedReplacement {
  * The documents table: one row per uploaded document, holding its ingestion state and progress, and one more
  * per document being replaced (its pending version, `replaces` set), which listings and reads by id leave out.
  */
+/**
+ * Asks for the deletion of documents and of their pending versions (deleting_at, which ingestion's poll sees and
+ * stops for), in the caller's transaction: the documents' rows first, then their pending versions', the order a
+ * swap (DocumentTransitions.replace) and a PUT lock them in. One UPDATE of both took them in whatever order it met
+ * them, and a DELETE racing a swap deadlocked now and then (document-versions, "DELETE racing the swap").
+ */
+async function askDeletion(client: PoolClient, ids: string[]): Promise<void> {
+  if (ids.length === 0) return;
+  await client.query('UPDATE documents SET deleting_at = now() WHERE id = ANY($1::uuid[]) AND deleting_at IS NULL', [ids]);
+  await client.query('UPDATE documents SET deleting_at = now() WHERE replaces = ANY($1::uuid[]) AND deleting_at IS NULL', [ids]);
+}
+
 @Injectable()
 export class DocumentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -217,7 +229,7 @@ export class DocumentsRepository {
   async delete(scope: TenantScope, id: string): Promise<DeletedDocument | null> {
     // Asked first, on its own: ingestion stops its writes when it sees this (exists), and only then is the row
     // free to lock (migrations/0032_document_deleting.sql).
-    await tenantQuery(this.pool, scope, 'UPDATE documents SET deleting_at = now() WHERE (id = $1 OR replaces = $1) AND deleting_at IS NULL', [id]);
+    await withTenant(this.pool, scope, (client) => askDeletion(client, [id]));
     return withTenant(this.pool, scope, async (client) => {
       const locked = await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [id]);
       if (locked.rowCount === 0) return null;
@@ -251,18 +263,18 @@ export class DocumentsRepository {
     const where = [`d.collection_id = $${params.push(collectionId)}`, 'd.replaces IS NULL'];
     if (match.filter) where.push(compileMetadataFilter(match.filter, params));
     if (match.createdBefore) where.push(`d.created_at < $${params.push(match.createdBefore)}`);
-    const { rows: batch } = await tenantQuery<{ id: string }>(
-      this.pool,
-      tenant,
-      `WITH batch AS (SELECT d.id FROM documents d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${params.push(limit)})
-       UPDATE documents SET deleting_at = coalesce(deleting_at, now())
-       WHERE id IN (SELECT id FROM batch) OR replaces IN (SELECT id FROM batch)
-       RETURNING CASE WHEN replaces IS NULL THEN id END AS id`,
-      params,
-    );
-    const ids = batch.flatMap((row) => (row.id ? [row.id] : []));
+    const ids = await withTenant(this.pool, tenant, async (client) => {
+      const { rows } = await client.query<{ id: string }>(
+        `SELECT d.id FROM documents d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${params.push(limit)}`,
+        params,
+      );
+      await askDeletion(client, rows.map((row) => row.id));
+      return rows.map((row) => row.id);
+    });
     if (ids.length === 0) return { deleted: 0, blobs: [] };
     return withTenant(this.pool, tenant, async (client) => {
+      // The documents' rows before their pending versions', as a swap locks them (see askDeletion).
+      await client.query('SELECT 1 FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
       const { rows } = await client.query<{ blob_sha256: string }>(
         'DELETE FROM documents WHERE id = ANY($1::uuid[]) OR replaces = ANY($1::uuid[]) RETURNING blob_sha256',
         [ids],
