@@ -3,7 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { plainToInstance } from 'class-transformer';
 import { validate } from 'class-validator';
 import { Request } from 'express';
-import { APP_CONFIG, AppConfig } from '@app/config';
+import { APP_CONFIG, AppConfig, maxChunkOverlap } from '@app/config';
 import {
   BlobClaim,
   CollectionsRepository,
@@ -82,14 +82,12 @@ function decodeCursor(cursor: string): DocumentPosition {
 }
 
 /**
- * A document's chunking: the form's, else `defaults` (the deployment's, or the current version's). The overlap is
- * at most half a chunk: every chunk repeats its overlap, so chunks, storage and embedding grow as chunk / (chunk −
- * overlap), and chunk_tokens 2001 with chunk_overlap 2000 made 9,501 chunks (26.7 MB of text, 15 million tokens
- * to embed) of a 69 KB file, past any byte quota.
+ * A document's chunking: the form's, else `defaults` (the deployment's, or the current version's), its overlap
+ * at most maxChunkOverlap (a default overlap above it for the form's chunk size is lowered to it).
  */
 function chunkingOf(dto: { chunk_tokens?: number; chunk_overlap?: number }, defaults: { chunkTokens: number; chunkOverlap: number }) {
   const chunkTokens = dto.chunk_tokens ?? defaults.chunkTokens;
-  const maxOverlap = Math.floor(chunkTokens / 2);
+  const maxOverlap = maxChunkOverlap(chunkTokens);
   const chunkOverlap = dto.chunk_overlap ?? Math.min(defaults.chunkOverlap, maxOverlap);
   if (chunkOverlap > maxOverlap) throw new ValidationError(`chunk_overlap must be at most half of chunk_tokens (${maxOverlap}).`);
   return { chunkTokens, chunkOverlap };
