@@ -47,6 +47,23 @@ async function askDeletion(client: PoolClient, ids: string[]): Promise<void> {
   await client.query('UPDATE documents SET deleting_at = now() WHERE replaces = ANY($1::uuid[]) AND deleting_at IS NULL', [ids]);
 }
 
+/**
+ * In the caller's transaction, once asked (askDeletion): locks the documents' rows, in id order and before their
+ * pending versions' (as a swap locks them), deletes them with their pending versions (pages and chunks cascade)
+ * and marks their blobs for the collector. Returns the rows deleted.
+ */
+async function deleteAsked(client: PoolClient, ids: string[]): Promise<DocumentRow[]> {
+  await client.query('SELECT 1 FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
+  const { rows } = await client.query<DocumentRow>(
+    `DELETE FROM documents d USING collections c
+     WHERE (d.id = ANY($1::uuid[]) OR d.replaces = ANY($1::uuid[])) AND c.id = d.collection_id
+     RETURNING d.*, c.name AS collection_name`,
+    [ids],
+  );
+  for (const sha256 of new Set(rows.map((row) => row.blob_sha256))) await markBlobForCollection(client, sha256);
+  return rows;
+}
+
 @Injectable()
 export class DocumentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -231,13 +248,9 @@ export class DocumentsRepository {
     // free to lock (migrations/0032_document_deleting.sql).
     await withTenant(this.pool, scope, (client) => askDeletion(client, [id]));
     return withTenant(this.pool, scope, async (client) => {
-      const locked = await client.query('SELECT 1 FROM documents WHERE id = $1 FOR UPDATE', [id]);
-      if (locked.rowCount === 0) return null;
-      const { rows } = await client.query<DocumentRow>(`DELETE FROM documents d USING collections c
-         WHERE (d.id = $1 OR d.replaces = $1) AND c.id = d.collection_id RETURNING d.*, c.name AS collection_name`, [id]);
+      const rows = await deleteAsked(client, [id]);
       const deleted = rows.find((row) => row.id === id);
       if (!deleted) return null;
-      for (const row of rows) await markBlobForCollection(client, row.blob_sha256);
       const pending = rows.find((row) => row.id !== id);
       return { ...toDocument(deleted), pendingVersion: pending ? toDocument(pending) : null };
     });
@@ -273,15 +286,8 @@ export class DocumentsRepository {
     });
     if (ids.length === 0) return { deleted: 0, blobs: [] };
     return withTenant(this.pool, tenant, async (client) => {
-      // The documents' rows before their pending versions', as a swap locks them (see askDeletion).
-      await client.query('SELECT 1 FROM documents WHERE id = ANY($1::uuid[]) ORDER BY id FOR UPDATE', [ids]);
-      const { rows } = await client.query<{ blob_sha256: string }>(
-        'DELETE FROM documents WHERE id = ANY($1::uuid[]) OR replaces = ANY($1::uuid[]) RETURNING blob_sha256',
-        [ids],
-      );
-      const blobs = [...new Set(rows.map((row) => row.blob_sha256))];
-      for (const sha256 of blobs) await markBlobForCollection(client, sha256);
-      return { deleted: ids.length, blobs };
+      const rows = await deleteAsked(client, ids);
+      return { deleted: ids.length, blobs: [...new Set(rows.map((row) => row.blob_sha256))] };
     });
   }
 
