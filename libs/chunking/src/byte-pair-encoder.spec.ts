@@ -25,6 +25,17 @@ describe('BytePairEncoder (cl100k_base)', () => {
     }
   });
 
+  it('gives the same token ids as js-tiktoken on pieces hundreds of bytes long (many merges in one piece)', () => {
+    let seed = 11;
+    const random = () => (seed = (Math.imul(seed, 1103515245) + 12345) >>> 0) / 2 ** 32;
+    const alphabets = ['abcdefghijklmnopqrstuvwxyz', 'aaab', 'éèêëàâ', 'ABCabc'];
+    for (let i = 0; i < 60; i++) {
+      const letters = alphabets[i % alphabets.length];
+      const text = Array.from({ length: 50 + Math.floor(random() * 350) }, () => letters[Math.floor(random() * letters.length)]).join('');
+      assert.deepEqual(encoder.encode(text), reference.encode(text, [], []), text);
+    }
+  });
+
   it('encodes one piece as the whole encoder does', () => {
     assert.deepEqual(encoder.encodePiece(' retrieval'), reference.encode(' retrieval', [], []));
     assert.deepEqual(encoder.encodePiece('hello'), [15339]);

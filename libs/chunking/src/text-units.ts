@@ -1,4 +1,4 @@
-import { countTokens, decodeTokens, encodeTokens } from './tokenizer';
+import { countTokens, countTokensWithin, decodeTokens, encodeTokens } from './tokenizer';
 
 /** What joins a unit to the unit before it when both land in one chunk. '' glues the halves of a cut word. */
 export type Separator = '\n\n' | '\n' | ' ' | '';
@@ -129,8 +129,9 @@ function endsSentence(paragraph: string, runStart: number, runEnd: number): bool
 }
 
 function* fitToTokens(text: string, limits: UnitLimits): Generator<Piece> {
-  const tokens = countTokens(text);
-  if (tokens <= limits.maxTokens && text.length <= charsFor(limits.maxTokens)) {
+  // Counted only as far as the limit: a sentence that does not fit is cut and its pieces counted anyway.
+  const { tokens, fits } = countTokensWithin(text, limits.maxTokens);
+  if (fits && text.length <= charsFor(limits.maxTokens)) {
     yield { text, tokens, separator: ' ' };
     return;
   }
@@ -153,6 +154,8 @@ export function* splitByTokens(text: string, maxTokens: number): Generator<Piece
   for (let start = 0; start < tokens.length; ) {
     let end = cutPoint(tokens, start, Math.min(start + maxTokens, tokens.length));
     let decoded = decodeTokens(tokens.slice(start, end));
+    // The count of decoded.trim() when the loop below ends on a piece it counted.
+    let bodyTokens: number | undefined;
     // A cut can fall inside a multi-byte character (the decoded text is then not the original's next
     // characters), re-tokenising a cut piece can cost more tokens than the slice held, and its tokens can hold
     // too many characters: back off (by the tokens over, or in proportion to the characters over) until the
@@ -160,9 +163,13 @@ export function* splitByTokens(text: string, maxTokens: number): Generator<Piece
     while (end - start > 1) {
       if (text.startsWith(decoded, offset)) {
         const body = decoded.trim();
-        const overflow = countTokens(body) - maxTokens;
+        const count = countTokens(body);
+        const overflow = count - maxTokens;
         const charShare = charsFor(maxTokens) / body.length;
-        if (overflow <= 0 && charShare >= 1) break;
+        if (overflow <= 0 && charShare >= 1) {
+          bodyTokens = count;
+          break;
+        }
         end = Math.min(end - Math.max(1, overflow), charShare < 1 ? start + Math.floor((end - start) * charShare) : end);
       } else {
         end -= 1;
@@ -176,7 +183,7 @@ export function* splitByTokens(text: string, maxTokens: number): Generator<Piece
     pendingWhitespace = body ? decoded.slice(decoded.trimEnd().length) : leading;
     if (body) {
       const separator: Separator = leading.includes('\n') ? '\n' : leading ? ' ' : '';
-      yield { text: body, tokens: countTokens(body), separator };
+      yield { text: body, tokens: bodyTokens ?? countTokens(body), separator };
     }
     offset += decoded.length;
     start = end;
