@@ -1,11 +1,11 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { describe, test } from 'node:test';
-import { uploadFile, waitForDocument } from '../support/http';
+import { uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { expectedPdfChunks, storedChunks, waitForDocumentState } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
 import { recentOutput } from '../support/processes';
-import { useSystemWithWorkerProcesses } from '../support/test-env';
+import { useSystem, useSystemWithWorkerProcesses } from '../support/test-env';
 
 const PAGES = 400;
 const MINERALS = ['amber', 'basalt', 'cobalt', 'dolomite', 'emerald', 'feldspar', 'garnet', 'hematite', 'jasper', 'kyanite'];
@@ -69,5 +69,18 @@ describe('clean chunk text from a PDF with running headers and hyphenation (sepa
     // The stored pages are the pages as printed: headers and breaks are only left out of the chunks.
     const { rows } = await suite.owner.query<{ text: string }>('SELECT text FROM document_pages WHERE document_id = $1 AND page_number = 2', [id]);
     assert.match(rows[0].text, /^2 GROUNDWORK FIELD GUIDE\n/);
+  });
+});
+
+describe('a PDF of identical pages', () => {
+  const suite = useSystem({}, { owner: true });
+
+  test('keeps its text: lines on every page are not running headers when nothing else is on the pages', async () => {
+    const notice = ['Emergency exits', 'Stairs A and B lead to the car park.', 'Do not use the lifts.'];
+    const path = await writeTextPdf(join(suite.env.config.dataDir, 'notice.pdf'), Array.from({ length: 6 }, () => notice));
+    const doc = await uploadReady(suite.system.baseUrl, { path });
+    assert.equal(doc.page_count, 6);
+    const text = (await storedChunks(suite.owner, doc.id)).map((chunk) => chunk.text).join('\n');
+    for (const line of notice) assert.ok(text.includes(line), `chunks hold "${line}"`);
   });
 });

@@ -112,7 +112,7 @@ test('100,000 pages of one header: every header goes and the cleaner holds a fix
   const cleaner = new PageCleaner();
   let kept = 0;
   for (let n = 1; n <= 100_000; n++) {
-    for (const page of cleaner.push({ pageNumber: n, text: `FREE CULTURE ${n}\nline ${n % 97} of the body\n${n}` })) kept += page.text.includes('FREE') ? 1 : 0;
+    for (const page of cleaner.push({ pageNumber: n, text: `FREE CULTURE ${n}\nline ${String.fromCharCode(97 + (n % 26))} of the body\n${n}` })) kept += page.text.includes('FREE') ? 1 : 0;
     assert.ok((cleaner as unknown as { window: unknown[] }).window.length <= 2 * RUNNING_WINDOW + 2);
   }
   for (const page of cleaner.finish()) kept += page.text.includes('FREE') ? 1 : 0;
@@ -133,4 +133,27 @@ test('cleaning takes linear time on adversarial pages: huge lines, runs of one c
     { name: 'one letter', make: (chars) => 'a'.repeat(chars) },
     { name: 'short repeated lines', make: (chars) => 'Page 1 of 9\n'.repeat(chars / 12) },
   ]);
+});
+
+test('a document of identical pages keeps its text', () => {
+  const page = ['Emergency exits', 'Stairs A and B lead to the car park.', 'Do not use the lifts.'].join('\n');
+  const cleaned = clean(Array.from({ length: 8 }, (_, i) => ({ pageNumber: i + 1, text: page })));
+  assert.deepEqual(
+    cleaned.map((cleanedPage) => cleanedPage.text),
+    Array.from({ length: 8 }, () => page),
+  );
+});
+
+test('a run of pages that hold only their header loses it once the header is known from pages with text', () => {
+  // long_riscv_unprivileged_spec_236p.pdf, pages 130–146: full-page figures, only the running lines extracted.
+  const header = (n: number) => (n % 2 ? `Volume I: RISC-V Unprivileged ISA V20191214-draft ${n - 18}` : `${n - 18} Volume I: RISC-V Unprivileged ISA V20191214-draft`);
+  const prose = ['The base integer ISA is named RV32I.', 'Each instruction is 32 bits long.', 'Loads and stores move data.', 'Branches compare two registers.'];
+  const pages = Array.from({ length: 17 }, (_, i): PageText => {
+    const n = 130 + i;
+    return { pageNumber: n, text: n < 138 ? `${header(n)}\n${prose[n % 4]}\n${prose[(n + 1) % 4]}` : header(n) };
+  });
+  for (const page of clean(pages)) {
+    assert.doesNotMatch(page.text, /Volume I/, `page ${page.pageNumber}`);
+    if (page.pageNumber >= 138) assert.equal(page.text, '');
+  }
 });

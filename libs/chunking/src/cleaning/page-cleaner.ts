@@ -1,16 +1,17 @@
 import { PageText } from '../chunking-options';
 import { dehyphenateLines, lineEndJoin, Vocabulary } from './dehyphenation';
 import { continuesSentence, endsSentence } from './page-joins';
-import { EdgeKeys, edgeKeys, edgeLineIndexes, RUNNING_WINDOW, runningLineIndexes } from './running-lines';
+import { EdgeKeys, edgeKeys, edgeLineIndexes, lineKey, MAX_KNOWN_RUNNING_LINES, RUNNING_WINDOW, runningLineIndexes } from './running-lines';
 
 /**
  * Bumped whenever the cleaning changes the text it gives for the same pages, or the sections a Markdown or text
- * file is split into change (4: sections.ts's HEADING_SECTION_MIN_FRACTION; 5: running lines three deep), so
+ * file is split into change (4: sections.ts's HEADING_SECTION_MIN_FRACTION; 5: running lines three deep; 6: a
+ * line recurring only on copies of its page is running only when known so), so
  * that a document is never copied from a twin whose pages and chunks were made differently (see
  * DocumentsRepository.findReadyTwin and the `documents.text_cleaning` column, whose default a migration sets to
  * the new value).
  */
-export const TEXT_CLEANING_VERSION = 5;
+export const TEXT_CLEANING_VERSION = 6;
 
 /** Pages a page waits for before it is cleaned: the running-line window, plus the next page's own window (its first body line continues a word broken at the end of this one). */
 export const CLEANER_LOOKAHEAD_PAGES = RUNNING_WINDOW + 1;
@@ -28,7 +29,7 @@ interface BufferedPage {
  * broken at line ends are joined, across page breaks too, and a page that goes on with the previous page's
  * sentence is marked so (see running-lines.ts, dehyphenation.ts and page-joins.ts for the rules). Streaming and
  * bounded: push pages in order, get back cleaned pages CLEANER_LOOKAHEAD_PAGES behind; finish() returns the rest.
- * It holds the pages of its window and a capped vocabulary, nothing more.
+ * It holds the pages of its window, a capped vocabulary and capped known running lines, nothing more.
  *
  * Deterministic: the output depends only on the sequence of pages pushed, so a resumed ingestion that replays
  * its stored pages through a new cleaner and then continues with freshly extracted ones gets the same text as
@@ -36,6 +37,8 @@ interface BufferedPage {
  */
 export class PageCleaner {
   private readonly vocabulary = new Vocabulary();
+  /** Keys of lines dropped as running from pages that kept text (see runningLineIndexes), up to a cap. */
+  private readonly knownRunningLines = new Set<string>();
   /** Pages from RUNNING_WINDOW before the next one to emit up to the newest pushed. */
   private readonly window: BufferedPage[] = [];
   /** Index in `window` of the next page to emit. */
@@ -91,8 +94,9 @@ export class PageCleaner {
       const first = Math.max(0, index - RUNNING_WINDOW);
       const last = Math.min(this.window.length - 1, index + RUNNING_WINDOW);
       for (let i = first; i <= last; i++) if (i !== index) others.push(this.window[i].keys);
-      const dropped = runningLineIndexes(page.lines, others);
+      const dropped = runningLineIndexes(page.lines, others, page.keys, this.knownRunningLines);
       const body = page.lines.filter((line, i) => !dropped.has(i));
+      if (body.some((line) => line.trim())) this.rememberRunningLines(page.lines, dropped);
       // Blank lines are paragraph breaks inside the page, but none is wanted where a header was.
       let start = 0;
       let end = body.length;
@@ -101,6 +105,13 @@ export class PageCleaner {
       page.body = body.slice(start, end);
     }
     return page.body;
+  }
+
+  private rememberRunningLines(lines: readonly string[], dropped: ReadonlySet<number>): void {
+    for (const index of dropped) {
+      const key = lineKey(lines[index]);
+      if (key !== null && this.knownRunningLines.size < MAX_KNOWN_RUNNING_LINES) this.knownRunningLines.add(key);
+    }
   }
 
   /**

@@ -37,9 +37,11 @@ test('a header and a page number that recur on pages around are running lines; b
 });
 
 test('one other page with the same line is a coincidence, not a running line', () => {
-  const captioned = ['Table 2.5: Currently allocated RISC-V machine-level CSR addresses.'];
-  assert.equal(runningLineIndexes(captioned, keysOf(['Table 2.6: Currently allocated RISC-V machine-level CSR addresses.'], ['other'])).size, 0);
-  assert.equal(runningLineIndexes(captioned, keysOf(['Table 2.6: Currently allocated RISC-V machine-level CSR addresses.'], ['Table 2.7: Currently allocated RISC-V machine-level CSR addresses.'])).size, 1);
+  // Each page with a body of its own: a page that is a copy of this one is no evidence (see the last test).
+  const captioned = (n: number, body: string) => [`Table 2.${n}: Currently allocated RISC-V machine-level CSR addresses.`, body];
+  const page = captioned(5, 'Machine Trap Setup');
+  assert.equal(runningLineIndexes(page, keysOf(captioned(6, 'Machine Trap Handling'), ['other'])).size, 0);
+  assert.equal(runningLineIndexes(page, keysOf(captioned(6, 'Machine Trap Handling'), captioned(7, 'Machine Memory Protection'))).size, 1);
 });
 
 test('a slide title without digits needs a third page; a line ending mid-sentence never counts', () => {
@@ -81,4 +83,13 @@ test('a third line from the edge is a running line when it recurs on half the pa
   assert.deepEqual([...runningLineIndexes(book(8), around(book, 8))].sort(), [0, 1]);
   // Near a document's start fewer pages are around: half of them is enough.
   assert.deepEqual([...runningLineIndexes(irs(1), keysOf(irs(2), irs(3), irs(4), irs(5)))].sort(), [2, 3, 4]);
+});
+
+test('a page the same as this one is no evidence: pages repeated keep their lines, headers among them still leave', () => {
+  const form = (n: number) => ['Visitor registration', 'Name and company', 'Host and time of arrival', `Form ${n}`];
+  assert.equal(runningLineIndexes(form(3), keysOf(form(1), form(2), form(4), form(5))).size, 0);
+  // Two copies of a page among others under the same header: the others still make it a running line.
+  const report = (n: number, body: string) => [`Annual report 2024, page ${n}`, body];
+  const others = keysOf(report(1, 'Revenue grew.'), report(2, 'Same page.'), report(4, 'Costs fell.'), report(5, 'Staff grew.'));
+  assert.deepEqual([...runningLineIndexes(report(3, 'Same page.'), others)], [0]);
 });

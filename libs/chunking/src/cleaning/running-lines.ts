@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+
 /**
  * Running headers and footers: the lines a page layout repeats at the top or bottom of page after page (a
  * book's title and chapter, "Page 3 of 10", a journal's citation line, a bare page number). They are
@@ -36,11 +38,15 @@ export const MIN_OTHER_PAGES = 2;
 export const MIN_OTHER_PAGES_NO_DIGITS = 3;
 /** A line longer than this is text, not a header; it also bounds the key a page keeps per edge line. */
 export const MAX_RUNNING_LINE_CHARS = 300;
+/** How many running lines' keys a document's cleaner remembers (a book has a few dozen; 300 KB at most). */
+export const MAX_KNOWN_RUNNING_LINES = 1_000;
 
 /** The normalised keys of a page's edge lines: what its neighbours compare against. */
 export interface EdgeKeys {
   top: readonly string[];
   bottom: readonly string[];
+  /** A digest of the whole page, its edge lines as keys: equal for copies of a page, whatever their page numbers. */
+  page: string;
 }
 
 /** Indexes (into the page's lines) of the first and last EDGE_LINES non-empty lines, outermost first. */
@@ -55,7 +61,12 @@ export function edgeLineIndexes(lines: readonly string[]): { top: number[]; bott
 export function edgeKeys(lines: readonly string[]): EdgeKeys {
   const { top, bottom } = edgeLineIndexes(lines);
   const keys = (indexes: number[]) => indexes.map((i) => lineKey(lines[i])).filter((key): key is string => key !== null);
-  return { top: keys(top), bottom: keys(bottom) };
+  // Edge lines as keys, so that page numbers do not tell copies apart; the lines between as they are, so that
+  // the pages of a table of figures under one header are not copies.
+  const edges = new Set([...top, ...bottom]);
+  const page = createHash('sha256');
+  lines.forEach((line, i) => line.trim() && page.update(`${(edges.has(i) && lineKey(line)) || line}\n`));
+  return { top: keys(top), bottom: keys(bottom), page: page.digest('base64') };
 }
 
 /**
@@ -79,9 +90,21 @@ const ROMAN_NUMERAL = /^[ivxlcdm]+$/;
 
 /**
  * Which of `lines` (a page's lines) are running lines, given its own edge keys' neighbours: `others` are the
- * edge keys of the pages within RUNNING_WINDOW of it (not itself). Returns the set of line indexes to drop.
+ * edge keys of the pages within RUNNING_WINDOW of it (not itself), `own` the page's, `known` the keys of lines
+ * found running on earlier pages that had text besides (see PageCleaner). Returns the set of line indexes to drop.
+ *
+ * A running line frames different text page after page, so one that recurs only on copies of this page (the same
+ * up to page numbers: a form printed five times, slides exported twice) must be known already. Without that
+ * rule every line of a run of copies recurred at their edges, and a document of identical pages came out empty
+ * (`no_text`); with it alone, a book's header stayed on a run of pages that hold nothing else (a RISC-V
+ * manual's full-page figures, an IRS manual's exhibits: images under their running lines).
  */
-export function runningLineIndexes(lines: readonly string[], others: readonly EdgeKeys[]): Set<number> {
+export function runningLineIndexes(
+  lines: readonly string[],
+  others: readonly EdgeKeys[],
+  own: EdgeKeys = edgeKeys(lines),
+  known: ReadonlySet<string> = new Set(),
+): Set<number> {
   const dropped = new Set<number>();
   const { top, bottom } = edgeLineIndexes(lines);
   const recurs = (index: number, edge: 'top' | 'bottom', depth: number) => {
@@ -91,8 +114,13 @@ export function runningLineIndexes(lines: readonly string[], others: readonly Ed
     // The two lines nearest the edge need `least` pages; the third, half of those around too.
     const needed = depth < 2 ? least : Math.max(least, Math.ceil(others.length * DEEP_LINE_MIN_SHARE));
     let pages = 0;
-    for (const other of others) if (other[edge].includes(key) && ++pages >= needed) return true;
-    return false;
+    let onADifferentPage = false;
+    for (const other of others) {
+      if (!other[edge].includes(key)) continue;
+      pages += 1;
+      onADifferentPage ||= other.page !== own.page;
+    }
+    return pages >= needed && (onADifferentPage || known.has(key));
   };
   for (const [depth, index] of top.entries()) {
     if (!recurs(index, 'top', depth)) break;
