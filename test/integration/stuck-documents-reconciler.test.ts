@@ -97,7 +97,10 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
     // As a DELETE leaves it when its second transaction fails: asked for, not done.
     const owner = createPool(env.config.databaseUrl, { max: 1, owner: true });
     try {
-      const { rows } = await owner.query<{ blob_sha256: string }>("UPDATE documents SET deleting_at = now() - interval '1 minute' WHERE id = $1 RETURNING blob_sha256", [id]);
+      const { rows } = await owner.query<{ blob_sha256: string; tenant: string }>(
+        "UPDATE documents SET deleting_at = now() - interval '1 minute' WHERE id = $1 RETURNING blob_sha256, tenant",
+        [id],
+      );
       const documents = reconciler.get(DocumentsRepository);
       const deadline = Date.now() + 10_000;
       while ((await documents.findById(ALL_TENANTS, id)) && Date.now() < deadline) await sleep(100);
@@ -105,6 +108,17 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
       assert.equal(await reconciler.get(IngestionJobStates).stateOf(id), 'missing', 'its job went with it');
       const blob = await owner.query<{ due: boolean }>('SELECT collect_after <= now() AS due FROM blobs WHERE sha256 = $1', [rows[0].blob_sha256]);
       assert.ok(blob.rowCount === 0 || blob.rows[0].due, 'its file is marked for the collector (or already collected)');
+      const audit = await owner.query('SELECT actor_key_id, actor_key_prefix, actor_role, actor_tenant, action, details FROM audit_log WHERE target = $1', [`document:${id}`]);
+      assert.deepEqual(audit.rows, [
+        {
+          actor_key_id: null,
+          actor_key_prefix: 'reconciler',
+          actor_role: 'system',
+          actor_tenant: rows[0].tenant,
+          action: 'document.delete',
+          details: { tenant: rows[0].tenant, collection: 'default', title: 'asked' },
+        },
+      ]);
     } finally {
       await owner.end();
     }

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ALL_TENANTS, CollectionsRepository, DocumentsRepository } from '@app/database';
+import { ALL_TENANTS, AuditLogRepository, CollectionsRepository, DocumentsRepository } from '@app/database';
 import { LOGGER } from '@app/observability';
 import { IngestionProducer } from '@app/queue';
 import { PeriodicPass } from '@app/scheduling';
@@ -9,13 +9,18 @@ import { Logger } from 'pino';
 /** Documents deleted per query of a pass. */
 const PAGE_SIZE = 100;
 
+/** The audit log's actor for what a reconciler does on its own: no key acted. */
+const RECONCILER_ACTOR = { actorKeyId: null, actorKeyPrefix: 'reconciler', actorRole: 'system' } as const;
+
 /**
  * Carries out document deletions that were asked for and never done. A DELETE asks first (documents.deleting_at,
  * which stops the document's ingestion) and deletes in a second transaction; a background deletion does the same
  * per batch. When the second one failed — PostgreSQL unreachable for a moment, the api killed between the two —
  * and no one asked again, the document stayed, its ingestion stopping at every attempt until the stuck-documents
  * reconciler failed it, a document its owner had deleted. Asked for two intervals ago or more, it is deleted here
- * as the DELETE would have; its files are marked for the collector, which removes them on its pass.
+ * as the DELETE would have; its files are marked for the collector, which removes them on its pass. The audit
+ * log records it as the worker's doing ('system', 'reconciler'): the DELETE that asked failed before its own
+ * entry, and the audit log is where an admin looks for who deleted what.
  */
 @Injectable()
 export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnApplicationShutdown {
@@ -30,6 +35,7 @@ export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnAppli
     private readonly documents: DocumentsRepository,
     private readonly collections: CollectionsRepository,
     private readonly producer: IngestionProducer,
+    private readonly audit: AuditLogRepository,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -52,6 +58,13 @@ export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnAppli
         const gone = await this.documents.delete(doc.tenant, doc.id);
         if (gone?.pendingVersion) await this.producer.cancel(gone.pendingVersion.id);
         await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
+        await this.audit.insert({
+          ...RECONCILER_ACTOR,
+          actorTenant: doc.tenant,
+          action: 'document.delete',
+          target: `document:${doc.id}`,
+          details: { tenant: doc.tenant, collection: doc.collection, title: doc.title },
+        });
         this.logger.warn({ documentId: doc.id, tenant: doc.tenant }, 'a deletion asked for was not carried out; the document is deleted now');
         deleted.push(doc.id);
       }
