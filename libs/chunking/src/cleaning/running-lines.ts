@@ -60,12 +60,12 @@ export function edgeLineIndexes(lines: readonly string[]): { top: number[]; bott
 
 export function edgeKeys(lines: readonly string[]): EdgeKeys {
   const { top, bottom } = edgeLineIndexes(lines);
-  const keys = (indexes: number[]) => indexes.map((i) => lineKey(lines[i])).filter((key): key is string => key !== null);
+  const edgeKey = new Map([...top, ...bottom].map((i) => [i, lineKey(lines[i])]));
+  const keys = (indexes: number[]) => indexes.map((i) => edgeKey.get(i)).filter((key): key is string => typeof key === 'string');
   // Edge lines as keys, so that page numbers do not tell copies apart; the lines between as they are, so that
   // the pages of a table of figures under one header are not copies.
-  const edges = new Set([...top, ...bottom]);
   const page = createHash('sha256');
-  lines.forEach((line, i) => line.trim() && page.update(`${(edges.has(i) && lineKey(line)) || line}\n`));
+  for (const [i, line] of lines.entries()) if (line.trim()) page.update(`${edgeKey.get(i) ?? line}\n`);
   return { top: keys(top), bottom: keys(bottom), page: page.digest('base64') };
 }
 
