@@ -37,12 +37,14 @@ export class DocumentsController {
       '400 empty_file, 429 quota_exceeded. Several files (up to MAX_FILES_PER_UPLOAD), or `?bulk=true`: 207 with one result per file ' +
       'in the order sent (`http_status` 202 and the document, or the status and error the file would have had alone); a refused file ' +
       'does not refuse the others. Errors of the whole request (nothing is kept): 413 too_many_files, 408 upload_timeout when no byte ' +
-      'arrives for UPLOAD_IDLE_TIMEOUT_MS, 400 validation_failed / invalid_metadata (the fields apply to every file; `title` only with one file).',
+      'arrives for UPLOAD_IDLE_TIMEOUT_MS, 400 validation_failed / invalid_metadata (the fields apply to every file; `title` only with one file), ' +
+      '507 insufficient_storage when the server\'s disk or database is full (Retry-After: 60).',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadDocumentDto })
   @ApiAcceptedResponse({ type: UploadAcceptedDto, description: 'One file: its document, queued. `Location` names it.' })
   @ApiResponse({ status: 207, type: BulkUploadDto, description: 'Several files, or `?bulk=true`: one result per file.' })
+  @ApiResponse({ status: 507, description: '`insufficient_storage`: no room left to keep the upload; nothing of it is kept. Retry after `Retry-After` seconds.' })
   @ApiPayloadTooLargeResponse({ description: '`too_many_files` (more than MAX_FILES_PER_UPLOAD `file` parts), or `payload_too_large` for a single file.' })
   @ApiTooManyRequestsResponse({
     description:
@@ -72,7 +74,7 @@ export class DocumentsController {
       'current one in place, its error under `replacement.error`. A newer PUT supersedes a pending version. Fields (each defaults to ' +
       'the document\'s): title, metadata, chunk_tokens, chunk_overlap. 404 not_found (also another tenant\'s document); 409 document_busy ' +
       'while the document itself is queued or processing; file errors as for a single upload (413, 415, 400 empty_file); 429 quota_exceeded ' +
-      '(bytes: both versions are stored until the swap).',
+      '(bytes: both versions are stored until the swap); 507 insufficient_storage when the disk or database is full.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: ReplaceDocumentDto })
@@ -82,6 +84,7 @@ export class DocumentsController {
   @ApiPayloadTooLargeResponse({ description: '`payload_too_large` over MAX_UPLOAD_BYTES; `too_many_files` for more than one `file` part.' })
   @ApiUnsupportedMediaTypeResponse({ description: '`unsupported_media_type`: neither PDF nor UTF-8 text (decided by content).' })
   @ApiTooManyRequestsResponse({ description: '`quota_exceeded` (bytes): both versions are stored until the swap.' })
+  @ApiResponse({ status: 507, description: '`insufficient_storage`: no room left to keep the new version; the document is unchanged.' })
   async replace(@Param('id') id: string, @Req() req: Request, @CurrentPrincipal() principal: Principal): Promise<UploadAcceptedDto> {
     return this.documents.replace(id, req, principal);
   }

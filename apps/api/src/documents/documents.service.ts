@@ -25,6 +25,7 @@ import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { BLOB_STORE, BlobLifecycle, BlobStore } from '@app/storage';
 import { AuditTrail } from '../audit/audit-trail';
 import { Principal, requestTenant } from '../auth/principal';
+import { asClientError } from '../errors/client-errors';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
 import { DEFAULT_PAGE_SIZE } from '../pagination/page-query.dto';
 import { toValidationError } from '../errors/validation';
@@ -65,7 +66,8 @@ function assertReplaceable(doc: DocumentRecord): void {
 }
 
 /** A refused file's result in a bulk upload: the status and error body it would have had alone. */
-function failedResult(error: unknown): Pick<UploadResultDto, 'http_status' | 'error'> {
+function failedResult(failure: unknown): Pick<UploadResultDto, 'http_status' | 'error'> {
+  const error = asClientError(failure);
   if (error instanceof AppError) return { http_status: error.status, error: { code: error.code, message: error.message, details: error.details } };
   return { http_status: 500, error: { code: 'internal_error', message: 'An unexpected error occurred.' } };
 }

@@ -4,7 +4,7 @@ import { LOGGER } from '@app/observability';
 import { Response } from 'express';
 import { Logger } from 'pino';
 import { JSON_TOO_DEEP, MAX_JSON_DEPTH } from '../security/json-depth';
-import { asClientError } from './database-unavailable.error';
+import { asClientError } from './client-errors';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };

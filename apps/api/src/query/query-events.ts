@@ -1,7 +1,7 @@
 import { AppError } from '@app/errors';
 import { QueryEvent, QueryResult } from '@app/rag';
 import { Logger } from 'pino';
-import { asClientError } from '../errors/database-unavailable.error';
+import { asClientError } from '../errors/client-errors';
 
 /** The result of a query's events, run to the end (the JSON answer). */
 export async function resultOf(events: AsyncIterable<QueryEvent>): Promise<QueryResult> {

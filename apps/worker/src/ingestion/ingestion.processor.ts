@@ -2,7 +2,7 @@ import { Processor, WorkerHost } from '@nestjs/bullmq';
 import { BeforeApplicationShutdown, Inject, OnModuleInit } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { DocumentRecord, TenantUsageRepository } from '@app/database';
-import { AppError } from '@app/errors';
+import { AppError, InsufficientStorageError, isOutOfStorage } from '@app/errors';
 import { ingestionJobDuration, ingestionRetries, LOGGER } from '@app/observability';
 import { INGESTION_QUEUE, INGESTION_WORKER_OPTIONS, IngestionJobName, IngestionJobs } from '@app/queue';
 import { DelayedError, Job, UnrecoverableError, WaitingError } from 'bullmq';
@@ -120,7 +120,7 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
       const permanent = error instanceof AppError && error.status < 500;
       const attempt = job.attemptsMade + 1;
       const lastAttempt = attempt >= (job.opts.attempts ?? 1);
-      const { code, message } = error instanceof AppError ? error : UNEXPECTED_FAILURE;
+      const { code, message } = error instanceof AppError ? error : isOutOfStorage(error) ? new InsufficientStorageError() : UNEXPECTED_FAILURE;
       this.logger.warn({ documentId, jobId: job.id, code, err: error, permanent, attempt, lastAttempt }, 'ingestion attempt failed');
       if (permanent || lastAttempt) {
         // A transient failure that outlasted every retry says so: it was not given up on at the first error. A

@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable } from '@app/database';
-import { AppError } from '@app/errors';
+import { AppError, InsufficientStorageError, isOutOfStorage } from '@app/errors';
 
 /** Seconds a client is asked to wait when the database could not take its request. */
 const DATABASE_RETRY_AFTER_SECONDS = 1;
@@ -10,7 +10,12 @@ export class DatabaseUnavailableError extends AppError {
   }
 }
 
-/** `error` as clients should see it: a busy or unreachable database is a 503 to retry, not an internal error. */
+/**
+ * `error` as clients should see it: a busy or unreachable database is a 503 to retry, a full disk a 507, not an
+ * internal error.
+ */
 export function asClientError(error: unknown): unknown {
-  return isDatabaseUnavailable(error) ? new DatabaseUnavailableError() : error;
+  if (isDatabaseUnavailable(error)) return new DatabaseUnavailableError();
+  if (isOutOfStorage(error)) return new InsufficientStorageError();
+  return error;
 }
