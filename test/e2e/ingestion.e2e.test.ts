@@ -87,6 +87,25 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
     assert.deepEqual(after.body.results, []);
   });
 
+  test('text in UTF-16 (Notepad\'s "Unicode") and in Windows-1252 is read in its encoding and searchable', async () => {
+    const notes = '# Café menu\n\nThe crème brûlée costs €7 at the café on Rue Saint-Honoré.\n';
+    const utf16 = Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(notes, 'utf16le')]);
+    // Windows-1252 writes € as 0x80, which ISO-8859-1 (Buffer's latin1) has no byte for.
+    const windows1252 = Buffer.from(notes.replace('€7', '7 euros'), 'latin1');
+    const fromUtf16 = await uploadReady(suite.system.baseUrl, { name: 'menu.txt', content: utf16 }, { collection: 'encodings' });
+    const from1252 = await uploadReady(
+      suite.system.baseUrl,
+      { name: 'menu-1252.txt', content: Buffer.concat([windows1252, Buffer.from([0x80, 0x0a])]) },
+      { collection: 'encodings' },
+    );
+    assert.equal(fromUtf16.media_type, 'text/markdown', 'the Markdown check reads the decoded text');
+    assert.equal(from1252.media_type, 'text/markdown');
+    const search = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'crème brûlée Honoré', collection: 'encodings', mode: 'keyword' } });
+    const texts = new Map<string, string>(search.body.results.map((hit: { document_id: string; text: string }) => [hit.document_id, hit.text]));
+    assert.match(texts.get(fromUtf16.id) ?? '', /The crème brûlée costs €7 at the café on Rue Saint-Honoré\./);
+    assert.match(texts.get(from1252.id) ?? '', /The crème brûlée costs 7 euros at the café on Rue Saint-Honoré\.\n€/);
+  });
+
   test('encrypted and truncated PDFs fail with their code, and the worker keeps serving the next job', async () => {
     const pages = ['Secret page one about budgets.', 'Secret page two about salaries.'];
     const encrypted = await uploadFile(suite.system.baseUrl, { path: await writeEncryptedPdf(join(suite.env.config.dataDir, 'locked.pdf'), pages) });

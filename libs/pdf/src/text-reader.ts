@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { normaliseCharacters, SectionSplitter } from '@app/chunking';
+import { open } from 'node:fs/promises';
+import { normaliseCharacters, SectionSplitter, TextEncoding, utf16ByteOrder } from '@app/chunking';
 import { documentTooMuchTextError } from './pdf-errors';
 import type { PdfReader } from './pdf-reader';
 
@@ -19,25 +20,49 @@ const PROGRESS_EVERY_SECTIONS = 256;
  * Opens a Markdown or plain-text file as numbered sections (see SectionSplitter), read the way a PDF's pages
  * are: `pageCount` up front, then each section's text by number. The file is streamed, never read whole:
  * opening makes one pass that counts the sections (and stops with 'too_much_text' as soon as the text passes
- * `maxDocumentCharacters`), and reading makes a second pass, in order. Bytes that are not UTF-8 become U+FFFD.
- * Typesetting characters are normalised (see normaliseCharacters); line structure and Markdown are left as
- * they are, and running headers or hyphenation, which a text file does not have, are not looked for.
+ * `maxDocumentCharacters`), and reading makes a second pass, in order. The encoding is the one the upload was
+ * accepted in (see libs/chunking's text-encoding.ts): UTF-16 by its byte-order mark, else UTF-8, and a file the
+ * counting pass finds is not valid UTF-8 is counted again as Windows-1252. Typesetting characters are normalised
+ * (see normaliseCharacters); line structure and Markdown are left as they are, and running headers or
+ * hyphenation, which a text file does not have, are not looked for.
  */
 export async function openTextSections(filePath: string, options: OpenTextOptions = {}): Promise<PdfReader> {
+  const utf16 = await readUtf16ByteOrder(filePath);
+  if (utf16) return new TextSectionReader(filePath, utf16, await countSections(filePath, utf16, options));
+  try {
+    return new TextSectionReader(filePath, 'utf-8', await countSections(filePath, 'utf-8', options));
+  } catch (error) {
+    if ((error as { code?: unknown }).code !== 'ERR_ENCODING_INVALID_ENCODED_DATA') throw error;
+    return new TextSectionReader(filePath, 'windows-1252', await countSections(filePath, 'windows-1252', options));
+  }
+}
+
+async function readUtf16ByteOrder(filePath: string): Promise<TextEncoding | null> {
+  const file = await open(filePath);
+  try {
+    const { buffer, bytesRead } = await file.read(Buffer.alloc(2), 0, 2, 0);
+    return utf16ByteOrder(buffer.subarray(0, bytesRead));
+  } finally {
+    await file.close();
+  }
+}
+
+/** The number of sections; UTF-8 is decoded strictly, so that a file that is not fails here (see openTextSections). */
+async function countSections(filePath: string, encoding: TextEncoding, options: OpenTextOptions): Promise<number> {
   const max = options.maxDocumentCharacters ?? Number.POSITIVE_INFINITY;
   let count = 0;
   let characters = 0;
-  for await (const text of streamSections(filePath)) {
+  for await (const text of streamSections(filePath, encoding, encoding === 'utf-8')) {
     count += 1;
     characters += text.length;
     if (characters > max) throw documentTooMuchTextError(max);
     if (count % PROGRESS_EVERY_SECTIONS === 0) options.onProgress?.();
   }
-  return new TextSectionReader(filePath, count);
+  return count;
 }
 
-async function* streamSections(filePath: string): AsyncGenerator<string> {
-  const decoder = new TextDecoder('utf-8');
+async function* streamSections(filePath: string, encoding: TextEncoding, fatal = false): AsyncGenerator<string> {
+  const decoder = new TextDecoder(encoding, { fatal });
   const splitter = new SectionSplitter();
   const stream = createReadStream(filePath, { highWaterMark: READ_CHUNK_BYTES });
   try {
@@ -59,6 +84,7 @@ class TextSectionReader implements PdfReader {
 
   constructor(
     private readonly filePath: string,
+    private readonly encoding: TextEncoding,
     readonly pageCount: number,
   ) {}
 
@@ -69,7 +95,7 @@ class TextSectionReader implements PdfReader {
     }
     if (!this.sections || pageNumber < this.next) {
       await this.sections?.return(undefined);
-      this.sections = streamSections(this.filePath);
+      this.sections = streamSections(this.filePath, this.encoding);
       this.next = 1;
     }
     for (;;) {

@@ -33,7 +33,7 @@ export class DocumentsController {
     description:
       'Streams each `file` part to storage as it arrives and queues its ingestion; answers once the body is read. ' +
       'One file: 202 with the document, or that file\'s error: 413 payload_too_large over MAX_UPLOAD_BYTES, 415 unsupported_media_type ' +
-      'when the content is neither PDF nor UTF-8 text, or when the file name or declared content type says PDF but the bytes are not one, ' +
+      'when the content is neither PDF nor text (UTF-8, UTF-16 with its byte-order mark, Windows-1252), or when the file name or declared content type says PDF but the bytes are not one, ' +
       '400 empty_file, 429 quota_exceeded. Several files (up to MAX_FILES_PER_UPLOAD), or `?bulk=true`: 207 with one result per file ' +
       'in the order sent (`http_status` 202 and the document, or the status and error the file would have had alone); a refused file ' +
       'does not refuse the others. Errors of the whole request (nothing is kept): 413 too_many_files, 408 upload_timeout when no byte ' +
@@ -82,7 +82,7 @@ export class DocumentsController {
   @ApiNotFoundResponse({ description: '`not_found`' })
   @ApiConflictResponse({ description: '`document_busy`: the document is queued or processing.' })
   @ApiPayloadTooLargeResponse({ description: '`payload_too_large` over MAX_UPLOAD_BYTES; `too_many_files` for more than one `file` part.' })
-  @ApiUnsupportedMediaTypeResponse({ description: '`unsupported_media_type`: neither PDF nor UTF-8 text (decided by content).' })
+  @ApiUnsupportedMediaTypeResponse({ description: '`unsupported_media_type`: neither PDF nor text in UTF-8, UTF-16 or Windows-1252 (decided by content).' })
   @ApiTooManyRequestsResponse({ description: '`quota_exceeded` (bytes): both versions are stored until the swap.' })
   @ApiResponse({ status: 507, description: '`insufficient_storage`: no room left to keep the new version; the document is unchanged.' })
   async replace(@Param('id') id: string, @Req() req: Request, @CurrentPrincipal() principal: Principal): Promise<UploadAcceptedDto> {

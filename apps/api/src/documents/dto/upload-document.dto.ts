@@ -25,7 +25,7 @@ export class UploadDocumentDto {
     type: 'array',
     items: { type: 'string', format: 'binary' },
     description:
-      'One or more `file` parts (up to MAX_FILES_PER_UPLOAD, default 100): PDF, Markdown or UTF-8 text, the type detected from the content. ' +
+      'One or more `file` parts (up to MAX_FILES_PER_UPLOAD, default 100): PDF, Markdown or text (UTF-8, UTF-16 with its byte-order mark, or Windows-1252), the type detected from the content. ' +
       'One file answers 202 with the document; several (or `?bulk=true`) answer 207 with one result per file.',
   })
   file!: unknown;
@@ -93,7 +93,7 @@ export class BulkUploadDto {
 
 /** The text fields of PUT /v1/documents/:id; each defaults to the document's current value. */
 export class ReplaceDocumentDto {
-  @ApiProperty({ type: 'string', format: 'binary', description: 'The new version: PDF, Markdown or UTF-8 text (exactly one file).' })
+  @ApiProperty({ type: 'string', format: 'binary', description: 'The new version: PDF, Markdown or text in UTF-8, UTF-16 or Windows-1252 (exactly one file).' })
   file!: unknown;
 
   @TitleField({ example: 'Employee handbook 2027', description: 'The title once the new version is swapped in; default: unchanged.' })

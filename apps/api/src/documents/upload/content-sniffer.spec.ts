@@ -25,11 +25,11 @@ const encoded = new Map<string, Buffer>();
  * what the sniffer runs on a text upload, without the stream, whose allocations per call would make the garbage
  * collector, not the checks, what a timing loop measures. Returns whether it looks like Markdown.
  */
-function checkNow(text: string): boolean {
+function checkNow(text: string, encode: (text: string) => Buffer = (plain) => Buffer.from(plain)): boolean {
   let bytes = encoded.get(text);
   if (!bytes) {
     if (encoded.size > LARGE_CHARS / SMALL_CHARS) encoded.clear();
-    bytes = Buffer.from(text);
+    bytes = encode(text);
     encoded.set(text, bytes);
   }
   const check = new TextCheck();
@@ -53,9 +53,27 @@ test('a multi-byte character split across chunks is still valid UTF-8', async ()
   assert.equal(await sniff([euro.subarray(0, 8), euro.subarray(8)]), 'text/plain');
 });
 
-test('binary and invalid UTF-8 are rejected as unsupported', async () => {
+test('binary is rejected as unsupported; bytes that are not UTF-8 are Windows-1252 text unless no text holds them', async () => {
   await assert.rejects(sniff([Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0x00])], 'fake.pdf'), UnsupportedMediaTypeError);
-  await assert.rejects(sniff([Buffer.alloc(2000, 0x41), Buffer.from([0xc3, 0x28])]), UnsupportedMediaTypeError);
+  // "café" and "€5" as Windows-1252 writes them, after 2,000 bytes of valid UTF-8.
+  assert.equal(await sniff([Buffer.alloc(2000, 0x41), Buffer.from([0x63, 0x61, 0x66, 0xe9, 0x20, 0x80, 0x35])]), 'text/plain');
+  assert.equal(await sniff([Buffer.from('# Caf'), Buffer.from([0xe9, 0x0a])], 'menu.txt'), 'text/markdown');
+  // A control byte text does not hold, before or after the byte that rules out UTF-8.
+  await assert.rejects(sniff([Buffer.from([0x41, 0x01, 0x42]), Buffer.alloc(2000, 0x41), Buffer.from([0xe9])]), UnsupportedMediaTypeError);
+  await assert.rejects(sniff([Buffer.alloc(2000, 0x41), Buffer.from([0xe9, 0x41, 0x7f])]), UnsupportedMediaTypeError);
+});
+
+test('UTF-16 with a byte-order mark (Windows Notepad\'s "Unicode") is text, strictly decoded', async () => {
+  const utf16le = (text: string) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]);
+  const utf16be = (text: string) => utf16le(text).swap16();
+  assert.equal(await sniff([utf16le('Meeting notes, café, 会議\n')]), 'text/plain');
+  assert.equal(await sniff([utf16be('## Agenda\n- budget\n')]), 'text/markdown');
+  // A character cut between chunks, as a request delivers them.
+  const bytes = utf16le('a'.repeat(600) + '😀');
+  assert.equal(await sniff([bytes.subarray(0, 1203), bytes.subarray(1203)]), 'text/plain');
+  await assert.rejects(sniff([utf16le('a\u0000b')]), UnsupportedMediaTypeError);
+  await assert.rejects(sniff([Buffer.concat([utf16le('lone '), Buffer.from([0x00, 0xd8]), Buffer.from(' surrogate', 'utf16le')])]), UnsupportedMediaTypeError);
+  await assert.rejects(sniff([Buffer.concat([utf16le('odd'), Buffer.from([0x41])])]), UnsupportedMediaTypeError, 'an odd number of bytes');
 });
 
 test('a file whose name or declared content type says PDF must be a PDF: 415 unsupported_media_type', async () => {
@@ -129,22 +147,37 @@ test('property: the decision and the bytes passed on do not depend on how the up
   );
 });
 
-test('property: text is accepted exactly when a strict UTF-8 decoder accepts it and it has no NUL byte, however chunked', () => {
-  const strict = new TextDecoder('utf-8', { fatal: true });
+/**
+ * The rules of libs/chunking's text-encoding.ts, written out plainly on a whole file: UTF-16 by its byte-order
+ * mark, strictly decoded; else UTF-8, strictly decoded; else Windows-1252 without the bytes no text holds; never
+ * U+0000.
+ */
+function isAcceptedText(data: Buffer): boolean {
+  const strict = (encoding: string) => {
+    try {
+      return !new TextDecoder(encoding, { fatal: true }).decode(data).includes('\0');
+    } catch {
+      return false;
+    }
+  };
+  if (data[0] === 0xff && data[1] === 0xfe) return strict('utf-16le');
+  if (data[0] === 0xfe && data[1] === 0xff) return strict('utf-16be');
+  const notText = (byte: number) => (byte < 0x20 && ![0x09, 0x0a, 0x0b, 0x0c, 0x0d, 0x1b].includes(byte)) || [0x7f, 0x81, 0x8d, 0x8f, 0x90, 0x9d].includes(byte);
+  return !data.includes(0) && (strict('utf-8') || !data.some(notText));
+}
+
+test('property: text is accepted exactly as the encoding rules say (UTF-16 by its mark, UTF-8, Windows-1252), however chunked', () => {
   const bytes = fc.oneof(
     fc.uint8Array({ maxLength: 40 }),
     fc.string({ unit: 'binary', maxLength: 40 }).map((text) => new Uint8Array(Buffer.from(text))),
     fc.tuple(fc.string({ unit: 'binary', maxLength: 20 }), fc.integer({ min: 0, max: 255 })).map(([text, byte]) => new Uint8Array([...Buffer.from(text), byte])),
+    fc.tuple(fc.constantFrom([0xff, 0xfe], [0xfe, 0xff]), fc.uint8Array({ maxLength: 40 })).map(([mark, rest]) => new Uint8Array([...mark, ...rest])),
+    fc.string({ unit: 'binary', maxLength: 20 }).map((text) => new Uint8Array(Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(text, 'utf16le')]))),
   );
   fc.assert(
     fc.property(bytes, fc.array(fc.integer({ min: 1, max: 7 }), { maxLength: 8 }), (array, cuts) => {
       const data = Buffer.from(array);
-      let expected = !data.includes(0);
-      try {
-        strict.decode(data);
-      } catch {
-        expected = false;
-      }
+      const expected = isAcceptedText(data);
       const check = new TextCheck();
       let at = 0;
       let accepted = true;
@@ -170,5 +203,14 @@ test('linear time: the Markdown check on 1 MB of adversarial text against 25 kB,
 
 test('linear time: the text checks on 1 MB of adversarial text against 25 kB', () => {
   // The 64 KiB sample makes 100 kB cost about 3× what 25 kB does, near the 8× bound there.
-  assertLinearTime(checkNow);
+  assertLinearTime((text) => checkNow(text));
+});
+
+test('linear time: the same as UTF-16 and as Windows-1252 (a byte 0xE9 first, so that UTF-8 is ruled out at once)', () => {
+  // The bytes of the texts above are their UTF-8.
+  encoded.clear();
+  assertLinearTime((text) => checkNow(text, (plain) => Buffer.concat([Buffer.from([0xff, 0xfe]), Buffer.from(plain, 'utf16le')])));
+  // Characters Windows-1252 cannot write become '?', as an exporting program would write them.
+  encoded.clear();
+  assertLinearTime((text) => checkNow(text, (plain) => Buffer.concat([Buffer.from([0xe9]), Buffer.from(plain.replace(/[^\t\n\r\x20-\x7e\u00a0-\u00ff]/gu, '?'), 'latin1')])));
 });

@@ -1,11 +1,13 @@
 import { isUtf8 } from 'node:buffer';
+import { TextDecoder } from 'node:util';
 import { Transform, TransformCallback } from 'node:stream';
 import { AppError } from '@app/errors';
 import type { MediaType } from '@app/database';
+import { isWindows1252Text, TextEncoding, utf16ByteOrder } from '@app/chunking';
 
 export class UnsupportedMediaTypeError extends AppError {
   constructor(reason: string) {
-    super('unsupported_media_type', `Unsupported file: ${reason}. Upload a PDF, Markdown or UTF-8 plain text file.`, 415);
+    super('unsupported_media_type', `Unsupported file: ${reason}. Upload a PDF, or a Markdown or plain text file in UTF-8, UTF-16 or Windows-1252.`, 415);
   }
 }
 
@@ -25,8 +27,8 @@ const MARKDOWN_SAMPLE_CHARS = 65_536;
 
 /**
  * Passes an upload through unchanged while deciding its type from the bytes themselves: PDF by its magic
- * number; otherwise the whole stream must be valid UTF-8 without NUL bytes (text), Markdown when its name
- * or its syntax says so. A file whose name or declared content type says PDF must be one. Fails the stream
+ * number; otherwise the whole stream must be text in one of the encodings TextCheck accepts, Markdown when its
+ * name or its syntax says so. A file whose name or declared content type says PDF must be one. Fails the stream
  * with UnsupportedMediaTypeError as soon as the content rules it out.
  */
 export class ContentSniffer extends Transform {
@@ -98,37 +100,75 @@ export class ContentSniffer extends Transform {
 }
 
 /**
- * The checks of a text upload, fed its bytes chunk by chunk: UTF-8 without NUL bytes, validated where the bytes
- * lie (isUtf8), and only the first MARKDOWN_SAMPLE_CHARS decoded, for the Markdown check, so a large upload costs
- * no more than a scan of its bytes. Separate from the stream so that it can be timed without the stream's plumbing.
+ * The checks of a text upload, fed its bytes chunk by chunk, by the rules of libs/chunking's text-encoding.ts:
+ * UTF-16 with a byte-order mark (decoded strictly, as it must be to be checked), else UTF-8 validated where the
+ * bytes lie (isUtf8), else Windows-1252 when every byte so far can be such text; no U+0000 in any. Only the first
+ * MARKDOWN_SAMPLE_CHARS are decoded for the Markdown check, so a large UTF-8 or Windows-1252 upload costs no
+ * more than a scan of its bytes. Separate from the stream so that it can be timed without the stream's plumbing.
  */
 export class TextCheck {
+  private encoding: TextEncoding | null = null;
+  private utf16: TextDecoder | null = null;
+  /** Whether every byte so far could be Windows-1252 text, should the UTF-8 check fail further on. */
+  private windows1252 = true;
   /** The first bytes of a character that the previous chunk cut off, checked with the next chunk. */
   private partial: Buffer = Buffer.alloc(0);
   private sample = '';
 
   /** Checks the next chunk; `more` is false for the end of the upload. Throws UnsupportedMediaTypeError. */
   push(bytes: Buffer, more: boolean): void {
+    if (this.encoding === null) {
+      // A byte-order mark takes two bytes (the sniffer's first chunk is its 1,024-byte head, or the whole file).
+      const head = this.partial.length > 0 ? Buffer.concat([this.partial, bytes]) : bytes;
+      this.partial = head.length < 2 && more ? Buffer.from(head) : Buffer.alloc(0);
+      if (this.partial.length > 0) return;
+      bytes = head;
+      this.encoding = utf16ByteOrder(bytes) ?? 'utf-8';
+      if (this.encoding !== 'utf-8') this.utf16 = new TextDecoder(this.encoding, { fatal: true });
+    }
+    if (this.utf16) {
+      this.pushUtf16(this.utf16, bytes, more);
+      return;
+    }
     if (bytes.includes(0)) throw new UnsupportedMediaTypeError('binary content (NUL bytes) that is not a PDF');
     const data = this.partial.length > 0 ? Buffer.concat([this.partial, bytes]) : bytes;
-    const whole = more ? completeCharacters(data) : data.length;
+    const whole = more && this.encoding === 'utf-8' ? completeCharacters(data) : data.length;
     this.partial = Buffer.from(data.subarray(whole));
     const text = data.subarray(0, whole);
-    if (!isUtf8(text)) throw new UnsupportedMediaTypeError('neither a PDF nor valid UTF-8 text');
+    this.windows1252 &&= isWindows1252Text(text);
+    if (this.encoding === 'utf-8' && !isUtf8(text)) this.encoding = 'windows-1252';
+    if (this.encoding === 'windows-1252' && !this.windows1252) throw new UnsupportedMediaTypeError('neither a PDF nor text in UTF-8, UTF-16 or Windows-1252');
     const wanted = MARKDOWN_SAMPLE_CHARS - this.sample.length;
     if (wanted <= 0) return;
     // A character takes at most 4 bytes, so 4 bytes a character (and one more) decode enough of them.
-    let decoded = text.toString('utf8', 0, Math.min(text.length, 4 * (wanted + 1)));
-    // A byte-order mark is no part of the first line (a decoder drops it too).
-    if (this.sample === '' && decoded.startsWith('\ufeff')) decoded = decoded.slice(1);
-    this.sample += decoded.slice(0, wanted);
+    const head = text.subarray(0, 4 * (wanted + 1));
+    this.addToSample(this.encoding === 'utf-8' ? head.toString('utf8') : WINDOWS_1252.decode(head), wanted);
   }
 
   /** Whether the text so far shows Markdown syntax in its first MARKDOWN_SAMPLE_CHARS characters. */
   looksMarkdown(): boolean {
     return hasMarkdownSyntax(this.sample);
   }
+
+  private pushUtf16(decoder: TextDecoder, bytes: Buffer, more: boolean): void {
+    let text: string;
+    try {
+      text = decoder.decode(bytes, { stream: more });
+    } catch {
+      throw new UnsupportedMediaTypeError('a UTF-16 byte-order mark, but not valid UTF-16 text');
+    }
+    if (text.includes('\0')) throw new UnsupportedMediaTypeError('binary content (U+0000 characters) that is not a PDF');
+    const wanted = MARKDOWN_SAMPLE_CHARS - this.sample.length;
+    if (wanted > 0) this.addToSample(text, wanted);
+  }
+
+  private addToSample(decoded: string, wanted: number): void {
+    // A byte-order mark is no part of the first line (a decoder drops it too).
+    this.sample += (this.sample === '' && decoded.startsWith('\ufeff') ? decoded.slice(1) : decoded).slice(0, wanted);
+  }
 }
+
+const WINDOWS_1252 = new TextDecoder('windows-1252');
 
 /** Whether any line of `text` starts like Markdown: a heading, a list item, a code fence or a link. */
 export function hasMarkdownSyntax(text: string): boolean {
