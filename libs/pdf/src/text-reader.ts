@@ -1,6 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { open } from 'node:fs/promises';
-import { normaliseCharacters, SectionSplitter, TextEncoding, utf16ByteOrder } from '@app/chunking';
+import { TextDecoder } from 'node:util';
+import { normaliseCharacters, SectionSplitter, utf16ByteOrder } from '@app/chunking';
 import { documentTooMuchTextError } from './pdf-errors';
 import type { PdfReader } from './pdf-reader';
 
@@ -21,14 +21,12 @@ const PROGRESS_EVERY_SECTIONS = 256;
  * are: `pageCount` up front, then each section's text by number. The file is streamed, never read whole:
  * opening makes one pass that counts the sections (and stops with 'too_much_text' as soon as the text passes
  * `maxDocumentCharacters`), and reading makes a second pass, in order. The encoding is the one the upload was
- * accepted in (see libs/chunking's text-encoding.ts): UTF-16 by its byte-order mark, else UTF-8, and a file the
- * counting pass finds is not valid UTF-8 is counted again as Windows-1252. Typesetting characters are normalised
+ * accepted in (see libs/chunking's text-encoding.ts): UTF-16 by a byte-order mark in the first bytes read, else
+ * UTF-8, and a file the counting pass finds is not valid UTF-8 is counted again as Windows-1252. Typesetting characters are normalised
  * (see normaliseCharacters); line structure and Markdown are left as they are, and running headers or
  * hyphenation, which a text file does not have, are not looked for.
  */
 export async function openTextSections(filePath: string, options: OpenTextOptions = {}): Promise<PdfReader> {
-  const utf16 = await readUtf16ByteOrder(filePath);
-  if (utf16) return new TextSectionReader(filePath, utf16, await countSections(filePath, utf16, options));
   try {
     return new TextSectionReader(filePath, 'utf-8', await countSections(filePath, 'utf-8', options));
   } catch (error) {
@@ -37,18 +35,11 @@ export async function openTextSections(filePath: string, options: OpenTextOption
   }
 }
 
-async function readUtf16ByteOrder(filePath: string): Promise<TextEncoding | null> {
-  const file = await open(filePath);
-  try {
-    const { buffer, bytesRead } = await file.read(Buffer.alloc(2), 0, 2, 0);
-    return utf16ByteOrder(buffer.subarray(0, bytesRead));
-  } finally {
-    await file.close();
-  }
-}
+/** What a file without a UTF-16 byte-order mark is read as (see openTextSections). */
+type UnmarkedEncoding = 'utf-8' | 'windows-1252';
 
 /** The number of sections; UTF-8 is decoded strictly, so that a file that is not fails here (see openTextSections). */
-async function countSections(filePath: string, encoding: TextEncoding, options: OpenTextOptions): Promise<number> {
+async function countSections(filePath: string, encoding: UnmarkedEncoding, options: OpenTextOptions): Promise<number> {
   const max = options.maxDocumentCharacters ?? Number.POSITIVE_INFINITY;
   let count = 0;
   let characters = 0;
@@ -61,15 +52,23 @@ async function countSections(filePath: string, encoding: TextEncoding, options: 
   return count;
 }
 
-async function* streamSections(filePath: string, encoding: TextEncoding, fatal = false): AsyncGenerator<string> {
-  const decoder = new TextDecoder(encoding, { fatal });
+/**
+ * The file's sections, decoded as UTF-16 when the first bytes read are a byte-order mark, else as `encoding`
+ * (strictly when `fatal`). The mark is looked for in the stream itself, not by reading the file twice: the file
+ * may be a pipe.
+ */
+async function* streamSections(filePath: string, encoding: UnmarkedEncoding, fatal = false): AsyncGenerator<string> {
+  let decoder: TextDecoder | undefined;
   const splitter = new SectionSplitter();
   const stream = createReadStream(filePath, { highWaterMark: READ_CHUNK_BYTES });
   try {
     for await (const bytes of stream) {
+      const utf16 = decoder ? null : utf16ByteOrder(bytes as Buffer);
+      // Strict for UTF-8 only: the upload check decoded UTF-16 strictly already.
+      decoder ??= new TextDecoder(utf16 ?? encoding, { fatal: fatal && !utf16 });
       for (const section of splitter.push(decoder.decode(bytes as Buffer, { stream: true }))) yield normaliseCharacters(section.text);
     }
-    for (const section of [...splitter.push(decoder.decode()), ...splitter.finish()]) yield normaliseCharacters(section.text);
+    for (const section of [...splitter.push(decoder?.decode() ?? ''), ...splitter.finish()]) yield normaliseCharacters(section.text);
   } finally {
     stream.destroy();
   }
@@ -84,7 +83,7 @@ class TextSectionReader implements PdfReader {
 
   constructor(
     private readonly filePath: string,
-    private readonly encoding: TextEncoding,
+    private readonly encoding: UnmarkedEncoding,
     readonly pageCount: number,
   ) {}
 
