@@ -24,7 +24,9 @@ export function utf16ByteOrder(head: Uint8Array): 'utf-16le' | 'utf-16be' | null
  * file without NUL bytes from being taken for text.
  */
 export function isWindows1252Text(bytes: Uint8Array): boolean {
-  for (const byte of bytes) if (NOT_WINDOWS_1252_TEXT[byte]) return false;
+  // Indexed, not for…of: the upload check runs this over every byte of a UTF-8 upload too, and the iterator made
+  // it 6× slower (0.46 s of the api's event loop for 111 MB against 0.08 s).
+  for (let i = 0; i < bytes.length; i++) if (NOT_WINDOWS_1252_TEXT[bytes[i]]) return false;
   return true;
 }
 
