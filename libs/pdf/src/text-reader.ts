@@ -22,9 +22,9 @@ const PROGRESS_EVERY_SECTIONS = 256;
  * opening makes one pass that counts the sections (and stops with 'too_much_text' as soon as the text passes
  * `maxDocumentCharacters`), and reading makes a second pass, in order. The encoding is the one the upload was
  * accepted in (see libs/chunking's text-encoding.ts): UTF-16 by a byte-order mark in the first bytes read, else
- * UTF-8, and a file the counting pass finds is not valid UTF-8 is counted again as Windows-1252. Typesetting characters are normalised
- * (see normaliseCharacters); line structure and Markdown are left as they are, and running headers or
- * hyphenation, which a text file does not have, are not looked for.
+ * UTF-8, and a file the counting pass finds is not valid UTF-8 is counted again as Windows-1252. Typesetting
+ * characters are normalised (see normaliseCharacters); line structure and Markdown are left as they are, and
+ * running headers or hyphenation, which a text file does not have, are not looked for.
  */
 export async function openTextSections(filePath: string, options: OpenTextOptions = {}): Promise<PdfReader> {
   try {
