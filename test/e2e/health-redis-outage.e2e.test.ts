@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { readdir } from 'node:fs/promises';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import Redis from 'ioredis';
 import { createApiKey } from '../support/api-keys';
 import { HeadlessBrowser, launchBrowser, openDashboard } from '../support/browser';
 import { requestJson, uploadFile, uploadReady } from '../support/http';
@@ -132,5 +133,30 @@ describe('health and uploads through a Redis outage (a private redis-server, sto
     } finally {
       redis.resume();
     }
+  });
+
+  test('Redis out of memory (maxmemory reached, noeviction): members 503 dependency_unavailable, admins answered, uploads 503, all well once freed', async () => {
+    const member = (await createApiKey(system.baseUrl, { tenant: 'ferries', role: 'member', name: 'full member' })).key;
+    const asked = { query: 'When was the ferry timetable written?' };
+    const admin = new Redis(redis.url);
+    try {
+      // Used memory is over a maxmemory of one byte at once: every command that could add data is refused with OOM.
+      await admin.config('SET', 'maxmemory', '1');
+      // Before, Redis's OOM reply to the rate-limit script was a 500 internal_error for every member's request.
+      for (const path of ['/v1/search', '/v1/query']) {
+        const refused = await requestJson(system.baseUrl, path, { method: 'POST', json: asked, apiKey: member });
+        assert.equal(refused.status, 503, `${path}: ${JSON.stringify(refused.body)}`);
+        assert.equal(refused.body.error.code, 'dependency_unavailable');
+      }
+      const answered = await requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: asked });
+      assert.equal(answered.status, 200, JSON.stringify(answered.body));
+      const upload = await uploadFile(system.baseUrl, { name: 'while-full.txt', content: 'Written while Redis was full.' });
+      assert.equal(upload.status, 503, JSON.stringify(upload.body));
+      assert.equal(upload.body.error.code, 'queue_unavailable');
+    } finally {
+      await admin.config('SET', 'maxmemory', '0');
+      admin.disconnect();
+    }
+    await uploadReady(system.baseUrl, { name: 'after-full.txt', content: 'Written once Redis had room again.' }, {}, { apiKey: member });
   });
 });

@@ -4,7 +4,7 @@ import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
-import { isRedisUnreachable, REDIS, RedisUnavailableError } from '@app/redis';
+import { isRedisUnavailable, REDIS, RedisUnavailableError } from '@app/redis';
 
 export class BudgetExceededError extends AppError {
   constructor(tokensPerDay: number) {
@@ -47,7 +47,8 @@ return total
  * The daily model-token budget of each tenant (TOKENS_PER_DAY): a Redis counter per tenant per UTC day,
  * shared by every API process. A query reserves its estimate (prompt plus the longest answer allowed) before
  * the model is asked and settles to what was really spent afterwards, whether it finished, failed or its
- * client left. While Redis is unreachable the budget cannot be kept, so tenant keys are refused (503).
+ * client left. While Redis is unavailable (see isRedisUnavailable) the budget cannot be kept, so tenant keys
+ * are refused (503).
  */
 @Injectable()
 export class TokenBudget {
@@ -71,7 +72,7 @@ export class TokenBudget {
 
   /**
    * Holds `tokens` against the tenant's day, or refuses (429) when the day is used up. Null when an admin
-   * asks while Redis is unreachable: answered unmetered.
+   * asks while Redis is unavailable: answered unmetered.
    */
   async reserve(tenant: string, tokens: number, caller: BudgetCaller, now = new Date()): Promise<TokenReservation | null> {
     const key = this.key(tenant, now);
@@ -101,7 +102,7 @@ export class TokenBudget {
   }
 
   private unavailable(error: unknown, caller: BudgetCaller, tenant: string): void {
-    if (!isRedisUnreachable(error)) throw error;
+    if (!isRedisUnavailable(error)) throw error;
     if (!caller.admin) throw new RedisUnavailableError('The token budget');
     this.logger.warn({ err: error, tenant }, 'token budget unavailable; admin query answered unmetered');
   }

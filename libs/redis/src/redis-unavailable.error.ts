@@ -7,11 +7,19 @@ import { AppError } from '@app/errors';
  */
 export class RedisUnavailableError extends AppError {
   constructor(what: string) {
-    super('dependency_unavailable', `${what} cannot be checked right now (Redis is unreachable); try again shortly.`, 503, { dependency: 'redis' });
+    super('dependency_unavailable', `${what} cannot be checked right now (Redis is unreachable or refusing commands); try again shortly.`, 503, { dependency: 'redis' });
   }
 }
 
-/** A failed command that means Redis could not be reached (connection refused, closed, timed out), not that it refused the command. */
-export function isRedisUnreachable(error: unknown): boolean {
-  return error instanceof Error && !(error instanceof ReplyError);
+/**
+ * A failed command that means Redis cannot serve commands now, not that this command was wrong: Redis could not
+ * be reached (connection refused, closed, timed out), or it refused for its own state: out of memory under
+ * `maxmemory` with `noeviction`, as BullMQ wants it (OOM; every member's request was a 500 `internal_error`,
+ * its rate-limit script refused), unable to persist (MISCONF), a replica after a failover (READONLY), still
+ * loading its data (LOADING), a script running too long (BUSY), or a cluster or replication without its primary.
+ */
+export function isRedisUnavailable(error: unknown): boolean {
+  return error instanceof Error && (!(error instanceof ReplyError) || UNAVAILABLE_REPLY.test(error.message));
 }
+
+const UNAVAILABLE_REPLY = /^(?:OOM|MISCONF|READONLY|LOADING|BUSY|CLUSTERDOWN|MASTERDOWN|TRYAGAIN|NOREPLICAS)\b/;

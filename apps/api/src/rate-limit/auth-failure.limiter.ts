@@ -4,7 +4,7 @@ import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
-import { isRedisUnreachable, REDIS } from '@app/redis';
+import { isRedisUnavailable, REDIS } from '@app/redis';
 import { BucketLimit, TokenBucketLimiter } from './token-bucket';
 
 export class TooManyAuthFailuresError extends AppError {
@@ -41,9 +41,9 @@ export class AuthFailureLimiter {
     try {
       return await this.limiter.secondsUntilToken(this.bucket(address));
     } catch (error) {
-      // Redis unreachable: keys are still looked up, so that admin keys keep working during the outage; the
+      // Redis unavailable: keys are still looked up, so that admin keys keep working during the outage; the
       // rate-limit guard then refuses every other key (503), so nothing but the admin gets through.
-      if (!isRedisUnreachable(error)) throw error;
+      if (!isRedisUnavailable(error)) throw error;
       this.logger.warn({ err: (error as Error).message }, 'authentication failure limit unavailable; key looked up unlimited');
       return 0;
     }
@@ -53,7 +53,7 @@ export class AuthFailureLimiter {
     try {
       await this.limiter.take([this.bucket(address)]);
     } catch (error) {
-      if (!isRedisUnreachable(error)) throw error;
+      if (!isRedisUnavailable(error)) throw error;
       this.logger.warn({ err: (error as Error).message }, 'authentication failure limit unavailable; failure not counted');
     }
   }

@@ -5,7 +5,7 @@ import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
-import { isRedisUnreachable, REDIS, RedisUnavailableError } from '@app/redis';
+import { isRedisUnavailable, REDIS, RedisUnavailableError } from '@app/redis';
 import { AuthenticatedRequest } from '../auth/auth.decorators';
 import { RateDecision, TokenBucketLimiter } from './token-bucket';
 
@@ -19,8 +19,9 @@ export class RateLimitedError extends AppError {
  * Rate limits per API key and for all keys together (token buckets in Redis, shared by every API process).
  * Runs after the API key guard, so only authenticated requests count: health probes and metrics scrapes
  * are not limited, and a key over its limit does not use up the others' share of the global bucket. With
- * Redis unreachable the limits cannot be kept, so tenant keys are refused (503 dependency_unavailable) rather
- * than let through unlimited; admin keys go on, so the operator can still see and fix what is wrong.
+ * Redis unavailable (unreachable, or refusing commands: out of memory, read-only; see isRedisUnavailable) the
+ * limits cannot be kept, so tenant keys are refused (503 dependency_unavailable) rather than let through
+ * unlimited; admin keys go on, so the operator can still see and fix what is wrong.
  */
 @Injectable()
 export class RateLimitGuard implements CanActivate {
@@ -46,7 +47,7 @@ export class RateLimitGuard implements CanActivate {
       ]);
     } catch (error) {
       // Redis answered with an error: a bug in the limiter, not an outage; it must not pass unnoticed.
-      if (!isRedisUnreachable(error)) throw error;
+      if (!isRedisUnavailable(error)) throw error;
       if (principal.role !== 'admin') throw new RedisUnavailableError('Rate limits');
       this.logger.warn({ err: (error as Error).message }, 'rate limiter unavailable; admin request let through unlimited');
       return true;
