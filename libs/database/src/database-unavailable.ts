@@ -1,7 +1,7 @@
 /**
  * Whether `error` means PostgreSQL cannot take a request now — every pooled connection busy past the pool's
- * wait, the server unreachable, restarting or out of connections — rather than a fault of the request or the
- * code. The api answers these 503 `database_unavailable` with Retry-After, so clients back off instead of
+ * wait, the server unreachable, restarting, out of connections or taking no writes — rather than a fault of the
+ * request or the code. The api answers these 503 `database_unavailable` with Retry-After, so clients back off instead of
  * reporting a bug. pg gives no error classes for them: the pool's and client's own messages, the socket's
  * codes and the server's SQLSTATEs are what can be recognised.
  */
@@ -26,6 +26,9 @@ const UNAVAILABLE_CODES = new Set([
   '53300', // too_many_connections
   '57P01', // admin_shutdown
   '57P03', // cannot_connect_now (starting up or recovering)
+  // read_only_sql_transaction: the server takes no writes (a standby, or the old primary during a failover, or
+  // default_transaction_read_only). Every upload and deletion was a 500 internal_error.
+  '25006',
 ]);
 
 /**

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { escapeLiteral, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { inlineParameters } from './inline-parameters';
+import { isDatabaseUnavailable } from './database-unavailable';
 
 export const PG_POOL = Symbol('PG_POOL');
 
@@ -134,15 +135,17 @@ export async function withTenantBatched<T>(
   const begin = beginStatements(scope, options);
   const client = await pool.connect();
   const batches = new StatementBatches(client, begin);
+  let failure: unknown;
   try {
     const result = await work(batches);
     if (batches.begun) await client.query('COMMIT');
     return result;
   } catch (error) {
+    failure = error;
     if (batches.begun) await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    release(client, failure);
   }
 }
 
@@ -268,15 +271,27 @@ export async function asSchemaOwner<T>(pool: Pool, work: (client: PoolClient) =>
 
 async function transaction<T>(pool: Pool, begin: string, work: (client: PoolClient) => Promise<T>): Promise<T> {
   const client = await pool.connect();
+  let failure: unknown;
   try {
     await client.query(begin);
     const result = await work(client);
     await client.query('COMMIT');
     return result;
   } catch (error) {
+    failure = error;
     await client.query('ROLLBACK').catch(() => undefined);
     throw error;
   } finally {
-    client.release();
+    release(client, failure);
   }
+}
+
+/**
+ * Returns a transaction's client to the pool, or closes it when the server could not take the work (see
+ * isDatabaseUnavailable), as pool.query does after any error: the next connection is opened anew, to the new
+ * primary once a failover has moved the database's address. Pooled again, a connection to a server that had
+ * turned read-only refused every write for as long as requests kept it busy.
+ */
+function release(client: PoolClient, failure: unknown): void {
+  client.release(isDatabaseUnavailable(failure) ? (failure as Error) : undefined);
 }
