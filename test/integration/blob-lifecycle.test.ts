@@ -7,6 +7,7 @@ import { before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { BlobClaim, BlobClaimExpiredError, BlobsRepository, CollectionsRepository, DocumentRecord, DocumentsRepository, NewDocument } from '@app/database';
 import { BlobLifecycle, LocalBlobStore, StagedBlob } from '@app/storage';
+import pino from 'pino';
 import { useDatabase } from '../support/test-env';
 import { testDocument } from '../support/test-documents';
 
@@ -26,7 +27,7 @@ describe('blob lifecycle: uploads, deletions and the collector sharing one file 
   before(async () => {
     store = new LocalBlobStore(db.env.config.dataDir);
     blobs = new BlobsRepository(db.pool);
-    lifecycle = new BlobLifecycle(store, blobs);
+    lifecycle = new BlobLifecycle(store, blobs, pino({ level: 'silent' }));
     documents = new DocumentsRepository(db.pool);
     collectionId = (await new CollectionsRepository(db.pool).getOrCreate('blobs', 'files', 'test', 8)).id;
   });

@@ -9,7 +9,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { loadConfig } from '@app/config';
-import { BlobCheckouts, BlobNotFoundError, BlobStore, BlobTooLargeError, LocalBlobStore, PostgresBlobStore, S3BlobStore } from '@app/storage';
+import { BlobCheckouts, BlobNotFoundError, BlobStore, BlobTooLargeError, LocalBlobStore, PostgresBlobStore, S3BlobStore, StorageUnavailableError } from '@app/storage';
 import { pino } from 'pino';
 import { startTestS3, TestS3 } from '../support/s3-server';
 import { useDatabase } from '../support/test-env';
@@ -198,7 +198,11 @@ describe('blob stores', () => {
   test('s3: a store that cannot be reached fails an upload in progress instead of leaving it waiting', async () => {
     const unreachable = new S3BlobStore({ ...loadConfig(s3.env).blobStore.s3!, endpoint: 'http://127.0.0.1:1' });
     const source = chunked(randomBytes(12 * MiB));
-    await assert.rejects(unreachable.stage(source, 20 * MiB), /ECONNREFUSED/);
+    await assert.rejects(unreachable.stage(source, 20 * MiB), (error: Error) => {
+      assert.equal((error as StorageUnavailableError).code, 'storage_unavailable');
+      assert.match(String((error.cause as Error | undefined)?.message), /ECONNREFUSED/);
+      return true;
+    });
     // lib-storage stops reading the body when the upload fails (its async iterator is returned), which ends the pipeline.
     assert.ok(source.destroyed, 'the client stream is released');
   });

@@ -1,5 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { BlobClaim, BlobCollection, BlobsRepository } from '@app/database';
+import { LOGGER } from '@app/observability';
+import { Logger } from 'pino';
 import { BLOB_STORE, BlobStore, StagedBlob } from './blob-store';
 
 /**
@@ -22,6 +24,7 @@ export class BlobLifecycle {
   constructor(
     @Inject(BLOB_STORE) private readonly store: BlobStore,
     private readonly blobs: BlobsRepository,
+    @Inject(LOGGER) private readonly logger: Logger,
   ) {}
 
   /**
@@ -42,7 +45,22 @@ export class BlobLifecycle {
   /** Gives up a claim whose document will not be inserted, and removes the file unless something else needs it. */
   async release(claim: BlobClaim): Promise<void> {
     await this.blobs.release(claim);
-    await this.collect(claim.sha256);
+    await this.collectNow(claim.sha256);
+  }
+
+  /**
+   * collect, right after what freed the blob was committed (a deletion, a replacement, a refused upload): the
+   * blob is marked by then, and the mark is what makes the collector take the file on its next pass. So a store
+   * that cannot be reached now is logged, not thrown: thrown, it failed a DELETE that had deleted (503, and no
+   * audit entry), a PUT after its new version was recorded, a version swap after it was committed, and hid a
+   * refused upload's own error behind the store's.
+   */
+  async collectNow(sha256: string): Promise<void> {
+    try {
+      await this.collect(sha256);
+    } catch (error) {
+      this.logger.warn({ err: error, sha256 }, 'could not remove a file nothing needs; the collector takes it on its next pass');
+    }
   }
 
   /**

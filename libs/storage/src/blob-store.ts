@@ -40,6 +40,22 @@ export class BlobTooLargeError extends AppError {
   }
 }
 
+/** Seconds a client is asked to wait when the object store could not take its request. */
+const STORAGE_RETRY_AFTER_SECONDS = 5;
+
+/**
+ * The object store (BLOB_STORE=s3) could not be reached, or answered with a server error (S3's 500, 503
+ * SlowDown) after the SDK's own retries: a 503 to retry. Before, such an upload was answered 503
+ * `database_unavailable` (a refused connection to any server looked like PostgreSQL's), sending the operator to
+ * the wrong server. `cause` is the SDK's error, for the log.
+ */
+export class StorageUnavailableError extends AppError {
+  constructor(cause: unknown) {
+    super('storage_unavailable', 'The file store is unreachable or failing; retry shortly.', 503, { retry_after_seconds: STORAGE_RETRY_AFTER_SECONDS });
+    this.cause = cause;
+  }
+}
+
 /** The blob a document names is not in the store (deleted, or the store is not the one the api wrote to). */
 export class BlobNotFoundError extends AppError {
   constructor(sha256: string) {

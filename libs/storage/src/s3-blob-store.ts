@@ -5,7 +5,7 @@ import { CopyObjectCommand, DeleteObjectCommand, GetObjectCommand, HeadObjectCom
 import { Upload } from '@aws-sdk/lib-storage';
 import type { S3Settings } from '@app/config';
 import { createBlobMeter } from './blob-meter';
-import { assertSha256, BlobNotFoundError, BlobStore, StagedBlob } from './blob-store';
+import { assertSha256, BlobNotFoundError, BlobStore, StagedBlob, StorageUnavailableError } from './blob-store';
 
 const STAGING_PREFIX = 'staging/';
 const BLOBS_PREFIX = 'blobs/';
@@ -69,9 +69,13 @@ export class S3BlobStore implements BlobStore {
       upload.done(),
     ]);
     if (piped.status === 'rejected' || uploaded.status === 'rejected') {
+      // The source's own failure (too large, cut off) goes first, and S3's is then the consequence of the abort;
+      // but when S3 failed first, the uploader stopped reading and the pipeline ended only by being aborted.
+      const sourceFailed = piped.status === 'rejected' && !(uploaded.status === 'rejected' && isAbort(piped.reason));
+      const failure = sourceFailed ? piped.reason : asStorageError((uploaded as PromiseRejectedResult).reason);
       // A single-part upload may have completed just before the other side failed.
-      await this.deleteKey(key);
-      throw piped.status === 'rejected' ? piped.reason : (uploaded as PromiseRejectedResult).reason;
+      await this.deleteKey(key).catch(() => undefined);
+      throw failure;
     }
     const sha256 = meter.digest();
     return {
@@ -102,7 +106,7 @@ export class S3BlobStore implements BlobStore {
     const removed: string[] = [];
     let token: string | undefined;
     do {
-      const page = await this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: STAGING_PREFIX, ContinuationToken: token }));
+      const page = await storageCall(() => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: STAGING_PREFIX, ContinuationToken: token })));
       for (const object of page.Contents ?? []) {
         if (!object.Key || !object.LastModified || object.LastModified >= olderThan) continue;
         await this.deleteKey(object.Key);
@@ -117,20 +121,20 @@ export class S3BlobStore implements BlobStore {
   private async publish(stagedKey: string, sha256: string): Promise<void> {
     const key = BLOBS_PREFIX + sha256;
     if ((await this.size(key)) === null) {
-      await this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: `${this.bucket}/${stagedKey}` }));
+      await storageCall(() => this.client.send(new CopyObjectCommand({ Bucket: this.bucket, Key: key, CopySource: `${this.bucket}/${stagedKey}` })));
     }
     await this.deleteKey(stagedKey);
   }
 
   private async deleteKey(key: string): Promise<void> {
     // Idempotent in S3: deleting a missing key succeeds.
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key }));
+    await storageCall(() => this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: key })));
   }
 
   /** The object's size, or null when there is no such object. */
   private async size(key: string): Promise<number | null> {
     try {
-      const head = await this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key }));
+      const head = await storageCall(() => this.client.send(new HeadObjectCommand({ Bucket: this.bucket, Key: key })));
       return head.ContentLength ?? 0;
     } catch (error) {
       if (error instanceof S3ServiceException && error.$metadata.httpStatusCode === 404) return null;
@@ -145,7 +149,7 @@ export class S3BlobStore implements BlobStore {
     if (size === null) throw new BlobNotFoundError(sha256);
     for (let start = 0; start < size; start += READ_RANGE_BYTES) {
       const end = Math.min(start + READ_RANGE_BYTES, size) - 1;
-      const { Body } = await this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}` }));
+      const { Body } = await storageCall(() => this.client.send(new GetObjectCommand({ Bucket: this.bucket, Key: key, Range: `bytes=${start}-${end}` })));
       let received = 0;
       for await (const chunk of Body as Readable) {
         received += (chunk as Buffer).length;
@@ -154,4 +158,28 @@ export class S3BlobStore implements BlobStore {
       if (received !== end - start + 1) throw new Error(`blob ${sha256}: range ${start}-${end} returned ${received} bytes`);
     }
   }
+}
+
+function isAbort(error: unknown): boolean {
+  const code = (error as { code?: unknown } | null)?.code;
+  return code === 'ABORT_ERR' || code === 'ERR_STREAM_PREMATURE_CLOSE';
+}
+
+/** Runs one call to the store, its failure as asStorageError gives it. */
+async function storageCall<T>(call: () => Promise<T>): Promise<T> {
+  try {
+    return await call();
+  } catch (error) {
+    throw asStorageError(error);
+  }
+}
+
+/**
+ * The SDK's error as the api and worker should see it: a store that cannot be reached (no HTTP status) or that
+ * fails (5xx) is StorageUnavailableError; an answer about the request (404 for a missing object, 403 for keys
+ * that may not) stays as it is.
+ */
+function asStorageError(error: unknown): unknown {
+  const status = (error as { $metadata?: { httpStatusCode?: number } } | null)?.$metadata?.httpStatusCode;
+  return status === undefined || status >= 500 ? new StorageUnavailableError(error) : error;
 }

@@ -38,7 +38,8 @@ export class DocumentsController {
       'in the order sent (`http_status` 202 and the document, or the status and error the file would have had alone); a refused file ' +
       'does not refuse the others. Errors of the whole request (nothing is kept): 413 too_many_files, 408 upload_timeout when no byte ' +
       'arrives for UPLOAD_IDLE_TIMEOUT_MS, 400 validation_failed / invalid_metadata (the fields apply to every file; `title` only with one file), ' +
-      '507 insufficient_storage when the server\'s disk or database is full (Retry-After: 60).',
+      '507 insufficient_storage when the server\'s disk or database is full (Retry-After: 60), 503 storage_unavailable when the object ' +
+      'store (BLOB_STORE=s3) is unreachable or failing (Retry-After: 5).',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: UploadDocumentDto })

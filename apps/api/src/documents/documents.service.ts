@@ -226,7 +226,7 @@ export class DocumentsService {
       await this.producer.enqueue(doc.id);
     } catch (error) {
       await this.documents.delete(doc.tenant, doc.id);
-      await this.blobLifecycle.collect(doc.blobSha256);
+      await this.blobLifecycle.collectNow(doc.blobSha256);
       throw error;
     }
   }
@@ -290,7 +290,7 @@ export class DocumentsService {
     if (superseded) {
       // Its ingestion, if running, sees its row gone and stops; a job still waiting is removed.
       await this.producer.cancel(superseded.id);
-      await this.blobLifecycle.collect(superseded.blobSha256);
+      await this.blobLifecycle.collectNow(superseded.blobSha256);
     }
     await this.enqueueOrUndo(pending);
     await this.audit.record(principal, 'document.replace', `document:${current.id}`, { tenant: current.tenant, collection: current.collection, title: pending.title });
@@ -351,9 +351,10 @@ export class DocumentsService {
     // A pending version went with it: its job, if waiting, is removed (a running one sees its row gone and stops).
     if (deleted?.pendingVersion) await this.producer.cancel(deleted.pendingVersion.id);
     await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
-    // The deletion marked the blobs, so should this fail (or the process die first), the collector takes them later.
-    await this.blobLifecycle.collect(doc.blobSha256);
-    if (deleted?.pendingVersion) await this.blobLifecycle.collect(deleted.pendingVersion.blobSha256);
+    // The deletion marked the blobs: should removing them now fail (collectNow logs it) or the process die first,
+    // the collector takes them later.
+    await this.blobLifecycle.collectNow(doc.blobSha256);
+    if (deleted?.pendingVersion) await this.blobLifecycle.collectNow(deleted.pendingVersion.blobSha256);
     await this.audit.record(principal, 'document.delete', `document:${doc.id}`, { tenant: doc.tenant, collection: doc.collection, title: doc.title });
   }
 }

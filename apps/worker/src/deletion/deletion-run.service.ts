@@ -73,9 +73,9 @@ export class DeletionRunService {
       if (deleted > 0) {
         await this.jobs.advance(job.tenant, job.id, deleted);
         if (job.kind === 'documents') await this.collections.bumpContentVersion(job.tenant, job.collectionId);
-        // The batch marked these blobs; collecting now frees the files with their documents. Should it fail (or
-        // the worker die here), the mark stays and the periodic collector takes them later.
-        for (const sha256 of blobs) await this.blobs.collect(sha256);
+        // The batch marked these blobs; collecting now frees the files with their documents. Should that fail
+        // (collectNow logs it) or the worker die here, the mark stays and the periodic collector takes them later.
+        for (const sha256 of blobs) await this.blobs.collectNow(sha256);
       }
       if (deleted < limit) return;
     }

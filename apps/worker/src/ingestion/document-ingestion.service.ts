@@ -146,7 +146,7 @@ export class DocumentIngestionService {
     }
     await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
     log.info({ ...counts, documentId: swap.document.id, version: swap.document.version }, 'new version swapped in; document ready');
-    await this.blobLifecycle.collect(swap.previousBlobSha256);
+    await this.blobLifecycle.collectNow(swap.previousBlobSha256);
     return 'ready';
   }
 
