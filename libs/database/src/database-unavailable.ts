@@ -1,9 +1,9 @@
 /**
  * Whether `error` means PostgreSQL cannot take a request now — every pooled connection busy past the pool's
  * wait, the server unreachable, restarting, out of connections or taking no writes — rather than a fault of the
- * request or the code. The api answers these 503 `database_unavailable` with Retry-After, so clients back off instead of
- * reporting a bug. pg gives no error classes for them: the pool's and client's own messages, the socket's
- * codes and the server's SQLSTATEs are what can be recognised.
+ * request or the code. The api answers these 503 `database_unavailable` with Retry-After, so clients back off
+ * instead of reporting a bug. pg gives no error classes for them: the pool's and client's own messages, the
+ * socket's codes and the server's SQLSTATEs are what can be recognised.
  */
 export function isDatabaseUnavailable(error: unknown): boolean {
   if (!(error instanceof Error)) return false;

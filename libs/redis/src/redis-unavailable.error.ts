@@ -2,8 +2,8 @@ import { ReplyError } from 'ioredis';
 import { AppError } from '@app/errors';
 
 /**
- * Redis, which keeps rate limits and token budgets, cannot be reached: tenant keys are refused (503) rather
- * than let through unlimited; admin keys still work, so the operator can look at what is wrong.
+ * Redis, which keeps rate limits and token budgets, cannot serve them (see isRedisUnavailable): tenant keys are
+ * refused (503) rather than let through unlimited; admin keys still work, so the operator can look at what is wrong.
  */
 export class RedisUnavailableError extends AppError {
   constructor(what: string) {

@@ -46,7 +46,7 @@ export class RateLimitGuard implements CanActivate {
         { key: `${redisPrefix}:ratelimit:global`, perMinute: security.rateLimitGlobalPerMinute },
       ]);
     } catch (error) {
-      // Redis answered with an error: a bug in the limiter, not an outage; it must not pass unnoticed.
+      // Any other error Redis answered with is a bug in the limiter, not an outage; it must not pass unnoticed.
       if (!isRedisUnavailable(error)) throw error;
       if (principal.role !== 'admin') throw new RedisUnavailableError('Rate limits');
       this.logger.warn({ err: (error as Error).message }, 'rate limiter unavailable; admin request let through unlimited');
