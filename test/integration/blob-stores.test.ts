@@ -1,6 +1,7 @@
 import assert from 'node:assert/strict';
 import { createHash, randomBytes } from 'node:crypto';
 import { mkdtemp, readFile, rename, rm } from 'node:fs/promises';
+import { AddressInfo, createServer, Socket } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
@@ -205,6 +206,24 @@ describe('blob stores', () => {
     });
     // lib-storage stops reading the body when the upload fails (its async iterator is returned), which ends the pipeline.
     assert.ok(source.destroyed, 'the client stream is released');
+  });
+
+  test('s3: a store that accepts connections and answers nothing fails an upload within S3_IDLE_TIMEOUT_MS and the retries', async () => {
+    // What a stalled server or a network dropping packets looks like: the connection opens, nothing comes back.
+    const sockets = new Set<Socket>();
+    const silent = createServer((socket) => sockets.add(socket));
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    try {
+      const { port } = silent.address() as AddressInfo;
+      const stalled = new S3BlobStore({ ...loadConfig(s3.env).blobStore.s3!, endpoint: `http://127.0.0.1:${port}`, idleTimeoutMs: 300 });
+      const started = Date.now();
+      // Before, no timeout at all: the upload waited for as long as the store stalled.
+      await assert.rejects(stalled.stage(chunked(randomBytes(64 * 1024)), MiB), { code: 'storage_unavailable' });
+      assert.ok(Date.now() - started < 10_000, `failed after ${Date.now() - started} ms`);
+    } finally {
+      for (const socket of sockets) socket.destroy();
+      silent.close();
+    }
   });
 
   test('hostile: 200 MB through the postgres store, in and out, without the process growing with it', async () => {

@@ -26,7 +26,7 @@ test('blobs go to PostgreSQL by default; BLOB_STORE=s3 reads the S3 variables', 
   }).blobStore;
   assert.deepEqual(s3, {
     backend: 's3',
-    s3: { endpoint: 'http://minio:9000', bucket: 'groundwork-blobs', region: 'us-east-1', accessKeyId: 'id', secretAccessKey: 'secret', forcePathStyle: true },
+    s3: { endpoint: 'http://minio:9000', bucket: 'groundwork-blobs', region: 'us-east-1', accessKeyId: 'id', secretAccessKey: 'secret', forcePathStyle: true, idleTimeoutMs: 30_000 },
   });
 });
 

@@ -18,6 +18,13 @@ export interface S3Settings {
   secretAccessKey: string | null;
   /** bucket in the path (http://host/bucket/key) instead of the host name: MinIO, SeaweedFS and most self-hosted stores need it. */
   forcePathStyle: boolean;
+  /**
+   * S3_IDLE_TIMEOUT_MS: longest a request to the store may go without a byte either way (and a connection may
+   * take to open) before it is abandoned, and retried by the SDK. The SDK has no timeout of its own: a store that
+   * accepted connections and answered nothing (a stalled server, a network dropping its packets) held every upload
+   * for as long as it stalled.
+   */
+  idleTimeoutMs: number;
 }
 
 /**
@@ -475,6 +482,7 @@ function s3Settings(env: Env): S3Settings {
     accessKeyId,
     secretAccessKey,
     forcePathStyle: boolean(env, 'S3_FORCE_PATH_STYLE', false),
+    idleTimeoutMs: integer(env, 'S3_IDLE_TIMEOUT_MS', 30_000, 100, 600_000),
   };
 }
 

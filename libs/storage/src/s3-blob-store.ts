@@ -43,6 +43,8 @@ export class S3BlobStore implements BlobStore {
       // understand the newer flexible-checksum headers and trailers the SDK otherwise sends on every upload.
       requestChecksumCalculation: 'WHEN_REQUIRED',
       responseChecksumValidation: 'WHEN_REQUIRED',
+      // A request the store leaves silent this long fails (StorageUnavailableError once the SDK's retries are spent).
+      requestHandler: { connectionTimeout: settings.idleTimeoutMs, socketTimeout: settings.idleTimeoutMs },
     });
   }
 
