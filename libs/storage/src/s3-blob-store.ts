@@ -75,7 +75,8 @@ export class S3BlobStore implements BlobStore {
       // but when S3 failed first, the uploader stopped reading and the pipeline ended only by being aborted.
       const sourceFailed = piped.status === 'rejected' && !(uploaded.status === 'rejected' && isAbort(piped.reason));
       const failure = sourceFailed ? piped.reason : asStorageError((uploaded as PromiseRejectedResult).reason);
-      // A single-part upload may have completed just before the other side failed.
+      // A single-part upload may have completed just before the other side failed. With the store failing, the
+      // delete may fail too; the staged object is then the staging sweep's to remove, and `failure` is the error.
       await this.deleteKey(key).catch(() => undefined);
       throw failure;
     }

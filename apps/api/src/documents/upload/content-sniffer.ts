@@ -24,6 +24,7 @@ const PDF_TYPES = new Set(['application/pdf', 'application/x-pdf']);
 // of the run (quadratic: 8 s for 64 KiB of newlines, with the event loop blocked).
 const MARKDOWN_SYNTAX = /^(?:#{1,6}\s|```|[ \t]*[-*+][ \t]+\S|\[[^\n\]]+\]\([^\n)]+\))/m;
 const MARKDOWN_SAMPLE_CHARS = 65_536;
+const NO_BYTES = Buffer.alloc(0);
 
 /**
  * Passes an upload through unchanged while deciding its type from the bytes themselves: PDF by its magic
@@ -111,27 +112,28 @@ export class TextCheck {
   private utf16: TextDecoder | null = null;
   /** Whether every byte so far could be Windows-1252 text, should the UTF-8 check fail further on. */
   private windows1252 = true;
-  /** The first bytes of a character that the previous chunk cut off, checked with the next chunk. */
-  private partial: Buffer = Buffer.alloc(0);
+  /** Bytes the previous chunk left for the next: the first of a character it cut off, or of a byte-order mark. */
+  private partial: Buffer = NO_BYTES;
   private sample = '';
 
   /** Checks the next chunk; `more` is false for the end of the upload. Throws UnsupportedMediaTypeError. */
   push(bytes: Buffer, more: boolean): void {
+    const data = this.partial.length > 0 ? Buffer.concat([this.partial, bytes]) : bytes;
+    this.partial = NO_BYTES;
     if (this.encoding === null) {
       // A byte-order mark takes two bytes (the sniffer's first chunk is its 1,024-byte head, or the whole file).
-      const head = this.partial.length > 0 ? Buffer.concat([this.partial, bytes]) : bytes;
-      this.partial = head.length < 2 && more ? Buffer.from(head) : Buffer.alloc(0);
-      if (this.partial.length > 0) return;
-      bytes = head;
-      this.encoding = utf16ByteOrder(bytes) ?? 'utf-8';
+      if (data.length < 2 && more) {
+        this.partial = Buffer.from(data);
+        return;
+      }
+      this.encoding = utf16ByteOrder(data) ?? 'utf-8';
       if (this.encoding !== 'utf-8') this.utf16 = new TextDecoder(this.encoding, { fatal: true });
     }
     if (this.utf16) {
-      this.pushUtf16(this.utf16, bytes, more);
+      this.pushUtf16(this.utf16, data, more);
       return;
     }
-    if (bytes.includes(0)) throw new UnsupportedMediaTypeError('binary content (NUL bytes) that is not a PDF');
-    const data = this.partial.length > 0 ? Buffer.concat([this.partial, bytes]) : bytes;
+    if (data.includes(0)) throw new UnsupportedMediaTypeError('binary content (NUL bytes) that is not a PDF');
     const whole = more && this.encoding === 'utf-8' ? completeCharacters(data) : data.length;
     this.partial = Buffer.from(data.subarray(whole));
     const text = data.subarray(0, whole);
