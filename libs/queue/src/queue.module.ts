@@ -1,13 +1,14 @@
 import { BullModule } from '@nestjs/bullmq';
-import { DynamicModule, Module, Provider } from '@nestjs/common';
+import { DynamicModule, Inject, Module, OnApplicationShutdown, Provider } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { RedisOptions } from 'ioredis';
 import { IngestionProducer } from './ingestion.producer';
 import { IngestionQueueMonitor } from './ingestion-queue.monitor';
 import { DeletionProducer } from './deletion.producer';
+import { QueueConnection } from './queue-connection';
 import { DELETION_QUEUE, INGESTION_QUEUE } from './queue.constants';
 
-type ConnectionOptions = (config: AppConfig) => RedisOptions & { url: string };
+const QUEUE_CONNECTION = Symbol('QUEUE_CONNECTION');
 
 /**
  * Reconnect delay after the n-th failed attempt: quick at first, then every 5 s. BullMQ's own default grows
@@ -19,29 +20,57 @@ const reconnectDelayMs = (attempt: number) => Math.min(attempt * 250, 5_000);
  * The API side: a command issued while Redis is down fails at once instead of waiting in ioredis's offline
  * queue, so an upload answers 503 `queue_unavailable` in milliseconds rather than hanging.
  */
-const producerConnection: ConnectionOptions = (config) => ({
-  url: config.redisUrl,
+const producerConnection: RedisOptions = {
   enableOfflineQueue: false,
   retryStrategy: reconnectDelayMs,
-});
+};
 
 /**
  * The worker side: BullMQ workers need `maxRetriesPerRequest: null` and the offline queue, so their blocking
  * commands wait out a Redis restart and resume consuming by themselves.
  */
-const consumerConnection: ConnectionOptions = (config) => ({
-  url: config.redisUrl,
+const consumerConnection: RedisOptions = {
   maxRetriesPerRequest: null,
   retryStrategy: reconnectDelayMs,
-});
+};
 
-function queueModule(connection: ConnectionOptions, providers: Provider[]): DynamicModule {
+/**
+ * Owns the process's one BullMQ connection: BullMQ does not close a connection it was given, so the queues and
+ * workers close first (workers drain before shutdown) and the connection is dropped after them.
+ */
+@Module({})
+class QueueConnectionModule implements OnApplicationShutdown {
+  constructor(@Inject(QUEUE_CONNECTION) private readonly connection: QueueConnection) {}
+
+  onApplicationShutdown(): void {
+    this.connection.disconnect();
+  }
+}
+
+function queueModule(options: RedisOptions, providers: Provider[]): DynamicModule {
+  const connection: DynamicModule = {
+    module: QueueConnectionModule,
+    providers: [
+      {
+        provide: QUEUE_CONNECTION,
+        inject: [APP_CONFIG],
+        useFactory: (config: AppConfig) => {
+          const client = new QueueConnection(config.redisUrl, options);
+          // BullMQ listens while a queue or worker is open; a failed command reaches its caller either way.
+          client.on('error', () => undefined);
+          return client;
+        },
+      },
+    ],
+    exports: [QUEUE_CONNECTION],
+  };
   return {
     module: QueueModule,
     imports: [
       BullModule.forRootAsync({
-        inject: [APP_CONFIG],
-        useFactory: (config: AppConfig) => ({ connection: connection(config), prefix: config.redisPrefix }),
+        imports: [connection],
+        inject: [APP_CONFIG, QUEUE_CONNECTION],
+        useFactory: (config: AppConfig, client: QueueConnection) => ({ connection: client, prefix: config.redisPrefix }),
       }),
       BullModule.registerQueue({ name: INGESTION_QUEUE }, { name: DELETION_QUEUE }),
     ],
