@@ -1,7 +1,9 @@
 import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
-import { requestJson, uploadFile } from '../support/http';
+import { loadConfig } from '@app/config';
+import { JsonResponse, requestJson, uploadFile } from '../support/http';
+import { CuttableProxy, startTcpProxy } from '../support/tcp-proxy';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 
 describe('a database that cannot take a request answers 503 with Retry-After, not 500', () => {
@@ -71,6 +73,76 @@ describe('a database that cannot take a request answers 503 with Retry-After, no
     assert.ok(statuses.length <= 2 && statuses.at(-1) === 202, `upload statuses after the server took writes again: ${statuses}`);
   });
 });
+
+const QUERY_TIMEOUT_MS = 3_000;
+
+describe('a database that does not answer (frozen, or behind a network holding its packets) answers 503 within the query timeout', () => {
+  let env: TestEnv;
+  let system: RunningSystem;
+  let proxy: CuttableProxy;
+
+  before(async () => {
+    env = await createTestEnv();
+    proxy = await startTcpProxy(Number(new URL(env.config.databaseUrl).port || 5432));
+    const throughProxy = new URL(env.config.databaseUrl);
+    throughProxy.port = String(proxy.port);
+    // A pool of two, so two stalled statements would hold every connection without the timeout.
+    const config = loadConfig({
+      ...env.env,
+      DATABASE_URL: throughProxy.toString(),
+      DATABASE_POOL_SIZE: '2',
+      DATABASE_QUERY_TIMEOUT_MS: String(QUERY_TIMEOUT_MS),
+      SEARCH_TIMEOUT_MS: String(QUERY_TIMEOUT_MS - 1_000),
+    });
+    system = await startSystem(config, { worker: false });
+  });
+  after(async () => {
+    proxy?.resume();
+    await system?.close();
+    await proxy?.close();
+    await env?.cleanup();
+  });
+
+  test('reads and searches are refused with database_unavailable; answered, and uploads accepted, once the server is back', async () => {
+    const search = () => requestJson(system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'ferry timetable' } });
+    const list = () => requestJson(system.baseUrl, '/v1/documents');
+    const upload = () => uploadFile(system.baseUrl, { name: 'timetable.txt', content: 'The ferry leaves at seven.' });
+    // Connections open, as in a running system: the stalled statements go out on them. (A connection opened while
+    // the server is stalled fails after the pool's wait instead: 5 s, and 60 s for the blob store's, so an upload
+    // is answered after a minute.)
+    assert.equal((await upload()).status, 202);
+    for (const response of await Promise.all([list(), search()])) assert.equal(response.status, 200, JSON.stringify(response.body));
+    proxy.stall();
+    try {
+      // Without a query timeout these waited for as long as the server did (and their connections with them). Within
+      // one timeout, not two: no ROLLBACK is sent after a statement that got no answer, to wait behind it again.
+      const deadline = QUERY_TIMEOUT_MS * 1.7;
+      const refused = await Promise.all([within(deadline, 'search', search()), within(deadline, 'list', list())]);
+      for (const response of refused) {
+        assert.equal(response.status, 503, JSON.stringify(response.body));
+        assert.equal(response.body.error.code, 'database_unavailable');
+      }
+    } finally {
+      proxy.resume();
+    }
+    assert.equal((await list()).status, 200);
+    assert.equal((await search()).status, 200);
+    assert.equal((await upload()).status, 202);
+  });
+});
+
+/** `request`'s response, or a failure naming it when it takes longer than `ms`. */
+async function within(ms: number, name: string, request: Promise<JsonResponse>): Promise<JsonResponse> {
+  let timer: NodeJS.Timeout | undefined;
+  const late = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${name}: no answer within ${ms} ms`)), ms);
+  });
+  try {
+    return await Promise.race([request, late]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
 
 /** Resolves once a session of this database waits on a lock: the first request holds the pool's only connection. */
 async function waitForLockWaiter(observer: Client): Promise<void> {

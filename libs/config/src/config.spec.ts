@@ -124,6 +124,13 @@ test('fair queues and quotas: one document per tenant at a time while others wai
   assert.throws(() => loadConfig({ WORKER_TENANT_CONCURRENCY: '0' }), /WORKER_TENANT_CONCURRENCY must be between 1 and 64/);
 });
 
+test('DATABASE_QUERY_TIMEOUT_MS: two minutes by default, and longer than a search may run', () => {
+  assert.equal(loadConfig({}).databasePool.queryTimeoutMs, 120_000);
+  assert.equal(loadConfig({ DATABASE_QUERY_TIMEOUT_MS: '1500', SEARCH_TIMEOUT_MS: '1000' }).databasePool.queryTimeoutMs, 1_500);
+  assert.throws(() => loadConfig({ SEARCH_TIMEOUT_MS: '120000' }), /DATABASE_QUERY_TIMEOUT_MS must be longer than SEARCH_TIMEOUT_MS \(120000\), got 120000/);
+  assert.throws(() => loadConfig({ DATABASE_QUERY_TIMEOUT_MS: '999' }), /DATABASE_QUERY_TIMEOUT_MS must be between 1000/);
+});
+
 test('CHAT_CONTEXT_TOKENS: unset (the per-model table), one number, or a JSON object per model; each must leave room', () => {
   assert.deepEqual(loadConfig({}).llm.contextTokens, { all: null, models: {} });
   assert.deepEqual(loadConfig({ CHAT_CONTEXT_TOKENS: '32768' }).llm.contextTokens, { all: 32_768, models: {} });

@@ -50,9 +50,11 @@ export interface AppConfig {
    * Connections each process keeps to PostgreSQL, and how long a statement waits for one before the request is
    * answered 503 `database_unavailable` (a queue that never ends is worse than a refusal the client retries).
    * `idleTransactionMs`: PostgreSQL ends a session of ours whose transaction waits longer than this for its
-   * next statement (idle_in_transaction_session_timeout; 0: never).
+   * next statement (idle_in_transaction_session_timeout; 0: never). `queryTimeoutMs`: a statement with no answer
+   * for this long is taken for a server that is gone or frozen; its connection is closed and the request
+   * answered 503 (pg's query_timeout; longer than any search's `searchTimeoutMs`, which PostgreSQL itself keeps).
    */
-  databasePool: { size: number; waitMs: number; idleTransactionMs: number };
+  databasePool: { size: number; waitMs: number; idleTransactionMs: number; queryTimeoutMs: number };
   redisUrl: string;
   /** Longest a command to Redis for Groundwork's own keys (caches, rate limits, budgets) waits for its answer. */
   redisCommandTimeoutMs: number;
@@ -535,6 +537,11 @@ export function loadConfig(env: Env = process.env): AppConfig {
   const chatModel = read(env, 'CHAT_MODEL') ?? (llmProvider === 'openai' ? 'gpt-4o-mini' : 'extractive');
 
   const poolSize = integer(env, 'DATABASE_POOL_SIZE', 10, 1, 500);
+  const searchTimeoutMs = integer(env, 'SEARCH_TIMEOUT_MS', 10_000, 100, 600_000);
+  const queryTimeoutMs = integer(env, 'DATABASE_QUERY_TIMEOUT_MS', 120_000, 1_000, 86_400_000);
+  // A search stopped by its own statement_timeout is answered `search_timeout`, which says what to change; stopped
+  // by the client's timeout first, it would be `database_unavailable`, which blames the database.
+  if (queryTimeoutMs <= searchTimeoutMs) throw new ConfigError('DATABASE_QUERY_TIMEOUT_MS', `must be longer than SEARCH_TIMEOUT_MS (${searchTimeoutMs}), got ${queryTimeoutMs}`);
 
   const redisPrefix = read(env, 'REDIS_PREFIX') ?? 'groundwork';
   if (!/^[\w.-]{1,64}$/.test(redisPrefix)) throw new ConfigError('REDIS_PREFIX', 'must be 1-64 letters, digits, ".", "_" or "-"');
@@ -546,6 +553,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       size: poolSize,
       waitMs: integer(env, 'DATABASE_POOL_WAIT_MS', 5_000, 10, 600_000),
       idleTransactionMs: integer(env, 'DATABASE_IDLE_TRANSACTION_TIMEOUT_MS', 60_000, 0, 86_400_000),
+      queryTimeoutMs,
     },
     redisUrl: url(env, 'REDIS_URL', 'redis://127.0.0.1:6379', ['redis:', 'rediss:'])!,
     redisCommandTimeoutMs: integer(env, 'REDIS_COMMAND_TIMEOUT_MS', 2_000, 50, 60_000),
@@ -640,7 +648,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       hybridFeedbackMaxWords: integer(env, 'HYBRID_FEEDBACK_MAX_WORDS', 32, 0, 1_000),
       hybridEfSearch: integer(env, 'HYBRID_EF_SEARCH', 100, 10, 1_000),
       searchesPerTenant: integer(env, 'SEARCHES_PER_TENANT', Math.ceil(poolSize / 2), 1, 500),
-      searchTimeoutMs: integer(env, 'SEARCH_TIMEOUT_MS', 10_000, 100, 600_000),
+      searchTimeoutMs,
     },
     logLevel: oneOf(env, 'LOG_LEVEL', ['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'], 'info'),
   };

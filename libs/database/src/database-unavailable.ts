@@ -17,6 +17,8 @@ const POOL_MESSAGES = new Set([
   'timeout exceeded when trying to connect',
   // pg: a new connection did not finish its handshake in time.
   'Connection terminated due to connection timeout',
+  // pg: a statement got no answer within the pool's query_timeout (a frozen or unreachable server).
+  'Query read timeout',
 ]);
 
 const UNAVAILABLE_CODES = new Set([

@@ -29,7 +29,12 @@ const repositories = [
       provide: PG_POOL,
       inject: [APP_CONFIG],
       useFactory: ({ databaseUrl, databasePool }: AppConfig) =>
-        createPool(databaseUrl, { max: databasePool.size, connectionTimeoutMs: databasePool.waitMs, idleTransactionTimeoutMs: databasePool.idleTransactionMs }),
+        createPool(databaseUrl, {
+          max: databasePool.size,
+          connectionTimeoutMs: databasePool.waitMs,
+          idleTransactionTimeoutMs: databasePool.idleTransactionMs,
+          queryTimeoutMs: databasePool.queryTimeoutMs,
+        }),
     },
     ...repositories,
   ],

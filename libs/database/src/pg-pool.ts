@@ -40,9 +40,19 @@ export interface PoolOptions {
    * document's row for as long, and so did a DELETE of the document.
    */
   idleTransactionTimeoutMs?: number;
+  /**
+   * A statement with no answer for this long fails (pg's query_timeout) and its connection is closed (see release);
+   * none unless given. A frozen server (SIGSTOP, a paused VM) or one behind a network holding its packets held
+   * each request that reached it for as long, with its pooled connection, until the server came back or TCP gave
+   * up (about 15 minutes); the pool then had fewer connections for everyone else.
+   */
+  queryTimeoutMs?: number;
 }
 
-export function createPool(databaseUrl: string, { max = 10, owner = false, connectionTimeoutMs = 5000, idleTransactionTimeoutMs }: PoolOptions = {}): Pool {
+export function createPool(
+  databaseUrl: string,
+  { max = 10, owner = false, connectionTimeoutMs = 5000, idleTransactionTimeoutMs, queryTimeoutMs }: PoolOptions = {},
+): Pool {
   const pool = new Pool({
     connectionString: owner ? databaseUrl : withStartupRole(databaseUrl, APP_ROLE),
     max,
@@ -50,6 +60,7 @@ export function createPool(databaseUrl: string, { max = 10, owner = false, conne
     idleTimeoutMillis: 30_000,
     // Sent with the connection's startup, so it costs no statement.
     ...(idleTransactionTimeoutMs && { idle_in_transaction_session_timeout: idleTransactionTimeoutMs }),
+    ...(queryTimeoutMs && { query_timeout: queryTimeoutMs }),
   });
   // An idle client losing its connection (server restart) must not crash the process; the pool replaces it.
   pool.on('error', () => undefined);
@@ -142,7 +153,7 @@ export async function withTenantBatched<T>(
     return result;
   } catch (error) {
     failure = error;
-    if (batches.begun) await client.query('ROLLBACK').catch(() => undefined);
+    if (batches.begun) await rollback(client, error);
     throw error;
   } finally {
     release(client, failure);
@@ -279,11 +290,19 @@ async function transaction<T>(pool: Pool, begin: string, work: (client: PoolClie
     return result;
   } catch (error) {
     failure = error;
-    await client.query('ROLLBACK').catch(() => undefined);
+    await rollback(client, error);
     throw error;
   } finally {
     release(client, failure);
   }
+}
+
+/**
+ * Rolls a failed transaction back, unless its connection is to be closed (see release), which ends the transaction
+ * on the server anyway: after a statement that got no answer, the ROLLBACK would wait behind it for as long again.
+ */
+async function rollback(client: PoolClient, failure: unknown): Promise<void> {
+  if (!isDatabaseUnavailable(failure)) await client.query('ROLLBACK').catch(() => undefined);
 }
 
 /**

@@ -20,7 +20,9 @@ const BLOB_POOL_WAIT_MS = 60_000;
 export function createBlobStore(config: AppConfig): BlobStore {
   switch (config.blobStore.backend) {
     case 'postgres':
-      return new PostgresBlobStore(createPool(config.databaseUrl, { max: BLOB_POOL_SIZE, connectionTimeoutMs: BLOB_POOL_WAIT_MS }));
+      return new PostgresBlobStore(
+        createPool(config.databaseUrl, { max: BLOB_POOL_SIZE, connectionTimeoutMs: BLOB_POOL_WAIT_MS, queryTimeoutMs: config.databasePool.queryTimeoutMs }),
+      );
     case 's3':
       return new S3BlobStore(config.blobStore.s3!);
     case 'local':
