@@ -1,4 +1,5 @@
 export * from './deletion.producer';
+export * from './document-deletion';
 export * from './ingestion.producer';
 export * from './ingestion-queue.monitor';
 export * from './queue.constants';

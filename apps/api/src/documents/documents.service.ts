@@ -20,7 +20,7 @@ import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { LOGGER } from '@app/observability';
 import { Logger } from 'pino';
 import { AppError, NotFoundError, ValidationError } from '@app/errors';
-import { IngestionProducer, ingestionJobId } from '@app/queue';
+import { DocumentDeletion, IngestionProducer, ingestionJobId } from '@app/queue';
 import { DEFAULT_COLLECTION } from '@app/retrieval';
 import { BLOB_STORE, BlobLifecycle, BlobStore } from '@app/storage';
 import { AuditTrail } from '../audit/audit-trail';
@@ -123,6 +123,7 @@ export class DocumentsService {
     private readonly collections: CollectionsRepository,
     private readonly usage: TenantUsageRepository,
     private readonly producer: IngestionProducer,
+    private readonly deletion: DocumentDeletion,
     private readonly audit: AuditTrail,
     private readonly blobLifecycle: BlobLifecycle,
     @Inject(LOGGER) private readonly logger: Logger,
@@ -345,12 +346,7 @@ export class DocumentsService {
    */
   async delete(id: string, principal: Principal): Promise<void> {
     const doc = await this.get(id, principal);
-    // A job that already started cannot be removed from the queue; the worker sees the row gone and stops.
-    await this.producer.cancel(doc.id);
-    const deleted = await this.documents.delete(doc.tenant, doc.id);
-    // A pending version went with it: its job, if waiting, is removed (a running one sees its row gone and stops).
-    if (deleted?.pendingVersion) await this.producer.cancel(deleted.pendingVersion.id);
-    await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
+    const deleted = await this.deletion.delete(doc);
     // The deletion marked the blobs: should removing them now fail (collectNow logs it) or the process die first,
     // the collector takes them later.
     await this.blobLifecycle.collectNow(doc.blobSha256);

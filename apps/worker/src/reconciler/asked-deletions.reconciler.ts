@@ -1,8 +1,8 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ALL_TENANTS, AuditLogRepository, CollectionsRepository, DocumentsRepository } from '@app/database';
+import { ALL_TENANTS, AuditLogRepository, DocumentsRepository } from '@app/database';
 import { LOGGER } from '@app/observability';
-import { IngestionProducer } from '@app/queue';
+import { DocumentDeletion } from '@app/queue';
 import { PeriodicPass } from '@app/scheduling';
 import { Logger } from 'pino';
 
@@ -33,8 +33,7 @@ export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnAppli
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly documents: DocumentsRepository,
-    private readonly collections: CollectionsRepository,
-    private readonly producer: IngestionProducer,
+    private readonly deletion: DocumentDeletion,
     private readonly audit: AuditLogRepository,
   ) {}
 
@@ -54,10 +53,7 @@ export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnAppli
       // Whoever owns them: the pass looks at every tenant's. Each one deleted leaves the list, so no cursor.
       const page = await this.documents.listDeletionsAskedBefore(ALL_TENANTS, askedBefore, PAGE_SIZE);
       for (const doc of page) {
-        await this.producer.cancel(doc.id);
-        const gone = await this.documents.delete(doc.tenant, doc.id);
-        if (gone?.pendingVersion) await this.producer.cancel(gone.pendingVersion.id);
-        await this.collections.bumpContentVersion(doc.tenant, doc.collectionId);
+        await this.deletion.delete(doc);
         await this.audit.insert({
           ...RECONCILER_ACTOR,
           actorTenant: doc.tenant,

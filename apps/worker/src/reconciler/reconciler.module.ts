@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { DeletionJobStates, DeletionProducer, IngestionJobStates, IngestionProducer, QueueModule } from '@app/queue';
+import { DeletionJobStates, DeletionProducer, DocumentDeletion, IngestionJobStates, IngestionProducer, QueueModule } from '@app/queue';
 import { BlobLifecycle } from '@app/storage';
 import { AskedDeletionsReconciler } from './asked-deletions.reconciler';
 import { StuckDeletionsReconciler } from './stuck-deletions.reconciler';
@@ -19,6 +19,7 @@ import { UnreferencedBlobsCollector } from './unreferenced-blobs.collector';
     DeletionJobStates,
     DeletionProducer,
     StuckDeletionsReconciler,
+    DocumentDeletion,
     AskedDeletionsReconciler,
     BlobLifecycle,
     UnreferencedBlobsCollector,
