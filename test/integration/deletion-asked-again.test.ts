@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { afterEach, beforeEach, describe, test } from 'node:test';
-import { ALL_TENANTS, createPool, DeletionJobsRepository } from '@app/database';
+import { ALL_TENANTS, createPool, DatabaseClock, DeletionJobsRepository } from '@app/database';
 import { createLogger } from '@app/observability';
 import { DELETION_JOB_OPTIONS, DELETION_QUEUE, DeletionJobStates, DeletionProducer } from '@app/queue';
 import { Queue, UnrecoverableError } from 'bullmq';
@@ -93,7 +93,14 @@ describe('a collection deletion that failed starts over when it is asked for aga
 
   test(`its row counts attempts from zero: failed ${DELETION_INTERRUPTED} after ${MAX_DELETION_ATTEMPTS}, it is enqueued again at its next interruption`, async () => {
     // The reconciler of a worker that has not started: nothing else takes the job before the test looks.
-    const reconciler = new StuckDeletionsReconciler(env.config, createLogger('silent', 'test'), deletions, new DeletionJobStates(queue), new DeletionProducer(queue));
+    const reconciler = new StuckDeletionsReconciler(
+      env.config,
+      createLogger('silent', 'test'),
+      new DatabaseClock(pool),
+      deletions,
+      new DeletionJobStates(queue),
+      new DeletionProducer(queue),
+    );
     // Far enough ahead that every row counts as unchanged for two intervals.
     const later = () => new Date(Date.now() + 3_600_000);
     await createTestCollectionOfReadyDocuments(pool, TENANT, 'interrupted', DOCUMENTS);

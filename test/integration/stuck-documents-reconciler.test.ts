@@ -1,15 +1,17 @@
 import assert from 'node:assert/strict';
-import { after, before, describe, test } from 'node:test';
+import { after, before, describe, mock, test } from 'node:test';
 import { Readable } from 'node:stream';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { INestApplicationContext } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { ConfigModule } from '@app/config';
-import { ALL_TENANTS, createPool, DatabaseModule, DocumentsRepository, DocumentTransitions } from '@app/database';
+import { ALL_TENANTS, createPool, DatabaseClock, DatabaseModule, DocumentsRepository, DocumentTransitions } from '@app/database';
 import { ObservabilityModule } from '@app/observability';
+import { Pool } from 'pg';
 import { IngestionJobStates, IngestionProducer } from '@app/queue';
 import { BLOB_STORE, BlobLifecycle, BlobStore, StorageModule } from '@app/storage';
-import { INGESTION_INTERRUPTED, MAX_INGESTION_ATTEMPTS } from '../../apps/worker/src/reconciler/stuck-documents.reconciler';
+import { AskedDeletionsReconciler } from '../../apps/worker/src/reconciler/asked-deletions.reconciler';
+import { INGESTION_INTERRUPTED, MAX_INGESTION_ATTEMPTS, StuckDocumentsReconciler } from '../../apps/worker/src/reconciler/stuck-documents.reconciler';
 import { ReconcilerModule } from '../../apps/worker/src/reconciler/reconciler.module';
 import { uploadFile } from '../support/http';
 import { waitForDocumentState } from '../support/ingestion-support';
@@ -133,5 +135,49 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
     const deadline = Date.now() + 10_000;
     while ((await store.exists(staged.sha256)) && Date.now() < deadline) await sleep(100);
     assert.equal(await store.exists(staged.sha256), false, 'collected once the claim expired');
+  });
+});
+
+describe("a worker whose clock runs ahead of the database's leaves rows it has just written alone", () => {
+  let env: TestEnv;
+  let system: RunningSystem;
+  let reconciler: INestApplicationContext;
+  let owner: Pool;
+
+  before(async () => {
+    // Passes look at rows unchanged for two intervals: 20 minutes here, so the timer's own passes leave these alone.
+    env = await createTestEnv({ RECONCILE_INTERVAL_SECONDS: '600' });
+    system = await startSystem(env.config, { worker: false });
+    reconciler = await startReconciler(env);
+    owner = createPool(env.config.databaseUrl, { max: 1, owner: true });
+  });
+  after(async () => {
+    await owner?.end();
+    await reconciler?.close();
+    await system?.close();
+    await env?.cleanup();
+  });
+
+  test('a document just queued without a job is not taken for stuck, nor a deletion just asked carried out; an hour on, both are', async () => {
+    const upload = (name: string) => uploadFile(system.baseUrl, { name, content: `# ${name}\n\nJust uploaded.\n` }).then((response) => response.body.document_id as string);
+    const queued = await upload('queued.md');
+    await reconciler.get(IngestionProducer).cancel(queued);
+    const asked = await upload('asked.md');
+    await owner.query('UPDATE documents SET deleting_at = now() WHERE id = $1', [asked]);
+    const stuck = reconciler.get(StuckDocumentsReconciler);
+    const deletions = reconciler.get(AskedDeletionsReconciler);
+
+    // This process's clock an hour ahead (a machine without time sync): compared with it, both rows looked an hour old.
+    mock.timers.enable({ apis: ['Date'], now: Date.now() + 3_600_000 });
+    try {
+      assert.equal((await stuck.reconcile()).get(queued), undefined);
+      assert.deepEqual(await deletions.reconcile(), []);
+    } finally {
+      mock.timers.reset();
+    }
+
+    const anHourOn = new Date((await reconciler.get(DatabaseClock).now()).getTime() + 3_600_000);
+    assert.equal((await stuck.reconcile(anHourOn)).get(queued), 'requeued');
+    assert.deepEqual(await deletions.reconcile(anHourOn), [asked]);
   });
 });

@@ -7,6 +7,7 @@ import { BlobsRepository } from './blobs.repository';
 import { ChunksRepository } from './chunks.repository';
 import { CollectionsRepository } from './collections.repository';
 import { ConversationsRepository } from './conversations.repository';
+import { DatabaseClock } from './database-clock';
 import { DocumentTransitions } from './document-transitions.repository';
 import { DocumentsRepository } from './documents.repository';
 import { PagesRepository } from './pages.repository';
@@ -19,6 +20,7 @@ import { createPool, PG_POOL } from './pg-pool';
 const repositories = [
   CollectionsRepository, ConversationsRepository, DocumentsRepository, DocumentTransitions, BlobsRepository, PagesRepository, ChunksRepository,
   QueryLogsRepository, QueryFeedbackRepository, DeletionJobsRepository, ApiKeysRepository, AuditLogRepository, TenantUsageRepository,
+  DatabaseClock,
 ];
 
 /** The PostgreSQL pool and the repositories that own the SQL. Migrations run before the app starts (prepareDatabase). */

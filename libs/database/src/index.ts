@@ -7,6 +7,7 @@ export * from './chunks.repository';
 export * from './metadata-filter-sql';
 export * from './collections.repository';
 export * from './conversations.repository';
+export * from './database-clock';
 export * from './database-unavailable';
 export * from './deletion-jobs.repository';
 export * from './database.module';

@@ -1,6 +1,6 @@
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ALL_TENANTS, AuditLogRepository, DocumentsRepository } from '@app/database';
+import { ALL_TENANTS, AuditLogRepository, DatabaseClock, DocumentsRepository } from '@app/database';
 import { LOGGER } from '@app/observability';
 import { DocumentDeletion } from '@app/queue';
 import { PeriodicPass } from '@app/scheduling';
@@ -33,6 +33,7 @@ export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnAppli
     @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly documents: DocumentsRepository,
+    private readonly clock: DatabaseClock,
     private readonly deletion: DocumentDeletion,
     private readonly audit: AuditLogRepository,
   ) {}
@@ -45,8 +46,9 @@ export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnAppli
     await this.timer.stop();
   }
 
-  /** One pass; returns the ids of the documents it deleted. */
-  async reconcile(now = new Date()): Promise<string[]> {
+  /** One pass over the deletions asked two intervals before `now` (the database's clock, which wrote them); returns the ids of the documents it deleted. */
+  async reconcile(now?: Date): Promise<string[]> {
+    now ??= await this.clock.now();
     const askedBefore = new Date(now.getTime() - 2 * this.config.ingestion.reconcileIntervalSeconds * 1000);
     const deleted: string[] = [];
     for (;;) {

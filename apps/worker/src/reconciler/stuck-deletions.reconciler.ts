@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ALL_TENANTS, DeletionJob, DeletionJobsRepository } from '@app/database';
+import { ALL_TENANTS, DatabaseClock, DeletionJob, DeletionJobsRepository } from '@app/database';
 import { LOGGER } from '@app/observability';
 import { DeletionJobStates, DeletionProducer, RedisJobState } from '@app/queue';
 import { Logger } from 'pino';
@@ -25,11 +25,12 @@ export class StuckDeletionsReconciler extends StuckJobsReconciler<DeletionJob> {
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(LOGGER) logger: Logger,
+    clock: DatabaseClock,
     private readonly deletions: DeletionJobsRepository,
     private readonly jobs: DeletionJobStates,
     private readonly producer: DeletionProducer,
   ) {
-    super(config, logger, 'deletions', MAX_DELETION_ATTEMPTS);
+    super(config, logger, clock, 'deletions', MAX_DELETION_ATTEMPTS);
   }
 
   protected listUnchangedSince(unchangedSince: Date, limit: number, afterId: string | undefined): Promise<DeletionJob[]> {

@@ -1,6 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { ALL_TENANTS, DocumentRecord, DocumentsRepository, DocumentTransitions } from '@app/database';
+import { ALL_TENANTS, DatabaseClock, DocumentRecord, DocumentTransitions, DocumentsRepository } from '@app/database';
 import { LOGGER } from '@app/observability';
 import { IngestionJobStates, IngestionProducer, RedisJobState } from '@app/queue';
 import { Logger } from 'pino';
@@ -22,12 +22,13 @@ export class StuckDocumentsReconciler extends StuckJobsReconciler<DocumentRecord
   constructor(
     @Inject(APP_CONFIG) config: AppConfig,
     @Inject(LOGGER) logger: Logger,
+    clock: DatabaseClock,
     private readonly documents: DocumentsRepository,
     private readonly transitions: DocumentTransitions,
     private readonly jobs: IngestionJobStates,
     private readonly producer: IngestionProducer,
   ) {
-    super(config, logger, 'documents', MAX_INGESTION_ATTEMPTS);
+    super(config, logger, clock, 'documents', MAX_INGESTION_ATTEMPTS);
   }
 
   protected listUnchangedSince(unchangedSince: Date, limit: number, afterId: string | undefined): Promise<DocumentRecord[]> {

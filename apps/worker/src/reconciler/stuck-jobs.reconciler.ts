@@ -1,5 +1,6 @@
 import { OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { AppConfig } from '@app/config';
+import { DatabaseClock } from '@app/database';
 import { isLiveJobState, RedisJobState } from '@app/queue';
 import { PeriodicPass } from '@app/scheduling';
 import { Logger } from 'pino';
@@ -39,6 +40,7 @@ export abstract class StuckJobsReconciler<R extends UnfinishedRow> implements On
   protected constructor(
     protected readonly config: AppConfig,
     protected readonly logger: Logger,
+    private readonly clock: DatabaseClock,
     private readonly rows: string,
     private readonly maxAttempts: number,
   ) {}
@@ -60,8 +62,12 @@ export abstract class StuckJobsReconciler<R extends UnfinishedRow> implements On
     await this.timer.stop();
   }
 
-  /** One pass over the rows unchanged for two intervals; returns what was done, by row id. */
-  async reconcile(now = new Date()): Promise<Map<string, ReconcileAction>> {
+  /**
+   * One pass over the rows unchanged for two intervals before `now` (the database's clock, which wrote the rows'
+   * times); returns what was done, by row id.
+   */
+  async reconcile(now?: Date): Promise<Map<string, ReconcileAction>> {
+    now ??= await this.clock.now();
     const unchangedSince = new Date(now.getTime() - 2 * this.config.ingestion.reconcileIntervalSeconds * 1000);
     const actions = new Map<string, ReconcileAction>();
     let afterId: string | undefined;
