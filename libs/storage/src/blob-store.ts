@@ -28,10 +28,12 @@ export interface BlobStore {
   delete(sha256: string): Promise<void>;
   exists(sha256: string): Promise<boolean>;
   /**
-   * Removes staged blobs last written before `olderThan`: uploads that a crashed process never finished.
-   * Files written since may be another process's upload in progress and are kept. Returns the names removed.
+   * Removes staged blobs not written to for `unwrittenMs`: uploads that a crashed process never finished. Blobs
+   * written since may be another process's upload in progress and are kept. Ages are read on the clock that wrote
+   * the blobs' times where the store has one (PostgreSQL's now() for its rows): an api machine whose clock ran
+   * ahead of it swept live uploads. Returns the names removed.
    */
-  sweepStaging(olderThan: Date): Promise<string[]>;
+  sweepStaging(unwrittenMs: number): Promise<string[]>;
 }
 
 export class BlobTooLargeError extends AppError {

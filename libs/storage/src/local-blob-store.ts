@@ -66,7 +66,9 @@ export class LocalBlobStore implements BlobStore {
     );
   }
 
-  async sweepStaging(olderThan: Date): Promise<string[]> {
+  /** Files' modification times are this machine's clock, as is the cut-off. */
+  async sweepStaging(unwrittenMs: number): Promise<string[]> {
+    const olderThan = Date.now() - unwrittenMs;
     const names = await readdir(this.stagingDir).catch((error: NodeJS.ErrnoException) => {
       if (error.code === 'ENOENT') return [];
       throw error;
@@ -79,7 +81,7 @@ export class LocalBlobStore implements BlobStore {
         if (error.code === 'ENOENT') return null;
         throw error;
       });
-      if (!info || info.mtime >= olderThan) continue;
+      if (!info || info.mtimeMs >= olderThan) continue;
       await rm(path, { force: true });
       removed.push(name);
     }

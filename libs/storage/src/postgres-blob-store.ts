@@ -80,8 +80,11 @@ export class PostgresBlobStore implements BlobStore {
     await this.pool.end();
   }
 
-  async sweepStaging(olderThan: Date): Promise<string[]> {
-    const { rows } = await this.pool.query<{ id: string }>('DELETE FROM blob_contents WHERE sha256 IS NULL AND written_at < $1 RETURNING id', [olderThan]);
+  async sweepStaging(unwrittenMs: number): Promise<string[]> {
+    const { rows } = await this.pool.query<{ id: string }>(
+      "DELETE FROM blob_contents WHERE sha256 IS NULL AND written_at < now() - $1 * interval '1 millisecond' RETURNING id",
+      [unwrittenMs],
+    );
     return rows.map((row) => row.id);
   }
 

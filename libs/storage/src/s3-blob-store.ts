@@ -104,14 +104,19 @@ export class S3BlobStore implements BlobStore {
     return (await this.size(BLOBS_PREFIX + sha256)) !== null;
   }
 
-  /** Staged objects last written before `olderThan`. Multipart uploads a crash left unfinished are not objects: a bucket lifecycle rule aborts those (README). */
-  async sweepStaging(olderThan: Date): Promise<string[]> {
+  /**
+   * Staged objects last written `unwrittenMs` ago or more, by this machine's clock against the store's LastModified
+   * (S3 has no clock to ask). Multipart uploads a crash left unfinished are not objects: a bucket lifecycle rule
+   * aborts those (README).
+   */
+  async sweepStaging(unwrittenMs: number): Promise<string[]> {
+    const olderThan = Date.now() - unwrittenMs;
     const removed: string[] = [];
     let token: string | undefined;
     do {
       const page = await storageCall(() => this.client.send(new ListObjectsV2Command({ Bucket: this.bucket, Prefix: STAGING_PREFIX, ContinuationToken: token })));
       for (const object of page.Contents ?? []) {
-        if (!object.Key || !object.LastModified || object.LastModified >= olderThan) continue;
+        if (!object.Key || !object.LastModified || object.LastModified.getTime() >= olderThan) continue;
         await this.deleteKey(object.Key);
         removed.push(object.Key.slice(STAGING_PREFIX.length));
       }

@@ -45,7 +45,7 @@ export class StagingSweeper implements OnApplicationBootstrap, OnApplicationShut
 
   /** One sweep; returns the staged blobs removed. */
   async sweep(): Promise<string[]> {
-    const removed = await this.store.sweepStaging(new Date(Date.now() - this.config.uploadIdleTimeoutMs - STAGING_MARGIN_MS));
+    const removed = await this.store.sweepStaging(this.config.uploadIdleTimeoutMs + STAGING_MARGIN_MS);
     if (removed.length) this.logger.warn({ files: removed.length }, 'removed staged blobs left by an interrupted upload');
     return removed;
   }
