@@ -2,9 +2,10 @@ import assert from 'node:assert/strict';
 import { after, before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { loadConfig } from '@app/config';
-import { JsonResponse, requestJson, uploadFile } from '../support/http';
+import { requestJson, uploadFile } from '../support/http';
 import { CuttableProxy, startTcpProxy } from '../support/tcp-proxy';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { within } from '../support/until';
 
 describe('a database that cannot take a request answers 503 with Retry-After, not 500', () => {
   let env: TestEnv;
@@ -117,7 +118,7 @@ describe('a database that does not answer (frozen, or behind a network holding i
       // Without a query timeout these waited for as long as the server did (and their connections with them). Within
       // one timeout, not two: no ROLLBACK is sent after a statement that got no answer, to wait behind it again.
       const deadline = QUERY_TIMEOUT_MS * 1.7;
-      const refused = await Promise.all([within(deadline, 'search', search()), within(deadline, 'list', list())]);
+      const refused = await Promise.all([within('POST /v1/search', deadline, search()), within('GET /v1/documents', deadline, list())]);
       for (const response of refused) {
         assert.equal(response.status, 503, JSON.stringify(response.body));
         assert.equal(response.body.error.code, 'database_unavailable');
@@ -130,19 +131,6 @@ describe('a database that does not answer (frozen, or behind a network holding i
     assert.equal((await upload()).status, 202);
   });
 });
-
-/** `request`'s response, or a failure naming it when it takes longer than `ms`. */
-async function within(ms: number, name: string, request: Promise<JsonResponse>): Promise<JsonResponse> {
-  let timer: NodeJS.Timeout | undefined;
-  const late = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${name}: no answer within ${ms} ms`)), ms);
-  });
-  try {
-    return await Promise.race([request, late]);
-  } finally {
-    clearTimeout(timer);
-  }
-}
 
 /** Resolves once a session of this database waits on a lock: the first request holds the pool's only connection. */
 async function waitForLockWaiter(observer: Client): Promise<void> {

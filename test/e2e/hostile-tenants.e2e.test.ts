@@ -16,7 +16,7 @@ import { createApiKey } from '../support/api-keys';
 import { LivenessReport, startLivenessProbe } from '../support/liveness-probe';
 import { stagingFiles } from '../support/staging';
 import { createTestEnv, TestEnv } from '../support/test-env';
-import { until } from '../support/until';
+import { until, within } from '../support/until';
 
 /*
  * Issue #15's proof: every attack a tenant with an ordinary member or reader key can mount, run against the real
@@ -117,16 +117,6 @@ class HostileSystem {
     await Promise.all([this.api, this.worker].filter(Boolean).map((child) => stopProcess(child)));
     await this.env.cleanup();
   }
-}
-
-/** `promise`, or a rejection saying what gave no answer within `ms` (the promise itself is left to settle unheard). */
-function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
-  promise.catch(() => undefined);
-  let timer: NodeJS.Timeout | undefined;
-  const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} gave no answer within ${ms} ms`)), ms);
-  });
-  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
 }
 
 /** Creates a tenant's key through the admin endpoint and returns the raw key. */

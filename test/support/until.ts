@@ -12,3 +12,13 @@ export async function until(
     await sleep(20);
   }
 }
+
+/** `promise`, or a rejection saying what gave no answer within `ms` (the promise itself is left to settle unheard). */
+export function within<T>(what: string, ms: number, promise: Promise<T>): Promise<T> {
+  promise.catch(() => undefined);
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`${what} gave no answer within ${ms} ms`)), ms);
+  });
+  return Promise.race([promise, timeout]).finally(() => clearTimeout(timer));
+}
