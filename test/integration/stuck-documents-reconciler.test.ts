@@ -31,21 +31,36 @@ async function startReconciler(env: TestEnv): Promise<INestApplicationContext> {
   return context;
 }
 
-describe('the reconciler gives up on a document whose ingestion keeps being interrupted', () => {
-  let env: TestEnv;
-  let system: RunningSystem;
-  let reconciler: INestApplicationContext;
+interface ReconcilerSuite {
+  env: TestEnv;
+  system: RunningSystem;
+  reconciler: INestApplicationContext;
+  owner: Pool;
+}
 
+/**
+ * A suite's api (without a worker), the reconciler beside it on RECONCILE_INTERVAL_SECONDS `intervalSeconds`, and
+ * the schema owner's pool, which sees and writes every row; set by the suite's `before` hook.
+ */
+function useReconcilerSuite(intervalSeconds: number): ReconcilerSuite {
+  const suite = {} as ReconcilerSuite;
   before(async () => {
-    env = await createTestEnv({ RECONCILE_INTERVAL_SECONDS: '1' });
-    system = await startSystem(env.config, { worker: false });
-    reconciler = await startReconciler(env);
+    suite.env = await createTestEnv({ RECONCILE_INTERVAL_SECONDS: String(intervalSeconds) });
+    suite.system = await startSystem(suite.env.config, { worker: false });
+    suite.reconciler = await startReconciler(suite.env);
+    suite.owner = createPool(suite.env.config.databaseUrl, { max: 1, owner: true });
   });
   after(async () => {
-    await reconciler?.close();
-    await system?.close();
-    await env?.cleanup();
+    await suite.owner?.end();
+    await suite.reconciler?.close();
+    await suite.system?.close();
+    await suite.env?.cleanup();
   });
+  return suite;
+}
+
+describe('the reconciler gives up on a document whose ingestion keeps being interrupted', () => {
+  const suite = useReconcilerSuite(1);
 
   /**
    * Uploads a document, then replays `crashes` interrupted attempts as the database sees them: each worker that
@@ -53,12 +68,12 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
    * for it (it gave up on the stalled job, or Redis lost it).
    */
   async function crashedDocument(name: string, crashes: number, jobLost: boolean): Promise<string> {
-    const upload = await uploadFile(system.baseUrl, { name, content: `# ${name}\n\nA file every worker dies on.\n` });
+    const upload = await uploadFile(suite.system.baseUrl, { name, content: `# ${name}\n\nA file every worker dies on.\n` });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));
     const id: string = upload.body.document_id;
-    const transitions = reconciler.get(DocumentTransitions);
+    const transitions = suite.reconciler.get(DocumentTransitions);
     for (let i = 0; i < crashes; i++) assert.ok(await transitions.start(ALL_TENANTS, id));
-    if (jobLost) await reconciler.get(IngestionProducer).cancel(id);
+    if (jobLost) await suite.reconciler.get(IngestionProducer).cancel(id);
     return id;
   }
 
@@ -67,12 +82,12 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
     const retried = await crashedDocument('retried.md', MAX_INGESTION_ATTEMPTS - 1, true);
     // As many attempts, but its job is still waiting in the queue: a worker will take it, nothing is stuck.
     const waiting = await crashedDocument('waiting.md', MAX_INGESTION_ATTEMPTS, false);
-    const documents = reconciler.get(DocumentsRepository);
-    const jobs = reconciler.get(IngestionJobStates);
+    const documents = suite.reconciler.get(DocumentsRepository);
+    const jobs = suite.reconciler.get(IngestionJobStates);
     assert.equal(await jobs.stateOf(givenUp), 'missing');
 
     // Documents are reconciled once unchanged for two intervals (2 s here); the timer runs every second.
-    const failed = await waitForDocumentState(system.baseUrl, givenUp, (doc) => doc.status !== 'processing', 15_000);
+    const failed = await waitForDocumentState(suite.system.baseUrl, givenUp, (doc) => doc.status !== 'processing', 15_000);
     assert.equal(failed.status, 'failed');
     assert.equal(failed.error?.code, INGESTION_INTERRUPTED);
     assert.match(failed.error?.message ?? '', new RegExp(`interrupted ${MAX_INGESTION_ATTEMPTS} times`));
@@ -93,44 +108,39 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
   });
 
   test('on the same timer, a document whose deletion was asked for and not carried out is deleted, and its file with it', async () => {
-    const upload = await uploadFile(system.baseUrl, { name: 'asked.md', content: '# Asked\n\nDeleted by its owner; the DELETE failed half way.\n' });
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'asked.md', content: '# Asked\n\nDeleted by its owner; the DELETE failed half way.\n' });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));
     const id: string = upload.body.document_id;
     // As a DELETE leaves it when its second transaction fails: asked for, not done.
-    const owner = createPool(env.config.databaseUrl, { max: 1, owner: true });
-    try {
-      const { rows } = await owner.query<{ blob_sha256: string; tenant: string }>(
-        "UPDATE documents SET deleting_at = now() - interval '1 minute' WHERE id = $1 RETURNING blob_sha256, tenant",
-        [id],
-      );
-      const documents = reconciler.get(DocumentsRepository);
-      const deadline = Date.now() + 10_000;
-      while ((await documents.findById(ALL_TENANTS, id)) && Date.now() < deadline) await sleep(100);
-      assert.equal(await documents.findById(ALL_TENANTS, id), null, 'deleted by the reconciler');
-      assert.equal(await reconciler.get(IngestionJobStates).stateOf(id), 'missing', 'its job went with it');
-      const blob = await owner.query<{ due: boolean }>('SELECT collect_after <= now() AS due FROM blobs WHERE sha256 = $1', [rows[0].blob_sha256]);
-      assert.ok(blob.rowCount === 0 || blob.rows[0].due, 'its file is marked for the collector (or already collected)');
-      const audit = await owner.query('SELECT actor_key_id, actor_key_prefix, actor_role, actor_tenant, action, details FROM audit_log WHERE target = $1', [`document:${id}`]);
-      assert.deepEqual(audit.rows, [
-        {
-          actor_key_id: null,
-          actor_key_prefix: 'reconciler',
-          actor_role: 'system',
-          actor_tenant: rows[0].tenant,
-          action: 'document.delete',
-          details: { tenant: rows[0].tenant, collection: 'default', title: 'asked' },
-        },
-      ]);
-    } finally {
-      await owner.end();
-    }
+    const { rows } = await suite.owner.query<{ blob_sha256: string; tenant: string }>(
+      "UPDATE documents SET deleting_at = now() - interval '1 minute' WHERE id = $1 RETURNING blob_sha256, tenant",
+      [id],
+    );
+    const documents = suite.reconciler.get(DocumentsRepository);
+    const deadline = Date.now() + 10_000;
+    while ((await documents.findById(ALL_TENANTS, id)) && Date.now() < deadline) await sleep(100);
+    assert.equal(await documents.findById(ALL_TENANTS, id), null, 'deleted by the reconciler');
+    assert.equal(await suite.reconciler.get(IngestionJobStates).stateOf(id), 'missing', 'its job went with it');
+    const blob = await suite.owner.query<{ due: boolean }>('SELECT collect_after <= now() AS due FROM blobs WHERE sha256 = $1', [rows[0].blob_sha256]);
+    assert.ok(blob.rowCount === 0 || blob.rows[0].due, 'its file is marked for the collector (or already collected)');
+    const audit = await suite.owner.query('SELECT actor_key_id, actor_key_prefix, actor_role, actor_tenant, action, details FROM audit_log WHERE target = $1', [`document:${id}`]);
+    assert.deepEqual(audit.rows, [
+      {
+        actor_key_id: null,
+        actor_key_prefix: 'reconciler',
+        actor_role: 'system',
+        actor_tenant: rows[0].tenant,
+        action: 'document.delete',
+        details: { tenant: rows[0].tenant, collection: 'default', title: 'asked' },
+      },
+    ]);
   });
 
   test('on the same timer, the worker removes a file an upload published and then died without recording', async () => {
-    const store = reconciler.get<BlobStore>(BLOB_STORE);
+    const store = suite.reconciler.get<BlobStore>(BLOB_STORE);
     const staged = await store.stage(Readable.from([Buffer.from('published, never recorded')]), 1024);
     // Claimed for one second and published; the upload dies before inserting its document.
-    await reconciler.get(BlobLifecycle).publish(staged, 1);
+    await suite.reconciler.get(BlobLifecycle).publish(staged, 1);
     assert.equal(await store.exists(staged.sha256), true);
     const deadline = Date.now() + 10_000;
     while ((await store.exists(staged.sha256)) && Date.now() < deadline) await sleep(100);
@@ -139,33 +149,17 @@ describe('the reconciler gives up on a document whose ingestion keeps being inte
 });
 
 describe("a worker whose clock runs ahead of the database's leaves rows it has just written alone", () => {
-  let env: TestEnv;
-  let system: RunningSystem;
-  let reconciler: INestApplicationContext;
-  let owner: Pool;
-
-  before(async () => {
-    // Passes look at rows unchanged for two intervals: 20 minutes here, so the timer's own passes leave these alone.
-    env = await createTestEnv({ RECONCILE_INTERVAL_SECONDS: '600' });
-    system = await startSystem(env.config, { worker: false });
-    reconciler = await startReconciler(env);
-    owner = createPool(env.config.databaseUrl, { max: 1, owner: true });
-  });
-  after(async () => {
-    await owner?.end();
-    await reconciler?.close();
-    await system?.close();
-    await env?.cleanup();
-  });
+  // Passes look at rows unchanged for two intervals: 20 minutes here, so the timer's own passes leave these alone.
+  const suite = useReconcilerSuite(600);
 
   test('a document just queued without a job is not taken for stuck, nor a deletion just asked carried out; an hour on, both are', async () => {
-    const upload = (name: string) => uploadFile(system.baseUrl, { name, content: `# ${name}\n\nJust uploaded.\n` }).then((response) => response.body.document_id as string);
+    const upload = (name: string) => uploadFile(suite.system.baseUrl, { name, content: `# ${name}\n\nJust uploaded.\n` }).then((response) => response.body.document_id as string);
     const queued = await upload('queued.md');
-    await reconciler.get(IngestionProducer).cancel(queued);
+    await suite.reconciler.get(IngestionProducer).cancel(queued);
     const asked = await upload('asked.md');
-    await owner.query('UPDATE documents SET deleting_at = now() WHERE id = $1', [asked]);
-    const stuck = reconciler.get(StuckDocumentsReconciler);
-    const deletions = reconciler.get(AskedDeletionsReconciler);
+    await suite.owner.query('UPDATE documents SET deleting_at = now() WHERE id = $1', [asked]);
+    const stuck = suite.reconciler.get(StuckDocumentsReconciler);
+    const deletions = suite.reconciler.get(AskedDeletionsReconciler);
 
     // This process's clock an hour ahead (a machine without time sync): compared with it, both rows looked an hour old.
     mock.timers.enable({ apis: ['Date'], now: Date.now() + 3_600_000 });
@@ -176,7 +170,7 @@ describe("a worker whose clock runs ahead of the database's leaves rows it has j
       mock.timers.reset();
     }
 
-    const anHourOn = new Date((await reconciler.get(DatabaseClock).now()).getTime() + 3_600_000);
+    const anHourOn = new Date((await suite.reconciler.get(DatabaseClock).now()).getTime() + 3_600_000);
     assert.equal((await stuck.reconcile(anHourOn)).get(queued), 'requeued');
     assert.deepEqual(await deletions.reconcile(anHourOn), [asked]);
   });
