@@ -6,3 +6,4 @@ export * from './queue.constants';
 export * from './queue.module';
 export * from './job-states';
 export * from './tenant-priority';
+export * from './worker-drain';

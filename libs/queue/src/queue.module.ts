@@ -5,10 +5,9 @@ import { RedisOptions } from 'ioredis';
 import { IngestionProducer } from './ingestion.producer';
 import { IngestionQueueMonitor } from './ingestion-queue.monitor';
 import { DeletionProducer } from './deletion.producer';
-import { QueueConnection } from './queue-connection';
+import { QUEUE_CONNECTION, QueueConnection } from './queue-connection';
 import { DELETION_QUEUE, INGESTION_QUEUE } from './queue.constants';
-
-const QUEUE_CONNECTION = Symbol('QUEUE_CONNECTION');
+import { WorkerDrain } from './worker-drain';
 
 /**
  * Reconnect delay after the n-th failed attempt: quick at first, then every 5 s. BullMQ's own default grows
@@ -67,6 +66,7 @@ function queueModule(options: RedisOptions, providers: Provider[]): DynamicModul
   return {
     module: QueueModule,
     imports: [
+      connection,
       BullModule.forRootAsync({
         imports: [connection],
         inject: [APP_CONFIG, QUEUE_CONNECTION],
@@ -94,7 +94,7 @@ export class QueueModule {
 
   /** For the worker: the queue its processors consume, on a connection that rides out Redis restarts. */
   static forConsumer(): DynamicModule {
-    consumer ??= queueModule(consumerConnection, []);
+    consumer ??= queueModule(consumerConnection, [WorkerDrain]);
     return consumer;
   }
 }

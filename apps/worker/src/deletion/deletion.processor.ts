@@ -4,7 +4,7 @@ import { Logger } from 'pino';
 import { ALL_TENANTS, DeletionJobsRepository } from '@app/database';
 import { AppError } from '@app/errors';
 import { LOGGER } from '@app/observability';
-import { DELETION_QUEUE, DELETION_WORKER_OPTIONS, DeletionJobName, DeletionJobs } from '@app/queue';
+import { DELETION_QUEUE, DELETION_WORKER_OPTIONS, DeletionJobName, DeletionJobs, WorkerDrain } from '@app/queue';
 import { Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { DeletionOutcome, DeletionRunService } from './deletion-run.service';
 
@@ -19,6 +19,7 @@ export class DeletionProcessor extends WorkerHost implements BeforeApplicationSh
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly deletions: DeletionRunService,
     private readonly jobs: DeletionJobsRepository,
+    private readonly drain: WorkerDrain,
   ) {
     super();
   }
@@ -26,7 +27,7 @@ export class DeletionProcessor extends WorkerHost implements BeforeApplicationSh
   /** Stops between batches and hands the job back; the next worker continues with what is left. */
   async beforeApplicationShutdown(): Promise<void> {
     this.shutdown.abort(new Error('the worker is shutting down'));
-    await this.worker.close();
+    await this.drain.close(this.worker);
   }
 
   async process(job: DeletionQueueJob, token?: string): Promise<DeletionOutcome> {
@@ -46,8 +47,8 @@ export class DeletionProcessor extends WorkerHost implements BeforeApplicationSh
       return await this.deletions.run(deletionJobId, this.shutdown.signal);
     } catch (error) {
       if (this.shutdown.signal.aborted) {
-        this.logger.info({ deletionJobId }, 'worker shutting down; deletion handed back');
         await job.moveToWait(token);
+        this.logger.info({ deletionJobId }, 'worker shutting down; deletion handed back');
         throw new WaitingError();
       }
       const attempt = job.attemptsMade + 1;

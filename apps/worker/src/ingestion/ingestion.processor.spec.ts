@@ -3,7 +3,7 @@ import { describe, it } from 'node:test';
 import type { AppConfig } from '@app/config';
 import type { TenantUsageRepository } from '@app/database';
 import { PermanentIngestionError } from '@app/errors';
-import { IngestionJobName } from '@app/queue';
+import { IngestionJobName, type WorkerDrain } from '@app/queue';
 import type { Logger } from 'pino';
 import type { DocumentIngestionService } from './document-ingestion.service';
 import { IngestionProcessor } from './ingestion.processor';
@@ -18,7 +18,7 @@ async function failLastAttempt(failure: Error, attempts = 5) {
     fail: async (_doc: unknown, code: string, message: string) => void stored.push({ code, message }),
   } as unknown as DocumentIngestionService;
   const logger = { warn: (fields: unknown) => void logged.push(fields) } as unknown as Logger;
-  const processor = new IngestionProcessor({ workerTenantConcurrency: 1 } as AppConfig, logger, ingestion, {} as TenantUsageRepository);
+  const processor = new IngestionProcessor({ workerTenantConcurrency: 1 } as AppConfig, logger, ingestion, {} as TenantUsageRepository, {} as WorkerDrain);
   const job = { name: IngestionJobName.IngestDocument, id: 'job-1', data: { documentId: 'doc-1' }, attemptsMade: attempts - 1, opts: { attempts } };
   await assert.rejects(processor.process(job as unknown as Parameters<IngestionProcessor['process']>[0]));
   return { stored, logged: JSON.stringify(logged, (_key, value: unknown) => (value instanceof Error ? value.message : value)) };

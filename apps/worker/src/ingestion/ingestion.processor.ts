@@ -4,7 +4,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { DocumentRecord, TenantUsageRepository } from '@app/database';
 import { AppError, InsufficientStorageError, isOutOfStorage } from '@app/errors';
 import { ingestionJobDuration, ingestionRetries, LOGGER } from '@app/observability';
-import { INGESTION_QUEUE, INGESTION_WORKER_OPTIONS, IngestionJobName, IngestionJobs } from '@app/queue';
+import { INGESTION_QUEUE, INGESTION_WORKER_OPTIONS, IngestionJobName, IngestionJobs, WorkerDrain } from '@app/queue';
 import { DelayedError, Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { Logger } from 'pino';
 import { DocumentIngestionService, IngestionOutcome } from './document-ingestion.service';
@@ -38,6 +38,7 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
     @Inject(LOGGER) private readonly logger: Logger,
     private readonly ingestion: DocumentIngestionService,
     private readonly usage: TenantUsageRepository,
+    private readonly drain: WorkerDrain,
   ) {
     super();
     this.tenantSlots = new TenantSlots(config.workerTenantConcurrency);
@@ -50,11 +51,12 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
 
   /**
    * Drains before anything else shuts down (the database pool closes after this): stop taking jobs, stop the
-   * running attempts at their next step, let them hand their jobs back, and only then let the worker close.
+   * running attempts at their next step, let them hand their jobs back, and only then let the worker close
+   * (WorkerDrain bounds the wait).
    */
   async beforeApplicationShutdown(): Promise<void> {
     this.shutdown.abort(new WorkerShutdownError());
-    await this.worker.close();
+    await this.drain.close(this.worker);
   }
 
   async process(job: IngestionJob, token?: string): Promise<IngestionOutcome> {
@@ -112,9 +114,9 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
       }
       if (error instanceof WorkerShutdownError) {
         // Back to waiting without spending an attempt: the next worker resumes from the checkpoint.
-        this.logger.info({ documentId, jobId: job.id }, 'worker shutting down; job handed back at its checkpoint');
         stopTimer({ outcome: 'retry' });
         await job.moveToWait(token);
+        this.logger.info({ documentId, jobId: job.id }, 'worker shutting down; job handed back at its checkpoint');
         throw new WaitingError();
       }
       const permanent = error instanceof AppError && error.status < 500;
