@@ -15,8 +15,10 @@ export function isDatabaseUnavailable(error: unknown): boolean {
 const POOL_MESSAGES = new Set([
   // pg-pool: no connection became free within connectionTimeoutMillis.
   'timeout exceeded when trying to connect',
-  // pg: a new connection did not finish its handshake in time.
+  // pg-pool: a new connection did not finish its handshake within the pool's connectionTimeoutMillis.
   'Connection terminated due to connection timeout',
+  // pg: the same, within a client's own connectionTimeoutMillis (a pool with a handshake bound of its own).
+  'timeout expired',
   // pg: a statement got no answer within the pool's query_timeout (a frozen or unreachable server).
   'Query read timeout',
 ]);

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { escapeLiteral, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
+import { Client, ClientConfig, escapeLiteral, Pool, PoolClient, QueryResult, QueryResultRow } from 'pg';
 import { inlineParameters } from './inline-parameters';
 import { isDatabaseUnavailable } from './database-unavailable';
 
@@ -33,6 +33,11 @@ export interface PoolOptions {
   /** Longest a query waits for a free connection (or a new one) before it fails; 5 s unless said otherwise. */
   connectionTimeoutMs?: number;
   /**
+   * Longest a new connection's handshake may take, when it must be shorter than connectionTimeoutMs: a pool whose
+   * callers wait long for a turn (the blob store's) would otherwise wait as long on a server that does not answer.
+   */
+  handshakeTimeoutMs?: number;
+  /**
    * PostgreSQL ends a session whose transaction waits longer than this for its client's next statement, and
    * with it the transaction's locks (idle_in_transaction_session_timeout); none unless given. A process frozen
    * mid-transaction (SIGSTOP, a paused VM) or cut off from the server (which notices a dead client only when TCP
@@ -51,12 +56,13 @@ export interface PoolOptions {
 
 export function createPool(
   databaseUrl: string,
-  { max = 10, owner = false, connectionTimeoutMs = 5000, idleTransactionTimeoutMs, queryTimeoutMs }: PoolOptions = {},
+  { max = 10, owner = false, connectionTimeoutMs = 5000, handshakeTimeoutMs, idleTransactionTimeoutMs, queryTimeoutMs }: PoolOptions = {},
 ): Pool {
   const pool = new Pool({
     connectionString: owner ? databaseUrl : withStartupRole(databaseUrl, APP_ROLE),
     max,
     connectionTimeoutMillis: connectionTimeoutMs,
+    ...(handshakeTimeoutMs && { Client: clientWithHandshakeTimeout(handshakeTimeoutMs) }),
     idleTimeoutMillis: 30_000,
     // Sent with the connection's startup, so it costs no statement.
     ...(idleTransactionTimeoutMs && { idle_in_transaction_session_timeout: idleTransactionTimeoutMs }),
@@ -69,6 +75,18 @@ export function createPool(
   // statement in flight fails anyway (57P01, 503 database_unavailable), and the pool never hands the client out again.
   pool.on('connect', (client) => client.on('error', () => undefined));
   return pool;
+}
+
+/**
+ * pg-pool gives each client it opens its own connectionTimeoutMillis, as the bound of the client's handshake; it
+ * has no separate setting for it. A Client class that replaces that bound keeps the pool's wait for a turn.
+ */
+function clientWithHandshakeTimeout(timeoutMs: number): typeof Client {
+  return class extends Client {
+    constructor(config?: ClientConfig) {
+      super({ ...config, connectionTimeoutMillis: timeoutMs });
+    }
+  };
 }
 
 /**

@@ -11,7 +11,8 @@ import { StagingSweeper } from './staging-sweeper';
  * Connections of the PostgreSQL blob store, apart from the application's pool: thirty uploads at once then
  * queue for these (each holds one for a part's INSERT) instead of taking every connection the api's own
  * queries need. A part waits its turn rather than failing after 5 s; a client kept waiting long enough is
- * answered 408 by the upload's idle timeout.
+ * answered 408 by the upload's idle timeout. Opening a connection is bounded as the application's pool bounds it
+ * (DATABASE_POOL_WAIT_MS): a server that does not answer is 503 after that, not after a minute.
  */
 const BLOB_POOL_SIZE = 4;
 const BLOB_POOL_WAIT_MS = 60_000;
@@ -21,7 +22,12 @@ export function createBlobStore(config: AppConfig): BlobStore {
   switch (config.blobStore.backend) {
     case 'postgres':
       return new PostgresBlobStore(
-        createPool(config.databaseUrl, { max: BLOB_POOL_SIZE, connectionTimeoutMs: BLOB_POOL_WAIT_MS, queryTimeoutMs: config.databasePool.queryTimeoutMs }),
+        createPool(config.databaseUrl, {
+          max: BLOB_POOL_SIZE,
+          connectionTimeoutMs: BLOB_POOL_WAIT_MS,
+          handshakeTimeoutMs: config.databasePool.waitMs,
+          queryTimeoutMs: config.databasePool.queryTimeoutMs,
+        }),
       );
     case 's3':
       return new S3BlobStore(config.blobStore.s3!);
