@@ -70,10 +70,13 @@ describe('SIGTERM while Redis is away: the api and the worker exit by themselves
     const id = upload.body.document_id;
     await waitForDocumentState(baseUrl, id, (doc) => doc.progress.pages_done >= 50);
     await redis.stop();
-    await sleep(1_000);
+    await sleep(2_000);
     const stopping = Date.now();
     await assertExitsOnSigterm(worker, 'worker');
     assert.ok(Date.now() - stopping >= DRAIN_TIMEOUT_MS, 'the worker waited for its job until the drain timeout');
+    // It went on embedding without its Redis cache and said so once, not once a batch (dozens a second).
+    const cacheWarnings = recentOutput(worker).split('\n').filter((line) => line.includes('embedding cache unavailable'));
+    assert.equal(cacheWarnings.length, 1, recentOutput(worker));
     // This Redis comes back empty: the job is gone, and the next worker's reconciler enqueues the document again.
     await redis.start();
     const next = spawnApp('worker', { ...env.env, WORKER_METRICS_PORT: '0', RECONCILE_INTERVAL_SECONDS: '1' });

@@ -2,7 +2,7 @@ import { DynamicModule, Module } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { cacheRequests, LOGGER } from '@app/observability';
+import { cacheRequests, LOGGER, ThrottledWarning } from '@app/observability';
 import { REDIS, RedisModule } from '@app/redis';
 import { CachedEmbeddingProvider } from './cached-embedding-provider';
 import { EmbeddingCacheLayer } from './embedding-cache';
@@ -63,9 +63,9 @@ export function buildEmbeddingProvider(config: AppConfig, redis: Redis, logger: 
   const limited = config.embedding.provider === 'local' ? base : new InputTokenLimitedProvider(base, config.embedding.maxInputTokens);
   const layers = embeddingCacheLayers(config, redis);
   if (layers.length === 0) return limited;
+  const cacheUnavailable = new ThrottledWarning(logger, 'embedding cache unavailable; embedding without it');
   return new CachedEmbeddingProvider(limited, layers, {
-    onLayerError: (layer, operation, error) =>
-      logger.warn({ err: error, layer, operation }, 'embedding cache unavailable; embedding without it'),
+    onLayerError: (layer, operation, error) => cacheUnavailable.warn({ err: error, layer, operation }),
     onLookup: ({ hits, misses }) => {
       if (hits > 0) cacheRequests.inc({ cache: 'embedding', result: 'hit' }, hits);
       if (misses > 0) cacheRequests.inc({ cache: 'embedding', result: 'miss' }, misses);

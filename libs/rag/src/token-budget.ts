@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
-import { LOGGER } from '@app/observability';
+import { LOGGER, ThrottledWarning } from '@app/observability';
 import { isRedisUnavailable, REDIS, RedisUnavailableError } from '@app/redis';
 
 export class BudgetExceededError extends AppError {
@@ -52,11 +52,17 @@ return total
  */
 @Injectable()
 export class TokenBudget {
+  private readonly unsettled: ThrottledWarning;
+  private readonly adminUnmetered: ThrottledWarning;
+
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
-  ) {}
+    @Inject(LOGGER) logger: Logger,
+  ) {
+    this.unsettled = new ThrottledWarning(logger, 'could not settle a token reservation');
+    this.adminUnmetered = new ThrottledWarning(logger, 'token budget unavailable; admin query answered unmetered');
+  }
 
   /** Refuses a tenant whose day is used up (429), so an exhausted budget is refused before anything streams. */
   async assertAvailable(tenant: string, caller: BudgetCaller, now = new Date()): Promise<void> {
@@ -97,14 +103,14 @@ export class TokenBudget {
       await this.redis.incrby(reservation.key, difference);
     } catch (error) {
       // The whole reservation stays counted: the tenant pays the estimate, never less than was spent.
-      this.logger.warn({ err: error, tenant: reservation.tenant, reserved: reservation.tokens, spent }, 'could not settle a token reservation');
+      this.unsettled.warn({ err: error, tenant: reservation.tenant, reserved: reservation.tokens, spent });
     }
   }
 
   private unavailable(error: unknown, caller: BudgetCaller, tenant: string): void {
     if (!isRedisUnavailable(error)) throw error;
     if (!caller.admin) throw new RedisUnavailableError('The token budget');
-    this.logger.warn({ err: error, tenant }, 'token budget unavailable; admin query answered unmetered');
+    this.adminUnmetered.warn({ err: error, tenant });
   }
 
   private key(tenant: string, now: Date): string {

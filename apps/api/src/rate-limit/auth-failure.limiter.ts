@@ -3,7 +3,7 @@ import Redis from 'ioredis';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
-import { LOGGER } from '@app/observability';
+import { LOGGER, ThrottledWarning } from '@app/observability';
 import { isRedisUnavailable, REDIS } from '@app/redis';
 import { BucketLimit, TokenBucketLimiter } from './token-bucket';
 
@@ -24,13 +24,17 @@ export class TooManyAuthFailuresError extends AppError {
 @Injectable()
 export class AuthFailureLimiter {
   private readonly limiter: TokenBucketLimiter;
+  private readonly lookedUpUnlimited: ThrottledWarning;
+  private readonly failureNotCounted: ThrottledWarning;
 
   constructor(
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.limiter = new TokenBucketLimiter(redis);
+    this.lookedUpUnlimited = new ThrottledWarning(logger, 'authentication failure limit unavailable; key looked up unlimited');
+    this.failureNotCounted = new ThrottledWarning(logger, 'authentication failure limit unavailable; failure not counted');
   }
 
   /**
@@ -44,7 +48,7 @@ export class AuthFailureLimiter {
       // Redis unavailable: keys are still looked up, so that admin keys keep working during the outage; the
       // rate-limit guard then refuses every other key (503), so nothing but the admin gets through.
       if (!isRedisUnavailable(error)) throw error;
-      this.logger.warn({ err: (error as Error).message }, 'authentication failure limit unavailable; key looked up unlimited');
+      this.lookedUpUnlimited.warn({ err: (error as Error).message });
       return 0;
     }
   }
@@ -54,7 +58,7 @@ export class AuthFailureLimiter {
       await this.limiter.take([this.bucket(address)]);
     } catch (error) {
       if (!isRedisUnavailable(error)) throw error;
-      this.logger.warn({ err: (error as Error).message }, 'authentication failure limit unavailable; failure not counted');
+      this.failureNotCounted.warn({ err: (error as Error).message });
     }
   }
 

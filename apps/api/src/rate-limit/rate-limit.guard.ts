@@ -4,7 +4,7 @@ import Redis from 'ioredis';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { AppError } from '@app/errors';
-import { LOGGER } from '@app/observability';
+import { LOGGER, ThrottledWarning } from '@app/observability';
 import { isRedisUnavailable, REDIS, RedisUnavailableError } from '@app/redis';
 import { AuthenticatedRequest } from '../auth/auth.decorators';
 import { RateDecision, TokenBucketLimiter } from './token-bucket';
@@ -26,13 +26,15 @@ export class RateLimitedError extends AppError {
 @Injectable()
 export class RateLimitGuard implements CanActivate {
   private readonly limiter: TokenBucketLimiter;
+  private readonly adminUnlimited: ThrottledWarning;
 
   constructor(
     @Inject(REDIS) redis: Redis,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) logger: Logger,
   ) {
     this.limiter = new TokenBucketLimiter(redis);
+    this.adminUnlimited = new ThrottledWarning(logger, 'rate limiter unavailable; admin request let through unlimited');
   }
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -49,7 +51,7 @@ export class RateLimitGuard implements CanActivate {
       // Any other error Redis answered with is a bug in the limiter, not an outage; it must not pass unnoticed.
       if (!isRedisUnavailable(error)) throw error;
       if (principal.role !== 'admin') throw new RedisUnavailableError('Rate limits');
-      this.logger.warn({ err: (error as Error).message }, 'rate limiter unavailable; admin request let through unlimited');
+      this.adminUnlimited.warn({ err: (error as Error).message });
       return true;
     }
     const response = context.switchToHttp().getResponse<Response>();
