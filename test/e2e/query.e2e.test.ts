@@ -165,6 +165,14 @@ describe('POST /v1/query (extractive answers over real ingestion, PostgreSQL and
       assert.equal(status, 400, JSON.stringify(json));
       assert.equal(body.error.code, 'validation_failed');
     }
+    // A left-out field is named as missing, not as failing each of its rules; an unknown one as unknown.
+    const { status, body } = await ask(suite.system, { question: 'What time does the ferry leave?' });
+    assert.equal(status, 400);
+    assert.equal(body.error.message, 'property question should not exist; query is required');
+    assert.deepEqual(body.error.details, [
+      { field: 'question', problems: ['property question should not exist'] },
+      { field: 'query', problems: ['query is required'] },
+    ]);
   });
 
   test('the answer cache: exact and semantic hits, invalidated by a new upload to the collection', async () => {

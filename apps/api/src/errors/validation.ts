@@ -4,7 +4,9 @@ import { ValidationError } from '@app/errors';
 function flatten(errors: ClassValidatorError[], parent = ''): { field: string; problems: string[] }[] {
   return errors.flatMap((error) => {
     const field = parent ? `${parent}.${error.property}` : error.property;
-    const own = error.constraints ? [{ field, problems: Object.values(error.constraints) }] : [];
+    // A required field left out fails every rule it has ("must be a string, must be longer than…"): say what is wrong.
+    const problems = error.value === undefined ? [`${field} is required`] : Object.values(error.constraints ?? {});
+    const own = error.constraints ? [{ field, problems }] : [];
     return [...own, ...flatten(error.children ?? [], field)];
   });
 }
