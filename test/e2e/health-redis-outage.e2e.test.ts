@@ -153,10 +153,18 @@ describe('health and uploads through a Redis outage (a private redis-server, sto
       const upload = await uploadFile(system.baseUrl, { name: 'while-full.txt', content: 'Written while Redis was full.' });
       assert.equal(upload.status, 503, JSON.stringify(upload.body));
       assert.equal(upload.body.error.code, 'queue_unavailable');
+      // Readiness says so (it answered 200: Redis still answers PING), and so does the dashboard.
+      const ready = await requestJson(system.baseUrl, '/health/ready');
+      assert.equal(ready.status, 503, JSON.stringify(ready.body));
+      assert.equal(ready.body.error.details.redis.status, 'down');
+      assert.match(ready.body.error.details.redis.message, /^OOM command not allowed/);
+      // The dashboard opened by the outage test refreshes every 5 s.
+      await browser.page.locator('[data-dep="redis"][data-status="down"]').waitFor({ timeout: 15_000 });
     } finally {
       await admin.config('SET', 'maxmemory', '0');
       admin.disconnect();
     }
+    await waitForReadiness(system.baseUrl, 200, 5_000);
     await uploadReady(system.baseUrl, { name: 'after-full.txt', content: 'Written once Redis had room again.' }, {}, { apiKey: member });
   });
 });

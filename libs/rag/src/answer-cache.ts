@@ -3,7 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import Redis from 'ioredis';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { cacheRequests, LOGGER } from '@app/observability';
+import { cacheRequests, LOGGER, ThrottledWarning } from '@app/observability';
 import { REDIS, TenantByteBudget } from '@app/redis';
 import { answerCacheKeys, AnswerCacheScope, cosineOfUnitVectors, meaningGuard, normalizeQuery } from './answer-cache-keys';
 import type { MultiQueryReport } from './query.types';
@@ -58,12 +58,16 @@ export class AnswerCache {
   private readonly ttlSeconds: number;
   private readonly prefix: string;
   private readonly budget: TenantByteBudget;
+  private readonly lookUpFailed: ThrottledWarning;
+  private readonly storeFailed: ThrottledWarning;
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(APP_CONFIG) config: AppConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    @Inject(LOGGER) logger: Logger,
   ) {
+    this.lookUpFailed = new ThrottledWarning(logger, 'answer cache look-up failed; answering without it');
+    this.storeFailed = new ThrottledWarning(logger, 'answer cache store failed');
     this.ttlSeconds = config.answers.cacheTtlSeconds;
     this.prefix = config.redisPrefix;
     this.budget = new TenantByteBudget(redis, this.prefix, 'answer', config.answers.cacheMbPerTenant * 1024 * 1024, Math.max(1, this.ttlSeconds));
@@ -96,7 +100,7 @@ export class AnswerCache {
         if (semantic) return this.hit('semantic', semantic);
       }
     } catch (error) {
-      this.logger.warn({ err: error }, 'answer cache look-up failed; answering without it');
+      this.lookUpFailed.warn({ err: error });
     }
     cacheRequests.inc({ cache: 'answer', result: 'miss' });
     return null;
@@ -121,7 +125,7 @@ export class AnswerCache {
         .expire(keys.semantic, this.ttlSeconds)
         .exec();
     } catch (error) {
-      this.logger.warn({ err: error }, 'answer cache store failed');
+      this.storeFailed.warn({ err: error });
     }
   }
 

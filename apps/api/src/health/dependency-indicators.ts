@@ -1,5 +1,6 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthCheckAttempt, HealthIndicatorService } from '@nestjs/terminus';
+import { APP_CONFIG, AppConfig } from '@app/config';
 import { PG_POOL, readServerInfo } from '@app/database';
 import { IngestionQueueMonitor } from '@app/queue';
 import { REDIS } from '@app/redis';
@@ -8,6 +9,8 @@ import { Pool } from 'pg';
 
 // A dependency that has not answered in this time counts as down: readiness must answer promptly.
 const CHECK_TIMEOUT_MS = 2_000;
+/** The readiness check's Redis key lives this long after the last check. */
+const WRITE_PROBE_TTL_MS = 60_000;
 
 export const DEPENDENCIES = ['postgres', 'redis', 'queue', 'workers'] as const;
 export type Dependency = (typeof DEPENDENCIES)[number];
@@ -21,6 +24,7 @@ export type Dependency = (typeof DEPENDENCIES)[number];
 export class DependencyIndicators {
   constructor(
     private readonly indicators: HealthIndicatorService,
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
     @Inject(PG_POOL) private readonly pool: Pool,
     @Inject(REDIS) private readonly redisClient: Redis,
     private readonly queueMonitor: IngestionQueueMonitor,
@@ -38,12 +42,16 @@ export class DependencyIndicators {
       .withTimeout(CHECK_TIMEOUT_MS);
   }
 
-  /** Groundwork's own Redis client answers PING. */
+  /**
+   * Groundwork's own Redis client can write: a key with a short expiry, set again by each check. A Redis that
+   * answers PING but refuses writes — out of memory under maxmemory, a read-only replica, MISCONF after failed
+   * snapshots — keeps no rate limit, budget or queue, so every member's request is 503; PING called it up.
+   */
   redis(): HealthCheckAttempt<'redis'> {
     return this.indicators
       .check('redis')
       .attempt(async () => {
-        await this.redisClient.ping();
+        await this.redisClient.set(`${this.config.redisPrefix}:health:write-probe`, '1', 'PX', WRITE_PROBE_TTL_MS);
       })
       .withTimeout(CHECK_TIMEOUT_MS);
   }

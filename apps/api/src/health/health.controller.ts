@@ -33,7 +33,7 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   @ApiOperation({
-    summary: 'Readiness: PostgreSQL (with pgvector), Redis, the ingestion queue and at least one worker',
+    summary: 'Readiness: PostgreSQL (with pgvector), Redis (taking writes), the ingestion queue and at least one worker',
     description: "200 with each indicator's details when all are up.",
   })
   @ApiServiceUnavailableResponse({
