@@ -13,6 +13,7 @@ import { ConversationsModule } from './conversations/conversations.module';
 import { DeleteByFilterModule } from './documents/delete-by-filter/delete-by-filter.module';
 import { DocumentsModule } from './documents/documents.module';
 import { AppExceptionFilter } from './errors/app-exception.filter';
+import { ErrorsModule } from './errors/errors.module';
 import { FeedbackModule } from './feedback/feedback.module';
 import { HealthModule } from './health/health.module';
 import { JobsController } from './jobs/jobs.controller';
@@ -30,6 +31,7 @@ export class AppModule {
       imports: [
         ConfigModule.forRoot(config),
         ObservabilityModule.forRoot('api'),
+        ErrorsModule,
         DatabaseModule,
         RedisModule,
         AuthModule,

@@ -1,12 +1,11 @@
 import { Body, Controller, Delete, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
-import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { LOGGER } from '@app/observability';
 import { QueryResult, QueryService } from '@app/rag';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
+import { RequestFailureLog } from '../errors/request-failure-log';
 import { abortWhenClientLeaves } from '../query/client-abort';
 import { toDoneEventDto, toQueryResponseDto } from '../query/dto/query.dto';
 import { resultOf } from '../query/query-events';
@@ -32,7 +31,7 @@ export class ConversationsController {
     private readonly conversations: ConversationsService,
     private readonly queries: QueryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly failures: RequestFailureLog,
   ) {}
 
   @Post()
@@ -102,7 +101,7 @@ export class ConversationsController {
       const events = this.queries.execute(message.prepared, client.signal);
       if (streamed) {
         const done = async (result: QueryResult) => ({ ...toDoneEventDto(result), ...(await withTurn(result)) });
-        await streamQueryEvents(events, res, { keepAliveMs: this.config.answers.sseKeepAliveMs, logger: this.logger, signal: client.signal, done });
+        await streamQueryEvents(events, res, { keepAliveMs: this.config.answers.sseKeepAliveMs, failures: this.failures, signal: client.signal, done });
       } else {
         const result = await resultOf(events);
         res.status(200).json({ ...toQueryResponseDto(result), ...(await withTurn(result)) });

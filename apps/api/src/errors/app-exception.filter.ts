@@ -1,10 +1,9 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Inject } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus } from '@nestjs/common';
 import { AppError } from '@app/errors';
-import { LOGGER, ThrottledWarning } from '@app/observability';
 import { Response } from 'express';
-import { Logger } from 'pino';
 import { JSON_TOO_DEEP, MAX_JSON_DEPTH } from '../security/json-depth';
 import { asClientError } from './client-errors';
+import { RequestFailureLog } from './request-failure-log';
 
 interface ErrorBody {
   error: { code: string; message: string; details?: unknown };
@@ -24,29 +23,17 @@ const CODES_BY_STATUS: Record<number, string> = {
 };
 
 /**
- * Answers of a dependency that is down (PostgreSQL, Redis, the object store, every language model) or of an api
- * that is not ready. While the outage lasts every request gets one, and each was logged as an error with its stack:
- * a hundred lines a second under a hundred requests a second. Each code is logged once a minute instead, saying how
- * many were left out; http_request_duration_seconds still counts every response by status.
- */
-const OUTAGE_CODES = ['database_unavailable', 'dependency_unavailable', 'queue_unavailable', 'storage_unavailable', 'llm_unavailable', 'not_ready'];
-
-/**
  * The one place errors become HTTP responses: `{ error: { code, message, details? } }` with the right status, and
  * Retry-After when the details say when to retry.
  */
 @Catch()
 export class AppExceptionFilter implements ExceptionFilter {
-  private readonly outages: Map<string, ThrottledWarning>;
-
-  constructor(@Inject(LOGGER) private readonly logger: Logger) {
-    this.outages = new Map(OUTAGE_CODES.map((code) => [code, new ThrottledWarning(logger, `requests refused: ${code}`)]));
-  }
+  constructor(private readonly failures: RequestFailureLog) {}
 
   catch(exception: unknown, host: ArgumentsHost): void {
     const response = host.switchToHttp().getResponse<Response>();
     const [status, body] = this.toResponse(asClientError(exception));
-    if (status >= 500) this.log(exception, body.error.code);
+    if (status >= 500) this.failures.failed(exception, body.error.code);
     if (response.headersSent) {
       // A streaming response already started; the stream's own error event reports it.
       response.end();
@@ -55,12 +42,6 @@ export class AppExceptionFilter implements ExceptionFilter {
     const retryAfter = (body.error.details as { retry_after_seconds?: unknown } | undefined)?.retry_after_seconds;
     if (typeof retryAfter === 'number') response.setHeader('Retry-After', String(retryAfter));
     response.status(status).json(body);
-  }
-
-  private log(exception: unknown, code: string): void {
-    const outage = this.outages.get(code);
-    if (outage) outage.warn({ err: exception });
-    else this.logger.error({ err: exception }, 'request failed');
   }
 
   private toResponse(exception: unknown): [number, ErrorBody] {

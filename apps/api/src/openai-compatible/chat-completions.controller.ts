@@ -2,13 +2,12 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { Logger } from 'pino';
 import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { CollectionsRepository } from '@app/database';
-import { LOGGER } from '@app/observability';
 import { PreparedQuery, QueryService } from '@app/rag';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
+import { RequestFailureLog } from '../errors/request-failure-log';
 import { Principal, requestTenant } from '../auth/principal';
 import { CollectionTenantQueryDto } from '../collections/dto/collection.dto';
 import { abortWhenClientLeaves } from '../query/client-abort';
@@ -37,7 +36,7 @@ export class ChatCompletionsController {
     private readonly collections: CollectionsRepository,
     private readonly followUps: FollowUpSearch,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly failures: RequestFailureLog,
   ) {}
 
   @Post('chat/completions')
@@ -116,7 +115,7 @@ export class ChatCompletionsController {
       sse.sendData('[DONE]');
     } catch (error) {
       // OpenAI's streams report a failure as a chunk with `error`; its SDK raises it as an APIError.
-      if (!signal.aborted) sse.sendData(JSON.stringify({ error: streamErrorEvent(error, this.logger) }));
+      if (!signal.aborted) sse.sendData(JSON.stringify({ error: streamErrorEvent(error, this.failures) }));
     } finally {
       sse.close();
     }

@@ -1,7 +1,7 @@
 import { AppError } from '@app/errors';
 import { QueryEvent, QueryResult } from '@app/rag';
-import { Logger } from 'pino';
 import { asClientError } from '../errors/client-errors';
+import { RequestFailureLog } from '../errors/request-failure-log';
 
 /** The result of a query's events, run to the end (the JSON answer). */
 export async function resultOf(events: AsyncIterable<QueryEvent>): Promise<QueryResult> {
@@ -11,13 +11,10 @@ export async function resultOf(events: AsyncIterable<QueryEvent>): Promise<Query
   throw new Error('the query ended without a result');
 }
 
-/** What a stream says when its query fails after the headers went out; unexpected failures are logged. */
-export function streamErrorEvent(failure: unknown, logger: Logger): { code: string; message: string } {
+/** What a stream says when its query fails after the headers went out; failures on our side are logged. */
+export function streamErrorEvent(failure: unknown, failures: RequestFailureLog): { code: string; message: string } {
   const error = asClientError(failure);
-  if (error instanceof AppError) {
-    if (error.status >= 500) logger.error({ err: error }, 'query failed');
-    return { code: error.code, message: error.message };
-  }
-  logger.error({ err: error }, 'query failed');
-  return { code: 'internal_error', message: 'An unexpected error occurred.' };
+  const event = error instanceof AppError ? { code: error.code, message: error.message } : { code: 'internal_error', message: 'An unexpected error occurred.' };
+  if (!(error instanceof AppError) || error.status >= 500) failures.failed(error, event.code);
+  return event;
 }

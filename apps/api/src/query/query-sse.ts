@@ -1,6 +1,6 @@
 import { Request, Response } from 'express';
-import { Logger } from 'pino';
 import { QueryEvent, QueryResult } from '@app/rag';
+import { RequestFailureLog } from '../errors/request-failure-log';
 import { toDeltaEventDto, toDoneEventDto, toRetrievalEventDto } from './dto/query.dto';
 import { streamErrorEvent } from './query-events';
 import { SseStream } from './sse-stream';
@@ -17,7 +17,7 @@ export function wantsEventStream(stream: boolean | undefined, req: Request): boo
 export async function streamQueryEvents(
   events: AsyncIterable<QueryEvent>,
   res: Response,
-  options: { keepAliveMs: number; logger: Logger; signal: AbortSignal; done?: (result: QueryResult) => Promise<object> },
+  options: { keepAliveMs: number; failures: RequestFailureLog; signal: AbortSignal; done?: (result: QueryResult) => Promise<object> },
 ): Promise<void> {
   const sse = new SseStream(res, options.keepAliveMs);
   sse.open();
@@ -29,7 +29,7 @@ export async function streamQueryEvents(
     }
   } catch (error) {
     // Headers are gone, so the error travels as an event; nobody reads it once the client has left.
-    if (!options.signal.aborted) sse.send('error', streamErrorEvent(error, options.logger));
+    if (!options.signal.aborted) sse.send('error', streamErrorEvent(error, options.failures));
   } finally {
     sse.close();
   }

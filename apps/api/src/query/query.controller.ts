@@ -1,13 +1,12 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
-import { Logger } from 'pino';
 import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { LOGGER } from '@app/observability';
 import { QueryService } from '@app/rag';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal, requestTenant } from '../auth/principal';
+import { RequestFailureLog } from '../errors/request-failure-log';
 import { abortWhenClientLeaves } from './client-abort';
 import { resultOf } from './query-events';
 import { streamQueryEvents, wantsEventStream } from './query-sse';
@@ -22,7 +21,7 @@ export class QueryController {
   constructor(
     private readonly queries: QueryService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    @Inject(LOGGER) private readonly logger: Logger,
+    private readonly failures: RequestFailureLog,
   ) {}
 
   @Post()
@@ -60,7 +59,7 @@ export class QueryController {
     const client = abortWhenClientLeaves(req, res);
     try {
       const events = this.queries.execute(prepared, client.signal);
-      if (streamed) await streamQueryEvents(events, res, { keepAliveMs: this.config.answers.sseKeepAliveMs, logger: this.logger, signal: client.signal });
+      if (streamed) await streamQueryEvents(events, res, { keepAliveMs: this.config.answers.sseKeepAliveMs, failures: this.failures, signal: client.signal });
       else res.status(200).json(toQueryResponseDto(await resultOf(events)));
     } finally {
       client.release();
