@@ -1,7 +1,7 @@
 import assert from 'node:assert/strict';
 import { ChildProcess } from 'node:child_process';
-import { after, before, describe, test } from 'node:test';
 import { join } from 'node:path';
+import { after, before, describe, test } from 'node:test';
 import { uploadFile, uploadReady, waitForDocument } from '../support/http';
 import { distinctPageTexts, waitForDocumentState } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';

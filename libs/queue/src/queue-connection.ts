@@ -1,9 +1,9 @@
 import Redis, { RedisOptions } from 'ioredis';
 
-/** What ioredis 5 keeps private and its own fix in 6.1 uses to end a client. */
 /** The process's QueueConnection, for whoever must drop it (QueueModule on shutdown, WorkerDrain at its deadline). */
 export const QUEUE_CONNECTION = Symbol('QUEUE_CONNECTION');
 
+/** What ioredis 5 keeps private and its own fix in 6.1 uses to end a client. */
 interface ClientInternals {
   manuallyClosing: boolean;
   setStatus(status: 'end'): void;

@@ -15,6 +15,7 @@ export async function resultOf(events: AsyncIterable<QueryEvent>): Promise<Query
 export function streamErrorEvent(failure: unknown, failures: RequestFailureLog): { code: string; message: string } {
   const error = asClientError(failure);
   const event = error instanceof AppError ? { code: error.code, message: error.message } : { code: 'internal_error', message: 'An unexpected error occurred.' };
-  if (!(error instanceof AppError) || error.status >= 500) failures.failed(error, event.code);
+  // What was thrown is logged, as the exception filter does: a busy database's own error says which way it failed.
+  if (!(error instanceof AppError) || error.status >= 500) failures.failed(failure, event.code);
   return event;
 }
