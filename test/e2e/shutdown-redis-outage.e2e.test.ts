@@ -63,7 +63,7 @@ describe('SIGTERM while Redis is away: the api and the worker exit by themselves
 
   test('Redis down with a document in hand: the worker exits; once Redis is back the next worker finishes the document', async () => {
     if (!redis.running) await redis.start();
-    const { worker, baseUrl } = await startApiAndWorker({ WORKER_DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) });
+    const { worker, baseUrl } = await startApiAndWorker({ DRAIN_TIMEOUT_MS: String(DRAIN_TIMEOUT_MS) });
     const path = await writeTextPdf(join(env.config.dataDir, 'long.pdf'), distinctPageTexts(PAGES, 'in hand'));
     const upload = await uploadFile(baseUrl, { path });
     assert.equal(upload.status, 202, JSON.stringify(upload.body));

@@ -9,6 +9,8 @@ import { AppModule } from './app.module';
 import { createValidationPipe } from './errors/validation';
 import { serveOpenApi } from './openapi/openapi-document';
 import { guardClientConnections } from './security/client-connections';
+import { DrainingExpressAdapter } from './shutdown/draining-express-adapter';
+import { RequestsInProgress } from './shutdown/requests-in-progress';
 import { applyHttpHardening } from './security/http-hardening';
 import { refuseDeepJson } from './security/json-depth';
 import { RefuseNulCharacters } from './security/nul-characters';
@@ -18,10 +20,13 @@ const JSON_BODY_LIMIT = '256kb';
 
 /** Builds the HTTP app (not yet listening): used by main.ts and by the e2e tests alike. */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {
-  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), {
-    logger: new PinoNestLogger(createAppLogger(config, 'api')),
+  const logger = createAppLogger(config, 'api');
+  const requests = new RequestsInProgress();
+  const app = await NestFactory.create<NestExpressApplication>(AppModule.forRoot(config), new DrainingExpressAdapter(requests, config.drainTimeoutMs, logger), {
+    logger: new PinoNestLogger(logger),
     bodyParser: false,
   });
+  app.useGlobalInterceptors(requests);
   applyHttpHardening(app, config);
   // Nest's option type leaves out body-parser's `verify` (it sets it itself, for rawBody only), but passes it on.
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: refuseDeepJson };

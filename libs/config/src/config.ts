@@ -90,10 +90,11 @@ export interface AppConfig {
   /** Documents of one tenant a worker runs at once while another tenant's documents wait. */
   workerTenantConcurrency: number;
   /**
-   * Longest a stopping worker waits for its jobs in hand to be handed back; past it, they are left to the next
-   * worker's stalled-job check. Below Kubernetes' default 30 s grace, so the worker leaves by itself.
+   * Longest a stopping process waits for the work in hand: a worker for its jobs to be handed back (past it, they
+   * are left to the next worker's stalled-job check), an api for its requests to be answered (past it, their
+   * connections are closed). Below Kubernetes' default 30 s grace, so a process leaves by itself.
    */
-  workerDrainTimeoutMs: number;
+  drainTimeoutMs: number;
   workerMetricsPort: number;
   /** Documents a background deletion removes per transaction (DELETE /v1/collections/:name, DELETE /v1/documents?filter=). */
   deletionBatchSize: number;
@@ -572,7 +573,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     clientIdleTimeoutMs: integer(env, 'CLIENT_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),
-    workerDrainTimeoutMs: integer(env, 'WORKER_DRAIN_TIMEOUT_MS', 20_000, 100, 3_600_000),
+    drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 20_000, 100, 3_600_000),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
     deletionBatchSize: integer(env, 'DELETION_BATCH_SIZE', 50, 1, 1000),
     quotas: {

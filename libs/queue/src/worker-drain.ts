@@ -7,7 +7,7 @@ import { QUEUE_CONNECTION, QueueConnection } from './queue-connection';
 
 /**
  * Closes a BullMQ worker on shutdown: it waits for the jobs in hand, which stop at their next step and hand
- * themselves back — but not past WORKER_DRAIN_TIMEOUT_MS. Handing a job back (or finishing it) is a Redis command,
+ * themselves back — but not past DRAIN_TIMEOUT_MS. Handing a job back (or finishing it) is a Redis command,
  * and while Redis is down BullMQ's connection holds such a command until Redis returns, so the worker's close, and
  * the process's exit, waited for the outage to end. Past the deadline the process's queue connection is dropped,
  * the commands it held fail and the close completes; the jobs stay active in Redis until their locks expire and
@@ -29,12 +29,12 @@ export class WorkerDrain {
   async close(worker: Worker): Promise<void> {
     const closing = worker.close();
     let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.workerDrainTimeoutMs)));
+    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.drainTimeoutMs)));
     const outcome = await Promise.race([closing, deadline]);
     clearTimeout(timer);
     if (outcome !== 'timeout') return;
     this.logger.warn(
-      { queue: worker.name, timeoutMs: this.config.workerDrainTimeoutMs },
+      { queue: worker.name, timeoutMs: this.config.drainTimeoutMs },
       'jobs in hand not handed back within the drain timeout (is Redis reachable?); leaving them to the next worker',
     );
     await (worker as unknown as { connection: RedisConnection }).connection.close();
