@@ -2,10 +2,10 @@ import { randomUUID } from 'node:crypto';
 import { BeforeApplicationShutdown, Inject, Injectable } from '@nestjs/common';
 import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { NewQueryLog, QueryLogsRepository, QueryOutcome } from '@app/database';
+import { isDatabaseUnavailable, NewQueryLog, QueryLogsRepository, QueryOutcome } from '@app/database';
 import { detectPromptInjection } from '@app/llm';
 import { redactPii } from '@app/privacy';
-import { llmTokens, LOGGER, queryDuration } from '@app/observability';
+import { llmTokens, LOGGER, queryDuration, ThrottledWarning } from '@app/observability';
 import { QueryRequest, QueryResult } from './query.types';
 
 export interface AnswerRecord {
@@ -37,12 +37,19 @@ export interface FailureRecord {
 export class QueryRecorder implements BeforeApplicationShutdown {
   /** Records written after their answer was sent, by query id; shutdown waits for them before the pool closes. */
   private readonly pending = new Map<string, Promise<void>>();
+  /**
+   * A database taking no writes (a standby, a failover under way) still answers searches, so every question then
+   * failed its log write, and each was an error line with its stack.
+   */
+  private readonly unwritable: ThrottledWarning;
 
   constructor(
     private readonly logs: QueryLogsRepository,
     @Inject(LOGGER) private readonly logger: Logger,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-  ) {}
+  ) {
+    this.unwritable = new ThrottledWarning(logger, 'query logs not written: the database is unavailable or taking no writes');
+  }
 
   async answered(request: QueryRequest, record: AnswerRecord): Promise<void> {
     const { result } = record;
@@ -130,7 +137,8 @@ export class QueryRecorder implements BeforeApplicationShutdown {
     try {
       await this.logs.insert(log);
     } catch (error) {
-      this.logger.error({ err: error, outcome: log.outcome }, 'could not write the query log');
+      if (isDatabaseUnavailable(error)) this.unwritable.warn({ err: error, outcome: log.outcome });
+      else this.logger.error({ err: error, outcome: log.outcome }, 'could not write the query log');
     }
   }
 }
