@@ -9,11 +9,11 @@ import { AppModule } from './app.module';
 import { createValidationPipe } from './errors/validation';
 import { serveOpenApi } from './openapi/openapi-document';
 import { guardClientConnections } from './security/client-connections';
-import { DrainingExpressAdapter } from './shutdown/draining-express-adapter';
-import { RequestsInProgress } from './shutdown/requests-in-progress';
 import { applyHttpHardening } from './security/http-hardening';
 import { refuseDeepJson } from './security/json-depth';
 import { RefuseNulCharacters } from './security/nul-characters';
+import { DrainingExpressAdapter } from './shutdown/draining-express-adapter';
+import { RequestsInProgress } from './shutdown/requests-in-progress';
 
 /** JSON request bodies are small (queries, searches); uploads are multipart and streamed, not parsed here. */
 const JSON_BODY_LIMIT = '256kb';
