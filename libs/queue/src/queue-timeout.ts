@@ -5,11 +5,19 @@
  */
 export const QUEUE_COMMAND_TIMEOUT_MS = 3_000;
 
-/** Rejects with "`what` took longer than …" if `work` has not settled in QUEUE_COMMAND_TIMEOUT_MS. */
-export function withQueueTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+/** What `withTimeout` rejects with when the work has not settled in time. */
+export class QueueTimeoutError extends Error {}
+
+/** Rejects with "`what` took longer than `timeoutMs` ms" (a QueueTimeoutError) if `work` has not settled by then. */
+export function withTimeout<T>(work: Promise<T>, timeoutMs: number, what: string): Promise<T> {
   let timer: NodeJS.Timeout | undefined;
   const timeout = new Promise<never>((_, reject) => {
-    timer = setTimeout(() => reject(new Error(`${what} took longer than ${QUEUE_COMMAND_TIMEOUT_MS} ms`)), QUEUE_COMMAND_TIMEOUT_MS);
+    timer = setTimeout(() => reject(new QueueTimeoutError(`${what} took longer than ${timeoutMs} ms`)), timeoutMs);
   });
   return Promise.race([work, timeout]).finally(() => clearTimeout(timer));
+}
+
+/** Rejects if `work` has not settled in QUEUE_COMMAND_TIMEOUT_MS. */
+export function withQueueTimeout<T>(work: Promise<T>, what: string): Promise<T> {
+  return withTimeout(work, QUEUE_COMMAND_TIMEOUT_MS, what);
 }

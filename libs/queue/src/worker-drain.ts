@@ -4,6 +4,7 @@ import { LOGGER } from '@app/observability';
 import { RedisConnection, Worker } from 'bullmq';
 import { Logger } from 'pino';
 import { QUEUE_CONNECTION, QueueConnection } from './queue-connection';
+import { QueueTimeoutError, withTimeout } from './queue-timeout';
 
 /**
  * Closes a BullMQ worker on shutdown: it waits for the jobs in hand, which stop at their next step and hand
@@ -28,11 +29,11 @@ export class WorkerDrain {
 
   async close(worker: Worker): Promise<void> {
     const closing = worker.close();
-    let timer: NodeJS.Timeout | undefined;
-    const deadline = new Promise<'timeout'>((resolve) => (timer = setTimeout(() => resolve('timeout'), this.config.drainTimeoutMs)));
-    const outcome = await Promise.race([closing, deadline]);
-    clearTimeout(timer);
-    if (outcome !== 'timeout') return;
+    try {
+      return await withTimeout(closing, this.config.drainTimeoutMs, 'draining the worker');
+    } catch (error) {
+      if (!(error instanceof QueueTimeoutError)) throw error;
+    }
     this.logger.warn(
       { queue: worker.name, timeoutMs: this.config.drainTimeoutMs },
       'jobs in hand not handed back within the drain timeout (is Redis reachable?); leaving them to the next worker',
