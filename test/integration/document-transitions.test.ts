@@ -51,6 +51,8 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
         return transitions.finish({ ...(await latestAttempt(id)), tenant: tenant ?? 'machine' }, 2, 3);
       case 'fail':
         return transitions.fail(tenant, id, { code: 'broken', message: 'it broke' });
+      case 'wait':
+        return transitions.wait({ ...(await latestAttempt(id)), tenant: tenant ?? 'machine' }, { code: 'embedding_failed', message: 'The provider is out.' });
       case 'retry':
         return transitions.retry(tenant, id);
       case 'replace':
@@ -95,8 +97,12 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
 
   test('what each transition writes besides the status', async () => {
     const id = await documentIn('queued');
+    const outage = { code: 'embedding_failed', message: 'The provider is out.' };
+    const firstTry = await transitions.start('machine', id);
+    const waiting = await transitions.wait(attemptOf(firstTry!), outage);
+    assert.deepEqual([waiting?.error, waiting?.attempts, waiting?.stage], [outage, 0, 'extract'], 'a wait shows the outage and does not count the attempt');
     const started = await transitions.start('machine', id);
-    assert.deepEqual([started?.attempts, started?.stage, started?.startedAt instanceof Date], [1, 'extract', true]);
+    assert.deepEqual([started?.attempts, started?.stage, started?.startedAt instanceof Date, started?.error], [1, 'extract', true, null]);
     const failed = await transitions.fail('machine', id, { code: 'broken', message: 'it broke' });
     assert.deepEqual(failed?.error, { code: 'broken', message: 'it broke' });
     const retried = await transitions.retry('machine', id);
@@ -112,6 +118,7 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
     const older = attemptOf((await transitions.start('machine', id))!);
     const newer = attemptOf((await transitions.start('machine', id))!);
     assert.equal(await transitions.failAttempt(older, { code: 'late', message: 'the older attempt failing' }), null);
+    assert.equal(await transitions.wait(older, { code: 'late', message: 'the older attempt waiting' }), null);
     assert.equal(await transitions.finish(older, 1, 1), null);
     assert.equal(await statusOf(id), 'processing');
     assert.equal((await transitions.finish(newer, 2, 3))?.status, 'ready');

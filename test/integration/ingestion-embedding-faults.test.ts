@@ -29,6 +29,8 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     EMBEDDING_MAX_RETRIES: String(MAX_RETRIES),
     INGESTION_ATTEMPTS: String(JOB_ATTEMPTS),
     INGESTION_BACKOFF_MS: String(JOB_BACKOFF_MS),
+    // The job's own retries, as they are once an outage has been waited out (see the next suite).
+    INGESTION_OUTAGE_WAIT_SECONDS: '0',
   }));
 
   after(() => fake.stop());
@@ -84,7 +86,7 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     assert.equal(fake.requestsTo('/v1/embeddings').filter((request) => key(inputsOf(request)) === key(inputsOf(refused))).length, 1);
   });
 
-  test('a provider that stays down: embedding_failed only once every job attempt spent its retries, saying why', async () => {
+  test('a provider that stays down, with waiting off: embedding_failed once every job attempt spent its retries, saying why', async () => {
     const path = await writeTextPdf(join(suite.env.config.dataDir, 'outage.pdf'), distinctPageTexts(1, 'outage'));
     // More failures than the whole budget: a request beyond it would be refused too, and counted.
     const overloaded = { error: { message: 'The server is overloaded; try again later.', type: 'server_error' } };
@@ -117,6 +119,61 @@ describe('embedding against a provider that rate-limits and fails (real openai S
     // Nothing is sent once the document has failed.
     await new Promise((resolve) => setTimeout(resolve, 500));
     assert.equal(fake.requestsTo('/v1/embeddings').length, requests.length);
+  });
+});
+
+describe('an embedding provider out for a while: documents wait it out (real openai SDK, fake server, real BullMQ)', () => {
+  const OUTAGE_WAIT_SECONDS = 5;
+  const fake = new FakeOpenAI();
+  const suite = useSystem(async () => ({
+    ...(await fake.startFor({ embeddings: true })),
+    EMBEDDING_MAX_RETRIES: String(MAX_RETRIES),
+    INGESTION_ATTEMPTS: String(JOB_ATTEMPTS),
+    INGESTION_BACKOFF_MS: String(JOB_BACKOFF_MS),
+    INGESTION_OUTAGE_WAIT_SECONDS: String(OUTAGE_WAIT_SECONDS),
+  }));
+  after(() => fake.stop());
+  beforeEach(() => fake.reset());
+
+  const overloaded = { status: 503, retryAfter: 0, path: '/v1/embeddings', body: { error: { message: 'The server is overloaded.', type: 'server_error' } } };
+  /** Tries of the document so far: each sends its one batch 1 + EMBEDDING_MAX_RETRIES times. */
+  const triesSoFar = () => Math.floor(fake.requestsTo('/v1/embeddings').length / (1 + MAX_RETRIES));
+
+  test('more tries than the job has attempts: the document waits queued, the outage as its error, and is ready once the provider answers', async () => {
+    fake.failNext(10_000, overloaded);
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'outage.txt', content: 'A paragraph about the harbour master and the tides.' });
+    const jobPath = `/v1/jobs/${upload.body.job_id}`;
+    let waiting: { state: string; attempts: number; error: { code: string; message: string } | null } | undefined;
+    const deadline = Date.now() + 15_000;
+    while (triesSoFar() <= JOB_ATTEMPTS || !waiting) {
+      assert.ok(Date.now() < deadline, `${triesSoFar()} tries within 15 s`);
+      const { body } = await requestJson(suite.system.baseUrl, jobPath);
+      assert.notEqual(body.state, 'failed', JSON.stringify(body));
+      if (body.state === 'waiting' && body.error) waiting = body;
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    assert.equal(waiting.attempts, 0, 'a wait is not counted as an attempt');
+    assert.equal(waiting.error!.code, 'embedding_failed');
+    assert.match(waiting.error!.message, /^The embedding provider failed \(HTTP 503; gave up after 4 attempts\)\. Ingestion resumes when it is back: next try at /);
+
+    fake.reset();
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id, 15_000);
+    assert.equal(doc.status, 'ready');
+    assert.equal(doc.error, null);
+    const { body: job } = await requestJson(suite.system.baseUrl, jobPath);
+    assert.equal(job.attempts, 1, 'only the attempt that finished is counted');
+  });
+
+  test('an outage longer than INGESTION_OUTAGE_WAIT_SECONDS: then the job spends its attempts, and the document fails saying why', async () => {
+    fake.failNext(10_000, overloaded);
+    const started = Date.now();
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'long-outage.txt', content: 'A paragraph about the lighthouse keeper.' });
+    const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id, 30_000);
+    assert.equal(doc.status, 'failed');
+    assert.equal(doc.error.message, `After ${JOB_ATTEMPTS} ingestion attempts: The embedding provider failed (HTTP 503; gave up after 4 attempts).`);
+    assert.ok(Date.now() - started >= OUTAGE_WAIT_SECONDS * 1000, `failed after ${Date.now() - started} ms`);
+    // Waiting spent none of the job's attempts: those came after it, on top of the tries while it waited.
+    assert.ok(triesSoFar() > JOB_ATTEMPTS + 2, `${triesSoFar()} tries`);
   });
 });
 

@@ -12,6 +12,9 @@ export interface TestS3 {
   readonly env: Record<string, string>;
   /** Keys of the objects in the bucket (listed through the S3 API), sorted. */
   objectKeys(): Promise<string[]>;
+  /** Stops the server, keeping its objects; `start` serves them again on the same port. */
+  stop(): Promise<void>;
+  start(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -19,8 +22,12 @@ const BUCKET = 'groundwork-test';
 
 export async function startTestS3(): Promise<TestS3> {
   const directory = await mkdtemp(join(tmpdir(), 'groundwork-s3-'));
-  const server = new S3rver({ address: '127.0.0.1', port: 0, directory, silent: true, configureBuckets: [{ name: BUCKET, configs: [] }] });
-  const { port } = await server.run();
+  const serve = async (port: number) => {
+    const server = new S3rver({ address: '127.0.0.1', port, directory, silent: true, configureBuckets: [{ name: BUCKET, configs: [] }] });
+    return { server, port: (await server.run()).port };
+  };
+  let { server, port } = await serve(0);
+  let running = true;
   const endpoint = `http://127.0.0.1:${port}`;
   const client = new S3Client({ endpoint, region: 'us-east-1', forcePathStyle: true, credentials: { accessKeyId: 'S3RVER', secretAccessKey: 'S3RVER' } });
   return {
@@ -44,9 +51,17 @@ export async function startTestS3(): Promise<TestS3> {
       } while (token);
       return keys.sort();
     },
+    stop: async () => {
+      await server.close();
+      running = false;
+    },
+    start: async () => {
+      ({ server, port } = await serve(port));
+      running = true;
+    },
     close: async () => {
       client.destroy();
-      await server.close();
+      if (running) await server.close();
       await rm(directory, { recursive: true, force: true });
     },
   };

@@ -105,11 +105,12 @@ test('ADMIN_API_KEY of 32 characters or more is taken as it is; TRUST_PROXY take
   assert.equal(loadConfig({ TRUST_PROXY: 'loopback, 10.0.0.0/8, fd00::/8' }).security.trustProxy, 'loopback,10.0.0.0/8,fd00::/8');
 });
 
-test('ingestion jobs: 5 attempts, 2 s backoff doubling, unless configured', () => {
+test('ingestion jobs: 5 attempts, 2 s backoff doubling, outages waited out for a day, unless configured', () => {
   const defaults = loadConfig({}).ingestion;
-  assert.deepEqual([defaults.attempts, defaults.backoffMs], [5, 2_000]);
-  const configured = loadConfig({ INGESTION_ATTEMPTS: '2', INGESTION_BACKOFF_MS: '50' }).ingestion;
-  assert.deepEqual([configured.attempts, configured.backoffMs], [2, 50]);
+  assert.deepEqual([defaults.attempts, defaults.backoffMs, defaults.outageWaitSeconds], [5, 2_000, 86_400]);
+  const configured = loadConfig({ INGESTION_ATTEMPTS: '2', INGESTION_BACKOFF_MS: '50', INGESTION_OUTAGE_WAIT_SECONDS: '0' }).ingestion;
+  assert.deepEqual([configured.attempts, configured.backoffMs, configured.outageWaitSeconds], [2, 50, 0]);
+  assert.throws(() => loadConfig({ INGESTION_OUTAGE_WAIT_SECONDS: '604801' }), /INGESTION_OUTAGE_WAIT_SECONDS must be between 0 and 604800/);
 });
 
 test('fair queues and quotas: one document per tenant at a time while others wait, no quota unless set', () => {

@@ -202,6 +202,11 @@ export interface AppConfig {
     attempts: number;
     /** Wait before the job's second attempt; each later wait doubles (BullMQ's exponential backoff). */
     backoffMs: number;
+    /**
+     * How long a document waits out an outage of what every document needs (the embedding provider failing after
+     * its retries, the object store, PostgreSQL) before such failures spend its attempts; 0: they always do.
+     */
+    outageWaitSeconds: number;
   };
   adminApiKey: string | null;
   security: {
@@ -627,6 +632,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
       reconcileIntervalSeconds: integer(env, 'RECONCILE_INTERVAL_SECONDS', 60, 0, 86_400),
       attempts: integer(env, 'INGESTION_ATTEMPTS', 5, 1, 20),
       backoffMs: integer(env, 'INGESTION_BACKOFF_MS', 2_000, 0, 3_600_000),
+      outageWaitSeconds: integer(env, 'INGESTION_OUTAGE_WAIT_SECONDS', 86_400, 0, 7 * 86_400),
     },
     adminApiKey: adminApiKey(env, 'ADMIN_API_KEY'),
     security: {

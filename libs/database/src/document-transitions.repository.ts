@@ -19,6 +19,8 @@ import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
  * - fail: a permanent failure or the last retry of an attempt (its token, checked); or the reconciler giving up,
  *   from `queued` as well, for a document whose job was lost before any worker took it, or whose retry could
  *   not be enqueued.
+ * - wait: an attempt met an outage of what every document needs (the embedding provider, the object store,
+ *   PostgreSQL) and its job waits it out: back to `queued`, the outage as its error until the next start.
  * - retry: an admin sends a failed document through ingestion again.
  * - replace: a pending version (PUT /v1/documents/:id, migrations/0019) finished its ingestion: the document it
  *   replaces takes its file, pages and chunks and is `ready` with them, and the pending version's row goes.
@@ -28,6 +30,7 @@ export const DOCUMENT_TRANSITIONS = {
   start: { from: ['queued', 'processing'], to: 'processing' },
   finish: { from: ['processing'], to: 'ready' },
   fail: { from: ['queued', 'processing'], to: 'failed' },
+  wait: { from: ['processing'], to: 'queued' },
   retry: { from: ['failed'], to: 'queued' },
   replace: { from: ['ready', 'failed'], to: 'ready' },
 } as const satisfies Record<string, { from: readonly DocumentStatus[]; to: DocumentStatus }>;
@@ -64,20 +67,19 @@ export class DocumentTransitions {
       id,
       'start',
       `attempts = d.attempts + 1, attempt_id = gen_random_uuid(), started_at = coalesce(d.started_at, now()),
-       stage = CASE WHEN d.stage = 'queued' THEN 'extract' ELSE d.stage END`,
+       stage = CASE WHEN d.stage = 'queued' THEN 'extract' ELSE d.stage END, error_code = NULL, error_message = NULL`,
     );
   }
 
   /** Null when another attempt claimed the document since, and for a pending version, which is never finished (see `replace`). */
   async finish(attempt: IngestionAttempt, pageCount: number, chunkCount: number): Promise<DocumentRecord | null> {
-    return this.apply(
-      attempt.tenant,
-      attempt.documentId,
+    return this.applyAsAttempt(
+      attempt,
       'finish',
       `stage = 'done', pages_total = $3, pages_done = $3, pages_embedded = $3, chunks_total = $4, chunks_done = $4,
        error_code = NULL, error_message = NULL, finished_at = now()`,
-      [pageCount, chunkCount, attempt.attemptId],
-      'd.replaces IS NULL AND d.attempt_id = $5',
+      [pageCount, chunkCount],
+      'd.replaces IS NULL',
     );
   }
 
@@ -158,14 +160,17 @@ export class DocumentTransitions {
 
   /** Fails the document an attempt ends without it: null when another attempt claimed it since (or it left processing). */
   async failAttempt(attempt: IngestionAttempt, error: { code: string; message: string }): Promise<DocumentRecord | null> {
-    return this.apply(
-      attempt.tenant,
-      attempt.documentId,
-      'fail',
-      'error_code = $3, error_message = $4, finished_at = now()',
-      [error.code, error.message, attempt.attemptId],
-      'd.attempt_id = $5',
-    );
+    return this.applyAsAttempt(attempt, 'fail', 'error_code = $3, error_message = $4, finished_at = now()', [error.code, error.message]);
+  }
+
+  /**
+   * Puts the attempt's document back to `queued` to wait out an outage, which it shows as its error. The attempt
+   * is not counted, as BullMQ does not count its job's: the count is of attempts that ended in a failure or were
+   * cut short (the reconciler gives up on a document after 10 of those), and an outage may last many tries.
+   * Null when another attempt claimed the document since (or it left processing).
+   */
+  async wait(attempt: IngestionAttempt, outage: { code: string; message: string }): Promise<DocumentRecord | null> {
+    return this.applyAsAttempt(attempt, 'wait', 'error_code = $3, error_message = $4, attempts = d.attempts - 1', [outage.code, outage.message]);
   }
 
   /**
@@ -174,6 +179,17 @@ export class DocumentTransitions {
    */
   async retry(scope: TenantScope, id: string): Promise<DocumentRecord | null> {
     return this.apply(scope, id, 'retry', 'error_code = NULL, error_message = NULL, finished_at = NULL');
+  }
+
+  /** `apply` to the attempt's document while the attempt is its latest: `set` has two parameters ($3, $4), the token is $5. */
+  private applyAsAttempt(
+    attempt: IngestionAttempt,
+    transition: Exclude<DocumentTransition, 'replace'>,
+    set: string,
+    params: [unknown, unknown],
+    where = 'true',
+  ): Promise<DocumentRecord | null> {
+    return this.apply(attempt.tenant, attempt.documentId, transition, set, [...params, attempt.attemptId], `${where} AND d.attempt_id = $5`);
   }
 
   /** `set` assigns the columns besides status and updated_at, its parameters numbered from $3; `where` adds a condition on `d`. */

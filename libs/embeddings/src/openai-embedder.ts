@@ -57,6 +57,8 @@ export class EmbeddingProviderError extends AppError {
     message: string,
     details: { model: string; status: number | undefined; attempts: number },
     readonly providerMessage: string,
+    /** Overloaded, failing or unreachable (429, 5xx, timeouts, connection errors) after its retries, not a refusal: it may answer later. */
+    readonly transient: boolean,
   ) {
     super('embedding_failed', message, 502, details);
   }
@@ -219,7 +221,7 @@ export class OpenAIEmbedder implements EmbeddingProvider {
         : error.transient
           ? `The embedding provider failed (HTTP ${status}; ${gaveUp}).`
           : `The embedding provider refused the request (HTTP ${status}).`;
-    return new EmbeddingProviderError(message, { model: this.model, status, attempts }, error.failure.providerMessage);
+    return new EmbeddingProviderError(message, { model: this.model, status, attempts }, error.failure.providerMessage, error.transient);
   }
 }
 

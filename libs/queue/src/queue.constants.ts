@@ -19,6 +19,8 @@ export interface IngestDocumentJob {
    * Absent from jobs enqueued before it was added; the worker then runs them without that check.
    */
   tenant?: string;
+  /** When the document first met the outage it is waiting out (epoch ms; see the worker's outage-wait). */
+  outageSince?: number;
 }
 
 /** The job-name → payload map that the worker's processor switches over exhaustively. */

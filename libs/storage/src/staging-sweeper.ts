@@ -3,7 +3,7 @@ import { APP_CONFIG, AppConfig } from '@app/config';
 import { LOGGER } from '@app/observability';
 import { PeriodicPass } from '@app/scheduling';
 import { Logger } from 'pino';
-import { BLOB_STORE, BlobStore } from './blob-store';
+import { BLOB_STORE, BlobStore, StorageUnavailableError } from './blob-store';
 
 /**
  * Beyond the idle timeout, the margin a staged blob may go unwritten and still be live: a finished upload
@@ -34,7 +34,14 @@ export class StagingSweeper implements OnApplicationBootstrap, OnApplicationShut
   ) {}
 
   async onApplicationBootstrap(): Promise<void> {
-    await this.sweep();
+    try {
+      await this.sweep();
+    } catch (error) {
+      // An object store that is down does not keep the process from starting: searches need no store, and the
+      // worker's documents wait for it. One that refuses (a wrong bucket or credentials) is a setting to fix.
+      if (!(error instanceof StorageUnavailableError)) throw error;
+      this.logger.warn({ err: error }, 'sweeping staged blobs at start failed: the file store is unavailable; starting without it');
+    }
     this.timer.start(this.config.stagingSweepIntervalSeconds);
   }
 

@@ -4,7 +4,7 @@ import { DeletionJobsRepository, DocumentRecord, DocumentsRepository, DocumentSt
 import { NotFoundError } from '@app/errors';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
-import { ErrorInfoDto, ProgressDto, toProgressDto } from '../documents/dto/document.dto';
+import { DOCUMENT_ERROR_DESCRIPTION, ErrorInfoDto, ProgressDto, toProgressDto } from '../documents/dto/document.dto';
 import { DeletionJobDto, toDeletionJobDto } from './dto/deletion-job.dto';
 
 type JobState = 'waiting' | 'active' | 'completed' | 'failed';
@@ -22,7 +22,7 @@ export class JobDto {
   @ApiProperty({ enum: ['queued', 'extract', 'embed', 'finalize', 'done'] }) stage!: string;
   @ApiProperty() attempts!: number;
   @ApiProperty({ type: ProgressDto }) progress!: ProgressDto;
-  @ApiProperty({ type: ErrorInfoDto, nullable: true }) error!: ErrorInfoDto | null;
+  @ApiProperty({ type: ErrorInfoDto, nullable: true, description: DOCUMENT_ERROR_DESCRIPTION }) error!: ErrorInfoDto | null;
   @ApiProperty() created_at!: string;
   @ApiProperty({ nullable: true, type: String }) started_at!: string | null;
   @ApiProperty({ nullable: true, type: String }) finished_at!: string | null;

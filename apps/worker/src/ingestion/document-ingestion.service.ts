@@ -122,6 +122,11 @@ export class DocumentIngestionService {
     return this.documents.restartUnderCleaning(attemptOf(doc), TEXT_CLEANING_VERSION, pagesToo);
   }
 
+  /** Puts a started attempt's document back to `queued` while its job waits out an outage (see DocumentTransitions.wait). */
+  async wait(doc: DocumentRecord, outage: { code: string; message: string }): Promise<void> {
+    await this.transitions.wait(attemptOf(doc), outage);
+  }
+
   /** Fails a started attempt's document. */
   async fail(doc: DocumentRecord, code: string, message: string): Promise<void> {
     // Null when the document was deleted, left processing (failed by the reconciler) or was claimed by another

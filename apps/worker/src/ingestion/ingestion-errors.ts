@@ -1,5 +1,7 @@
+import { isDatabaseUnavailable } from '@app/database';
 import { EmbeddingProviderError } from '@app/embeddings';
 import { AppError, PermanentIngestionError } from '@app/errors';
+import { StorageUnavailableError } from '@app/storage';
 
 /** Raised when the document was deleted while being ingested: the job just stops. */
 export class DocumentDeletedError extends Error {
@@ -55,4 +57,16 @@ export function asPermanentEmbeddingFailure(error: unknown): unknown {
   // cause's); the document's error shows only the message, which names the status.
   if (error instanceof EmbeddingProviderError) Object.assign(permanent, { providerMessage: error.providerMessage });
   return permanent;
+}
+
+/**
+ * An outage of what every document needs — the embedding provider still overloaded, failing or unreachable after
+ * its retries (not refusing), the object store, PostgreSQL — as the document is told while it waits; null for any
+ * other failure, which is the document's own.
+ */
+export function outageOf(error: unknown): { code: string; message: string } | null {
+  if (error instanceof EmbeddingProviderError) return error.transient ? error : null;
+  if (error instanceof StorageUnavailableError) return error;
+  if (isDatabaseUnavailable(error)) return { code: 'database_unavailable', message: 'The database is busy or unreachable.' };
+  return null;
 }

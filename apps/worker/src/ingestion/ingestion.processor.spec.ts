@@ -2,8 +2,11 @@ import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
 import type { AppConfig } from '@app/config';
 import type { TenantUsageRepository } from '@app/database';
+import { EmbeddingProviderError } from '@app/embeddings';
 import { PermanentIngestionError } from '@app/errors';
 import { IngestionJobName, type WorkerDrain } from '@app/queue';
+import { StorageUnavailableError } from '@app/storage';
+import { DelayedError } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DocumentIngestionService } from './document-ingestion.service';
 import { IngestionProcessor } from './ingestion.processor';
@@ -35,5 +38,76 @@ describe('IngestionProcessor: the error a failed document keeps', () => {
   it('keeps our own errors as they are worded', async () => {
     const { stored } = await failLastAttempt(new PermanentIngestionError('no_text', 'The document has no text to index.'));
     assert.deepEqual(stored, [{ code: 'no_text', message: 'The document has no text to index.' }]);
+  });
+});
+
+const settings = { workerTenantConcurrency: 1, ingestion: { outageWaitSeconds: 3_600, backoffMs: 2_000 } } as AppConfig;
+
+/** A processor whose only attempt throws `failure`, on a job that first met an outage `waitedMs` ago (if set); returns what it did. */
+async function meetFailure(failure: Error, options: { waitedMs?: number; waitWriteFails?: boolean } = {}) {
+  const waits: { code: string; message: string }[] = [];
+  const fails: { code: string; message: string }[] = [];
+  const moves: { data?: unknown; delayedUntil?: number } = {};
+  const ingestion = {
+    start: async (id: string) => ({ id }),
+    run: () => Promise.reject(failure),
+    wait: async (_doc: unknown, outage: { code: string; message: string }) => {
+      if (options.waitWriteFails) throw new Error('Connection terminated unexpectedly');
+      waits.push(outage);
+    },
+    fail: async (_doc: unknown, code: string, message: string) => void fails.push({ code, message }),
+  } as unknown as DocumentIngestionService;
+  const logger = { warn: () => undefined } as unknown as Logger;
+  const processor = new IngestionProcessor(settings, logger, ingestion, {} as TenantUsageRepository, {} as WorkerDrain);
+  const now = Date.now();
+  const job = {
+    name: IngestionJobName.IngestDocument,
+    id: 'job-1',
+    data: { documentId: 'doc-1', ...(options.waitedMs === undefined ? {} : { outageSince: now - options.waitedMs }) },
+    attemptsMade: 0,
+    opts: { attempts: 5 },
+    updateData: async (data: unknown) => void (moves.data = data),
+    moveToDelayed: async (timestamp: number) => void (moves.delayedUntil = timestamp),
+  };
+  const thrown = await processor.process(job as unknown as Parameters<IngestionProcessor['process']>[0]).then(
+    () => assert.fail('the job should not complete'),
+    (error: unknown) => error,
+  );
+  return { thrown, waits, fails, moves, now };
+}
+
+const providerFailure = (transient: boolean, status: number) =>
+  new EmbeddingProviderError(`The embedding provider failed (HTTP ${status}; gave up after 7 attempts).`, { model: 'm', status, attempts: 7 }, 'overloaded', transient);
+
+describe('IngestionProcessor: a document that meets an outage waits it out without spending an attempt', () => {
+  it('an embedding provider failing after its retries: the job is delayed, not failed, and the document says until when', async () => {
+    const { thrown, waits, fails, moves, now } = await meetFailure(providerFailure(true, 503));
+    assert.ok(thrown instanceof DelayedError, 'BullMQ moves a job that throws DelayedError without counting an attempt');
+    assert.deepEqual(fails, []);
+    assert.equal(waits.length, 1);
+    assert.equal(waits[0].code, 'embedding_failed');
+    assert.match(waits[0].message, /^The embedding provider failed \(HTTP 503; gave up after 7 attempts\)\. Ingestion resumes when it is back: next try at \S+Z; from \S+Z on, failures count/);
+    const since = (moves.data as { outageSince: number }).outageSince;
+    assert.ok(since >= now && since <= Date.now(), 'the first outage is dated now');
+    assert.ok(moves.delayedUntil! - since >= 2_000 && moves.delayedUntil! - since < 3_000, `next try ${moves.delayedUntil! - since} ms later`);
+  });
+
+  it('the object store and PostgreSQL out wait too; PostgreSQL out cannot record it on the document, and the job is still delayed', async () => {
+    const storage = await meetFailure(new StorageUnavailableError(new Error('connect ECONNREFUSED')));
+    assert.ok(storage.thrown instanceof DelayedError);
+    assert.equal(storage.waits[0].code, 'storage_unavailable');
+    const database = await meetFailure(Object.assign(new Error('terminating connection due to administrator command'), { code: '57P01' }), { waitWriteFails: true });
+    assert.ok(database.thrown instanceof DelayedError);
+    assert.deepEqual(database.waits, []);
+    assert.ok(database.moves.delayedUntil, 'delayed although the document could not be written');
+  });
+
+  it("a refusal is the document's own failure, and an outage past INGESTION_OUTAGE_WAIT_SECONDS spends the attempts", async () => {
+    const refused = await meetFailure(providerFailure(false, 400));
+    assert.ok(!(refused.thrown instanceof DelayedError));
+    assert.deepEqual([refused.waits, refused.moves], [[], {}]);
+    const tooLong = await meetFailure(providerFailure(true, 503), { waitedMs: 3_600_000 });
+    assert.ok(!(tooLong.thrown instanceof DelayedError));
+    assert.deepEqual([tooLong.waits, tooLong.moves], [[], {}]);
   });
 });

@@ -8,7 +8,8 @@ import { INGESTION_QUEUE, INGESTION_WORKER_OPTIONS, IngestionJobName, IngestionJ
 import { DelayedError, Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { Logger } from 'pino';
 import { DocumentIngestionService, IngestionOutcome } from './document-ingestion.service';
-import { DocumentDeletedError, WorkerShutdownError } from './ingestion-errors';
+import { DocumentDeletedError, outageOf, WorkerShutdownError } from './ingestion-errors';
+import { nextOutageTry, OutageTry } from './outage-wait';
 import { TenantSlots } from './tenant-slots';
 
 /**
@@ -87,6 +88,34 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
     }
   }
 
+  /**
+   * Puts the job back until its next try without spending an attempt, and the document back to `queued` saying
+   * what it waits for: an outage of what every document needs would otherwise fail every document it met once
+   * the job's attempts were spent (about two minutes with the default retries), each left for an admin to retry.
+   */
+  private async waitOutOutage(
+    job: Job<IngestionJobs[IngestionJobName.IngestDocument]>,
+    token: string | undefined,
+    doc: DocumentRecord,
+    outage: { code: string; message: string },
+    next: OutageTry,
+    error: unknown,
+  ): Promise<void> {
+    const { documentId } = job.data;
+    const at = new Date(next.at).toISOString();
+    const message = `${outage.message} Ingestion resumes when it is back: next try at ${at}; from ${new Date(next.until).toISOString()} on, failures count against the document's attempts.`;
+    try {
+      await this.ingestion.wait(doc, { code: outage.code, message });
+    } catch (writeError) {
+      // PostgreSQL may be what is out: the document stays `processing` and its job, delayed, is still live.
+      this.logger.warn({ documentId, err: writeError }, 'could not record on the document that it waits out an outage');
+    }
+    await job.updateData({ ...job.data, outageSince: next.since });
+    await job.moveToDelayed(next.at, token);
+    ingestionRetries.inc({ code: outage.code });
+    this.logger.warn({ documentId, jobId: job.id, code: outage.code, err: error, nextTry: at }, 'ingestion waiting out an outage; job put back without spending an attempt');
+  }
+
   /** Fairness must not stop ingestion: when PostgreSQL cannot answer, the job runs (and meets the outage itself). */
   private async othersWaiting(tenant: string): Promise<boolean> {
     try {
@@ -118,6 +147,13 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
         await job.moveToWait(token);
         this.logger.info({ documentId, jobId: job.id }, 'worker shutting down; job handed back at its checkpoint');
         throw new WaitingError();
+      }
+      const outage = doc && outageOf(error);
+      const next = outage && nextOutageTry(job.data.outageSince, Date.now(), this.config.ingestion);
+      if (doc && outage && next) {
+        await this.waitOutOutage(job, token, doc, outage, next, error);
+        stopTimer({ outcome: 'retry' });
+        throw new DelayedError();
       }
       const permanent = error instanceof AppError && error.status < 500;
       const attempt = job.attemptsMade + 1;

@@ -35,10 +35,10 @@ export const ingestionJobDuration = new Histogram({
   registers: WORKER,
 });
 
-/** Attempts that failed with a transient error and will be retried, by error code. */
+/** Attempts that failed with a transient error and will be retried, or met an outage and wait it out, by error code. */
 export const ingestionRetries = new Counter({
   name: 'groundwork_worker_job_retries_total',
-  help: 'Ingestion attempts that failed transiently and will be retried, by error code.',
+  help: 'Ingestion attempts that failed transiently and will be retried, or met an outage and wait it out, by error code.',
   labelNames: ['code'] as const,
   registers: WORKER,
 });

@@ -4,6 +4,10 @@ import { IsIn, IsOptional, Matches } from 'class-validator';
 import { PageQueryDto } from '../../pagination/page-query.dto';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from './upload-document.dto';
 
+/** What a document's (and its job's) `error` holds, in OpenAPI. */
+export const DOCUMENT_ERROR_DESCRIPTION =
+  'Why a `failed` document failed; for a `queued` one, the outage (embedding provider, object store, database) it waits out before its next try.';
+
 export class ErrorInfoDto {
   @ApiProperty({ example: 'pdf_encrypted' }) code!: string;
   @ApiProperty() message!: string;
@@ -27,7 +31,7 @@ export class ReplacementDto {
   @ApiProperty() byte_size!: number;
   @ApiProperty() sha256!: string;
   @ApiProperty({ type: ProgressDto }) progress!: ProgressDto;
-  @ApiProperty({ type: ErrorInfoDto, nullable: true }) error!: ErrorInfoDto | null;
+  @ApiProperty({ type: ErrorInfoDto, nullable: true, description: DOCUMENT_ERROR_DESCRIPTION }) error!: ErrorInfoDto | null;
   @ApiProperty() created_at!: string;
 }
 
@@ -44,7 +48,7 @@ export class DocumentDto {
   @ApiProperty({ nullable: true, type: Number, description: 'Pages (PDF) or sections (Markdown / text).' }) page_count!: number | null;
   @ApiProperty({ nullable: true, type: Number }) chunk_count!: number | null;
   @ApiProperty({ type: ProgressDto }) progress!: ProgressDto;
-  @ApiProperty({ type: ErrorInfoDto, nullable: true }) error!: ErrorInfoDto | null;
+  @ApiProperty({ type: ErrorInfoDto, nullable: true, description: DOCUMENT_ERROR_DESCRIPTION }) error!: ErrorInfoDto | null;
   @ApiProperty() job_id!: string;
   @ApiProperty({ minimum: 1, description: '1 for a first upload, one more each time a new version (PUT) is swapped in.' }) version!: number;
   @ApiProperty({ nullable: true, type: String, description: 'When the last new version was swapped in; null before any.' }) replaced_at!: string | null;
