@@ -1,12 +1,13 @@
 // An OpenAI-compatible embedding server on localhost for the ingestion benchmark. It runs in a process of its
 // own, so its CPU and memory count for neither pipeline it serves. Prints its base URL (…/v1) as the first
 // line of stdout; GET /stats answers { requests, inputs } so the benchmark can report embedding calls.
-//   node dist/bench/embedding-server.js [--latency-ms 0]
+//   node dist/bench/embedding-server.js [--latency-ms 0] [--port 0]
+// A fixed --port lets it be stopped and started again at the same address, as a provider's outage.
 import { ServerResponse } from 'node:http';
 import { parseArgs } from 'node:util';
 import { encodeEmbedding, fakeEmbedding, FakeOpenAI, RecordedRequest } from '../test/support/fake-openai';
 
-const { values } = parseArgs({ options: { 'latency-ms': { type: 'string', default: '0' } } });
+const { values } = parseArgs({ options: { 'latency-ms': { type: 'string', default: '0' }, port: { type: 'string', default: '0' } } });
 // A remote provider answers in tens to hundreds of milliseconds; a latency shows how a pipeline overlaps it.
 const latencyMs = Number(values['latency-ms']);
 
@@ -45,7 +46,7 @@ async function main(): Promise<void> {
   });
   // The fake logs every request body for tests; a benchmark sends gigabytes, so the log is dropped as it grows.
   setInterval(() => server.reset(), 1_000).unref();
-  const url = await server.start();
+  const url = await server.start(Number(values.port));
   console.log(url);
   const stop = () => void server.stop().then(() => process.exit(0));
   process.on('SIGTERM', stop);

@@ -35,7 +35,7 @@ const BROKEN: Record<string, (res: ServerResponse, texts: string[]) => void> = {
 /** Each attempt at a question's embedding, in these tests (EMBEDDING_QUESTION_TIMEOUT_MS). */
 const QUESTION_TIMEOUT_MS = 300;
 
-describe('a question whose embedding server breaks: 502 embedding_failed, never 500 (real openai SDK, fake server)', () => {
+describe('a question whose embedding server breaks: 502 embedding_failed, never 500, or for hybrid search the keyword list when the server is out (real openai SDK, fake server)', () => {
   const fake = new FakeOpenAI({ embeddingDimension: DIMENSION });
   /** Texts already dropped once: `dropped` answers properly the second time. */
   const droppedOnce = new Set<string>();
@@ -100,26 +100,61 @@ describe('a question whose embedding server breaks: 502 embedding_failed, never 
     const { status, body } = await post('/v1/search', 'When does the copper valve open? dropped');
     assert.equal(status, 200, JSON.stringify(body));
     assert.match(body.results[0].text, /copper valve/);
+    assert.equal(body.fallback, null);
     assert.equal(fake.requestsTo('/v1/embeddings').length, 2);
   });
 
   // Someone is waiting: with the documents' policy these took 232 s and 120 s.
-  test('a server that sends headers and never the body: 502 within three short attempts', { timeout: 20_000 }, async () => {
+  test('a server that sends headers and never the body: within three short attempts, hybrid search answers from its keyword list, vector search 502', { timeout: 30_000 }, async () => {
     const started = Date.now();
-    const { status, body } = await post('/v1/search', 'When does the valve open? stalled');
+    const { status, body } = await post('/v1/search', 'When does the copper valve open? stalled');
     const took = Date.now() - started;
-    assert.equal(status, 502, JSON.stringify(body));
-    assert.deepEqual([body.error.code, body.error.message], ['embedding_failed', 'The embedding provider timed out (gave up after 3 attempts).']);
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(body.fallback, { mode: 'keyword', reason: 'embedding_unavailable' });
+    assert.match(body.results[0].text, /copper valve/);
     assert.equal(fake.requestsTo('/v1/embeddings').length, 3);
     assert.ok(took >= 3 * QUESTION_TIMEOUT_MS && took < 3 * QUESTION_TIMEOUT_MS + 2 * 2_000 + 1_000, `took ${took} ms`);
+
+    const vector = await requestJson(suite.system.baseUrl, '/v1/search', { method: 'POST', json: { query: 'When does the valve open? stalled', collection: 'plant', mode: 'vector' } });
+    assert.equal(vector.status, 502, JSON.stringify(vector.body));
+    assert.deepEqual([vector.body.error.code, vector.body.error.message], ['embedding_failed', 'The embedding provider timed out (gave up after 3 attempts).']);
   });
 
-  test('a 429 whose Retry-After is longer than a question may wait: 502 at once, not waited out', { timeout: 20_000 }, async () => {
+  // Runs after the two questions the stalled server failed (the tests of a suite run in order): this is the third in a row.
+  test('a 429 whose Retry-After is longer than a question may wait: not waited out, the keyword list answers; then the breaker is open and the next questions are not sent', { timeout: 20_000 }, async () => {
     const started = Date.now();
-    const { status, body } = await post('/v1/query', 'When does the valve open? throttled');
-    assert.equal(status, 502, JSON.stringify(body));
-    assert.deepEqual([body.error.code, body.error.message], ['embedding_failed', 'The embedding provider failed (HTTP 429; gave up after 1 attempt).']);
+    const { status, body } = await post('/v1/query', 'When does the copper valve open? throttled');
+    assert.equal(status, 200, JSON.stringify(body));
+    assert.deepEqual(body.fallback, { mode: 'keyword', reason: 'embedding_unavailable' });
+    assert.match(body.answer, /copper valve opens at dawn/);
     assert.equal(fake.requestsTo('/v1/embeddings').length, 1);
     assert.ok(Date.now() - started < 1_000, `took ${Date.now() - started} ms`);
+
+    // Three questions in a row failed: for 30 s the provider is not asked, and a stalled one costs no wait.
+    const sse = await postSse(suite.system.baseUrl, '/v1/query', { query: 'When does the copper valve open? stalled', collection: 'plant', stream: true });
+    assert.deepEqual(sse.events.at(-1)?.data.fallback, { mode: 'keyword', reason: 'embedding_unavailable' });
+    const vector = await requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'When does the valve open? stalled', collection: 'plant', mode: 'vector' } });
+    assert.equal(vector.status, 502, JSON.stringify(vector.body));
+    assert.deepEqual([vector.body.error.code, vector.body.error.message], ['embedding_failed', 'The embedding provider failed repeatedly and is not asked again for a while.']);
+    assert.equal(fake.requestsTo('/v1/embeddings').length, 1, 'neither was sent');
+    assert.ok(Date.now() - started < 2_000, `took ${Date.now() - started} ms`);
+  });
+});
+
+describe('an answer from the keyword list because the question could not be embedded is not cached (real openai SDK, fake server)', () => {
+  const fake = new FakeOpenAI({ embeddingDimension: DIMENSION });
+  const suite = useSystem(async () => ({ ...(await fake.startFor({ embeddings: true })), EMBEDDING_CACHE_MEMORY_MB: '0', EMBEDDING_CACHE_TTL_SECONDS: '0' }));
+  after(() => fake.stop());
+
+  test('asked again once the provider answers: a hybrid answer, not the cached fallback', async () => {
+    await uploadReady(suite.system.baseUrl, { name: 'valve.txt', content: 'The copper valve opens at dawn and closes at dusk.' }, { collection: 'plant' });
+    const ask = () => requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'When does the copper valve open?', collection: 'plant' } });
+    fake.failNext(3, { status: 503, retryAfter: 0, path: '/v1/embeddings' });
+    const during = await ask();
+    assert.equal(during.status, 200, JSON.stringify(during.body));
+    assert.deepEqual([during.body.fallback?.reason, during.body.cached], ['embedding_unavailable', false]);
+    const after = await ask();
+    assert.deepEqual([after.body.fallback, after.body.cached], [null, false]);
+    assert.equal((await ask()).body.cached, true, 'a hybrid answer is cached as before');
   });
 });

@@ -9,6 +9,7 @@ import { SearchMode, SearchService } from '@app/retrieval';
 import { countingRoundTrips } from '../support/round-trips';
 import { captureStatements, PlanNode, planNodes } from '../support/statement-plans';
 import { useDatabase } from '../support/test-env';
+import pino from 'pino';
 import { createTestDocument, finishTestAttempt, startTestAttempt } from '../support/test-documents';
 
 // The search service as the API builds it, over chunks embedded by the local embedder: the query side of
@@ -40,11 +41,11 @@ describe('hybrid search: weighted question vectors and keyword feedback', () => 
 
   function searchService(retrieval: Partial<AppConfig['retrieval']> = {}): SearchService {
     const config = { ...db.env.config, retrieval: { ...db.env.config.retrieval, ...retrieval } };
-    return new SearchService(collections, chunks, embedder, config);
+    return new SearchService(collections, chunks, embedder, config, pino({ level: 'silent' }));
   }
 
   const search = async (service: SearchService, collection: Collection, query: string, mode: SearchMode) =>
-    service.run(await service.plan({ tenant: 'default', collection: collection.name, query, topK: 10, mode }));
+    (await service.run(await service.plan({ tenant: 'default', collection: collection.name, query, topK: 10, mode }))).results;
 
   const UNRELATED = [
     'Quarterly revenue grew in the northern sales region.',

@@ -87,8 +87,8 @@ export class FakeOpenAI {
     this.route('POST', '/v1/chat/completions', (request, res) => this.chatCompletions(request, res));
   }
 
-  /** Listens on 127.0.0.1 on a free port; resolves to the base URL to give the SDK, e.g. http://127.0.0.1:PORT/v1. */
-  async start(): Promise<string> {
+  /** Listens on 127.0.0.1 on `port` (a free one by default); resolves to the base URL to give the SDK, e.g. http://127.0.0.1:PORT/v1. */
+  async start(port = 0): Promise<string> {
     if (this.server) throw new Error('FakeOpenAI is already started');
     const server = createServer((req, res) => {
       this.handle(req, res).catch((error: unknown) => {
@@ -99,10 +99,9 @@ export class FakeOpenAI {
     this.server = server;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(0, '127.0.0.1', () => resolve());
+      server.listen(port, '127.0.0.1', () => resolve());
     });
-    const { port } = server.address() as AddressInfo;
-    return `http://127.0.0.1:${port}/v1`;
+    return `http://127.0.0.1:${(server.address() as AddressInfo).port}/v1`;
   }
 
   /**

@@ -24,6 +24,14 @@ export type EmbeddingUse = 'questions' | 'documents';
  */
 const QUESTION_RETRIES = { maxRetries: 2, baseDelayMs: 250, maxDelayMs: 2_000, giveUpOnLongRetryAfter: true };
 
+/**
+ * After three questions in a row the provider could not embed (each after its retries), the next ones are not
+ * sent for 30 s, then one is: a provider that stalls made every question wait three timeouts (about 20 s with the
+ * defaults) before a hybrid search answered from its keywords; with the breaker open it answers at once. The
+ * documents' embeddings have none: they wait out an outage (INGESTION_OUTAGE_WAIT_SECONDS).
+ */
+const QUESTION_BREAKER = { failureThreshold: 3, cooldownMs: 30_000 };
+
 /** Maps the typed configuration onto the factory's settings; the OpenAI options exist only for 'openai'. */
 export function embeddingSettingsFrom(config: AppConfig, use: EmbeddingUse): EmbeddingProviderSettings {
   const { provider, model, dimension, batchSize, maxBatchTokens, concurrency, maxRetries, questionTimeoutMs } = config.embedding;
@@ -39,7 +47,7 @@ export function embeddingSettingsFrom(config: AppConfig, use: EmbeddingUse): Emb
       batchSize,
       maxBatchTokens,
       concurrency,
-      ...(use === 'questions' ? { ...QUESTION_RETRIES, timeoutMs: questionTimeoutMs } : { maxRetries }),
+      ...(use === 'questions' ? { ...QUESTION_RETRIES, timeoutMs: questionTimeoutMs, circuitBreaker: QUESTION_BREAKER } : { maxRetries }),
       prices: config.llm.prices,
     },
   };

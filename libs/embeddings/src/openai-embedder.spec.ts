@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { AppError } from '@app/errors';
 import { fakeEmbedding, FakeOpenAI, RecordedRequest } from '../../../test/support/fake-openai';
-import { EmbeddingProviderError, OpenAIEmbedder, OpenAIEmbedderOptions, RetryInfo } from './openai-embedder';
+import { EmbeddingProviderError, isEmbeddingOutage, OpenAIEmbedder, OpenAIEmbedderOptions, RetryInfo } from './openai-embedder';
 
 const MODEL = 'text-embedding-3-small';
 const DIMENSION = 16;
@@ -156,6 +156,26 @@ describe('OpenAIEmbedder against FakeOpenAI', () => {
     });
     assert.equal(fake.requests.length, 3);
     assert.deepEqual(retries.map((r) => r.attempt), [1, 2]);
+  });
+
+  it('with a breaker: after three calls that kept failing, calls fail at once without being sent, until a trial after the cooldown succeeds', async () => {
+    let now = 0;
+    const guarded = embedder({ maxRetries: 1, circuitBreaker: { failureThreshold: 3, cooldownMs: 30_000, now: () => now } });
+    // A refusal says nothing about whether the server is up: it does not count.
+    fake.failNext(1, { status: 400 });
+    fake.failNext(6, { status: 503 });
+    for (let call = 0; call < 4; call++) await assert.rejects(guarded.embed(['down']), isAppError('embedding_failed'));
+    assert.equal(fake.requests.length, 7, 'the refusal, then three calls of two attempts each');
+
+    const open = await guarded.embed(['down']).then(() => assert.fail('sent'), (error: unknown) => error);
+    assert.ok(isEmbeddingOutage(open), 'a transient failure: a hybrid search answers from its keywords');
+    assert.equal((open as AppError).message, 'The embedding provider failed repeatedly and is not asked again for a while.');
+    assert.equal(fake.requests.length, 7, 'not sent');
+
+    now = 30_000;
+    assert.equal((await guarded.embed(['back'])).length, 1);
+    assert.equal((await guarded.embed(['again'])).length, 1);
+    assert.equal(fake.requests.length, 9, 'the trial closed the breaker');
   });
 
   it('does not retry a 400', async () => {

@@ -1,6 +1,6 @@
 import type { ChatModelPrice } from '@app/config';
 import { AppError, ValidationError } from '@app/errors';
-import { EmbeddingsClient, EmbeddingsResponse, ModelCallError, RetryInfo } from '@app/models';
+import { CircuitBreakerOptions, EmbeddingsClient, EmbeddingsResponse, ModelCallError, RetryInfo } from '@app/models';
 import { planBatches } from './embedding-batches';
 import { decodeVector } from './embedding-cache';
 import { EmbeddingProvider, EmbedOptions, l2NormalizeInPlace } from './embedding-provider';
@@ -31,6 +31,8 @@ export interface OpenAIEmbedderOptions {
   onRetry?: (info: RetryInfo) => void;
   /** USD per million tokens, for the model cost metric. */
   prices?: Readonly<Record<string, ChatModelPrice>>;
+  /** A breaker over calls that keep failing (see EmbeddingsClient); none by default. */
+  circuitBreaker?: CircuitBreakerOptions;
 }
 
 export const OPENAI_MAX_BATCH_SIZE = 2048;
@@ -62,6 +64,11 @@ export class EmbeddingProviderError extends AppError {
   ) {
     super('embedding_failed', message, 502, details);
   }
+}
+
+/** The provider overloaded, failing or unreachable after its retries, not refusing: it may answer later. */
+export function isEmbeddingOutage(error: unknown): error is EmbeddingProviderError {
+  return error instanceof EmbeddingProviderError && error.transient;
 }
 
 /**
@@ -99,6 +106,7 @@ export class OpenAIEmbedder implements EmbeddingProvider {
       },
       prices: options.prices,
       onRetry: options.onRetry,
+      circuitBreaker: options.circuitBreaker,
     });
   }
 
@@ -217,7 +225,7 @@ export class OpenAIEmbedder implements EmbeddingProvider {
     const gaveUp = `gave up after ${attempts} attempt${attempts === 1 ? '' : 's'}`;
     const message =
       status === undefined
-        ? `The embedding provider ${description}${error.transient ? ` (${gaveUp})` : ''}.`
+        ? `The embedding provider ${description}${error.transient && attempts > 0 ? ` (${gaveUp})` : ''}.`
         : error.transient
           ? `The embedding provider failed (HTTP ${status}; ${gaveUp}).`
           : `The embedding provider refused the request (HTTP ${status}).`;

@@ -1,10 +1,12 @@
 import OpenAI from 'openai';
 import { countTokens } from '@app/chunking';
 import type { ChatModelPrice } from '@app/config';
+import { CircuitBreaker, CircuitBreakerOptions } from './circuit-breaker';
+import { ModelFailure } from './model-failure';
 import { ModelMeter } from './model-meter';
 import { reportedTokenCount } from './model-usage';
 import { createOpenAIClient, ModelServer } from './openai-client';
-import { callWithRetries, RetryInfo, RetryPolicy } from './retry';
+import { callWithRetries, ModelCallError, RetryInfo, RetryPolicy } from './retry';
 import { errorInsteadOf } from './unusable-response';
 
 export interface EmbeddingsClientOptions extends Omit<ModelServer, 'responseLimit'> {
@@ -13,7 +15,21 @@ export interface EmbeddingsClientOptions extends Omit<ModelServer, 'responseLimi
   retry: RetryPolicy;
   prices?: Readonly<Record<string, ChatModelPrice>>;
   onRetry?: (info: RetryInfo) => void;
+  /**
+   * A breaker over the calls (each with its retries): once it opens, calls fail at once, transiently, without
+   * asking the server, until a trial call after the cooldown succeeds. None by default.
+   */
+  circuitBreaker?: CircuitBreakerOptions;
 }
+
+/** Why a call failed without being sent: its breaker is open. */
+const CIRCUIT_OPEN: ModelFailure = {
+  kind: 'transient',
+  description: 'failed repeatedly and is not asked again for a while',
+  providerMessage: 'circuit open',
+  retryAfterMs: null,
+  timedOut: false,
+};
 
 export interface EmbeddingsRequest {
   model: string;
@@ -34,14 +50,32 @@ export interface EmbeddingsResponse {
 export class EmbeddingsClient {
   private readonly client: OpenAI;
   private readonly meter: ModelMeter;
+  private readonly breaker: CircuitBreaker | null;
 
   constructor(private readonly options: EmbeddingsClientOptions) {
     this.client = createOpenAIClient({ ...options, responseLimit: { body: embeddingsResponseMaxBytes(options.largestBatch) } });
     this.meter = new ModelMeter('embedding', options.prices);
+    this.breaker = options.circuitBreaker ? new CircuitBreaker(options.circuitBreaker) : null;
   }
 
-  /** One batch; throws ModelCallError when the server refused it or kept failing. */
-  create(request: EmbeddingsRequest, signal: AbortSignal): Promise<EmbeddingsResponse> {
+  /** One batch; throws ModelCallError when the server refused it or kept failing, or its breaker is open (0 attempts). */
+  async create(request: EmbeddingsRequest, signal: AbortSignal): Promise<EmbeddingsResponse> {
+    const { breaker } = this;
+    if (!breaker) return this.send(request, signal);
+    if (!breaker.tryAcquire()) throw new ModelCallError('embedding', request.model, CIRCUIT_OPEN, 0);
+    try {
+      const response = await this.send(request, signal);
+      breaker.recordSuccess();
+      return response;
+    } catch (error) {
+      // A refusal or an abandoned call says nothing about whether the server is up.
+      if (error instanceof ModelCallError && error.transient) breaker.recordFailure();
+      else breaker.release();
+      throw error;
+    }
+  }
+
+  private send(request: EmbeddingsRequest, signal: AbortSignal): Promise<EmbeddingsResponse> {
     const { model, input, dimensions } = request;
     const send = async (): Promise<EmbeddingsResponse> => {
       const requestEnded = this.meter.startRequest(model);

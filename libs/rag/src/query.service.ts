@@ -4,7 +4,6 @@ import { countTokens } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
 import { AppError } from '@app/errors';
-import type { ChunkHit } from '@app/database';
 import {
   ANSWER_GENERATOR,
   AnswerGenerator,
@@ -16,7 +15,7 @@ import {
   QUESTION_REWRITER,
   QuestionRewriter,
 } from '@app/llm';
-import { parseSearchFilter, reciprocalRankFusion, RerankedSearch, RerankReport, RerankSkipReason, SearchService } from '@app/retrieval';
+import { parseSearchFilter, reciprocalRankFusion, RankedHits, RerankedSearch, RerankReport, RerankSkipReason, SearchService } from '@app/retrieval';
 import { AnswerCache, CacheHit } from './answer-cache';
 import { CitationMarkerFilter } from './citation-markers';
 import { buildCitations } from './citations';
@@ -126,7 +125,7 @@ export class QueryService {
         return;
       }
 
-      const { hits, multiQuery, rerank } = await this.retrieve(prepared, embedQuery, signal);
+      const { hits, multiQuery, rerank, fallback } = await this.retrieve(prepared, embedQuery, signal);
       signal.throwIfAborted();
       const sources: RetrievedSource[] = hits.map((hit, i) => ({ ...hit, n: i + 1 }));
       retrievalMs = elapsedSince(startedAt);
@@ -151,13 +150,16 @@ export class QueryService {
         sourcesLeftOut,
         multiQuery,
         rerank: rerankSummary(rerank),
+        fallback,
       };
       // The log is written while the answer goes out; the cache is written first, so the same question asked
       // as soon as this answer arrives finds it.
       this.recorder.answeredInBackground(request, { collectionId: prepared.collection.id, result, outcome, sourceCount: sources.length, cacheHit: null, flaggedChunks });
       recorded = true;
-      // An answer from fused sources because the reranker failed is not kept for the reranked scope it was asked in.
-      if (!signal.aborted && (rerank.reranked || !prepared.cacheScope.rerank)) {
+      // An answer from fused sources because the reranker failed is not kept for the reranked scope it was asked
+      // in. One from the keyword list alone is not kept either: its question has no embedding to key it by, and
+      // trying would only log a failed store.
+      if (!signal.aborted && (rerank.reranked || !prepared.cacheScope.rerank) && !fallback) {
         await this.cache.store(request.tenant, prepared.cacheScope, request.query, embedQuery, { answer, citations, sources, model, outcome, sourcesLeftOut, multiQuery });
       }
       yield { type: 'done', result };
@@ -186,13 +188,13 @@ export class QueryService {
    * model configured) the searches of up to `multiQuery` other wordings the model writes, fused by reciprocal
    * rank: a passage worded unlike the question but like one of its rewordings still ranks. The question's own
    * search runs while the model writes. Offline, or when the model fails, the question's search alone, and the
-   * report says why. The rerank report is the question's own list's.
+   * report says why. The rerank report and the fallback are the question's own search's.
    */
   private async retrieve(
     prepared: PreparedQuery,
     embedQuery: () => Promise<Float32Array>,
     signal: AbortSignal,
-  ): Promise<{ hits: ChunkHit[]; multiQuery: MultiQueryReport | null; rerank: RerankReport }> {
+  ): Promise<RankedHits & { multiQuery: MultiQueryReport | null }> {
     const { request } = prepared;
     const own = this.ranked.run({ ...prepared.search, request: { ...request, embedQuery } }, signal);
     const requested = request.multiQuery ?? 0;
@@ -207,15 +209,15 @@ export class QueryService {
       if (signal.aborted) throw error;
       return { ...(await own), multiQuery: { requested, queries: [], skipped: 'model_failed' } };
     }
-    const { hits, rerank } = await own;
+    const { hits, rerank, fallback } = await own;
     const lists = [hits];
     // One after another: each search holds a connection, and one question should not take six at once.
     for (const query of queries) {
       signal.throwIfAborted();
-      lists.push(await this.search.run({ ...prepared.search, request: { ...request, query, embedQuery: undefined } }));
+      lists.push((await this.search.run({ ...prepared.search, request: { ...request, query, embedQuery: undefined } })).results);
     }
     const fused = reciprocalRankFusion(lists.map((items) => ({ items }))).slice(0, request.topK);
-    return { hits: fused.map(({ item, score }) => ({ ...item, score })), multiQuery: { requested, queries, skipped: null }, rerank };
+    return { hits: fused.map(({ item, score }) => ({ ...item, score })), multiQuery: { requested, queries, skipped: null }, rerank, fallback };
   }
 
 
@@ -303,6 +305,8 @@ export class QueryService {
       sourcesLeftOut,
       multiQuery,
       rerank: { reranked: skipped === null, reason: skipped },
+      // Answers from a search in another mode than asked are not cached.
+      fallback: null,
     };
   }
 

@@ -1,6 +1,6 @@
 import type { Collection } from '@app/database';
 import type { GenerationControls } from '@app/llm';
-import type { RerankSkipReason, SearchPlan, SearchRequest } from '@app/retrieval';
+import type { RerankSkipReason, SearchFallback, SearchPlan, SearchRequest } from '@app/retrieval';
 import type { AnswerCacheScope } from './answer-cache-keys';
 import type { ContextMode } from './context-expansion';
 import type { Citation, CitationNumber, RetrievedSource } from './retrieved-source';
@@ -61,6 +61,8 @@ export interface QueryResult {
   multiQuery: MultiQueryReport | null;
   /** Whether the sources are in the reranker's order, and why not (null when they are). */
   rerank: { reranked: boolean; reason: RerankSkipReason | null };
+  /** The sources came from a search in another mode than asked, and why (see SearchFallback); null when they did not. */
+  fallback: SearchFallback | null;
 }
 
 /** The wordings a multi-query searched besides the question, or why it searched none. */

@@ -3,7 +3,7 @@ import { Logger } from 'pino';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { RerankClient, RerankFailedError, RerankFailureReason, RerankScore } from '@app/models';
 import { LOGGER } from '@app/observability';
-import { SearchPlan, SearchRequest, SearchResult, SearchService } from './search.service';
+import { SearchFallback, SearchPlan, SearchRequest, SearchResult, SearchService } from './search.service';
 
 /**
  * Why results come in fused order: the request said `rerank: false` (`not_requested`), no reranker is
@@ -23,6 +23,8 @@ export interface RerankReport {
 
 export interface RankedHits {
   hits: SearchResult[];
+  /** Null when the search ran in the mode asked (see SearchFallback). */
+  fallback: SearchFallback | null;
   rerank: RerankReport;
 }
 
@@ -72,18 +74,19 @@ export class RerankedSearch {
     const { request } = plan;
     const skipped = this.skipReason(request);
     if (skipped !== null || this.reranker === null) {
-      return { hits: await this.search.run(plan), rerank: { reranked: false, reason: skipped ?? 'not_configured', ms: 0 } };
+      const { results, fallback } = await this.search.run(plan);
+      return { hits: results, fallback, rerank: { reranked: false, reason: skipped ?? 'not_configured', ms: 0 } };
     }
     // The reranker sees more than it returns: a passage fusion put 30th may be the best answer.
-    const fused = await this.search.run({ ...plan, request: { ...request, topK: Math.max(request.topK, this.candidates) } });
+    const { results: fused, fallback } = await this.search.run({ ...plan, request: { ...request, topK: Math.max(request.topK, this.candidates) } });
     const started = performance.now();
     try {
       const scores = await this.reranker.rerank(request.query, fused.map((hit) => hit.text), request.topK, signal);
-      return { hits: inRerankedOrder(fused, scores, request.topK), rerank: { reranked: true, reason: null, ms: elapsedSince(started) } };
+      return { hits: inRerankedOrder(fused, scores, request.topK), fallback, rerank: { reranked: true, reason: null, ms: elapsedSince(started) } };
     } catch (error) {
       if (!(error instanceof RerankFailedError)) throw error;
       if (error.reason !== 'circuit_open') this.logger.warn({ reason: error.reason, providerMessage: error.providerMessage }, 'reranker failed; results keep the fused order');
-      return { hits: fused.slice(0, request.topK), rerank: { reranked: false, reason: error.reason, ms: elapsedSince(started) } };
+      return { hits: fused.slice(0, request.topK), fallback, rerank: { reranked: false, reason: error.reason, ms: elapsedSince(started) } };
     }
   }
 }

@@ -13,8 +13,10 @@ import {
   MetadataFilterNode,
   RankedChunk,
 } from '@app/database';
-import { EMBEDDING_PROVIDER, EmbeddingProvider } from '@app/embeddings';
+import { EMBEDDING_PROVIDER, EmbeddingProvider, isEmbeddingOutage } from '@app/embeddings';
 import { AppError } from '@app/errors';
+import { LOGGER, ThrottledWarning } from '@app/observability';
+import { Logger } from 'pino';
 import { MetadataFilter, parseMetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
 import { convexScoreFusion } from './score-fusion';
@@ -39,6 +41,23 @@ export interface SearchRequest {
 }
 
 export type SearchResult = ChunkHit;
+
+/**
+ * Why a search answered in another mode than asked: a hybrid search whose question the embedding provider could
+ * not embed (down, failing or timing out after its retries) answers from its keyword list alone.
+ */
+export interface SearchFallback {
+  mode: 'keyword';
+  reason: 'embedding_unavailable';
+}
+
+export interface SearchOutcome {
+  results: SearchResult[];
+  /** Null when the search ran in the mode asked. */
+  fallback: SearchFallback | null;
+}
+
+const KEYWORD_FALLBACK: SearchFallback = Object.freeze({ mode: 'keyword', reason: 'embedding_unavailable' });
 
 /** A search checked and resolved once (filter checked, collection found), ready to run. */
 export interface SearchPlan {
@@ -85,13 +104,16 @@ export class SearchService {
   private readonly hybridEfSearch: number;
   private readonly slots: TenantSearchSlots;
   private readonly statementTimeoutMs: number;
+  private readonly keywordOnly: ThrottledWarning;
 
   constructor(
     private readonly collections: CollectionsRepository,
     private readonly chunks: ChunksRepository,
     @Inject(EMBEDDING_PROVIDER) private readonly embedder: EmbeddingProvider,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Inject(LOGGER) logger: Logger,
   ) {
+    this.keywordOnly = new ThrottledWarning(logger, 'the embedding provider could not embed a question; hybrid searches answer from their keyword list');
     const { bm25K1, bm25B, hybridEfSearch, searchesPerTenant, searchTimeoutMs, ...hybrid } = config.retrieval;
     this.bm25 = { k1: bm25K1, b: bm25B };
     this.hybridEfSearch = hybridEfSearch;
@@ -125,7 +147,7 @@ export class SearchService {
    * Its lists are ids and scores: only the passages fusion keeps are read and sent (top_k of up to twice
    * HYBRID_CANDIDATES).
    */
-  async run(plan: SearchPlan): Promise<SearchResult[]> {
+  async run(plan: SearchPlan): Promise<SearchOutcome> {
     try {
       return await this.slots.run(plan.request.tenant, () => this.runLists(plan));
     } catch (error) {
@@ -134,33 +156,33 @@ export class SearchService {
     }
   }
 
-  private async runLists(plan: SearchPlan): Promise<SearchResult[]> {
+  private async runLists(plan: SearchPlan): Promise<SearchOutcome> {
     const { request, filter } = plan;
     const timeout = { statementTimeoutMs: this.statementTimeoutMs };
-    if (request.mode === 'keyword') {
-      return this.chunks.read(plan.scope, (reader) => reader.searchKeyword({ limit: request.topK, filter }, request.query, this.bm25), timeout);
-    }
-    // An embedding that does not need the collection's statistics starts now, before the transaction opens: a
-    // remote embedder's round trip then overlaps the keyword list rather than holding a connection idle.
-    const early = this.embedder.embedQuery ? null : this.plainEmbedding(request);
-    // Marked handled here: it is awaited inside the transaction, which may fail (or not start) before that.
-    early?.catch(() => undefined);
+    if (request.mode === 'keyword') return { results: await this.keywordList(plan), fallback: null };
+    // A question's embedding that needs no collection statistics (a remote embedder's) comes first, before a
+    // connection is taken, so none is held idle for the provider's round trip.
+    const remote = !this.embedder.embedQuery;
+    const early = remote ? await this.plainEmbedding(request).catch((error: unknown) => this.unlessOutage(request, error)) : null;
     if (request.mode === 'vector') {
-      const ready = early ? await early : null;
-      return this.chunks.read(
+      const results = await this.chunks.read(
         plan.scope,
-        async (reader) => reader.searchVector({ limit: request.topK, filter }, ready ?? (await this.wordEmbedding(reader, request))),
+        async (reader) => reader.searchVector({ limit: request.topK, filter }, early ?? (await this.wordEmbedding(reader, request))),
         { vectorLimit: request.topK, ...timeout },
       );
+      return { results, fallback: null };
     }
+    // The provider could not embed the question: the keyword list alone answers, and says so.
+    if (remote && early === null) return { results: await this.keywordList(plan), fallback: KEYWORD_FALLBACK };
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
     const depth = Math.max(this.fusion.candidates, request.topK);
     const list = { limit: depth, filter };
-    return this.chunks.read(
+    const results = await this.chunks.read(
       plan.scope,
       async (reader) => {
         // The embedding asks for its word weights in this turn, so they go with the keyword statistics.
-        const { vector, keyword } = await reader.rankBoth(list, request.query, this.bm25, early ?? this.wordEmbedding(reader, request), this.feedbackRule(request.query));
+        const embedding = early ? Promise.resolve(early) : this.wordEmbedding(reader, request);
+        const { vector, keyword } = await reader.rankBoth(list, request.query, this.bm25, embedding, this.feedbackRule(request.query));
         const fused = this.fuse(vector, keyword).slice(0, request.topK);
         const passages = new Map((await reader.passages(fused.map(({ item }) => item.chunkId))).map((passage) => [passage.chunkId, passage]));
         // Every fused chunk was in a list of this snapshot, so its passage is there.
@@ -169,6 +191,20 @@ export class SearchService {
       // The cheaper graph walk is hybrid's: the keyword list makes up for the neighbours it misses (README).
       { vectorLimit: depth, efSearch: this.hybridEfSearch, ...timeout },
     );
+    return { results, fallback: null };
+  }
+
+  private keywordList({ request, filter, scope }: SearchPlan): Promise<SearchResult[]> {
+    return this.chunks.read(scope, (reader) => reader.searchKeyword({ limit: request.topK, filter }, request.query, this.bm25), {
+      statementTimeoutMs: this.statementTimeoutMs,
+    });
+  }
+
+  /** Null for a hybrid search's question the provider cannot embed now (see SearchFallback); anything else is thrown. */
+  private unlessOutage(request: SearchRequest, error: unknown): null {
+    if (request.mode !== 'hybrid' || !isEmbeddingOutage(error)) throw error;
+    this.keywordOnly.warn({ err: error });
+    return null;
   }
 
   /**

@@ -37,7 +37,7 @@ export class QueryController {
       '`done` has the JSON `citations`. ' +
       '`sources_left_out` counts retrieved sources the model\'s context window (CHAT_CONTEXT_TOKENS) had no room for. ' +
       '400 invalid_filter / validation_failed / question_too_long (no room for any source in the context window) / model_not_allowed (`model` not in CHAT_MODELS) / max_tokens_too_large, 404 not_found (collection), 409 embedding_model_mismatch, 429 budget_exceeded (the tenant\'s ' +
-      'TOKENS_PER_DAY is spent), 502 embedding_failed / embedding_invalid (the provider sent NaN or Infinity), 503 llm_unavailable, 503 dependency_unavailable (Redis unreachable; tenant keys only).',
+      'TOKENS_PER_DAY is spent), 502 embedding_failed / embedding_invalid (the provider sent NaN or Infinity; a hybrid question whose provider is down answers from the keyword list, with `fallback`), 503 llm_unavailable, 503 dependency_unavailable (Redis unreachable; tenant keys only).',
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: QueryResponseDto })

@@ -18,7 +18,8 @@ export class SearchController {
     summary: 'Find passages: hybrid (default), vector or keyword search within a collection, reranked when a reranker is configured',
     description:
       '400 invalid_filter / validation_failed, 404 not_found (collection), 409 embedding_model_mismatch, 502 embedding_failed / ' +
-      'embedding_invalid (the embedding provider failed on the question, or sent NaN or Infinity); a reranker that fails never fails the search.',
+      'embedding_invalid (the embedding provider failed on the question, or sent NaN or Infinity; a hybrid search whose provider is down, failing or timing out ' +
+      'answers from its keyword list instead, with `fallback`); a reranker that fails never fails the search.',
   })
   @ApiOkResponse({ type: SearchResponseDto })
   async find(@Body() body: SearchRequestDto, @CurrentPrincipal() principal: Principal): Promise<SearchResponseDto> {

@@ -1,5 +1,5 @@
 import { isDatabaseUnavailable } from '@app/database';
-import { EmbeddingProviderError } from '@app/embeddings';
+import { EmbeddingProviderError, isEmbeddingOutage } from '@app/embeddings';
 import { AppError, PermanentIngestionError } from '@app/errors';
 import { StorageUnavailableError } from '@app/storage';
 
@@ -65,7 +65,7 @@ export function asPermanentEmbeddingFailure(error: unknown): unknown {
  * other failure, which is the document's own.
  */
 export function outageOf(error: unknown): { code: string; message: string } | null {
-  if (error instanceof EmbeddingProviderError) return error.transient ? error : null;
+  if (isEmbeddingOutage(error)) return error;
   if (error instanceof StorageUnavailableError) return error;
   if (isDatabaseUnavailable(error)) return { code: 'database_unavailable', message: 'The database is busy or unreachable.' };
   return null;

@@ -3,7 +3,7 @@ import { Type } from 'class-transformer';
 import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
 import type { GenerationControls } from '@app/llm';
 import { Citation, CitationNumber, CONTEXT_MODES, ContextMode, DEFAULT_CONTEXT_MODE, MultiQueryReport, QueryResult, RetrievedSource } from '@app/rag';
-import { RERANK_REASONS, SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
+import { FALLBACK_DESCRIPTION, RERANK_REASONS, SearchFallbackDto, SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
 
 /** Other wordings a multi-query may ask for. */
 export const MAX_MULTI_QUERY = 5;
@@ -140,6 +140,7 @@ export class QueryResponseDto {
   @ApiProperty({ description: "The sources were put in the reranker's order." }) reranked!: boolean;
   @ApiProperty({ enum: RERANK_REASONS, nullable: true, type: String, description: 'Why the sources keep the fused order; null when reranked (a cached answer: its sources were reranked when it was made).' })
   rerank_reason!: string | null;
+  @ApiProperty({ type: SearchFallbackDto, nullable: true, description: `${FALLBACK_DESCRIPTION} Such answers are not cached.` }) fallback!: SearchFallbackDto | null;
 }
 
 /** A retrieved source as the SSE `retrieval` event sends it: a search result with its place in the list. */
@@ -182,6 +183,7 @@ export class DoneEventDto {
   @ApiPropertyOptional({ type: MultiQueryDto, description: 'Only when `multi_query` was asked for (see the JSON answer).' }) multi_query?: MultiQueryDto;
   @ApiProperty() reranked!: boolean;
   @ApiProperty({ enum: RERANK_REASONS, nullable: true, type: String }) rerank_reason!: string | null;
+  @ApiProperty({ type: SearchFallbackDto, nullable: true, description: FALLBACK_DESCRIPTION }) fallback!: SearchFallbackDto | null;
 }
 
 export function toCitationDto(citation: Citation): CitationDto {
@@ -245,6 +247,7 @@ export function toDoneEventDto(result: QueryResult): DoneEventDto {
     cached: result.cached,
     reranked: result.rerank.reranked,
     rerank_reason: result.rerank.reason,
+    fallback: result.fallback,
     sources_left_out: result.sourcesLeftOut,
     ...(result.multiQuery ? { multi_query: toMultiQueryDto(result.multiQuery) } : {}),
   };

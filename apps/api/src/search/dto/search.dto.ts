@@ -85,16 +85,27 @@ export class SearchTimingsDto {
   @ApiProperty({ description: 'Time spent waiting for the reranker; 0 when it was not asked.' }) rerank_ms!: number;
 }
 
+/** A hybrid search answered from its keyword list alone: the embedding provider could not embed the question. */
+export class SearchFallbackDto {
+  @ApiProperty({ enum: ['keyword'], description: 'The mode the results come from.' }) mode!: 'keyword';
+  @ApiProperty({ enum: ['embedding_unavailable'], description: 'The embedding provider was down, failing or timing out after its retries.' })
+  reason!: 'embedding_unavailable';
+}
+
+export const FALLBACK_DESCRIPTION =
+  'Null, or the mode the results come from instead of the one asked and why: a hybrid search whose question the embedding provider could not embed (down, failing or timing out) answers from its keyword list.';
+
 export class SearchResponseDto {
   @ApiProperty({ type: [SearchResultDto] }) results!: SearchResultDto[];
+  @ApiProperty({ type: SearchFallbackDto, nullable: true, description: FALLBACK_DESCRIPTION }) fallback!: SearchFallbackDto | null;
   @ApiProperty({ description: "The results are in the reranker's order, and `score` is its relevance score." }) reranked!: boolean;
   @ApiProperty({ enum: RERANK_REASONS, nullable: true, type: String, description: 'Why the results keep the fused order; null when reranked.' })
   rerank_reason!: string | null;
   @ApiProperty({ type: SearchTimingsDto }) timings!: SearchTimingsDto;
 }
 
-export function toSearchResponseDto({ hits, rerank }: RankedHits): SearchResponseDto {
-  return { results: hits.map(toSearchResultDto), reranked: rerank.reranked, rerank_reason: rerank.reason, timings: { rerank_ms: rerank.ms } };
+export function toSearchResponseDto({ hits, fallback, rerank }: RankedHits): SearchResponseDto {
+  return { results: hits.map(toSearchResultDto), fallback, reranked: rerank.reranked, rerank_reason: rerank.reason, timings: { rerank_ms: rerank.ms } };
 }
 
 export function toSearchResultDto(hit: SearchResult): SearchResultDto {
