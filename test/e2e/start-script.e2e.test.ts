@@ -92,6 +92,21 @@ describe('npm start (scripts/start.sh): the api and the worker live and stop tog
     assert.deepEqual(appProcesses(env.config.dataDir), []);
   });
 
+  // A process manager (systemd, a container runtime, a supervisor) stops `npm start` by signalling npm. npm passes
+  // the signal to the shell running the script; Debian's sh (dash) ran start.sh as its child and died without
+  // passing it on, so the api and the worker kept running, orphaned. The script `exec`s start.sh in its place.
+  test('npm start stopped with SIGTERM to npm itself: both stop', async () => {
+    const port = await freePort();
+    const npm = keepRecentOutput(spawn('npm', ['start', '--silent'], { cwd: ROOT, env: { ...process.env, ...env.env, PORT: String(port) }, stdio: ['ignore', 'pipe', 'pipe'] }));
+    await waitForHttp(`http://127.0.0.1:${port}/health/ready`, npm, 60_000);
+    assert.equal(appProcesses(env.config.dataDir).length, 2);
+    npm.kill('SIGTERM');
+    await exitOf(npm, 30_000);
+    const deadline = Date.now() + 30_000;
+    while (appProcesses(env.config.dataDir).length > 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 200));
+    assert.deepEqual(appProcesses(env.config.dataDir), [], recentOutput(npm));
+  });
+
   test('a worker killed with SIGKILL is restarted (logged), the api answers throughout, and SIGTERM still stops both', async (t) => {
     const port = await freePort();
     const child = startScript({ ...env.env, PORT: String(port) });
