@@ -11,43 +11,18 @@ import type { Logger } from 'pino';
 import type { DocumentIngestionService } from './document-ingestion.service';
 import { IngestionProcessor } from './ingestion.processor';
 
-/** A processor whose ingestion throws `failure` on the last of `attempts` attempts; returns what it stored and logged. */
-async function failLastAttempt(failure: Error, attempts = 5) {
-  const stored: { code: string; message: string }[] = [];
-  const logged: unknown[] = [];
-  const ingestion = {
-    start: async (id: string) => ({ id }),
-    run: () => Promise.reject(failure),
-    fail: async (_doc: unknown, code: string, message: string) => void stored.push({ code, message }),
-  } as unknown as DocumentIngestionService;
-  const logger = { warn: (fields: unknown) => void logged.push(fields) } as unknown as Logger;
-  const processor = new IngestionProcessor({ workerTenantConcurrency: 1 } as AppConfig, logger, ingestion, {} as TenantUsageRepository, {} as WorkerDrain);
-  const job = { name: IngestionJobName.IngestDocument, id: 'job-1', data: { documentId: 'doc-1' }, attemptsMade: attempts - 1, opts: { attempts } };
-  await assert.rejects(processor.process(job as unknown as Parameters<IngestionProcessor['process']>[0]));
-  return { stored, logged: JSON.stringify(logged, (_key, value: unknown) => (value instanceof Error ? value.message : value)) };
-}
-
-describe('IngestionProcessor: the error a failed document keeps', () => {
-  it("keeps an unexpected error's text out of the document (any member reads it) and in the log", async () => {
-    // What JSON.parse said of an embedding server's 200 body before embedding failures were mapped.
-    const { stored, logged } = await failLastAttempt(new SyntaxError('Unexpected token \'B\', "Bad key sk-LEAK-9" is not valid JSON'));
-    assert.deepEqual(stored, [{ code: 'ingestion_failed', message: "After 5 ingestion attempts: Ingestion failed unexpectedly; the worker's log has the details." }]);
-    assert.match(logged, /sk-LEAK-9/);
-  });
-
-  it('keeps our own errors as they are worded', async () => {
-    const { stored } = await failLastAttempt(new PermanentIngestionError('no_text', 'The document has no text to index.'));
-    assert.deepEqual(stored, [{ code: 'no_text', message: 'The document has no text to index.' }]);
-  });
-});
-
 const settings = { workerTenantConcurrency: 1, ingestion: { outageWaitSeconds: 3_600, backoffMs: 2_000 } } as AppConfig;
 
-/** A processor whose only attempt throws `failure`, on a job that first met an outage `waitedMs` ago (if set); returns what it did. */
-async function meetFailure(failure: Error, options: { waitedMs?: number; waitWriteFails?: boolean } = {}) {
+/**
+ * A processor whose ingestion throws `failure` on attempt `attemptsMade + 1` of 5, on a job that first met an outage
+ * `waitedMs` ago (if set); returns what it threw, what it wrote on the document (waits and failures), how it moved
+ * the job, and what it logged.
+ */
+async function meetFailure(failure: Error, options: { attemptsMade?: number; waitedMs?: number; waitWriteFails?: boolean } = {}) {
   const waits: { code: string; message: string }[] = [];
   const fails: { code: string; message: string }[] = [];
   const moves: { data?: unknown; delayedUntil?: number } = {};
+  const logged: unknown[] = [];
   const ingestion = {
     start: async (id: string) => ({ id }),
     run: () => Promise.reject(failure),
@@ -57,14 +32,14 @@ async function meetFailure(failure: Error, options: { waitedMs?: number; waitWri
     },
     fail: async (_doc: unknown, code: string, message: string) => void fails.push({ code, message }),
   } as unknown as DocumentIngestionService;
-  const logger = { warn: () => undefined } as unknown as Logger;
+  const logger = { warn: (fields: unknown) => void logged.push(fields) } as unknown as Logger;
   const processor = new IngestionProcessor(settings, logger, ingestion, {} as TenantUsageRepository, {} as WorkerDrain);
   const now = Date.now();
   const job = {
     name: IngestionJobName.IngestDocument,
     id: 'job-1',
     data: { documentId: 'doc-1', ...(options.waitedMs === undefined ? {} : { outageSince: now - options.waitedMs }) },
-    attemptsMade: 0,
+    attemptsMade: options.attemptsMade ?? 0,
     opts: { attempts: 5 },
     updateData: async (data: unknown) => void (moves.data = data),
     moveToDelayed: async (timestamp: number) => void (moves.delayedUntil = timestamp),
@@ -73,8 +48,22 @@ async function meetFailure(failure: Error, options: { waitedMs?: number; waitWri
     () => assert.fail('the job should not complete'),
     (error: unknown) => error,
   );
-  return { thrown, waits, fails, moves, now };
+  return { thrown, waits, fails, moves, now, logged: JSON.stringify(logged, (_key, value: unknown) => (value instanceof Error ? value.message : value)) };
 }
+
+describe('IngestionProcessor: the error a failed document keeps', () => {
+  it("keeps an unexpected error's text out of the document (any member reads it) and in the log", async () => {
+    // What JSON.parse said of an embedding server's 200 body before embedding failures were mapped.
+    const { fails, logged } = await meetFailure(new SyntaxError('Unexpected token \'B\', "Bad key sk-LEAK-9" is not valid JSON'), { attemptsMade: 4 });
+    assert.deepEqual(fails, [{ code: 'ingestion_failed', message: "After 5 ingestion attempts: Ingestion failed unexpectedly; the worker's log has the details." }]);
+    assert.match(logged, /sk-LEAK-9/);
+  });
+
+  it('keeps our own errors as they are worded', async () => {
+    const { fails } = await meetFailure(new PermanentIngestionError('no_text', 'The document has no text to index.'), { attemptsMade: 4 });
+    assert.deepEqual(fails, [{ code: 'no_text', message: 'The document has no text to index.' }]);
+  });
+});
 
 const providerFailure = (transient: boolean, status: number) =>
   new EmbeddingProviderError(`The embedding provider failed (HTTP ${status}; gave up after 7 attempts).`, { model: 'm', status, attempts: 7 }, 'overloaded', transient);
