@@ -98,6 +98,7 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.equal(body.queries.buckets.length, 12);
     assert.equal(body.queries.queries, 3);
     assert.equal(body.queries.cache_hits, 1);
+    assert.equal(body.queries.keyword_fallbacks, 0, 'the local embedder embedded every question');
   });
 
   test('retry refuses what cannot be retried', async () => {
@@ -155,6 +156,8 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.match(await page.locator('[data-figure="p95_ms"]').innerText(), /\b\d+ ms/);
     assert.equal(await page.locator('[data-count="queries"] .value').innerText(), '3');
     assert.equal(await page.locator('[data-count="cache_hit_rate"] .value').innerText(), '33.3 %');
+    const fallbacks = page.locator('#usage-counts [data-count="keyword_fallbacks"]');
+    assert.deepEqual([await fallbacks.locator('.value').innerText(), await fallbacks.getAttribute('data-alert')], ['0', 'false']);
     // Usage by tenant over the last days, from /v1/admin/usage: the three queries, one of them cached.
     const usage = page.locator('#tenant-usage tr[data-tenant="default"]');
     await usage.waitFor();

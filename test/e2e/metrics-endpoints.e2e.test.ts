@@ -13,6 +13,7 @@ const API_METRICS: Record<string, string> = {
   groundwork_query_duration_seconds: 'histogram',
   groundwork_llm_tokens_total: 'counter',
   groundwork_llm_requests_total: 'counter',
+  groundwork_search_fallbacks_total: 'counter',
   groundwork_cache_requests_total: 'counter',
   groundwork_cache_writes_over_budget_total: 'counter',
   groundwork_embedding_requests_total: 'counter',

@@ -4,8 +4,10 @@ import { after, before, beforeEach, describe, test } from 'node:test';
 import { sendEndless } from '../support/endless-response';
 import { encodeEmbedding, fakeEmbedding, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
+import { scrape } from '../support/prometheus';
 import { postSse } from '../support/sse';
 import { useSystem } from '../support/test-env';
+import { until } from '../support/until';
 
 const DIMENSION = 16;
 const UNREADABLE = 'The embedding provider sent a response that could not be read.';
@@ -141,14 +143,16 @@ describe('a question whose embedding server breaks: 502 embedding_failed, never 
   });
 });
 
-describe('an answer from the keyword list because the question could not be embedded is not cached (real openai SDK, fake server)', () => {
+describe('an answer from the keyword list because the question could not be embedded is not cached, and is counted (real openai SDK, fake server)', () => {
   const fake = new FakeOpenAI({ embeddingDimension: DIMENSION });
-  const suite = useSystem(async () => ({ ...(await fake.startFor({ embeddings: true })), EMBEDDING_CACHE_MEMORY_MB: '0', EMBEDDING_CACHE_TTL_SECONDS: '0' }));
+  const suite = useSystem(async () => ({ ...(await fake.startFor({ embeddings: true })), EMBEDDING_CACHE_MEMORY_MB: '0', EMBEDDING_CACHE_TTL_SECONDS: '0' }), { owner: true });
   after(() => fake.stop());
 
   test('asked again once the provider answers: a hybrid answer, not the cached fallback', async () => {
     await uploadReady(suite.system.baseUrl, { name: 'valve.txt', content: 'The copper valve opens at dawn and closes at dusk.' }, { collection: 'plant' });
     const ask = () => requestJson(suite.system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'When does the copper valve open?', collection: 'plant' } });
+    const fallbacks = async () => (await scrape(`${suite.system.baseUrl}/metrics`)).value('groundwork_search_fallbacks_total', { reason: 'embedding_unavailable' });
+    const fallbacksBefore = await fallbacks();
     fake.failNext(3, { status: 503, retryAfter: 0, path: '/v1/embeddings' });
     const during = await ask();
     assert.equal(during.status, 200, JSON.stringify(during.body));
@@ -156,5 +160,18 @@ describe('an answer from the keyword list because the question could not be embe
     const after = await ask();
     assert.deepEqual([after.body.fallback, after.body.cached], [null, false]);
     assert.equal((await ask()).body.cached, true, 'a hybrid answer is cached as before');
+
+    // Counted where an operator looks: the metric (one per process: the suites before share it), the dashboard's
+    // overview (from the query log), the log row.
+    assert.equal(await fallbacks(), fallbacksBefore + 1);
+    const overview = () => requestJson(suite.system.baseUrl, '/v1/admin/overview');
+    await until(async () => (await overview()).body.queries?.queries === 3, 10_000, 'the three questions were logged');
+    assert.equal((await overview()).body.queries.keyword_fallbacks, 1);
+    const { rows } = await suite.owner.query('SELECT query_id::text, search_fallback FROM query_logs ORDER BY id');
+    assert.deepEqual(rows, [
+      { query_id: during.body.query_id, search_fallback: 'embedding_unavailable' },
+      { query_id: after.body.query_id, search_fallback: null },
+      { query_id: rows[2].query_id, search_fallback: null },
+    ]);
   });
 });

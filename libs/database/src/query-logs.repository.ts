@@ -48,6 +48,8 @@ export interface NewQueryLog {
   /** Whether the sources were reranked; null when no rerank was asked for. */
   reranked?: boolean | null;
   rerankMs?: number;
+  /** Why the search answered from the keyword list alone (`embedding_unavailable`); null when it ran as asked. */
+  searchFallback?: 'embedding_unavailable' | null;
 }
 
 export interface QueryStats {
@@ -58,6 +60,8 @@ export interface QueryStats {
   promptTokens: number;
   completionTokens: number;
   cacheHits: number;
+  /** Queries answered from the keyword list alone because their question could not be embedded. */
+  searchFallbacks: number;
 }
 
 /** Latency percentiles of the queries that started in one time bucket. */
@@ -119,12 +123,13 @@ export class QueryLogsRepository {
       `INSERT INTO query_logs (collection_id, query_text, mode, top_k, source_count, model, prompt_tokens, completion_tokens,
                                cost_usd, cache_hit, retrieval_ms, generation_ms, total_ms, streamed, outcome, error_code,
                                tenant, query_flagged, flagged_chunks, query_id, api_key_id, cited_sources,
-                               requested_model, temperature, max_tokens, reranked, rerank_ms)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27)`,
+                               requested_model, temperature, max_tokens, reranked, rerank_ms, search_fallback)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`,
       [log.collectionId, log.queryText, log.mode, log.topK, log.sourceCount, log.model, log.promptTokens, log.completionTokens,
         log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode,
         log.tenant, log.queryFlagged, log.flaggedChunks, log.queryId, log.apiKeyId, JSON.stringify(log.citedSources),
-        log.requestedModel ?? null, log.temperature ?? null, log.maxTokens ?? null, log.reranked ?? null, log.rerankMs ?? 0],
+        log.requestedModel ?? null, log.temperature ?? null, log.maxTokens ?? null, log.reranked ?? null, log.rerankMs ?? 0,
+        log.searchFallback ?? null],
     );
   }
 
@@ -139,7 +144,8 @@ export class QueryLogsRepository {
               percentile_cont(0.99) WITHIN GROUP (ORDER BY total_ms) AS p99,
               coalesce(sum(prompt_tokens), 0)::bigint AS prompt_tokens,
               coalesce(sum(completion_tokens), 0)::bigint AS completion_tokens,
-              count(*) FILTER (WHERE cache_hit IS NOT NULL)::int AS cache_hits
+              count(*) FILTER (WHERE cache_hit IS NOT NULL)::int AS cache_hits,
+              count(*) FILTER (WHERE search_fallback IS NOT NULL)::int AS search_fallbacks
        FROM query_logs WHERE created_at >= $1`,
       [since],
     );
@@ -153,6 +159,7 @@ export class QueryLogsRepository {
       promptTokens: Number(row.prompt_tokens),
       completionTokens: Number(row.completion_tokens),
       cacheHits: row.cache_hits,
+      searchFallbacks: row.search_fallbacks,
     };
   }
 

@@ -73,6 +73,7 @@ export class QueryRecorder implements BeforeApplicationShutdown {
       // Null when no rerank was asked for (or none is configured); a cached answer's sources were reranked when it was made.
       reranked: result.rerank.reason === 'not_requested' || result.rerank.reason === 'not_configured' ? null : result.rerank.reranked,
       rerankMs: result.timings.rerankMs,
+      searchFallback: result.fallback?.reason ?? null,
     });
   }
 

@@ -15,7 +15,7 @@ import {
 } from '@app/database';
 import { EMBEDDING_PROVIDER, EmbeddingProvider, isEmbeddingOutage } from '@app/embeddings';
 import { AppError } from '@app/errors';
-import { LOGGER, ThrottledWarning } from '@app/observability';
+import { LOGGER, searchFallbacks, ThrottledWarning } from '@app/observability';
 import { Logger } from 'pino';
 import { MetadataFilter, parseMetadataFilter } from './metadata-filter';
 import { reciprocalRankFusion } from './rrf';
@@ -173,7 +173,11 @@ export class SearchService {
       return { results, fallback: null };
     }
     // The provider could not embed the question: the keyword list alone answers, and says so.
-    if (remote && early === null) return { results: await this.keywordList(plan), fallback: KEYWORD_FALLBACK };
+    if (remote && early === null) {
+      const results = await this.keywordList(plan);
+      searchFallbacks.inc({ reason: KEYWORD_FALLBACK.reason });
+      return { results, fallback: KEYWORD_FALLBACK };
+    }
     // Fusion needs deeper lists than it returns: a chunk ranked 30th by both lists beats one ranked 5th by one.
     const depth = Math.max(this.fusion.candidates, request.topK);
     const list = { limit: depth, filter };

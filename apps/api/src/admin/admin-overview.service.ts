@@ -108,6 +108,7 @@ export class AdminOverviewService {
       completion_tokens: stats.completionTokens,
       cache_hits: stats.cacheHits,
       cache_hit_rate: stats.queries > 0 ? stats.cacheHits / stats.queries : null,
+      keyword_fallbacks: stats.searchFallbacks,
       bucket_seconds: BUCKET_SECONDS,
       buckets: fillBuckets(latency, now, BUCKET_SECONDS, BUCKET_COUNT, (start, row) => ({
         start: start.toISOString(),

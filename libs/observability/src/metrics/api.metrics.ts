@@ -37,6 +37,14 @@ export const llmRequests = new Counter({
   registers: API,
 });
 
+/** Hybrid searches (of /v1/search and of questions) answered from the keyword list alone, by reason (`embedding_unavailable`). */
+export const searchFallbacks = new Counter({
+  name: 'groundwork_search_fallbacks_total',
+  help: 'Hybrid searches answered from the keyword list alone, by reason (embedding_unavailable: the embedding provider was out).',
+  labelNames: ['reason'] as const,
+  registers: API,
+});
+
 /** Set at scrape time from BullMQ: jobs per queue and state. */
 export const queueJobs = new Gauge({
   name: 'groundwork_queue_jobs',

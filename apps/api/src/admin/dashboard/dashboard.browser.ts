@@ -302,8 +302,10 @@
       completion_tokens: q.completion_tokens,
       cache_hits: q.cache_hits,
       cache_hit_rate: q.cache_hit_rate,
+      keyword_fallbacks: q.keyword_fallbacks,
     };
-    renderCounts('usage-counts', 'usage-unavailable', values, 'PostgreSQL is down: usage unavailable.');
+    // Answers the embedding provider's outage degraded to keyword search alone: red above zero.
+    renderCounts('usage-counts', 'usage-unavailable', values, 'PostgreSQL is down: usage unavailable.', ['keyword_fallbacks']);
     for (const name of ['prompt_tokens', 'completion_tokens'] as const) {
       const value = find(document, `[data-count="${name}"] .value`);
       value.textContent = q ? fmtCompact(q[name]) : '–';

@@ -53,7 +53,7 @@ export const DASHBOARD_MARKUP = `
 
   <section class="card span-4">
     <h2>Tokens &amp; cache <small>last hour</small></h2>
-    <div class="counts" id="usage-counts">${countTile('queries', 'queries')}${countTile('prompt_tokens', 'prompt tokens')}${countTile('completion_tokens', 'completion tokens')}${countTile('cache_hit_rate', 'cache hit rate')}${countTile('cache_hits', 'cache hits')}
+    <div class="counts" id="usage-counts">${countTile('queries', 'queries')}${countTile('prompt_tokens', 'prompt tokens')}${countTile('completion_tokens', 'completion tokens')}${countTile('cache_hit_rate', 'cache hit rate')}${countTile('cache_hits', 'cache hits')}${countTile('keyword_fallbacks', 'keyword fallbacks')}
     </div>
     <p class="unavailable" id="usage-unavailable"></p>
   </section>

@@ -80,6 +80,8 @@ export class QueryStatsDto {
   @ApiProperty() completion_tokens!: number;
   @ApiProperty({ description: 'Queries answered from a cache' }) cache_hits!: number;
   @ApiProperty({ type: Number, nullable: true, description: 'cache_hits / queries; null without queries' }) cache_hit_rate!: number | null;
+  @ApiProperty({ description: 'Queries answered from the keyword list alone because the embedding provider could not embed their question (`fallback` in their responses)' })
+  keyword_fallbacks!: number;
   @ApiProperty({ example: 300 }) bucket_seconds!: number;
   @ApiProperty({ type: [LatencyBucketDto], description: 'Oldest first; the last bucket is the current, partial one' })
   buckets!: LatencyBucketDto[];
