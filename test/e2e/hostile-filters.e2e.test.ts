@@ -1,6 +1,6 @@
 import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
-import { requestJson } from '../support/http';
+import { requestJson, uploadReady, waitForJob } from '../support/http';
 import { useSystem } from '../support/test-env';
 
 /** A request body of about `bytes` whose filter nests `$and` that deep: raw JSON, since building it as objects would be the test's own stack. */
@@ -42,5 +42,33 @@ describe('hostile metadata filters over HTTP: refused with 400 invalid_filter, n
     // The API still answers after all of it.
     const health = await requestJson(suite.system.baseUrl, '/health/live');
     assert.equal(health.status, 200);
+  });
+});
+
+describe('unpaired UTF-16 surrogates in metadata and filters: stored and matched as U+FFFD, as in text, never a 500', () => {
+  const suite = useSystem();
+
+  test('an upload whose metadata holds them, then searches, a question and a deletion whose filters hold them', async () => {
+    const { baseUrl } = suite.system;
+    // Raw JSON text: escapes of lone halves, as a client that cut a string between the halves of an emoji sends.
+    const metadata = '{"te\\udc00am": "h\\ud800r", "team": "h\\ud800r"}';
+    const doc = await uploadReady(baseUrl, { name: 'valve.txt', content: 'The copper valve opens at dawn.' }, { collection: 'plant', metadata });
+    assert.deepEqual(doc.metadata, { 'te\ufffdam': 'h\ufffdr', team: 'h\ufffdr' });
+
+    const filtered = (path: string, filters: string) => requestJson(baseUrl, path, { method: 'POST', body: `{"query": "copper valve", "collection": "plant", "filters": ${filters}}`, headers: { 'content-type': 'application/json' } });
+    for (const filters of ['{"team": "h\\ud800r"}', '{"team": {"$in": ["x", "h\\udfffr"]}}', '{"team": {"$ne": "h\\ud800"}}']) {
+      const search = await filtered('/v1/search', filters);
+      assert.equal(search.status, 200, `${filters}: ${JSON.stringify(search.body)}`);
+      assert.deepEqual(search.body.results.map((hit: { document_id: string }) => hit.document_id), [doc.id], filters);
+    }
+    const query = await filtered('/v1/query', '{"team": "h\\ud800r"}');
+    assert.equal(query.status, 200, JSON.stringify(query.body));
+    assert.match(query.body.answer, /copper valve/);
+
+    const filter = encodeURIComponent('{"team": "h\\ud800r"}');
+    const deletion = await requestJson(baseUrl, `/v1/documents?collection=plant&filter=${filter}`, { method: 'DELETE' });
+    assert.equal(deletion.status, 202, JSON.stringify(deletion.body));
+    assert.equal((await waitForJob(baseUrl, deletion.body.id)).progress.documents_done, 1);
+    assert.equal((await requestJson(baseUrl, `/v1/documents/${doc.id}`)).status, 404);
   });
 });

@@ -34,7 +34,7 @@ interface Operation {
 
 const nested = (depth: number): unknown => (depth === 0 ? 'leaf' : { a: nested(depth - 1) });
 /** Field values of the wrong type, size or content. */
-const BAD_VALUES: unknown[] = [null, true, -1, 1e308, 1.5, '', 'x'.repeat(100_000), '\u0000', 'a\ud800b', [], ['x', 1, null], {}, { $gt: 1 }, nested(60)];
+const BAD_VALUES: unknown[] = [null, true, -1, 1e308, 1.5, '', 'x'.repeat(100_000), '\u0000', 'a\ud800b', { team: 'a\udc00' }, [], ['x', 1, null], {}, { $gt: 1 }, nested(60)];
 /** Query parameter values. */
 const BAD_QUERY_VALUES = ['-1', '0', '1e9', 'NaN', 'a'.repeat(5_000), '%00', '%E0%A4%A', '[]', '{}'];
 /** Whole bodies that are not an object of the operation's fields. */

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { PG_POOL } from './pg-pool';
+import { jsonbText } from './jsonb-text';
 
 export interface NewAuditEntry {
   actorKeyId: string | null;
@@ -50,7 +51,7 @@ export class AuditLogRepository {
     await this.pool.query(
       `INSERT INTO audit_log (actor_key_id, actor_key_prefix, actor_role, actor_tenant, action, target, details)
        VALUES ($1, $2, $3, $4, $5, $6, $7)`,
-      [entry.actorKeyId, entry.actorKeyPrefix, entry.actorRole, entry.actorTenant, entry.action, entry.target, JSON.stringify(entry.details)],
+      [entry.actorKeyId, entry.actorKeyPrefix, entry.actorRole, entry.actorTenant, entry.action, entry.target, jsonbText(entry.details)],
     );
   }
 

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { jsonbText } from './jsonb-text';
 
 export interface Conversation {
   id: string;
@@ -129,7 +130,7 @@ export class ConversationsRepository {
         `INSERT INTO conversation_turns (conversation_id, turn, collection, question, search_query, answer, citations, query_id)
          SELECT $1, coalesce(max(turn), 0) + 1, $2, $3, $4, $5, $6, $7 FROM conversation_turns WHERE conversation_id = $1
          RETURNING turn`,
-        [id, turn.collection, turn.question, turn.searchQuery, turn.answer, JSON.stringify(turn.citations), turn.queryId],
+        [id, turn.collection, turn.question, turn.searchQuery, turn.answer, jsonbText(turn.citations), turn.queryId],
       );
       return rows[0].turn;
     });

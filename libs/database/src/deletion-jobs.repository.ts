@@ -3,6 +3,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
 import { findCollectionForDeletion, markCollectionDeleting } from './collections.repository';
+import { jsonbText } from './jsonb-text';
 import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 
 export type DeletionKind = 'collection' | 'documents';
@@ -106,7 +107,7 @@ export class DeletionJobsRepository {
    */
   async createForDocuments(tenant: string, collection: { id: string; name: string }, rawFilter: Record<string, unknown>, filter: MetadataFilterNode): Promise<DeletionJob> {
     const id = `${DELETION_JOB_PREFIX}${randomUUID()}`;
-    const params: unknown[] = [id, tenant, collection.id, collection.name, JSON.stringify(rawFilter)];
+    const params: unknown[] = [id, tenant, collection.id, collection.name, jsonbText(rawFilter)];
     const matches = compileMetadataFilter(filter, params);
     const { rows } = await tenantQuery<DeletionJobRow>(
       this.pool,

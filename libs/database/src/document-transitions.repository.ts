@@ -6,6 +6,7 @@ import { DocumentRecord, DocumentRow, DocumentStatus, SELECT_DOCUMENT, toDocumen
 import { IngestionAttempt } from './ingestion-writes';
 import { movePagesToDocument } from './pages.repository';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
+import { jsonbText } from './jsonb-text';
 
 /**
  * Every change of a document's status, and the statuses each may start from. A document is inserted `queued`
@@ -147,7 +148,7 @@ export class DocumentTransitions {
        FROM documents old WHERE d.id = $1 AND old.id = d.id
        RETURNING old.blob_sha256 AS previous_blob`,
       [documentId, pending.blob_sha256, pending.byte_size, pending.filename, pending.media_type, pending.title,
-        JSON.stringify(pending.metadata), pending.chunk_tokens, pending.chunk_overlap, pending.text_cleaning,
+        jsonbText(pending.metadata), pending.chunk_tokens, pending.chunk_overlap, pending.text_cleaning,
         pending.job_id, pending.attempts, pending.started_at, pageCount, chunkCount],
     );
     return rows[0].previous_blob;

@@ -9,6 +9,7 @@ import { DocumentPosition, DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT
 import { IngestionAttempt, updateForAttempt } from './ingestion-writes';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { lockTenantUsage, TenantUsage } from './tenant-usage.repository';
+import { jsonbText } from './jsonb-text';
 
 export interface DocumentListQuery {
   tenant: TenantScope;
@@ -92,7 +93,7 @@ export class DocumentsRepository {
                                 chunk_tokens, chunk_overlap, job_id, tenant)
          VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)`,
         [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, blob.sha256, doc.byteSize,
-          JSON.stringify(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.tenant],
+          jsonbText(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.tenant],
       );
     });
     return (await this.findById(doc.tenant, doc.id))!;
@@ -131,7 +132,7 @@ export class DocumentsRepository {
         `INSERT INTO documents (id, collection_id, title, filename, media_type, blob_sha256, byte_size, metadata,
                                 chunk_tokens, chunk_overlap, job_id, tenant, replaces)
          SELECT $1, collection_id, $2, $3, $4, $5, $6, $7, $8, $9, $10, tenant, id FROM documents WHERE id = $11`,
-        [doc.id, doc.title, doc.filename, doc.mediaType, blob.sha256, doc.byteSize, JSON.stringify(doc.metadata),
+        [doc.id, doc.title, doc.filename, doc.mediaType, blob.sha256, doc.byteSize, jsonbText(doc.metadata),
           doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.replaces],
       );
       return older.length ? toDocument(older[0]) : null;

@@ -1,3 +1,5 @@
+import { jsonbText } from './jsonb-text';
+
 /** A JSON scalar a metadata condition compares with. */
 export type FilterScalar = string | number | boolean | null;
 
@@ -34,11 +36,11 @@ export function compileMetadataFilter(filter: MetadataFilterNode, params: unknow
       }
       case 'equals': {
         // Containment (@>) is what the GIN jsonb_path_ops index on metadata serves.
-        const contains = `${metadata} @> ${param(JSON.stringify({ [node.field]: node.value }))}::jsonb`;
+        const contains = `${metadata} @> ${param(jsonbText({ [node.field]: node.value }))}::jsonb`;
         return node.negated ? `NOT (${contains})` : contains;
       }
       case 'in': {
-        const member = `(${metadata} -> ${param(node.field)}) IN (SELECT jsonb_array_elements(${param(JSON.stringify(node.values))}::jsonb))`;
+        const member = `(${metadata} -> ${param(node.field)}) IN (SELECT jsonb_array_elements(${param(jsonbText(node.values))}::jsonb))`;
         return node.negated ? `NOT coalesce(${member}, false)` : member;
       }
       case 'compare': {

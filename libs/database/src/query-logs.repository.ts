@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { PG_POOL, tenantQuery, TenantScope, tenantStatement } from './pg-pool';
+import { jsonbText } from './jsonb-text';
 
 export type QueryOutcome = 'answered' | 'no_sources' | 'failed' | 'client_closed';
 
@@ -127,7 +128,7 @@ export class QueryLogsRepository {
        VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17, $18, $19, $20, $21, $22, $23, $24, $25, $26, $27, $28)`,
       [log.collectionId, log.queryText, log.mode, log.topK, log.sourceCount, log.model, log.promptTokens, log.completionTokens,
         log.costUsd, log.cacheHit, log.retrievalMs, log.generationMs, log.totalMs, log.streamed, log.outcome, log.errorCode,
-        log.tenant, log.queryFlagged, log.flaggedChunks, log.queryId, log.apiKeyId, JSON.stringify(log.citedSources),
+        log.tenant, log.queryFlagged, log.flaggedChunks, log.queryId, log.apiKeyId, jsonbText(log.citedSources),
         log.requestedModel ?? null, log.temperature ?? null, log.maxTokens ?? null, log.reranked ?? null, log.rerankMs ?? 0,
         log.searchFallback ?? null],
     );
