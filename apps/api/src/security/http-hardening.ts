@@ -18,7 +18,8 @@ export function applyHttpHardening(app: INestApplication, config: AppConfig): vo
   if (config.security.corsOrigins.length > 0) {
     app.enableCors({
       origin: config.security.corsOrigins,
-      methods: ['GET', 'POST', 'DELETE'],
+      // Every method a route uses: a browser asks before a PUT (replacing a document) or a PATCH (a collection's description).
+      methods: ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'],
       allowedHeaders: ['Authorization', 'Content-Type', 'Accept'],
       exposedHeaders: EXPOSED_HEADERS,
       maxAge: 600,
