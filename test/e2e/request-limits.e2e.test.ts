@@ -154,6 +154,12 @@ describe('input validation, security headers, CORS and query-log retention', () 
     assert.match(allowed.headers.get('access-control-allow-headers') ?? '', /Authorization/i);
     const other = await preflight('https://evil.example.net');
     assert.equal(other.headers.get('access-control-allow-origin'), null);
+    // A browser may send every method the API has (PUT and PATCH were refused before their requests were sent).
+    const { paths } = (await requestJson(system.baseUrl, '/docs-json')).body as { paths: Record<string, Record<string, unknown>> };
+    const used = new Set(Object.values(paths).flatMap((methods) => Object.keys(methods).map((method) => method.toUpperCase())));
+    const allowedMethods = (allowed.headers.get('access-control-allow-methods') ?? '').split(',').map((method) => method.trim());
+    assert.deepEqual([...used].filter((method) => !allowedMethods.includes(method)), [], `allowed: ${allowedMethods.join(', ')}`);
+    assert.ok(used.has('PUT') && used.has('PATCH'));
   });
 
   test('query logs older than QUERY_LOG_RETENTION_DAYS are deleted by the retention sweep', async () => {
@@ -215,6 +221,17 @@ describe('clients that stop sending or pile up requests (CLIENT_IDLE_TIMEOUT_MS=
     const piled = await exchange(health.repeat(100));
     assert.equal(piled.received, '');
     assert.ok(piled.ms < 2_000, `closed after ${piled.ms} ms`);
+  });
+
+  test('a request Node cannot parse is answered with an error code, as every other error: over the header limit 431, not HTTP 400', async () => {
+    // A delete filter of 2,000 non-ASCII characters: about 18 KB once URL-encoded, over Node's 16 KiB of headers.
+    const filter = encodeURIComponent(JSON.stringify({ title: { $in: ['日本語の文書タイトル'.repeat(10)].concat(Array(19).fill('日本語の文書タイトル'.repeat(10))) } }));
+    const deletion = await requestJson(suite.system.baseUrl, `/v1/documents?collection=hr&filter=${filter}`, { method: 'DELETE' });
+    assert.deepEqual([deletion.status, deletion.body.error?.code], [431, 'headers_too_large'], JSON.stringify(deletion.body));
+    assert.match(deletion.body.error.message, /over 16,384 bytes/);
+    const garbage = await exchange('NOT HTTP AT ALL\r\n\r\n');
+    assert.match(garbage.received, /^HTTP\/1\.1 400 Bad Request\r\n/);
+    assert.deepEqual(JSON.parse(garbage.received.split('\r\n\r\n')[1]), { error: { code: 'bad_request', message: 'The request is not valid HTTP.' } });
   });
 });
 

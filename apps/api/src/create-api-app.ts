@@ -10,6 +10,7 @@ import { createValidationPipe } from './errors/validation';
 import { serveOpenApi } from './openapi/openapi-document';
 import { guardClientConnections } from './security/client-connections';
 import { applyHttpHardening } from './security/http-hardening';
+import { answerUnparsableRequests } from './security/unparsable-requests';
 import { refuseDeepJson } from './security/json-depth';
 import { RefuseNulCharacters } from './security/nul-characters';
 import { DrainingExpressAdapter } from './shutdown/draining-express-adapter';
@@ -32,6 +33,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: refuseDeepJson };
   app.useBodyParser('json', jsonOptions);
   guardClientConnections(app.getHttpServer(), config.clientIdleTimeoutMs);
+  answerUnparsableRequests(app.getHttpServer());
   app.useGlobalPipes(new RefuseNulCharacters(), createValidationPipe());
   app.disable('x-powered-by');
   // req.ip, by which failed authentications are limited, is the socket's peer unless TRUST_PROXY names proxies.

@@ -15,7 +15,7 @@ export class DeleteDocumentsQueryDto {
   @ApiProperty({
     example: '{"team":"sales","year":{"$lt":2020}}',
     maxLength: MAX_FILTER_PARAM_CHARS,
-    description: 'A JSON metadata filter, the syntax of /v1/search `filters` ($eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $and, $or), URL-encoded.',
+    description: 'A JSON metadata filter, the syntax of /v1/search `filters` ($eq, $ne, $in, $nin, $gt, $gte, $lt, $lte, $and, $or), URL-encoded: the request line and headers must stay within 16 KiB (431 `headers_too_large`), about 1,800 characters of non-ASCII text.',
   })
   @IsString()
   @MinLength(2)
