@@ -107,6 +107,12 @@ describe('bulk upload (HTTP, real PostgreSQL, Redis and worker)', () => {
     assert.equal(await count('SELECT count(*) AS n FROM blob_claims'), 0);
   });
 
+  test('every file refused: 207 with their errors, and the new collection they named is not made', async () => {
+    const response = await uploadFiles(suite.system.baseUrl, [{ name: 'invoice.pdf', content: PNG }, { name: 'empty.txt', content: '' }], { collection: 'never-made' });
+    assert.deepEqual([response.status, response.body.accepted, response.body.failed], [207, 0, 2], JSON.stringify(response.body));
+    assert.equal((await requestJson(suite.system.baseUrl, '/v1/collections/never-made')).status, 404);
+  });
+
   test('one file keeps the 202 answer; ?bulk=true asks for 207 with a single file; a single bad file is its own error', async () => {
     const single = await uploadFiles(suite.system.baseUrl, [{ name: 'one.txt', content: 'A single file, answered as before.\n' }]);
     assert.equal(single.status, 202, JSON.stringify(single.body));

@@ -131,7 +131,8 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
   test('bad uploads get a clear 4xx with a stable code and leave nothing stored', async () => {
     const blobsBefore = await listBlobs(suite.env.config.dataDir);
     const png = new Uint8Array([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a, 0, 0, 0, 13]);
-    const renamed = await uploadFile(suite.system.baseUrl, { name: 'invoice.pdf', content: png });
+    // Into a collection that does not exist yet: a refused file does not create it.
+    const renamed = await uploadFile(suite.system.baseUrl, { name: 'invoice.pdf', content: png }, { collection: 'ghost' });
     assert.equal(renamed.status, 415);
     assert.equal(renamed.body.error.code, 'unsupported_media_type');
 
@@ -139,7 +140,7 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
     assert.equal(tooLarge.status, 413);
     assert.equal(tooLarge.body.error.code, 'payload_too_large');
 
-    const empty = await uploadFile(suite.system.baseUrl, { name: 'empty.txt', content: '' });
+    const empty = await uploadFile(suite.system.baseUrl, { name: 'empty.txt', content: '' }, { collection: 'ghost' });
     assert.equal(empty.status, 400);
     assert.equal(empty.body.error.code, 'empty_file');
 
@@ -163,6 +164,8 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
 
     const notMultipart = await requestJson(suite.system.baseUrl, '/v1/documents', { method: 'POST', json: { file: 'x' } });
     assert.equal(notMultipart.status, 415);
+
+    assert.equal((await requestJson(suite.system.baseUrl, '/v1/collections/ghost')).status, 404, 'no collection was made for files that were refused');
 
     assert.deepEqual(await listBlobs(suite.env.config.dataDir), blobsBefore);
     const staging = await readdir(join(suite.env.config.dataDir, 'staging')).catch(() => []);

@@ -45,13 +45,18 @@ interface PublishedFile {
 }
 
 /** The form's fields as every file of one upload gets them. */
-interface UploadSettings {
+interface UploadForm {
   tenant: string;
-  collectionId: string;
+  /** The collection's name. */
+  collection: string;
   title: string | undefined;
   metadata: Record<string, unknown>;
   chunkTokens: number;
   chunkOverlap: number;
+}
+
+interface UploadSettings extends UploadForm {
+  collectionId: string;
 }
 
 export class DocumentNotReplaceableError extends AppError {
@@ -153,9 +158,12 @@ export class DocumentsService {
     if (hasQuota(quotas) && principal.tenant !== null) admitUpload(quotas, await this.usage.usage(principal.tenant));
     const { fields, files } = await receiveUpload(req, this.blobs, this.uploadLimits(this.config.maxFilesPerUpload, UPLOAD_FIELDS), this.publisher);
     const published = files.flatMap((file) => (file.ok ? [file.accepted] : []));
-    let settings: UploadSettings;
+    let settings: UploadSettings | null;
     try {
-      settings = await this.uploadSettings(fields, principal, files.length);
+      const form = await this.uploadForm(fields, principal, files.length);
+      // No file to store (each was refused: empty, of an unsupported type…): the request stores nothing, not even
+      // a new collection it names, and answers with the files' errors. Records are made for accepted files only.
+      settings = published.length > 0 ? { ...form, collectionId: await this.collectionIdFor(form) } : null;
     } catch (error) {
       await this.releaseAll(published);
       throw error;
@@ -163,7 +171,7 @@ export class DocumentsService {
     if (files.length === 1 && !bulk) {
       const [file] = files;
       if (!file.ok) throw file.error;
-      return { bulk: false, accepted: await this.record(file.accepted, settings) };
+      return { bulk: false, accepted: await this.record(file.accepted, settings!) };
     }
     const results: UploadResultDto[] = [];
     for (const file of files) {
@@ -173,7 +181,7 @@ export class DocumentsService {
         continue;
       }
       try {
-        results.push({ ...head, http_status: 202, ...(await this.record(file.accepted, settings)) });
+        results.push({ ...head, http_status: 202, ...(await this.record(file.accepted, settings!)) });
       } catch (error) {
         if (!(error instanceof AppError)) this.logger.error({ err: error, file: file.index }, 'recording one file of a bulk upload failed');
         results.push({ ...head, ...failedResult(error) });
@@ -184,16 +192,19 @@ export class DocumentsService {
   }
 
   /** The form's fields, checked once for every file of the request. */
-  private async uploadSettings(fields: Record<string, string>, principal: Principal, fileCount: number): Promise<UploadSettings> {
+  private async uploadForm(fields: Record<string, string>, principal: Principal, fileCount: number): Promise<UploadForm> {
     const dto = plainToInstance(UploadDocumentDto, fields);
     const errors = await validate(dto, { forbidUnknownValues: false });
     if (errors.length) throw toValidationError(errors);
     if (fileCount > 1 && dto.title !== undefined) throw new ValidationError('title names one document: leave it out when sending several files (each takes its file name).');
     const metadata = parseMetadata(dto.metadata);
     const { chunkTokens, chunkOverlap } = chunkingOf(dto, { chunkTokens: this.config.chunking.chunkTokens, chunkOverlap: this.config.chunking.overlapTokens });
-    const tenant = requestTenant(principal, dto.tenant);
-    const collection = await this.collections.getOrCreate(tenant, dto.collection ?? DEFAULT_COLLECTION, this.embedder.model, this.embedder.dimension);
-    return { tenant, collectionId: collection.id, title: dto.title, metadata, chunkTokens, chunkOverlap };
+    return { tenant: requestTenant(principal, dto.tenant), collection: dto.collection ?? DEFAULT_COLLECTION, title: dto.title, metadata, chunkTokens, chunkOverlap };
+  }
+
+  /** The form's collection, made if new. */
+  private async collectionIdFor(form: UploadForm): Promise<string> {
+    return (await this.collections.getOrCreate(form.tenant, form.collection, this.embedder.model, this.embedder.dimension)).id;
   }
 
   /** Records one published file as a queued document and enqueues it; on any failure its claim is released. */
