@@ -79,6 +79,14 @@ describe('input validation, security headers, CORS and query-log retention', () 
       ['bad tenant name', post({ query: 'x', tenant: 'UPPER' }), 400, 'validation_failed'],
       ['filter nested too deep', post({ query: 'x', filters: nested(6) }), 400, 'invalid_filter'],
       ['malformed JSON', requestJson(system.baseUrl, '/v1/query', { method: 'POST', body: '{"query":', headers: { 'content-type': 'application/json' }, apiKey: key }), 400, 'invalid_json'],
+      // JSON sent as another type (curl -d sends a form's): the header is what is wrong, not a missing field.
+      // A Blob without a type is sent without Content-Type.
+      ...(['text/plain', 'application/x-www-form-urlencoded', null] as const).map((type): [string, Promise<JsonResponse>, number, string] => [
+        `a body of type ${type}`,
+        requestJson(system.baseUrl, '/v1/search', { method: 'POST', body: type ? JSON.stringify({ query: 'x' }) : new Blob([JSON.stringify({ query: 'x' })]), headers: type ? { 'content-type': type } : {}, apiKey: key }),
+        415,
+        'unsupported_media_type',
+      ]),
       ['JSON body over 256 kB', requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'x', pad: 'y'.repeat(300 * 1024) }, apiKey: key }), 413, 'payload_too_large'],
       ['title over 300 characters', uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { title: 't'.repeat(301) }, { apiKey: key }), 400, 'validation_failed'],
       ['metadata over 8 KiB', uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { metadata: JSON.stringify({ blob: 'm'.repeat(9000) }) }, { apiKey: key }), 400, 'validation_failed'],

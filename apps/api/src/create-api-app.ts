@@ -10,6 +10,7 @@ import { createValidationPipe } from './errors/validation';
 import { serveOpenApi } from './openapi/openapi-document';
 import { guardClientConnections } from './security/client-connections';
 import { applyHttpHardening } from './security/http-hardening';
+import { refuseBodiesNotJson } from './security/json-bodies';
 import { answerUnparsableRequests } from './security/unparsable-requests';
 import { refuseDeepJson } from './security/json-depth';
 import { RefuseNulCharacters } from './security/nul-characters';
@@ -31,6 +32,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   applyHttpHardening(app, config);
   // Nest's option type leaves out body-parser's `verify` (it sets it itself, for rawBody only), but passes it on.
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: refuseDeepJson };
+  app.use(refuseBodiesNotJson);
   app.useBodyParser('json', jsonOptions);
   guardClientConnections(app.getHttpServer(), config.clientIdleTimeoutMs);
   answerUnparsableRequests(app.getHttpServer());
