@@ -147,6 +147,9 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
     const badMetadata = await uploadFile(suite.system.baseUrl, { name: 'a.txt', content: 'hello' }, { metadata: '[1,2]' });
     assert.equal(badMetadata.status, 400);
     assert.equal(badMetadata.body.error.code, 'invalid_metadata');
+    const infinite = await uploadFile(suite.system.baseUrl, { name: 'a.txt', content: 'hello' }, { metadata: '{"team":"hr","weight":{"kg":-1e400}}' });
+    assert.deepEqual([infinite.status, infinite.body.error.code], [400, 'invalid_metadata'], 'not stored as null');
+    assert.match(infinite.body.error.message, /"kg" is not/);
 
     // An overlap past half a chunk multiplies the chunks: 2001 and 2000 made 9,501 chunks of a 69 KB file.
     for (const [chunk_tokens, chunk_overlap] of [['2001', '2000'], ['100', '51']]) {

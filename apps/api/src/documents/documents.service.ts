@@ -104,8 +104,15 @@ function parseMetadata(raw: string | undefined): Record<string, unknown> {
   if (raw === undefined) return {};
   let value: unknown;
   try {
-    value = JSON.parse(raw);
-  } catch {
+    // 1e400 parses to Infinity, which would be stored as null; a filter refuses it, so metadata does too.
+    value = JSON.parse(raw, (key, item: unknown) => {
+      if (typeof item === 'number' && !Number.isFinite(item)) {
+        throw new AppError('invalid_metadata', `metadata numbers must be finite (within ±1.8e308): "${key.slice(0, 64)}" is not.`, 400);
+      }
+      return item;
+    });
+  } catch (error) {
+    if (error instanceof AppError) throw error;
     throw new AppError('invalid_metadata', 'metadata must be a JSON object, e.g. {"team":"hr"}.', 400);
   }
   if (typeof value !== 'object' || value === null || Array.isArray(value)) {
