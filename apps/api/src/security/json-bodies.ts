@@ -8,8 +8,9 @@ import { AppError } from '@app/errors';
  * the header was what was wrong.
  */
 export function refuseBodiesNotJson(req: Request, _res: Response, next: NextFunction): void {
-  // req.is is null without a body, false for a type other than those.
-  if (req.is(['application/json', '+json', 'multipart/form-data']) === false) {
+  // An empty body (Content-Length: 0, as fetch sends for a POST without one) has no type to check.
+  const hasBody = req.headers['transfer-encoding'] !== undefined || Number(req.headers['content-length'] ?? 0) > 0;
+  if (hasBody && !req.is(['application/json', '+json', 'multipart/form-data'])) {
     next(new AppError('unsupported_media_type', 'Send the request body as JSON, with Content-Type: application/json.', 415));
     return;
   }
