@@ -193,6 +193,14 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
     assert.equal(memberDelete.actor.role, 'member');
     assert.equal(memberDelete.actor.tenant, 'acme');
     assert.match(memberDelete.actor.key_prefix, /^gwk_[0-9a-f]{12}$/);
+    // Pages: the next one starts after the cursor; a cursor this API did not return is invalid_cursor, as for every list.
+    const first = await call('admin', '/v1/admin/audit?limit=1');
+    const second = await call('admin', `/v1/admin/audit?limit=1&cursor=${first.body.next_cursor}`);
+    assert.deepEqual(second.body.data.map((entry: { id: string }) => entry.id), [audit.body.data[1].id]);
+    for (const cursor of ['garbage', '-1', '1'.repeat(19)]) {
+      const forged = await call('admin', `/v1/admin/audit?cursor=${cursor}`);
+      assert.deepEqual([forged.status, forged.body.error?.code], [400, 'invalid_cursor'], cursor);
+    }
   });
 
   test('another tenant sees none of the documents, jobs, search hits or answers', async () => {

@@ -1,9 +1,10 @@
 import { Controller, Get, Query } from '@nestjs/common';
 import { ApiOkResponse, ApiOperation, ApiProperty, ApiPropertyOptional, ApiTags } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
 import { AuditEntry, AuditLogRepository } from '@app/database';
 import { RequireRole } from '../auth/auth.decorators';
+import { InvalidCursorError } from '../errors/invalid-cursor.error';
 
 export class ListAuditQueryDto {
   @ApiPropertyOptional({ minimum: 1, maximum: 500, default: 100 })
@@ -16,7 +17,7 @@ export class ListAuditQueryDto {
 
   @ApiPropertyOptional({ description: 'The next_cursor of the previous page.' })
   @IsOptional()
-  @Matches(/^\d{1,18}$/, { message: 'cursor must be a next_cursor this API returned' })
+  @IsString()
   cursor?: string;
 }
 
@@ -55,6 +56,8 @@ export class AuditController {
   @ApiOkResponse({ type: AuditListDto })
   async list(@Query() query: ListAuditQueryDto): Promise<AuditListDto> {
     const limit = query.limit ?? 100;
+    // A cursor is an entry's id: 400 invalid_cursor otherwise, as from every other list.
+    if (query.cursor !== undefined && !/^\d{1,18}$/.test(query.cursor)) throw new InvalidCursorError();
     const entries = await this.log.list(limit, query.cursor);
     return { data: entries.map(toAuditEntryDto), next_cursor: entries.length === limit ? entries[entries.length - 1].id : null };
   }
