@@ -165,6 +165,19 @@ describe('ingestion end to end (real HTTP, PostgreSQL, Redis, worker)', () => {
     const unknownField = await uploadFile(suite.system.baseUrl, { name: 'a.txt', content: 'hello' }, { owner: 'me' });
     assert.equal(unknownField.status, 400);
 
+    const raw = (parts: string[]) => requestJson(suite.system.baseUrl, '/v1/documents', {
+      method: 'POST',
+      headers: { 'content-type': 'multipart/form-data; boundary=XyZ' },
+      body: `${parts.map((part) => `--XyZ\r\n${part}\r\n`).join('')}--XyZ--\r\n`,
+    });
+    const file = 'Content-Disposition: form-data; name="file"; filename="a.txt"\r\nContent-Type: text/plain\r\n\r\nhello';
+    // The same field twice: which would count was a guess (the last did).
+    const twice = await raw(['Content-Disposition: form-data; name="collection"\r\n\r\nhr', 'Content-Disposition: form-data; name="collection"\r\n\r\nother', file]);
+    assert.deepEqual([twice.status, twice.body.error.message], [400, 'Field "collection" is given more than once.']);
+    // A "file" part without a file name is a text field to the parser: it said "Unknown field \"file\". Allowed: file, …".
+    const nameless = await raw(['Content-Disposition: form-data; name="file"\r\n\r\nhello']);
+    assert.deepEqual([nameless.status, nameless.body.error.message], [400, 'The "file" part has no file name (filename="…" in its Content-Disposition).']);
+
     const notMultipart = await requestJson(suite.system.baseUrl, '/v1/documents', { method: 'POST', json: { file: 'x' } });
     assert.equal(notMultipart.status, 415);
 

@@ -219,12 +219,18 @@ export async function receiveUpload<T>(req: Request, store: BlobStore, limits: U
       files.push(received);
     });
     parser.on('field', (name, value, info) => {
-      if (!limits.fields.includes(name)) {
+      // A part without a file name is a field to the parser, whatever its name.
+      if (name === 'file') {
+        fail(new ValidationError('The "file" part has no file name (filename="…" in its Content-Disposition).'));
+      } else if (!limits.fields.includes(name)) {
         fail(new ValidationError(`Unknown field "${name}". Allowed: file, ${limits.fields.join(', ')}.`));
       } else if (info.valueTruncated) {
         fail(new ValidationError(`Field "${name}" is longer than ${MAX_FIELD_BYTES} bytes.`));
       } else if (nulCharacterAt(value) !== null) {
         fail(nulCharacterError(name));
+      } else if (Object.hasOwn(fields, name)) {
+        // Which one would count is anyone's guess: the last, so far, silently.
+        fail(new ValidationError(`Field "${name}" is given more than once.`));
       } else {
         fields[name] = value;
       }
