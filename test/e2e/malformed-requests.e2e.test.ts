@@ -29,6 +29,7 @@ interface Schema {
 
 interface Operation {
   parameters?: { name: string; in: string }[];
+  responses: Record<string, unknown>;
   requestBody?: { content: Record<string, { schema: Schema }> };
 }
 
@@ -94,6 +95,10 @@ describe('malformed requests to every OpenAPI operation', () => {
     const failures: string[] = [];
     const statuses = new Map<number, number>();
     let requests = 0;
+    /** Statuses an operation answered that its OpenAPI responses do not list. */
+    const undocumented = new Set<string>();
+    let operation: Operation;
+    let template: string;
     const send = async (method: string, path: string, body?: { json: unknown } | { raw: string }) => {
       requests += 1;
       const apiKey = path.startsWith('/v1/admin') || path === '/metrics' ? TEST_ADMIN_KEY : member;
@@ -108,12 +113,14 @@ describe('malformed requests to every OpenAPI operation', () => {
         status = 0;
       }
       statuses.set(status, (statuses.get(status) ?? 0) + 1);
+      if (status >= 400 && status < 500 && !(String(status) in operation.responses)) undocumented.add(`${method} ${template} ${status}`);
       if (status === 0 || status >= 500) failures.push(`${status} ${method} ${path.slice(0, 120)} ${JSON.stringify(body)?.slice(0, 160)}`);
       return status;
     };
     const ids = ['00000000-0000-4000-8000-000000000000', 'not-a-uuid', '%00', 'a'.repeat(3_000), '..%2F..%2Fetc', ...existing];
 
-    for (const [method, template, operation] of operations) {
+    for (const [method, operationTemplate, operationObject] of operations) {
+      [template, operation] = [operationTemplate, operationObject];
       // Deleting what exists would leave nothing to reach; deleting by filter is fuzzed through its parameters.
       const paths = template.includes('{') ? ids.filter((id) => method !== 'DELETE' || !existing.includes(id)).map((id) => template.replace(/\{\w+\}/, id)) : [template];
       const queryNames = (operation.parameters ?? []).filter((p) => p.in === 'query').map((p) => p.name);
@@ -133,6 +140,12 @@ describe('malformed requests to every OpenAPI operation', () => {
       }
     }
     assert.deepEqual(failures, [], `${failures.length} of ${requests} requests failed`);
+    assert.deepEqual([...undocumented].sort(), [], 'every 4xx an operation answered is in its OpenAPI responses');
+    // And each error response says how to read it: the error body's schema.
+    const bodiless = operations.flatMap(([method, path, { responses }]) =>
+      Object.entries(responses).filter(([status, response]) => Number(status) >= 400 && !(response as { content?: Record<string, unknown> }).content?.['application/json']).map(([status]) => `${method} ${path} ${status}`));
+    assert.deepEqual(bodiless, []);
+    assert.ok(schemas.ErrorResponse, 'the error body is a schema');
     // It ran: every operation of the document, most of the requests refused as bad input.
     assert.ok(operations.length >= 30, `${operations.length} operations`);
     assert.ok((statuses.get(400) ?? 0) > requests / 3, JSON.stringify([...statuses]));

@@ -47,6 +47,7 @@ export class DocumentsController {
   @ApiResponse({ status: 207, type: BulkUploadDto, description: 'Several files, or `?bulk=true`: one result per file.' })
   @ApiResponse({ status: 507, description: '`insufficient_storage`: no room left to keep the upload; nothing of it is kept. Retry after `Retry-After` seconds.' })
   @ApiPayloadTooLargeResponse({ description: '`too_many_files` (more than MAX_FILES_PER_UPLOAD `file` parts), or `payload_too_large` for a single file.' })
+  @ApiUnsupportedMediaTypeResponse({ description: '`unsupported_media_type`: the request is not multipart/form-data, or its one file is neither PDF nor text.' })
   @ApiTooManyRequestsResponse({
     description:
       '`quota_exceeded`: the upload would take the tenant past MAX_DOCUMENTS_PER_TENANT or MAX_BYTES_PER_TENANT. ' +

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { INestApplication } from '@nestjs/common';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
 import { Request, Response } from 'express';
+import { withStandardErrors } from './standard-errors';
 
 /**
  * The OpenAPI document, built from the controllers on first use: the UI at /docs (its page carries the document)
@@ -18,7 +19,7 @@ export function serveOpenApi(app: INestApplication): void {
     .addBearerAuth({ type: 'http', scheme: 'bearer', description: 'An API key: Authorization: Bearer <key>. Roles: admin ⊇ member ⊇ reader.' }, 'api-key')
     .build();
   let document: OpenAPIObject | undefined;
-  const built = () => (document ??= SwaggerModule.createDocument(app, config));
+  const built = () => (document ??= withStandardErrors(SwaggerModule.createDocument(app, config)));
   SwaggerModule.setup('docs', app, built, { raw: false });
   let json: { body: Buffer; etag: string } | undefined;
   app.getHttpAdapter().get('/docs-json', (_req: Request, res: Response) => {

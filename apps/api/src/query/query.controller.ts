@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
-import { ApiExtraModels, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
+import { ApiBadGatewayResponse, ApiConflictResponse, ApiExtraModels, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
@@ -41,6 +41,10 @@ export class QueryController {
   })
   @ApiProduces('application/json', 'text/event-stream')
   @ApiOkResponse({ type: QueryResponseDto })
+  @ApiNotFoundResponse({ description: '`not_found`: no such collection in the key\'s tenant' })
+  @ApiConflictResponse({ description: '`embedding_model_mismatch`: the collection was embedded with another model than the one configured' })
+  @ApiBadGatewayResponse({ description: '`embedding_failed` / `embedding_invalid`: the embedding provider failed on the question (not for a hybrid question, answered from keywords)' })
+  @ApiServiceUnavailableResponse({ description: '`llm_unavailable`: the chat model failed; `dependency_unavailable`: Redis is unreachable (tenant keys)' })
   async query(@Body() body: QueryRequestDto, @Req() req: Request, @Res() res: Response, @CurrentPrincipal() principal: Principal): Promise<void> {
     const streamed = wantsEventStream(body.stream, req);
     const prepared = await this.queries.prepare({

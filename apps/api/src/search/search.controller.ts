@@ -1,5 +1,5 @@
 import { Body, Controller, HttpCode, Post } from '@nestjs/common';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiBadGatewayResponse, ApiConflictResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { normaliseCharacters } from '@app/chunking';
 import { RerankedSearch } from '@app/retrieval';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
@@ -22,6 +22,9 @@ export class SearchController {
       'answers from its keyword list instead, with `fallback`); a reranker that fails never fails the search.',
   })
   @ApiOkResponse({ type: SearchResponseDto })
+  @ApiNotFoundResponse({ description: '`not_found`: no such collection in the key\'s tenant' })
+  @ApiConflictResponse({ description: '`embedding_model_mismatch`: the collection was embedded with another model than the one configured' })
+  @ApiBadGatewayResponse({ description: '`embedding_failed` / `embedding_invalid`: the embedding provider failed on the question (not for a hybrid search, which answers from keywords)' })
   async find(@Body() body: SearchRequestDto, @CurrentPrincipal() principal: Principal): Promise<SearchResponseDto> {
     const ranked = await this.search.find({
       tenant: requestTenant(principal, body.tenant),
