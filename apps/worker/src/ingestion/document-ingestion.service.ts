@@ -24,6 +24,7 @@ import { EmbedStep } from './embed.step';
 import { openPageSource } from './extract.step';
 import { asPermanentEmbeddingFailure, DocumentDeletedError, isWriteForMissingDocument } from './ingestion-errors';
 import { IngestionRun } from './ingestion-run';
+import { forEachPageInTurn } from './page-turns';
 
 export { DocumentDeletedError } from './ingestion-errors';
 
@@ -201,13 +202,12 @@ export class DocumentIngestionService {
       { batchSize: embedding.batchSize, concurrency: embedding.concurrency, firstMissingOrdinal: doc.chunksDone, signal, tenant: doc.tenant },
     );
     let characters = 0;
-    const chunkPages = async (pages: readonly PageText[]) => {
-      for (const page of pages) {
+    const chunkPages = (pages: readonly PageText[]) =>
+      forEachPageInTurn(pages, async (page) => {
         characters += page.text.length;
         if (characters > ingestion.maxDocumentCharacters) throw documentTooMuchTextError(ingestion.maxDocumentCharacters);
         await embed.accept(chunker.push(page));
-      }
-    };
+      });
 
     try {
       // A resumed attempt re-derives the chunks of the pages already stored (chunking is deterministic), so
