@@ -111,6 +111,16 @@ test('a %PDF- header after leading bytes is a PDF when it lies within the first 
   await assert.rejects(sniff([junk(1020), '%PDF-1.4\n', junk(100)], 'late.pdf'), /not a PDF/);
 });
 
+test('a text upload that quotes the %PDF- header is text; at the very start the header still makes a PDF', async () => {
+  const notes = '# The PDF format\n\nA PDF file starts with a header line such as `%PDF-1.7`.\n';
+  assert.equal(await sniff([notes], 'pdf_notes.md'), 'text/markdown');
+  assert.equal(await sniff([notes], 'notes', 'text/markdown'), 'text/markdown');
+  assert.equal(await sniff([notes.replace('# ', '')], 'notes.txt'), 'text/plain');
+  // Nothing says text: the header after leading bytes makes a PDF, as before.
+  assert.equal(await sniff([notes]), 'application/pdf');
+  assert.equal(await sniff(['%PDF-1.7\n'], 'mislabelled.md', 'text/markdown'), 'application/pdf');
+});
+
 test('Markdown syntax is recognised on any line, indented lists included; blank lines and stray marks are not Markdown', async () => {
   for (const text of ['\ufeff# Title\nwords', 'intro\n  - item one\n', 'see\n[the docs](https://example.com)\n', '\n\n\n```\ncode\n```', 'x\n* starred item']) {
     assert.equal(await sniff([text]), 'text/markdown', JSON.stringify(text));

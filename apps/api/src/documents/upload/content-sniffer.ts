@@ -12,11 +12,13 @@ export class UnsupportedMediaTypeError extends AppError {
 }
 
 // The PDF header may follow some junk; readers (pdf.js among them) accept it within the first 1,024 bytes, and
-// so do we.
+// so do we, unless the upload says it is text: a Markdown file about PDFs quotes the header (`%PDF-1.7`), and was
+// ingested as a PDF, failing pdf_invalid.
 const HEAD_BYTES = 1024;
 const PDF_MAGIC = Buffer.from('%PDF-');
 const MARKDOWN_NAME = /\.(?:md|markdown|mdown|mkd)$/i;
 const PDF_NAME = /\.pdf$/i;
+const TEXT_NAME = /\.(?:md|markdown|mdown|mkd|txt|text)$/i;
 /** Declared content types that say PDF (the second is what some older clients send). */
 const PDF_TYPES = new Set(['application/pdf', 'application/x-pdf']);
 // A heading, list, fence or link at the start of a line marks Markdown (checked in the first 64 KiB). Nothing
@@ -81,7 +83,9 @@ export class ContentSniffer extends Transform {
   private decide(): void {
     const head = this.head.length === 1 ? this.head[0] : Buffer.concat(this.head);
     this.head = [];
-    if (head.subarray(0, HEAD_BYTES).includes(PDF_MAGIC)) {
+    const magic = head.subarray(0, HEAD_BYTES).indexOf(PDF_MAGIC);
+    // At the start, a PDF whatever its name says (a mislabelled PDF); after leading bytes, when nothing says text.
+    if (magic === 0 || (magic > 0 && !this.saysText())) {
       this.kind = 'pdf';
       return;
     }
@@ -89,6 +93,11 @@ export class ContentSniffer extends Transform {
     if (claim) throw new UnsupportedMediaTypeError(`${claim} says PDF, but the content is not a PDF (no %PDF- header in its first ${HEAD_BYTES} bytes)`);
     this.kind = 'text';
     this.text.push(head, true);
+  }
+
+  /** Whether the upload's name or declared content type says it is text. */
+  private saysText(): boolean {
+    return (this.filename !== null && TEXT_NAME.test(this.filename)) || this.declaredType?.trim().toLowerCase().startsWith('text/') === true;
   }
 
   /** What says this upload is a PDF, if anything does: its name or its declared content type. */
