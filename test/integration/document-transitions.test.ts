@@ -53,6 +53,8 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
         return transitions.fail(tenant, id, { code: 'broken', message: 'it broke' });
       case 'wait':
         return transitions.wait({ ...(await latestAttempt(id)), tenant: tenant ?? 'machine' }, { code: 'embedding_failed', message: 'The provider is out.' });
+      case 'pause':
+        return transitions.pause({ ...(await latestAttempt(id)), tenant: tenant ?? 'machine' });
       case 'retry':
         return transitions.retry(tenant, id);
       case 'replace':
@@ -101,6 +103,8 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
     const firstTry = await transitions.start('machine', id);
     const waiting = await transitions.wait(attemptOf(firstTry!), outage);
     assert.deepEqual([waiting?.error, waiting?.attempts, waiting?.stage], [outage, 0, 'extract'], 'a wait shows the outage and does not count the attempt');
+    const paused = await transitions.pause(attemptOf((await transitions.start('machine', id))!));
+    assert.deepEqual([paused?.status, paused?.error, paused?.attempts], ['queued', null, 0], 'a slot given up shows no error and does not count the attempt');
     const started = await transitions.start('machine', id);
     assert.deepEqual([started?.attempts, started?.stage, started?.startedAt instanceof Date, started?.error], [1, 'extract', true, null]);
     const failed = await transitions.fail('machine', id, { code: 'broken', message: 'it broke' });
@@ -119,6 +123,7 @@ describe('document transitions: guarded status changes (real PostgreSQL)', () =>
     const newer = attemptOf((await transitions.start('machine', id))!);
     assert.equal(await transitions.failAttempt(older, { code: 'late', message: 'the older attempt failing' }), null);
     assert.equal(await transitions.wait(older, { code: 'late', message: 'the older attempt waiting' }), null);
+    assert.equal(await transitions.pause(older), null);
     assert.equal(await transitions.finish(older, 1, 1), null);
     assert.equal(await statusOf(id), 'processing');
     assert.equal((await transitions.finish(newer, 2, 3))?.status, 'ready');

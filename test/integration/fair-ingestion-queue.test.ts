@@ -1,11 +1,14 @@
 import assert from 'node:assert/strict';
-import { describe, test } from 'node:test';
+import { after, describe, test } from 'node:test';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { join } from 'node:path';
+import { encodeEmbedding, fakeEmbedding, FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { distinctPageTexts } from '../support/ingestion-support';
 import { writeTruncatedPdf } from '../support/pdf-fixtures';
 import { useSystem } from '../support/test-env';
+import { until } from '../support/until';
 
 const WORKER_CONCURRENCY = 2;
 const WORKER_TENANT_CONCURRENCY = 1;
@@ -102,5 +105,52 @@ describe('fair ingestion queues: one tenant’s backlog does not starve another 
     }
     assert.equal(job.body.attempts, 2, JSON.stringify(job.body));
     assert.equal(job.body.error.code, 'pdf_invalid');
+  });
+});
+
+describe('a tenant running past WORKER_TENANT_CONCURRENCY gives a slot up when another tenant uploads (real worker, Redis, PostgreSQL)', () => {
+  const DIMENSION = 16;
+  /** Each embedding request of a hog document's texts takes this long: its documents run for tens of seconds. */
+  const SLOW_MS = 150;
+  const fake = new FakeOpenAI({ embeddingDimension: DIMENSION });
+  fake.route('POST', '/v1/embeddings', async (request, res) => {
+    const body = request.body as { input: string[]; encoding_format?: string };
+    if (body.input.some((text) => text.includes('slowpoke'))) await sleep(SLOW_MS);
+    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(fakeEmbedding(text, DIMENSION), body.encoding_format) }));
+    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+  });
+  const suite = useSystem(async () => ({
+    ...(await fake.startFor({ embeddings: true })),
+    WORKER_CONCURRENCY: '2',
+    WORKER_TENANT_CONCURRENCY: '1',
+    EMBEDDING_BATCH_SIZE: '1',
+    EMBEDDING_CONCURRENCY: '1',
+  }));
+  after(() => fake.stop());
+
+  const upload = async (tenant: string, name: string, text: string, fields: Record<string, string> = {}): Promise<string> => {
+    const response = await uploadFile(suite.system.baseUrl, { name, content: text }, { tenant, ...fields });
+    assert.equal(response.status, 202, JSON.stringify(response.body));
+    return response.body.document_id;
+  };
+  const documentOf = async (id: string) => (await requestJson(suite.system.baseUrl, `/v1/documents/${id}`)).body;
+
+  test('the other tenant\'s document runs at once, not after the long ones; those resume from their checkpoints, the pause not counted as an attempt', { timeout: 180_000 }, async () => {
+    // Alone, one tenant takes both slots: two documents of about 80 small chunks, 150 ms each.
+    const hog = await Promise.all([1, 2].map((n) => upload('hog', `hog-${n}.txt`, distinctPageTexts(24, `-slowpoke-${n}`).join('\n\n'), { chunk_tokens: '64', chunk_overlap: '0' })));
+    await until(async () => (await Promise.all(hog.map(documentOf))).every((doc) => doc.status === 'processing'), 30_000, 'both hog documents running');
+    const bystander = await upload('bystander', 'note.txt', 'The bystander uploads one short note about the copper valve.');
+
+    assert.equal((await waitForDocument(suite.system.baseUrl, bystander, 60_000)).status, 'ready');
+    const whenBystanderReady = await Promise.all(hog.map(documentOf));
+    // Without a slot given up it could only start once one of them had finished (each takes 12 s of requests alone).
+    assert.deepEqual(whenBystanderReady.map((doc) => doc.status === 'ready'), [false, false], 'the bystander did not wait for a hog document to finish');
+
+    for (const id of hog) {
+      const doc = await waitForDocument(suite.system.baseUrl, id, 150_000);
+      assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
+      const job = (await requestJson(suite.system.baseUrl, `/v1/jobs/${doc.job_id}`)).body;
+      assert.equal(job.attempts, 1, 'giving the slot up did not count as an attempt');
+    }
   });
 });

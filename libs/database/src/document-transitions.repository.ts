@@ -22,6 +22,8 @@ import { jsonbText } from './jsonb-text';
  *   not be enqueued.
  * - wait: an attempt met an outage of what every document needs (the embedding provider, the object store,
  *   PostgreSQL) and its job waits it out: back to `queued`, the outage as its error until the next start.
+ * - pause: an attempt gives its worker slot up to another tenant's waiting document (its tenant runs more than
+ *   WORKER_TENANT_CONCURRENCY there): back to `queued`, resumed from its checkpoint when its job runs again.
  * - retry: an admin sends a failed document through ingestion again.
  * - replace: a pending version (PUT /v1/documents/:id, migrations/0019) finished its ingestion: the document it
  *   replaces takes its file, pages and chunks and is `ready` with them, and the pending version's row goes.
@@ -32,6 +34,7 @@ export const DOCUMENT_TRANSITIONS = {
   finish: { from: ['processing'], to: 'ready' },
   fail: { from: ['queued', 'processing'], to: 'failed' },
   wait: { from: ['processing'], to: 'queued' },
+  pause: { from: ['processing'], to: 'queued' },
   retry: { from: ['failed'], to: 'queued' },
   replace: { from: ['ready', 'failed'], to: 'ready' },
 } as const satisfies Record<string, { from: readonly DocumentStatus[]; to: DocumentStatus }>;
@@ -172,6 +175,16 @@ export class DocumentTransitions {
    */
   async wait(attempt: IngestionAttempt, outage: { code: string; message: string }): Promise<DocumentRecord | null> {
     return this.applyAsAttempt(attempt, 'wait', 'error_code = $3, error_message = $4, attempts = d.attempts - 1', [outage.code, outage.message]);
+  }
+
+  /**
+   * Puts the attempt's document back to `queued` when it gives its worker slot up to another tenant's document. As
+   * for `wait`, the attempt is not counted: it was not cut short by a failure. Null when another attempt claimed
+   * the document since (or it left processing).
+   */
+  async pause(attempt: IngestionAttempt): Promise<DocumentRecord | null> {
+    // As `wait` with no outage to show: the error stays empty (`start` cleared it).
+    return this.applyAsAttempt(attempt, 'pause', 'error_code = $3, error_message = $4, attempts = d.attempts - 1', [null, null]);
   }
 
   /**

@@ -72,7 +72,7 @@ export class DocumentIngestionService {
     return started && this.underCurrentCleaning(started);
   }
 
-  /** Runs a started attempt; `shutdown` aborts it at the next step when the worker is stopping. */
+  /** Runs a started attempt; `shutdown` aborts it at the next step (the worker is stopping, or its slot is given up). */
   async run(doc: DocumentRecord, shutdown: AbortSignal): Promise<IngestionOutcome> {
     const { tenant, id: documentId } = doc;
     const attempt = attemptOf(doc);
@@ -126,6 +126,11 @@ export class DocumentIngestionService {
   /** Puts a started attempt's document back to `queued` while its job waits out an outage (see DocumentTransitions.wait). */
   async wait(doc: DocumentRecord, outage: { code: string; message: string }): Promise<void> {
     await this.transitions.wait(attemptOf(doc), outage);
+  }
+
+  /** Puts a started attempt's document back to `queued` while it gives its slot up (see DocumentTransitions.pause). */
+  async pause(doc: DocumentRecord): Promise<void> {
+    await this.transitions.pause(attemptOf(doc));
   }
 
   /** Fails a started attempt's document. */

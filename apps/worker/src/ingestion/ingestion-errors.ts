@@ -19,6 +19,14 @@ export class WorkerShutdownError extends Error {
   }
 }
 
+/** Why an attempt stopped to give its worker slot up to another tenant's waiting document (see TenantSlots). */
+export class SlotGivenUpError extends Error {
+  constructor() {
+    super("another tenant's document waits for this worker slot; ingestion continues from the last checkpoint afterwards");
+    this.name = 'SlotGivenUpError';
+  }
+}
+
 export const INGESTION_TIMEOUT = 'ingestion_timeout';
 
 export function ingestionTimeoutError(timeoutSeconds: number): PermanentIngestionError {

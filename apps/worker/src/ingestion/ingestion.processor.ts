@@ -8,7 +8,7 @@ import { INGESTION_QUEUE, INGESTION_WORKER_OPTIONS, IngestionJobName, IngestionJ
 import { DelayedError, Job, UnrecoverableError, WaitingError } from 'bullmq';
 import { Logger } from 'pino';
 import { DocumentIngestionService, IngestionOutcome } from './document-ingestion.service';
-import { DocumentDeletedError, outageOf, WorkerShutdownError } from './ingestion-errors';
+import { DocumentDeletedError, outageOf, SlotGivenUpError, WorkerShutdownError } from './ingestion-errors';
 import { nextOutageTry, OutageTry } from './outage-wait';
 import { TenantSlots } from './tenant-slots';
 
@@ -17,6 +17,12 @@ import { TenantSlots } from './tenant-slots';
  * per return; long enough that the worker takes the waiting tenant's job first (it returns with its priority).
  */
 const TENANT_REQUEUE_DELAY_MS = 250;
+
+/**
+ * How often a document its tenant runs past WORKER_TENANT_CONCURRENCY asks whether another tenant's document waits
+ * (a query when over the limit, nothing otherwise). The wait it bounds is that document's, on top of its next step.
+ */
+export const SLOT_CHECK_MS = 2_000;
 
 /**
  * A document's error for a failure that is not one of ours. Any member can read a document's error, and such an
@@ -81,11 +87,24 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
       await job.moveToDelayed(Date.now() + TENANT_REQUEUE_DELAY_MS, token);
       throw new DelayedError();
     }
+    const giveUp = new AbortController();
+    const check = setInterval(() => void this.giveUpIfOthersWait(tenant, giveUp), SLOT_CHECK_MS);
     try {
-      return await this.runIngestion(job, token);
+      return await this.runIngestion(job, token, giveUp.signal);
     } finally {
-      this.tenantSlots.release(tenant);
+      clearInterval(check);
+      this.tenantSlots.release(tenant, giveUp.signal.aborted);
     }
+  }
+
+  /**
+   * Stops a document its tenant runs past its limit when another tenant's document waits: the slot goes to that
+   * one (the job returns after TENANT_REQUEUE_DELAY_MS, behind it by priority), and the document resumes from its
+   * checkpoint. Without it, another tenant's upload waited for the document to finish, up to INGESTION_TIMEOUT_SECONDS.
+   */
+  private async giveUpIfOthersWait(tenant: string, giveUp: AbortController): Promise<void> {
+    if (giveUp.signal.aborted || !this.tenantSlots.overLimit(tenant)) return;
+    if ((await this.othersWaiting(tenant)) && this.tenantSlots.claimGiveUp(tenant)) giveUp.abort(new SlotGivenUpError());
   }
 
   /**
@@ -126,14 +145,15 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
     }
   }
 
-  private async runIngestion(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>, token?: string): Promise<IngestionOutcome> {
+  private async runIngestion(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>, token?: string, giveUp?: AbortSignal): Promise<IngestionOutcome> {
     const { documentId } = job.data;
     const stopTimer = ingestionJobDuration.startTimer();
     // The attempt this job claimed, once it has: only its document is failed (see DocumentTransitions.failAttempt).
     let doc: DocumentRecord | null = null;
     try {
       doc = await this.ingestion.start(documentId);
-      const outcome = doc ? await this.ingestion.run(doc, this.shutdown.signal) : 'skipped';
+      const stop = giveUp ? AbortSignal.any([this.shutdown.signal, giveUp]) : this.shutdown.signal;
+      const outcome = doc ? await this.ingestion.run(doc, stop) : 'skipped';
       stopTimer({ outcome });
       return outcome;
     } catch (error) {
@@ -147,6 +167,14 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
         await job.moveToWait(token);
         this.logger.info({ documentId, jobId: job.id }, 'worker shutting down; job handed back at its checkpoint');
         throw new WaitingError();
+      }
+      if (error instanceof SlotGivenUpError && doc) {
+        // As a job refused for fairness: delayed without spending an attempt, the document queued and not counted.
+        stopTimer({ outcome: 'retry' });
+        await this.ingestion.pause(doc);
+        await job.moveToDelayed(Date.now() + TENANT_REQUEUE_DELAY_MS, token);
+        this.logger.info({ documentId, jobId: job.id, tenant: doc.tenant }, "slot given up to another tenant's waiting document; job put back at its checkpoint");
+        throw new DelayedError();
       }
       const outage = doc && outageOf(error);
       const next = outage && nextOutageTry(job.data.outageSince, Date.now(), this.config.ingestion);

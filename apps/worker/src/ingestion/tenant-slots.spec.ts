@@ -30,6 +30,23 @@ describe('TenantSlots', () => {
     assert.equal(slots.runningOf('a'), 4);
   });
 
+  it('tells only as many of a tenant\'s documents to give their slots up as it runs past its limit', async () => {
+    const slots = new TenantSlots(1);
+    for (let i = 0; i < 3; i++) await slots.tryAcquire('a', waiting(false).ask);
+    await slots.tryAcquire('b', waiting(false).ask);
+    assert.deepEqual([slots.overLimit('a'), slots.overLimit('b')], [true, false]);
+    // Three documents asking at once: two give up, the third keeps its slot.
+    assert.deepEqual([slots.claimGiveUp('a'), slots.claimGiveUp('a'), slots.claimGiveUp('a')], [true, true, false]);
+    assert.equal(slots.overLimit('a'), false);
+    assert.equal(slots.claimGiveUp('b'), false);
+    // Once they have stopped, the tenant runs one, within its limit, and nothing is left counted.
+    slots.release('a', true);
+    slots.release('a', true);
+    assert.deepEqual([slots.runningOf('a'), slots.overLimit('a'), slots.claimGiveUp('a')], [1, false, false]);
+    await slots.tryAcquire('a', waiting(false).ask);
+    assert.equal(slots.claimGiveUp('a'), true, 'a new document past the limit gives up again');
+  });
+
   it('frees the slot on release', async () => {
     const slots = new TenantSlots(1);
     await slots.tryAcquire('a', waiting(true).ask);

@@ -1,11 +1,15 @@
 /**
  * The documents of each tenant one worker process is running. A tenant may take more than `limit` slots only
  * while no other tenant has a document waiting: a backlog uses an idle worker fully, but cannot fill every slot
- * while someone else waits. Counted in memory, so a worker that dies takes its counts with it and nothing in
+ * while someone else waits, and the documents it runs past its limit give their slots up when someone comes
+ * (claimGiveUp): a document can run for an hour (a small PDF whose pages take seconds each), and another tenant's
+ * upload would have waited for it. Counted in memory, so a worker that dies takes its counts with it and nothing in
  * Redis or PostgreSQL is left to drift; the limit is per worker process, as WORKER_CONCURRENCY is.
  */
 export class TenantSlots {
   private readonly running = new Map<string, number>();
+  /** Of those, the documents giving their slots up (stopping at their next step). */
+  private readonly givingUp = new Map<string, number>();
 
   constructor(private readonly limit: number) {}
 
@@ -21,13 +25,34 @@ export class TenantSlots {
     return true;
   }
 
-  release(tenant: string): void {
-    const left = this.runningOf(tenant) - 1;
-    if (left > 0) this.running.set(tenant, left);
-    else this.running.delete(tenant);
+  /** Whether `tenant` runs more documents than its limit, not counting those already giving their slots up. */
+  overLimit(tenant: string): boolean {
+    return this.runningOf(tenant) - (this.givingUp.get(tenant) ?? 0) > this.limit;
+  }
+
+  /**
+   * Counts one of `tenant`'s documents as giving its slot up, when the tenant is still over its limit: of its
+   * documents that ask at once, only as many as it runs past the limit are told to.
+   */
+  claimGiveUp(tenant: string): boolean {
+    if (!this.overLimit(tenant)) return false;
+    this.givingUp.set(tenant, (this.givingUp.get(tenant) ?? 0) + 1);
+    return true;
+  }
+
+  /** Frees a slot; `gaveUp` when its document was one giving its slot up. */
+  release(tenant: string, gaveUp = false): void {
+    decrement(this.running, tenant);
+    if (gaveUp) decrement(this.givingUp, tenant);
   }
 
   runningOf(tenant: string): number {
     return this.running.get(tenant) ?? 0;
   }
+}
+
+function decrement(counts: Map<string, number>, tenant: string): void {
+  const left = (counts.get(tenant) ?? 0) - 1;
+  if (left > 0) counts.set(tenant, left);
+  else counts.delete(tenant);
 }
