@@ -9,7 +9,7 @@ import { StorageUnavailableError } from '@app/storage';
 import { DelayedError } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DocumentIngestionService } from './document-ingestion.service';
-import { IngestionProcessor } from './ingestion.processor';
+import { IngestionProcessor, SLOT_CHECK_MS } from './ingestion.processor';
 
 const settings = { workerTenantConcurrency: 1, ingestion: { outageWaitSeconds: 3_600, backoffMs: 2_000 } } as AppConfig;
 
@@ -98,5 +98,65 @@ describe('IngestionProcessor: a document that meets an outage waits it out witho
     const tooLong = await meetFailure(providerFailure(true, 503), { waitedMs: 3_600_000 });
     assert.ok(!(tooLong.thrown instanceof DelayedError));
     assert.deepEqual([tooLong.waits, tooLong.moves], [[], {}]);
+  });
+});
+
+describe('IngestionProcessor: documents a tenant runs past its limit give their slots up', () => {
+  it('a check answered after its document finished does not count a slot as given up', async (t) => {
+    t.mock.timers.enable({ apis: ['setInterval'] });
+    /** Answers to "does another tenant's document wait?", in the order asked. */
+    const answers: ((othersWait: boolean) => void)[] = [];
+    const usage = { othersWaiting: () => new Promise<boolean>((resolve) => answers.push(resolve)) } as unknown as TenantUsageRepository;
+    const finishes = new Map<string, () => void>();
+    const stops = new Map<string, AbortSignal>();
+    const paused: string[] = [];
+    const ingestion = {
+      start: async (id: string) => ({ id, tenant: 'a' }),
+      run: (doc: { id: string }, stop: AbortSignal) => {
+        stops.set(doc.id, stop);
+        return new Promise((resolve, reject) => {
+          finishes.set(doc.id, () => resolve('ready'));
+          stop.addEventListener('abort', () => reject(stop.reason as Error), { once: true });
+        });
+      },
+      pause: async (doc: { id: string }) => void paused.push(doc.id),
+    } as unknown as DocumentIngestionService;
+    const logger = { info: () => undefined, warn: () => undefined } as unknown as Logger;
+    const processor = new IngestionProcessor(settings, logger, ingestion, usage, {} as WorkerDrain);
+    const jobOf = (n: number) => ({ name: IngestionJobName.IngestDocument, id: `job-${n}`, data: { documentId: `doc-${n}`, tenant: 'a' }, attemptsMade: 0, opts: { attempts: 5 }, moveToDelayed: async () => undefined });
+    const flush = () => new Promise((resolve) => setImmediate(resolve));
+    const runs: Promise<unknown>[] = [];
+    // Three documents of one tenant, alone (limit 1): the second and third ask who waits before they start.
+    for (const n of [1, 2, 3]) {
+      runs.push(processor.process(jobOf(n) as unknown as Parameters<IngestionProcessor['process']>[0]).catch((error: unknown) => error));
+      await flush();
+      answers.shift()?.(false);
+      await flush();
+    }
+    assert.deepEqual([...stops.keys()], ['doc-1', 'doc-2', 'doc-3']);
+    // Each asks; before the answers come, doc-1 finishes.
+    t.mock.timers.tick(SLOT_CHECK_MS);
+    await flush();
+    assert.equal(answers.length, 3);
+    finishes.get('doc-1')!();
+    assert.equal(await runs[0], 'ready');
+    for (const answer of answers.splice(0)) answer(true);
+    await flush();
+    // One past the limit is left (doc-2 and doc-3 run): exactly one of them gives up, and doc-1's late answer counted nothing.
+    const stopped = ['doc-2', 'doc-3'].filter((id) => stops.get(id)!.aborted);
+    assert.equal(stopped.length, 1, `stopped: ${stopped.join(', ')}`);
+    assert.deepEqual(paused, stopped);
+    // The one left runs within the limit; a fourth document past it is told to give up again.
+    runs.push(processor.process(jobOf(4) as unknown as Parameters<IngestionProcessor['process']>[0]).catch((error: unknown) => error));
+    await flush();
+    answers.shift()?.(false);
+    await flush();
+    t.mock.timers.tick(SLOT_CHECK_MS);
+    await flush();
+    for (const answer of answers.splice(0)) answer(true);
+    await flush();
+    assert.equal(['doc-2', 'doc-3', 'doc-4'].filter((id) => stops.get(id)!.aborted).length, 2, 'the tenant is over its limit again: one more gives up');
+    for (const id of ['doc-2', 'doc-3', 'doc-4']) if (!stops.get(id)!.aborted) finishes.get(id)!();
+    await Promise.all(runs);
   });
 });

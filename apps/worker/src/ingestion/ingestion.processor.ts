@@ -93,7 +93,10 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
       return await this.runIngestion(job, token, giveUp.signal);
     } finally {
       clearInterval(check);
-      this.tenantSlots.release(tenant, giveUp.signal.aborted);
+      const gaveUp = giveUp.signal.aborted;
+      // A check still waiting for its answer must not count a slot already freed as given up.
+      giveUp.abort();
+      this.tenantSlots.release(tenant, gaveUp);
     }
   }
 
@@ -104,7 +107,9 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
    */
   private async giveUpIfOthersWait(tenant: string, giveUp: AbortController): Promise<void> {
     if (giveUp.signal.aborted || !this.tenantSlots.overLimit(tenant)) return;
-    if ((await this.othersWaiting(tenant)) && this.tenantSlots.claimGiveUp(tenant)) giveUp.abort(new SlotGivenUpError());
+    const othersWait = await this.othersWaiting(tenant);
+    // The document may have finished meanwhile (its slot freed, and `giveUp` aborted with it).
+    if (othersWait && !giveUp.signal.aborted && this.tenantSlots.claimGiveUp(tenant)) giveUp.abort(new SlotGivenUpError());
   }
 
   /**
