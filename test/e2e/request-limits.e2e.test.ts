@@ -97,6 +97,9 @@ describe('input validation, security headers, CORS and query-log retention', () 
       assert.equal(response.status, status, `${name}: ${JSON.stringify(response.body)}`);
       assert.equal(response.body.error.code, code, name);
     }
+    // A parameter given twice is an array to Express: it failed every rule of the field at once.
+    const twice = await requestJson(system.baseUrl, '/v1/documents?limit=1&limit=2', { apiKey: key });
+    assert.deepEqual([twice.status, twice.body.error.code, twice.body.error.message], [400, 'validation_failed', 'limit is given more than once.']);
     const stored = await db.query('SELECT count(*)::int AS n FROM documents');
     assert.equal(stored.rows[0].n, 0, 'refused uploads leave no document');
   });

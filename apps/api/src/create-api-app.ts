@@ -14,6 +14,7 @@ import { refuseBodiesNotJson } from './security/json-bodies';
 import { answerUnparsableRequests } from './security/unparsable-requests';
 import { refuseDeepJson } from './security/json-depth';
 import { RefuseNulCharacters } from './security/nul-characters';
+import { RefuseRepeatedQueryParameters } from './security/repeated-query-parameters';
 import { DrainingExpressAdapter } from './shutdown/draining-express-adapter';
 import { RequestsInProgress } from './shutdown/requests-in-progress';
 
@@ -36,7 +37,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   app.useBodyParser('json', jsonOptions);
   guardClientConnections(app.getHttpServer(), config.clientIdleTimeoutMs);
   answerUnparsableRequests(app.getHttpServer());
-  app.useGlobalPipes(new RefuseNulCharacters(), createValidationPipe());
+  app.useGlobalPipes(new RefuseNulCharacters(), new RefuseRepeatedQueryParameters(), createValidationPipe());
   app.disable('x-powered-by');
   // req.ip, by which failed authentications are limited, is the socket's peer unless TRUST_PROXY names proxies.
   app.set('trust proxy', config.security.trustProxy);
