@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { connect } from 'node:net';
 import { after, before, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { gzipSync } from 'node:zlib';
 import { Client } from 'pg';
 import { RetentionSweeper } from '../../apps/api/src/retention/retention.sweeper';
 import { MAX_UNANSWERED_REQUESTS } from '../../apps/api/src/security/client-connections';
@@ -87,6 +88,9 @@ describe('input validation, security headers, CORS and query-log retention', () 
         415,
         'unsupported_media_type',
       ]),
+      // A body that does not decompress as its Content-Encoding says; one that does but is not JSON is invalid_json.
+      ['gzip that is not', requestJson(system.baseUrl, '/v1/search', { method: 'POST', body: 'not gzip at all', headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, apiKey: key }), 400, 'invalid_body_encoding'],
+      ['gzip of something else than JSON', requestJson(system.baseUrl, '/v1/search', { method: 'POST', body: gzipSync('{"query":'), headers: { 'content-type': 'application/json', 'content-encoding': 'gzip' }, apiKey: key }), 400, 'invalid_json'],
       ['JSON body over 256 kB', requestJson(system.baseUrl, '/v1/query', { method: 'POST', json: { query: 'x', pad: 'y'.repeat(300 * 1024) }, apiKey: key }), 413, 'payload_too_large'],
       ['title over 300 characters', uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { title: 't'.repeat(301) }, { apiKey: key }), 400, 'validation_failed'],
       ['metadata over 8 KiB', uploadFile(system.baseUrl, { name: 'a.txt', content: 'hello' }, { metadata: JSON.stringify({ blob: 'm'.repeat(9000) }) }, { apiKey: key }), 400, 'validation_failed'],

@@ -10,7 +10,7 @@ import { createValidationPipe } from './errors/validation';
 import { serveOpenApi } from './openapi/openapi-document';
 import { guardClientConnections } from './security/client-connections';
 import { applyHttpHardening } from './security/http-hardening';
-import { refuseBodiesNotJson } from './security/json-bodies';
+import { explainUndecompressableBodies, refuseBodiesNotJson } from './security/json-bodies';
 import { answerUnparsableRequests } from './security/unparsable-requests';
 import { refuseDeepJson } from './security/json-depth';
 import { RefuseNulCharacters } from './security/nul-characters';
@@ -35,6 +35,7 @@ export async function createApiApp(config: AppConfig): Promise<INestApplication>
   const jsonOptions = { limit: JSON_BODY_LIMIT, verify: refuseDeepJson };
   app.use(refuseBodiesNotJson);
   app.useBodyParser('json', jsonOptions);
+  app.use(explainUndecompressableBodies);
   guardClientConnections(app.getHttpServer(), config.clientIdleTimeoutMs);
   answerUnparsableRequests(app.getHttpServer());
   app.useGlobalPipes(new RefuseNulCharacters(), new RefuseRepeatedQueryParameters(), createValidationPipe());

@@ -16,3 +16,19 @@ export function refuseBodiesNotJson(req: Request, _res: Response, next: NextFunc
   }
   next();
 }
+
+/**
+ * A body that does not decompress as its Content-Encoding says: the JSON parser's error carried zlib's words as the
+ * message ("incorrect header check", "Decompression failed") under the catch-all code bad_request. An error
+ * handler right after the parser; other errors pass on as they are.
+ */
+export function explainUndecompressableBodies(error: unknown, req: Request, _res: Response, next: NextFunction): void {
+  const encoding = req.headers['content-encoding']?.trim().toLowerCase();
+  const parserError = error as { status?: number; type?: string };
+  // The parser tags what it finds wrong itself (`type`); a stream error of the inflater it passes on untagged, as a 400.
+  if (encoding && encoding !== 'identity' && parserError.status === 400 && parserError.type === undefined) {
+    next(new AppError('invalid_body_encoding', `The request body could not be decompressed as its Content-Encoding (${encoding.slice(0, 40)}) says.`, 400));
+    return;
+  }
+  next(error);
+}
