@@ -85,10 +85,21 @@ describe('conversations: follow-ups searched as standalone questions, turns stor
   test("lists newest first page by page; other tenants get 404; delete; bad input gets stable codes", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await call(acme, '/v1/conversations', { method: 'POST', json: { title: `t${i}` } })).body.id);
+    // All three continued within one millisecond (as conversations created at once are): a cursor that kept
+    // milliseconds only skipped the older ones of that millisecond.
+    const owner = new Client({ connectionString: suite.env.config.databaseUrl });
+    await owner.connect();
+    try {
+      for (const [i, id] of ids.entries()) {
+        await owner.query(`UPDATE conversations SET updated_at = timestamptz '2100-01-01 00:00:00.000100+00' + $2 * interval '100 microseconds' WHERE id = $1`, [id, i]);
+      }
+    } finally {
+      await owner.end();
+    }
     const seen: string[] = [];
     let cursor: string | null = null;
     do {
-      const page = await call(acme, `/v1/conversations?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      const page = await call(acme, `/v1/conversations?limit=1${cursor ? `&cursor=${cursor}` : ''}`);
       seen.push(...page.body.data.map((c: { id: string }) => c.id));
       cursor = page.body.next_cursor;
     } while (cursor);
@@ -111,8 +122,8 @@ describe('conversations: follow-ups searched as standalone questions, turns stor
       const response = await call(acme, path, { method: 'POST', json });
       assert.deepEqual([response.status, response.body.error.code], [status, code], `${path} ${JSON.stringify(json).slice(0, 80)}`);
     }
-    // A date JavaScript reads but PostgreSQL cannot hold (before 4713 BC) was a 500.
-    for (const position of ['yesterday|x', `-271821-04-20T00:00:00.000Z|${ids[0]}`, `-004713-01-01T00:00:00.000Z|${ids[0]}`]) {
+    // A date JavaScript reads but PostgreSQL cannot hold (before 4713 BC) was a 500; so would be a number past bigint.
+    for (const position of ['yesterday|x', `-271821-04-20T00:00:00.000Z|${ids[0]}`, `-62135596800000000|${ids[0]}`, `${'9'.repeat(19)}|${ids[0]}`]) {
       const forged = await call(acme, `/v1/conversations?cursor=${Buffer.from(position).toString('base64url')}`);
       assert.deepEqual([forged.status, forged.body.error.code], [400, 'invalid_cursor'], position);
     }

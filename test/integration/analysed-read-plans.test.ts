@@ -73,9 +73,8 @@ describe('read statements on an analysed database (real PostgreSQL)', () => {
     let page: Awaited<ReturnType<ConversationsRepository['list']>> = [];
     const [first] = await captureStatements(/FROM conversations c/, async () => (page = await conversations.list('small', 20)));
     assert.equal(page.length, 20);
-    assert.ok(page.every((conversation) => conversation.tenant === 'small'));
-    const [second] = await captureStatements(/FROM conversations c/, () =>
-      conversations.list('small', 20, { updatedAt: page[19].updatedAt, id: page[19].id }));
+    assert.ok(page.every(({ conversation }) => conversation.tenant === 'small'));
+    const [second] = await captureStatements(/FROM conversations c/, () => conversations.list('small', 20, page[19].position));
 
     for (const statement of [first, second]) {
       const plan = await planStatement(db.pool, 'small', statement);
@@ -88,7 +87,7 @@ describe('read statements on an analysed database (real PostgreSQL)', () => {
     }
     // An admin's list (every tenant) still pages through all of them, newest first.
     const all = await conversations.list(ALL_TENANTS, 5);
-    assert.deepEqual(all.map((conversation) => conversation.title), ['c3030', 'c3029', 'c3028', 'c3027', 'c3026']);
+    assert.deepEqual(all.map(({ conversation }) => conversation.title), ['c3030', 'c3029', 'c3028', 'c3027', 'c3026']);
   });
 
   test('documents ready in a window are found by when they finished, not by reading every document (migration 0025)', async () => {

@@ -28,9 +28,13 @@ export interface ConversationTurn {
 
 export type NewConversationTurn = Omit<ConversationTurn, 'turn' | 'createdAt'>;
 
-/** Where a page of conversations ended: newest first by last turn, then id. */
+/**
+ * Where a page of conversations ended (newest first by last turn, then id): its updated_at in microseconds since
+ * the epoch, as PostgreSQL keeps it (a cursor made from a JavaScript Date, which holds milliseconds, skipped the
+ * conversations continued later in the same millisecond), and its id.
+ */
 export interface ConversationPosition {
-  updatedAt: Date;
+  updatedAtMicros: bigint;
   id: string;
 }
 
@@ -77,20 +81,23 @@ export class ConversationsRepository {
     return rows.length ? toConversation(rows[0]) : null;
   }
 
-  /** The scope's conversations, most recently continued first, `limit` at most, after `after`. */
-  async list(scope: TenantScope, limit: number, after?: ConversationPosition): Promise<Conversation[]> {
+  /** The scope's conversations, most recently continued first, `limit` at most, after `after`; each with its position. */
+  async list(scope: TenantScope, limit: number, after?: ConversationPosition): Promise<Array<{ conversation: Conversation; position: ConversationPosition }>> {
     // The tenant is named although row-level security already hides other tenants' rows: the policy's condition
     // cannot use an index, so without it the newest conversations of every tenant were read and dropped until a
     // page of this one's was found. Named, conversations_tenant_updated_idx reads the tenant's page alone.
-    const { rows } = await tenantQuery<ConversationRow>(
+    const { rows } = await tenantQuery<ConversationRow & { updated_at_micros: string }>(
       this.pool,
       scope,
-      `${SELECT_CONVERSATION}
-       WHERE ($4::text IS NULL OR c.tenant = $4) AND ($1::timestamptz IS NULL OR (c.updated_at, c.id) < ($1, $2::uuid))
+      `SELECT c.id, c.tenant, c.title, c.created_at, c.updated_at, (extract(epoch FROM c.updated_at) * 1000000)::bigint AS updated_at_micros,
+              (SELECT count(*)::int FROM conversation_turns t WHERE t.conversation_id = c.id) AS turns
+       FROM conversations c
+       WHERE ($4::text IS NULL OR c.tenant = $4)
+         AND ($1::bigint IS NULL OR (c.updated_at, c.id) < (timestamptz 'epoch' + $1::bigint * interval '1 microsecond', $2::uuid))
        ORDER BY c.updated_at DESC, c.id DESC LIMIT $3`,
-      [after?.updatedAt ?? null, after?.id ?? null, limit, scope],
+      [after?.updatedAtMicros.toString() ?? null, after?.id ?? null, limit, scope],
     );
-    return rows.map(toConversation);
+    return rows.map((row) => ({ conversation: toConversation(row), position: { updatedAtMicros: BigInt(row.updated_at_micros), id: row.id } }));
   }
 
   /** The turns in order: the latest `limit` of those numbered below `before` (a follow-up needs the last, a reader pages back from the newest). */

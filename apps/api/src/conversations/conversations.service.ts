@@ -15,19 +15,14 @@ import { ConversationMessageDto, CreateConversationDto } from './dto/conversatio
 import { MAX_HISTORY_TURNS } from './follow-up';
 import { FollowUpSearch } from './follow-up-search';
 
-const encodeCursor = (position: ConversationPosition) => Buffer.from(`${position.updatedAt.toISOString()}|${position.id}`).toString('base64url');
-
-/**
- * Only the form toISOString gives for years 0–9999: a date JavaScript accepts may still be one PostgreSQL refuses
- * (before 4713 BC), which was a 500.
- */
-const CURSOR_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const encodeCursor = (position: ConversationPosition) => Buffer.from(`${position.updatedAtMicros}|${position.id}`).toString('base64url');
 
 function decodeCursor(cursor: string): ConversationPosition {
-  const [at, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  const updatedAt = new Date(at ?? '');
-  if (rest.length || !CURSOR_TIME.test(at ?? '') || Number.isNaN(updatedAt.getTime()) || !isUuid(id ?? '')) throw new InvalidCursorError();
-  return { updatedAt, id };
+  const [micros, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
+  // 18 digits at most: always within bigint and PostgreSQL's timestamps (today is 16), so the database never
+  // refuses what got past here (a date before 4713 BC was a 500).
+  if (rest.length || !/^\d{1,18}$/.test(micros ?? '') || !isUuid(id ?? '')) throw new InvalidCursorError();
+  return { updatedAtMicros: BigInt(micros), id };
 }
 
 /** A page of turns ends at its oldest; the next page is the turns before it. */
@@ -86,7 +81,7 @@ export class ConversationsService {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
     const rows = await this.conversations.list(principal.tenant, limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
     const page = rows.slice(0, limit);
-    return { data: page, nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1]) : null };
+    return { data: page.map((row) => row.conversation), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
   }
 
   async delete(id: string, principal: Principal): Promise<void> {
