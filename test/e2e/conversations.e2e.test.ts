@@ -117,6 +117,9 @@ describe('conversations: follow-ups searched as standalone questions, turns stor
       [`/v1/conversations/${ids[0]}/messages`, { content: 'dental?', query: 'extra' }, 400, 'validation_failed'],
       ['/v1/conversations/not-a-uuid/messages', { content: 'dental?' }, 404, 'not_found'],
       ['/v1/conversations', { title: 't'.repeat(301) }, 400, 'validation_failed'],
+      // 400 UTF-16 units, 200 of them emoji presentation selectors, which class-validator's count left out (a 500 at the column's check).
+      ['/v1/conversations', { title: 'a\ufe0f'.repeat(200) }, 400, 'validation_failed'],
+      [`/v1/conversations/${ids[0]}/messages`, { content: 'a\ufe0f'.repeat(4000) }, 400, 'validation_failed'],
     ];
     for (const [path, json, status, code] of cases) {
       const response = await call(acme, path, { method: 'POST', json });

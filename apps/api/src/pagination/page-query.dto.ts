@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Max, Min } from 'class-validator';
+import { MaxChars } from '../errors/max-chars';
 
 /** Items a list returns when the request names no `limit`. */
 export const DEFAULT_PAGE_SIZE = 20;
@@ -18,6 +19,6 @@ export class PageQueryDto {
   @ApiPropertyOptional({ description: 'The next_cursor of the previous page.' })
   @IsOptional()
   @IsString()
-  @MaxLength(300)
+  @MaxChars(300)
   cursor?: string;
 }

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MinLength } from 'class-validator';
 import { ApiKeyRecord, ApiKeyRole } from '@app/database';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../tenant-name';
+import { MaxChars } from '../../errors/max-chars';
 
 const ROLES: ApiKeyRole[] = ['admin', 'member', 'reader'];
 
@@ -18,7 +19,7 @@ export class CreateApiKeyDto {
   @ApiProperty({ example: 'ci uploader', maxLength: 100 })
   @IsString()
   @MinLength(1)
-  @MaxLength(100)
+  @MaxChars(100)
   name!: string;
 }
 

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { CollectionSummary } from '@app/database';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { PageQueryDto } from '../../pagination/page-query.dto';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../../documents/dto/upload-document.dto';
+import { MaxChars } from '../../errors/max-chars';
 
 const DESCRIPTION_MAX = 2000;
 
@@ -56,7 +57,7 @@ export class CreateCollectionDto {
   @ApiPropertyOptional({ example: 'Employee handbook and HR policies', maxLength: DESCRIPTION_MAX, default: '' })
   @IsOptional()
   @IsString()
-  @MaxLength(DESCRIPTION_MAX)
+  @MaxChars(DESCRIPTION_MAX)
   description?: string;
 
   @ApiPropertyOptional({
@@ -65,7 +66,7 @@ export class CreateCollectionDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   embedding_model?: string;
 
   @ApiPropertyOptional({ description: 'Admin keys only: the tenant to create it in (default `default`).' })
@@ -77,7 +78,7 @@ export class CreateCollectionDto {
 export class UpdateCollectionDto {
   @ApiProperty({ example: 'Employee handbook, HR policies and benefits', maxLength: DESCRIPTION_MAX })
   @IsString()
-  @MaxLength(DESCRIPTION_MAX)
+  @MaxChars(DESCRIPTION_MAX)
   description!: string;
 }
 

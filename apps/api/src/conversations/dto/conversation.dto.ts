@@ -1,14 +1,15 @@
 import { ApiProperty, ApiPropertyOptional, OmitType } from '@nestjs/swagger';
 import { Conversation, ConversationTurn } from '@app/database';
-import { IsOptional, IsString, Matches, MaxLength } from 'class-validator';
+import { IsOptional, IsString, Matches } from 'class-validator';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { CitationDto, QueryRequestDto, QueryResponseDto } from '../../query/dto/query.dto';
+import { MaxChars } from '../../errors/max-chars';
 
 export class CreateConversationDto {
   @ApiPropertyOptional({ example: 'Benefits questions', maxLength: 300 })
   @IsOptional()
   @IsString()
-  @MaxLength(300)
+  @MaxChars(300)
   title?: string;
 
   @ApiPropertyOptional({ pattern: TENANT_NAME.source, description: "Admin keys only: the tenant it belongs to (default 'default')." })
@@ -21,7 +22,7 @@ export class CreateConversationDto {
 export class ConversationMessageDto extends OmitType(QueryRequestDto, ['query', 'tenant'] as const) {
   @ApiProperty({ example: 'and what do they cost?', maxLength: 4000 })
   @IsString()
-  @MaxLength(4000)
+  @MaxChars(4000)
   content!: string;
 }
 

@@ -1,7 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, IsString, Matches, MaxLength, MinLength } from 'class-validator';
+import { IsOptional, IsString, Matches, MinLength } from 'class-validator';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../dto/upload-document.dto';
+import { MaxChars } from '../../errors/max-chars';
 
 /** Longest `filter` accepted, in characters: far more than 50 conditions need, and parsed in well under a millisecond. */
 export const MAX_FILTER_PARAM_CHARS = 10_000;
@@ -19,7 +20,7 @@ export class DeleteDocumentsQueryDto {
   })
   @IsString()
   @MinLength(2)
-  @MaxLength(MAX_FILTER_PARAM_CHARS)
+  @MaxChars(MAX_FILTER_PARAM_CHARS)
   filter!: string;
 
   @ApiPropertyOptional({ description: 'Admin keys only: the tenant whose documents these are (default `default`).' })

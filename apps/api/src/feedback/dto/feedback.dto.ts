@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsIn, IsOptional, IsString, MaxLength } from 'class-validator';
+import { IsIn, IsOptional, IsString } from 'class-validator';
 import { FEEDBACK_RATINGS, FeedbackRating, FeedbackRecord } from '@app/database';
+import { MaxChars } from '../../errors/max-chars';
 
 /** Longest comment kept with a rating, in characters (the column's check says the same). */
 export const MAX_FEEDBACK_COMMENT_CHARS = 2_000;
@@ -13,7 +14,7 @@ export class FeedbackRequestDto {
   @ApiPropertyOptional({ maxLength: MAX_FEEDBACK_COMMENT_CHARS, nullable: true, type: String, description: 'Why; redacted like query logs when REDACT_PII is on. Empty or null: no comment.' })
   @IsOptional()
   @IsString()
-  @MaxLength(MAX_FEEDBACK_COMMENT_CHARS)
+  @MaxChars(MAX_FEEDBACK_COMMENT_CHARS)
   comment?: string | null;
 }
 

@@ -1,8 +1,9 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Allow, ArrayMaxSize, ArrayMinSize, IsArray, IsBoolean, IsIn, IsInt, IsNumber, IsObject, IsOptional, IsString, Matches, Max, Min, ValidateNested } from 'class-validator';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { CitationDto } from '../../query/dto/query.dto';
+import { MaxChars } from '../../errors/max-chars';
 
 export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
@@ -21,10 +22,10 @@ export class ChatMessageDto {
   @Allow()
   content!: unknown;
 
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) name?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxChars(200) name?: string;
   // Earlier turns of clients that use tools carry these; accepted, not read.
   @ApiPropertyOptional() @IsOptional() @Allow() tool_calls?: unknown;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) tool_call_id?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxChars(200) tool_call_id?: string;
 }
 
 export class StreamOptionsDto {
@@ -38,7 +39,7 @@ export class StreamOptionsDto {
 export class ChatCompletionRequestDto {
   @ApiProperty({ example: 'groundwork:hr', description: '`groundwork:<collection>`, or `groundwork` for the `default` collection (see GET /v1/models).' })
   @IsString()
-  @MaxLength(200)
+  @MaxChars(200)
   model!: string;
 
   @ApiProperty({ type: [ChatMessageDto], description: 'The conversation; the last `user` message is the question.' })
@@ -66,7 +67,7 @@ export class ChatCompletionRequestDto {
   @ApiPropertyOptional() @IsOptional() @IsNumber() frequency_penalty?: number;
   @ApiPropertyOptional() @IsOptional() @IsNumber() seed?: number;
   @ApiPropertyOptional({ enum: [1] }) @IsOptional() @IsIn([1]) n?: number;
-  @ApiPropertyOptional() @IsOptional() @IsString() @MaxLength(200) user?: string;
+  @ApiPropertyOptional() @IsOptional() @IsString() @MaxChars(200) user?: string;
   @ApiPropertyOptional() @IsOptional() @Allow() stop?: unknown;
   @ApiPropertyOptional() @IsOptional() @IsObject() metadata?: Record<string, unknown>;
 }

@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsNumber, IsOptional, IsString, Max, Min, MinLength } from 'class-validator';
 import type { GenerationControls } from '@app/llm';
 import { Citation, CitationNumber, CONTEXT_MODES, ContextMode, DEFAULT_CONTEXT_MODE, MultiQueryReport, QueryResult, RetrievedSource } from '@app/rag';
 import { FALLBACK_DESCRIPTION, RERANK_REASONS, SearchFallbackDto, SearchRequestDto, SearchResultDto } from '../../search/dto/search.dto';
+import { MaxChars } from '../../errors/max-chars';
 
 /** Other wordings a multi-query may ask for. */
 export const MAX_MULTI_QUERY = 5;
@@ -50,7 +51,7 @@ export class QueryRequestDto extends SearchRequestDto {
   @IsOptional()
   @IsString()
   @MinLength(1)
-  @MaxLength(200)
+  @MaxChars(200)
   model?: string;
 
   @ApiPropertyOptional({ minimum: 0, maximum: 2, example: 0.2, description: "Sampling temperature (default: the model server's)." })

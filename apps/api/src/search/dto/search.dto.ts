@@ -1,9 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, MaxLength, Min, MinLength } from 'class-validator';
+import { IsBoolean, IsIn, IsInt, IsObject, IsOptional, IsString, Matches, Max, Min, MinLength } from 'class-validator';
 import { DEFAULT_COLLECTION, RankedHits, SEARCH_MODES, SearchMode, SearchRequest, SearchResult } from '@app/retrieval';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { COLLECTION_NAME, COLLECTION_NAME_MESSAGE } from '../../documents/dto/upload-document.dto';
+import { MaxChars } from '../../errors/max-chars';
 
 export const MAX_QUERY_CHARS = 4000;
 
@@ -21,7 +22,7 @@ export class SearchRequestDto {
   @ApiProperty({ example: 'How many vacation days do new employees get?', maxLength: MAX_QUERY_CHARS })
   @IsString()
   @MinLength(1)
-  @MaxLength(MAX_QUERY_CHARS)
+  @MaxChars(MAX_QUERY_CHARS)
   query!: string;
 
   @ApiPropertyOptional({ default: 'default' })
