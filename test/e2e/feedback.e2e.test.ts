@@ -109,6 +109,8 @@ describe('feedback on answers: query ids everywhere, POST /v1/queries/:id/feedba
       [acme.key, id, { rating: 'meh' }, 400, 'validation_failed'],
       [acme.key, id, {}, 400, 'validation_failed'],
       [acme.key, id, { rating: 'up', comment: 'x'.repeat(2001) }, 400, 'validation_failed'],
+      // 4,000 UTF-16 units, 2,000 of them emoji presentation selectors, which class-validator's count left out (a 500 at the column's check).
+      [acme.key, id, { rating: 'up', comment: 'a\ufe0f'.repeat(2000) }, 400, 'validation_failed'],
       [acme.key, id, { rating: 'up', score: 5 }, 400, 'validation_failed'],
       [acme.key, id, { rating: 'up', comment: 42 }, 400, 'validation_failed'],
       [acme.key, '00000000-0000-4000-8000-000000000000', { rating: 'up' }, 404, 'not_found'],
@@ -122,6 +124,11 @@ describe('feedback on answers: query ids everywhere, POST /v1/queries/:id/feedba
     }
     const { rows } = await owner.query('SELECT count(*)::int AS n FROM query_feedback WHERE query_id = $1', [id]);
     assert.equal(rows[0].n, 0, "another tenant's rating left nothing behind");
+
+    // Within the limit, but longer once redacted ("[email]" for "a@b.cd"): kept, cut to the limit (it was a 500).
+    const redacted = await rate(acme.key, id, { rating: 'down', comment: 'a@b.cd '.repeat(285) });
+    assert.equal(redacted.status, 200, JSON.stringify(redacted.body).slice(0, 300));
+    assert.deepEqual([redacted.body.comment.length, redacted.body.comment.startsWith('[email] [email]')], [2_000, true]);
   });
 
   test('GET /v1/admin/feedback: satisfaction over the window and the latest "down" answers with question and sources', async () => {

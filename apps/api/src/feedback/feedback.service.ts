@@ -6,7 +6,7 @@ import { NotFoundError } from '@app/errors';
 import { redactPii } from '@app/privacy';
 import { QueryRecorder } from '@app/rag';
 import { Principal } from '../auth/principal';
-import { FeedbackRequestDto } from './dto/feedback.dto';
+import { FeedbackRequestDto, MAX_FEEDBACK_COMMENT_CHARS } from './dto/feedback.dto';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -29,7 +29,9 @@ export class FeedbackService {
   /** NotFoundError (404) for an id that is not a query the key's tenant made: unknown and another tenant's alike. */
   async rate(queryId: string, body: FeedbackRequestDto, principal: Principal): Promise<FeedbackRecord> {
     if (!UUID.test(queryId)) throw new NotFoundError('Query', queryId);
-    const comment = !body.comment ? null : this.config.security.redactPii ? redactPii(body.comment) : body.comment;
+    // A marker can be longer than what it replaces ("[email]" for "a@b.cd"): the redacted comment is cut to the
+    // limit its column holds, which a comment within the limit went past (a 500).
+    const comment = !body.comment ? null : this.config.security.redactPii ? redactPii(body.comment).slice(0, MAX_FEEDBACK_COMMENT_CHARS) : body.comment;
     const record = () => this.feedback.record(principal.tenant, { queryId: queryId.toLowerCase(), rating: body.rating, comment, apiKeyId: principal.keyId });
     let saved = await record();
     if (!saved) {
