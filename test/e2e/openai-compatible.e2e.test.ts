@@ -41,6 +41,36 @@ describe('OpenAI-compatible chat completions and models, through the real openai
     const theirs: string[] = [];
     for await (const model of otherTenant.models.list()) theirs.push(model.id);
     assert.deepEqual(theirs, []);
+    // One model, as client.models.retrieve asks for it; another tenant's is not found.
+    const model = await client.models.retrieve('groundwork:hr');
+    assert.deepEqual([model.id, model.object, model.owned_by], ['groundwork:hr', 'model', 'acme']);
+    await assert.rejects(otherTenant.models.retrieve('groundwork:hr'), (error: unknown) => error instanceof OpenAI.APIError && error.status === 404 && error.code === 'model_not_found');
+    await assert.rejects(client.models.retrieve('gpt-4o'), (error: unknown) => error instanceof OpenAI.APIError && error.status === 404 && error.code === 'model_not_found');
+  });
+
+  test('accepts what OpenAI clients send besides the question (tool turns, an answer appended as it came, fields for tools and formats) and ignores it', async () => {
+    const completion = await client.chat.completions.create({
+      model: 'groundwork:hr',
+      messages: [
+        { role: 'developer', content: 'Be brief.' },
+        { role: 'user', content: 'What is the weather?' },
+        { role: 'assistant', content: null, tool_calls: [{ id: 'call_1', type: 'function', function: { name: 'weather', arguments: '{}' } }] },
+        { role: 'tool', tool_call_id: 'call_1', content: 'Sunny.' },
+        // An earlier answer of an OpenAI model, appended to the history as the SDK returned it.
+        { role: 'assistant', content: 'It is sunny.', refusal: null } as OpenAI.ChatCompletionAssistantMessageParam,
+        { role: 'user', content: 'How many vacation days do new employees get?' },
+      ],
+      store: false,
+      parallel_tool_calls: false,
+      logprobs: false,
+      logit_bias: {},
+      response_format: { type: 'text' },
+      tools: [{ type: 'function', function: { name: 'weather', parameters: { type: 'object', properties: {} } } }],
+      tool_choice: 'auto',
+      service_tier: 'auto',
+    });
+    assert.match(completion.choices[0].message.content ?? '', /twenty-seven vacation days/);
+    assert.equal(completion.choices[0].message.tool_calls, undefined, 'no tool is called');
   });
 
   test('answers the last user message from the collection the model names, with references in the text and citations beside it', async () => {
@@ -145,5 +175,6 @@ describe('OpenAI-compatible chat completions and models, through the real openai
     const { body } = await requestJson(suite.system.baseUrl, '/docs-json', { apiKey: null });
     assert.ok(body.paths['/v1/chat/completions']?.post);
     assert.ok(body.paths['/v1/models']?.get);
+    assert.ok(body.paths['/v1/models/{model}']?.get);
   });
 });

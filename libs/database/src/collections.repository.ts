@@ -247,13 +247,17 @@ export class CollectionsRepository {
     return rows.map(toSummary);
   }
 
-  /** The tenant's collections by name, `limit` at most, without the figures `list` adds up (GET /v1/models). */
-  async names(tenant: string, limit: number): Promise<{ tenant: string; name: string; createdAt: Date }[]> {
+  /**
+   * The tenant's collections by name, `limit` at most, without the figures `list` adds up (GET /v1/models); only
+   * the one called `name` when given.
+   */
+  async names(tenant: string, limit: number, name?: string): Promise<{ tenant: string; name: string; createdAt: Date }[]> {
     const { rows } = await tenantQuery<{ tenant: string; name: string; created_at: Date }>(
       this.pool,
       tenant,
-      'SELECT tenant, name, created_at FROM collections WHERE tenant = $1 AND deletion_job_id IS NULL ORDER BY name LIMIT $2',
-      [tenant, limit],
+      `SELECT tenant, name, created_at FROM collections
+       WHERE tenant = $1 AND deletion_job_id IS NULL AND ($3::text IS NULL OR name = $3) ORDER BY name LIMIT $2`,
+      [tenant, limit, name ?? null],
     );
     return rows.map((row) => ({ tenant: row.tenant, name: row.name, createdAt: row.created_at }));
   }

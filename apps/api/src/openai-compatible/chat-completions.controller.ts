@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Query, Req, Res } from '@nestjs/common';
+import { Body, Controller, Get, HttpCode, Inject, Param, Post, Query, Req, Res } from '@nestjs/common';
 import { ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiProduces, ApiTags } from '@nestjs/swagger';
 import { Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
@@ -17,8 +17,8 @@ import { SseStream } from '../query/sse-stream';
 import { DEFAULT_TOP_K } from '../search/dto/search.dto';
 import { chatChunk, CompletionIdentity, referencesText, toChatCompletion, toChatUsage } from './chat-completion.mapper';
 import { FollowUpSearch } from '../conversations/follow-up-search';
-import { chatGenerationControls, collectionOfModel, conversationOf, modelId } from './chat-messages';
-import { ChatCompletionRequestDto, ChatCompletionResponseDto, ModelListDto } from './dto/chat-completion.dto';
+import { chatGenerationControls, collectionOfModel, conversationOf, modelId, UnknownModelError } from './chat-messages';
+import { ChatCompletionRequestDto, ChatCompletionResponseDto, ModelDto, ModelListDto } from './dto/chat-completion.dto';
 
 /** The most collections GET /v1/models lists (OpenAI's list has no pages). */
 const MAX_MODELS = 1000;
@@ -86,15 +86,17 @@ export class ChatCompletionsController {
   async models(@Query() query: CollectionTenantQueryDto, @CurrentPrincipal() principal: Principal): Promise<ModelListDto> {
     const tenant = requestTenant(principal, query.tenant);
     const collections = await this.collections.names(tenant, MAX_MODELS);
-    return {
-      object: 'list',
-      data: collections.map((collection) => ({
-        id: modelId(collection.name),
-        object: 'model',
-        created: Math.floor(collection.createdAt.getTime() / 1000),
-        owned_by: collection.tenant,
-      })),
-    };
+    return { object: 'list', data: collections.map(toModelDto) };
+  }
+
+  @Get('models/:model')
+  @ApiOperation({ summary: 'One collection the key can read, as an OpenAI model (what `client.models.retrieve(id)` asks)' })
+  @ApiOkResponse({ type: ModelDto })
+  @ApiNotFoundResponse({ description: '`model_not_found`: not `groundwork:<collection>` of a collection the key\'s tenant has' })
+  async model(@Param('model') model: string, @Query() query: CollectionTenantQueryDto, @CurrentPrincipal() principal: Principal): Promise<ModelDto> {
+    const [collection] = await this.collections.names(requestTenant(principal, query.tenant), 1, collectionOfModel(model));
+    if (!collection) throw new UnknownModelError(model);
+    return toModelDto(collection);
   }
 
   /** OpenAI's chunks: the role first, the answer's pieces, the references, the finish with `citations`, `usage` if asked, `[DONE]`. */
@@ -120,4 +122,8 @@ export class ChatCompletionsController {
       sse.close();
     }
   }
+}
+
+function toModelDto(collection: { tenant: string; name: string; createdAt: Date }): ModelDto {
+  return { id: modelId(collection.name), object: 'model', created: Math.floor(collection.createdAt.getTime() / 1000), owned_by: collection.tenant };
 }

@@ -32,9 +32,13 @@ export function collectionOfModel(model: string): string {
   return collection;
 }
 
-/** A message's text: a string, or the `text` parts of OpenAI's content parts (images and audio are not read). */
+/**
+ * A message's text: a string, or the `text` parts of OpenAI's content parts (images and audio are not read); none
+ * for null, as an assistant turn that called tools has.
+ */
 function messageText(message: ChatMessageDto, index: number): string {
   const { content } = message;
+  if (content === null || content === undefined) return '';
   const parts = typeof content === 'string' ? [content] : Array.isArray(content) ? content.map((part) => textOfPart(part, index)) : null;
   if (parts === null) throw new InvalidMessagesError(`messages[${index}].content must be a string or an array of content parts.`);
   const text = parts.join('\n');

@@ -5,7 +5,7 @@ import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 import { CitationDto } from '../../query/dto/query.dto';
 import { MaxChars } from '../../errors/max-chars';
 
-export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool'] as const;
+export const CHAT_ROLES = ['system', 'developer', 'user', 'assistant', 'tool', 'function'] as const;
 export type ChatRole = (typeof CHAT_ROLES)[number];
 /** How many messages a conversation may carry, and how long each may be: only the last question is searched. */
 export const MAX_CHAT_MESSAGES = 100;
@@ -16,16 +16,21 @@ export class ChatMessageDto {
 
   @ApiProperty({
     oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'object', properties: { type: { type: 'string', example: 'text' }, text: { type: 'string' } } } }],
-    description: "A string, or OpenAI's content parts of which the `text` ones are read.",
+    nullable: true,
+    description: "A string, or OpenAI's content parts of which the `text` ones are read; null in an assistant turn that called tools.",
   })
   // Checked where it is read (chat-messages.ts): class-validator has no union of a string and an array of parts.
   @Allow()
   content!: unknown;
 
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxChars(200) name?: string;
-  // Earlier turns of clients that use tools carry these; accepted, not read.
+  // Earlier turns of clients that use tools carry these, and an OpenAI answer appended to the history as it came
+  // carries `refusal` (null) and maybe `audio`; accepted, not read.
   @ApiPropertyOptional() @IsOptional() @Allow() tool_calls?: unknown;
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxChars(200) tool_call_id?: string;
+  @ApiPropertyOptional() @IsOptional() @Allow() function_call?: unknown;
+  @ApiPropertyOptional() @IsOptional() @Allow() refusal?: unknown;
+  @ApiPropertyOptional() @IsOptional() @Allow() audio?: unknown;
 }
 
 export class StreamOptionsDto {
@@ -70,6 +75,23 @@ export class ChatCompletionRequestDto {
   @ApiPropertyOptional() @IsOptional() @IsString() @MaxChars(200) user?: string;
   @ApiPropertyOptional() @IsOptional() @Allow() stop?: unknown;
   @ApiPropertyOptional() @IsOptional() @IsObject() metadata?: Record<string, unknown>;
+  // Also sent by OpenAI clients (the SDKs' own defaults, agents that offer tools, structured-output requests):
+  // accepted so those clients work, and ignored: the answer is always the grounded text with its citations.
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() store?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() logprobs?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() top_logprobs?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() logit_bias?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored: the answer is text.' }) @IsOptional() @Allow() response_format?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored: no tool is called.' }) @IsOptional() @Allow() tools?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() tool_choice?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() parallel_tool_calls?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() functions?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() function_call?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() service_tier?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() reasoning_effort?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() modalities?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() prediction?: unknown;
+  @ApiPropertyOptional({ description: 'Accepted, ignored.' }) @IsOptional() @Allow() audio?: unknown;
 }
 
 export class ChatCompletionMessageDto {
