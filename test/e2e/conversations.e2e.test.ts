@@ -82,6 +82,17 @@ describe('conversations: follow-ups searched as standalone questions, turns stor
     assert.equal((await call(acme, `/v1/conversations/${body.id}`)).status, 404);
   });
 
+  test('a follow-up after a question holding personal data carries its words, not the redaction marks it is stored with', async () => {
+    const { body } = await call(acme, '/v1/conversations', { method: 'POST', json: { title: 'Claims' } });
+    const first = await call(acme, `/v1/conversations/${body.id}/messages`, { method: 'POST', json: { content: 'Claims go to claims@benefits.example or +44 20 7946 0958: which plans cover dental care?', collection: 'benefits' } });
+    assert.equal(first.status, 200, JSON.stringify(first.body));
+    const second = await call(acme, `/v1/conversations/${body.id}/messages`, { method: 'POST', json: { content: 'and what do they cost?', collection: 'benefits' } });
+    // The turn is stored redacted ("[email]", "[phone]"), which were searched as the words "email" and "phone".
+    assert.equal(second.body.search_query, 'and what do they cost? claims go plans cover dental care');
+    const read = await call(acme, `/v1/conversations/${body.id}`);
+    assert.match(read.body.messages[0].question, /\[email\] or \[phone\]/, 'stored redacted');
+  });
+
   test("lists newest first page by page; other tenants get 404; delete; bad input gets stable codes", async () => {
     const ids: string[] = [];
     for (let i = 0; i < 3; i++) ids.push((await call(acme, '/v1/conversations', { method: 'POST', json: { title: `t${i}` } })).body.id);

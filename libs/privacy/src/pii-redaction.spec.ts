@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { test } from 'node:test';
 import fc from 'fast-check';
 import { adversarialText, assertLinearTime } from '../../../test/support/linear-time';
-import { isValidIban, MAX_REDACTED_CHARS, passesLuhn, redactPii, truncationMark } from './pii-redaction';
+import { isValidIban, MAX_REDACTED_CHARS, passesLuhn, redactPii, truncationMark, withoutRedactionMarks } from './pii-redaction';
 
 test('emails, phone numbers, Luhn-valid cards and valid IBANs are redacted', () => {
   const text =
@@ -12,6 +12,11 @@ test('emails, phone numbers, Luhn-valid cards and valid IBANs are redacted', () 
     redactPii(text),
     'Mail [email] or call [phone] / [phone]. Card [card], IBAN [iban], also [iban].',
   );
+});
+
+test('withoutRedactionMarks leaves the text around the marks, and text that only looks like one', () => {
+  assert.equal(withoutRedactionMarks(redactPii('mail ann@example.com or call +44 20 7946 0958 today')), 'mail   or call   today');
+  assert.equal(withoutRedactionMarks('[emails] [Email] [email'), '[emails] [Email] [email');
 });
 
 test('look-alikes that fail their checksum, and ordinary numbers, are kept', () => {

@@ -20,6 +20,17 @@ export const MAX_REDACTED_CHARS = 32_768;
 /** What replaces the cut-off tail of a text longer than MAX_REDACTED_CHARS. */
 export const truncationMark = (droppedChars: number) => ` …[${droppedChars} more characters not shown]`;
 
+/** What redactPii writes for what it removes. */
+const REDACTION_MARK = /\[(?:email|iban|card|phone)\]/g;
+
+/**
+ * Redacted text without its marks: a stored conversation turn is read back to carry a follow-up's words, and
+ * "[email]" became the search word "email" (and "[phone]" "phone"), words the user never asked about.
+ */
+export function withoutRedactionMarks(text: string): string {
+  return text.replace(REDACTION_MARK, ' ');
+}
+
 function redactAll(text: string): string {
   return text
     .replace(EMAIL, '[email]')

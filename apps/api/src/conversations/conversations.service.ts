@@ -4,7 +4,7 @@ import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { Conversation, ConversationPosition, ConversationsRepository, ConversationTurn, isUuid } from '@app/database';
 import { NotFoundError, ValidationError } from '@app/errors';
-import { redactPii } from '@app/privacy';
+import { redactPii, withoutRedactionMarks } from '@app/privacy';
 import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
 import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
@@ -94,7 +94,9 @@ export class ConversationsService {
     const conversation = await this.get(id, principal);
     const question = normaliseCharacters(message.content).trim();
     if (question === '') throw new ValidationError('content must not be empty.');
-    const history = await this.conversations.turns(conversation.tenant, conversation.id, this.followUps.readsHistory ? MAX_HISTORY_TURNS : 1);
+    // Stored turns are redacted (REDACT_PII): their marks are no words of the conversation.
+    const stored = await this.conversations.turns(conversation.tenant, conversation.id, this.followUps.readsHistory ? MAX_HISTORY_TURNS : 1);
+    const history = stored.map((turn) => ({ question: withoutRedactionMarks(turn.question), searchQuery: withoutRedactionMarks(turn.searchQuery), answer: withoutRedactionMarks(turn.answer) }));
     const prepared = await this.queries.prepare({
       tenant: conversation.tenant,
       query: await this.followUps.searchQuestion(question, history, signal),
