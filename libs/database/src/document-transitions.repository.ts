@@ -184,7 +184,7 @@ export class DocumentTransitions {
    */
   async pause(attempt: IngestionAttempt): Promise<DocumentRecord | null> {
     // As `wait` with no outage to show: the error stays empty (`start` cleared it).
-    return this.applyAsAttempt(attempt, 'pause', 'error_code = $3, error_message = $4, attempts = d.attempts - 1', [null, null]);
+    return this.applyAsAttempt(attempt, 'pause', 'attempts = d.attempts - 1');
   }
 
   /**
@@ -195,15 +195,16 @@ export class DocumentTransitions {
     return this.apply(scope, id, 'retry', 'error_code = NULL, error_message = NULL, finished_at = NULL');
   }
 
-  /** `apply` to the attempt's document while the attempt is its latest: `set` has two parameters ($3, $4), the token is $5. */
+  /** `apply` to the attempt's document while the attempt is its latest: `set`'s parameters from $3, the token after them. */
   private applyAsAttempt(
     attempt: IngestionAttempt,
     transition: Exclude<DocumentTransition, 'replace'>,
     set: string,
-    params: [unknown, unknown],
+    params: unknown[] = [],
     where = 'true',
   ): Promise<DocumentRecord | null> {
-    return this.apply(attempt.tenant, attempt.documentId, transition, set, [...params, attempt.attemptId], `${where} AND d.attempt_id = $5`);
+    const token = `$${params.length + 3}`;
+    return this.apply(attempt.tenant, attempt.documentId, transition, set, [...params, attempt.attemptId], `${where} AND d.attempt_id = ${token}`);
   }
 
   /** `set` assigns the columns besides status and updated_at, its parameters numbered from $3; `where` adds a condition on `d`. */
