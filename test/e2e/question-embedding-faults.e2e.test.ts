@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { ServerResponse } from 'node:http';
 import { after, before, beforeEach, describe, test } from 'node:test';
 import { sendEndless } from '../support/endless-response';
-import { encodeEmbedding, fakeEmbedding, FakeOpenAI } from '../support/fake-openai';
+import { FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadReady } from '../support/http';
 import { scrape } from '../support/prometheus';
 import { postSse } from '../support/sse';
@@ -42,13 +42,12 @@ describe('a question whose embedding server breaks: 502 embedding_failed, never 
   /** Texts already dropped once: `dropped` answers properly the second time. */
   const droppedOnce = new Set<string>();
   fake.route('POST', '/v1/embeddings', (request, res) => {
-    const body = request.body as { input: string[]; encoding_format?: string };
+    const body = request.body as { input: string[] };
     const joined = body.input.join(' ');
     const broken = Object.keys(BROKEN).find((word) => joined.includes(word) && !(word === 'dropped' && droppedOnce.has(joined)));
     if (broken === 'dropped') droppedOnce.add(joined);
     if (broken) return BROKEN[broken](res, body.input);
-    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(fakeEmbedding(text, DIMENSION), body.encoding_format) }));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    fake.answerEmbeddings(request, res);
   });
   const suite = useSystem(async () => ({
     ...(await fake.startFor({ embeddings: true })),

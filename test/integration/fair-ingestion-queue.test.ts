@@ -3,7 +3,7 @@ import { after, describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { join } from 'node:path';
-import { encodeEmbedding, fakeEmbedding, FakeOpenAI } from '../support/fake-openai';
+import { FakeOpenAI } from '../support/fake-openai';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { distinctPageTexts } from '../support/ingestion-support';
 import { writeTruncatedPdf } from '../support/pdf-fixtures';
@@ -109,15 +109,12 @@ describe('fair ingestion queues: one tenant’s backlog does not starve another 
 });
 
 describe('a tenant running past WORKER_TENANT_CONCURRENCY gives a slot up when another tenant uploads (real worker, Redis, PostgreSQL)', () => {
-  const DIMENSION = 16;
   /** Each embedding request of a hog document's texts takes this long: its documents run for tens of seconds. */
   const SLOW_MS = 150;
-  const fake = new FakeOpenAI({ embeddingDimension: DIMENSION });
+  const fake = new FakeOpenAI({ embeddingDimension: 16 });
   fake.route('POST', '/v1/embeddings', async (request, res) => {
-    const body = request.body as { input: string[]; encoding_format?: string };
-    if (body.input.some((text) => text.includes('slowpoke'))) await sleep(SLOW_MS);
-    const data = body.input.map((text, index) => ({ object: 'embedding', index, embedding: encodeEmbedding(fakeEmbedding(text, DIMENSION), body.encoding_format) }));
-    res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data, model: 'm', usage: { prompt_tokens: 1, total_tokens: 1 } }));
+    if ((request.body as { input: string[] }).input.some((text) => text.includes('slowpoke'))) await sleep(SLOW_MS);
+    fake.answerEmbeddings(request, res);
   });
   const suite = useSystem(async () => ({
     ...(await fake.startFor({ embeddings: true })),

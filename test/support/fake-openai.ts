@@ -83,7 +83,7 @@ export class FakeOpenAI {
     this.chatReply = options.chatReply ?? 'This is a fake answer grounded in [1].';
     this.streamChunkDelayMs = options.streamChunkDelayMs ?? 0;
     this.contextTokens = options.contextTokens ?? null;
-    this.route('POST', '/v1/embeddings', (request, res) => this.embeddings(request, res));
+    this.route('POST', '/v1/embeddings', (request, res) => this.answerEmbeddings(request, res));
     this.route('POST', '/v1/chat/completions', (request, res) => this.chatCompletions(request, res));
   }
 
@@ -196,7 +196,8 @@ export class FakeOpenAI {
     return index < 0 ? undefined : this.script.splice(index, 1)[0];
   }
 
-  private embeddings(request: RecordedRequest, res: ServerResponse): void {
+  /** The embeddings route's own answer: a suite's route that breaks or delays some requests answers the rest with it. */
+  answerEmbeddings(request: RecordedRequest, res: ServerResponse): void {
     const body = (request.body ?? {}) as { input?: unknown; model?: string; dimensions?: number; encoding_format?: string };
     const raw: unknown[] = Array.isArray(body.input) ? body.input : [body.input];
     const inputs = raw.filter((input): input is string => typeof input === 'string' && input !== '');
