@@ -151,3 +151,54 @@ describe('a tenant running past WORKER_TENANT_CONCURRENCY gives a slot up when a
     }
   });
 });
+
+describe('a document whose turn is over gives the only slot to another tenant at its next checkpoint (real worker, Redis, PostgreSQL)', () => {
+  /** Each embedding request of the long document's texts takes this long: alone it runs for about 13 s. */
+  const SLOW_MS = 100;
+  /** Headed parts of about 1,500 characters: a section each, 16 to a window (a checkpoint), two chunks each. */
+  const PARTS = 64;
+  const fake = new FakeOpenAI({ embeddingDimension: 16 });
+  fake.route('POST', '/v1/embeddings', async (request, res) => {
+    if ((request.body as { input: string[] }).input.some((text) => text.includes('slowpoke'))) await sleep(SLOW_MS);
+    fake.answerEmbeddings(request, res);
+  });
+  const suite = useSystem(
+    async () => ({
+      ...(await fake.startFor({ embeddings: true })),
+      WORKER_CONCURRENCY: '1',
+      WORKER_TURN_SECONDS: '1',
+      EMBEDDING_BATCH_SIZE: '1',
+      EMBEDDING_CONCURRENCY: '1',
+    }),
+    { owner: true },
+  );
+  after(() => fake.stop());
+
+  test('another tenant\'s note is ready long before the long document, which resumes from its checkpoint with every chunk once', { timeout: 120_000 }, async () => {
+    const text = distinctPageTexts(PARTS, '-slowpoke')
+      .map((part, i) => `# Part ${i + 1}\n\n${part}`)
+      .join('\n\n');
+    const long = await uploadFile(suite.system.baseUrl, { name: 'long.md', content: text }, { tenant: 'long', chunk_tokens: '256', chunk_overlap: '0' });
+    assert.equal(long.status, 202, JSON.stringify(long.body));
+    const longId = long.body.document_id;
+    await until(async () => (await requestJson(suite.system.baseUrl, `/v1/documents/${longId}`)).body.status === 'processing', 30_000, 'the long document running');
+    const note = await uploadFile(suite.system.baseUrl, { name: 'note.txt', content: 'A short note about the brass hinge.' }, { tenant: 'bystander' });
+    assert.equal(note.status, 202, JSON.stringify(note.body));
+
+    assert.equal((await waitForDocument(suite.system.baseUrl, note.body.document_id, 60_000)).status, 'ready');
+    const whenNoteReady = (await requestJson(suite.system.baseUrl, `/v1/documents/${longId}`)).body;
+    // Without turns, the note waited for the only slot until the long document had finished.
+    assert.notEqual(whenNoteReady.status, 'ready', 'the note did not wait for the long document');
+
+    const doc = await waitForDocument(suite.system.baseUrl, longId, 90_000);
+    assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
+    assert.equal(doc.page_count, PARTS, 'a section per part, so the turn could end at a window');
+    const job = (await requestJson(suite.system.baseUrl, `/v1/jobs/${doc.job_id}`)).body;
+    assert.equal(job.attempts, 1, 'ending a turn did not count as an attempt');
+    const { rows } = await suite.owner.query<{ chunks: number; ordinals: number; last: number }>(
+      'SELECT count(*)::int AS chunks, count(DISTINCT ordinal)::int AS ordinals, max(ordinal) AS last FROM chunks WHERE document_id = $1',
+      [longId],
+    );
+    assert.deepEqual(rows[0], { chunks: doc.chunk_count, ordinals: doc.chunk_count, last: doc.chunk_count - 1 });
+  });
+});

@@ -57,12 +57,13 @@ describe('tenant usage: quota figures, the exact quota check and the ingestion b
     assert.equal(await usage.ingestionBacklog(randomUUID()), null);
 
     // Every other tenant's queued documents from earlier tests count as waiting for backlog-a...
-    assert.equal(await usage.othersWaiting('backlog-a'), true);
+    assert.equal(await usage.othersWaiting(['backlog-a']), true);
     // ...but a tenant's own queued documents do not count for it, nor do started ones.
     await db.owner.query(`UPDATE documents SET status = 'ready' WHERE tenant <> 'backlog-a'`);
-    assert.equal(await usage.othersWaiting('backlog-a'), false);
-    assert.equal(await usage.othersWaiting('usage-a'), true);
+    assert.equal(await usage.othersWaiting(['backlog-a']), false);
+    assert.equal(await usage.othersWaiting(['usage-a']), true);
+    assert.equal(await usage.othersWaiting(['usage-a', 'backlog-a']), false, 'no tenant outside the list waits');
     await new DocumentTransitions(db.pool).start('backlog-a', second.id);
-    assert.equal(await usage.othersWaiting('usage-a'), false);
+    assert.equal(await usage.othersWaiting(['usage-a']), false);
   });
 });

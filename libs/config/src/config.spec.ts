@@ -116,6 +116,7 @@ test('ingestion jobs: 5 attempts, 2 s backoff doubling, outages waited out for a
 test('fair queues and quotas: one document per tenant at a time while others wait, no quota unless set', () => {
   const defaults = loadConfig({});
   assert.equal(defaults.workerTenantConcurrency, 1);
+  assert.equal(defaults.workerTurnSeconds, 60);
   assert.deepEqual(defaults.quotas, { maxDocumentsPerTenant: null, maxBytesPerTenant: null });
   const set = loadConfig({ WORKER_TENANT_CONCURRENCY: '3', MAX_DOCUMENTS_PER_TENANT: '500', MAX_BYTES_PER_TENANT: '1073741824' });
   assert.equal(set.workerTenantConcurrency, 3);
@@ -123,6 +124,7 @@ test('fair queues and quotas: one document per tenant at a time while others wai
   assert.throws(() => loadConfig({ MAX_DOCUMENTS_PER_TENANT: '0' }), /MAX_DOCUMENTS_PER_TENANT must be between 1/);
   assert.throws(() => loadConfig({ MAX_BYTES_PER_TENANT: '1GB' }), /MAX_BYTES_PER_TENANT must be a whole number/);
   assert.throws(() => loadConfig({ WORKER_TENANT_CONCURRENCY: '0' }), /WORKER_TENANT_CONCURRENCY must be between 1 and 64/);
+  assert.throws(() => loadConfig({ WORKER_TURN_SECONDS: '0' }), /WORKER_TURN_SECONDS must be between 1 and 86400/);
 });
 
 test('DATABASE_QUERY_TIMEOUT_MS: two minutes by default, and longer than a search may run', () => {

@@ -90,6 +90,11 @@ export interface AppConfig {
   /** Documents of one tenant a worker runs at once while another tenant's documents wait. */
   workerTenantConcurrency: number;
   /**
+   * How long a document runs before it gives its slot, at its next checkpoint, to another tenant's waiting
+   * document when every slot is taken.
+   */
+  workerTurnSeconds: number;
+  /**
    * Longest a stopping process waits for the work in hand: a worker for its jobs to be handed back (past it, they
    * are left to the next worker's stalled-job check), an api for its requests to be answered (past it, their
    * connections are closed). Below Kubernetes' default 30 s grace, so a process leaves by itself.
@@ -578,6 +583,7 @@ export function loadConfig(env: Env = process.env): AppConfig {
     clientIdleTimeoutMs: integer(env, 'CLIENT_IDLE_TIMEOUT_MS', 60_000, 100, 3_600_000),
     workerConcurrency: integer(env, 'WORKER_CONCURRENCY', 2, 1, 64),
     workerTenantConcurrency: integer(env, 'WORKER_TENANT_CONCURRENCY', 1, 1, 64),
+    workerTurnSeconds: integer(env, 'WORKER_TURN_SECONDS', 60, 1, 86_400),
     drainTimeoutMs: integer(env, 'DRAIN_TIMEOUT_MS', 20_000, 100, 3_600_000),
     workerMetricsPort: integer(env, 'WORKER_METRICS_PORT', 9464, 0, 65535),
     deletionBatchSize: integer(env, 'DELETION_BATCH_SIZE', 50, 1, 1000),

@@ -23,7 +23,8 @@ import { jsonbText } from './jsonb-text';
  * - wait: an attempt met an outage of what every document needs (the embedding provider, the object store,
  *   PostgreSQL) and its job waits it out: back to `queued`, the outage as its error until the next start.
  * - pause: an attempt gives its worker slot up to another tenant's waiting document (its tenant runs more than
- *   WORKER_TENANT_CONCURRENCY there): back to `queued`, resumed from its checkpoint when its job runs again.
+ *   WORKER_TENANT_CONCURRENCY there, or its turn of WORKER_TURN_SECONDS is over): back to `queued`, resumed from
+ *   its checkpoint when its job runs again.
  * - retry: an admin sends a failed document through ingestion again.
  * - replace: a pending version (PUT /v1/documents/:id, migrations/0019) finished its ingestion: the document it
  *   replaces takes its file, pages and chunks and is `ready` with them, and the pending version's row goes.

@@ -83,13 +83,13 @@ export class TenantUsageRepository {
     return rows[0] ? { tenant: rows[0].tenant, pending: Number(rows[0].pending) } : null;
   }
 
-  /** Whether a tenant other than `tenant` has a document whose ingestion has not started yet. */
-  async othersWaiting(tenant: string): Promise<boolean> {
+  /** Whether a tenant not among `tenants` has a document whose ingestion has not started yet. */
+  async othersWaiting(tenants: readonly string[]): Promise<boolean> {
     const { rows } = await tenantQuery<{ waiting: boolean }>(
       this.pool,
       ALL_TENANTS,
-      `SELECT EXISTS (SELECT 1 FROM documents WHERE status = 'queued' AND tenant <> $1) AS waiting`,
-      [tenant],
+      `SELECT EXISTS (SELECT 1 FROM documents WHERE status = 'queued' AND tenant <> ALL($1::text[])) AS waiting`,
+      [tenants],
     );
     return rows[0].waiting;
   }

@@ -22,7 +22,7 @@ import { Logger } from 'pino';
 import { withEmbeddingMetrics } from '../metrics/embedding-metrics';
 import { EmbedStep } from './embed.step';
 import { openPageSource } from './extract.step';
-import { asPermanentEmbeddingFailure, DocumentDeletedError, isWriteForMissingDocument } from './ingestion-errors';
+import { asPermanentEmbeddingFailure, DocumentDeletedError, isWriteForMissingDocument, SlotGivenUpError } from './ingestion-errors';
 import { IngestionRun } from './ingestion-run';
 import { forEachPageInTurn } from './page-turns';
 
@@ -72,8 +72,11 @@ export class DocumentIngestionService {
     return started && this.underCurrentCleaning(started);
   }
 
-  /** Runs a started attempt; `shutdown` aborts it at the next step (the worker is stopping, or its slot is given up). */
-  async run(doc: DocumentRecord, shutdown: AbortSignal): Promise<IngestionOutcome> {
+  /**
+   * Runs a started attempt; `shutdown` aborts it at the next step (the worker is stopping, or its slot is given up),
+   * and once `turnOver` says so it stops at its next checkpoint with SlotGivenUpError (another tenant's turn).
+   */
+  async run(doc: DocumentRecord, shutdown: AbortSignal, turnOver: () => boolean = () => false): Promise<IngestionOutcome> {
     const { tenant, id: documentId } = doc;
     const attempt = attemptOf(doc);
     const log = this.logger.child({ documentId, jobId: doc.jobId, attempt: doc.attempts });
@@ -87,7 +90,7 @@ export class DocumentIngestionService {
     });
     try {
       const copied = await this.copyFromTwin(doc, attempt);
-      const counts = copied ?? (await this.extractAndEmbed(doc, attempt, run.signal, log));
+      const counts = copied ?? (await this.extractAndEmbed(doc, attempt, run.signal, turnOver, log));
       await this.documents.setStage(attempt, 'finalize');
       // Chunks past the last ordinal, and pages past the last, can only come from an earlier attempt with other
       // settings, or one that split a text file another way (see underCurrentCleaning).
@@ -190,7 +193,13 @@ export class DocumentIngestionService {
     return chunks > 0 ? { pages, chunks } : null;
   }
 
-  private async extractAndEmbed(doc: DocumentRecord, attempt: IngestionAttempt, signal: AbortSignal, log: Logger): Promise<{ pages: number; chunks: number }> {
+  private async extractAndEmbed(
+    doc: DocumentRecord,
+    attempt: IngestionAttempt,
+    signal: AbortSignal,
+    turnOver: () => boolean,
+    log: Logger,
+  ): Promise<{ pages: number; chunks: number }> {
     const { ingestion, embedding } = this.config;
     // A PDF's pages carry running headers and line-end hyphenation; Markdown and text sections do not.
     const cleaner = doc.mediaType === 'application/pdf' ? new PageCleaner() : undefined;
@@ -227,7 +236,11 @@ export class DocumentIngestionService {
 
       let pageCount = doc.pagesTotal ?? doc.pagesDone;
       if (doc.stage === 'extract') {
-        pageCount = await this.extract(doc, attempt, signal, chunkPages);
+        pageCount = await this.extract(doc, attempt, signal, async (window) => {
+          await chunkPages(window);
+          // The window is stored: the checkpoint a turn ends at, so each turn gets at least one window further.
+          if (turnOver()) throw new SlotGivenUpError();
+        });
         if (characters === 0) {
           throw new PermanentIngestionError('no_text', 'No text could be extracted (a scanned document without a text layer, or an empty file).');
         }
@@ -244,14 +257,14 @@ export class DocumentIngestionService {
   }
 
   /**
-   * Extracts the pages after the checkpoint, storing each window (the checkpoint) before chunking it. The
+   * Extracts the pages after the checkpoint, storing each window (the checkpoint) before `onStored` chunks it. The
    * signal reaches the opening too: a PDF that stalls its parser is stopped by a deletion or the timeout.
    */
-  private async extract(doc: DocumentRecord, attempt: IngestionAttempt, signal: AbortSignal, chunkPages: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
+  private async extract(doc: DocumentRecord, attempt: IngestionAttempt, signal: AbortSignal, onStored: (pages: readonly PageText[]) => Promise<void>): Promise<number> {
     // The file on this machine (a temporary copy unless the store is local), removed however extraction ends.
     const file = await this.checkouts.checkout(doc.blobSha256, signal);
     try {
-      return await this.extractFile(doc, attempt, file.path, signal, chunkPages);
+      return await this.extractFile(doc, attempt, file.path, signal, onStored);
     } finally {
       await file.release();
     }
@@ -262,7 +275,7 @@ export class DocumentIngestionService {
     attempt: IngestionAttempt,
     path: string,
     signal: AbortSignal,
-    chunkPages: (pages: readonly PageText[]) => Promise<void>,
+    onStored: (pages: readonly PageText[]) => Promise<void>,
   ): Promise<number> {
     const { ingestion } = this.config;
     const options = {
@@ -286,7 +299,7 @@ export class DocumentIngestionService {
         signal.throwIfAborted();
         await this.pages.saveWindow(attempt, window);
         pagesExtracted.inc(window.length);
-        await chunkPages(window);
+        await onStored(window);
       }
       await source.close();
       return source.pageCount;

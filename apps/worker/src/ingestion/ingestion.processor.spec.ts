@@ -9,9 +9,10 @@ import { StorageUnavailableError } from '@app/storage';
 import { DelayedError } from 'bullmq';
 import type { Logger } from 'pino';
 import type { DocumentIngestionService } from './document-ingestion.service';
+import { SlotGivenUpError } from './ingestion-errors';
 import { IngestionProcessor, SLOT_CHECK_MS } from './ingestion.processor';
 
-const settings = { workerTenantConcurrency: 1, ingestion: { outageWaitSeconds: 3_600, backoffMs: 2_000 } } as AppConfig;
+const settings = { workerTenantConcurrency: 1, workerTurnSeconds: 60, ingestion: { outageWaitSeconds: 3_600, backoffMs: 2_000 } } as AppConfig;
 
 /**
  * A processor whose ingestion throws `failure` on attempt `attemptsMade + 1` of 5, on a job that first met an outage
@@ -103,7 +104,7 @@ describe('IngestionProcessor: a document that meets an outage waits it out witho
 
 describe('IngestionProcessor: documents a tenant runs past its limit give their slots up', () => {
   it('a check answered after its document finished does not count a slot as given up', async (t) => {
-    t.mock.timers.enable({ apis: ['setInterval'] });
+    t.mock.timers.enable({ apis: ['setTimeout'] });
     /** Answers to "does another tenant's document wait?", in the order asked. */
     const answers: ((othersWait: boolean) => void)[] = [];
     const usage = { othersWaiting: () => new Promise<boolean>((resolve) => answers.push(resolve)) } as unknown as TenantUsageRepository;
@@ -158,5 +159,69 @@ describe('IngestionProcessor: documents a tenant runs past its limit give their 
     assert.equal(['doc-2', 'doc-3', 'doc-4'].filter((id) => stops.get(id)!.aborted).length, 2, 'the tenant is over its limit again: one more gives up');
     for (const id of ['doc-2', 'doc-3', 'doc-4']) if (!stops.get(id)!.aborted) finishes.get(id)!();
     await Promise.all(runs);
+  });
+});
+
+describe('IngestionProcessor: a document whose turn is over gives its slot to another tenant at its next checkpoint', () => {
+  it('asks only once its turn is over and every slot is taken, and ends one turn at a time', async (t) => {
+    t.mock.timers.enable({ apis: ['setTimeout', 'Date'], now: 0 });
+    /** The tenants each "does a document of another tenant wait?" left out, with its answer to give. */
+    const asked: { tenants: readonly string[]; answer: (othersWait: boolean) => void }[] = [];
+    const usage = {
+      othersWaiting: (tenants: readonly string[]) => new Promise<boolean>((answer) => asked.push({ tenants, answer })),
+    } as unknown as TenantUsageRepository;
+    const turnOvers = new Map<string, () => boolean>();
+    const checkpoints = new Map<string, () => void>();
+    const paused: string[] = [];
+    const ingestion = {
+      start: async (id: string) => ({ id, tenant: id.startsWith('a') ? 'a' : 'b' }),
+      // A document that reaches a checkpoint whenever the test says, and stops there once its turn is over.
+      run: (doc: { id: string }, _stop: AbortSignal, turnOver: () => boolean) => {
+        turnOvers.set(doc.id, turnOver);
+        return new Promise((resolve, reject) => checkpoints.set(doc.id, () => (turnOver() ? reject(new SlotGivenUpError()) : resolve('ready'))));
+      },
+      pause: async (doc: { id: string }) => void paused.push(doc.id),
+    } as unknown as DocumentIngestionService;
+    const logger = { info: () => undefined, warn: () => undefined } as unknown as Logger;
+    const processor = new IngestionProcessor(settings, logger, ingestion, usage, {} as WorkerDrain);
+    Object.assign(processor, { _worker: { concurrency: 2 } });
+    const jobOf = (id: string) => ({ name: IngestionJobName.IngestDocument, id: `job-${id}`, data: { documentId: id, tenant: id[0] }, attemptsMade: 0, opts: { attempts: 5 }, moveToDelayed: async () => undefined });
+    const flush = () => new Promise((resolve) => setImmediate(resolve));
+    const run = (id: string) => processor.process(jobOf(id) as unknown as Parameters<IngestionProcessor['process']>[0]).catch((error: unknown) => error);
+
+    const first = run('a1');
+    await flush();
+    // One slot of two taken: however long a1 runs, a waiting document would take the free one.
+    t.mock.timers.tick(120_000);
+    await flush();
+    assert.equal(asked.length, 0, 'nothing asked while a slot is free');
+    const second = run('b1');
+    await flush();
+    // Both slots taken; b1's turn is not over, a1's is: only a1 asks, leaving out both tenants (each at its limit of 1).
+    t.mock.timers.tick(SLOT_CHECK_MS);
+    await flush();
+    assert.deepEqual(asked.map((ask) => ask.tenants), [['a', 'b']]);
+    asked.shift()!.answer(false);
+    await flush();
+    assert.equal(turnOvers.get('a1')!(), false, 'nobody waits: the turn goes on');
+    t.mock.timers.tick(60_000);
+    await flush();
+    // Now both turns are over and both ask, each answered "yes": one ends its turn, the other may not as well.
+    assert.equal(asked.length, 2);
+    for (const ask of asked.splice(0)) ask.answer(true);
+    await flush();
+    const runs = new Map([['a1', first], ['b1', second]]);
+    const [ending, ...others] = [...runs.keys()].filter((id) => turnOvers.get(id)!());
+    assert.deepEqual(others, [], 'one turn ends at a time');
+    checkpoints.get(ending)!();
+    assert.ok((await runs.get(ending)) instanceof DelayedError, 'the job is put back without spending an attempt');
+    assert.deepEqual(paused, [ending]);
+    // With that slot freed, the other runs with a slot free: it asks nothing, and finishes.
+    const staying = ending === 'a1' ? 'b1' : 'a1';
+    t.mock.timers.tick(SLOT_CHECK_MS);
+    await flush();
+    assert.equal(asked.length, 0);
+    checkpoints.get(staying)!();
+    assert.equal(await runs.get(staying), 'ready');
   });
 });

@@ -19,8 +19,9 @@ import { TenantSlots } from './tenant-slots';
 const TENANT_REQUEUE_DELAY_MS = 250;
 
 /**
- * How often a document its tenant runs past WORKER_TENANT_CONCURRENCY asks whether another tenant's document waits
- * (a query when over the limit, nothing otherwise). The wait it bounds is that document's, on top of its next step.
+ * How often a running document asks whether another tenant's document waits for its slot (a query only when its
+ * tenant runs past WORKER_TENANT_CONCURRENCY, or its turn is over and every slot is taken). The wait it bounds is
+ * that document's, on top of its next step or checkpoint.
  */
 export const SLOT_CHECK_MS = 2_000;
 
@@ -30,6 +31,14 @@ export const SLOT_CHECK_MS = 2_000;
  * it goes to the log only.
  */
 const UNEXPECTED_FAILURE = { code: 'ingestion_failed', message: "Ingestion failed unexpectedly; the worker's log has the details." };
+
+/** A document's slot while it runs: given up at once through `giveUp`, or at its next checkpoint once `turnEnding`. */
+interface SlotHold {
+  tenant: string;
+  since: number;
+  giveUp: AbortController;
+  turnEnding: boolean;
+}
 
 type IngestionJob = { [N in keyof IngestionJobs]: Job<IngestionJobs[N], IngestionOutcome, N> }[keyof IngestionJobs];
 
@@ -81,35 +90,56 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
     const { tenant } = job.data;
     // Jobs enqueued before jobs named their tenant run unchecked.
     if (tenant === undefined) return this.runIngestion(job, token);
-    if (!(await this.tenantSlots.tryAcquire(tenant, () => this.othersWaiting(tenant)))) {
+    if (!(await this.tenantSlots.tryAcquire(tenant, () => this.othersWaiting([tenant])))) {
       // Back to the queue without spending an attempt (BullMQ's moveToDelayed skips the attempt count).
       this.logger.debug({ documentId: job.data.documentId, jobId: job.id, tenant }, 'tenant at its worker concurrency while others wait; job put back');
       await job.moveToDelayed(Date.now() + TENANT_REQUEUE_DELAY_MS, token);
       throw new DelayedError();
     }
-    const giveUp = new AbortController();
-    const check = setInterval(() => void this.giveUpIfOthersWait(tenant, giveUp), SLOT_CHECK_MS);
+    const hold: SlotHold = { tenant, since: Date.now(), giveUp: new AbortController(), turnEnding: false };
+    const stopChecks = this.checkSlotEvery(SLOT_CHECK_MS, hold);
     try {
-      return await this.runIngestion(job, token, giveUp.signal);
+      return await this.runIngestion(job, token, hold);
     } finally {
-      clearInterval(check);
-      const gaveUp = giveUp.signal.aborted;
+      stopChecks();
+      const gaveUp = hold.giveUp.signal.aborted;
       // A check still waiting for its answer must not count a slot already freed as given up.
-      giveUp.abort();
-      this.tenantSlots.release(tenant, gaveUp);
+      hold.giveUp.abort();
+      this.tenantSlots.release(tenant, { gaveUp, endedTurn: hold.turnEnding });
     }
   }
 
+  /** Checks the slot every `ms`, one check after another (a slow answer does not pile questions up); returns the stop. */
+  private checkSlotEvery(ms: number, hold: SlotHold): () => void {
+    let timer: NodeJS.Timeout | undefined;
+    const next = () => {
+      timer = setTimeout(() => void this.checkSlot(hold).then(() => hold.giveUp.signal.aborted || next()), ms);
+    };
+    next();
+    return () => clearTimeout(timer);
+  }
+
   /**
-   * Stops a document its tenant runs past its limit when another tenant's document waits: the slot goes to that
-   * one (the job returns after TENANT_REQUEUE_DELAY_MS, behind it by priority), and the document resumes from its
-   * checkpoint. Without it, another tenant's upload waited for the document to finish, up to INGESTION_TIMEOUT_SECONDS.
+   * Gives the slot to another tenant's waiting document: at once when the document's tenant runs past its limit
+   * (the job returns after TENANT_REQUEUE_DELAY_MS, behind that one by priority, and the document resumes from its
+   * checkpoint), or at its next checkpoint once it has run WORKER_TURN_SECONDS while every slot is taken. Without
+   * the first, another tenant's upload waited for the document to finish, up to INGESTION_TIMEOUT_SECONDS; without
+   * the second, so did it with WORKER_CONCURRENCY tenants each running a slow document.
    */
-  private async giveUpIfOthersWait(tenant: string, giveUp: AbortController): Promise<void> {
-    if (giveUp.signal.aborted || !this.tenantSlots.overLimit(tenant)) return;
-    const othersWait = await this.othersWaiting(tenant);
-    // The document may have finished meanwhile (its slot freed, and `giveUp` aborted with it).
-    if (othersWait && !giveUp.signal.aborted && this.tenantSlots.claimGiveUp(tenant)) giveUp.abort(new SlotGivenUpError());
+  private async checkSlot(hold: SlotHold): Promise<void> {
+    const { tenant, giveUp } = hold;
+    if (giveUp.signal.aborted) return;
+    if (this.tenantSlots.overLimit(tenant)) {
+      const othersWait = await this.othersWaiting([tenant]);
+      // The document may have finished meanwhile (its slot freed, and `giveUp` aborted with it).
+      if (othersWait && !giveUp.signal.aborted && this.tenantSlots.claimGiveUp(tenant)) giveUp.abort(new SlotGivenUpError());
+      return;
+    }
+    const turnOver = Date.now() - hold.since >= this.config.workerTurnSeconds * 1000;
+    if (hold.turnEnding || !turnOver || this.tenantSlots.busy() < this.worker.concurrency) return;
+    // A tenant running its limit here would be put back when it got the slot: only the others' documents count.
+    const othersWait = await this.othersWaiting([...new Set([tenant, ...this.tenantSlots.atLimit()])]);
+    if (othersWait && !giveUp.signal.aborted && this.tenantSlots.claimTurnEnd()) hold.turnEnding = true;
   }
 
   /**
@@ -140,25 +170,28 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
     this.logger.warn({ documentId, jobId: job.id, code: outage.code, err: error, nextTry: at }, 'ingestion waiting out an outage; job put back without spending an attempt');
   }
 
-  /** Fairness must not stop ingestion: when PostgreSQL cannot answer, the job runs (and meets the outage itself). */
-  private async othersWaiting(tenant: string): Promise<boolean> {
+  /**
+   * Whether a tenant not among `tenants` has a document waiting. Fairness must not stop ingestion: when PostgreSQL
+   * cannot answer, the job runs (and meets the outage itself).
+   */
+  private async othersWaiting(tenants: readonly string[]): Promise<boolean> {
     try {
-      return await this.usage.othersWaiting(tenant);
+      return await this.usage.othersWaiting(tenants);
     } catch (error) {
-      this.logger.warn({ err: error, tenant }, 'could not check for other tenants’ waiting documents; running the job');
+      this.logger.warn({ err: error, tenant: tenants[0] }, 'could not check for other tenants’ waiting documents; running the job');
       return false;
     }
   }
 
-  private async runIngestion(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>, token?: string, giveUp?: AbortSignal): Promise<IngestionOutcome> {
+  private async runIngestion(job: Job<IngestionJobs[IngestionJobName.IngestDocument]>, token?: string, hold?: SlotHold): Promise<IngestionOutcome> {
     const { documentId } = job.data;
     const stopTimer = ingestionJobDuration.startTimer();
     // The attempt this job claimed, once it has: only its document is failed (see DocumentTransitions.failAttempt).
     let doc: DocumentRecord | null = null;
     try {
       doc = await this.ingestion.start(documentId);
-      const stop = giveUp ? AbortSignal.any([this.shutdown.signal, giveUp]) : this.shutdown.signal;
-      const outcome = doc ? await this.ingestion.run(doc, stop) : 'skipped';
+      const stop = hold ? AbortSignal.any([this.shutdown.signal, hold.giveUp.signal]) : this.shutdown.signal;
+      const outcome = doc ? await this.ingestion.run(doc, stop, () => hold?.turnEnding === true) : 'skipped';
       stopTimer({ outcome });
       return outcome;
     } catch (error) {

@@ -40,8 +40,8 @@ describe('TenantSlots', () => {
     assert.equal(slots.overLimit('a'), false);
     assert.equal(slots.claimGiveUp('b'), false);
     // Once they have stopped, the tenant runs one, within its limit, and nothing is left counted.
-    slots.release('a', true);
-    slots.release('a', true);
+    slots.release('a', { gaveUp: true });
+    slots.release('a', { gaveUp: true });
     assert.deepEqual([slots.runningOf('a'), slots.overLimit('a'), slots.claimGiveUp('a')], [1, false, false]);
     await slots.tryAcquire('a', waiting(false).ask);
     assert.equal(slots.claimGiveUp('a'), true, 'a new document past the limit gives up again');
@@ -53,5 +53,18 @@ describe('TenantSlots', () => {
     slots.release('a');
     assert.equal(slots.runningOf('a'), 0);
     assert.equal(await slots.tryAcquire('a', waiting(true).ask), true);
+  });
+
+  it('counts what runs, names the tenants at their limit, and lets one document end its turn at a time', async () => {
+    const slots = new TenantSlots(2);
+    for (const tenant of ['a', 'a', 'b']) await slots.tryAcquire(tenant, waiting(false).ask);
+    assert.deepEqual([slots.busy(), slots.atLimit()], [3, ['a']]);
+    assert.deepEqual([slots.claimTurnEnd(), slots.claimTurnEnd()], [true, false]);
+    // A document that did not claim the end frees nothing of it.
+    slots.release('b');
+    assert.equal(slots.claimTurnEnd(), false);
+    slots.release('a', { endedTurn: true });
+    assert.deepEqual([slots.busy(), slots.atLimit()], [1, []]);
+    assert.equal(slots.claimTurnEnd(), true, 'the next turn may end once the last has');
   });
 });
