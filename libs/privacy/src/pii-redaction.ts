@@ -20,8 +20,9 @@ export const MAX_REDACTED_CHARS = 32_768;
 /** What replaces the cut-off tail of a text longer than MAX_REDACTED_CHARS. */
 export const truncationMark = (droppedChars: number) => ` …[${droppedChars} more characters not shown]`;
 
-/** What redactPii writes for what it removes. */
-const REDACTION_MARK = /\[(?:email|iban|card|phone)\]/g;
+/** What redactPii writes for each kind of data it removes. */
+const MARKS = { email: '[email]', iban: '[iban]', card: '[card]', phone: '[phone]' } as const;
+const REDACTION_MARK = new RegExp(Object.values(MARKS).map((mark) => mark.replace(/[[\]]/g, '\\$&')).join('|'), 'g');
 
 /**
  * Redacted text without its marks: a stored conversation turn is read back to carry a follow-up's words, and
@@ -33,10 +34,10 @@ export function withoutRedactionMarks(text: string): string {
 
 function redactAll(text: string): string {
   return text
-    .replace(EMAIL, '[email]')
-    .replace(IBAN, (match) => (isValidIban(match) ? '[iban]' : match))
-    .replace(CARD, (match) => (passesLuhn(match.replace(/[ -]/g, '')) ? '[card]' : match))
-    .replace(PHONE, (match) => (isPhoneLength(digitCount(match)) ? '[phone]' : match));
+    .replace(EMAIL, MARKS.email)
+    .replace(IBAN, (match) => (isValidIban(match) ? MARKS.iban : match))
+    .replace(CARD, (match) => (passesLuhn(match.replace(/[ -]/g, '')) ? MARKS.card : match))
+    .replace(PHONE, (match) => (isPhoneLength(digitCount(match)) ? MARKS.phone : match));
 }
 
 // The lookbehind starts a match only at the first character of a run: otherwise a long run of address
