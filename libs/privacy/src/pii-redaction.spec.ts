@@ -24,6 +24,31 @@ test('look-alikes that fail their checksum, and ordinary numbers, are kept', () 
   assert.equal(redactPii(text), text);
 });
 
+test('dates, IPv4 addresses, versions and UUIDs are kept; phone numbers with dots or dashes are not', () => {
+  const kept = [
+    'changed on 2026-12-07 at 10:30',
+    'am 07.12.2026 geändert',
+    'from 192.168.10.20 running 10.20.30.40',
+    'document 3f8761cf-0f67-4123-8456-f21326f97252',
+    'job ingest-12345678-1234-4123-8456-123456789016',
+  ];
+  for (const text of kept) assert.equal(redactPii(text), text);
+  assert.equal(redactPii('call 555.123.4567, 01.23.45.67.89 or +1-555-123-4567'), 'call [phone], [phone] or [phone]');
+});
+
+test('property: a UUID is never redacted, whatever its groups hold', () => {
+  // Groups of digits only are what phone and card numbers look like; fast-check's UUIDs rarely have them.
+  const digitsOrHex = (length: number) => fc.oneof(fc.stringMatching(new RegExp(`^\\d{${length}}$`)), fc.stringMatching(new RegExp(`^[0-9a-f]{${length}}$`)));
+  const uuid = fc.tuple(digitsOrHex(8), digitsOrHex(4), digitsOrHex(4), digitsOrHex(4), digitsOrHex(12)).map((groups) => groups.join('-'));
+  fc.assert(
+    fc.property(uuid, fc.constantFrom('', 'ingest-', 'delete-', 'id ', '"'), (id, prefix) => {
+      const text = `${prefix}${id} ready`;
+      assert.equal(redactPii(text), text);
+    }),
+    { numRuns: 2_000 },
+  );
+});
+
 test('Luhn and IBAN checks', () => {
   assert.equal(passesLuhn('4111111111111111'), true);
   assert.equal(passesLuhn('4111111111111112'), false);

@@ -37,7 +37,7 @@ function redactAll(text: string): string {
     .replace(EMAIL, MARKS.email)
     .replace(IBAN, (match) => (isValidIban(match) ? MARKS.iban : match))
     .replace(CARD, (match) => (passesLuhn(match.replace(/[ -]/g, '')) ? MARKS.card : match))
-    .replace(PHONE, (match) => (isPhoneLength(digitCount(match)) ? MARKS.phone : match));
+    .replace(PHONE, (match) => (isPhoneLength(digitCount(match)) && !NOT_A_PHONE.test(match) ? MARKS.phone : match));
 }
 
 // The lookbehind starts a match only at the first character of a run: otherwise a long run of address
@@ -45,10 +45,18 @@ function redactAll(text: string): string {
 const EMAIL = /(?<![\w%+.-])[\w%+.-]+@[\da-z.-]+\.[a-z]{2,}/gi;
 // Two letters, two check digits, then 11-30 alphanumerics, optionally grouped by spaces.
 const IBAN = /\b[A-Z]{2}\d{2}(?: ?[A-Z0-9]{1,4}){3,8}\b/g;
-// 13-19 digits, optionally grouped by spaces or dashes.
-const CARD = /\b\d(?:[ -]?\d){12,18}\b/g;
-// An optional +country code, then digit groups separated by spaces, dots, dashes or parentheses.
-const PHONE = /(?<![\w.])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?!\w|\.\d)/g;
+// 13-19 digits, optionally grouped by spaces or dashes; not next to a dash (all-digit groups of a UUID).
+const CARD = /(?<!-)\b\d(?:[ -]?\d){12,18}\b(?!-)/g;
+// An optional +country code, then digit groups separated by spaces, dots, dashes or parentheses. Not next to a
+// dash and more: a UUID's all-digit groups ("…-0f67-4123-8456-f213…") are not a phone number, and a log line's
+// document and job ids lost them to "[phone]" (one UUID in twenty or so).
+const PHONE = /(?<![\w.-])(?:\+\d{1,3}[ .-]?)?(?:\(\d{1,4}\)[ .-]?)?\d{2,4}(?:[ .-]\d{2,4}){1,4}(?!\w|\.\d|-\w)/g;
+/**
+ * Phone-shaped matches that are something else, and are kept: a date (2026-12-07, 07.12.2026) and four dotted
+ * groups of up to three digits (an IPv4 address, a version). A question about what changed on a date lost the
+ * date, stored and in its follow-ups, and so did every log line quoting one.
+ */
+const NOT_A_PHONE = /^(?:\d{4}([.-])\d{2}\1\d{2}|\d{2}([.-])\d{2}\2\d{4}|\d{1,3}(?:\.\d{1,3}){3})$/;
 
 /** Every character any of the patterns above can match (`[\w%+.@() -]`, all ASCII); anything else ends every match. */
 const PII_CHARS = new Uint8Array(128);
