@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
 import { HeadlessBrowser, launchBrowser, openDashboard, saveScreenshot } from '../support/browser';
@@ -6,6 +7,7 @@ import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { writeTruncatedPdf } from '../support/pdf-fixtures';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
+import { isLowOnSpace } from '../../libs/storage/src/disk-space';
 
 const ADMIN_KEY = TEST_ADMIN_KEY;
 const auth = (key: string) => ({ headers: { Authorization: `Bearer ${key}` } });
@@ -77,10 +79,15 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     );
     const body = overview.body;
     assert.equal(overview.headers.get('cache-control'), 'no-store');
+    // The disk is whatever disk this machine's DATA_DIR is on: up or down as statfs says.
+    const { bsize, bavail, blocks } = statfsSync(env.config.dataDir);
+    const disk = isLowOnSpace({ freeBytes: bsize * bavail, totalBytes: bsize * blocks }) ? 'down' : 'up';
     assert.deepEqual(
       Object.fromEntries(Object.entries(body.dependencies).map(([name, d]) => [name, (d as { status: string }).status])),
-      { postgres: 'up', redis: 'up', queue: 'up', workers: 'up' },
+      { postgres: 'up', redis: 'up', queue: 'up', workers: 'up', disk },
     );
+    assert.equal(body.dependencies.disk.total_bytes, bsize * blocks);
+    assert.ok(body.dependencies.disk.free_bytes > 0);
     assert.match(body.dependencies.postgres.pgvector, /^0\.\d+\.\d+$/);
     assert.ok(body.dependencies.workers.online >= 1);
     assert.equal(body.queue.name, 'ingestion');
@@ -138,6 +145,8 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     }
     assert.match(await page.locator('[data-dep="postgres"] .detail').innerText(), /pgvector 0\.\d+\.\d+/);
     assert.match(await page.locator('[data-dep="workers"] .detail').innerText(), /\b[1-9]\d* workers? online/);
+    await page.locator('[data-dep="disk"]:not([data-status="unknown"])').waitFor();
+    assert.match(await page.locator('[data-dep="disk"] .detail').innerText(), /^\d+\.\d [MG]B free of \d+\.\d [MG]B$|free of .*; uploads and ingestion fail once it is full\.$/);
 
     const row = page.locator(`#failed-documents tr[data-document-id="${failedId}"]`);
     await row.waitFor();

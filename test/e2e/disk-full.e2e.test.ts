@@ -47,6 +47,17 @@ describe('a full disk under uploads (BLOB_STORE=local on a 4 MiB DATA_DIR)', { s
     assert.equal(small.chunk_count, 1);
   });
 
+  test("the admin overview shows the disk down, with its free and total bytes; readiness does not depend on it", async () => {
+    const overview = await requestJson(suite.system.baseUrl, '/v1/admin/overview');
+    assert.equal(overview.status, 200, JSON.stringify(overview.body));
+    const disk = overview.body.dependencies.disk;
+    assert.equal(disk.status, 'down');
+    assert.equal(disk.total_bytes, 4 * 1024 * 1024);
+    assert.ok(disk.free_bytes < disk.total_bytes);
+    assert.match(disk.message, /^DATA_DIR's disk has \d+\.\d MB free of 4\.2 MB; uploads and ingestion fail once it is full\.$/);
+    assert.equal((await requestJson(suite.system.baseUrl, '/health/ready')).status, 200);
+  });
+
   test('a bulk upload whose second file the disk cannot hold is 507 as a whole and keeps none of its files', async () => {
     const form = new FormData();
     form.append('file', new Blob(['Another small note.']), 'note.txt');

@@ -1,4 +1,5 @@
 import assert from 'node:assert/strict';
+import { statfsSync } from 'node:fs';
 import { before, describe, test } from 'node:test';
 import { WorkerMetricsServer } from '../../apps/worker/src/metrics/worker-metrics.server';
 import { requestJson, uploadReady } from '../support/http';
@@ -17,6 +18,8 @@ const API_METRICS: Record<string, string> = {
   groundwork_cache_requests_total: 'counter',
   groundwork_cache_writes_over_budget_total: 'counter',
   groundwork_embedding_requests_total: 'counter',
+  groundwork_data_dir_free_bytes: 'gauge',
+  groundwork_data_dir_size_bytes: 'gauge',
   process_cpu_seconds_total: 'counter',
 };
 
@@ -27,6 +30,8 @@ const WORKER_METRICS: Record<string, string> = {
   groundwork_worker_embedding_batch_size: 'histogram',
   groundwork_worker_job_retries_total: 'counter',
   groundwork_embedding_requests_total: 'counter',
+  groundwork_data_dir_free_bytes: 'gauge',
+  groundwork_data_dir_size_bytes: 'gauge',
   process_resident_memory_bytes: 'gauge',
 };
 
@@ -55,6 +60,13 @@ describe('Prometheus metrics: the API on /metrics, the worker on its own port', 
     assert.deepEqual(stateLabels, ['ingestion:active', 'ingestion:completed', 'ingestion:delayed', 'ingestion:failed', 'ingestion:waiting']);
     const statuses = api.labelSets('groundwork_ingest_documents').map((labels) => labels.status).sort();
     assert.deepEqual(statuses, ['failed', 'processing', 'queued', 'ready']);
+
+    // Both processes read DATA_DIR's disk (the same one here) when scraped.
+    const { bsize, blocks } = statfsSync(suite.env.config.dataDir);
+    for (const scraped of [api, worker]) {
+      assert.equal(scraped.value('groundwork_data_dir_size_bytes'), bsize * blocks);
+      assert.ok(scraped.value('groundwork_data_dir_free_bytes') > 0);
+    }
 
     const notFound = await fetch(workerMetrics.replace('/metrics', '/other'));
     assert.equal(notFound.status, 404);

@@ -6,3 +6,4 @@ export * from './postgres-blob-store';
 export * from './s3-blob-store';
 export * from './storage.module';
 export * from './staging-sweeper';
+export * from './disk-space';

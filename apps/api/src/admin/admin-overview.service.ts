@@ -29,6 +29,8 @@ function toDependency(details: IndicatorDetails): DependencyDto {
   };
 }
 
+const numberOrNull = (value: unknown): number | null => (typeof value === 'number' ? value : null);
+
 const toFailedDocument = (doc: DocumentRecord): FailedDocumentDto => ({
   id: doc.id,
   title: doc.title,
@@ -50,11 +52,12 @@ export class AdminOverviewService {
   ) {}
 
   async overview(now = new Date()): Promise<AdminOverviewDto> {
-    const [postgres, redis, queue, workers] = await Promise.all([
+    const [postgres, redis, queue, workers, disk] = await Promise.all([
       this.dependencies.postgres(),
       this.dependencies.redis(),
       this.dependencies.queue(),
       this.dependencies.workers(),
+      this.dependencies.disk(),
     ]);
     // Sections whose source is down are null rather than an error: the page must still show what is down.
     const database = postgres.postgres.status === 'up' ? await this.fromDatabase(now) : null;
@@ -65,7 +68,8 @@ export class AdminOverviewService {
         postgres: { ...toDependency(postgres.postgres), version: postgres.postgres.version ?? null, pgvector: postgres.postgres.pgvector ?? null },
         redis: toDependency(redis.redis),
         queue: toDependency(queue.queue),
-        workers: { ...toDependency(workers.workers), online: typeof workers.workers.online === 'number' ? workers.workers.online : null },
+        workers: { ...toDependency(workers.workers), online: numberOrNull(workers.workers.online) },
+        disk: { ...toDependency(disk.disk), free_bytes: numberOrNull(disk.disk.free_bytes), total_bytes: numberOrNull(disk.disk.total_bytes) },
       },
       queue: queue.queue.status === 'up' ? toQueueCounts(queue.queue) : null,
       documents: database?.documents ?? null,

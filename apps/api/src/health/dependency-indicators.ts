@@ -1,9 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { HealthCheckAttempt, HealthIndicatorService } from '@nestjs/terminus';
+import { HealthCheckAttempt, HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { PG_POOL, readServerInfo } from '@app/database';
 import { IngestionQueueMonitor } from '@app/queue';
 import { REDIS } from '@app/redis';
+import { diskSpaceOf, formatBytes, isLowOnSpace } from '@app/storage';
 import Redis from 'ioredis';
 import { Pool } from 'pg';
 
@@ -74,5 +75,25 @@ export class DependencyIndicators {
         return { online };
       })
       .withTimeout(CHECK_TIMEOUT_MS);
+  }
+
+  /**
+   * DATA_DIR's disk has room (see isLowOnSpace), with its free and total bytes. Shown on the admin dashboard, not
+   * part of readiness: searches and questions need no disk, and an api taken out of rotation for a full disk would
+   * refuse them too, while uploads are refused with 507 `insufficient_storage` on their own.
+   */
+  async disk(): Promise<HealthIndicatorResult<'disk'>> {
+    const check = this.indicators.check('disk');
+    try {
+      const space = await diskSpaceOf(this.config.dataDir);
+      const details = { free_bytes: space.freeBytes, total_bytes: space.totalBytes };
+      if (!isLowOnSpace(space)) return check.up(details);
+      return check.down({
+        ...details,
+        message: `DATA_DIR's disk has ${formatBytes(space.freeBytes)} free of ${formatBytes(space.totalBytes)}; uploads and ingestion fail once it is full.`,
+      });
+    } catch (error) {
+      return check.down({ message: `DATA_DIR's disk could not be read: ${(error as Error).message}` });
+    }
   }
 }

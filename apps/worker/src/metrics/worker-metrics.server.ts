@@ -3,6 +3,7 @@ import { AddressInfo } from 'node:net';
 import { Inject, Injectable, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { enableProcessMetrics, LOGGER, renderMetrics, workerRegistry } from '@app/observability';
+import { refreshDataDirGauges } from '@app/storage';
 import { Logger } from 'pino';
 
 /**
@@ -60,6 +61,7 @@ export class WorkerMetricsServer implements OnApplicationBootstrap, OnApplicatio
       res.writeHead(404, { 'Content-Type': 'text/plain; charset=utf-8' }).end('Not found: the worker serves GET /metrics only.\n');
       return;
     }
+    await refreshDataDirGauges(this.config.dataDir).catch((error: unknown) => this.logger.warn({ err: error }, "metrics: could not read DATA_DIR's free space"));
     try {
       const { contentType, body } = await renderMetrics(workerRegistry);
       res.writeHead(200, { 'Content-Type': contentType }).end(req.method === 'HEAD' ? undefined : body);

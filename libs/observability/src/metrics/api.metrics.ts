@@ -61,10 +61,10 @@ export const ingestDocuments = new Gauge({
   registers: API,
 });
 
-/** A scrape-time source (`queue`, `database`) that could not be read; its gauges are left out of that scrape. */
+/** A scrape-time source (`queue`, `database`, `disk`) that could not be read; its gauges are left out of that scrape (NaN for the disk's). */
 export const scrapeErrors = new Counter({
   name: 'groundwork_scrape_errors_total',
-  help: 'Scrape-time collections that failed, by source (queue, database).',
+  help: 'Scrape-time collections that failed, by source (queue, database, disk).',
   labelNames: ['source'] as const,
   registers: API,
 });

@@ -1,4 +1,4 @@
-import { Counter } from 'prom-client';
+import { Counter, Gauge } from 'prom-client';
 import { apiRegistry, workerRegistry } from './registries';
 
 // Recorded wherever the work happens: queries embed in the API, ingestion embeds in the worker.
@@ -28,5 +28,22 @@ export const cacheWritesOverBudget = new Counter({
   name: 'groundwork_cache_writes_over_budget_total',
   help: "Cache entries not written because the tenant's byte budget for the cache's TTL was spent, by cache.",
   labelNames: ['cache'] as const,
+  registers: BOTH,
+});
+
+/**
+ * DATA_DIR's file system as this process sees it (each machine has its own), read at scrape time: staged uploads,
+ * BLOB_STORE=local's files and the worker's copies of files live there, and once it is full uploads and ingestion
+ * fail with insufficient_storage. Left out of a scrape when it cannot be read.
+ */
+export const dataDirFreeBytes = new Gauge({
+  name: 'groundwork_data_dir_free_bytes',
+  help: "Bytes DATA_DIR's file system can still take (unprivileged), read at scrape time.",
+  registers: BOTH,
+});
+
+export const dataDirSizeBytes = new Gauge({
+  name: 'groundwork_data_dir_size_bytes',
+  help: "Size of DATA_DIR's file system in bytes, read at scrape time.",
   registers: BOTH,
 });

@@ -15,7 +15,11 @@
   type TenantDayUsage = import('../dto/admin-usage.dto').TenantDayUsageDto;
   type Feedback = import('../dto/admin-feedback.dto').AdminFeedbackDto;
   type Dependency = import('../dto/admin-overview.dto').DependencyDto &
-    Partial<import('../dto/admin-overview.dto').PostgresDependencyDto & import('../dto/admin-overview.dto').WorkersDependencyDto>;
+    Partial<
+      import('../dto/admin-overview.dto').PostgresDependencyDto &
+        import('../dto/admin-overview.dto').WorkersDependencyDto &
+        import('../dto/admin-overview.dto').DiskDependencyDto
+    >;
   type QueryStats = import('../dto/admin-overview.dto').QueryStatsDto;
   type FailedDocument = import('../dto/admin-overview.dto').FailedDocumentDto;
   type PromptInjectionStats = import('../dto/admin-overview.dto').PromptInjectionStatsDto;
@@ -55,6 +59,8 @@
   const compact = new Intl.NumberFormat(undefined, { notation: 'compact', maximumFractionDigits: 1 });
   const fmt = (n: number | null | undefined) => (n === null || n === undefined ? '–' : Number(n).toLocaleString());
   // Token totals grow to millions; a compact form keeps them inside their tile.
+  // As the server words a low disk (formatBytes in libs/storage): decimal units, as `df -H` prints them.
+  const fmtBytes = (n: number | null | undefined) => (typeof n !== 'number' ? '–' : n < 1e9 ? `${(n / 1e6).toFixed(1)} MB` : `${(n / 1e9).toFixed(1)} GB`);
   const fmtCompact = (n: number | null | undefined) => (n === null || n === undefined ? '–' : compact.format(n));
   const count = (n: number, noun: string) => `${fmt(n)} ${noun}${n === 1 ? '' : 's'}`;
   const clock = (iso: string) => new Date(iso).toLocaleTimeString([], { hour: '2-digit', minute: '2-digit' });
@@ -267,6 +273,7 @@
     if (d.status !== 'up') return d.message || 'not answering';
     if (name === 'postgres') return `version ${d.version} · pgvector ${d.pgvector}`;
     if (name === 'workers') return `${count(d.online ?? 0, 'worker')} online`;
+    if (name === 'disk') return `${fmtBytes(d.free_bytes)} free of ${fmtBytes(d.total_bytes)}`;
     return `answered in ${d.response_time_ms} ms`;
   }
   function renderDependencies(deps: Record<string, Dependency>): void {

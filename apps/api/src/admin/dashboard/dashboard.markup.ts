@@ -33,7 +33,7 @@ export const DASHBOARD_MARKUP = `
 <main id="dashboard" hidden>
   <section class="card span-12" aria-labelledby="deps-title">
     <h2 id="deps-title">Dependencies</h2>
-    <div class="deps">${dependencyTile('postgres', 'PostgreSQL')}${dependencyTile('redis', 'Redis')}${dependencyTile('queue', 'Ingestion queue')}${dependencyTile('workers', 'Workers')}
+    <div class="deps">${dependencyTile('postgres', 'PostgreSQL')}${dependencyTile('redis', 'Redis')}${dependencyTile('queue', 'Ingestion queue')}${dependencyTile('workers', 'Workers')}${dependencyTile('disk', 'Disk (DATA_DIR)')}
     </div>
   </section>
 

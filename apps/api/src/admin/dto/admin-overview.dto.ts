@@ -15,11 +15,21 @@ export class WorkersDependencyDto extends DependencyDto {
   @ApiProperty({ type: Number, nullable: true, description: 'Ingestion workers connected to the queue' }) online!: number | null;
 }
 
+export class DiskDependencyDto extends DependencyDto {
+  @ApiProperty({ type: Number, nullable: true, description: "Bytes DATA_DIR's disk can still take, as the api sees it" }) free_bytes!: number | null;
+  @ApiProperty({ type: Number, nullable: true, description: "Size of DATA_DIR's disk in bytes" }) total_bytes!: number | null;
+}
+
 export class DependenciesDto {
   @ApiProperty({ type: PostgresDependencyDto }) postgres!: PostgresDependencyDto;
   @ApiProperty({ type: DependencyDto }) redis!: DependencyDto;
   @ApiProperty({ type: DependencyDto, description: 'The ingestion queue, through the connection uploads use' }) queue!: DependencyDto;
   @ApiProperty({ type: WorkersDependencyDto }) workers!: WorkersDependencyDto;
+  @ApiProperty({
+    type: DiskDependencyDto,
+    description: "The api's DATA_DIR disk: down when under 1 GiB or 5 % is free (not part of readiness: searches need no disk)",
+  })
+  disk!: DiskDependencyDto;
 }
 
 export class QueueCountsDto {
