@@ -13,7 +13,7 @@ export class AdminOverviewController {
   @ApiOperation({
     summary: 'What the admin dashboard shows',
     description:
-      'Dependency health (PostgreSQL with pgvector, Redis, the ingestion queue, workers online), queue counts by state, ' +
+      'Dependency health (PostgreSQL with pgvector, Redis, the ingestion queue, workers online, DATA_DIR\'s disk), queue counts by state, ' +
       'documents by status, the most recent failures, and the last hour of ingestion throughput and query latency, tokens ' +
       'and cache hits. Sections whose source is down are null. Requires an admin key (Authorization: Bearer <key>).',
   })

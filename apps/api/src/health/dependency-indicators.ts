@@ -13,9 +13,6 @@ const CHECK_TIMEOUT_MS = 2_000;
 /** The readiness check's Redis key lives this long after the last check. */
 const WRITE_PROBE_TTL_MS = 60_000;
 
-export const DEPENDENCIES = ['postgres', 'redis', 'queue', 'workers'] as const;
-export type Dependency = (typeof DEPENDENCIES)[number];
-
 /**
  * One terminus indicator per dependency Groundwork needs to do its job. Each resolves (never rejects) to
  * `{ <name>: { status: 'up' | 'down', responseTime, ...details | message } }`, so readiness and the admin
