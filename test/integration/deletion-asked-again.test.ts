@@ -93,14 +93,8 @@ describe('a collection deletion that failed starts over when it is asked for aga
 
   test(`its row counts attempts from zero: failed ${DELETION_INTERRUPTED} after ${MAX_DELETION_ATTEMPTS}, it is enqueued again at its next interruption`, async () => {
     // The reconciler of a worker that has not started: nothing else takes the job before the test looks.
-    const reconciler = new StuckDeletionsReconciler(
-      env.config,
-      createLogger('silent', 'test'),
-      new DatabaseClock(pool),
-      deletions,
-      new DeletionJobStates(queue),
-      new DeletionProducer(queue),
-    );
+    const logger = createLogger('silent', 'test');
+    const reconciler = new StuckDeletionsReconciler(env.config, logger, new DatabaseClock(pool), deletions, new DeletionJobStates(queue), new DeletionProducer(queue, logger));
     // Far enough ahead that every row counts as unchanged for two intervals.
     const later = () => new Date(Date.now() + 3_600_000);
     await createTestCollectionOfReadyDocuments(pool, TENANT, 'interrupted', DOCUMENTS);

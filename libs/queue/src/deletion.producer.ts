@@ -1,6 +1,8 @@
 import { InjectQueue } from '@nestjs/bullmq';
-import { Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
+import { LOGGER } from '@app/observability';
 import { Queue } from 'bullmq';
+import { Logger } from 'pino';
 import { QueueUnavailableError } from './ingestion.producer';
 import { withQueueTimeout } from './queue-timeout';
 import { DELETION_JOB_OPTIONS, DELETION_QUEUE, DeletionJobName, RunDeletionJob } from './queue.constants';
@@ -8,7 +10,10 @@ import { DELETION_JOB_OPTIONS, DELETION_QUEUE, DeletionJobName, RunDeletionJob }
 /** The only code that adds deletion jobs. */
 @Injectable()
 export class DeletionProducer {
-  constructor(@InjectQueue(DELETION_QUEUE) private readonly queue: Queue) {}
+  constructor(
+    @InjectQueue(DELETION_QUEUE) private readonly queue: Queue,
+    @Inject(LOGGER) private readonly logger: Logger,
+  ) {}
 
   /**
    * Runs the deletion job `deletionJobId` in the background. Asking again is safe: a job Redis already has is
@@ -27,6 +32,23 @@ export class DeletionProducer {
       await withQueueTimeout(this.queue.add(DeletionJobName.RunDeletion, payload, { ...DELETION_JOB_OPTIONS, jobId: deletionJobId }), 'adding the job');
     } catch (error) {
       throw new QueueUnavailableError((error as Error).message);
+    }
+  }
+
+  /**
+   * Enqueues a deletion already recorded in PostgreSQL, or leaves it to the workers' reconciler when Redis cannot
+   * take its job (StuckDeletionsReconciler enqueues a deletion whose job is missing once its row has not changed for
+   * two RECONCILE_INTERVAL_SECONDS); returns whether it was enqueued. The deletion was asked for and will be carried
+   * out either way: answering 503 told the client it would not be, and a delete by filter retried became a second job.
+   */
+  async enqueueOrLeaveToReconciler(deletionJobId: string): Promise<boolean> {
+    try {
+      await this.enqueue(deletionJobId);
+      return true;
+    } catch (error) {
+      if (!(error instanceof QueueUnavailableError)) throw error;
+      this.logger.warn({ err: error, deletionJobId }, 'deletion recorded while its queue is unavailable; the reconciler will enqueue it');
+      return false;
     }
   }
 

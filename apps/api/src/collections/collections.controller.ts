@@ -1,5 +1,5 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiServiceUnavailableResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiBadRequestResponse, ApiConflictResponse, ApiCreatedResponse, ApiNotFoundResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { CurrentPrincipal, RequireRole } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
 import { DeletionJobDto, toDeletionJobDto } from '../jobs/dto/deletion-job.dto';
@@ -74,11 +74,11 @@ export class CollectionsController {
       'uploading to it or creating one by its name answer 409 `collection_deleting` (with `details.job_id`), while a worker removes its ' +
       'documents, pages, chunks and files in batches. Poll GET /v1/jobs/:id for progress; the name can be used again once the job is ' +
       '`completed`. Asking again while it runs returns the same job; asking again after it `failed` starts that job over (`waiting`, ' +
-      '`attempts` from 0), resuming where it stopped.',
+      '`attempts` from 0), resuming where it stopped. Accepted while Redis cannot take the job too: the job stays `waiting` until a ' +
+      "worker's reconciler enqueues it (within two RECONCILE_INTERVAL_SECONDS of Redis being back).",
   })
   @ApiAcceptedResponse({ type: DeletionJobDto })
   @ApiNotFoundResponse({ description: '`not_found`: the tenant has no collection by that name' })
-  @ApiServiceUnavailableResponse({ description: '`queue_unavailable`: Redis is unreachable; the collection is already refused, and repeating the DELETE queues its job' })
   async delete(@Param('name') name: string, @Query() query: CollectionTenantQueryDto, @CurrentPrincipal() principal: Principal): Promise<DeletionJobDto> {
     return toDeletionJobDto(await this.collections.delete(name, principal, query.tenant));
   }

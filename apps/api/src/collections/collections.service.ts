@@ -92,10 +92,10 @@ export class CollectionsService {
     const owner = requestTenant(principal, tenant);
     const request = COLLECTION_NAME.test(name) ? await this.deletions.createForCollection(owner, name) : null;
     if (!request) throw new NotFoundError('Collection', name);
-    // Marked first, queued second: if Redis cannot take the job, the collection stays refused and a repeated
-    // DELETE queues the same job again.
-    await this.deletionQueue.enqueue(request.job.id);
+    // Marked and recorded first, queued second: if Redis cannot take the job, the collection stays refused, the
+    // reconciler enqueues the job, and a repeated DELETE tries to queue the same job at once.
     if (request.created) await this.audit.record(principal, 'collection.delete', `collection:${owner}/${name}`, { tenant: owner, name, job_id: request.job.id });
+    await this.deletionQueue.enqueueOrLeaveToReconciler(request.job.id);
     return request.job;
   }
 }

@@ -19,7 +19,8 @@ export class DeleteByFilterController {
     description:
       'Answers 202 with the deletion job; a worker removes the matching documents (with their pages, chunks and files) in batches. ' +
       '`progress.documents_total` is how many matched when asked; documents uploaded afterwards are kept even if they match. ' +
-      'Poll GET /v1/jobs/:id.',
+      'Poll GET /v1/jobs/:id. Accepted while Redis cannot take the job too: the job stays `waiting` until a worker\'s reconciler ' +
+      'enqueues it (within two RECONCILE_INTERVAL_SECONDS of Redis being back).',
   })
   @ApiAcceptedResponse({ type: DeletionJobDto })
   @ApiBadRequestResponse({ description: '`invalid_filter` (with `details.path`): not JSON, not an object, or not a valid filter; `validation_failed`' })

@@ -37,10 +37,11 @@ export class DeleteByFilterService {
     const checked = parseMetadataFilter(filter);
     const collection = await this.collections.getUsable(tenant, query.collection);
     const job = await this.deletions.createForDocuments(tenant, collection, filter, checked);
-    await this.queue.enqueue(job.id);
+    // Recorded once the job is: it runs whether or not Redis takes it now.
     await this.audit.record(principal, 'documents.delete_by_filter', `collection:${tenant}/${collection.name}`, {
       tenant, collection: collection.name, job_id: job.id, documents: job.documentsTotal,
     });
+    await this.queue.enqueueOrLeaveToReconciler(job.id);
     return job;
   }
 }
