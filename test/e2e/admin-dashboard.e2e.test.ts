@@ -97,6 +97,7 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     assert.equal(body.failed_documents[0].id, failedId);
     assert.equal(body.failed_documents[0].error_code, 'pdf_invalid');
     assert.equal(body.failed_documents[0].title, 'Broken scan');
+    assert.equal(body.failed_documents[0].tenant, 'default');
     assert.equal(body.window_seconds, 3600);
     assert.equal(body.ingestion.buckets.length, 12);
     assert.equal(body.ingestion.documents, 1, 'the Markdown document finished within the hour');
@@ -152,6 +153,7 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     await row.waitFor();
     assert.match(await row.innerText(), /Broken scan/);
     assert.match(await row.innerText(), /pdf_invalid/);
+    assert.match(await row.innerText(), /default · default/, 'the tenant, then the collection');
     const failure = (await requestJson(system.baseUrl, `/v1/documents/${failedId}`)).body;
     assert.ok(failure.error.message.length > 0);
     assert.ok((await row.locator('.message').innerText()).includes(failure.error.message));

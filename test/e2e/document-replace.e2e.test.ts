@@ -140,6 +140,10 @@ describe('replacing a document with a new version (HTTP, real PostgreSQL, Redis 
     assert.match(doc.replacement.error.code, /^pdf_/);
     assert.ok(doc.replacement.error.message.length > 0);
     assert.deepEqual(versionsIn(await search('broken', OLD_WORD)), ['old']);
+    // The admin dashboard's failures are documents, as its counts are: the version's failure shows on its document.
+    const overview = await requestJson(suite.system.baseUrl, '/v1/admin/overview');
+    const failedJobs = overview.body.failed_documents.map((failed: { id: string }) => `ingest-${failed.id}`);
+    assert.ok(!failedJobs.includes(doc.replacement.job_id), `the pending version is listed as a failed document: ${failedJobs}`);
 
     // Deleting the document takes the failed version with it, and both files.
     const failedSha = doc.replacement.sha256;

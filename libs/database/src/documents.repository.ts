@@ -292,12 +292,12 @@ export class DocumentsRepository {
     });
   }
 
-  /** The most recently failed documents, newest failure first. */
+  /** The most recently failed documents, newest failure first: not a new version's failure, which its document shows. */
   async listRecentlyFailed(scope: TenantScope, limit: number): Promise<DocumentRecord[]> {
     const { rows } = await tenantQuery<DocumentRow>(
       this.pool,
       scope,
-      `${SELECT_DOCUMENT} WHERE d.status = 'failed' ORDER BY d.finished_at DESC NULLS LAST, d.id DESC LIMIT $1`,
+      `${SELECT_DOCUMENT} WHERE d.status = 'failed' AND d.replaces IS NULL ORDER BY d.finished_at DESC NULLS LAST, d.id DESC LIMIT $1`,
       [limit],
     );
     return rows.map(toDocument);

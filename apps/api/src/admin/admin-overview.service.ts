@@ -34,6 +34,7 @@ const numberOrNull = (value: unknown): number | null => (typeof value === 'numbe
 const toFailedDocument = (doc: DocumentRecord): FailedDocumentDto => ({
   id: doc.id,
   title: doc.title,
+  tenant: doc.tenant,
   collection: doc.collection,
   filename: doc.filename,
   error_code: doc.error?.code ?? 'unknown',

@@ -430,7 +430,7 @@
       const row = el('tr');
       row.dataset.documentId = doc.id;
       const what = el('td');
-      what.append(el('div', 'title', doc.title), el('div', 'sub', doc.collection + (doc.filename ? ` · ${doc.filename}` : '')));
+      what.append(el('div', 'title', doc.title), el('div', 'sub', `${doc.tenant} · ${doc.collection}` + (doc.filename ? ` · ${doc.filename}` : '')));
       const error = el('td');
       error.append(el('code', 'code', doc.error_code), el('div', 'message', doc.error_message));
       const when = el('td', 'num', doc.failed_at ? ago(Date.now() - new Date(doc.failed_at).getTime()) : '–');

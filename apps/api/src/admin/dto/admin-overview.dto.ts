@@ -51,6 +51,7 @@ export class DocumentCountsDto {
 export class FailedDocumentDto {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty() title!: string;
+  @ApiProperty() tenant!: string;
   @ApiProperty() collection!: string;
   @ApiProperty({ type: String, nullable: true }) filename!: string | null;
   @ApiProperty({ example: 'pdf_invalid' }) error_code!: string;
