@@ -157,6 +157,26 @@ describe('background deletes: DELETE /v1/collections/:name and DELETE /v1/docume
     assert.ok(search.body.results.every((hit: { document_id: string }) => hit.document_id !== acmeIds.get('c1')));
   });
 
+  test('a document made earlier in the millisecond the deletion was asked in is deleted too', async () => {
+    await stopWorker();
+    const id = await upload(acme, 'instants', 'same-ms.txt', text('same millisecond'), { batch: 'ms' });
+    const started = await call(acme, `/v1/documents?collection=instants&filter=${encodeURIComponent('{"batch":"ms"}')}`, { method: 'DELETE' });
+    assert.equal(started.body.progress.documents_total, 1, JSON.stringify(started.body));
+    // 500 µs into the job's millisecond, the job 900 µs into it: a JavaScript Date of the job's time says neither.
+    await owner.query(
+      `WITH instant AS (SELECT date_trunc('milliseconds', created_at) AS ms FROM deletion_jobs WHERE id = $1)
+       UPDATE deletion_jobs SET created_at = (SELECT ms FROM instant) + interval '900 microseconds' WHERE id = $1`,
+      [started.body.id],
+    );
+    await owner.query(
+      `UPDATE documents SET created_at = (SELECT date_trunc('milliseconds', created_at) FROM deletion_jobs WHERE id = $1) + interval '500 microseconds' WHERE id = $2`,
+      [started.body.id, id],
+    );
+    await startWorker();
+    assert.equal((await waitForJob(suite.system.baseUrl, started.body.id, { apiKey: acme })).state, 'completed');
+    assert.equal((await call(acme, `/v1/documents/${id}`)).status, 404, 'the matching document is gone');
+  });
+
   test('bad filters and requests are refused with stable codes, before any job is made', async () => {
     const { rows: [{ n: jobsBefore }] } = await owner.query('SELECT count(*)::int AS n FROM deletion_jobs');
     const cases: [string, number, string][] = [

@@ -258,8 +258,9 @@ export class DocumentsRepository {
   }
 
   /**
-   * Deletes up to `limit` documents of the collection (those matching `filter` and created before
-   * `createdBefore`, when given) with their pages and chunks, and the new versions being ingested to replace
+   * Deletes up to `limit` documents of the collection (those matching `filter` and created before the deletion
+   * job `createdBeforeJob` was, when given: compared in PostgreSQL, whose timestamps a JavaScript Date would cut to
+   * the millisecond and so skip a document made earlier in the job's millisecond) with their pages and chunks, and the new versions being ingested to replace
    * them, marking their blobs for the collector in the same transaction; returns how many of the batch's
    * documents are gone (a DELETE of one of them meanwhile counts) and the blobs it released. A background
    * deletion calls it until it returns fewer than `limit`. Small batches keep each transaction (and the BM25
@@ -271,12 +272,17 @@ export class DocumentsRepository {
    * overlapping writes may never all let go (document-delete-during-writes, two such writers: 3 runs of 12 still
    * waited after 10 s; none of 12 since, each done in about 0.3 s).
    */
-  async deleteBatch(tenant: string, collectionId: string, limit: number, match: { filter?: MetadataFilterNode; createdBefore?: Date } = {}): Promise<{ deleted: number; blobs: string[] }> {
+  async deleteBatch(
+    tenant: string,
+    collectionId: string,
+    limit: number,
+    match: { filter?: MetadataFilterNode; createdBeforeJob?: string } = {},
+  ): Promise<{ deleted: number; blobs: string[] }> {
     const params: unknown[] = [];
     // Pending versions go with the document they replace (their foreign key would refuse them going apart).
     const where = [`d.collection_id = $${params.push(collectionId)}`, 'd.replaces IS NULL'];
     if (match.filter) where.push(compileMetadataFilter(match.filter, params));
-    if (match.createdBefore) where.push(`d.created_at < $${params.push(match.createdBefore)}`);
+    if (match.createdBeforeJob) where.push(`d.created_at < (SELECT j.created_at FROM deletion_jobs j WHERE j.id = $${params.push(match.createdBeforeJob)})`);
     const ids = await withTenant(this.pool, tenant, async (client) => {
       const { rows } = await client.query<{ id: string }>(
         `SELECT d.id FROM documents d WHERE ${where.join(' AND ')} ORDER BY d.id LIMIT $${params.push(limit)}`,

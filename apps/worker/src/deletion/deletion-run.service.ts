@@ -62,10 +62,10 @@ export class DeletionRunService {
     // Validated when the job was made; checked again here, the same way, rather than storing SQL.
     const filter = job.filter ? parseMetadataFilter(job.filter) : undefined;
     // Only what matched when the deletion was asked for: later uploads are not the client's request.
-    await this.deleteInBatches(job, { filter, createdBefore: job.createdAt }, shutdown);
+    await this.deleteInBatches(job, { filter, createdBeforeJob: job.id }, shutdown);
   }
 
-  private async deleteInBatches(job: DeletionJob, match: { filter?: MetadataFilterNode; createdBefore?: Date }, shutdown: AbortSignal): Promise<void> {
+  private async deleteInBatches(job: DeletionJob, match: { filter?: MetadataFilterNode; createdBeforeJob?: string }, shutdown: AbortSignal): Promise<void> {
     const limit = this.config.deletionBatchSize;
     for (;;) {
       shutdown.throwIfAborted();
