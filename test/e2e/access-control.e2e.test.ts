@@ -182,11 +182,16 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
     assert.equal((await call('member', `/v1/documents/${byMember}`, { method: 'DELETE' })).status, 204);
     assert.equal((await call('admin', `/v1/documents/${byAdmin}`, { method: 'DELETE' })).status, 204);
     assert.equal((await call('member', `/v1/documents/${byAdmin}`)).status, 404);
+    // Five DELETEs of one document at once: one deletes it (204), the others find it gone (404); one audit entry.
+    const raced = await upload('three.txt');
+    const statuses = await Promise.all(Array.from({ length: 5 }, () => call('member', `/v1/documents/${raced}`, { method: 'DELETE' }).then((r) => r.status)));
+    assert.deepEqual(statuses.sort(), [204, 404, 404, 404, 404]);
 
     const audit = await call('admin', '/v1/admin/audit');
     const actions = audit.body.data.map((entry: { action: string; target: string }) => `${entry.action} ${entry.target}`);
     assert.ok(actions.includes(`document.delete document:${byMember}`), actions.join('\n'));
     assert.ok(actions.includes(`document.delete document:${byAdmin}`));
+    assert.equal(actions.filter((action: string) => action === `document.delete document:${raced}`).length, 1, 'the raced deletion is recorded once');
     assert.ok(actions.includes(`api_key.revoke api_key:${revokedId}`));
     assert.ok(audit.body.data.some((entry: { action: string }) => entry.action === 'api_key.create'));
     const memberDelete = audit.body.data.find((entry: { target: string }) => entry.target === `document:${byMember}`);

@@ -365,10 +365,12 @@ export class DocumentsService {
   async delete(id: string, principal: Principal): Promise<void> {
     const doc = await this.get(id, principal);
     const deleted = await this.deletion.delete(doc);
+    // Another DELETE of it won the race: answered as it would be a moment later, and not recorded twice.
+    if (!deleted) throw new NotFoundError('Document', id);
     // The deletion marked the blobs: should removing them now fail (collectNow logs it) or the process die first,
     // the collector takes them later.
     await this.blobLifecycle.collectNow(doc.blobSha256);
-    if (deleted?.pendingVersion) await this.blobLifecycle.collectNow(deleted.pendingVersion.blobSha256);
+    if (deleted.pendingVersion) await this.blobLifecycle.collectNow(deleted.pendingVersion.blobSha256);
     await this.audit.record(principal, 'document.delete', `document:${doc.id}`, { tenant: doc.tenant, collection: doc.collection, title: doc.title });
   }
 }
