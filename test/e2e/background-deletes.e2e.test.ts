@@ -88,6 +88,11 @@ describe('background deletes: DELETE /v1/collections/:name and DELETE /v1/docume
     }
     const late = await uploadFile(suite.system.baseUrl, { name: 'late.txt', content: text('late') }, { collection: 'hr' }, { apiKey: acme });
     assert.deepEqual([late.status, late.body.error?.code, late.body.error?.details?.job_id], [409, 'collection_deleting', deleted.body.id]);
+    // A new version of one of its documents too (its deletion would throw it away).
+    const form = new FormData();
+    form.append('file', new Blob([text('leave, revised')]), 'policy-0.txt');
+    const replaced = await call(acme, `/v1/documents/${ids[0]}`, { method: 'PUT', body: form });
+    assert.deepEqual([replaced.status, replaced.body.error?.code, replaced.body.error?.details?.job_id], [409, 'collection_deleting', deleted.body.id]);
     assert.equal((await call(acme, '/v1/collections')).body.data.some((c: { name: string }) => c.name === 'hr'), false, 'not listed while deleting');
     // Asking again gives the same job; another tenant cannot see it.
     assert.equal((await call(acme, '/v1/collections/hr', { method: 'DELETE' })).body.id, deleted.body.id);

@@ -103,7 +103,8 @@ export class DocumentsRepository {
    * Inserts the pending version of `doc.replaces` (PUT /v1/documents/:id), `queued`, redeeming its upload's
    * claim as create does. Under the replaced document's row lock, taken first as every writer of both rows
    * does (deletion, the swap in DocumentTransitions.replace), so the three serialise without deadlocks:
-   * `check` sees the replaced document as it now is and may throw to refuse; an older pending version is
+   * `check` sees the replaced document as it now is and may throw to refuse; a collection being deleted refuses
+   * (CollectionDeletingError, its row share-locked after the document's, as marking it locks nothing else); an older pending version is
    * deleted (the newest PUT wins; its ingestion sees the row gone and stops) and its blob marked for the
    * collector; `admit` sees the tenant's usage without it. Null when the replaced document is gone.
    */
@@ -120,6 +121,12 @@ export class DocumentsRepository {
       );
       if (current.length === 0) return undefined;
       check(toDocument(current[0]));
+      // As create: a collection marked for deletion takes no new version (its deletion would throw it away).
+      const { rows: [collection] } = await client.query<{ name: string; deletion_job_id: string | null }>(
+        'SELECT name, deletion_job_id FROM collections WHERE id = $1 FOR SHARE',
+        [current[0].collection_id],
+      );
+      if (collection.deletion_job_id) throw new CollectionDeletingError(collection.name, collection.deletion_job_id);
       const { rows: older } = await client.query<DocumentRow>(
         `DELETE FROM documents d USING collections c WHERE d.replaces = $1 AND c.id = d.collection_id
          RETURNING d.*, c.name AS collection_name`,
