@@ -1,5 +1,5 @@
 import { HttpCode, Param, Post } from '@nestjs/common';
-import { ApiAcceptedResponse, ApiOperation } from '@nestjs/swagger';
+import { ApiAcceptedResponse, ApiConflictResponse, ApiOperation, ApiServiceUnavailableResponse } from '@nestjs/swagger';
 import { AuditTrail } from '../audit/audit-trail';
 import { CurrentPrincipal } from '../auth/auth.decorators';
 import { Principal } from '../auth/principal';
@@ -23,6 +23,8 @@ export class AdminDocumentsController {
       'stored. 404 not_found, 409 not_retryable unless the document is `failed`, 503 queue_unavailable while Redis is down.',
   })
   @ApiAcceptedResponse({ type: RetryAcceptedDto })
+  @ApiConflictResponse({ description: '`not_retryable`: the document is not `failed`' })
+  @ApiServiceUnavailableResponse({ description: '`queue_unavailable`: Redis cannot take the job; the document stays `failed`' })
   async retry(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<RetryAcceptedDto> {
     const accepted = await this.retries.retry(principal.tenant, id);
     await this.audit.record(principal, 'document.retry', `document:${id}`);

@@ -48,6 +48,7 @@ export class DocumentsController {
   @ApiResponse({ status: 507, description: '`insufficient_storage`: no room left to keep the upload; nothing of it is kept. Retry after `Retry-After` seconds.' })
   @ApiPayloadTooLargeResponse({ description: '`too_many_files` (more than MAX_FILES_PER_UPLOAD `file` parts), or `payload_too_large` for a single file.' })
   @ApiUnsupportedMediaTypeResponse({ description: '`unsupported_media_type`: the request is not multipart/form-data, or its one file is neither PDF nor text.' })
+  @ApiConflictResponse({ description: '`collection_deleting` (with `details.job_id`): the collection named is being deleted.' })
   @ApiTooManyRequestsResponse({
     description:
       '`quota_exceeded`: the upload would take the tenant past MAX_DOCUMENTS_PER_TENANT or MAX_BYTES_PER_TENANT. ' +
@@ -75,14 +76,16 @@ export class DocumentsController {
       'document id, `version` one more, `replaced_at` set, the old pages, chunks and file gone. A new version that fails leaves the ' +
       'current one in place, its error under `replacement.error`. A newer PUT supersedes a pending version. Fields (each defaults to ' +
       'the document\'s): title, metadata, chunk_tokens, chunk_overlap. 404 not_found (also another tenant\'s document); 409 document_busy ' +
-      'while the document itself is queued or processing; file errors as for a single upload (413, 415, 400 empty_file); 429 quota_exceeded ' +
+      'while the document itself is queued or processing, collection_deleting while its collection is being deleted; file errors as for a single upload (413, 415, 400 empty_file); 429 quota_exceeded ' +
       '(bytes: both versions are stored until the swap); 507 insufficient_storage when the disk or database is full.',
   })
   @ApiConsumes('multipart/form-data')
   @ApiBody({ type: ReplaceDocumentDto })
   @ApiAcceptedResponse({ type: UploadAcceptedDto, description: 'The document\'s id and the new version\'s job.' })
   @ApiNotFoundResponse({ description: '`not_found`' })
-  @ApiConflictResponse({ description: '`document_busy`: the document is queued or processing.' })
+  @ApiConflictResponse({
+    description: '`document_busy`: the document is queued or processing; `collection_deleting` (with `details.job_id`): its collection is being deleted.',
+  })
   @ApiPayloadTooLargeResponse({ description: '`payload_too_large` over MAX_UPLOAD_BYTES; `too_many_files` for more than one `file` part.' })
   @ApiUnsupportedMediaTypeResponse({ description: '`unsupported_media_type`: neither PDF nor text in UTF-8, UTF-16 or Windows-1252 (decided by content).' })
   @ApiTooManyRequestsResponse({ description: '`quota_exceeded` (bytes): both versions are stored until the swap.' })
