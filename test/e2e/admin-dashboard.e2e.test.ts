@@ -2,6 +2,7 @@ import assert from 'node:assert/strict';
 import { statfsSync } from 'node:fs';
 import { join } from 'node:path';
 import { after, before, describe, test } from 'node:test';
+import { createApiKey } from '../support/api-keys';
 import { HeadlessBrowser, launchBrowser, openDashboard, saveScreenshot } from '../support/browser';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { writeTruncatedPdf } from '../support/pdf-fixtures';
@@ -139,6 +140,12 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     await page.locator('#key-input').fill('not-the-key');
     await page.getByRole('button', { name: 'Open dashboard' }).click();
     await page.locator('#login-error', { hasText: 'not accepted' }).waitFor();
+    // A key that is valid but not an admin's is given back with the reason, not polled as "Unreachable".
+    const member = (await createApiKey(system.baseUrl, { tenant: 'acme', role: 'member', name: 'dashboard member' })).key;
+    await page.locator('#key-input').fill(member);
+    await page.getByRole('button', { name: 'Open dashboard' }).click();
+    await page.locator('#login-error', { hasText: 'not an admin key' }).waitFor();
+    assert.equal(await page.locator('#dashboard').isVisible(), false);
 
     await openDashboard(page, system.baseUrl, ADMIN_KEY);
     for (const dependency of ['postgres', 'redis', 'queue', 'workers']) {

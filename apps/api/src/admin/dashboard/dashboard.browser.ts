@@ -139,8 +139,14 @@
         api(`/v1/admin/usage?from=${from}`),
         api(`/v1/admin/feedback?days=${FEEDBACK_DAYS}`),
       ]);
-      if (res.status === 401 || usage.status === 401 || feedback.status === 401) {
+      const refused = [res, usage, feedback].map((response) => response.status);
+      if (refused.includes(401)) {
         showLogin('That key was not accepted. Enter the admin API key.');
+        return;
+      }
+      // A member's or reader's key: asking again every 5 s would never do, so it is given back at once.
+      if (refused.includes(403)) {
+        showLogin('That key is not an admin key. Enter the admin API key.');
         return;
       }
       if (!res.ok) throw new Error(`the API answered ${res.status}`);
