@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { createApiKey } from '../support/api-keys';
-import { requestJson, RequestOptions, uploadFile, waitForDocument } from '../support/http';
+import { JsonBody, JsonResponse, requestJson, RequestOptions, uploadFile, waitForDocument } from '../support/http';
 import { postSse } from '../support/sse';
 import { useSystem } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
@@ -232,6 +232,18 @@ describe('API keys, roles and tenant isolation (real HTTP, PostgreSQL, Redis)', 
     const listed = await requestJson(suite.system.baseUrl, '/v1/admin/api-keys');
     assert.ok(!JSON.stringify(listed.body).includes(key.slice(17)), 'the listing has no secret');
     assert.ok(listed.body.data.some((k: { id: string }) => k.id === created.body.id));
+    // Paged, newest first: every key once, whatever the page size; a forged cursor is invalid_cursor.
+    const pages: string[][] = [];
+    for (let cursor: string | null = ''; cursor !== null; ) {
+      const page: JsonResponse<JsonBody> = await requestJson(suite.system.baseUrl, `/v1/admin/api-keys?limit=2${cursor ? `&cursor=${cursor}` : ''}`);
+      assert.equal(page.status, 200, JSON.stringify(page.body));
+      pages.push(page.body.data.map((k: { id: string }) => k.id));
+      cursor = page.body.next_cursor;
+    }
+    const all = (await requestJson(suite.system.baseUrl, '/v1/admin/api-keys?limit=100')).body.data.map((k: { id: string }) => k.id);
+    assert.ok(all.length > 2 && pages.every((page) => page.length <= 2));
+    assert.deepEqual(pages.flat(), all);
+    assert.equal((await requestJson(suite.system.baseUrl, '/v1/admin/api-keys?cursor=garbage')).body.error.code, 'invalid_cursor');
 
     const db = new Client({ connectionString: suite.env.config.databaseUrl });
     await db.connect();

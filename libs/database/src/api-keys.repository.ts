@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { inTransaction, PG_POOL } from './pg-pool';
+import { ListPosition, microsOf, timestampOfMicros } from './list-position';
 
 export type ApiKeyRole = 'admin' | 'member' | 'reader';
 
@@ -87,10 +88,18 @@ export class ApiKeysRepository {
     });
   }
 
-  /** Every key, newest first, revoked ones included (callers must not expose `keySha256`). */
-  async list(): Promise<ApiKeyRecord[]> {
-    const { rows } = await this.pool.query<ApiKeyRow>('SELECT * FROM api_keys ORDER BY created_at DESC, id DESC');
-    return rows.map(toApiKey);
+  /**
+   * Keys newest first, revoked ones included, `limit` at most, after `after`; each with its position (callers must
+   * not expose `keySha256`).
+   */
+  async list(limit: number, after?: ListPosition): Promise<Array<{ key: ApiKeyRecord; position: ListPosition }>> {
+    const { rows } = await this.pool.query<ApiKeyRow & { created_at_micros: string }>(
+      `SELECT *, ${microsOf('created_at')} AS created_at_micros FROM api_keys
+       WHERE $2::bigint IS NULL OR (created_at, id) < (${timestampOfMicros('$2')}, $3::uuid)
+       ORDER BY created_at DESC, id DESC LIMIT $1`,
+      [limit, after?.micros.toString() ?? null, after?.id ?? null],
+    );
+    return rows.map((row) => ({ key: toApiKey(row), position: { micros: BigInt(row.created_at_micros), id: row.id } }));
   }
 
   /** Revokes the key at once; returns it as it is now, or null when no key has this id. Revoking twice keeps the first time. */

@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { jsonbText } from './jsonb-text';
+import { ListPosition, microsOf, timestampOfMicros } from './list-position';
 
 export interface Conversation {
   id: string;
@@ -28,15 +29,6 @@ export interface ConversationTurn {
 
 export type NewConversationTurn = Omit<ConversationTurn, 'turn' | 'createdAt'>;
 
-/**
- * Where a page of conversations ended (newest first by last turn, then id): its updated_at in microseconds since
- * the epoch, as PostgreSQL keeps it (a cursor made from a JavaScript Date, which holds milliseconds, skipped the
- * conversations continued later in the same millisecond), and its id.
- */
-export interface ConversationPosition {
-  updatedAtMicros: bigint;
-  id: string;
-}
 
 interface ConversationRow {
   id: string;
@@ -82,22 +74,22 @@ export class ConversationsRepository {
   }
 
   /** The scope's conversations, most recently continued first, `limit` at most, after `after`; each with its position. */
-  async list(scope: TenantScope, limit: number, after?: ConversationPosition): Promise<Array<{ conversation: Conversation; position: ConversationPosition }>> {
+  async list(scope: TenantScope, limit: number, after?: ListPosition): Promise<Array<{ conversation: Conversation; position: ListPosition }>> {
     // The tenant is named although row-level security already hides other tenants' rows: the policy's condition
     // cannot use an index, so without it the newest conversations of every tenant were read and dropped until a
     // page of this one's was found. Named, conversations_tenant_updated_idx reads the tenant's page alone.
     const { rows } = await tenantQuery<ConversationRow & { updated_at_micros: string }>(
       this.pool,
       scope,
-      `SELECT c.id, c.tenant, c.title, c.created_at, c.updated_at, (extract(epoch FROM c.updated_at) * 1000000)::bigint AS updated_at_micros,
+      `SELECT c.id, c.tenant, c.title, c.created_at, c.updated_at, ${microsOf('c.updated_at')} AS updated_at_micros,
               (SELECT count(*)::int FROM conversation_turns t WHERE t.conversation_id = c.id) AS turns
        FROM conversations c
        WHERE ($4::text IS NULL OR c.tenant = $4)
-         AND ($1::bigint IS NULL OR (c.updated_at, c.id) < (timestamptz 'epoch' + $1::bigint * interval '1 microsecond', $2::uuid))
+         AND ($1::bigint IS NULL OR (c.updated_at, c.id) < (${timestampOfMicros('$1')}, $2::uuid))
        ORDER BY c.updated_at DESC, c.id DESC LIMIT $3`,
-      [after?.updatedAtMicros.toString() ?? null, after?.id ?? null, limit, scope],
+      [after?.micros.toString() ?? null, after?.id ?? null, limit, scope],
     );
-    return rows.map((row) => ({ conversation: toConversation(row), position: { updatedAtMicros: BigInt(row.updated_at_micros), id: row.id } }));
+    return rows.map((row) => ({ conversation: toConversation(row), position: { micros: BigInt(row.updated_at_micros), id: row.id } }));
   }
 
   /** The turns in order: the latest `limit` of those numbered below `before` (a follow-up needs the last, a reader pages back from the newest). */

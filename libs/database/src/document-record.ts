@@ -55,16 +55,6 @@ export type NewDocument = Pick<
  */
 export type NewReplacement = Omit<NewDocument, 'collectionId'> & { replaces: string };
 
-/**
- * A document's place in a listing: its created_at in microseconds since the epoch, as PostgreSQL keeps it (a
- * JavaScript Date holds milliseconds, so a cursor made from one skipped the documents created later in the same
- * millisecond), and its id.
- */
-export interface DocumentPosition {
-  createdAtMicros: bigint;
-  id: string;
-}
-
 export const SELECT_DOCUMENT = `
   SELECT d.*, c.name AS collection_name
   FROM documents d JOIN collections c ON c.id = d.collection_id`;

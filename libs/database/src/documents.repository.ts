@@ -5,11 +5,12 @@ import { NotFoundError } from '@app/errors';
 import { BlobClaim, markBlobForCollection, redeemBlobClaim } from './blobs.repository';
 import { CollectionDeletingError } from './collections.repository';
 import { compileMetadataFilter, MetadataFilterNode } from './metadata-filter-sql';
-import { DocumentPosition, DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT_STATUSES, IngestionStage, NewDocument, NewReplacement, SELECT_DOCUMENT, toDocument } from './document-record';
+import { DocumentRecord, DocumentRow, DocumentStatus, DOCUMENT_STATUSES, IngestionStage, NewDocument, NewReplacement, SELECT_DOCUMENT, toDocument } from './document-record';
 import { IngestionAttempt, updateForAttempt } from './ingestion-writes';
 import { PG_POOL, tenantQuery, TenantScope, withTenant } from './pg-pool';
 import { lockTenantUsage, TenantUsage } from './tenant-usage.repository';
 import { jsonbText } from './jsonb-text';
+import { ListPosition, microsOf, timestampOfMicros } from './list-position';
 
 export interface DocumentListQuery {
   tenant: TenantScope;
@@ -18,7 +19,8 @@ export interface DocumentListQuery {
   status?: DocumentStatus;
   limit: number;
   /** Continue after this position, newest first. */
-  after?: DocumentPosition;
+  /** Where the previous page ended (by created_at). */
+  after?: ListPosition;
 }
 
 /** A deleted document as it was, with the pending version (see migrations/0019) deleted with it, if any. */
@@ -182,7 +184,7 @@ export class DocumentsRepository {
   }
 
   /** A page of documents, newest first, each with its position; fetches one extra row so the caller knows whether more follow. */
-  async list(query: DocumentListQuery): Promise<Array<{ document: DocumentRecord; position: DocumentPosition }>> {
+  async list(query: DocumentListQuery): Promise<Array<{ document: DocumentRecord; position: ListPosition }>> {
     // A pending version is part of the document it replaces, not a document of its own.
     const where: string[] = ['d.replaces IS NULL'];
     const params: unknown[] = [];
@@ -190,19 +192,19 @@ export class DocumentsRepository {
     if (query.collectionIds) where.push(`d.collection_id = ANY($${params.push(query.collectionIds)}::uuid[])`);
     if (query.status) where.push(`d.status = $${params.push(query.status)}`);
     if (query.after) {
-      const createdAt = `timestamptz 'epoch' + $${params.push(query.after.createdAtMicros.toString())}::bigint * interval '1 microsecond'`;
+      const createdAt = timestampOfMicros(`$${params.push(query.after.micros.toString())}`);
       where.push(`(d.created_at, d.id) < (${createdAt}, $${params.push(query.after.id)})`);
     }
     const { rows } = await tenantQuery<DocumentRow & { created_at_micros: string }>(
       this.pool,
       query.tenant,
-      `SELECT d.*, c.name AS collection_name, (extract(epoch FROM d.created_at) * 1000000)::bigint AS created_at_micros
+      `SELECT d.*, c.name AS collection_name, ${microsOf('d.created_at')} AS created_at_micros
        FROM documents d JOIN collections c ON c.id = d.collection_id
        WHERE ${where.join(' AND ')}
        ORDER BY d.created_at DESC, d.id DESC LIMIT $${params.push(query.limit + 1)}`,
       params,
     );
-    return rows.map((row) => ({ document: toDocument(row), position: { createdAtMicros: BigInt(row.created_at_micros), id: row.id } }));
+    return rows.map((row) => ({ document: toDocument(row), position: { micros: BigInt(row.created_at_micros), id: row.id } }));
   }
 
   // The stage and progress writes of an attempt are its ingestion writes (see updateForAttempt); its status

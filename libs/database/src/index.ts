@@ -12,6 +12,7 @@ export * from './database-unavailable';
 export * from './deletion-jobs.repository';
 export * from './database.module';
 export * from './document-record';
+export * from './list-position';
 export * from './document-transitions.repository';
 export * from './documents.repository';
 export * from './ensure-database';

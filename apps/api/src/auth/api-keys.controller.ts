@@ -1,10 +1,11 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
 import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiKeysService } from './api-keys.service';
 import { CurrentPrincipal, RequireRole } from './auth.decorators';
 import { ApiKeyListDto, CreateApiKeyDto, CreatedApiKeyDto, toApiKeyDto } from './dto/api-key.dto';
 import { Principal } from './principal';
 import { AuditTrail } from '../audit/audit-trail';
+import { PageQueryDto } from '../pagination/page-query.dto';
 
 @ApiTags('admin')
 @RequireRole('admin')
@@ -26,10 +27,11 @@ export class ApiKeysController {
   }
 
   @Get()
-  @ApiOperation({ summary: 'List API keys (never their secrets), revoked ones included' })
+  @ApiOperation({ summary: 'List API keys (never their secrets), revoked ones included, newest first, with cursor pagination' })
   @ApiOkResponse({ type: ApiKeyListDto })
-  async list(): Promise<ApiKeyListDto> {
-    return { data: (await this.keys.list()).map(toApiKeyDto) };
+  async list(@Query() query: PageQueryDto): Promise<ApiKeyListDto> {
+    const { data, nextCursor } = await this.keys.list(query);
+    return { data: data.map(toApiKeyDto), next_cursor: nextCursor };
   }
 
   @Delete(':id')

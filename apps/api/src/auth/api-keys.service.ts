@@ -2,6 +2,8 @@ import { Injectable } from '@nestjs/common';
 import { ApiKeyRecord, ApiKeysRepository, isUuid } from '@app/database';
 import { NotFoundError, ValidationError } from '@app/errors';
 import { generateApiKey } from './api-key';
+import { decodeListCursor, encodeListCursor } from '../pagination/list-cursor';
+import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../pagination/page-query.dto';
 import { CreateApiKeyDto } from './dto/api-key.dto';
 
 /** Issues, lists and revokes API keys. The raw key exists only in the creation response. */
@@ -23,8 +25,12 @@ export class ApiKeysService {
     return { record, key: generated.key };
   }
 
-  list(): Promise<ApiKeyRecord[]> {
-    return this.keys.list();
+  /** A page of keys, newest first, and the cursor of the next page (null on the last). */
+  async list(query: PageQueryDto): Promise<{ data: ApiKeyRecord[]; nextCursor: string | null }> {
+    const limit = query.limit ?? DEFAULT_PAGE_SIZE;
+    const rows = await this.keys.list(limit + 1, query.cursor ? decodeListCursor(query.cursor) : undefined);
+    const page = rows.slice(0, limit);
+    return { data: page.map((row) => row.key), nextCursor: rows.length > limit ? encodeListCursor(page[page.length - 1].position) : null };
   }
 
   async revoke(id: string): Promise<ApiKeyRecord> {

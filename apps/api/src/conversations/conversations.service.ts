@@ -2,7 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { normaliseCharacters } from '@app/chunking';
 import { APP_CONFIG, AppConfig } from '@app/config';
-import { Conversation, ConversationPosition, ConversationsRepository, ConversationTurn, isUuid } from '@app/database';
+import { Conversation, ConversationsRepository, ConversationTurn, isUuid } from '@app/database';
 import { NotFoundError, ValidationError } from '@app/errors';
 import { redactPii, withoutRedactionMarks } from '@app/privacy';
 import { PreparedQuery, QueryResult, QueryService } from '@app/rag';
@@ -10,20 +10,11 @@ import { Principal, requestTenant } from '../auth/principal';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
 import { generationControls, toCitationDto } from '../query/dto/query.dto';
 import { searchSettings } from '../search/dto/search.dto';
+import { decodeListCursor, encodeListCursor } from '../pagination/list-cursor';
 import { DEFAULT_PAGE_SIZE, PageQueryDto } from '../pagination/page-query.dto';
 import { ConversationMessageDto, CreateConversationDto } from './dto/conversation.dto';
 import { MAX_HISTORY_TURNS } from './follow-up';
 import { FollowUpSearch } from './follow-up-search';
-
-const encodeCursor = (position: ConversationPosition) => Buffer.from(`${position.updatedAtMicros}|${position.id}`).toString('base64url');
-
-function decodeCursor(cursor: string): ConversationPosition {
-  const [micros, id, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  // 18 digits at most: always within bigint and PostgreSQL's timestamps (today is 16), so the database never
-  // refuses what got past here (a date before 4713 BC was a 500).
-  if (rest.length || !/^\d{1,18}$/.test(micros ?? '') || !isUuid(id ?? '')) throw new InvalidCursorError();
-  return { updatedAtMicros: BigInt(micros), id };
-}
 
 /** A page of turns ends at its oldest; the next page is the turns before it. */
 const encodeTurnCursor = (turn: number) => Buffer.from(String(turn)).toString('base64url');
@@ -79,9 +70,9 @@ export class ConversationsService {
 
   async list(query: PageQueryDto, principal: Principal): Promise<{ data: Conversation[]; nextCursor: string | null }> {
     const limit = query.limit ?? DEFAULT_PAGE_SIZE;
-    const rows = await this.conversations.list(principal.tenant, limit + 1, query.cursor ? decodeCursor(query.cursor) : undefined);
+    const rows = await this.conversations.list(principal.tenant, limit + 1, query.cursor ? decodeListCursor(query.cursor) : undefined);
     const page = rows.slice(0, limit);
-    return { data: page.map((row) => row.conversation), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
+    return { data: page.map((row) => row.conversation), nextCursor: rows.length > limit ? encodeListCursor(page[page.length - 1].position) : null };
   }
 
   async delete(id: string, principal: Principal): Promise<void> {

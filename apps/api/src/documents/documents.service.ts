@@ -8,7 +8,6 @@ import {
   BlobClaim,
   CollectionsRepository,
   CreatedReplacement,
-  DocumentPosition,
   DocumentRecord,
   DocumentsRepository,
   isUuid,
@@ -26,7 +25,7 @@ import { BLOB_STORE, BlobLifecycle, BlobStore } from '@app/storage';
 import { AuditTrail } from '../audit/audit-trail';
 import { Principal, requestTenant } from '../auth/principal';
 import { asClientError } from '../errors/client-errors';
-import { InvalidCursorError } from '../errors/invalid-cursor.error';
+import { decodeListCursor, encodeListCursor } from '../pagination/list-cursor';
 import { DEFAULT_PAGE_SIZE } from '../pagination/page-query.dto';
 import { toValidationError } from '../errors/validation';
 import { nulCharacterAt } from '../security/nul-characters';
@@ -75,17 +74,6 @@ function failedResult(failure: unknown): Pick<UploadResultDto, 'http_status' | '
   const error = asClientError(failure);
   if (error instanceof AppError) return { http_status: error.status, error: { code: error.code, message: error.message, details: error.details } };
   return { http_status: 500, error: { code: 'internal_error', message: 'An unexpected error occurred.' } };
-}
-
-function encodeCursor(position: DocumentPosition): string {
-  return Buffer.from(`${position.createdAtMicros}|${position.id}`).toString('base64url');
-}
-
-function decodeCursor(cursor: string): DocumentPosition {
-  const [micros, id] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  // 18 digits at most: always within bigint (today is 16), so the database never refuses what got past here.
-  if (!id || !/^\d{1,18}$/.test(micros) || !isUuid(id)) throw new InvalidCursorError();
-  return { createdAtMicros: BigInt(micros), id };
 }
 
 /**
@@ -352,10 +340,10 @@ export class DocumentsService {
       collectionIds,
       status: query.status,
       limit,
-      after: query.cursor ? decodeCursor(query.cursor) : undefined,
+      after: query.cursor ? decodeListCursor(query.cursor) : undefined,
     });
     const page = rows.slice(0, limit);
-    return { data: page.map((row) => row.document), nextCursor: rows.length > limit ? encodeCursor(page[page.length - 1].position) : null };
+    return { data: page.map((row) => row.document), nextCursor: rows.length > limit ? encodeListCursor(page[page.length - 1].position) : null };
   }
 
   /**

@@ -39,6 +39,7 @@ export class CreatedApiKeyDto extends ApiKeyDto {
 
 export class ApiKeyListDto {
   @ApiProperty({ type: [ApiKeyDto] }) data!: ApiKeyDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` for the next page; null on the last page.' }) next_cursor!: string | null;
 }
 
 export function toApiKeyDto(key: ApiKeyRecord): ApiKeyDto {
