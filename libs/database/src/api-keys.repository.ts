@@ -102,12 +102,16 @@ export class ApiKeysRepository {
     return rows.map((row) => ({ key: toApiKey(row), position: { micros: BigInt(row.created_at_micros), id: row.id } }));
   }
 
-  /** Revokes the key at once; returns it as it is now, or null when no key has this id. Revoking twice keeps the first time. */
-  async revoke(id: string): Promise<ApiKeyRecord | null> {
-    const { rows } = await this.pool.query<ApiKeyRow>(
-      'UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *',
+  /**
+   * Revokes the key at once; returns it as it is now and whether this call revoked it, or null when no key has
+   * this id. Revoking twice keeps the first time.
+   */
+  async revoke(id: string): Promise<{ key: ApiKeyRecord; revokedNow: boolean } | null> {
+    // now() is the transaction's start, so the row says this call revoked it exactly when it holds that time.
+    const { rows } = await this.pool.query<ApiKeyRow & { revoked_now: boolean }>(
+      'UPDATE api_keys SET revoked_at = coalesce(revoked_at, now()) WHERE id = $1 RETURNING *, revoked_at = now() AS revoked_now',
       [id],
     );
-    return rows.length ? toApiKey(rows[0]) : null;
+    return rows.length ? { key: toApiKey(rows[0]), revokedNow: rows[0].revoked_now } : null;
   }
 }

@@ -39,7 +39,8 @@ export class ApiKeysController {
   @ApiOperation({ summary: 'Revoke an API key at once' })
   @ApiNoContentResponse()
   async revoke(@Param('id') id: string, @CurrentPrincipal() principal: Principal): Promise<void> {
-    const revoked = await this.keys.revoke(id);
-    await this.audit.record(principal, 'api_key.revoke', `api_key:${revoked.id}`, { prefix: revoked.prefix });
+    const { key, revokedNow } = await this.keys.revoke(id);
+    // Revoking a revoked key again changes nothing, and is not recorded again.
+    if (revokedNow) await this.audit.record(principal, 'api_key.revoke', `api_key:${key.id}`, { prefix: key.prefix });
   }
 }

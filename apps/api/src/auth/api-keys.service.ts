@@ -33,7 +33,7 @@ export class ApiKeysService {
     return { data: page.map((row) => row.key), nextCursor: rows.length > limit ? encodeListCursor(page[page.length - 1].position) : null };
   }
 
-  async revoke(id: string): Promise<ApiKeyRecord> {
+  async revoke(id: string): Promise<{ key: ApiKeyRecord; revokedNow: boolean }> {
     const revoked = isUuid(id) ? await this.keys.revoke(id) : null;
     if (!revoked) throw new NotFoundError('API key', id);
     return revoked;

@@ -19,6 +19,7 @@ export class CreateApiKeyDto {
   @ApiProperty({ example: 'ci uploader', maxLength: 100 })
   @IsString()
   @MinLength(1)
+  @Matches(/\S/, { message: 'name must not be blank' })
   @MaxChars(100)
   name!: string;
 }
