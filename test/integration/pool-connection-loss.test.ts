@@ -39,6 +39,50 @@ describe('a pooled connection lost in the middle of a transaction', () => {
 });
 
 /**
+ * Failures of connections that the api answered 500 internal_error and that cost the worker an ingestion attempt
+ * (found by a fault audit: backends ended every 0.3 s, and a database refusing connections).
+ */
+describe('connection failures PostgreSQL causes are database_unavailable', () => {
+  const db = useDatabase();
+
+  test("a statement sent on a client whose backend was ended while it sat checked out: pg's 'not queryable'", async () => {
+    const client = await db.pool.connect();
+    try {
+      const { rows: [{ pid }] } = await client.query<{ pid: number }>('SELECT pg_backend_pid() AS pid');
+      // The server's notice of the end arrives on its own, while no statement is running; the next one finds the
+      // client broken.
+      const noticed = new Promise((resolve) => client.once('error', resolve));
+      await db.owner.query('SELECT pg_terminate_backend($1)', [pid]);
+      await noticed;
+      const error = await client.query('SELECT 1').then(() => null, (failure: unknown) => failure);
+      assert.match(String(error), /not queryable/);
+      assert.ok(isDatabaseUnavailable(error), String(error));
+    } finally {
+      client.release(true);
+    }
+  });
+
+  test('a database refusing connections (ALTER DATABASE … ALLOW_CONNECTIONS false), SQLSTATE 55000', async () => {
+    const name = `refusing_${randomUUID().replace(/-/g, '')}`;
+    await db.owner.query(`CREATE DATABASE ${name}`);
+    try {
+      await db.owner.query(`ALTER DATABASE ${name} ALLOW_CONNECTIONS false`);
+      const url = new URL(db.env.config.databaseUrl);
+      url.pathname = `/${name}`;
+      const pool = createPool(url.toString(), { max: 1 });
+      const error = await pool.query('SELECT 1').then(() => null, (failure: unknown) => failure);
+      await pool.end();
+      assert.equal((error as { code?: string }).code, '55000', String(error));
+      assert.ok(isDatabaseUnavailable(error), String(error));
+      // Other 55000 errors are the statement's fault, not an outage.
+      assert.equal(isDatabaseUnavailable(Object.assign(new Error('cannot refresh materialized view concurrently'), { code: '55000' })), false);
+    } finally {
+      await db.owner.query(`DROP DATABASE IF EXISTS ${name}`);
+    }
+  });
+});
+
+/**
  * A transaction whose client stops sending statements (a process frozen or cut off mid-transaction) holds its
  * locks until PostgreSQL ends its session: with idleTransactionTimeoutMs, soon; before, as long as the server
  * took to notice the client was gone (TCP keepalive: hours), and every writer of the same row waited as long.
