@@ -2,8 +2,9 @@ import assert from 'node:assert/strict';
 import { describe, test } from 'node:test';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { randomUUID } from 'node:crypto';
-import { CollectionsRepository, createPool, DocumentTransitions, isDatabaseUnavailable, tenantQuery, withTenant, withTenantBatched } from '@app/database';
-import { createTestDocument } from '../support/test-documents';
+import { CollectionsRepository, createPool, DocumentsRepository, DocumentTransitions, isDatabaseUnavailable, tenantQuery, withTenant, withTenantBatched } from '@app/database';
+import { Pool } from 'pg';
+import { claimTestBlob, createTestDocument, testDocument } from '../support/test-documents';
 import { useDatabase } from '../support/test-env';
 
 /**
@@ -60,6 +61,20 @@ describe('connection failures PostgreSQL causes are database_unavailable', () =>
     } finally {
       client.release(true);
     }
+  });
+
+  test('a document is created in one transaction: no connection after its commit can fail the upload that kept it', async () => {
+    const collectionId = (await new CollectionsRepository(db.pool).getOrCreate('acme', 'after-commit', 'test', 3)).id;
+    const blob = await claimTestBlob(db.pool);
+    // A pool whose every connection after the first fails, as one lost just after the commit would.
+    let connections = 0;
+    const failingAfterOne = Object.create(db.pool) as Pool;
+    failingAfterOne.connect = (() =>
+      ++connections > 1 ? Promise.reject(new Error('timeout exceeded when trying to connect')) : db.pool.connect()) as Pool['connect'];
+    const id = randomUUID();
+    const created = await new DocumentsRepository(failingAfterOne).create(testDocument({ id, tenant: 'acme', collectionId, title: 'kept once' }), blob);
+    assert.deepEqual([created.id, created.status, created.collection], [id, 'queued', 'after-commit']);
+    assert.equal(connections, 1);
   });
 
   test('a database refusing connections (ALTER DATABASE … ALLOW_CONNECTIONS false), SQLSTATE 55000', async () => {

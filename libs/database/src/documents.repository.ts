@@ -67,6 +67,16 @@ async function deleteAsked(client: PoolClient, ids: string[]): Promise<DocumentR
   return rows;
 }
 
+/**
+ * The row just inserted, read in the inserting transaction: read after its commit, a failure there (a connection
+ * lost) answered the upload 500 or 503 although the document was kept, and the reconciler ingested it later, so a
+ * client that retried got it twice (found by a fault audit).
+ */
+async function readInserted(client: PoolClient, id: string): Promise<DocumentRecord> {
+  const { rows } = await client.query<DocumentRow>(`${SELECT_DOCUMENT} WHERE d.id = $1`, [id]);
+  return toDocument(rows[0]);
+}
+
 @Injectable()
 export class DocumentsRepository {
   constructor(@Inject(PG_POOL) private readonly pool: Pool) {}
@@ -78,7 +88,7 @@ export class DocumentsRepository {
    * under a per-tenant lock in the same transaction as the insert and may throw to refuse it.
    */
   async create(doc: NewDocument, blob: BlobClaim, admit?: (usage: TenantUsage) => void): Promise<DocumentRecord> {
-    await withTenant(this.pool, doc.tenant, async (client) => {
+    return withTenant(this.pool, doc.tenant, async (client) => {
       // The collection was looked up before the upload streamed in; it may have been marked for deletion (or
       // deleted) since. Its row is share-locked, so a deletion marking it waits for this insert (and then
       // deletes the document) or has marked it already (and the upload is refused, 409, not a foreign-key 500).
@@ -97,8 +107,8 @@ export class DocumentsRepository {
         [doc.id, doc.collectionId, doc.title, doc.filename, doc.mediaType, blob.sha256, doc.byteSize,
           jsonbText(doc.metadata), doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.tenant],
       );
+      return readInserted(client, doc.id);
     });
-    return (await this.findById(doc.tenant, doc.id))!;
   }
 
   /**
@@ -116,12 +126,12 @@ export class DocumentsRepository {
     check: (current: DocumentRecord) => void,
     admit?: (usage: TenantUsage) => void,
   ): Promise<CreatedReplacement | null> {
-    const superseded = await withTenant(this.pool, doc.tenant, async (client) => {
+    return withTenant(this.pool, doc.tenant, async (client) => {
       const { rows: current } = await client.query<DocumentRow>(
         `${SELECT_DOCUMENT} WHERE d.id = $1 AND d.replaces IS NULL FOR UPDATE OF d`,
         [doc.replaces],
       );
-      if (current.length === 0) return undefined;
+      if (current.length === 0) return null;
       check(toDocument(current[0]));
       // As create: a collection marked for deletion takes no new version (its deletion would throw it away).
       const { rows: [collection] } = await client.query<{ name: string; deletion_job_id: string | null }>(
@@ -144,10 +154,8 @@ export class DocumentsRepository {
         [doc.id, doc.title, doc.filename, doc.mediaType, blob.sha256, doc.byteSize, jsonbText(doc.metadata),
           doc.chunkTokens, doc.chunkOverlap, doc.jobId, doc.replaces],
       );
-      return older.length ? toDocument(older[0]) : null;
+      return { pending: await readInserted(client, doc.id), superseded: older.length ? toDocument(older[0]) : null };
     });
-    if (superseded === undefined) return null;
-    return { pending: (await this.findById(doc.tenant, doc.id))!, superseded };
   }
 
   /** The pending versions (see migrations/0019) of these documents, by the id of the document each replaces. */
