@@ -179,8 +179,8 @@ export class DocumentTransitions {
   }
 
   /**
-   * Puts the attempt's document back to `queued` when it gives its worker slot up to another tenant's document. As
-   * for `wait`, the attempt is not counted: it was not cut short by a failure. Null when another attempt claimed
+   * Puts the attempt's document back to `queued` when it gives its worker slot up to another tenant's document, or
+   * its worker stops (SIGTERM). As for `wait`, the attempt is not counted: it was not cut short by a failure. Null when another attempt claimed
    * the document since (or it left processing).
    */
   async pause(attempt: IngestionAttempt): Promise<DocumentRecord | null> {

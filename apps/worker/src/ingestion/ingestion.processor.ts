@@ -170,6 +170,15 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
     this.logger.warn({ documentId, jobId: job.id, code: outage.code, err: error, nextTry: at }, 'ingestion waiting out an outage; job put back without spending an attempt');
   }
 
+  /** Puts the document back to `queued` uncounted as the worker stops; a database that cannot take it leaves it counted. */
+  private async pauseForShutdown(doc: DocumentRecord): Promise<void> {
+    try {
+      await this.ingestion.pause(doc);
+    } catch (error) {
+      this.logger.warn({ documentId: doc.id, err: error }, 'could not put the document back to queued as the worker stops; its attempt stays counted');
+    }
+  }
+
   /**
    * Whether a tenant not among `tenants` has a document waiting. Fairness must not stop ingestion: when PostgreSQL
    * cannot answer, the job runs (and meets the outage itself).
@@ -200,8 +209,11 @@ export class IngestionProcessor extends WorkerHost implements OnModuleInit, Befo
         return 'deleted';
       }
       if (error instanceof WorkerShutdownError) {
-        // Back to waiting without spending an attempt: the next worker resumes from the checkpoint.
+        // Back to waiting without spending an attempt, BullMQ's or the document's (the stuck-document reconciler
+        // counts those: ten rolling restarts during one long document failed it as interrupted), and the next
+        // worker resumes from the checkpoint.
         stopTimer({ outcome: 'retry' });
+        if (doc) await this.pauseForShutdown(doc);
         await job.moveToWait(token);
         this.logger.info({ documentId, jobId: job.id }, 'worker shutting down; job handed back at its checkpoint');
         throw new WaitingError();
