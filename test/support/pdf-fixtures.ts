@@ -93,6 +93,30 @@ export async function writeNoTextPdf(filePath: string, pageCount: number): Promi
   return filePath;
 }
 
+/**
+ * A PDF of `pageCount` blank pages in a flat page tree: one /Pages node whose /Kids are every page, as qpdf and
+ * many producers write them (writePdf's tree is balanced), all pages sharing one empty content stream.
+ */
+export async function writeFlatBlankPdf(filePath: string, pageCount: number): Promise<string> {
+  const file = await open(filePath, 'w');
+  try {
+    const out = new PdfOutput(file);
+    await out.write('%PDF-1.4\n');
+    // The font object's number holds the shared content stream here.
+    await out.object(FONT_OBJECT, '<< /Length 0 >>\nstream\n\nendstream');
+    const pages = Array.from({ length: pageCount }, (_, index) => FIRST_PAGE_OBJECT + index);
+    for (const page of pages) {
+      await out.object(page, `<< /Type /Page /Parent ${PAGES_OBJECT} 0 R /MediaBox [0 0 ${PAGE_WIDTH} ${PAGE_HEIGHT}] /Contents ${FONT_OBJECT} 0 R >>`);
+    }
+    await out.object(PAGES_OBJECT, `<< /Type /Pages /Kids [${pages.map((page) => `${page} 0 R`).join(' ')}] /Count ${pageCount} >>`);
+    await out.object(CATALOG_OBJECT, `<< /Type /Catalog /Pages ${PAGES_OBJECT} 0 R >>`);
+    await out.finish();
+  } finally {
+    await file.close();
+  }
+  return filePath;
+}
+
 function toPageLines(pages: string[][] | string[]): string[][] {
   return (pages as Array<string | string[]>).map((page) => (Array.isArray(page) ? page : [page]).flatMap((text) => text.split('\n')));
 }

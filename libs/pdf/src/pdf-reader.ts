@@ -1,5 +1,6 @@
 import { FileHandle, open } from 'node:fs/promises';
 import { pdfInvalidError, pdfTooManyPagesError } from './pdf-errors';
+import { setDeclaredPagesLimit } from './pdfjs-declared-pages';
 import { PdfSession } from './pdf-session';
 
 export interface PdfReader {
@@ -38,6 +39,8 @@ export async function openPdf(filePath: string, options: OpenPdfOptions = {}): P
   try {
     const { size } = await file.stat();
     const { maxPages, maxPageCharacters } = options;
+    // A document declaring more pages than that is refused by its count below, without pdfjs checking every page.
+    setDeclaredPagesLimit(maxPages);
     session = await PdfSession.open(file, size, maxPageCharacters);
     // pdfjs takes the page tree's /Count as it is: -5 made a document of -5 pages (its page_count stored so).
     if (!Number.isSafeInteger(session.pageCount) || session.pageCount < 0) throw pdfInvalidError(`the page tree declares ${session.pageCount} pages`);

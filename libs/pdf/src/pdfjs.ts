@@ -1,5 +1,6 @@
 import { dirname, join, sep } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import { DECLARED_PAGES_PATCH } from './pdfjs-declared-pages';
 import { PAGE_LOOKUP_PATCH } from './pdfjs-page-lookup';
 import { TEXT_STATE_CLONE_PATCH } from './pdfjs-text-state-clone';
 import { TEXT_TRANSFORMS_PATCH } from './pdfjs-text-transforms';
@@ -44,12 +45,13 @@ let loadingWorker: Promise<PdfjsWorkerModule> | undefined;
 
 /**
  * Loads pdfjs's worker half once per process (see loadPdfjs), patched as it loads: its page lookup
- * (pdfjs-page-lookup.ts), and the text transforms and text state clones of its text extraction
- * (pdfjs-text-transforms.ts, pdfjs-text-state-clone.ts); a failed load is not cached.
+ * (pdfjs-page-lookup.ts), the text transforms and text state clones of its text extraction
+ * (pdfjs-text-transforms.ts, pdfjs-text-state-clone.ts), and its last-page check (pdfjs-declared-pages.ts); a
+ * failed load is not cached.
  */
 export function loadPdfjsWorker(): Promise<PdfjsWorkerModule> {
   const url = pdfjsWorkerUrl();
-  patchSourceOnLoad(url, [PAGE_LOOKUP_PATCH, TEXT_TRANSFORMS_PATCH, TEXT_STATE_CLONE_PATCH]);
+  patchSourceOnLoad(url, [PAGE_LOOKUP_PATCH, TEXT_TRANSFORMS_PATCH, TEXT_STATE_CLONE_PATCH, DECLARED_PAGES_PATCH]);
   loadingWorker ??= (import(url) as Promise<PdfjsWorkerModule>).catch((error: unknown) => {
     loadingWorker = undefined;
     throw error;
