@@ -175,3 +175,27 @@ describe("a worker whose clock runs ahead of the database's leaves rows it has j
     assert.deepEqual(await deletions.reconcile(anHourOn), [asked]);
   });
 });
+
+describe('workers whose reconcilers carry out the same asked deletions at once', () => {
+  // Passes look at rows unchanged for two intervals: 20 minutes here, so the timer's own passes leave these alone.
+  const suite = useReconcilerSuite(600);
+
+  test('each document is deleted and recorded once, by whichever pass got to it (two workers recorded some twice)', async () => {
+    const ids: string[] = [];
+    for (let i = 0; i < 12; i++) {
+      ids.push((await uploadFile(suite.system.baseUrl, { name: `asked-${i}.md`, content: `# Asked ${i}\n\nTo be deleted.\n` })).body.document_id);
+    }
+    await suite.owner.query('UPDATE documents SET deleting_at = now() WHERE id = ANY($1::uuid[])', [ids]);
+    const deletions = suite.reconciler.get(AskedDeletionsReconciler);
+    const anHourOn = new Date((await suite.reconciler.get(DatabaseClock).now()).getTime() + 3_600_000);
+    // Two passes at once, as two workers' timers may run: both list the same documents.
+    const passes = await Promise.all([deletions.reconcile(anHourOn), deletions.reconcile(anHourOn)]);
+    assert.deepEqual(passes.flat().sort(), [...ids].sort(), `each document deleted by one pass: ${JSON.stringify(passes)}`);
+    const { rows } = await suite.owner.query<{ target: string; n: number }>(
+      "SELECT target, count(*)::int AS n FROM audit_log WHERE action = 'document.delete' AND target = ANY($1::text[]) GROUP BY target",
+      [ids.map((id) => `document:${id}`)],
+    );
+    assert.equal(rows.length, ids.length);
+    assert.ok(rows.every((row) => row.n === 1), JSON.stringify(rows.filter((row) => row.n !== 1)));
+  });
+});

@@ -55,7 +55,8 @@ export class AskedDeletionsReconciler implements OnApplicationBootstrap, OnAppli
       // Whoever owns them: the pass looks at every tenant's. Each one deleted leaves the list, so no cursor.
       const page = await this.documents.listDeletionsAskedBefore(ALL_TENANTS, askedBefore, PAGE_SIZE);
       for (const doc of page) {
-        await this.deletion.delete(doc);
+        // Another worker's pass may have deleted it since both listed it: recorded by that one, not twice.
+        if (!(await this.deletion.delete(doc))) continue;
         await this.audit.insert({
           ...RECONCILER_ACTOR,
           actorTenant: doc.tenant,
