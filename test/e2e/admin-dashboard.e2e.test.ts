@@ -8,6 +8,7 @@ import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { writeTruncatedPdf } from '../support/pdf-fixtures';
 import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
+import { until } from '../support/until';
 import { isLowOnSpace } from '../../libs/storage/src/disk-space';
 
 const ADMIN_KEY = TEST_ADMIN_KEY;
@@ -204,6 +205,12 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     await page.reload();
     await page.locator('#connection.live').waitFor();
     assert.equal(await page.locator('#login').isVisible(), false);
+    // From now on: the overview every 5 s, the 7-day panels once a minute.
+    const asked = new Map<string, number>();
+    page.on('request', (request) => {
+      const path = new URL(request.url()).pathname;
+      asked.set(path, (asked.get(path) ?? 0) + 1);
+    });
 
     await page.locator(`#failed-documents tr[data-document-id="${failedId}"] button.retry`).click();
     await page.locator('#notice[data-kind="ok"]', { hasText: 'Re-queued' }).waitFor();
@@ -214,6 +221,8 @@ describe('admin dashboard (real Chromium, HTTP, PostgreSQL, Redis, worker)', () 
     );
     assert.equal(retried.body.error.code, 'pdf_invalid');
     await page.locator(`#failed-documents tr[data-document-id="${failedId}"] td:nth-child(4)`, { hasText: '2' }).waitFor();
+    await until(() => (asked.get('/v1/admin/overview') ?? 0) >= 2, 20_000, 'two refreshes of the overview');
+    assert.deepEqual([asked.get('/v1/admin/usage'), asked.get('/v1/admin/feedback')], [undefined, undefined], 'the 7-day panels wait their minute');
 
     await page.getByRole('button', { name: 'Sign out' }).click();
     await page.locator('#login').waitFor();
