@@ -7,7 +7,7 @@ import { createApiKey } from '../support/api-keys';
 import { HeadlessBrowser, launchBrowser, openDashboard } from '../support/browser';
 import { requestJson, uploadFile, uploadReady, waitForJob } from '../support/http';
 import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
-import { createTestEnv, RunningSystem, startSystem, TestEnv } from '../support/test-env';
+import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystemWithPrivateRedis } from '../support/test-env';
 import { TEST_ADMIN_KEY } from '../support/test-keys';
 
 const ADMIN_KEY = TEST_ADMIN_KEY;
@@ -173,46 +173,32 @@ describe('health and uploads through a Redis outage (a private redis-server, sto
 });
 
 describe('deletions asked while Redis is down (a private redis-server): accepted, audited, carried out once it is back', () => {
-  let redis: PrivateRedis;
-  let env: TestEnv;
-  let system: RunningSystem;
-
-  before(async () => {
-    redis = await startPrivateRedis();
-    // The reconciler enqueues a deletion left without a job after two intervals unchanged: a few seconds here.
-    env = await createTestEnv({ REDIS_URL: redis.url, RECONCILE_INTERVAL_SECONDS: '1' });
-    system = await startSystem(env.config);
-  });
-  after(async () => {
-    await system?.close();
-    if (redis && !redis.running) await redis.start();
-    await env?.cleanup();
-    await redis?.dispose();
-  });
+  // The reconciler enqueues a deletion left without a job after two intervals unchanged: a few seconds here.
+  const suite = useSystemWithPrivateRedis({ RECONCILE_INTERVAL_SECONDS: '1' });
 
   test('a delete by filter and a collection delete answer 202 with their jobs, are audited once, and run when Redis returns', { timeout: 90_000 }, async () => {
-    const old = await uploadReady(system.baseUrl, { name: 'old.txt', content: 'The 2019 ferry timetable.' }, { collection: 'ferries', metadata: '{"year":2019}' });
-    const kept = await uploadReady(system.baseUrl, { name: 'new.txt', content: 'The 2026 ferry timetable.' }, { collection: 'ferries', metadata: '{"year":2026}' });
-    const retired = await uploadReady(system.baseUrl, { name: 'retired.txt', content: 'A retired route.' }, { collection: 'retired' });
-    await redis.stop();
+    const old = await uploadReady(suite.system.baseUrl, { name: 'old.txt', content: 'The 2019 ferry timetable.' }, { collection: 'ferries', metadata: '{"year":2019}' });
+    const kept = await uploadReady(suite.system.baseUrl, { name: 'new.txt', content: 'The 2026 ferry timetable.' }, { collection: 'ferries', metadata: '{"year":2026}' });
+    const retired = await uploadReady(suite.system.baseUrl, { name: 'retired.txt', content: 'A retired route.' }, { collection: 'retired' });
+    await suite.redis.stop();
 
-    const byFilter = await requestJson(system.baseUrl, `/v1/documents?collection=ferries&filter=${encodeURIComponent('{"year":2019}')}`, { method: 'DELETE' });
+    const byFilter = await requestJson(suite.system.baseUrl, `/v1/documents?collection=ferries&filter=${encodeURIComponent('{"year":2019}')}`, { method: 'DELETE' });
     assert.equal(byFilter.status, 202, JSON.stringify(byFilter.body));
     assert.deepEqual([byFilter.body.state, byFilter.body.progress.documents_total], ['waiting', 1]);
-    const collection = await requestJson(system.baseUrl, '/v1/collections/retired', { method: 'DELETE' });
+    const collection = await requestJson(suite.system.baseUrl, '/v1/collections/retired', { method: 'DELETE' });
     assert.equal(collection.status, 202, JSON.stringify(collection.body));
     // Asked again while Redis is still down: the same job, not a second audit entry.
-    const again = await requestJson(system.baseUrl, '/v1/collections/retired', { method: 'DELETE' });
+    const again = await requestJson(suite.system.baseUrl, '/v1/collections/retired', { method: 'DELETE' });
     assert.deepEqual([again.status, again.body.id], [202, collection.body.id]);
-    const audit = await requestJson(system.baseUrl, '/v1/admin/audit?limit=100');
+    const audit = await requestJson(suite.system.baseUrl, '/v1/admin/audit?limit=100');
     assert.equal(audit.status, 200, JSON.stringify(audit.body));
     const actions = audit.body.data.map((entry: { action: string }) => entry.action).filter((action: string) => action !== 'api_key.create');
     assert.deepEqual(actions.sort(), ['collection.delete', 'documents.delete_by_filter']);
 
-    await redis.start();
-    for (const job of [byFilter.body, collection.body]) assert.equal((await waitForJob(system.baseUrl, job.id, { timeoutMs: 60_000 })).state, 'completed');
+    await suite.redis.start();
+    for (const job of [byFilter.body, collection.body]) assert.equal((await waitForJob(suite.system.baseUrl, job.id, { timeoutMs: 60_000 })).state, 'completed');
     for (const [doc, status] of [[old, 404], [retired, 404], [kept, 200]] as const) {
-      assert.equal((await requestJson(system.baseUrl, `/v1/documents/${doc.id}`)).status, status, doc.title);
+      assert.equal((await requestJson(suite.system.baseUrl, `/v1/documents/${doc.id}`)).status, status, doc.title);
     }
   });
 });

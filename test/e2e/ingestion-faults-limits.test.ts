@@ -1,14 +1,13 @@
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { after, before, describe, test } from 'node:test';
+import { describe, test } from 'node:test';
 import { Queue } from 'bullmq';
 import { INGESTION_QUEUE, ingestionJobId } from '@app/queue';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
 import { requestJson, uploadFile, waitForDocument } from '../support/http';
 import { contentRowCounts, distinctPageTexts, waitForDocumentState, writeFlateBombPdf } from '../support/ingestion-support';
 import { writeTextPdf } from '../support/pdf-fixtures';
-import { PrivateRedis, startPrivateRedis } from '../support/redis-server';
-import { createTestEnv, RunningSystem, startSystem, TestEnv, useSystem } from '../support/test-env';
+import { useSystem, useSystemWithPrivateRedis } from '../support/test-env';
 
 describe('hostile PDFs and cancellation (one worker, in-process)', () => {
   const suite = useSystem({ MAX_UPLOAD_BYTES: String(64 * 1024 * 1024) }, { owner: true });
@@ -77,31 +76,18 @@ describe('hostile PDFs and cancellation (one worker, in-process)', () => {
 });
 
 describe('reconciling documents whose jobs Redis lost', () => {
-  let redis: PrivateRedis;
-  let env: TestEnv;
-  let system: RunningSystem;
-
-  before(async () => {
-    redis = await startPrivateRedis();
-    env = await createTestEnv({ REDIS_URL: redis.url, RECONCILE_INTERVAL_SECONDS: '1' });
-    system = await startSystem(env.config, { worker: false });
-  });
-  after(async () => {
-    await system?.close();
-    await env?.cleanup();
-    await redis?.dispose();
-  });
+  const suite = useSystemWithPrivateRedis({ RECONCILE_INTERVAL_SECONDS: '1' }, { worker: false });
 
   test('a queued document whose job vanished with a Redis restart is enqueued again and ingested', async () => {
-    const upload = await uploadFile(system.baseUrl, { name: 'notes.md', content: '# Notes\n\nThe reconciler brings lost documents back.\n' });
+    const upload = await uploadFile(suite.system.baseUrl, { name: 'notes.md', content: '# Notes\n\nThe reconciler brings lost documents back.\n' });
     assert.equal(upload.status, 202);
     // Redis restarts empty (no persistence): the job is gone, the document row still says queued.
-    await redis.stop();
-    await redis.start();
+    await suite.redis.stop();
+    await suite.redis.start();
 
-    const worker = await createWorkerApp(env.config);
+    const worker = await createWorkerApp(suite.env.config);
     try {
-      const doc = await waitForDocument(system.baseUrl, upload.body.document_id, 20_000);
+      const doc = await waitForDocument(suite.system.baseUrl, upload.body.document_id, 20_000);
       assert.equal(doc.status, 'ready', JSON.stringify(doc.error));
     } finally {
       await worker.close();

@@ -12,6 +12,7 @@ import { Pool } from 'pg';
 import { createApiApp } from '../../apps/api/src/create-api-app';
 import { createWorkerApp } from '../../apps/worker/src/create-worker-app';
 import { spawnApp, stopProcess } from './processes';
+import { PrivateRedis, startPrivateRedis } from './redis-server';
 import { TEST_ADMIN_KEY } from './test-keys';
 
 /**
@@ -132,6 +133,28 @@ export function useSystem(overrides: EnvOverrides = {}, options: { worker?: bool
     await suite.owner?.end();
     await suite.system?.close();
     await suite.env?.cleanup();
+  });
+  return suite;
+}
+
+/** A suite's system on a Redis of its own (see startPrivateRedis), which its tests may stop, start and pause. */
+export interface SuiteWithPrivateRedis extends SuiteSystem {
+  redis: PrivateRedis;
+}
+
+/** useSystem's hooks with a Redis of the suite's own, started back before the system closes (its queue connections must be able to close). */
+export function useSystemWithPrivateRedis(overrides: Record<string, string> = {}, options: { worker?: boolean } = {}): SuiteWithPrivateRedis {
+  const suite = {} as SuiteWithPrivateRedis;
+  before(async () => {
+    suite.redis = await startPrivateRedis();
+    suite.env = await createTestEnv({ ...overrides, REDIS_URL: suite.redis.url });
+    suite.system = await startSystem(suite.env.config, { worker: options.worker });
+  });
+  after(async () => {
+    if (suite.redis && !suite.redis.running) await suite.redis.start();
+    await suite.system?.close();
+    await suite.env?.cleanup();
+    await suite.redis?.dispose();
   });
   return suite;
 }
