@@ -29,7 +29,6 @@ export interface ConversationTurn {
 
 export type NewConversationTurn = Omit<ConversationTurn, 'turn' | 'createdAt'>;
 
-
 interface ConversationRow {
   id: string;
   tenant: string;

@@ -18,8 +18,7 @@ export interface DocumentListQuery {
   collectionIds?: string[];
   status?: DocumentStatus;
   limit: number;
-  /** Continue after this position, newest first. */
-  /** Where the previous page ended (by created_at). */
+  /** Continue after this position (by created_at), newest first. */
   after?: ListPosition;
 }
 
@@ -68,6 +67,21 @@ async function deleteAsked(client: PoolClient, ids: string[]): Promise<DocumentR
 }
 
 /**
+ * Share-locks the collection a document is inserted into: it was looked up before the upload streamed in, and may
+ * have been marked for deletion (or deleted) since. A deletion marking it waits for the insert (and then deletes the
+ * document), or has marked it already and the insert is refused (409 collection_deleting, not a foreign-key 500;
+ * a new version too, which its deletion would throw away).
+ */
+async function lockCollectionForInsert(client: PoolClient, collectionId: string): Promise<void> {
+  const { rows: [collection] } = await client.query<{ name: string; deletion_job_id: string | null }>(
+    'SELECT name, deletion_job_id FROM collections WHERE id = $1 FOR SHARE',
+    [collectionId],
+  );
+  if (!collection) throw new NotFoundError('Collection', collectionId);
+  if (collection.deletion_job_id) throw new CollectionDeletingError(collection.name, collection.deletion_job_id);
+}
+
+/**
  * The row just inserted, read in the inserting transaction: read after its commit, a failure there (a connection
  * lost) answered the upload 500 or 503 although the document was kept, and the reconciler ingested it later, so a
  * client that retried got it twice (found by a fault audit).
@@ -89,15 +103,7 @@ export class DocumentsRepository {
    */
   async create(doc: NewDocument, blob: BlobClaim, admit?: (usage: TenantUsage) => void): Promise<DocumentRecord> {
     return withTenant(this.pool, doc.tenant, async (client) => {
-      // The collection was looked up before the upload streamed in; it may have been marked for deletion (or
-      // deleted) since. Its row is share-locked, so a deletion marking it waits for this insert (and then
-      // deletes the document) or has marked it already (and the upload is refused, 409, not a foreign-key 500).
-      const { rows: [collection] } = await client.query<{ name: string; deletion_job_id: string | null }>(
-        'SELECT name, deletion_job_id FROM collections WHERE id = $1 FOR SHARE',
-        [doc.collectionId],
-      );
-      if (!collection) throw new NotFoundError('Collection', doc.collectionId);
-      if (collection.deletion_job_id) throw new CollectionDeletingError(collection.name, collection.deletion_job_id);
+      await lockCollectionForInsert(client, doc.collectionId);
       if (admit) admit(await lockTenantUsage(client, doc.tenant));
       await redeemBlobClaim(client, blob);
       await client.query(
@@ -116,9 +122,9 @@ export class DocumentsRepository {
    * claim as create does. Under the replaced document's row lock, taken first as every writer of both rows
    * does (deletion, the swap in DocumentTransitions.replace), so the three serialise without deadlocks:
    * `check` sees the replaced document as it now is and may throw to refuse; a collection being deleted refuses
-   * (CollectionDeletingError, its row share-locked after the document's, as marking it locks nothing else); an older pending version is
-   * deleted (the newest PUT wins; its ingestion sees the row gone and stops) and its blob marked for the
-   * collector; `admit` sees the tenant's usage without it. Null when the replaced document is gone.
+   * (see lockCollectionForInsert); an older pending version is deleted (the newest PUT wins; its ingestion sees
+   * the row gone and stops) and its blob marked for the collector; `admit` sees the tenant's usage without it.
+   * Null when the replaced document is gone.
    */
   async createReplacement(
     doc: NewReplacement,
@@ -133,12 +139,8 @@ export class DocumentsRepository {
       );
       if (current.length === 0) return null;
       check(toDocument(current[0]));
-      // As create: a collection marked for deletion takes no new version (its deletion would throw it away).
-      const { rows: [collection] } = await client.query<{ name: string; deletion_job_id: string | null }>(
-        'SELECT name, deletion_job_id FROM collections WHERE id = $1 FOR SHARE',
-        [current[0].collection_id],
-      );
-      if (collection.deletion_job_id) throw new CollectionDeletingError(collection.name, collection.deletion_job_id);
+      // After the document's lock, as marking the collection for deletion locks nothing else.
+      await lockCollectionForInsert(client, current[0].collection_id);
       const { rows: older } = await client.query<DocumentRow>(
         `DELETE FROM documents d USING collections c WHERE d.replaces = $1 AND c.id = d.collection_id
          RETURNING d.*, c.name AS collection_name`,
