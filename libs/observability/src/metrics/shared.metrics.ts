@@ -34,7 +34,7 @@ export const cacheWritesOverBudget = new Counter({
 /**
  * DATA_DIR's file system as this process sees it (each machine has its own), read at scrape time: staged uploads,
  * BLOB_STORE=local's files and the worker's copies of files live there, and once it is full uploads and ingestion
- * fail with insufficient_storage. Left out of a scrape when it cannot be read.
+ * fail with insufficient_storage. NaN when it cannot be read (see refreshDataDirGauges).
  */
 export const dataDirFreeBytes = new Gauge({
   name: 'groundwork_data_dir_free_bytes',
