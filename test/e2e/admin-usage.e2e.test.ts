@@ -2,7 +2,7 @@ import assert from 'node:assert/strict';
 import { before, describe, test } from 'node:test';
 import { Client } from 'pg';
 import { createApiKey } from '../support/api-keys';
-import { requestJson, uploadReady } from '../support/http';
+import { JsonBody, JsonResponse, requestJson, uploadReady } from '../support/http';
 import { useSystem } from '../support/test-env';
 
 const today = () => new Date().toISOString().slice(0, 10);
@@ -66,6 +66,39 @@ describe('GET /v1/admin/usage: per tenant and UTC day (real HTTP, PostgreSQL, Re
     const keys = gamma?.keys as { api_key_id: string; prefix: string; name: string; queries: number }[];
     assert.deepEqual(keys.map((key) => [key.api_key_id, key.name, key.queries]), [[created.id, 'gamma', 1]]);
     assert.ok(created.key.startsWith(keys[0].prefix));
+  });
+
+  test('pages of any size give the same rows in the same order, both sources merged, tenant names in byte order', async () => {
+    const owner = new Client({ connectionString: suite.env.config.databaseUrl });
+    await owner.connect();
+    // Names that sort apart under a language's collation and bytes alike.
+    for (const tenant of ['a-z', 'a0', 'a_b', 'ab']) {
+      await owner.query(
+        `INSERT INTO query_logs (tenant, query_text, mode, top_k, prompt_tokens, completion_tokens, outcome, created_at)
+         VALUES ($1, 'q', 'hybrid', 8, 1, 1, 'answered', '2026-03-03T12:00:00Z')`,
+        [tenant],
+      );
+    }
+    await owner.end();
+    const range = `from=2026-03-01&to=${today()}`;
+    const whole = await requestJson(suite.system.baseUrl, `/v1/admin/usage?${range}`);
+    assert.equal(whole.body.next_cursor, null);
+    const keyOf = (d: { day: string; tenant: string }) => `${d.day} ${d.tenant}`;
+    const all = whole.body.days.map(keyOf);
+    assert.ok(all.includes(`${today()} gamma`) && all.includes('2026-03-03 a_b'), all.join(', '));
+    for (const limit of [1, 2, 5]) {
+      const paged: string[] = [];
+      let cursor: string | null = null;
+      do {
+        const page: JsonResponse<JsonBody> = await requestJson(suite.system.baseUrl, `/v1/admin/usage?${range}&limit=${limit}${cursor ? `&cursor=${cursor}` : ''}`);
+        assert.equal(page.status, 200, JSON.stringify(page.body));
+        assert.ok(page.body.days.length <= limit);
+        paged.push(...page.body.days.map(keyOf));
+        cursor = page.body.next_cursor;
+      } while (cursor !== null);
+      assert.deepEqual(paged, all, `limit ${limit}`);
+    }
+    assert.equal((await requestJson(suite.system.baseUrl, `/v1/admin/usage?${range}&cursor=garbage`)).body.error.code, 'invalid_cursor');
   });
 
   test('refuses days that do not exist, reversed or too long ranges, and non-admin keys', async () => {

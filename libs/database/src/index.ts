@@ -13,6 +13,7 @@ export * from './deletion-jobs.repository';
 export * from './database.module';
 export * from './document-record';
 export * from './list-position';
+export * from './usage-page';
 export * from './document-transitions.repository';
 export * from './documents.repository';
 export * from './ensure-database';

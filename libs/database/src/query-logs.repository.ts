@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { Pool } from 'pg';
 import { PG_POOL, tenantQuery, TenantScope, tenantStatement } from './pg-pool';
 import { jsonbText } from './jsonb-text';
+import { UsagePage, usagePageSql } from './usage-page';
 
 export type QueryOutcome = 'answered' | 'no_sources' | 'failed' | 'client_closed';
 
@@ -215,8 +216,10 @@ export class QueryLogsRepository {
   }
 
   /** Queries, tokens, cost and cache hits per tenant and UTC day, of the queries made in [from, to). */
-  async dailyUsage(scope: TenantScope, from: Date, to: Date): Promise<DailyQueryUsage[]> {
+  async dailyUsage(scope: TenantScope, from: Date, to: Date, page: UsagePage): Promise<DailyQueryUsage[]> {
     // Grouped by key first (a handful of keys per tenant and day), then summed per tenant and day: one scan.
+    const params: unknown[] = [from, to];
+    const { where, orderAndLimit } = usagePageSql(page, params, 'p.day', 'p.tenant');
     const { rows } = await tenantQuery<{
       tenant: string; day: string; queries: number; prompt_tokens: string; completion_tokens: string; cost_usd: string; cache_hits: number;
       keys: { api_key_id: string | null; prefix: string | null; name: string | null; queries: number; total_tokens: number; cost_usd: number }[];
@@ -235,8 +238,9 @@ export class QueryLogsRepository {
          FROM query_logs WHERE created_at >= $1 AND created_at < $2
          GROUP BY 1, 2, 3
        ) p LEFT JOIN api_keys k ON k.id = p.api_key_id
-       GROUP BY 1, 2`,
-      [from, to],
+       WHERE ${where}
+       GROUP BY 1, 2 ${orderAndLimit}`,
+      params,
     );
     return rows.map((row) => ({
       tenant: row.tenant,

@@ -1,6 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { ALL_TENANTS, PG_POOL, tenantQuery, TenantScope } from './pg-pool';
+import { UsagePage, usagePageSql } from './usage-page';
 
 /** What one tenant stores: its documents (every row not deleted, whatever its status) and their file sizes, pending versions' included. */
 export interface TenantUsage {
@@ -57,15 +58,17 @@ export class TenantUsageRepository {
    * Documents ingested per tenant and UTC day in [from, to): those that became ready then and still exist (a
    * deleted document's ingestion is no longer counted).
    */
-  async dailyIngestion(scope: TenantScope, from: Date, to: Date): Promise<DailyIngestion[]> {
+  async dailyIngestion(scope: TenantScope, from: Date, to: Date, page: UsagePage): Promise<DailyIngestion[]> {
+    const params: unknown[] = [from, to];
+    const day = "to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD')";
+    const { where, orderAndLimit } = usagePageSql(page, params, day, 'tenant');
     const { rows } = await tenantQuery<{ tenant: string; day: string; documents: number; pages: string }>(
       this.pool,
       scope,
-      `SELECT tenant, to_char(finished_at AT TIME ZONE 'UTC', 'YYYY-MM-DD') AS day, count(*)::int AS documents,
-              coalesce(sum(pages_total), 0) AS pages
-       FROM documents WHERE status = 'ready' AND finished_at >= $1 AND finished_at < $2
-       GROUP BY 1, 2`,
-      [from, to],
+      `SELECT tenant, ${day} AS day, count(*)::int AS documents, coalesce(sum(pages_total), 0) AS pages
+       FROM documents WHERE status = 'ready' AND finished_at >= $1 AND finished_at < $2 AND ${where}
+       GROUP BY 1, 2 ${orderAndLimit}`,
+      params,
     );
     return rows.map((row) => ({ tenant: row.tenant, day: row.day, documents: row.documents, pages: Number(row.pages) }));
   }

@@ -15,10 +15,13 @@ export class AdminUsageController {
     summary: 'Usage per tenant and UTC day',
     description:
       'Queries, tokens, cost and cache hit rate from the query log (kept QUERY_LOG_RETENTION_DAYS), and documents and pages ' +
-      'ingested (documents that became ready that day and still exist). From `from` to `to` inclusive, at most 366 days.',
+      'ingested (documents that became ready that day and still exist). From `from` to `to` inclusive, at most 366 days; ' +
+      '`limit` rows (tenant and day) a page, 1,000 by default, the next page after `cursor`.',
   })
   @ApiOkResponse({ type: AdminUsageDto })
-  @ApiBadRequestResponse({ description: '`invalid_date_range`: a day that does not exist, from after to, or more than 366 days; `validation_failed`' })
+  @ApiBadRequestResponse({
+    description: '`invalid_date_range`: a day that does not exist, from after to, or more than 366 days; `invalid_cursor`; `validation_failed`',
+  })
   get(@Query() query: AdminUsageQueryDto): Promise<AdminUsageDto> {
     return this.usage.usage(query);
   }

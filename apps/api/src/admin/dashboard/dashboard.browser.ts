@@ -43,6 +43,9 @@
    * asked for every twelfth refresh, not every one.
    */
   const SLOW_REFRESH_MS = 60_000;
+  /** Usage rows (tenant and day) asked for at a time, and the most pages shown: 20,000 rows, 2,800 tenants a week. */
+  const USAGE_PAGE_ROWS = 5000;
+  const USAGE_PAGES = 4;
   const REQUEST_TIMEOUT_MS = 8000;
   const USAGE_DAYS = 7;
   const FEEDBACK_DAYS = 7;
@@ -145,7 +148,7 @@
       const slow = Date.now() - slowPanelsAt >= SLOW_REFRESH_MS;
       const [res, usage, feedback] = await Promise.all([
         api('/v1/admin/overview'),
-        slow ? api(`/v1/admin/usage?from=${from}`) : null,
+        slow ? api(`/v1/admin/usage?from=${from}&limit=${USAGE_PAGE_ROWS}`) : null,
         slow ? api(`/v1/admin/feedback?days=${FEEDBACK_DAYS}`) : null,
       ]);
       const refused = [res, usage, feedback].map((response) => response?.status);
@@ -161,7 +164,7 @@
       if (!res.ok) throw new Error(`the API answered ${res.status}`);
       render((await res.json()) as Overview);
       if (usage && feedback) {
-        renderTenantUsage(usage.ok ? ((await usage.json()) as Usage) : null);
+        renderTenantUsage(usage.ok ? await allUsagePages((await usage.json()) as Usage, from) : null);
         renderFeedback(feedback.ok ? ((await feedback.json()) as Feedback) : null);
         slowPanelsAt = Date.now();
       }
@@ -175,6 +178,20 @@
     }
     tickUpdated();
     timer = setTimeout(refresh, REFRESH_MS);
+  }
+
+  /** The usage of `first` and of the pages after it (at most USAGE_PAGES in all), or null when one fails. */
+  async function allUsagePages(first: Usage, from: string): Promise<Usage | null> {
+    const days = [...first.days];
+    let cursor = first.next_cursor;
+    for (let page = 1; cursor !== null && page < USAGE_PAGES; page++) {
+      const next = await api(`/v1/admin/usage?from=${from}&limit=${USAGE_PAGE_ROWS}&cursor=${encodeURIComponent(cursor)}`);
+      if (!next.ok) return null;
+      const body = (await next.json()) as Usage;
+      days.push(...body.days);
+      cursor = body.next_cursor;
+    }
+    return { ...first, days, next_cursor: cursor };
   }
 
   // ---- rendering -------------------------------------------------------------------------------

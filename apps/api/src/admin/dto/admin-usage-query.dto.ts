@@ -1,5 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
-import { IsOptional, Matches } from 'class-validator';
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { MaxChars } from '../../errors/max-chars';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
@@ -19,4 +21,18 @@ export class AdminUsageQueryDto {
   @IsOptional()
   @Matches(TENANT_NAME, { message: TENANT_NAME_MESSAGE })
   tenant?: string;
+
+  @ApiPropertyOptional({ minimum: 1, maximum: 5000, default: 1000, description: 'Rows (tenant and day) per page.' })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt()
+  @Min(1)
+  @Max(5000)
+  limit?: number;
+
+  @ApiPropertyOptional({ description: 'The next_cursor of the previous page.' })
+  @IsOptional()
+  @IsString()
+  @MaxChars(300)
+  cursor?: string;
 }

@@ -31,4 +31,6 @@ export class AdminUsageDto {
   @ApiProperty({ example: '2026-11-30' }) to!: string;
   @ApiProperty({ type: [TenantDayUsageDto], description: 'One row per tenant and day with any query or ingestion, by day then tenant' })
   days!: TenantDayUsageDto[];
+  @ApiProperty({ nullable: true, type: String, description: 'Pass as `cursor` (with the same from, to and tenant) for the next page; null on the last.' })
+  next_cursor!: string | null;
 }
