@@ -31,7 +31,7 @@ function expectedTextChunks(text: string, chunkTokens: number, overlapTokens: nu
 describe('an ingestion cut short under an older text cleaning (separate worker processes)', () => {
   const suite = useSystemWithWorkerProcesses();
 
-  test("starts its pages and chunks over: a Markdown file's old sections and a PDF's old chunks are not continued", async () => {
+  test("starts its pages and chunks over: a Markdown file's old sections and a PDF's old pages and chunks are not continued", async () => {
     const { baseUrl } = suite.system;
     const { chunkTokens, overlapTokens } = suite.env.config.chunking;
     // Uploaded while no worker runs, then given what an attempt before the upgrade left.
@@ -47,9 +47,13 @@ describe('an ingestion cut short under an older text cleaning (separate worker p
     }
     await suite.owner.query(staleChunk, [markdown, dimension]);
     await suite.owner.query(`UPDATE documents SET text_cleaning = 3, stage = 'extract', pages_done = 3, chunks_done = 1 WHERE id = $1`, [markdown]);
-    // The PDF under cleaning 4: its first pages stored as printed, a chunk of them embedded.
+    // The PDF under cleaning 4: its first pages stored as an older extraction gave them (text extraction changes
+    // too: paragraph breaks came in with one), a chunk of them embedded.
+    for (const page of [1, 2, 3]) {
+      await suite.owner.query('INSERT INTO document_pages (document_id, page_number, text) VALUES ($1, $2, $3)', [pdf, page, `older extraction of page ${page}`]);
+    }
     await suite.owner.query(staleChunk, [pdf, dimension]);
-    await suite.owner.query(`UPDATE documents SET text_cleaning = 4, chunks_done = 1 WHERE id = $1`, [pdf]);
+    await suite.owner.query(`UPDATE documents SET text_cleaning = 4, stage = 'extract', pages_done = 3, chunks_done = 1 WHERE id = $1`, [pdf]);
 
     const worker = suite.startWorker();
     for (const id of [markdown, pdf]) {

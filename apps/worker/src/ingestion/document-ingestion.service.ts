@@ -116,12 +116,13 @@ export class DocumentIngestionService {
    * upgrade) starts those over, and is recorded as made under this one: a resumed attempt's new chunks would not
    * continue the old ones where they stopped (the text around the seam is cleaned another way), and a Markdown or
    * text file's stored sections may be split another way (version 4), so the new ones would not number on from
-   * them. Its chunks are embedded again from the first (unchanged texts hit the embedding cache); a PDF's stored
-   * pages are as printed and stay, a text file's are extracted again.
+   * them. Its chunks are embedded again from the first (unchanged texts hit the embedding cache), and its pages
+   * extracted again: a PDF's too, whose stored text an older extraction gave (one without paragraph breaks left a
+   * document cut short by an upgrade half one and half the other, copied as such to every later upload of the file).
    */
   private async underCurrentCleaning(doc: DocumentRecord): Promise<DocumentRecord | null> {
     if (doc.textCleaning === TEXT_CLEANING_VERSION) return doc;
-    const pagesToo = doc.mediaType !== 'application/pdf' && doc.pagesDone > 0;
+    const pagesToo = doc.pagesDone > 0;
     // Null when the document was deleted since it started: skipped, as it would be had it gone a moment sooner.
     return this.documents.restartUnderCleaning(attemptOf(doc), TEXT_CLEANING_VERSION, pagesToo);
   }

@@ -4,8 +4,8 @@ import { continuesSentence, endsSentence } from './page-joins';
 import { EdgeKeys, edgeKeys, edgeLineIndexes, lineKey, MAX_KNOWN_RUNNING_LINES, RUNNING_WINDOW, runningLineIndexes } from './running-lines';
 
 /**
- * Bumped whenever the cleaning changes the text it gives for the same pages, or the sections a Markdown or text
- * file is split into change (4: sections.ts's HEADING_SECTION_MIN_FRACTION; 5: running lines three deep; 6: a
+ * Bumped whenever the cleaning, or the text extraction before it (libs/pdf's page-text.ts), changes the text it
+ * gives for the same pages, or the sections a Markdown or text file is split into change (4: sections.ts's HEADING_SECTION_MIN_FRACTION; 5: running lines three deep; 6: a
  * line recurring only on copies of its page is running only when known so), so
  * that a document is never copied from a twin whose pages and chunks were made differently (see
  * DocumentsRepository.findReadyTwin and the `documents.text_cleaning` column, whose default a migration sets to
