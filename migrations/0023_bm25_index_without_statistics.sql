@@ -13,6 +13,13 @@
 -- Statistics an earlier ANALYZE gathered stay in pg_statistic after the target is set to 0, and reading them
 -- needs no new ANALYZE; removing them directly needs a superuser. So where there are some, the index is built
 -- again (dropping an index drops its statistics): once, on databases that autovacuum has analysed.
+--
+-- A database restored with pg_restore from a release before 0022 may have no such index: there
+-- bm25_collection_terms called bm25_terms without naming its schema, which pg_restore's empty search_path cannot
+-- find, so the index failed to restore (pg_restore counts it among "errors ignored") and this migration stopped
+-- every later start ("relation chunks_bm25_terms_idx does not exist"). 0022's function names no other, so the
+-- index is built here when it is missing.
+CREATE INDEX IF NOT EXISTS chunks_bm25_terms_idx ON chunks USING gin (bm25_collection_terms(collection_id, tsv));
 DO $$
 BEGIN
   IF EXISTS (SELECT FROM pg_stats WHERE schemaname = current_schema() AND tablename = 'chunks_bm25_terms_idx') THEN
