@@ -1,7 +1,7 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { Pool, PoolClient } from 'pg';
 import { AppError } from '@app/errors';
-import { ALL_TENANTS, PG_POOL, withTenant } from './pg-pool';
+import { ALL_TENANTS, PG_POOL, tenantQuery, withTenant } from './pg-pool';
 
 /**
  * The blob lifecycle (migrations/0015_blob_lifecycle.sql). A stored file is removed from the store only by
@@ -89,6 +89,17 @@ export class BlobsRepository {
    * published; the row lock it takes waits for a collector at work on the same blob, so the file is published
    * after any removal. The blob is marked due at the claim's expiry, for an upload that dies holding it.
    */
+  /** How many files each backend other than `backend` holds (a deployment that changed BLOB_STORE). */
+  async countElsewhere(backend: string): Promise<Record<string, number>> {
+    const { rows } = await tenantQuery<{ backend: string; files: number }>(
+      this.pool,
+      ALL_TENANTS,
+      'SELECT backend, count(*)::int AS files FROM blobs WHERE backend <> $1 GROUP BY backend ORDER BY backend',
+      [backend],
+    );
+    return Object.fromEntries(rows.map((row) => [row.backend, row.files]));
+  }
+
   async claim(blob: NewBlob, leaseSeconds: number): Promise<BlobClaim> {
     return withTenant(this.pool, ALL_TENANTS, async (client) => {
       await client.query(

@@ -1,5 +1,6 @@
 export * from './blob-lifecycle';
 export * from './blob-store';
+export * from './blob-store-check';
 export * from './blob-checkouts';
 export * from './local-blob-store';
 export * from './postgres-blob-store';

@@ -2,6 +2,7 @@ import { Global, Inject, Module, OnApplicationShutdown } from '@nestjs/common';
 import { APP_CONFIG, AppConfig } from '@app/config';
 import { createPool } from '@app/database';
 import { BLOB_STORE, BlobStore } from './blob-store';
+import { BlobStoreCheck } from './blob-store-check';
 import { LocalBlobStore } from './local-blob-store';
 import { PostgresBlobStore } from './postgres-blob-store';
 import { S3BlobStore } from './s3-blob-store';
@@ -42,7 +43,7 @@ export function createBlobStore(config: AppConfig): BlobStore {
 
 @Global()
 @Module({
-  providers: [{ provide: BLOB_STORE, inject: [APP_CONFIG], useFactory: createBlobStore }, StagingSweeper],
+  providers: [{ provide: BLOB_STORE, inject: [APP_CONFIG], useFactory: createBlobStore }, StagingSweeper, BlobStoreCheck],
   exports: [BLOB_STORE],
 })
 export class StorageModule implements OnApplicationShutdown {
