@@ -1,12 +1,13 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
-import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
-import { MaxChars } from '../../errors/max-chars';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { CursorQueryDto } from '../../pagination/page-query.dto';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-export class AdminUsageQueryDto {
+/** Its pages are of rows, a tenant's day each: up to 5,000 (a week of 700 tenants). */
+export class AdminUsageQueryDto extends CursorQueryDto {
   @ApiPropertyOptional({ example: '2026-11-01', description: 'First UTC day, inclusive (default: 29 days before `to`).' })
   @IsOptional()
   @Matches(DAY, { message: 'from must be a date as YYYY-MM-DD' })
@@ -29,10 +30,4 @@ export class AdminUsageQueryDto {
   @Min(1)
   @Max(5000)
   limit?: number;
-
-  @ApiPropertyOptional({ description: 'The next_cursor of the previous page.' })
-  @IsOptional()
-  @IsString()
-  @MaxChars(300)
-  cursor?: string;
 }
