@@ -10,7 +10,7 @@ import { createValidationPipe } from './errors/validation';
 import { serveOpenApi } from './openapi/openapi-document';
 import { guardClientConnections } from './security/client-connections';
 import { applyHttpHardening } from './security/http-hardening';
-import { explainUndecompressableBodies, refuseBodiesNotJson } from './security/json-bodies';
+import { explainUndecompressableBodies, JSON_BODY_LIMIT, refuseBodiesNotJson } from './security/json-bodies';
 import { answerUnparsableRequests } from './security/unparsable-requests';
 import { refuseDeepJson } from './security/json-depth';
 import { RefuseNulCharacters } from './security/nul-characters';
@@ -18,8 +18,6 @@ import { RefuseRepeatedQueryParameters } from './security/repeated-query-paramet
 import { DrainingExpressAdapter } from './shutdown/draining-express-adapter';
 import { RequestsInProgress } from './shutdown/requests-in-progress';
 
-/** JSON request bodies are small (queries, searches); uploads are multipart and streamed, not parsed here. */
-const JSON_BODY_LIMIT = '256kb';
 
 /** Builds the HTTP app (not yet listening): used by main.ts and by the e2e tests alike. */
 export async function createApiApp(config: AppConfig): Promise<INestApplication> {

@@ -3,7 +3,7 @@ import { ALL_TENANTS, DailyIngestion, DailyQueryUsage, QueryLogsRepository, Tena
 import { AppError } from '@app/errors';
 import { TENANT_NAME } from '../auth/tenant-name';
 import { InvalidCursorError } from '../errors/invalid-cursor.error';
-import { AdminUsageQueryDto } from './dto/admin-usage-query.dto';
+import { AdminUsageQueryDto, DAY } from './dto/admin-usage-query.dto';
 import { AdminUsageDto, TenantDayUsageDto } from './dto/admin-usage.dto';
 
 const DAY_MS = 86_400_000;
@@ -57,7 +57,7 @@ const encodeUsageCursor = (row: { day: string; tenant: string }) => Buffer.from(
 
 function decodeUsageCursor(cursor: string): { day: string; tenant: string } {
   const [day, tenant, ...rest] = Buffer.from(cursor, 'base64url').toString('utf8').split('|');
-  if (rest.length || !/^\d{4}-\d{2}-\d{2}$/.test(day ?? '') || !TENANT_NAME.test(tenant ?? '')) throw new InvalidCursorError();
+  if (rest.length || !DAY.test(day ?? '') || !TENANT_NAME.test(tenant ?? '')) throw new InvalidCursorError();
   return { day, tenant };
 }
 

@@ -1,4 +1,5 @@
 import { OpenAPIObject } from '@nestjs/swagger';
+import { JSON_BODY_LIMIT } from '../security/json-bodies';
 
 type Schema = NonNullable<NonNullable<OpenAPIObject['components']>['schemas']>[string];
 
@@ -24,7 +25,7 @@ const errorSchema: Schema = {
 /** Errors every operation of a kind can answer, whether or not its controller says so. */
 const BAD_INPUT = '`validation_failed`: a parameter or body field is not what the operation takes (`details` names each field and its problems); other codes per operation (`invalid_json`, `json_too_deep`, `invalid_cursor`, `invalid_filter`, …)';
 const NOT_FOUND = '`not_found`: nothing of that id or name in the key\'s tenant';
-const TOO_LARGE = '`payload_too_large`: the JSON body is over 256 KiB';
+const TOO_LARGE = `\`payload_too_large\`: the JSON body is over ${JSON_BODY_LIMIT}`;
 const NOT_JSON = '`unsupported_media_type`: the body is not sent as JSON (Content-Type: application/json)';
 
 /**

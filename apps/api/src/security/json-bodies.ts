@@ -1,6 +1,9 @@
 import { NextFunction, Request, Response } from 'express';
 import { AppError } from '@app/errors';
 
+/** JSON request bodies are small (queries, searches); uploads are multipart and streamed, not parsed here. */
+export const JSON_BODY_LIMIT = '256kb';
+
 /**
  * A request body must be JSON, or multipart/form-data for the uploads (which check that themselves). Express's
  * JSON parser skips a body of any other type, so the route saw no fields: a question sent as text/plain, or with

@@ -4,7 +4,8 @@ import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 import { CursorQueryDto } from '../../pagination/page-query.dto';
 import { TENANT_NAME, TENANT_NAME_MESSAGE } from '../../auth/tenant-name';
 
-const DAY = /^\d{4}-\d{2}-\d{2}$/;
+/** A UTC day as the usage list takes and gives it. */
+export const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
 /** Its pages are of rows, a tenant's day each: up to 5,000 (a week of 700 tenants). */
 export class AdminUsageQueryDto extends CursorQueryDto {

@@ -18,7 +18,7 @@ const HEAD_BYTES = 1024;
 const PDF_MAGIC = Buffer.from('%PDF-');
 const MARKDOWN_NAME = /\.(?:md|markdown|mdown|mkd)$/i;
 const PDF_NAME = /\.pdf$/i;
-const TEXT_NAME = /\.(?:md|markdown|mdown|mkd|txt|text)$/i;
+const PLAIN_TEXT_NAME = /\.(?:txt|text)$/i;
 /** Declared content types that say PDF (the second is what some older clients send). */
 const PDF_TYPES = new Set(['application/pdf', 'application/x-pdf']);
 // A heading, list, fence or link at the start of a line marks Markdown (checked in the first 64 KiB). Nothing
@@ -97,7 +97,8 @@ export class ContentSniffer extends Transform {
 
   /** Whether the upload's name or declared content type says it is text. */
   private saysText(): boolean {
-    return (this.filename !== null && TEXT_NAME.test(this.filename)) || this.declaredType?.trim().toLowerCase().startsWith('text/') === true;
+    const name = this.filename;
+    return (name !== null && (MARKDOWN_NAME.test(name) || PLAIN_TEXT_NAME.test(name))) || this.declaredType?.trim().toLowerCase().startsWith('text/') === true;
   }
 
   /** What says this upload is a PDF, if anything does: its name or its declared content type. */
